@@ -1,0 +1,42 @@
+# Thin wrapper over Meson: the verbs a newcomer and CI use.
+BUILD      ?= build
+BUILD_SAN  ?= build-san
+PREFIX     ?= /usr/local
+
+.PHONY: all deps build check demo bench install clean
+
+all: build
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/build.ninja:
+	@meson setup $(BUILD) >/dev/null
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) >/dev/null || ninja -C $(BUILD)
+
+$(BUILD_SAN)/build.ninja:
+	@CC=clang meson setup $(BUILD_SAN) -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dfuzz=true >/dev/null
+
+build-san: deps $(BUILD_SAN)/build.ninja
+	@ninja -C $(BUILD_SAN) >/dev/null || ninja -C $(BUILD_SAN)
+
+# Every test: unit, BPF, API, fuzz (brief) and end-to-end; the sanitizer build
+# runs the unit, API and fuzz suites again under ASan+UBSan.
+check: build build-san
+	@tests/run-all $(BUILD) $(BUILD_SAN)
+
+demo: build
+	@$(BUILD)/godwit lab demo
+
+bench: build
+	@bench/run $(BUILD)
+
+install: build
+	@meson install -C $(BUILD) --destdir "$(DESTDIR)" >/dev/null
+	@echo "installed godwit, godwitd, godwit-agent under $(DESTDIR)$(PREFIX)"
+
+clean:
+	rm -rf $(BUILD) $(BUILD_SAN)

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * godwit datapath ABI: the one definition of every map key, value and event,
+ * included by the BPF programs (bpf/*.bpf.c) and by user space (agent, tests).
+ * Never copy these structs elsewhere.
+ *
+ * Design notes
+ * ------------
+ * - Byte order: MAC addresses are raw bytes; IPv4 addresses are stored in
+ *   network byte order (as they appear in frames), VNIs in host order.
+ * - Ports: one entry per local tap/veth (key = ifindex in the node's netns).
+ *   A port in GW_PORT_STANDBY accepts nothing from the fabric and, under the
+ *   rarp strategy, forwards nothing from the VM until activated.
+ * - FDB: (vni, mac) -> up to GW_FDB_MAX_LOC locations. A location is a local
+ *   ifindex (ifindex != 0) or a remote node's underlay IPv4 (node_ip != 0).
+ *   Two locations are how a migrating MAC is replicated to source and target.
+ * - Flood lists: per VNI, the local ports and the remote nodes that hold ports
+ *   of the network; broadcast is head-end replicated to every entry.
+ * - Counters: a per-CPU array indexed by enum gw_counter; drops carry a
+ *   reason so an operator can always ask why a frame was dropped.
+ * - Room for growth: port states leave space for a "handoff" state (frames
+ *   forwarded by the source after STOP, marked, delivered before activation).
+ */
+#ifndef GODWIT_BPF_ABI_H
+#define GODWIT_BPF_ABI_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <assert.h>
+#define GW_STATIC_ASSERT(c, m) static_assert(c, m)
+#endif
+#ifdef __BPF__
+#define GW_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+
+#define GW_VXLAN_PORT 4789
+#define GW_FDB_MAX_LOC 2
+#define GW_FLOOD_MAX_LOCAL 32
+#define GW_FLOOD_MAX_REMOTE 32
+#define GW_MAX_PORTS 4096
+#define GW_MAX_FDB 65536
+#define GW_MAX_NEIGH 65536
+#define GW_MAX_VNIS 1024
+#define GW_VNI_MAX 0xffffffU
+
+/* Map names; pinned as <pin_dir>/<name>. */
+#define GW_MAP_PORTS "gw_ports"
+#define GW_MAP_FDB "gw_fdb"
+#define GW_MAP_NEIGH "gw_neigh"
+#define GW_MAP_FLOOD "gw_flood"
+#define GW_MAP_COUNTERS "gw_counters"
+#define GW_MAP_CONFIG "gw_config"
+#define GW_MAP_EVENTS "gw_events"
+
+enum gw_port_flags {
+	GW_PORT_F_SECURITY = 1U << 0, /* enforce source MAC / IPv4 / ARP sender */
+	GW_PORT_F_HAS_IPV4 = 1U << 1, /* ipv4 is known and enforced */
+};
+
+enum gw_port_state {
+	GW_PORT_ACTIVE = 0,
+	GW_PORT_STANDBY = 1, /* migration target, held back until activation */
+	/* 2: reserved for the zero-loss handoff state */
+};
+
+enum gw_activation {
+	GW_ACT_FIRST_FRAME = 0, /* any frame from the VM activates */
+	GW_ACT_RARP = 1,        /* only a RARP (0x8035) activates (OVN-compatible) */
+};
+
+struct gw_port {
+	__u32 vni;
+	__u32 ipv4; /* network order; valid when GW_PORT_F_HAS_IPV4 */
+	__u8 mac[6];
+	__u16 flags;   /* enum gw_port_flags */
+	__u8 state;    /* enum gw_port_state */
+	__u8 strategy; /* enum gw_activation */
+	__u8 pad[6];
+	__u64 activated_ns; /* bpf_ktime_get_ns() of activation, 0 if never */
+};
+GW_STATIC_ASSERT(sizeof(struct gw_port) == 32, "gw_port layout");
+
+struct gw_fdb_key {
+	__u32 vni;
+	__u8 mac[6];
+	__u8 pad[2]; /* must be zero */
+};
+GW_STATIC_ASSERT(sizeof(struct gw_fdb_key) == 12, "gw_fdb_key layout");
+
+struct gw_location {
+	__u32 ifindex; /* local port, or 0 */
+	__u32 node_ip; /* remote node underlay IPv4, network order, or 0 */
+};
+
+struct gw_fdb_entry {
+	__u32 count; /* number of valid locations, 1..GW_FDB_MAX_LOC */
+	struct gw_location loc[GW_FDB_MAX_LOC];
+};
+GW_STATIC_ASSERT(sizeof(struct gw_fdb_entry) == 20, "gw_fdb_entry layout");
+
+struct gw_neigh_key {
+	__u32 vni;
+	__u32 ipv4; /* network order */
+};
+
+struct gw_neigh {
+	__u8 mac[6];
+	__u8 pad[2];
+};
+
+struct gw_flood {
+	__u32 n_local;
+	__u32 n_remote;
+	__u32 local_ifindex[GW_FLOOD_MAX_LOCAL];
+	__u32 remote_ip[GW_FLOOD_MAX_REMOTE]; /* network order */
+};
+
+/* Single-entry array (key 0): node-wide settings written by the agent. */
+struct gw_config {
+	__u32 vxlan_ifindex; /* the node's external-mode VXLAN device */
+	__u32 local_ip;      /* this node's underlay IPv4, network order */
+};
+
+/* Counters: per-CPU array of __u64 packets, indexed by enum gw_counter. */
+enum gw_counter {
+	GW_CNT_RX_PORT = 0,      /* frames from local ports */
+	GW_CNT_RX_FABRIC,        /* frames from the VXLAN device */
+	GW_CNT_FWD_LOCAL,        /* delivered to a local port */
+	GW_CNT_FWD_REMOTE,       /* sent to a remote node (per copy) */
+	GW_CNT_FLOOD,            /* broadcast frames replicated */
+	GW_CNT_ARP_REPLY,        /* ARP requests answered by the datapath */
+	GW_CNT_ACTIVATION,       /* standby ports activated */
+	GW_CNT_DROP_MALFORMED,   /* frame too short / bad header */
+	GW_CNT_DROP_NO_PORT,     /* ingress device unknown to the ports map */
+	GW_CNT_DROP_SRC_MAC,     /* port security: source MAC */
+	GW_CNT_DROP_SRC_IP,      /* port security: source IPv4 */
+	GW_CNT_DROP_ARP_SPOOF,   /* port security: ARP sender MAC/IPv4 */
+	GW_CNT_DROP_UNKNOWN_DST, /* unknown unicast */
+	GW_CNT_DROP_NO_TUNNEL,   /* fabric frame without tunnel key / unknown VNI */
+	GW_CNT_DROP_STANDBY,     /* fabric frame for a port in standby */
+	GW_CNT_DROP_NOT_ACTIVE,  /* VM frame on a standby port (rarp strategy) */
+	GW_CNT_DROP_REDIRECT,    /* helper failed (set_tunnel_key, clone) */
+	GW_CNT_DROP_VNI_MISMATCH,/* fabric frame for a port of another VNI */
+	GW_CNT__MAX
+};
+
+#define GW_COUNTER_NAMES                                                     \
+	{                                                                      \
+		"rx_port", "rx_fabric", "fwd_local", "fwd_remote", "flood",    \
+		"arp_reply", "activation", "drop_malformed", "drop_no_port",   \
+		"drop_src_mac", "drop_src_ip", "drop_arp_spoof",               \
+		"drop_unknown_dst", "drop_no_tunnel", "drop_standby",          \
+		"drop_not_active", "drop_redirect", "drop_vni_mismatch"        \
+	}
+
+enum gw_event_type {
+	GW_EV_ACTIVATED = 1, /* a standby port became active */
+};
+
+struct gw_event {
+	__u64 ts_ns; /* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u32 type;  /* enum gw_event_type */
+	__u32 ifindex;
+	__u32 vni;
+	__u8 mac[6];
+	__u16 ethertype; /* host order: the frame that caused the event */
+};
+GW_STATIC_ASSERT(sizeof(struct gw_event) == 32, "gw_event layout");
+
+#endif /* GODWIT_BPF_ABI_H */

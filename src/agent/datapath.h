@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * datapath: loads the godwit tc programs (bpf/godwit.bpf.c, via the libbpf
+ * skeleton), pins their maps under a per-node directory in bpffs and attaches
+ * the programs to devices.
+ *
+ * Restart model: maps are pinned, so a new agent process reuses the very maps
+ * the running programs use (forwarding never stops). Programs are re-loaded
+ * and atomically replace the previous filter on each device (same handle and
+ * priority), so there is no window without a program.
+ */
+#ifndef GODWIT_AGENT_DATAPATH_H
+#define GODWIT_AGENT_DATAPATH_H
+
+#include <stdint.h>
+#include "bpf/abi.h"
+
+struct datapath;
+
+enum datapath_map {
+	DP_MAP_PORTS,
+	DP_MAP_FDB,
+	DP_MAP_NEIGH,
+	DP_MAP_FLOOD,
+	DP_MAP_COUNTERS,
+	DP_MAP_CONFIG,
+	DP_MAP_EVENTS,
+	DP_MAP__MAX
+};
+
+/* Mounts bpffs on /sys/fs/bpf when needed, creates pin_dir, loads the
+ * programs, reuses maps already pinned there (or pins new ones). */
+int datapath_open(const char *pin_dir, struct datapath **out);
+void datapath_close(struct datapath *dp); /* accepts NULL; keeps pins and filters */
+
+/* Attach from_port / from_fabric to the ingress (clsact) of ifindex in the
+ * current network namespace; replaces a previous godwit filter there. */
+int datapath_attach_port(struct datapath *dp, int ifindex);
+int datapath_attach_fabric(struct datapath *dp, int ifindex);
+int datapath_detach(int ifindex); /* removes the clsact qdisc and its filters */
+
+int datapath_map_fd(const struct datapath *dp, enum datapath_map map);
+
+/* Sums the per-CPU counters into out[GW_CNT__MAX]. */
+int datapath_read_counters(const struct datapath *dp, uint64_t out[GW_CNT__MAX]);
+
+/* Removes every pin under pin_dir and the directory itself. */
+int datapath_unpin(const char *pin_dir);
+
+#endif

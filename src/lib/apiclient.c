@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: MIT */
+#include "apiclient.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct api_client {
+	CURL *curl;
+	char *base_url;    /* "http://host:port" or "http://localhost" for unix */
+	char *unix_path;   /* NULL for TCP */
+	char *auth_header; /* "Authorization: Bearer ..." or NULL */
+	long timeout_ms;
+};
+
+struct buffer {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int api_client_new(const char *server, const char *token, struct api_client **out)
+{
+	struct api_client *c;
+
+	if (!server || !*server)
+		return -EINVAL;
+	pthread_once(&curl_once, curl_init_once);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->timeout_ms = 10000;
+	if (strncmp(server, "unix:", 5) == 0) {
+		c->unix_path = strdup(server + 5);
+		c->base_url = strdup("http://localhost");
+	} else {
+		size_t n = strlen(server);
+
+		while (n > 0 && server[n - 1] == '/')
+			n--;
+		c->base_url = strndup(server, n);
+	}
+	if (token && *token && asprintf(&c->auth_header, "Authorization: Bearer %s", token) < 0)
+		c->auth_header = NULL;
+	c->curl = curl_easy_init();
+	if (!c->curl || !c->base_url || (server[0] == 'u' && !c->unix_path) ||
+	    (token && *token && !c->auth_header)) {
+		api_client_free(c);
+		return -ENOMEM;
+	}
+	*out = c;
+	return 0;
+}
+
+void api_client_free(struct api_client *c)
+{
+	if (!c)
+		return;
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	free(c->base_url);
+	free(c->unix_path);
+	free(c->auth_header);
+	free(c);
+}
+
+void api_client_set_timeout_ms(struct api_client *c, long ms)
+{
+	c->timeout_ms = ms;
+}
+
+static int buffer_append(struct buffer *b, const char *data, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		p = realloc(b->data, cap);
+		if (!p)
+			return -ENOMEM;
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static size_t collect_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	return buffer_append(userdata, ptr, size * nmemb) < 0 ? 0 : size * nmemb;
+}
+
+static int curl_errno(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+		return -ECONNREFUSED;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return -EHOSTUNREACH;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CURLE_WRITE_ERROR:
+	case CURLE_ABORTED_BY_CALLBACK:
+		return -ECANCELED;
+	default:
+		return -EIO;
+	}
+}
+
+/* Prepares the handle for one request; returns the header list to free. */
+static struct curl_slist *prepare(struct api_client *c, const char *method, const char *path,
+				  const char *body)
+{
+	struct curl_slist *headers = NULL;
+	char *url = NULL;
+
+	curl_easy_reset(c->curl);
+	if (asprintf(&url, "%s%s", c->base_url, path) < 0)
+		return NULL;
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	free(url); /* libcurl copies the URL */
+	if (c->unix_path)
+		curl_easy_setopt(c->curl, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c->curl, CURLOPT_NOPROXY, "*");
+	headers = curl_slist_append(headers, "Accept: application/json");
+	if (c->auth_header)
+		headers = curl_slist_append(headers, c->auth_header);
+	if (body) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+	}
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+	return headers;
+}
+
+int api_request(struct api_client *c, const char *method, const char *path, const json_t *body,
+		long *status, json_t **reply)
+{
+	struct curl_slist *headers;
+	struct buffer resp = { 0 };
+	char *body_text = NULL;
+	json_t *decoded = NULL;
+	long code = 0;
+	CURLcode rc;
+	int r;
+
+	if (body) {
+		body_text = json_dumps(body, JSON_COMPACT);
+		if (!body_text)
+			return -ENOMEM;
+	}
+	headers = prepare(c, method, path, body_text);
+	if (!headers) {
+		r = -ENOMEM;
+		goto cleanup;
+	}
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp);
+	rc = curl_easy_perform(c->curl);
+	if (rc != CURLE_OK) {
+		r = curl_errno(rc);
+		goto cleanup;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
+	if (resp.len > 0) {
+		decoded = json_loadb(resp.data, resp.len, 0, NULL);
+		if (!decoded) {
+			r = -EPROTO;
+			goto cleanup;
+		}
+	}
+	*status = code;
+	*reply = decoded;
+	r = 0;
+cleanup:
+	curl_slist_free_all(headers);
+	free(resp.data);
+	free(body_text);
+	return r;
+}
+
+struct stream_state {
+	struct api_client *c;
+	struct buffer line;
+	int (*on_line)(const char *line, size_t len, void *userdata);
+	void *userdata;
+	int stop; /* non-zero value returned by on_line */
+	long status;
+	struct buffer error_body;
+};
+
+static size_t stream_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct stream_state *st = userdata;
+	size_t n = size * nmemb;
+	char *start = ptr, *end = ptr + n, *nl;
+
+	if (st->status == 0)
+		curl_easy_getinfo(st->c->curl, CURLINFO_RESPONSE_CODE, &st->status);
+	if (st->status != 200)
+		return buffer_append(&st->error_body, ptr, n) < 0 ? 0 : n;
+	while (start < end && (nl = memchr(start, '\n', (size_t)(end - start)))) {
+		if (buffer_append(&st->line, start, (size_t)(nl - start)) < 0)
+			return 0;
+		if (st->line.len > 0) {
+			st->stop = st->on_line(st->line.data, st->line.len, st->userdata);
+			if (st->stop)
+				return 0;
+		}
+		st->line.len = 0;
+		start = nl + 1;
+	}
+	if (start < end && buffer_append(&st->line, start, (size_t)(end - start)) < 0)
+		return 0;
+	return n;
+}
+
+int api_stream(struct api_client *c, const char *path, long idle_timeout_ms,
+	       int (*on_line)(const char *line, size_t len, void *userdata), void *userdata,
+	       long *status)
+{
+	struct stream_state st = { .c = c, .on_line = on_line, .userdata = userdata };
+	struct curl_slist *headers;
+	CURLcode rc;
+	int r;
+
+	headers = prepare(c, "GET", path, NULL);
+	if (!headers)
+		return -ENOMEM;
+	/* Abort when less than 1 byte/s arrives for idle_timeout_ms. */
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, (idle_timeout_ms + 999) / 1000);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, stream_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &st);
+	rc = curl_easy_perform(c->curl);
+	if (st.stop) {
+		r = st.stop;
+	} else if (st.status != 0 && st.status != 200) {
+		*status = st.status;
+		r = -EPROTO;
+	} else if (rc != CURLE_OK) {
+		r = curl_errno(rc);
+	} else {
+		if (status)
+			*status = st.status;
+		r = 0;
+	}
+	curl_slist_free_all(headers);
+	free(st.line.data);
+	free(st.error_body.data);
+	return r;
+}
+
+const char *api_error_text(const json_t *reply)
+{
+	const char *msg = json_string_value(json_object_get(reply, "error"));
+
+	return msg ? msg : "unexpected answer from the server";
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Logging to stderr with a level and the program name; log_*_errno return
+ * the negative errno they were given so callers can `return log_error_errno(r, ...)`. */
+#ifndef GODWIT_LIB_LOG_H
+#define GODWIT_LIB_LOG_H
+
+#include <errno.h>
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_init(const char *program, enum log_level level);
+void log_set_level(enum log_level level);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Logs "<msg>: <strerror(-err)>" and returns err (negative). */
+int log_errno(enum log_level level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+#define log_error_errno(err, ...) log_errno(LOG_LVL_ERROR, (err), __VA_ARGS__)
+#define log_warn_errno(err, ...) log_errno(LOG_LVL_WARN, (err), __VA_ARGS__)
+
+#endif
