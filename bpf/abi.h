@@ -74,10 +74,10 @@ struct gw_port {
 	__u32 vni;
 	__u32 ipv4; /* network order; valid when GW_PORT_F_HAS_IPV4 */
 	__u8 mac[6];
-	__u16 flags;   /* enum gw_port_flags */
-	__u8 state;    /* enum gw_port_state */
-	__u8 strategy; /* enum gw_activation */
-	__u8 pad[6];
+	__u16 flags;    /* enum gw_port_flags */
+	__u32 state;    /* enum gw_port_state; 32-bit so BPF can cmpxchg it */
+	__u8 strategy;  /* enum gw_activation */
+	__u8 pad[3];
 	__u64 activated_ns; /* bpf_ktime_get_ns() of activation, 0 if never */
 };
 GW_STATIC_ASSERT(sizeof(struct gw_port) == 32, "gw_port layout");
