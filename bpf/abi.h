@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * godwit datapath ABI: the one definition of every map key, value and event,
- * included by the BPF programs (bpf/*.bpf.c) and by user space (agent, tests).
+ * included by the BPF programs (bpf/godwit.bpf.c) and by user space (agent, tests).
  * Never copy these structs elsewhere.
  *
  * Design notes

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: the controller's persistent state behind a small interface, so that
+ * a distributed backend (etcd) can replace the embedded SQLite one.
+ *
+ * Design
+ * - One global revision. A change is one transaction: store_begin() takes the
+ *   store's lock and tells the revision the change will get (current + 1);
+ *   objects written in it carry that revision; every put/delete appends one
+ *   watch event at that revision; store_commit() makes it durable (and bumps
+ *   the revision) or store_rollback() leaves nothing behind. A transaction
+ *   that wrote nothing does not bump the revision.
+ * - Objects are JSON keyed by (kind, name). Events keep the whole object; only
+ *   the last `event_retention` are kept; reading from before the oldest kept
+ *   one fails with -ESTALE (the watcher must list again).
+ * - Allocations (IPAM and other unique numbers) live in pools: a pool maps a
+ *   value (u64) to its owner and whether it is held; released values keep
+ *   their last owner so that an owner can get its value back. Each pool also
+ *   has a persisted cursor for round-robin hand-out. The policy is in ipam.c.
+ * - Node status is kept apart: writing it neither bumps the revision nor makes
+ *   an event.
+ * - Thread-safe: every call takes the store's (recursive) lock; a transaction
+ *   holds it from begin to commit/rollback, so changes are serialised.
+ * Functions return 0 or -errno; -ENOENT for a missing key.
+ */
+#ifndef GODWIT_CONTROLLER_STORE_H
+#define GODWIT_CONTROLLER_STORE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define STORE_EVENT_RETENTION 10000
+
+struct store;
+
+struct store_ops {
+	void (*close)(struct store *s);
+	int (*begin)(struct store *s, int64_t *next_revision);
+	int (*commit)(struct store *s);
+	void (*rollback)(struct store *s);
+	int (*revision)(struct store *s, int64_t *revision);
+
+	int (*get)(struct store *s, const char *kind, const char *name, json_t **obj);
+	/* Sorted by name; *revision is the revision the list was read at. */
+	int (*list)(struct store *s, const char *kind, json_t **items, int64_t *revision);
+	int (*count)(struct store *s, const char *kind, int64_t *n);
+	/* In a transaction; type is "ADDED"/"MODIFIED"; obj is stored as given. */
+	int (*put)(struct store *s, const char *kind, const char *name, const char *type,
+		   const json_t *obj);
+	/* In a transaction; obj is the object as it was (for the DELETED event). */
+	int (*del)(struct store *s, const char *kind, const char *name, const json_t *obj);
+
+	/*
+	 * Events with revision > since, at most max, as an array of
+	 * {"type","revision","object"}. -ESTALE when since is older than the
+	 * oldest kept event (*oldest then says which one is).
+	 */
+	int (*events)(struct store *s, int64_t since, int max, json_t **events, int64_t *oldest);
+
+	int (*node_status_put)(struct store *s, const char *name, const json_t *status);
+	int (*node_status_get)(struct store *s, const char *name, json_t **status);
+	int (*node_status_del)(struct store *s, const char *name);
+
+	/* Allocation pools (in a transaction for writes). */
+	int (*alloc_get)(struct store *s, const char *pool, uint64_t value, char **owner,
+			 bool *held);
+	/* The value last given to owner (a held one first). */
+	int (*alloc_find_owner)(struct store *s, const char *pool, const char *owner,
+				uint64_t *value, bool *held);
+	int (*alloc_set)(struct store *s, const char *pool, uint64_t value, const char *owner,
+			 bool held);
+	/* The smallest held value >= from; -ENOENT if none. */
+	int (*alloc_next_held)(struct store *s, const char *pool, uint64_t from, uint64_t *value);
+	int (*alloc_count_held)(struct store *s, const char *pool, int64_t *n);
+	int (*alloc_drop_pool)(struct store *s, const char *pool);
+	int (*cursor_get)(struct store *s, const char *pool, uint64_t *value); /* 0 if unset */
+	int (*cursor_set)(struct store *s, const char *pool, uint64_t value);
+};
+
+struct store {
+	const struct store_ops *ops;
+};
+
+struct store_sqlite_options {
+	int event_retention; /* 0: STORE_EVENT_RETENTION */
+};
+
+/* Opens (creating if needed) the SQLite store at path. */
+int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
+		      struct store **out);
+
+static inline void store_close(struct store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+#endif

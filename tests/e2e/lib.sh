@@ -1,0 +1,97 @@
+# Shared helpers of the end-to-end tests (sourced). Each test runs its own lab
+# named after the test and its PID, and tears it down on exit whatever happens.
+#   GODWIT: path of the godwit CLI (first argument of every test)
+set -uo pipefail
+
+GODWIT=$(realpath "${1:?usage: $0 PATH/TO/godwit}")
+BUILD_DIR=$(dirname "$GODWIT")
+[[ $(id -u) -eq 0 ]] || { echo "SKIP: needs root"; exit 77; }
+
+LAB=${LAB:-t$$}
+LAB_DIR=/run/godwit/labs/$LAB
+export GODWIT_CONFIG=$(mktemp -d)/config  # never touch the user's ~/.godwit/config
+EXTRA_PIDS=()
+FAILED=0
+
+gw() { "$GODWIT" --lab "$LAB" "$@"; }
+
+cleanup() {
+  local p
+  for p in "${EXTRA_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  "$GODWIT" lab down --name "$LAB" >/dev/null 2>&1
+  rm -rf "$(dirname "$GODWIT_CONFIG")"
+}
+trap cleanup EXIT
+
+log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
+fail() { log "FAIL: $*"; FAILED=1; }
+die() { log "FAIL: $*"; dump_state; exit 1; }
+ok() { log "ok: $*"; }
+
+dump_state() {
+  log "--- lab state for diagnosis ---"
+  gw get nodes -o wide 2>&1 | sed 's/^/  /'
+  gw get ports 2>&1 | sed 's/^/  /'
+  for f in "$LAB_DIR"/*.log; do
+    [[ -f $f ]] || continue
+    echo "  --- tail $f"; tail -n 15 "$f" | sed 's/^/    /'
+  done
+}
+
+# wait_until TIMEOUT_S DESCRIPTION CMD...: polls CMD every 100 ms.
+wait_until() {
+  local timeout=$1 what=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { fail "timed out after ${timeout}s waiting for: $what"; return 1; }
+    sleep 0.1
+  done
+}
+
+ep() { # ep NAME CMD... : run CMD inside endpoint NAME
+  local name=$1; shift
+  ip netns exec "$LAB-ep-$name" "$@"
+}
+
+ep_ip() { # the endpoint's IPv4 as allocated by the controller
+  gw get port "$1" -o json | jq -r '.spec.ipv4'
+}
+
+ep_mac() { gw get port "$1" -o json | jq -r '.spec.mac'; }
+
+node_counter() { # node_counter NODE NAME: datapath counter from the node's status
+  gw get node "$1" -o json | jq -r ".status.counters.$2 // 0"
+}
+
+counter_above() { # counter_above NODE NAME VALUE: true when the counter exceeds VALUE
+  (( $(node_counter "$1" "$2") > $3 ))
+}
+
+pid_of() { # pid_of DAEMON (godwitd | agent-node-1 ...): from the lab's pid files
+  cat "$LAB_DIR/$1.pid"
+}
+
+# restart_daemon NAME: SIGKILL the daemon, then start it again with the same
+# command line in the same namespace; the new PID replaces the old pid file.
+kill_daemon() {
+  local name=$1 pid
+  pid=$(pid_of "$name")
+  tr '\0' '\n' <"/proc/$pid/cmdline" >"$LAB_DIR/$name.cmdline"
+  readlink "/proc/$pid/ns/net" >"$LAB_DIR/$name.netns"
+  ip netns identify "$pid" >"$LAB_DIR/$name.nsname"
+  kill -KILL "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+
+start_daemon() {
+  local name=$1 ns args=()
+  ns=$(cat "$LAB_DIR/$name.nsname")
+  mapfile -t args <"$LAB_DIR/$name.cmdline"
+  ip netns exec "$ns" "${args[@]}" >>"$LAB_DIR/$name.log" 2>&1 &
+  echo $! >"$LAB_DIR/$name.pid"
+}
+
+finish() {
+  if ((FAILED)); then dump_state; log "RESULT: FAIL"; exit 1; fi
+  log "RESULT: PASS"; exit 0
+}
