@@ -29,7 +29,7 @@ check: build build-san
 	@tests/run-all $(BUILD) $(BUILD_SAN)
 
 demo: build
-	@$(BUILD)/godwit lab demo
+	@tools/demo.sh $(BUILD)
 
 bench: build
 	@bench/run $(BUILD)

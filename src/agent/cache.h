@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache: the agent's in-memory copy of the controller's objects (Networks,
+ * Ports, Nodes) and the store revision it reflects. Filled by a list, kept
+ * current by watch events (docs/API.md "Watch"). Plain data, no locking: the
+ * informer owns the live cache under its mutex and hands out deep copies.
+ */
+#ifndef GODWIT_AGENT_CACHE_H
+#define GODWIT_AGENT_CACHE_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+enum cache_kind { CACHE_NETWORKS, CACHE_PORTS, CACHE_NODES, CACHE__KINDS };
+
+struct cache {
+	json_t *objs[CACHE__KINDS]; /* JSON object: name -> object */
+	uint64_t revision;
+};
+
+int cache_init(struct cache *c);
+void cache_clear(struct cache *c); /* frees the objects; accepts a zeroed cache */
+int cache_copy(const struct cache *src, struct cache *dst);
+
+/* "networks" / "Network" -> kind; -1 when unknown. */
+int cache_kind_from_path(const char *plural);
+int cache_kind_from_name(const char *kind);
+const char *cache_kind_path(enum cache_kind kind);
+
+/* Replaces every object of kind with the items of a list reply
+ * {"revision": R, "items": [...]}; *revision gets R. Nothing changes on error. */
+int cache_load_list(struct cache *c, enum cache_kind kind, const json_t *reply,
+		    uint64_t *revision);
+
+/*
+ * Applies one watch line. Returns 1 when objects changed, 0 when only the
+ * revision moved (BOOKMARK, an event of a kind the agent does not cache, or a
+ * stale event), -EINVAL for a line that is not a valid event (nothing changes;
+ * the caller logs and skips it).
+ */
+int cache_apply_line(struct cache *c, const char *line, size_t len);
+
+#endif
