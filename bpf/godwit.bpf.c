@@ -22,7 +22,7 @@
 static __always_inline int forward_from_port(struct __sk_buff *skb, __u32 vni, __u32 ingress,
 					     const struct ethhdr *eth)
 {
-	struct gw_fdb_key key = { .vni = vni };
+	struct gw_fdb_key key = {.vni = vni};
 	struct gw_fdb_entry *entry;
 
 	if (mac_is_multicast(eth->h_dest))

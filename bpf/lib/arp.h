@@ -7,9 +7,9 @@
 #include "eth.h"
 
 /* From <linux/if_arp.h>, which drags in libc headers unusable for BPF. */
-#define ARPHRD_ETHER 1
+#define ARPHRD_ETHER  1
 #define ARPOP_REQUEST 1
-#define ARPOP_REPLY 2
+#define ARPOP_REPLY   2
 
 struct arp_hdr {
 	__be16 ar_hrd;

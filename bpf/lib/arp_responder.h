@@ -11,7 +11,7 @@
  * device), TC_ACT_OK when the frame goes on to forwarding. */
 static __always_inline int arp_respond(struct __sk_buff *skb, __u32 vni, struct ethhdr *eth)
 {
-	struct gw_neigh_key key = { .vni = vni };
+	struct gw_neigh_key key = {.vni = vni};
 	struct arp_eth_ipv4 *arp;
 	struct gw_neigh *answer;
 

@@ -19,7 +19,7 @@
 
 #include "bpf/abi.h"
 
-#define DROP(reason) (-(int)(reason))
+#define DROP(reason)	 (-(int)(reason))
 #define IS_DROP(verdict) ((verdict) < 0)
 
 /* The first drop counter must be > 0 for DROP() to be negative. */

@@ -44,9 +44,9 @@ static __always_inline int send_remote(struct __sk_buff *skb, __u32 vni, __u32 n
 {
 	struct gw_config *cfg = config_get();
 	struct bpf_tunnel_key key = {
-		.tunnel_id = vni,
-		.remote_ipv4 = bpf_ntohl(node_ip),
-		.tunnel_ttl = 64,
+	    .tunnel_id = vni,
+	    .remote_ipv4 = bpf_ntohl(node_ip),
+	    .tunnel_ttl = 64,
 	};
 	int verdict;
 
@@ -62,20 +62,25 @@ static __always_inline int send_remote(struct __sk_buff *skb, __u32 vni, __u32 n
 	return verdict;
 }
 
-enum loc_status {
-	LOC_SEND,
-	LOC_SKIP,    /* the ingress port itself, or an empty location */
-	LOC_STANDBY, /* a local port held back until activation */
-};
+#define LOC_SEND TC_ACT_OK
+#define LOC_SKIP 1 /* the ingress port itself, or an empty location */
 
-static __always_inline enum loc_status loc_status(const struct gw_location *loc, __u32 ingress)
+/* LOC_SEND, LOC_SKIP or DROP(reason) for this one copy. */
+static __always_inline int loc_status(const struct gw_location *loc, __u32 vni, __u32 ingress)
 {
-	if (loc->ifindex) {
-		if (loc->ifindex == ingress)
-			return LOC_SKIP;
-		return port_is_standby(loc->ifindex) ? LOC_STANDBY : LOC_SEND;
-	}
-	return loc->node_ip ? LOC_SEND : LOC_SKIP;
+	struct gw_port *port;
+	__u32 ifindex = loc->ifindex;
+
+	if (!ifindex)
+		return loc->node_ip ? LOC_SEND : LOC_SKIP;
+	if (ifindex == ingress)
+		return LOC_SKIP;
+	port = bpf_map_lookup_elem(&gw_ports, &ifindex);
+	if (!port || port->vni != vni)
+		return DROP(GW_CNT_DROP_VNI_MISMATCH); /* strict isolation */
+	if (port->state == GW_PORT_STANDBY)
+		return DROP(GW_CNT_DROP_STANDBY); /* held back until activation */
+	return LOC_SEND;
 }
 
 static __always_inline int send_loc(struct __sk_buff *skb, __u32 vni, const struct gw_location *loc,
@@ -87,49 +92,44 @@ static __always_inline int send_loc(struct __sk_buff *skb, __u32 vni, const stru
 }
 
 /* Delivers a unicast frame to every location of its fdb entry (two while a
- * MAC migrates: replication to source and target). */
+ * MAC migrates: replication to source and target). A location that cannot
+ * take its copy is counted as a drop of that copy only. */
 static __always_inline int forward_fdb(struct __sk_buff *skb, __u32 vni, __u32 ingress,
 				       const struct gw_fdb_entry *entry)
 {
-	int last = -1, standby = 0;
+	/* Nowhere to go; a frame to the sender's own MAC has no other
+	 * destination either. */
+	int none = DROP(GW_CNT_DROP_UNKNOWN_DST);
+	int last = -1;
 	int verdict;
 	int i;
 
 	for (i = 0; i < GW_FDB_MAX_LOC; i++) {
-		enum loc_status st;
-
 		if (i >= entry->count)
 			break;
-		st = loc_status(&entry->loc[i], ingress);
-		if (st == LOC_SEND)
+		verdict = loc_status(&entry->loc[i], vni, ingress);
+		if (verdict == LOC_SEND)
 			last = i;
-		else if (st == LOC_STANDBY)
-			standby++;
+		else if (IS_DROP(verdict))
+			none = verdict;
 	}
 	if (last < 0)
-		/* Nowhere to go; a frame to the sender's own MAC has no other
-		 * destination either. */
-		return standby ? DROP(GW_CNT_DROP_STANDBY) : DROP(GW_CNT_DROP_UNKNOWN_DST);
+		return none;
 
 	for (i = 0; i < GW_FDB_MAX_LOC; i++) {
 		const struct gw_location *loc = &entry->loc[i];
-		enum loc_status st;
 
 		if (i > last)
 			break;
-		st = loc_status(loc, ingress);
-		if (st == LOC_STANDBY)
-			count_drop(DROP(GW_CNT_DROP_STANDBY)); /* this copy only */
-		if (st != LOC_SEND)
-			continue;
-		if (i == last)
-			return send_loc(skb, vni, loc, false);
-		verdict = send_loc(skb, vni, loc, true);
+		verdict = loc_status(loc, vni, ingress);
+		if (verdict == LOC_SEND)
+			verdict = send_loc(skb, vni, loc, i < last);
+		if (i == last && verdict != LOC_SKIP)
+			return verdict; /* the frame itself, or why it was not sent */
 		if (IS_DROP(verdict))
 			count_drop(verdict);
 	}
-	/* The last location went to standby between the two passes. */
-	return DROP(GW_CNT_DROP_STANDBY);
+	return DROP(GW_CNT_DROP_STANDBY); /* unreachable in practice */
 }
 
 #endif
