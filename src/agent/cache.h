@@ -34,8 +34,8 @@ int cache_load_list(struct cache *c, enum cache_kind kind, const json_t *reply,
 
 /*
  * Applies one watch line. Returns 1 when objects changed, 0 when only the
- * revision moved (BOOKMARK, an event of a kind the agent does not cache, or a
- * stale event), -EINVAL for a line that is not a valid event (nothing changes;
+ * revision moved (BOOKMARK, an event of a kind the agent does not cache),
+ * -EINVAL for a line that is not a valid event (nothing changes;
  * the caller logs and skips it).
  */
 int cache_apply_line(struct cache *c, const char *line, size_t len);

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+#include "agent/desired.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/log.h"
+
+/* Grows *arr (of elem-sized items) so that one more fits. */
+static int grow(void **arr, size_t n, size_t elem)
+{
+	void *p;
+
+	/* capacity: 16, then the next power of two */
+	if ((n > 0 && n < 16) || (n > 16 && (n & (n - 1))))
+		return 0;
+	p = realloc(*arr, (n < 16 ? 16 : n * 2) * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+int desired_parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+			 &b[5], &end) != 6 ||
+	    strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+bool desired_ifname_valid(const char *ifname)
+{
+	if (!ifname || strlen(ifname) != 12 || strncmp(ifname, "gw", 2) != 0)
+		return false;
+	for (int i = 2; i < 12; i++)
+		if (!((ifname[i] >= '0' && ifname[i] <= '9') || (ifname[i] >= 'a' && ifname[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static const json_t *spec_of(const json_t *obj)
+{
+	return json_object_get(obj, "spec");
+}
+
+static const char *spec_str(const json_t *obj, const char *field)
+{
+	return json_string_value(json_object_get(spec_of(obj), field));
+}
+
+static int parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (!s || inet_pton(AF_INET, s, &a) != 1)
+		return -EINVAL;
+	*out = a.s_addr;
+	return 0;
+}
+
+/* A Network's VNI and prefix length. */
+static int parse_network(const json_t *net, uint32_t *vni, uint8_t *prefixlen)
+{
+	const json_t *v = json_object_get(spec_of(net), "vni");
+	const char *cidr = spec_str(net, "cidr");
+	const char *slash;
+	char *end;
+	long len;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > (json_int_t)GW_VNI_MAX || !cidr)
+		return -EINVAL;
+	slash = strchr(cidr, '/');
+	if (!slash)
+		return -EINVAL;
+	errno = 0;
+	len = strtol(slash + 1, &end, 10);
+	if (errno || *end || end == slash + 1 || len < 0 || len > 32)
+		return -EINVAL;
+	*vni = (uint32_t)json_integer_value(v);
+	*prefixlen = (uint8_t)len;
+	return 0;
+}
+
+/* The port's locations: 1..GW_FDB_MAX_LOC node names. */
+static size_t port_locations(const json_t *port, const char *names[GW_FDB_MAX_LOC])
+{
+	const json_t *locs = json_object_get(spec_of(port), "locations");
+	size_t n = 0, i;
+	json_t *l;
+
+	json_array_foreach(locs, i, l) {
+		if (n == GW_FDB_MAX_LOC || !json_string_value(l))
+			return 0;
+		names[n++] = json_string_value(l);
+	}
+	return n;
+}
+
+/* Fills everything but the name/ifname/netns fields that only local ports use. */
+static int parse_port(const struct cache *c, const json_t *port, struct desired_port *p)
+{
+	const json_t *net = json_object_get(c->objs[CACHE_NETWORKS], spec_str(port, "network") ?: "");
+	const json_t *security = json_object_get(spec_of(port), "security");
+	const char *ipv4 = spec_str(port, "ipv4"), *type = spec_str(port, "type");
+	const char *strategy = spec_str(port, "strategy");
+
+	memset(p, 0, sizeof(*p));
+	if (!net || parse_network(net, &p->vni, &p->prefixlen) < 0)
+		return -ENOENT;
+	if (desired_parse_mac(spec_str(port, "mac"), p->mac) < 0)
+		return -EINVAL;
+	if (ipv4 && parse_ipv4(ipv4, &p->ipv4) < 0)
+		return -EINVAL;
+	if (!type || strcmp(type, "veth") == 0)
+		p->type = DESIRED_VETH;
+	else if (strcmp(type, "tap") == 0)
+		p->type = DESIRED_TAP;
+	else
+		return -EINVAL;
+	if (!strategy || strcmp(strategy, "first-frame") == 0)
+		p->strategy = GW_ACT_FIRST_FRAME;
+	else if (strcmp(strategy, "rarp") == 0)
+		p->strategy = GW_ACT_RARP;
+	else
+		return -EINVAL;
+	if (!json_is_false(security))
+		p->flags |= GW_PORT_F_SECURITY;
+	if (p->ipv4)
+		p->flags |= GW_PORT_F_HAS_IPV4;
+	return 0;
+}
+
+static int parse_local_port(const struct cache *c, const char *name, const json_t *port,
+			    const char *node, struct desired_port *p)
+{
+	const char *locs[GW_FDB_MAX_LOC], *ifname = spec_str(port, "ifname");
+	const char *netns = spec_str(port, "netns");
+	size_t n = port_locations(port, locs), i;
+	bool local = false;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(locs[i], node) == 0)
+			local = true;
+	if (!local)
+		return -ENOENT;
+	if (parse_port(c, port, p) < 0 || !desired_ifname_valid(ifname) ||
+	    strlen(name) >= sizeof(p->name))
+		return -EINVAL;
+	if (p->type == DESIRED_VETH &&
+	    (!netns || !*netns || strlen(netns) >= sizeof(p->netns) || strchr(netns, '/') ||
+	     strcmp(netns, ".") == 0 || strcmp(netns, "..") == 0))
+		return -EINVAL;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	snprintf(p->netns, sizeof(p->netns), "%s", netns ? netns : "");
+	p->standby = n == 2 && strcmp(locs[1], node) == 0;
+	return 0;
+}
+
+int desired_local_ports(const struct cache *c, const char *node, struct desired_local *out)
+{
+	struct desired_local d = { 0 };
+	struct desired_port p;
+	const char *name;
+	json_t *port;
+	int r;
+
+	json_object_foreach(c->objs[CACHE_PORTS], name, port) {
+		r = parse_local_port(c, name, port, node, &p);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0) {
+			log_debug("port %s: unusable spec, skipped", name);
+			continue;
+		}
+		if (grow((void **)&d.ports, d.n, sizeof(*d.ports)) < 0) {
+			desired_local_free(&d);
+			return -ENOMEM;
+		}
+		d.ports[d.n++] = p;
+	}
+	*out = d;
+	return 0;
+}
+
+void desired_local_free(struct desired_local *d)
+{
+	free(d->ports);
+	d->ports = NULL;
+	d->n = 0;
+}
+
+/* The underlay IPv4 (network order) of a node other than this one; 0 if unknown. */
+static uint32_t node_ip(const struct cache *c, const char *name)
+{
+	const json_t *node = json_object_get(c->objs[CACHE_NODES], name);
+	uint32_t ip;
+
+	if (!node || parse_ipv4(spec_str(node, "underlay_ip"), &ip) < 0)
+		return 0;
+	return ip;
+}
+
+static int add_u32_unique(uint32_t *arr, uint32_t *n, uint32_t max, uint32_t v)
+{
+	for (uint32_t i = 0; i < *n; i++)
+		if (arr[i] == v)
+			return 0;
+	if (*n == max)
+		return -ENOSPC;
+	arr[(*n)++] = v;
+	return 0;
+}
+
+static struct desired_flood_entry *flood_for(struct desired_maps *m, uint32_t vni)
+{
+	for (size_t i = 0; i < m->n_flood; i++)
+		if (m->flood[i].vni == vni)
+			return &m->flood[i];
+	if (grow((void **)&m->flood, m->n_flood, sizeof(*m->flood)) < 0)
+		return NULL;
+	memset(&m->flood[m->n_flood], 0, sizeof(m->flood[0]));
+	m->flood[m->n_flood].vni = vni;
+	return &m->flood[m->n_flood++];
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the entries one Port contributes to every map. */
+static int add_port(struct desired_maps *m, const struct cache *c, const char *name,
+		    const json_t *port, const char *node, desired_ifindex_fn ifindex_of, void *ctx)
+{
+	const char *locs[GW_FDB_MAX_LOC];
+	size_t n = port_locations(port, locs);
+	struct desired_fdb_entry fdb = { 0 };
+	struct desired_flood_entry *flood;
+	struct desired_port p;
+
+	if (n == 0 || parse_port(c, port, &p) < 0) {
+		log_debug("port %s: unusable spec, skipped", name);
+		return 0;
+	}
+	flood = flood_for(m, p.vni);
+	if (!flood)
+		return -ENOMEM;
+	fdb.key.vni = p.vni;
+	memcpy(fdb.key.mac, p.mac, 6);
+	for (size_t i = 0; i < n; i++) {
+		struct gw_location *loc = &fdb.val.loc[fdb.val.count];
+
+		if (strcmp(locs[i], node) == 0) {
+			struct desired_port lp;
+			int ifindex = 0;
+
+			if (parse_local_port(c, name, port, node, &lp) < 0)
+				continue;
+			ifindex = ifindex_of(lp.ifname, ctx);
+			if (ifindex <= 0) {
+				/* taps are made by the VM module: not ours to miss */
+				if (lp.type == DESIRED_VETH)
+					m->missing_local++;
+				continue;
+			}
+			loc->ifindex = (uint32_t)ifindex;
+			if (add_u32_unique(flood->val.local_ifindex, &flood->val.n_local,
+					   GW_FLOOD_MAX_LOCAL, loc->ifindex) < 0)
+				log_warn("network vni %u: more than %d local ports, flood list cut",
+					 p.vni, GW_FLOOD_MAX_LOCAL);
+			if (grow((void **)&m->ports, m->n_ports, sizeof(*m->ports)) < 0)
+				return -ENOMEM;
+			m->ports[m->n_ports++] = (struct desired_port_entry){
+				.ifindex = loc->ifindex,
+				.val = { .vni = p.vni, .ipv4 = p.ipv4, .flags = p.flags,
+					 .state = lp.standby ? GW_PORT_STANDBY : GW_PORT_ACTIVE,
+					 .strategy = p.strategy },
+			};
+			memcpy(m->ports[m->n_ports - 1].val.mac, p.mac, 6);
+		} else {
+			loc->node_ip = node_ip(c, locs[i]);
+			if (!loc->node_ip)
+				continue; /* node not registered (yet) */
+			if (add_u32_unique(flood->val.remote_ip, &flood->val.n_remote,
+					   GW_FLOOD_MAX_REMOTE, loc->node_ip) < 0)
+				log_warn("network vni %u: more than %d remote nodes, flood list cut",
+					 p.vni, GW_FLOOD_MAX_REMOTE);
+		}
+		fdb.val.count++;
+	}
+	if (fdb.val.count > 0) {
+		if (grow((void **)&m->fdb, m->n_fdb, sizeof(*m->fdb)) < 0)
+			return -ENOMEM;
+		m->fdb[m->n_fdb++] = fdb;
+	}
+	if (p.ipv4) {
+		struct desired_neigh_entry ne = { .key = { .vni = p.vni, .ipv4 = p.ipv4 } };
+
+		memcpy(ne.val.mac, p.mac, 6);
+		if (grow((void **)&m->neigh, m->n_neigh, sizeof(*m->neigh)) < 0)
+			return -ENOMEM;
+		m->neigh[m->n_neigh++] = ne;
+	}
+	return 0;
+}
+
+int desired_maps_compute(const struct cache *c, const char *node, desired_ifindex_fn ifindex_of,
+			 void *ctx, struct desired_maps *out)
+{
+	struct desired_maps m = { 0 };
+	const char *name;
+	json_t *port;
+	size_t i, j;
+	int r;
+
+	json_object_foreach(c->objs[CACHE_PORTS], name, port) {
+		r = add_port(&m, c, name, port, node, ifindex_of, ctx);
+		if (r < 0) {
+			desired_maps_free(&m);
+			return r;
+		}
+	}
+	/* Sorted flood lists, and no entry for a network with nothing to flood to. */
+	for (i = 0, j = 0; i < m.n_flood; i++) {
+		struct gw_flood *f = &m.flood[i].val;
+
+		if (f->n_local + f->n_remote == 0)
+			continue;
+		qsort(f->local_ifindex, f->n_local, sizeof(uint32_t), cmp_u32);
+		qsort(f->remote_ip, f->n_remote, sizeof(uint32_t), cmp_u32);
+		m.flood[j++] = m.flood[i];
+	}
+	m.n_flood = j;
+	*out = m;
+	return 0;
+}
+
+void desired_maps_free(struct desired_maps *d)
+{
+	free(d->ports);
+	free(d->fdb);
+	free(d->neigh);
+	free(d->flood);
+	memset(d, 0, sizeof(*d));
+}

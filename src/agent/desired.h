@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * desired: what this node's devices and datapath maps must hold, computed
+ * from the cache alone (a pure function: no kernel, no network; unit tested).
+ *
+ * - Local ports: Ports whose spec.locations names this node. Each becomes a
+ *   device (veth host end spec.ifname, peer "eth0" in spec.netns).
+ * - Maps (bpf/abi.h): ports (ifindex -> gw_port), fdb ((vni, mac) -> the
+ *   port's locations in spec.locations order: a local ifindex or the other
+ *   node's underlay IPv4), neigh ((vni, ipv4) -> mac), flood (vni -> local
+ *   ports + underlay IPs of the other nodes holding ports of the network).
+ *   Local ifindexes come from a lookup callback (the reconciler's link dump);
+ *   a local port without a device yet is left out and counted as missing.
+ * - Migration: spec.locations is [source, target]. On the target (second of
+ *   two locations) a port enters the ports map in GW_PORT_STANDBY; the
+ *   datapath activates it. Everywhere else it starts GW_PORT_ACTIVE.
+ * Objects with unusable fields (unknown network, bad MAC, ...) are skipped.
+ */
+#ifndef GODWIT_AGENT_DESIRED_H
+#define GODWIT_AGENT_DESIRED_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/cache.h"
+#include "bpf/abi.h"
+
+enum desired_port_type { DESIRED_VETH, DESIRED_TAP };
+
+struct desired_port {
+	char name[64];          /* the Port's metadata.name */
+	char ifname[IFNAMSIZ];  /* device on the node: gw + 10 hex chars */
+	char netns[64];         /* veth: endpoint namespace */
+	enum desired_port_type type;
+	uint8_t mac[6];
+	uint32_t ipv4;          /* network order; 0 when the port has none */
+	uint8_t prefixlen;      /* of the network's CIDR */
+	uint32_t vni;
+	uint16_t flags;         /* enum gw_port_flags */
+	uint8_t strategy;       /* enum gw_activation */
+	bool standby;           /* this node is the migration target */
+};
+
+struct desired_local {
+	struct desired_port *ports;
+	size_t n;
+};
+
+struct desired_port_entry {
+	uint32_t ifindex;
+	struct gw_port val;
+};
+struct desired_fdb_entry {
+	struct gw_fdb_key key;
+	struct gw_fdb_entry val;
+};
+struct desired_neigh_entry {
+	struct gw_neigh_key key;
+	struct gw_neigh val;
+};
+struct desired_flood_entry {
+	uint32_t vni;
+	struct gw_flood val;
+};
+
+struct desired_maps {
+	struct desired_port_entry *ports;
+	size_t n_ports;
+	struct desired_fdb_entry *fdb;
+	size_t n_fdb;
+	struct desired_neigh_entry *neigh;
+	size_t n_neigh;
+	struct desired_flood_entry *flood;
+	size_t n_flood;
+	size_t missing_local; /* local ports whose device does not exist (yet) */
+};
+
+/* Returns the ifindex of a local device, 0 when there is none. */
+typedef int (*desired_ifindex_fn)(const char *ifname, void *ctx);
+
+int desired_local_ports(const struct cache *c, const char *node, struct desired_local *out);
+void desired_local_free(struct desired_local *d);
+
+int desired_maps_compute(const struct cache *c, const char *node, desired_ifindex_fn ifindex_of,
+			 void *ctx, struct desired_maps *out);
+void desired_maps_free(struct desired_maps *d);
+
+/* Helpers shared with the tests and the reconciler. */
+int desired_parse_mac(const char *s, uint8_t mac[6]);
+bool desired_ifname_valid(const char *ifname); /* ^gw[0-9a-f]{10}$ */
+
+#endif

@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: MIT */
+#include "agent/heartbeat.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/apiclient.h"
+#include "lib/log.h"
+
+#define BACKOFF_MIN_MS 200
+#define BACKOFF_MAX_MS 5000
+
+struct heartbeat {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+	_Atomic uint64_t applied;
+	struct heartbeat_config cfg;
+	char path_node[128];
+	char path_status[160];
+	struct api_client *client;
+};
+
+static const char *const counter_names[GW_CNT__MAX] = GW_COUNTER_NAMES;
+
+json_t *heartbeat_node_body(const char *node, const char *underlay_ip)
+{
+	return json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind", "Node",
+			 "metadata", "name", node, "spec", "underlay_ip", underlay_ip);
+}
+
+json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX])
+{
+	json_t *body = json_pack("{s:I, s:{}}", "applied_revision", (json_int_t)applied, "counters");
+	json_t *c = json_object_get(body, "counters");
+
+	for (int i = 0; body && counters && i < GW_CNT__MAX; i++)
+		json_object_set_new(c, counter_names[i], json_integer((json_int_t)counters[i]));
+	return body;
+}
+
+/* Sleeps ms unless asked to stop; returns true when stopping. */
+static bool pause_ms(struct heartbeat *hb, long ms)
+{
+	struct timespec ts;
+	bool s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&hb->lock);
+	while (!hb->stop && pthread_cond_timedwait(&hb->wake, &hb->lock, &ts) != ETIMEDOUT)
+		;
+	s = hb->stop;
+	pthread_mutex_unlock(&hb->lock);
+	return s;
+}
+
+/* PUT path body; returns the HTTP status or -errno. */
+static long put(struct heartbeat *hb, const char *path, json_t *body, json_t **reply)
+{
+	long status;
+	int r;
+
+	if (!body)
+		return -ENOMEM;
+	r = api_request(hb->client, "PUT", path, body, &status, reply);
+	json_decref(body);
+	return r < 0 ? r : status;
+}
+
+static void *heartbeat_main(void *data)
+{
+	struct heartbeat *hb = data;
+	uint64_t counters[GW_CNT__MAX];
+	bool registered = false, logged = false;
+	long backoff = BACKOFF_MIN_MS, st;
+	json_t *reply;
+
+	for (;;) {
+		reply = NULL;
+		if (!registered) {
+			st = put(hb, hb->path_node,
+				 heartbeat_node_body(hb->cfg.node, hb->cfg.underlay_ip), &reply);
+			if (st == 200 || st == 201) {
+				log_info("registered node %s (underlay %s)", hb->cfg.node,
+					 hb->cfg.underlay_ip);
+				registered = true;
+				logged = false;
+				backoff = BACKOFF_MIN_MS;
+			} else if (!logged) {
+				if (st < 0)
+					log_warn_errno((int)st, "cannot reach the controller %s to "
+						       "register; retrying", hb->cfg.server);
+				else
+					log_error("registering node %s: HTTP %ld: %s; retrying",
+						  hb->cfg.node, st, api_error_text(reply));
+				logged = true;
+			}
+			json_decref(reply);
+			if (!registered) {
+				if (pause_ms(hb, backoff))
+					break;
+				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+				continue;
+			}
+			reply = NULL;
+		}
+		memset(counters, 0, sizeof(counters));
+		if (hb->cfg.dp && datapath_read_counters(hb->cfg.dp, counters) < 0)
+			log_debug("cannot read the datapath counters");
+		st = put(hb, hb->path_status, heartbeat_status_body(atomic_load(&hb->applied), counters),
+			 &reply);
+		if (st == 404) {
+			log_warn("node %s is unknown to the controller; registering again",
+				 hb->cfg.node);
+			registered = false;
+		} else if (st < 0 && !logged) {
+			log_warn_errno((int)st, "heartbeat to %s failed; retrying", hb->cfg.server);
+			logged = true;
+		} else if (st >= 0 && st != 200 && !logged) {
+			log_warn("heartbeat: HTTP %ld: %s", st, api_error_text(reply));
+			logged = true;
+		} else if (st == 200) {
+			logged = false;
+		}
+		json_decref(reply);
+		if (pause_ms(hb, registered ? HEARTBEAT_INTERVAL_MS : BACKOFF_MIN_MS))
+			break;
+	}
+	return NULL;
+}
+
+static void heartbeat_free(struct heartbeat *hb)
+{
+	api_client_free(hb->client);
+	pthread_cond_destroy(&hb->wake);
+	pthread_mutex_destroy(&hb->lock);
+	free(hb);
+}
+
+int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out)
+{
+	struct heartbeat *hb = calloc(1, sizeof(*hb));
+	pthread_condattr_t ca;
+	int r;
+
+	if (!hb)
+		return -ENOMEM;
+	pthread_mutex_init(&hb->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&hb->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	hb->cfg = *cfg;
+	snprintf(hb->path_node, sizeof(hb->path_node), "/v1/nodes/%s", cfg->node);
+	snprintf(hb->path_status, sizeof(hb->path_status), "/v1/nodes/%s/status", cfg->node);
+	r = api_client_new(cfg->server, cfg->token, &hb->client);
+	if (r == 0) {
+		/* A heartbeat is late after 3 intervals: don't wait longer than one. */
+		api_client_set_timeout_ms(hb->client, HEARTBEAT_INTERVAL_MS);
+		r = -pthread_create(&hb->thread, NULL, heartbeat_main, hb);
+	}
+	if (r < 0) {
+		heartbeat_free(hb);
+		return r;
+	}
+	*out = hb;
+	return 0;
+}
+
+void heartbeat_stop(struct heartbeat *hb)
+{
+	if (!hb)
+		return;
+	pthread_mutex_lock(&hb->lock);
+	hb->stop = true;
+	pthread_cond_broadcast(&hb->wake);
+	pthread_mutex_unlock(&hb->lock);
+	pthread_join(hb->thread, NULL);
+	heartbeat_free(hb);
+}
+
+void heartbeat_set_applied(struct heartbeat *hb, uint64_t revision)
+{
+	atomic_store(&hb->applied, revision);
+}

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+#include "agent/informer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/apiclient.h"
+#include "lib/log.h"
+
+#define WATCH_IDLE_TIMEOUT_MS 15000 /* the server sends a BOOKMARK every 5 s */
+#define BACKOFF_MIN_MS 200
+#define BACKOFF_MAX_MS 5000
+
+struct informer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+	bool synced;
+	struct cache cache; /* under lock */
+	int notify_fd;
+	char *server;
+	char *token;
+	struct api_client *client;
+	bool unreachable_logged;
+};
+
+static void notify(struct informer *inf)
+{
+	uint64_t one = 1;
+
+	if (write(inf->notify_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn_errno(-errno, "cannot notify the main loop");
+}
+
+static bool stopping(struct informer *inf)
+{
+	bool s;
+
+	pthread_mutex_lock(&inf->lock);
+	s = inf->stop;
+	pthread_mutex_unlock(&inf->lock);
+	return s;
+}
+
+/* Sleeps ms unless asked to stop; returns true when stopping. */
+static bool pause_ms(struct informer *inf, long ms)
+{
+	struct timespec ts;
+	bool s;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&inf->lock);
+	while (!inf->stop && pthread_cond_timedwait(&inf->wake, &inf->lock, &ts) != ETIMEDOUT)
+		;
+	s = inf->stop;
+	pthread_mutex_unlock(&inf->lock);
+	return s;
+}
+
+/* Lists every kind into a fresh cache; its revision is the lowest list's. */
+static int list_all(struct informer *inf, struct cache *out)
+{
+	struct cache fresh;
+	uint64_t rev, min_rev = UINT64_MAX;
+	json_t *reply = NULL;
+	char path[64];
+	long status;
+	int r;
+
+	r = cache_init(&fresh);
+	if (r < 0)
+		return r;
+	for (int k = 0; k < CACHE__KINDS; k++) {
+		snprintf(path, sizeof(path), "/v1/%s", cache_kind_path(k));
+		r = api_request(inf->client, "GET", path, NULL, &status, &reply);
+		if (r < 0)
+			goto cleanup;
+		if (status != 200) {
+			log_warn("GET %s: HTTP %ld: %s", path, status, api_error_text(reply));
+			r = -EPROTO;
+			goto cleanup;
+		}
+		r = cache_load_list(&fresh, k, reply, &rev);
+		if (r < 0) {
+			log_warn("GET %s: malformed list answer", path);
+			goto cleanup;
+		}
+		json_decref(reply);
+		reply = NULL;
+		if (rev < min_rev)
+			min_rev = rev;
+	}
+	fresh.revision = min_rev;
+	*out = fresh;
+	return 0;
+cleanup:
+	json_decref(reply);
+	cache_clear(&fresh);
+	return r;
+}
+
+static int on_watch_line(const char *line, size_t len, void *data)
+{
+	struct informer *inf = data;
+	uint64_t before;
+	int r;
+
+	pthread_mutex_lock(&inf->lock);
+	before = inf->cache.revision;
+	r = cache_apply_line(&inf->cache, line, len);
+	if (r >= 0 && inf->cache.revision != before)
+		r = 1;
+	pthread_mutex_unlock(&inf->lock);
+	if (r < 0)
+		log_warn("watch: skipping a line that is not a valid event: %.*s",
+			 (int)(len > 200 ? 200 : len), line);
+	else if (r > 0)
+		notify(inf);
+	return stopping(inf) ? 1 : 0;
+}
+
+static void *informer_main(void *data)
+{
+	struct informer *inf = data;
+	long backoff = BACKOFF_MIN_MS, status = 0;
+	struct cache fresh;
+	char path[64];
+	int r;
+
+	while (!stopping(inf)) {
+		r = list_all(inf, &fresh);
+		if (r < 0) {
+			if (!inf->unreachable_logged)
+				log_warn_errno(r, "cannot list from %s, retrying", inf->server);
+			inf->unreachable_logged = true;
+			if (pause_ms(inf, backoff))
+				break;
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+			continue;
+		}
+		if (inf->unreachable_logged)
+			log_info("controller %s reachable again", inf->server);
+		inf->unreachable_logged = false;
+		backoff = BACKOFF_MIN_MS;
+		pthread_mutex_lock(&inf->lock);
+		cache_clear(&inf->cache);
+		inf->cache = fresh;
+		inf->synced = true;
+		snprintf(path, sizeof(path), "/v1/watch?since=%" PRIu64, fresh.revision);
+		pthread_mutex_unlock(&inf->lock);
+		log_debug("listed at revision %" PRIu64 ", watching", fresh.revision);
+		notify(inf);
+
+		status = 0;
+		r = api_stream(inf->client, path, WATCH_IDLE_TIMEOUT_MS, on_watch_line, inf, &status);
+		if (r == 1 || stopping(inf))
+			break;
+		if (r == -EPROTO && status == 410)
+			log_info("watch: revision compacted, listing again");
+		else if (r == -EPROTO)
+			log_warn("watch: HTTP %ld, listing again", status);
+		else if (r < 0)
+			log_warn_errno(r, "watch stream broken, listing again");
+		if (r < 0 && status != 410 && pause_ms(inf, BACKOFF_MIN_MS))
+			break;
+	}
+	return NULL;
+}
+
+static void informer_free(struct informer *inf)
+{
+	api_client_free(inf->client);
+	cache_clear(&inf->cache);
+	pthread_cond_destroy(&inf->wake);
+	pthread_mutex_destroy(&inf->lock);
+	free(inf->server);
+	free(inf->token);
+	free(inf);
+}
+
+int informer_start(const char *server, const char *token, int notify_fd, struct informer **out)
+{
+	struct informer *inf = calloc(1, sizeof(*inf));
+	pthread_condattr_t ca;
+	int r;
+
+	if (!inf)
+		return -ENOMEM;
+	pthread_mutex_init(&inf->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&inf->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	inf->notify_fd = notify_fd;
+	inf->server = strdup(server);
+	inf->token = strdup(token ? token : "");
+	r = cache_init(&inf->cache);
+	if (r == 0 && (!inf->server || !inf->token))
+		r = -ENOMEM;
+	if (r == 0)
+		r = api_client_new(server, token, &inf->client);
+	if (r == 0)
+		r = -pthread_create(&inf->thread, NULL, informer_main, inf);
+	if (r < 0) {
+		informer_free(inf);
+		return r;
+	}
+	*out = inf;
+	return 0;
+}
+
+void informer_stop(struct informer *inf, long timeout_ms)
+{
+	struct timespec ts;
+
+	if (!inf)
+		return;
+	pthread_mutex_lock(&inf->lock);
+	inf->stop = true;
+	pthread_cond_broadcast(&inf->wake);
+	pthread_mutex_unlock(&inf->lock);
+	/* A watch blocks until the next line (a BOOKMARK within 5 s): don't wait that long. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	if (pthread_timedjoin_np(inf->thread, NULL, &ts) == 0)
+		informer_free(inf);
+	else
+		pthread_detach(inf->thread);
+}
+
+int informer_snapshot(struct informer *inf, struct cache *out)
+{
+	int r;
+
+	pthread_mutex_lock(&inf->lock);
+	r = inf->synced ? cache_copy(&inf->cache, out) : -EAGAIN;
+	pthread_mutex_unlock(&inf->lock);
+	return r;
+}

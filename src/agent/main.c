@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * godwit-agent: the node agent. Runs inside the node's network namespace.
+ *
+ * Threads: the informer (list+watch into a cache), the heartbeat
+ * (registration + status), and this main loop, which owns the datapath,
+ * netlink and the reconciler. The main loop waits on an epoll set of
+ * signalfd (SIGTERM/SIGINT: leave everything in place and exit), the
+ * informer's eventfd (cache changed: reconcile after a short coalescing
+ * delay) and the datapath ring buffer (activation events). A reconcile also
+ * runs every RESYNC_MS (repairs what someone changed behind our back), and
+ * after RETRY_MS when the last one could not finish (e.g. a missing netns).
+ * Everything the agent makes lives in the kernel (pinned maps, devices,
+ * filters), so SIGKILL is as safe as SIGTERM.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/bpffs.h"
+#include "agent/datapath.h"
+#include "agent/events.h"
+#include "agent/fabric.h"
+#include "agent/heartbeat.h"
+#include "agent/informer.h"
+#include "agent/reconcile.h"
+#include "lib/log.h"
+#include "lib/nl.h"
+
+#define COALESCE_MS 20
+#define RETRY_MS 1000
+#define RESYNC_MS 10000
+#define DEFAULT_MTU 1450
+#define MAX_MTU (FABRIC_MTU - 50) /* VXLAN over IPv4 adds 50 bytes */
+
+struct options {
+	const char *node;
+	const char *server;
+	const char *token_file;
+	const char *underlay;
+	char pin_dir[256];
+	uint32_t underlay_ip; /* network order */
+	uint32_t mtu;
+	bool verbose;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: godwit-agent --node NAME --server URL --token-file PATH "
+		   "--underlay-ip IPV4\n"
+		   "                    [--pin-dir DIR] [--mtu %d] [-v]\n"
+		   "Runs inside the node's network namespace. Default pin dir: "
+		   "/sys/fs/bpf/godwit/<node>.\n",
+		DEFAULT_MTU);
+}
+
+static bool dns_label(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return false;
+	return true;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "node", required_argument, NULL, 'n' },
+		{ "server", required_argument, NULL, 's' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "underlay-ip", required_argument, NULL, 'u' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *pin_dir = NULL;
+	struct in_addr a;
+	char *end;
+	long mtu;
+	int c;
+
+	o->mtu = DEFAULT_MTU;
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': o->node = optarg; break;
+		case 's': o->server = optarg; break;
+		case 't': o->token_file = optarg; break;
+		case 'u': o->underlay = optarg; break;
+		case 'p': pin_dir = optarg; break;
+		case 'v': o->verbose = true; break;
+		case 'h': usage(stdout); exit(0);
+		case 'm':
+			errno = 0;
+			mtu = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || mtu < 576 || mtu > MAX_MTU) {
+				fprintf(stderr, "godwit-agent: --mtu: `%s' is not a number in 576..%d\n",
+					optarg, MAX_MTU);
+				return -EINVAL;
+			}
+			o->mtu = (uint32_t)mtu;
+			break;
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "godwit-agent: unexpected argument `%s'\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->node || !o->server || !o->token_file || !o->underlay) {
+		fprintf(stderr, "godwit-agent: --node, --server, --token-file and --underlay-ip "
+				"are required\n");
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (!dns_label(o->node)) {
+		fprintf(stderr, "godwit-agent: --node: `%s' is not a DNS label "
+				"([a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 chars)\n", o->node);
+		return -EINVAL;
+	}
+	if (inet_pton(AF_INET, o->underlay, &a) != 1 || a.s_addr == 0) {
+		fprintf(stderr, "godwit-agent: --underlay-ip: `%s' is not an IPv4 address\n",
+			o->underlay);
+		return -EINVAL;
+	}
+	o->underlay_ip = a.s_addr;
+	if (pin_dir && (!*pin_dir || strlen(pin_dir) >= sizeof(o->pin_dir))) {
+		fprintf(stderr, "godwit-agent: --pin-dir: `%s' is not a usable path\n", pin_dir);
+		return -EINVAL;
+	}
+	if (pin_dir)
+		snprintf(o->pin_dir, sizeof(o->pin_dir), "%s", pin_dir);
+	else
+		snprintf(o->pin_dir, sizeof(o->pin_dir), "/sys/fs/bpf/godwit/%s", o->node);
+	return 0;
+}
+
+static int read_token(const char *path, char **out)
+{
+	char buf[4096];
+	size_t n;
+	FILE *f;
+
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	if (n == 0)
+		return -ENODATA;
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The hook for activation events: the migration work reports them to the
+ * controller from here. */
+static void on_activation(const struct gw_event *e, void *ctx)
+{
+	(void)ctx;
+	log_info("port ifindex %u (vni %u, mac %02x:%02x:%02x:%02x:%02x:%02x) activated at %" PRIu64
+		 " ns by a frame of ethertype 0x%04x",
+		 e->ifindex, e->vni, e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4],
+		 e->mac[5], (uint64_t)e->ts_ns, e->ethertype);
+}
+
+struct agent {
+	struct options opt;
+	char *token;
+	struct datapath *dp;
+	struct nl_sock *nl;
+	struct events *events;
+	struct informer *informer;
+	struct heartbeat *heartbeat;
+	struct reconciler *rc;
+	int sig_fd, notify_fd, epoll_fd;
+};
+
+/* Returns the delay until the next reconcile. */
+static int64_t reconcile_once(struct agent *a)
+{
+	struct cache snap;
+	int r;
+
+	r = informer_snapshot(a->informer, &snap);
+	if (r == -EAGAIN)
+		return RESYNC_MS; /* not listed yet: the informer notifies */
+	if (r < 0) {
+		log_error_errno(r, "cannot copy the cache");
+		return RETRY_MS;
+	}
+	r = reconcile_run(a->rc, &snap);
+	if (r == 0)
+		heartbeat_set_applied(a->heartbeat, snap.revision);
+	else if (r != -EAGAIN)
+		log_warn_errno(r, "reconcile of revision %" PRIu64 " failed; retrying", snap.revision);
+	cache_clear(&snap);
+	return r == 0 ? RESYNC_MS : RETRY_MS;
+}
+
+static int run_loop(struct agent *a)
+{
+	int64_t next = now_ms() + RESYNC_MS;
+	struct epoll_event evs[4];
+	bool pending = false;
+
+	for (;;) {
+		int64_t wait = next - now_ms();
+		int n = epoll_wait(a->epoll_fd, evs, 4, wait < 0 ? 0 : (int)wait);
+
+		if (n < 0 && errno != EINTR)
+			return log_error_errno(-errno, "epoll_wait");
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == a->sig_fd) {
+				struct signalfd_siginfo si;
+
+				if (read(fd, &si, sizeof(si)) == sizeof(si)) {
+					log_info("signal %u: exiting, devices and maps stay in place",
+						 si.ssi_signo);
+					return 0;
+				}
+			} else if (fd == a->notify_fd) {
+				uint64_t v;
+
+				if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+					log_warn_errno(-errno, "reading the informer's eventfd");
+				if (!pending) {
+					pending = true;
+					next = now_ms() + COALESCE_MS;
+				}
+			} else if (a->events) {
+				int r = events_consume(a->events);
+
+				if (r < 0)
+					log_warn_errno(r, "reading datapath events");
+			}
+		}
+		if (now_ms() >= next) {
+			pending = false;
+			next = now_ms() + reconcile_once(a);
+		}
+	}
+}
+
+static int epoll_add(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int agent_start(struct agent *a)
+{
+	struct heartbeat_config hc = {
+		.server = a->opt.server, .token = a->token, .node = a->opt.node,
+		.underlay_ip = a->opt.underlay,
+	};
+	sigset_t mask;
+	int vxlan, r;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	/* Blocked before any thread starts, so only the signalfd sees them. */
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	a->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	a->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->sig_fd < 0 || a->notify_fd < 0 || a->epoll_fd < 0)
+		return log_error_errno(-errno, "cannot create the event loop");
+
+	if (strncmp(a->opt.pin_dir, "/sys/fs/bpf/", 12) == 0) {
+		r = bpffs_join_host();
+		if (r < 0)
+			return log_error_errno(r, "cannot join the host mount namespace for the pins under /sys/fs/bpf");
+	}
+	r = datapath_open(a->opt.pin_dir, &a->dp);
+	if (r < 0)
+		return log_error_errno(r, "cannot open the datapath (pin dir %s)", a->opt.pin_dir);
+	r = nl_open(&a->nl);
+	if (r < 0)
+		return log_error_errno(r, "cannot open rtnetlink");
+	r = fabric_setup(a->nl, a->dp, a->opt.underlay_ip, &vxlan);
+	if (r < 0)
+		return r;
+	r = events_open(a->dp, on_activation, a, &a->events);
+	if (r < 0)
+		return log_error_errno(r, "cannot open the datapath event ring");
+	r = reconciler_new(a->dp, a->nl, a->opt.node, a->opt.mtu, &a->rc);
+	if (r < 0)
+		return log_error_errno(r, "cannot create the reconciler");
+	hc.dp = a->dp;
+	r = heartbeat_start(&hc, &a->heartbeat);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the heartbeat");
+	r = informer_start(a->opt.server, a->token, a->notify_fd, &a->informer);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the informer");
+	if ((r = epoll_add(a->epoll_fd, a->sig_fd)) < 0 ||
+	    (r = epoll_add(a->epoll_fd, a->notify_fd)) < 0 ||
+	    (r = epoll_add(a->epoll_fd, events_fd(a->events))) < 0)
+		return log_error_errno(r, "cannot set up the event loop");
+	log_info("node %s: %s ifindex %d, underlay %s, pin dir %s, controller %s", a->opt.node,
+		 FABRIC_IFNAME, vxlan, a->opt.underlay, a->opt.pin_dir, a->opt.server);
+	return 0;
+}
+
+static void agent_stop(struct agent *a)
+{
+	informer_stop(a->informer, 1000);
+	heartbeat_stop(a->heartbeat);
+	reconciler_free(a->rc);
+	events_close(a->events);
+	nl_close(a->nl);
+	datapath_close(a->dp);
+	if (a->epoll_fd >= 0)
+		close(a->epoll_fd);
+	if (a->notify_fd >= 0)
+		close(a->notify_fd);
+	if (a->sig_fd >= 0)
+		close(a->sig_fd);
+	free(a->token);
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = { .sig_fd = -1, .notify_fd = -1, .epoll_fd = -1 };
+	int r;
+
+	if (parse_options(argc, argv, &a.opt) < 0)
+		return 2;
+	log_init("godwit-agent", a.opt.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	r = read_token(a.opt.token_file, &a.token);
+	if (r < 0) {
+		log_error_errno(r, "cannot read the token file %s", a.opt.token_file);
+		return 1;
+	}
+	r = agent_start(&a);
+	if (r == 0)
+		r = run_loop(&a);
+	agent_stop(&a);
+	return r < 0 ? 1 : 0;
+}

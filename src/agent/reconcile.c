@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+#include "agent/reconcile.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/mapsync.h"
+#include "agent/ports.h"
+#include "lib/log.h"
+
+#define MAX_ATTACHED GW_MAX_PORTS
+
+struct reconciler {
+	struct datapath *dp;
+	struct nl_sock *nl;
+	const char *node;
+	uint32_t mtu;
+	int *attached; /* ifindexes this process attached from_port to */
+	size_t n_attached;
+	json_t *warned; /* port name -> last warning, so each is logged once */
+};
+
+int reconciler_new(struct datapath *dp, struct nl_sock *nl, const char *node, uint32_t mtu,
+		   struct reconciler **out)
+{
+	struct reconciler *rc = calloc(1, sizeof(*rc));
+
+	if (!rc)
+		return -ENOMEM;
+	rc->attached = calloc(MAX_ATTACHED, sizeof(*rc->attached));
+	rc->warned = json_object();
+	if (!rc->attached || !rc->warned) {
+		reconciler_free(rc);
+		return -ENOMEM;
+	}
+	rc->dp = dp;
+	rc->nl = nl;
+	rc->node = node;
+	rc->mtu = mtu;
+	*out = rc;
+	return 0;
+}
+
+void reconciler_free(struct reconciler *rc)
+{
+	if (!rc)
+		return;
+	free(rc->attached);
+	json_decref(rc->warned);
+	free(rc);
+}
+
+/* Logs a port's problem once until it changes or goes away. */
+static void warn_once(struct reconciler *rc, const char *port, const char *msg)
+{
+	const char *last = json_string_value(json_object_get(rc->warned, port));
+
+	if (last && strcmp(last, msg) == 0)
+		return;
+	log_warn("port %s: %s", port, msg);
+	json_object_set_new(rc->warned, port, json_string(msg));
+}
+
+static bool is_attached(const struct reconciler *rc, int ifindex)
+{
+	for (size_t i = 0; i < rc->n_attached; i++)
+		if (rc->attached[i] == ifindex)
+			return true;
+	return false;
+}
+
+static int attach_port(struct reconciler *rc, int ifindex)
+{
+	int r;
+
+	if (is_attached(rc, ifindex))
+		return 0;
+	if (rc->n_attached == MAX_ATTACHED)
+		return -ENOSPC;
+	r = datapath_attach_port(rc->dp, ifindex);
+	if (r < 0)
+		return r;
+	rc->attached[rc->n_attached++] = ifindex;
+	return 0;
+}
+
+/* Plumbs every local port; returns -EAGAIN when one must be retried. */
+static int sync_devices(struct reconciler *rc, const struct desired_local *want)
+{
+	int result = 0, r;
+	char msg[160];
+
+	for (size_t i = 0; i < want->n; i++) {
+		const struct desired_port *p = &want->ports[i];
+		int ifindex = 0;
+
+		if (p->type == DESIRED_TAP) {
+			warn_once(rc, p->name, "type tap is not supported yet, skipped");
+			continue;
+		}
+		r = ports_plumb_veth(rc->nl, p, rc->mtu, &ifindex);
+		if (r == 0)
+			r = attach_port(rc, ifindex);
+		if (r < 0) {
+			if (r == -ENOENT)
+				snprintf(msg, sizeof(msg), "netns %s does not exist; will retry",
+					 p->netns);
+			else
+				snprintf(msg, sizeof(msg), "cannot plumb %s into netns %s: %s",
+					 p->ifname, p->netns, strerror(-r));
+			warn_once(rc, p->name, msg);
+			result = -EAGAIN;
+			continue;
+		}
+		if (json_object_get(rc->warned, p->name)) {
+			log_info("port %s: plumbed as %s (ifindex %d)", p->name, p->ifname, ifindex);
+			json_object_del(rc->warned, p->name);
+		}
+	}
+	r = ports_delete_stale(rc->nl, want);
+	if (r < 0)
+		return log_error_errno(r, "cannot delete stale port devices");
+	if (r > 0)
+		log_info("deleted %d stale port device(s)", r);
+	return result;
+}
+
+struct link_table {
+	struct nl_link *links;
+	size_t n;
+};
+
+static int collect_link(const struct nl_link *link, void *data)
+{
+	struct link_table *t = data;
+	struct nl_link *p;
+
+	if (!desired_ifname_valid(link->name))
+		return 0;
+	p = realloc(t->links, (t->n + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	t->links = p;
+	t->links[t->n++] = *link;
+	return 0;
+}
+
+static int lookup_ifindex(const char *ifname, void *data)
+{
+	const struct link_table *t = data;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->links[i].name, ifname) == 0)
+			return t->links[i].ifindex;
+	return 0;
+}
+
+/* Forgets attachments of devices that are gone (ifindexes can be reused). */
+static void prune_attached(struct reconciler *rc, const struct link_table *t)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < rc->n_attached; i++) {
+		bool alive = false;
+
+		for (size_t k = 0; k < t->n && !alive; k++)
+			alive = t->links[k].ifindex == rc->attached[i];
+		if (alive)
+			rc->attached[j++] = rc->attached[i];
+	}
+	rc->n_attached = j;
+}
+
+static void port_merge(void *want_val, const void *old_val)
+{
+	struct gw_port *w = want_val;
+	const struct gw_port *o = old_val;
+	bool want_standby = w->state == GW_PORT_STANDBY;
+
+	w->state = o->state;
+	w->activated_ns = o->activated_ns;
+	if (o->state == GW_PORT_STANDBY && !want_standby)
+		w->state = GW_PORT_ACTIVE; /* migration completed: no longer held back */
+}
+
+static int sync_maps(struct reconciler *rc, struct desired_maps *m)
+{
+	int r, total = 0;
+
+#define SYNC(map, arr, n, type, keyf, valf, merge)                                               \
+	do {                                                                                     \
+		r = map_sync(datapath_map_fd(rc->dp, map), arr, n, sizeof(type),                 \
+			     sizeof(((type *)0)->keyf), offsetof(type, valf),                    \
+			     sizeof(((type *)0)->valf), merge);                                  \
+		if (r < 0)                                                                       \
+			return log_error_errno(r, "cannot sync map %s", #map);                   \
+		total += r;                                                                      \
+	} while (0)
+
+	SYNC(DP_MAP_PORTS, m->ports, m->n_ports, struct desired_port_entry, ifindex, val,
+	     port_merge);
+	SYNC(DP_MAP_FDB, m->fdb, m->n_fdb, struct desired_fdb_entry, key, val, NULL);
+	SYNC(DP_MAP_NEIGH, m->neigh, m->n_neigh, struct desired_neigh_entry, key, val, NULL);
+	SYNC(DP_MAP_FLOOD, m->flood, m->n_flood, struct desired_flood_entry, vni, val, NULL);
+#undef SYNC
+	return total;
+}
+
+int reconcile_run(struct reconciler *rc, const struct cache *snapshot)
+{
+	struct desired_local local = { 0 };
+	struct desired_maps maps = { 0 };
+	struct link_table links = { 0 };
+	int r, devices;
+
+	r = desired_local_ports(snapshot, rc->node, &local);
+	if (r < 0)
+		goto cleanup;
+	devices = sync_devices(rc, &local);
+	if (devices < 0 && devices != -EAGAIN) {
+		r = devices;
+		goto cleanup;
+	}
+	r = nl_link_dump(rc->nl, collect_link, &links);
+	if (r < 0) {
+		log_error_errno(r, "cannot dump links");
+		goto cleanup;
+	}
+	prune_attached(rc, &links);
+	r = desired_maps_compute(snapshot, rc->node, lookup_ifindex, &links, &maps);
+	if (r < 0)
+		goto cleanup;
+	r = sync_maps(rc, &maps);
+	if (r < 0)
+		goto cleanup;
+	log_debug("reconciled revision %llu: %zu local port(s), %d map change(s)",
+		  (unsigned long long)snapshot->revision, local.n, r);
+	r = devices < 0 || maps.missing_local ? -EAGAIN : 0;
+cleanup:
+	desired_local_free(&local);
+	desired_maps_free(&maps);
+	free(links.links);
+	return r;
+}
