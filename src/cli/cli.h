@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli: the shared state of one `godwit` invocation and the verb table.
+ *
+ * Like WireGuard's `wg`, every verb is a row {name, handler, description,
+ * usage}; handlers get the arguments after the verb and return the process
+ * exit status: 0 success, 1 failure (message printed), 2 bad usage.
+ */
+#ifndef GODWIT_CLI_CLI_H
+#define GODWIT_CLI_CLI_H
+
+#include "config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+#define EXIT_USAGE 2
+
+struct api_client;
+
+struct cli {
+	struct config_input cfg;
+	struct config_target target;
+	struct api_client *api; /* connected lazily by cli_request() */
+};
+
+struct cli_verb {
+	const char *name;
+	int (*handler)(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+	const char *description;
+	const char *usage; /* the lines after "usage: godwit " */
+};
+
+/* Verb handlers (argv[0] is the verb). */
+int cmd_apply(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_delete(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_endpoint(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+
+/* Prints "usage: godwit ..." of verb to f. */
+void cli_usage(const struct cli_verb *verb, FILE *f);
+
+/*
+ * Handles getopt_long's '?' / ':' answers: prints a clear error naming the
+ * flag and returns EXIT_USAGE. optstring must start with "+:" or ":".
+ */
+int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv);
+
+/*
+ * One API call via the resolved server. Transport failures are printed
+ * ("cannot reach the controller at URL: ...") and returned as -errno.
+ */
+int cli_request(struct cli *cli, const char *method, const char *path, const json_t *body,
+		long *status, json_t **reply);
+
+/* Reads a whole file ("-" = stdin), bounded to 16 MiB. */
+int read_input(const char *path, char **buf, size_t *len);
+
+void cli_free(struct cli *cli);
+
+#endif

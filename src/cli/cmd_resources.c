@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/* `get`, `describe`, `delete KIND NAME`. */
+#include "cli.h"
+#include "manifest.h"
+#include "views.h"
+
+#include "lib/apiclient.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+int apply_delete_file(struct cli *cli, const char *file);
+
+static const struct api_kind *kind_arg(const char *verb, const char *word)
+{
+	const struct api_kind *k = api_kind_lookup(word);
+
+	if (!k)
+		fprintf(stderr,
+			"godwit %s: unknown kind '%s' (expected network|net, port, node)\n", verb,
+			word);
+	return k;
+}
+
+/* GET path expecting 200; prints the server's error otherwise. Returns exit status. */
+static int get_json(struct cli *cli, const char *path, const char *what, json_t **out)
+{
+	long status;
+	json_t *reply = NULL;
+
+	if (cli_request(cli, "GET", path, NULL, &status, &reply))
+		return 1;
+	if (status == 200 && reply) {
+		*out = reply;
+		return 0;
+	}
+	if (status == 404)
+		fprintf(stderr, "Error: %s not found\n", what);
+	else
+		fprintf(stderr, "Error: GET %s: %ld %s\n", path, status, api_error_text(reply));
+	json_decref(reply);
+	return 1;
+}
+
+int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
+{
+	static const struct option opts[] = { { "output", required_argument, NULL, 'o' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	const char *output = NULL;
+	const struct api_kind *k;
+	json_t *reply = NULL, *ports = NULL;
+	char path[256], what[160];
+	int opt, ret = 1;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			cli_usage(verb, stdout);
+			return 0;
+		} else if (opt == 'o') {
+			output = optarg;
+		} else {
+			return cli_bad_flag(verb, opt, argv);
+		}
+	}
+	if (output && strcmp(output, "wide") && strcmp(output, "json") && strcmp(output, "yaml")) {
+		fprintf(stderr, "godwit get: unknown output format '%s' (wide, json, yaml)\n",
+			output);
+		return EXIT_USAGE;
+	}
+	if (argc - optind < 1 || argc - optind > 2) {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	k = kind_arg("get", argv[optind]);
+	if (!k)
+		return EXIT_USAGE;
+	if (argc - optind == 2) {
+		snprintf(path, sizeof(path), "/v1/%s/%s", k->plural, argv[optind + 1]);
+		snprintf(what, sizeof(what), "%s/%s", k->singular, argv[optind + 1]);
+	} else {
+		snprintf(path, sizeof(path), "/v1/%s", k->plural);
+		snprintf(what, sizeof(what), "%s", k->plural);
+	}
+	if (get_json(cli, path, what, &reply))
+		return 1;
+
+	if (output && (strcmp(output, "json") == 0 || strcmp(output, "yaml") == 0)) {
+		bool list = argc - optind == 1;
+		const json_t *v = list ? json_object_get(reply, "items") : reply;
+
+		ret = view_dump(v ? v : json_null(), list, strcmp(output, "yaml") == 0, stdout) ? 1
+												: 0;
+	} else {
+		struct table t;
+		json_t *items = argc - optind == 1 ? json_incref(json_object_get(reply, "items"))
+						   : json_pack("[O]", reply);
+
+		if (strcmp(k->plural, "networks") == 0) {
+			json_t *pl = NULL;
+
+			if (get_json(cli, "/v1/ports", "ports", &pl) == 0)
+				ports = json_incref(json_object_get(pl, "items"));
+			json_decref(pl);
+		}
+		if (json_array_size(items) == 0) {
+			fprintf(stderr, "No %s found.\n", k->plural);
+			ret = 0;
+		} else if (view_table(k, items, ports, output != NULL, &t) == 0) {
+			table_print(&t, stdout);
+			table_free(&t);
+			ret = 0;
+		}
+		json_decref(items);
+	}
+	json_decref(ports);
+	json_decref(reply);
+	return ret;
+}
+
+int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	const struct api_kind *k;
+	json_t *obj = NULL, *ports = NULL;
+	char path[256], what[160];
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt != 'h')
+			return cli_bad_flag(verb, opt, argv);
+		cli_usage(verb, stdout);
+		return 0;
+	}
+	if (argc - optind != 2) {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	k = kind_arg("describe", argv[optind]);
+	if (!k)
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/v1/%s/%s", k->plural, argv[optind + 1]);
+	snprintf(what, sizeof(what), "%s/%s", k->singular, argv[optind + 1]);
+	if (get_json(cli, path, what, &obj))
+		return 1;
+	if (strcmp(k->plural, "networks") == 0) {
+		json_t *pl = NULL;
+
+		if (get_json(cli, "/v1/ports", "ports", &pl) == 0)
+			ports = json_incref(json_object_get(pl, "items"));
+		json_decref(pl);
+	}
+	view_describe(k, obj, ports, stdout);
+	json_decref(ports);
+	json_decref(obj);
+	return 0;
+}
+
+int cmd_delete(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
+{
+	static const struct option opts[] = { { "filename", required_argument, NULL, 'f' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	const char *file = NULL;
+	const struct api_kind *k;
+	json_t *reply = NULL;
+	char path[256];
+	long status;
+	int opt, ret;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			cli_usage(verb, stdout);
+			return 0;
+		} else if (opt == 'f') {
+			file = optarg;
+		} else {
+			return cli_bad_flag(verb, opt, argv);
+		}
+	}
+	if (file) {
+		if (argc - optind != 0) {
+			cli_usage(verb, stderr);
+			return EXIT_USAGE;
+		}
+		return apply_delete_file(cli, file);
+	}
+	if (argc - optind != 2) {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	k = kind_arg("delete", argv[optind]);
+	if (!k)
+		return EXIT_USAGE;
+	snprintf(path, sizeof(path), "/v1/%s/%s", k->plural, argv[optind + 1]);
+	if (cli_request(cli, "DELETE", path, NULL, &status, &reply))
+		return 1;
+	if (status == 200) {
+		printf("%s/%s deleted\n", k->singular, argv[optind + 1]);
+		ret = 0;
+	} else if (status == 404) {
+		fprintf(stderr, "Error: %s/%s not found\n", k->singular, argv[optind + 1]);
+		ret = 1;
+	} else {
+		fprintf(stderr, "Error: %s/%s: %s\n", k->singular, argv[optind + 1],
+			api_error_text(reply));
+		ret = 1;
+	}
+	json_decref(reply);
+	return ret;
+}

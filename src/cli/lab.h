@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lab: a whole fabric on one machine.
+ *
+ * Layout of lab LAB (N nodes):
+ *   netns LAB-ul        bridge br0 10.254.0.1/24: the underlay; godwitd listens
+ *                       on 10.254.0.1:7480 and on unix:LABDIR/api.sock
+ *   netns LAB-node-I    ul0 10.254.0.(10+I)/24, veth peer n<I> on br0; godwit-agent
+ *   netns LAB-ep-NAME   endpoints (`godwit endpoint add`)
+ *   LABDIR = /run/godwit/labs/LAB: lab.json (nodes, daemons and their PIDs),
+ *   <daemon>.log, godwit.db, token, config; pins in /sys/fs/bpf/godwit/LAB-node-I.
+ * The CLI in the root namespace reaches the controller through api.sock.
+ * `lab down` removes all of it and works on half-built labs: lab.json is
+ * rewritten after every daemon start, and namespaces are found by name.
+ */
+#ifndef GODWIT_CLI_LAB_H
+#define GODWIT_CLI_LAB_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+
+#define LAB_ROOT "/run/godwit/labs"
+#define LAB_PIN_ROOT "/sys/fs/bpf/godwit"
+#define LAB_NAME_MAX 12
+#define LAB_NODES_MAX 16
+#define LAB_API_PORT 7480
+
+struct lab {
+	char name[LAB_NAME_MAX + 1];
+	char dir[PATH_MAX];
+	int nodes;
+	json_t *state; /* lab.json: {"name", "nodes", "daemons": [{"name","pid","exe"}]} */
+};
+
+/* 0 when name is [a-z0-9-]{1,12}; else -EINVAL with a message printed. */
+int lab_check_name(const char *name);
+int lab_init(struct lab *lab, const char *name);
+void lab_free(struct lab *lab);
+/* Loads LABDIR/lab.json into lab->state (missing -> -ENOENT). */
+int lab_load_state(struct lab *lab);
+int lab_save_state(const struct lab *lab);
+int lab_record_daemon(struct lab *lab, const char *name, pid_t pid, const char *exe);
+
+/* "unix:LABDIR/api.sock" etc. into buf. */
+void lab_path(const struct lab *lab, const char *file, char *buf, size_t len);
+
+/* Whether netns belongs to lab (LAB-ul, LAB-node-<n>, LAB-ep-*, not another lab's). */
+bool lab_owns_netns(const char *lab, const char *netns);
+
+int lab_up(const char *name, int nodes);
+int lab_down(const char *name, bool quiet);
+int lab_status(const char *name);
+int lab_list(void);
+
+/* Path of the user's config file (GODWIT_CONFIG or ~/.godwit/config). */
+char *lab_user_config_path(void);
+
+#endif

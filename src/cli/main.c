@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/* godwit: the command line of the fabric. Global flags, then one verb from the table. */
+#include "cli.h"
+
+#include "lib/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_help(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+
+static const struct cli_verb verbs[] = {
+	{ "apply", cmd_apply, "Create or update the objects of a manifest (YAML or JSON).",
+	  "apply -f FILE|-" },
+	{ "get", cmd_get, "List objects, or show one (kinds: networks|net, ports, nodes).",
+	  "get KIND [NAME] [-o wide|json|yaml]" },
+	{ "describe", cmd_describe, "Show one object in detail, with status and counters.",
+	  "describe KIND NAME" },
+	{ "delete", cmd_delete, "Delete one object, or every object of a manifest.",
+	  "delete KIND NAME | delete -f FILE|-" },
+	{ "lab", cmd_lab, "Run a fabric on this machine: nodes as network namespaces.",
+	  "lab up [--name LAB] [--nodes N] | down [--name LAB] | status [--name LAB] | list" },
+	{ "endpoint", cmd_endpoint, "Endpoints (a netns with one port) in a lab.",
+	  "endpoint add NAME --network NET --node NODE [--lab LAB]\n"
+	  "       godwit endpoint del NAME [--lab LAB]\n"
+	  "       godwit endpoint exec NAME [--lab LAB] -- CMD [ARGS...]\n"
+	  "       godwit endpoint list [--lab LAB]" },
+	{ "help", cmd_help, "Show the verbs, or the usage of one.", "help [VERB]" },
+};
+
+static const struct cli_verb *find_verb(const char *name)
+{
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verbs[i].name, name) == 0)
+			return &verbs[i];
+	return NULL;
+}
+
+static void show_verbs(FILE *f)
+{
+	fprintf(f, "usage: godwit [--server URL] [--token TOKEN] [--lab NAME] VERB [ARGS...]\n\n"
+		   "Verbs:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].description);
+	fprintf(f, "\nThe controller: --server/--token, else GODWIT_SERVER/GODWIT_TOKEN, else the\n"
+		   "current context of $GODWIT_CONFIG or ~/.godwit/config (written by `lab up`).\n"
+		   "`godwit VERB --help` shows the usage of a verb.\n");
+}
+
+static int cmd_help(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
+{
+	const struct cli_verb *v;
+
+	(void)cli;
+	(void)verb;
+	if (argc < 2) {
+		show_verbs(stdout);
+		return 0;
+	}
+	v = find_verb(argv[1]);
+	if (!v) {
+		fprintf(stderr, "godwit help: unknown verb '%s'\n", argv[1]);
+		return EXIT_USAGE;
+	}
+	cli_usage(v, stdout);
+	return 0;
+}
+
+static const char *env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli = { 0 };
+	const struct cli_verb *verb;
+	int i, ret;
+
+	log_init("godwit", LOG_LVL_WARN);
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char **slot = NULL;
+		const char *arg = argv[i];
+
+		if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+			show_verbs(stdout);
+			return 0;
+		}
+		if (strcmp(arg, "--server") == 0 || strncmp(arg, "--server=", 9) == 0)
+			slot = &cli.cfg.flag_server;
+		else if (strcmp(arg, "--token") == 0 || strncmp(arg, "--token=", 8) == 0)
+			slot = &cli.cfg.flag_token;
+		else if (strcmp(arg, "--lab") == 0 || strncmp(arg, "--lab=", 6) == 0)
+			slot = &cli.cfg.flag_lab;
+		if (!slot) {
+			fprintf(stderr, "godwit: unknown flag '%s' (global flags: --server URL "
+					"--token TOKEN --lab NAME)\n",
+				arg);
+			return EXIT_USAGE;
+		}
+		if (strchr(arg, '=')) {
+			*slot = strchr(arg, '=') + 1;
+		} else if (i + 1 < argc) {
+			*slot = argv[++i];
+		} else {
+			fprintf(stderr, "godwit: flag '%s' needs a value\n", arg);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		show_verbs(stderr);
+		return EXIT_USAGE;
+	}
+	verb = find_verb(argv[i]);
+	if (!verb) {
+		fprintf(stderr, "godwit: unknown verb '%s'\n\n", argv[i]);
+		show_verbs(stderr);
+		return EXIT_USAGE;
+	}
+	cli.cfg.env_server = env("GODWIT_SERVER");
+	cli.cfg.env_token = env("GODWIT_TOKEN");
+	cli.cfg.env_config = env("GODWIT_CONFIG");
+	cli.cfg.home = env("HOME");
+	ret = verb->handler(&cli, verb, argc - i, argv + i);
+	cli_free(&cli);
+	return ret;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/* Server/token resolution order: flags > env > config file context; context edits. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static char dir[64];
+static char cfg_path[128];
+static char tok_path[128];
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state)
+{
+	char text[512];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/godwit-cli-test.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(cfg_path, sizeof(cfg_path), "%s/config", dir);
+	snprintf(tok_path, sizeof(tok_path), "%s/token", dir);
+	write_file(tok_path, "filetoken\n");
+	snprintf(text, sizeof(text),
+		 "{\"current-context\": \"lab-a\", \"contexts\": {"
+		 "\"lab-a\": {\"server\": \"unix:/run/a.sock\", \"token-file\": \"%s\"},"
+		 "\"lab-b\": {\"server\": \"http://10.0.0.2:7480\", \"token\": \"btoken\"}}}",
+		 tok_path);
+	write_file(cfg_path, text);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void resolve(const struct config_input *in, const char *server, const char *token)
+{
+	struct config_target t = { 0 };
+	char err[256] = "";
+
+	if (config_resolve(in, &t, err, sizeof(err)))
+		fail_msg("resolve failed: %s", err);
+	assert_string_equal(t.server, server);
+	if (token)
+		assert_string_equal(t.token, token);
+	else
+		assert_null(t.token);
+	config_target_free(&t);
+}
+
+static void test_order(void **state)
+{
+	struct config_input in = { .env_config = cfg_path };
+
+	(void)state;
+	/* file: the current context, token from its token-file */
+	resolve(&in, "unix:/run/a.sock", "filetoken");
+	/* env beats the file */
+	in.env_server = "http://env:1";
+	in.env_token = "envtoken";
+	resolve(&in, "http://env:1", "envtoken");
+	/* flags beat env */
+	in.flag_server = "http://flag:2";
+	in.flag_token = "flagtoken";
+	resolve(&in, "http://flag:2", "flagtoken");
+	/* resolved independently: server from the flag, token from env */
+	in.flag_token = NULL;
+	resolve(&in, "http://flag:2", "envtoken");
+	/* --lab is a flag: it selects its context ahead of env */
+	in = (struct config_input){ .env_config = cfg_path, .flag_lab = "b",
+				    .env_server = "http://env:1", .env_token = "envtoken" };
+	resolve(&in, "http://10.0.0.2:7480", "btoken");
+	/* ... but --server still wins */
+	in.flag_server = "http://flag:2";
+	resolve(&in, "http://flag:2", "btoken");
+}
+
+static void test_errors(void **state)
+{
+	struct config_input in = { .env_config = cfg_path, .flag_lab = "zz" };
+	struct config_target t = { 0 };
+	char err[256] = "", missing[160];
+
+	(void)state;
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no context lab-zz"));
+	assert_null(t.server);
+
+	snprintf(missing, sizeof(missing), "%s/none", dir);
+	in = (struct config_input){ .env_config = missing };
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "godwit lab up"));
+	assert_non_null(strstr(err, "GODWIT_SERVER"));
+
+	/* flags alone need no file at all */
+	in.flag_server = "http://x:1";
+	resolve(&in, "http://x:1", NULL);
+
+	write_file(missing, "{not json");
+	in.flag_server = NULL;
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "line 1"));
+}
+
+static void test_contexts(void **state)
+{
+	char path[160], name[32];
+	struct config_input in = { 0 };
+	json_t *cfg = NULL;
+	char err[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/sub/config", dir);
+	in.env_config = path;
+	assert_int_equal(config_set_context(path, "lab-x", "unix:/x.sock", tok_path, true), 0);
+	assert_int_equal(config_set_context(path, "lab-y", "unix:/y.sock", tok_path, false), 0);
+	resolve(&in, "unix:/x.sock", "filetoken");
+	assert_int_equal(config_lab_name(&in, name, sizeof(name)), 0);
+	assert_string_equal(name, "x");
+	in.flag_lab = "y";
+	resolve(&in, "unix:/y.sock", "filetoken");
+	assert_int_equal(config_lab_name(&in, name, sizeof(name)), 0);
+	assert_string_equal(name, "y");
+
+	assert_int_equal(config_remove_context(path, "lab-x"), 0);
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 0);
+	assert_null(json_object_get(cfg, "current-context"));
+	assert_null(json_object_get(json_object_get(cfg, "contexts"), "lab-x"));
+	assert_non_null(json_object_get(json_object_get(cfg, "contexts"), "lab-y"));
+	json_decref(cfg);
+	in.flag_lab = NULL;
+	assert_int_equal(config_lab_name(&in, name, sizeof(name)), 0);
+	assert_string_equal(name, "godwit");
+	/* removing what is not there is fine */
+	assert_int_equal(config_remove_context(path, "lab-x"), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_contexts),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
