@@ -115,7 +115,7 @@ for _ in $(seq 300); do
   ((applied >= rev)) && break; sleep 0.1
 done
 ports_up=$(ip -n "$LAB-node-3" -o link show | grep -cE ': gw[0-9a-f]{10}@')
-agent_pid=$(cat "$LAB_DIR/agent-node-3.pid")
+agent_pid=$(jq -r '.daemons[] | select(.name == "node-3") | .pid' "$LAB_DIR/lab.json")
 agent_rss=$(rss_kib "$agent_pid")
 say "agent on node-3: $ports_up ports plumbed, VmRSS $agent_rss KiB"
 

@@ -7,18 +7,18 @@
 #include <stdio.h>
 #include <string.h>
 
-#define VNI_MAX 16777215
-#define NETNS_NAME_MAX 64
-#define COUNTERS_MAX 256
+#define VNI_MAX		 16777215
+#define NETNS_NAME_MAX	 64
+#define COUNTERS_MAX	 256
 #define COUNTER_NAME_MAX 64
 
 static const struct {
 	const char *name;
 	const char *plural;
 } kinds[API_KIND_COUNT] = {
-	[API_KIND_NETWORK] = { "Network", "networks" },
-	[API_KIND_PORT] = { "Port", "ports" },
-	[API_KIND_NODE] = { "Node", "nodes" },
+    [API_KIND_NETWORK] = {"Network", "networks"},
+    [API_KIND_PORT] = {"Port", "ports"},
+    [API_KIND_NODE] = {"Node", "nodes"},
 };
 
 int api_error_set(struct api_error *err, int status, const char *field, const char *fmt, ...)
@@ -137,7 +137,8 @@ static int check_known_fields(const json_t *obj, const char *prefix, const char 
 	json_t *value;
 	char field[64];
 
-	json_object_foreach ((json_t *)obj, key, value) {
+	json_object_foreach((json_t *)obj, key, value)
+	{
 		bool known = false;
 
 		for (size_t i = 0; allowed[i]; i++)
@@ -145,8 +146,8 @@ static int check_known_fields(const json_t *obj, const char *prefix, const char 
 		if (!known) {
 			snprintf(field, sizeof(field), "%s%s%.40s", prefix, prefix[0] ? "." : "",
 				 key);
-			return api_error_set(err, 400, field, "unknown field \"%s%s%.200s\"", prefix,
-					     prefix[0] ? "." : "", key);
+			return api_error_set(err, 400, field, "unknown field \"%s%s%.200s\"",
+					     prefix, prefix[0] ? "." : "", key);
 		}
 	}
 	return 0;
@@ -155,9 +156,8 @@ static int check_known_fields(const json_t *obj, const char *prefix, const char 
 static int expect_type(const json_t *j, json_type type, const char *field, struct api_error *err)
 {
 	static const char *const names[] = {
-		[JSON_OBJECT] = "an object", [JSON_ARRAY] = "an array",
-		[JSON_STRING] = "a string",  [JSON_INTEGER] = "an integer",
-		[JSON_REAL] = "a number",    [JSON_TRUE] = "a boolean",
+	    [JSON_OBJECT] = "an object",   [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
+	    [JSON_INTEGER] = "an integer", [JSON_REAL] = "a number",  [JSON_TRUE] = "a boolean",
 	};
 
 	if (json_typeof(j) == type || (type == JSON_TRUE && json_is_boolean(j)))
@@ -185,7 +185,7 @@ static int get_string(const json_t *obj, const char *key, const char *field, con
 
 static int validate_network_spec(const json_t *spec, json_t *out, struct api_error *err)
 {
-	static const char *const allowed[] = { "cidr", "vni", "gateway", "dhcp", NULL };
+	static const char *const allowed[] = {"cidr", "vni", "gateway", "dhcp", NULL};
 	const char *cidr, *gateway;
 	uint32_t net, gw, mask;
 	unsigned len;
@@ -202,8 +202,8 @@ static int validate_network_spec(const json_t *spec, json_t *out, struct api_err
 	if (!cidr)
 		return api_error_set(err, 400, "spec.cidr", "spec.cidr is required");
 	if (!ipv4_parse_cidr(cidr, &net, &len))
-		return api_error_set(err, 400, "spec.cidr", "spec.cidr: \"%.64s\" is not an IPv4 CIDR",
-				     cidr);
+		return api_error_set(err, 400, "spec.cidr",
+				     "spec.cidr: \"%.64s\" is not an IPv4 CIDR", cidr);
 	if (len < 8 || len > 30)
 		return api_error_set(err, 400, "spec.cidr",
 				     "spec.cidr: \"%s\": prefix length must be 8..30", cidr);
@@ -281,12 +281,14 @@ static int validate_locations(const json_t *spec, json_t *out, struct api_error 
 		return api_error_set(err, 400, "spec.locations",
 				     "spec.locations: needs 1 or 2 node names, got %zu",
 				     json_array_size(locs));
-	json_array_foreach (locs, i, item) {
+	json_array_foreach(locs, i, item)
+	{
 		if (!json_is_string(item) || !api_name_valid(json_string_value(item)))
 			return api_error_set(err, 400, "spec.locations",
 					     "spec.locations[%zu]: not a node name", i);
 	}
-	if (json_array_size(locs) == 2 && json_equal(json_array_get(locs, 0), json_array_get(locs, 1)))
+	if (json_array_size(locs) == 2 &&
+	    json_equal(json_array_get(locs, 0), json_array_get(locs, 1)))
 		return api_error_set(err, 400, "spec.locations",
 				     "spec.locations: \"%s\" is listed twice",
 				     json_string_value(json_array_get(locs, 0)));
@@ -320,11 +322,11 @@ static int validate_choice(const json_t *spec, const char *key, const char *fiel
 static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 			      struct api_error *err)
 {
-	static const char *const allowed[] = { "network", "owner",    "locations", "mac", "ipv4",
-					       "type",	  "netns",    "ifname",	   "security",
-					       "strategy", NULL };
-	static const char *const types[] = { "veth", "tap", NULL };
-	static const char *const strategies[] = { "first-frame", "rarp", NULL };
+	static const char *const allowed[] = {"network",  "owner",    "locations", "mac",
+					      "ipv4",	  "type",     "netns",	   "ifname",
+					      "security", "strategy", NULL};
+	static const char *const types[] = {"veth", "tap", NULL};
+	static const char *const strategies[] = {"first-frame", "rarp", NULL};
 	const char *network, *owner, *mac, *ipv4, *netns, *ifname;
 	uint64_t mac_value;
 	uint32_t addr;
@@ -413,7 +415,7 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 
 static int validate_node_spec(const json_t *spec, json_t *out, struct api_error *err)
 {
-	static const char *const allowed[] = { "underlay_ip", NULL };
+	static const char *const allowed[] = {"underlay_ip", NULL};
 	const char *ip;
 	uint32_t addr;
 	int r;
@@ -436,7 +438,7 @@ static int validate_node_spec(const json_t *spec, json_t *out, struct api_error 
 static int validate_metadata(const json_t *in, const char *path_name, json_t *out,
 			     const char **name, struct api_error *err)
 {
-	static const char *const allowed[] = { "name", "revision", "created", NULL };
+	static const char *const allowed[] = {"name", "revision", "created", NULL};
 	json_t *meta = json_object_get(in, "metadata"), *rev;
 	const char *n = NULL;
 	int r;
@@ -484,13 +486,13 @@ static int validate_metadata(const json_t *in, const char *path_name, json_t *ou
 	return 0;
 }
 
-int api_object_validate(enum api_kind kind, const json_t *in, const char *path_name,
-			json_t **out, struct api_error *err)
+int api_object_validate(enum api_kind kind, const json_t *in, const char *path_name, json_t **out,
+			struct api_error *err)
 {
-	static const char *const allowed[] = { "apiVersion", "kind", "metadata", "spec", "status",
-					       NULL };
+	static const char *const allowed[] = {"apiVersion", "kind",   "metadata",
+					      "spec",	    "status", NULL};
 	json_t *obj = NULL, *meta = NULL, *spec_out = NULL, *spec;
-	const char *s, *name;
+	const char *s, *name = NULL;
 	int r;
 
 	r = expect_type(in, JSON_OBJECT, "body", err);
@@ -562,7 +564,7 @@ cleanup:
 
 int api_node_status_validate(const json_t *in, json_t **out, struct api_error *err)
 {
-	static const char *const allowed[] = { "applied_revision", "counters", NULL };
+	static const char *const allowed[] = {"applied_revision", "counters", NULL};
 	json_t *rev, *counters, *res, *copy;
 	const char *key;
 	json_t *value;
@@ -589,17 +591,18 @@ int api_node_status_validate(const json_t *in, json_t **out, struct api_error *e
 		if (r < 0)
 			return r;
 		if (json_object_size(counters) > COUNTERS_MAX)
-			return api_error_set(err, 400, "counters",
-					     "counters: more than %d entries", COUNTERS_MAX);
-		json_object_foreach (counters, key, value) {
+			return api_error_set(err, 400, "counters", "counters: more than %d entries",
+					     COUNTERS_MAX);
+		json_object_foreach(counters, key, value)
+		{
 			if (strlen(key) == 0 || strlen(key) > COUNTER_NAME_MAX)
-				return api_error_set(err, 400, "counters",
-						     "counters: name \"%.64s\" is empty or too long",
-						     key);
+				return api_error_set(
+				    err, 400, "counters",
+				    "counters: name \"%.64s\" is empty or too long", key);
 			if (!json_is_integer(value))
 				return api_error_set(err, 400, "counters",
-						     "counters.%s: expected an integer, got %s", key,
-						     type_name(value));
+						     "counters.%s: expected an integer, got %s",
+						     key, type_name(value));
 		}
 	}
 	copy = counters ? json_deep_copy(counters) : json_object();

@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define API_VERSION "godwit/v1"
+#define API_VERSION  "godwit/v1"
 #define API_MAX_BODY (1024 * 1024)
 
 enum api_kind { API_KIND_NETWORK, API_KIND_PORT, API_KIND_NODE, API_KIND_COUNT };
@@ -29,11 +29,11 @@ struct api_error {
 
 /* Fills err and returns -EINVAL (so callers can `return api_error_set(...)`). */
 int api_error_set(struct api_error *err, int status, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* {"error": message[, "field": field]} */
 json_t *api_error_json(const struct api_error *err);
 
-const char *api_kind_name(enum api_kind kind);   /* "Network" */
+const char *api_kind_name(enum api_kind kind);	 /* "Network" */
 const char *api_kind_plural(enum api_kind kind); /* "networks" */
 int api_kind_from_plural(const char *plural, enum api_kind *kind);
 int api_kind_from_name(const char *name, enum api_kind *kind);
@@ -48,8 +48,8 @@ int api_body_decode(const char *body, size_t len, json_t **out, struct api_error
  * URL (PUT) or NULL (POST); when given, metadata.name may be absent and must
  * otherwise match.
  */
-int api_object_validate(enum api_kind kind, const json_t *in, const char *path_name,
-			json_t **out, struct api_error *err);
+int api_object_validate(enum api_kind kind, const json_t *in, const char *path_name, json_t **out,
+			struct api_error *err);
 
 /* Validates a node status report {"applied_revision": R, "counters": {...}}. */
 int api_node_status_validate(const json_t *in, json_t **out, struct api_error *err);

@@ -80,12 +80,11 @@ wait_until 10 "drop_src_ip counted on node-1" counter_above node-1 drop_src_ip "
 ep a ping -c 2 -i 0.2 -W 2 "$B" >/dev/null && ok "a reaches b again" || fail "a lost b after spoof tests"
 
 # --- a deleted port disappears from every node ---
-mac_hex=$(ep_mac b | tr -d ':' | sed 's/../0x& /g; s/ $//')
+B_MAC=$(ep_mac b)
+for n in 1 2 3; do fdb_has "node-$n" "$B_MAC" || fail "b's MAC missing from node-$n's fdb before delete"; done
 gw endpoint del b || fail "endpoint del b"
 for n in 1 2 3; do
-  fdb=/sys/fs/bpf/godwit/$LAB-node-$n/gw_fdb
-  wait_until 10 "b's MAC gone from node-$n's fdb" \
-    bash -c "! bpftool map dump pinned $fdb | tr -s ' ' | grep -qi '$mac_hex'" \
+  wait_until 10 "b's MAC gone from node-$n's fdb" bash -c "! $(declare -f fdb_has); LAB=$LAB fdb_has node-$n $B_MAC" \
     && ok "b removed from node-$n"
 done
 ep a ping -c 1 -W 1 "$B" >/dev/null && fail "deleted endpoint b still answers"

@@ -63,32 +63,47 @@ node_counter() { # node_counter NODE NAME: datapath counter from the node's stat
   gw get node "$1" -o json | jq -r ".status.counters.$2 // 0"
 }
 
+# fdb_has NODE MAC: true when the node's datapath fdb holds MAC (any VNI).
+fdb_has() {
+  local bytes
+  bytes=$(echo "$2" | awk -F: '{for (i = 1; i <= NF; i++) printf "%s%d", (i > 1 ? "," : ""), strtonum("0x" $i)}')
+  bpftool -j map dump pinned "/sys/fs/bpf/godwit/$LAB-$1/gw_fdb" |
+    jq -e --argjson m "[$bytes]" 'any(.[]; .formatted.key.mac == $m)' >/dev/null
+}
+
 counter_above() { # counter_above NODE NAME VALUE: true when the counter exceeds VALUE
   (( $(node_counter "$1" "$2") > $3 ))
 }
 
-pid_of() { # pid_of DAEMON (godwitd | agent-node-1 ...): from the lab's pid files
-  cat "$LAB_DIR/$1.pid"
+# Daemons of the lab, as lab.json records them: "godwitd", "node-1", ...
+pid_of() {
+  local pid
+  pid=$(jq -r --arg n "$1" '.daemons[] | select(.name == $n) | .pid' "$LAB_DIR/lab.json" | tail -n 1)
+  [[ $pid =~ ^[0-9]+$ ]] || die "no pid recorded for daemon $1 in $LAB_DIR/lab.json"
+  echo "$pid"
 }
 
-# restart_daemon NAME: SIGKILL the daemon, then start it again with the same
-# command line in the same namespace; the new PID replaces the old pid file.
+daemon_netns() { [[ $1 == godwitd ]] && echo "$LAB-ul" || echo "$LAB-$1"; }
+
+# kill_daemon NAME: SIGKILL it (remembering its command line for start_daemon).
 kill_daemon() {
   local name=$1 pid
-  pid=$(pid_of "$name")
+  pid=$(pid_of "$name") || exit 1
+  kill -0 "$pid" 2>/dev/null || die "daemon $name (pid $pid) is not running"
   tr '\0' '\n' <"/proc/$pid/cmdline" >"$LAB_DIR/$name.cmdline"
-  readlink "/proc/$pid/ns/net" >"$LAB_DIR/$name.netns"
-  ip netns identify "$pid" >"$LAB_DIR/$name.nsname"
   kill -KILL "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 }
 
+# start_daemon NAME: start it again with the same command line in its namespace
+# and record the new pid in lab.json so that `lab down` stops it.
 start_daemon() {
-  local name=$1 ns args=()
-  ns=$(cat "$LAB_DIR/$name.nsname")
+  local name=$1 args=() pid
   mapfile -t args <"$LAB_DIR/$name.cmdline"
-  ip netns exec "$ns" "${args[@]}" >>"$LAB_DIR/$name.log" 2>&1 &
-  echo $! >"$LAB_DIR/$name.pid"
+  ip netns exec "$(daemon_netns "$name")" "${args[@]}" >>"$LAB_DIR/$name.log" 2>&1 &
+  pid=$!
+  jq --arg n "$name" --argjson p "$pid" '(.daemons[] | select(.name == $n) | .pid) = $p' \
+    "$LAB_DIR/lab.json" >"$LAB_DIR/lab.json.new" && mv "$LAB_DIR/lab.json.new" "$LAB_DIR/lab.json"
 }
 
 finish() {

@@ -22,13 +22,13 @@ B_IFNAME=$(gw get port b -o json | jq -r .spec.ifname)
 ep a ping -i 0.05 -c 80 -W 1 "$C" >"$LAB_DIR/ping-agents.txt" 2>&1 & ping_pid=$!
 EXTRA_PIDS+=($ping_pid)
 sleep 0.5
-kill_daemon agent-node-1
-kill_daemon agent-node-3
+kill_daemon node-1
+kill_daemon node-3
 log "agents of node-1 and node-3 killed"
 gw delete port b >/dev/null || fail "delete port b while its agent is down"
 sleep 1
-start_daemon agent-node-1
-start_daemon agent-node-3
+start_daemon node-1
+start_daemon node-3
 log "agents restarted"
 wait "$ping_pid"
 received=$(grep -oE '[0-9]+ received' "$LAB_DIR/ping-agents.txt" | cut -d' ' -f1)

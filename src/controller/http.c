@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+#include "http.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+struct request {
+	char *body;
+	size_t len;
+	bool too_large;
+};
+
+static int listen_unix(const char *path, int *out)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd, r;
+
+	if (strlen(path) == 0 || strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	unlink(path); /* a stale socket of an earlier run */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, 0660) < 0 ||
+	    listen(fd, 128) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*out = fd;
+	return 0;
+}
+
+static int listen_tcp(const char *addr, int *out)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
+	char host[256];
+	const char *colon = strrchr(addr, ':');
+	int fd = -1, one = 1, r;
+	size_t hlen;
+
+	if (!colon || colon == addr || colon[1] == '\0')
+		return -EINVAL;
+	hlen = (size_t)(colon - addr);
+	if (hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, addr, hlen);
+	host[hlen] = '\0';
+	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') { /* [::1]:7480 */
+		memmove(host, host + 1, hlen - 2);
+		host[hlen - 2] = '\0';
+	}
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+		return -EINVAL;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto cleanup;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+		r = -errno;
+		close(fd);
+		goto cleanup;
+	}
+	*out = fd;
+	r = 0;
+cleanup:
+	freeaddrinfo(res);
+	return r;
+}
+
+bool http_listen_addr_valid(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long port;
+
+	if (strncmp(addr, "unix:", 5) == 0)
+		return addr[5] == '/' &&
+		       strlen(addr + 5) < sizeof(((struct sockaddr_un *)0)->sun_path);
+	if (!colon || colon == addr)
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	return *end == '\0' && end != colon + 1 && port >= 1 && port <= 65535;
+}
+
+int http_listen(const char *addr, int *fd)
+{
+	if (strncmp(addr, "unix:", 5) == 0)
+		return listen_unix(addr + 5, fd);
+	return listen_tcp(addr, fd);
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *body)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	size_t n;
+
+	json_decref(body);
+	if (!text)
+		return MHD_NO;
+	n = strlen(text);
+	text = realloc(text, n + 2);
+	if (!text)
+		return MHD_NO;
+	text[n] = '\n';
+	text[n + 1] = '\0';
+	resp = MHD_create_response_from_buffer(n + 1, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *conn, const struct api_error *err)
+{
+	return reply_json(conn, (unsigned)err->status, api_error_json(err));
+}
+
+static enum MHD_Result reply_msg(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+	return reply_json(conn, status, json_pack("{s:s}", "error", msg));
+}
+
+/* A registry result: the object, a client error, or 500 for store failures. */
+static enum MHD_Result reply_result(struct MHD_Connection *conn, int r, unsigned ok_status,
+				    json_t *obj, const struct api_error *err)
+{
+	if (r == 0)
+		return reply_json(conn, ok_status, obj);
+	if (err->status)
+		return reply_error(conn, err);
+	log_error("request failed: %s", strerror(-r));
+	return reply_msg(conn, 500, "internal error (see the controller's log)");
+}
+
+static bool token_equal(const char *given, const char *want)
+{
+	size_t n = strlen(want);
+	unsigned char diff = 0;
+
+	if (strlen(given) != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(given[i] ^ want[i]);
+	return diff == 0;
+}
+
+static bool authorized(struct MHD_Connection *conn, const char *token)
+{
+	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+
+	if (!h || strncmp(h, "Bearer ", 7) != 0)
+		return false;
+	return token_equal(h + 7, token);
+}
+
+static enum MHD_Result reply_method_not_allowed(struct MHD_Connection *conn, const char *method,
+						const char *url)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "method %s is not allowed on %.200s", method, url);
+	return reply_msg(conn, 405, msg);
+}
+
+static enum MHD_Result handle_watch(const struct http_context *ctx, struct MHD_Connection *conn)
+{
+	const char *since_text = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
+	struct MHD_Response *resp;
+	int64_t since = 0, oldest = 0;
+	enum MHD_Result ret;
+	char msg[256], *end;
+	int r;
+
+	if (since_text) {
+		errno = 0;
+		since = strtoll(since_text, &end, 10);
+		if (errno || end == since_text || *end || since < 0) {
+			snprintf(msg, sizeof(msg), "since: \"%.64s\" is not a revision number",
+				 since_text);
+			return reply_msg(conn, 400, msg);
+		}
+	}
+	r = watch_response_new(ctx->store, ctx->hub, since, &resp, &oldest);
+	if (r == -ESTALE) {
+		snprintf(msg, sizeof(msg),
+			 "resync: revision %lld is compacted (oldest is %lld); list again",
+			 (long long)since, (long long)oldest);
+		return reply_msg(conn, 410, msg);
+	}
+	if (r < 0)
+		return reply_msg(conn, 500, "cannot start the watch");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* Decodes the request body into *body, or answers the error and returns false. */
+static bool decode_body(struct MHD_Connection *conn, const struct request *req, json_t **body,
+			enum MHD_Result *ret)
+{
+	struct api_error err = {0};
+
+	if (api_body_decode(req->body ? req->body : "", req->len, body, &err) < 0) {
+		*ret = reply_error(conn, &err);
+		return false;
+	}
+	return true;
+}
+
+static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Connection *conn,
+				   const char *method, enum api_kind kind, const char *name,
+				   const char *sub, const struct request *req)
+{
+	struct registry *reg = ctx->registry;
+	struct api_error err = {0};
+	enum MHD_Result ret;
+	json_t *body = NULL, *out = NULL;
+	bool created = false;
+	int r;
+
+	if (name && !api_name_valid(name)) {
+		api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", name);
+		return reply_error(conn, &err);
+	}
+	if (sub) {
+		if (kind != API_KIND_NODE || strcmp(sub, "status") != 0)
+			return reply_msg(conn, 404, "no such path");
+		if (strcmp(method, "GET") == 0) {
+			r = registry_get(reg, kind, name, &out, &err);
+			return reply_result(conn, r, 200, out, &err);
+		}
+		if (strcmp(method, "PUT") != 0)
+			return reply_method_not_allowed(conn, method, "a node's status");
+		if (!decode_body(conn, req, &body, &ret))
+			return ret;
+		r = registry_node_status(reg, name, body, &out, &err);
+		json_decref(body);
+		return reply_result(conn, r, 200, out, &err);
+	}
+	if (!name) {
+		if (strcmp(method, "GET") == 0) {
+			r = registry_list(reg, kind, &out, &err);
+			return reply_result(conn, r, 200, out, &err);
+		}
+		if (strcmp(method, "POST") != 0)
+			return reply_method_not_allowed(conn, method, api_kind_plural(kind));
+		if (!decode_body(conn, req, &body, &ret))
+			return ret;
+		r = registry_create(reg, kind, body, &out, &err);
+		json_decref(body);
+		return reply_result(conn, r, 201, out, &err);
+	}
+	if (strcmp(method, "GET") == 0) {
+		r = registry_get(reg, kind, name, &out, &err);
+		return reply_result(conn, r, 200, out, &err);
+	}
+	if (strcmp(method, "DELETE") == 0) {
+		r = registry_delete(reg, kind, name, &out, &err);
+		return reply_result(conn, r, 200, out, &err);
+	}
+	if (strcmp(method, "PUT") != 0)
+		return reply_method_not_allowed(conn, method, "an object");
+	if (!decode_body(conn, req, &body, &ret))
+		return ret;
+	r = registry_update(reg, kind, name, body, &out, &created, &err);
+	json_decref(body);
+	(void)created; /* 200 for a registration too (docs/API.md) */
+	return reply_result(conn, r, 200, out, &err);
+}
+
+static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connection *conn,
+			     const char *url, const char *method, const struct request *req)
+{
+	char path[512], *save = NULL, *seg[5] = {0};
+	struct api_error err = {0};
+	enum api_kind kind;
+	int n = 0;
+
+	if (strlen(url) >= sizeof(path))
+		return reply_msg(conn, 404, "no such path");
+	strcpy(path, url);
+	for (char *s = strtok_r(path, "/", &save); s; s = strtok_r(NULL, "/", &save)) {
+		if (n == 5)
+			return reply_msg(conn, 404, "no such path");
+		seg[n++] = s;
+	}
+	if (n < 2 || strcmp(seg[0], "v1") != 0)
+		return reply_msg(conn, 404, "no such path (the API is under /v1)");
+	if (n == 2 && strcmp(seg[1], "watch") == 0) {
+		if (strcmp(method, "GET") != 0)
+			return reply_method_not_allowed(conn, method, url);
+		return handle_watch(ctx, conn);
+	}
+	if (api_kind_from_plural(seg[1], &kind) < 0) {
+		api_error_set(&err, 404, NULL, "unknown kind \"%.64s\" (networks, ports, nodes)",
+			      seg[1]);
+		return reply_error(conn, &err);
+	}
+	if (n > 4)
+		return reply_msg(conn, 404, "no such path");
+	return handle_kind(ctx, conn, method, kind, n >= 3 ? seg[2] : NULL, n == 4 ? seg[3] : NULL,
+			   req);
+}
+
+static enum MHD_Result handle_healthz(const struct http_context *ctx, struct MHD_Connection *conn)
+{
+	int64_t rev = 0;
+
+	ctx->store->ops->revision(ctx->store, &rev);
+	return reply_json(conn, 200, json_pack("{s:b, s:I}", "ok", 1, "revision", (json_int_t)rev));
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	const struct http_context *ctx = cls;
+	struct request *req = *con_cls;
+	const char *clen;
+	char *nbody;
+
+	(void)version;
+	if (!req) {
+		if (strcmp(url, "/v1/healthz") == 0)
+			return handle_healthz(ctx, conn);
+		if (!authorized(conn, ctx->token))
+			return reply_msg(conn, 401, "missing or wrong bearer token");
+		clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						   MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (clen && strtoull(clen, NULL, 10) > API_MAX_BODY)
+			return reply_msg(conn, 413, "body is larger than 1 MiB");
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!req->too_large && req->len + *upload_data_size > API_MAX_BODY) {
+			req->too_large = true;
+			free(req->body);
+			req->body = NULL;
+			req->len = 0;
+		}
+		if (!req->too_large) {
+			nbody = realloc(req->body, req->len + *upload_data_size + 1);
+			if (!nbody)
+				return MHD_NO;
+			memcpy(nbody + req->len, upload_data, *upload_data_size);
+			req->body = nbody;
+			req->len += *upload_data_size;
+			req->body[req->len] = '\0';
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (req->too_large)
+		return reply_msg(conn, 413, "body is larger than 1 MiB");
+	return route(ctx, conn, url, method, req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode code)
+{
+	struct request *req = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)code;
+	if (req) {
+		free(req->body);
+		free(req);
+		*con_cls = NULL;
+	}
+}
+
+int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out)
+{
+	struct MHD_Daemon *d;
+
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+				 MHD_USE_POLL | MHD_USE_ERROR_LOG,
+			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	if (!d)
+		return -EIO;
+	*out = d;
+	return 0;
+}
+
+void http_stop(struct MHD_Daemon *d)
+{
+	if (d)
+		MHD_stop_daemon(d);
+}

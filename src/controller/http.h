@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http: the HTTP face of godwitd on libmicrohttpd: listening sockets (TCP
+ * "HOST:PORT" or "unix:/path"), bearer-token authentication, routing of
+ * docs/API.md to the registry and the watch stream.
+ * One MHD daemon per listening socket, a thread per connection (the watch
+ * callback blocks), at most HTTP_MAX_CONNECTIONS connections per socket,
+ * idle connections closed after HTTP_TIMEOUT_S.
+ */
+#ifndef GODWIT_CONTROLLER_HTTP_H
+#define GODWIT_CONTROLLER_HTTP_H
+
+#include "registry.h"
+#include "watch.h"
+
+#include <stdbool.h>
+
+#define HTTP_MAX_CONNECTIONS 64
+#define HTTP_TIMEOUT_S	     30
+
+struct http_context {
+	struct registry *registry;
+	struct store *store;
+	struct watch_hub *hub;
+	const char *token;
+};
+
+/* Whether addr is "HOST:PORT" (numeric host, port 1..65535) or "unix:/path". */
+bool http_listen_addr_valid(const char *addr);
+
+/* Binds and listens on addr ("HOST:PORT" or "unix:/path"); *fd on success. */
+int http_listen(const char *addr, int *fd);
+
+/* Serves on the listening socket fd (taken over by the daemon). */
+int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out);
+void http_stop(struct MHD_Daemon *d); /* accepts NULL */
+
+#endif

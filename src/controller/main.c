@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/* godwitd: the godwit controller (docs/API.md). */
+#include "http.h"
+#include "lib/log.h"
+#include "registry.h"
+#include "store.h"
+#include "token.h"
+#include "watch.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_LISTEN     8
+#define DEFAULT_LISTEN "127.0.0.1:7480"
+
+struct options {
+	const char *state_dir;
+	const char *listen[MAX_LISTEN];
+	int n_listen;
+	const char *token_file;
+	int verbose;
+	int event_retention;
+	long max_objects;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: godwitd --state-dir DIR [--listen ADDR]... [--token-file F] [-v]\n"
+	    "  --state-dir DIR      godwit.db (SQLite) and token live here (created if absent)\n"
+	    "  --listen ADDR        HOST:PORT or unix:/path/api.sock; repeatable\n"
+	    "                       (default " DEFAULT_LISTEN ")\n"
+	    "  --token-file F       the API token file (default DIR/token; created if absent)\n"
+	    "  --event-retention N  watch events kept (default %d)\n"
+	    "  --max-objects N      objects per kind (default %d)\n"
+	    "  -v, --verbose        debug logging\n",
+	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS);
+}
+
+static int parse_positive(const char *flag, const char *text, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || end == text || *end || v < 1 || v > max) {
+		fprintf(stderr, "godwitd: %s: \"%s\" is not a number in 1..%ld\n", flag, text, max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+	    {"state-dir", required_argument, NULL, 's'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"token-file", required_argument, NULL, 't'},
+	    {"event-retention", required_argument, NULL, 'e'},
+	    {"max-objects", required_argument, NULL, 'm'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
+	};
+	long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o->state_dir = optarg;
+			break;
+		case 'l':
+			if (o->n_listen == MAX_LISTEN) {
+				fprintf(stderr, "godwitd: at most %d --listen\n", MAX_LISTEN);
+				return -EINVAL;
+			}
+			if (!http_listen_addr_valid(optarg)) {
+				fprintf(stderr,
+					"godwitd: --listen: \"%s\" is neither HOST:PORT nor "
+					"unix:/path\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->listen[o->n_listen++] = optarg;
+			break;
+		case 't':
+			o->token_file = optarg;
+			break;
+		case 'e':
+			if (parse_positive("--event-retention", optarg, INT_MAX, &v) < 0)
+				return -EINVAL;
+			o->event_retention = (int)v;
+			break;
+		case 'm':
+			if (parse_positive("--max-objects", optarg, 10000000, &v) < 0)
+				return -EINVAL;
+			o->max_objects = v;
+			break;
+		case 'v':
+			o->verbose = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "godwitd: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->state_dir) {
+		fprintf(stderr, "godwitd: --state-dir is required\n");
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (o->n_listen == 0)
+		o->listen[o->n_listen++] = DEFAULT_LISTEN;
+	return 0;
+}
+
+static int wait_for_signal(void)
+{
+	sigset_t set;
+	int sig = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigwait(&set, &sig);
+	return sig;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	struct MHD_Daemon *daemons[MAX_LISTEN] = {0};
+	struct store_sqlite_options sopts = {0};
+	struct store *store = NULL;
+	struct watch_hub hub;
+	bool hub_ready = false;
+	struct registry reg = {0};
+	struct http_context ctx = {0};
+	char path[PATH_MAX];
+	char *token = NULL;
+	int64_t rev = 0;
+	sigset_t set;
+	int r, fd, sig;
+
+	log_init("godwitd", LOG_LVL_INFO);
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	if (o.verbose)
+		log_set_level(LOG_LVL_DEBUG);
+
+	/* Every thread (MHD's included) inherits this mask; main takes the signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (mkdir(o.state_dir, 0700) < 0 && errno != EEXIST) {
+		r = log_error_errno(-errno, "cannot create state dir %s", o.state_dir);
+		goto cleanup;
+	}
+	if (!o.token_file) {
+		snprintf(path, sizeof(path), "%s/token", o.state_dir);
+		o.token_file = path;
+	}
+	r = token_load_or_create(o.token_file, &token);
+	if (r < 0) {
+		log_error_errno(r, "cannot read or create the token %s", o.token_file);
+		goto cleanup;
+	}
+	snprintf(path, sizeof(path), "%s/godwit.db", o.state_dir);
+	sopts.event_retention = o.event_retention;
+	r = store_sqlite_open(path, &sopts, &store);
+	if (r < 0) {
+		log_error_errno(r, "cannot open the store %s", path);
+		goto cleanup;
+	}
+	store->ops->revision(store, &rev);
+	r = watch_hub_init(&hub, rev);
+	if (r < 0) {
+		log_error_errno(r, "cannot set up the watch hub");
+		goto cleanup;
+	}
+	hub_ready = true;
+	reg = (struct registry){.store = store,
+				.max_objects = o.max_objects,
+				.on_commit = watch_hub_notify,
+				.on_commit_ctx = &hub};
+	ctx = (struct http_context){.registry = &reg, .store = store, .hub = &hub, .token = token};
+	for (int i = 0; i < o.n_listen; i++) {
+		r = http_listen(o.listen[i], &fd);
+		if (r < 0) {
+			log_error_errno(r, "cannot listen on %s", o.listen[i]);
+			goto cleanup;
+		}
+		r = http_start(fd, &ctx, &daemons[i]);
+		if (r < 0) {
+			log_error("cannot start the HTTP server on %s", o.listen[i]);
+			goto cleanup;
+		}
+		log_info("listening on %s", o.listen[i]);
+	}
+	log_info("ready: state %s, revision %lld", o.state_dir, (long long)rev);
+
+	sig = wait_for_signal();
+	log_info("%s: shutting down", strsignal(sig));
+	r = 0;
+cleanup:
+	if (hub_ready)
+		watch_hub_close(&hub); /* ends open watches so the daemons can stop */
+	for (int i = 0; i < MAX_LISTEN; i++)
+		http_stop(daemons[i]);
+	for (int i = 0; i < o.n_listen; i++)
+		if (strncmp(o.listen[i], "unix:", 5) == 0 && daemons[i])
+			unlink(o.listen[i] + 5);
+	if (hub_ready)
+		watch_hub_destroy(&hub);
+	store_close(store);
+	free(token);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+#include "registry.h"
+#include "ipam.h"
+#include "ipv4.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+static json_t *spec_of(const json_t *obj)
+{
+	return json_object_get(obj, "spec");
+}
+
+static const char *spec_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(spec_of(obj), key));
+}
+
+static json_t *meta_of(const json_t *obj)
+{
+	return json_object_get(obj, "metadata");
+}
+
+static const char *obj_name(const json_t *obj)
+{
+	return json_string_value(json_object_get(meta_of(obj), "name"));
+}
+
+/* Whether the client's raw body gave spec.<key>. */
+static bool body_has(const json_t *body, const char *key)
+{
+	return json_object_get(json_object_get(body, "spec"), key) != NULL;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t max_objects(const struct registry *reg)
+{
+	return reg->max_objects > 0 ? reg->max_objects : REGISTRY_MAX_OBJECTS;
+}
+
+/* Adds the computed node status (liveness is computed at read time). */
+static int node_decorate(struct registry *reg, json_t *node)
+{
+	struct store *s = reg->store;
+	json_t *st = NULL, *status;
+	int r;
+
+	r = s->ops->node_status_get(s, obj_name(node), &st);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (st) {
+		json_int_t hb = json_integer_value(json_object_get(st, "heartbeat_ms"));
+
+		json_object_set_new(st, "ready", json_boolean(now_ms() - hb < NODE_READY_MS));
+		status = st;
+	} else {
+		status = json_pack("{s:b}", "ready", 0);
+	}
+	if (!status)
+		return -ENOMEM;
+	return json_object_set_new(node, "status", status) < 0 ? -ENOMEM : 0;
+}
+
+static int network_allocate(struct registry *reg, json_t *obj, const json_t *old,
+			    const json_t *body, struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *spec = spec_of(obj);
+	json_int_t want = json_integer_value(json_object_get(spec, "vni"));
+	json_int_t had = old ? json_integer_value(json_object_get(spec_of(old), "vni")) : 0;
+	uint32_t vni;
+	int r;
+
+	if (old) {
+		if (strcmp(spec_str(obj, "cidr"), spec_str(old, "cidr")) != 0)
+			return api_error_set(err, 422, "spec.cidr",
+					     "spec.cidr is immutable (network %s has %s)",
+					     obj_name(old), spec_str(old, "cidr"));
+		if (!body_has(body, "gateway"))
+			json_object_set(spec, "gateway", json_object_get(spec_of(old), "gateway"));
+		else if (strcmp(spec_str(obj, "gateway"), spec_str(old, "gateway")) != 0)
+			return api_error_set(err, 422, "spec.gateway",
+					     "spec.gateway is immutable (network %s has %s)",
+					     obj_name(old), spec_str(old, "gateway"));
+		if (!want || want == had) {
+			json_object_set_new(spec, "vni", json_integer(had));
+			return 0;
+		}
+		r = ipam_vni_release(s, obj_name(old), (uint32_t)had);
+		if (r < 0)
+			return r;
+	}
+	r = ipam_vni_acquire(s, obj_name(obj), want, &vni, err);
+	if (r < 0)
+		return r;
+	json_object_set_new(spec, "vni", json_integer(vni));
+	return 0;
+}
+
+static int port_allocate(struct registry *reg, json_t *obj, struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *spec = spec_of(obj), *network = NULL;
+	const char *name = obj_name(obj), *owner = spec_str(obj, "owner");
+	struct ipam_network n;
+	char ifname[16], text[18];
+	uint32_t addr;
+	uint64_t mac;
+	int r;
+
+	if (spec_str(obj, "ifname"))
+		return api_error_set(err, 400, "spec.ifname",
+				     "spec.ifname is set by the server; leave it out");
+	r = s->ops->get(s, "Network", spec_str(obj, "network"), &network);
+	if (r == -ENOENT)
+		return api_error_set(err, 404, "spec.network",
+				     "spec.network: network \"%s\" does not exist",
+				     spec_str(obj, "network"));
+	if (r < 0)
+		return r;
+	r = ipam_network_from_object(network, &n);
+	if (r < 0)
+		goto cleanup;
+	r = ipam_ipv4_acquire(s, &n, owner, spec_str(obj, "ipv4"), &addr, err);
+	if (r < 0)
+		goto cleanup;
+	r = ipam_mac_acquire(s, n.name, owner, spec_str(obj, "mac"), &mac, err);
+	if (r < 0)
+		goto cleanup;
+	r = ipam_ifname_acquire(s, name, ifname, err);
+	if (r < 0)
+		goto cleanup;
+	ipv4_format(addr, text);
+	json_object_set_new(spec, "ipv4", json_string(text));
+	mac_format(mac, text);
+	json_object_set_new(spec, "mac", json_string(text));
+	json_object_set_new(spec, "ifname", json_string(ifname));
+cleanup:
+	json_decref(network);
+	return r;
+}
+
+/* On update the addresses and identity of a port stay; the rest may change. */
+static int port_merge(json_t *obj, const json_t *old, const json_t *body, struct api_error *err)
+{
+	static const char *const fixed[] = {"network", "owner", "mac", "ipv4", "ifname"};
+	json_t *spec = spec_of(obj);
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		const char *key = fixed[i], *was = spec_str(old, key);
+		char field[32];
+
+		if (!body_has(body, key)) {
+			json_object_set_new(spec, key, json_string(was));
+			continue;
+		}
+		if (strcmp(spec_str(obj, key), was) != 0) {
+			snprintf(field, sizeof(field), "spec.%s", key);
+			return api_error_set(err, 422, field,
+					     "%s is immutable (port %s has \"%s\")", field,
+					     obj_name(old), was);
+		}
+	}
+	return 0;
+}
+
+static int port_release(struct registry *reg, const json_t *port)
+{
+	struct store *s = reg->store;
+	const char *network = spec_str(port, "network"), *owner = spec_str(port, "owner");
+	uint32_t addr;
+	uint64_t mac;
+	int r;
+
+	if (!ipv4_parse(spec_str(port, "ipv4"), &addr) || !mac_parse(spec_str(port, "mac"), &mac))
+		return -EIO;
+	r = ipam_ipv4_release(s, network, addr, owner);
+	if (r < 0)
+		return r;
+	r = ipam_mac_release(s, network, mac, owner);
+	if (r < 0)
+		return r;
+	return ipam_ifname_release(s, obj_name(port), spec_str(port, "ifname"));
+}
+
+static void notify(struct registry *reg, int64_t revision)
+{
+	if (reg->on_commit)
+		reg->on_commit(reg->on_commit_ctx, revision);
+}
+
+/* Commits and fills *out with a copy of obj (decorated for nodes). */
+static int finish(struct registry *reg, enum api_kind kind, json_t *obj, int64_t rev, json_t **out)
+{
+	struct store *s = reg->store;
+	int r;
+
+	r = s->ops->commit(s);
+	if (r < 0)
+		return r;
+	notify(reg, rev);
+	if (kind == API_KIND_NODE) {
+		r = node_decorate(reg, obj);
+		if (r < 0)
+			return r;
+	}
+	*out = json_incref(obj);
+	return 0;
+}
+
+static int do_create(struct registry *reg, enum api_kind kind, json_t *obj, int64_t rev,
+		     struct api_error *err)
+{
+	struct store *s = reg->store;
+	const char *kname = api_kind_name(kind), *name = obj_name(obj);
+	json_t *meta = meta_of(obj), *existing = NULL;
+	int64_t n;
+	int r;
+
+	r = s->ops->get(s, kname, name, &existing);
+	json_decref(existing);
+	if (r == 0)
+		return api_error_set(err, 409, "metadata.name", "%s \"%s\" already exists",
+				     api_kind_plural(kind), name);
+	if (r != -ENOENT)
+		return r;
+	r = s->ops->count(s, kname, &n);
+	if (r < 0)
+		return r;
+	if (n >= max_objects(reg))
+		return api_error_set(err, 507, NULL, "too many %s (limit %lld)",
+				     api_kind_plural(kind), (long long)max_objects(reg));
+	if (kind == API_KIND_NETWORK)
+		r = network_allocate(reg, obj, NULL, NULL, err);
+	else if (kind == API_KIND_PORT)
+		r = port_allocate(reg, obj, err);
+	if (r < 0)
+		return r;
+	json_object_set_new(meta, "revision", json_integer(rev));
+	json_object_set_new(meta, "created", json_integer(rev));
+	if (kind != API_KIND_NODE)
+		json_object_set_new(obj, "status", json_object());
+	return s->ops->put(s, kname, name, "ADDED", obj);
+}
+
+int registry_create(struct registry *reg, enum api_kind kind, const json_t *body, json_t **out,
+		    struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *obj = NULL;
+	int64_t rev;
+	int r;
+
+	r = api_object_validate(kind, body, NULL, &obj, err);
+	if (r < 0)
+		return r;
+	if (json_object_get(meta_of(obj), "revision")) /* server-set on create */
+		json_object_del(meta_of(obj), "revision");
+	r = s->ops->begin(s, &rev);
+	if (r < 0)
+		goto cleanup;
+	r = do_create(reg, kind, obj, rev, err);
+	if (r < 0) {
+		s->ops->rollback(s);
+		goto cleanup;
+	}
+	r = finish(reg, kind, obj, rev, out);
+cleanup:
+	json_decref(obj);
+	return r;
+}
+
+static int do_update(struct registry *reg, enum api_kind kind, json_t *obj, const json_t *old,
+		     const json_t *body, int64_t rev, bool *changed, struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *meta = meta_of(obj), *given = json_object_get(meta, "revision");
+	json_int_t stored = json_integer_value(json_object_get(meta_of(old), "revision"));
+	int r = 0;
+
+	if (given && json_integer_value(given) != stored)
+		return api_error_set(err, 409, "metadata.revision",
+				     "metadata.revision: %lld is not the stored %lld "
+				     "(changed meanwhile; get it again)",
+				     (long long)json_integer_value(given), (long long)stored);
+	if (kind == API_KIND_NETWORK)
+		r = network_allocate(reg, obj, old, body, err);
+	else if (kind == API_KIND_PORT)
+		r = port_merge(obj, old, body, err);
+	if (r < 0)
+		return r;
+	*changed = !json_equal(spec_of(obj), spec_of(old));
+	if (!*changed)
+		return 0;
+	json_object_set_new(meta, "revision", json_integer(rev));
+	json_object_set(meta, "created", json_object_get(meta_of(old), "created"));
+	if (json_object_get(old, "status"))
+		json_object_set(obj, "status", json_object_get(old, "status"));
+	return s->ops->put(s, api_kind_name(kind), obj_name(obj), "MODIFIED", obj);
+}
+
+int registry_update(struct registry *reg, enum api_kind kind, const char *name, const json_t *body,
+		    json_t **out, bool *created, struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *obj = NULL, *old = NULL;
+	bool changed = false;
+	int64_t rev;
+	int r;
+
+	r = api_object_validate(kind, body, name, &obj, err);
+	if (r < 0)
+		return r;
+	r = s->ops->begin(s, &rev);
+	if (r < 0)
+		goto cleanup;
+	r = s->ops->get(s, api_kind_name(kind), name, &old);
+	if (r == -ENOENT && kind == API_KIND_NODE) {
+		json_object_del(meta_of(obj), "revision");
+		r = do_create(reg, kind, obj, rev, err);
+		if (r < 0)
+			goto fail;
+		*created = true;
+		r = finish(reg, kind, obj, rev, out);
+		goto cleanup;
+	}
+	if (r == -ENOENT)
+		r = api_error_set(err, 404, NULL, "%s \"%s\" not found", api_kind_plural(kind),
+				  name);
+	if (r < 0)
+		goto fail;
+	r = do_update(reg, kind, obj, old, body, rev, &changed, err);
+	if (r < 0)
+		goto fail;
+	*created = false;
+	if (changed) {
+		r = finish(reg, kind, obj, rev, out);
+		goto cleanup;
+	}
+	s->ops->rollback(s); /* nothing changed: no revision, no event */
+	if (kind == API_KIND_NODE && (r = node_decorate(reg, old)) < 0)
+		goto cleanup;
+	*out = json_incref(old);
+	r = 0;
+	goto cleanup;
+fail:
+	s->ops->rollback(s);
+cleanup:
+	json_decref(obj);
+	json_decref(old);
+	return r;
+}
+
+static int do_delete(struct registry *reg, enum api_kind kind, const json_t *old,
+		     struct api_error *err)
+{
+	struct store *s = reg->store;
+	const char *name = obj_name(old);
+	bool in_use;
+	int r;
+
+	switch (kind) {
+	case API_KIND_NETWORK:
+		r = ipam_network_in_use(s, name, &in_use);
+		if (r < 0)
+			return r;
+		if (in_use)
+			return api_error_set(err, 409, NULL,
+					     "network %s still has ports; delete them first", name);
+		r = ipam_vni_release(
+		    s, name, (uint32_t)json_integer_value(json_object_get(spec_of(old), "vni")));
+		if (r < 0)
+			return r;
+		r = ipam_network_drop(s, name);
+		break;
+	case API_KIND_PORT:
+		r = port_release(reg, old);
+		break;
+	default:
+		r = s->ops->node_status_del(s, name);
+		break;
+	}
+	if (r < 0)
+		return r;
+	return s->ops->del(s, api_kind_name(kind), name, old);
+}
+
+int registry_delete(struct registry *reg, enum api_kind kind, const char *name, json_t **out,
+		    struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *old = NULL;
+	int64_t rev;
+	int r;
+
+	r = s->ops->begin(s, &rev);
+	if (r < 0)
+		return r;
+	r = s->ops->get(s, api_kind_name(kind), name, &old);
+	if (r == -ENOENT)
+		r = api_error_set(err, 404, NULL, "%s \"%s\" not found", api_kind_plural(kind),
+				  name);
+	if (r < 0)
+		goto fail;
+	r = do_delete(reg, kind, old, err);
+	if (r < 0)
+		goto fail;
+	r = s->ops->commit(s);
+	if (r < 0)
+		goto cleanup;
+	notify(reg, rev);
+	*out = json_incref(old);
+	goto cleanup;
+fail:
+	s->ops->rollback(s);
+cleanup:
+	json_decref(old);
+	return r;
+}
+
+int registry_get(struct registry *reg, enum api_kind kind, const char *name, json_t **out,
+		 struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *obj = NULL;
+	int r;
+
+	r = s->ops->get(s, api_kind_name(kind), name, &obj);
+	if (r == -ENOENT)
+		return api_error_set(err, 404, NULL, "%s \"%s\" not found", api_kind_plural(kind),
+				     name);
+	if (r < 0)
+		return r;
+	if (kind == API_KIND_NODE && (r = node_decorate(reg, obj)) < 0) {
+		json_decref(obj);
+		return r;
+	}
+	*out = obj;
+	return 0;
+}
+
+int registry_list(struct registry *reg, enum api_kind kind, json_t **out, struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *items = NULL, *item, *res;
+	int64_t rev;
+	size_t i;
+	int r;
+
+	(void)err;
+	r = s->ops->list(s, api_kind_name(kind), &items, &rev);
+	if (r < 0)
+		return r;
+	if (kind == API_KIND_NODE) {
+		json_array_foreach(items, i, item)
+		{
+			r = node_decorate(reg, item);
+			if (r < 0) {
+				json_decref(items);
+				return r;
+			}
+		}
+	}
+	res = json_pack("{s:I, s:o}", "revision", (json_int_t)rev, "items", items);
+	if (!res)
+		return -ENOMEM;
+	*out = res;
+	return 0;
+}
+
+int registry_node_status(struct registry *reg, const char *name, const json_t *body, json_t **out,
+			 struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *status = NULL, *node = NULL;
+	int r;
+
+	r = api_node_status_validate(body, &status, err);
+	if (r < 0)
+		return r;
+	r = s->ops->get(s, "Node", name, &node);
+	if (r == -ENOENT)
+		r = api_error_set(err, 404, NULL, "nodes \"%s\" not found (register it first)",
+				  name);
+	if (r < 0)
+		goto cleanup;
+	json_object_set_new(status, "heartbeat_ms", json_integer(now_ms()));
+	r = s->ops->node_status_put(s, name, status);
+	if (r < 0)
+		goto cleanup;
+	r = node_decorate(reg, node);
+	if (r < 0)
+		goto cleanup;
+	*out = node;
+	node = NULL;
+cleanup:
+	json_decref(status);
+	json_decref(node);
+	return r;
+}

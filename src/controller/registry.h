@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * registry: the API operations on objects (docs/API.md), each one store
+ * transaction: validate, check references, allocate (ipam.c), write, commit.
+ * On any failure the transaction is rolled back, so nothing is half-stored.
+ *
+ * Errors: a client mistake returns a negative errno with err->status set
+ * (400/404/409/422/507); a failure of the store returns a negative errno with
+ * err->status left 0 (the HTTP layer answers 500).
+ */
+#ifndef GODWIT_CONTROLLER_REGISTRY_H
+#define GODWIT_CONTROLLER_REGISTRY_H
+
+#include "api_objects.h"
+#include "store.h"
+
+#include <stdint.h>
+
+#define REGISTRY_MAX_OBJECTS 100000
+#define NODE_READY_MS	     6000 /* 3 heartbeats of 2 s */
+
+struct registry {
+	struct store *store;
+	int64_t max_objects; /* per kind; 0: REGISTRY_MAX_OBJECTS */
+	/* Called after every commit that changed the revision. */
+	void (*on_commit)(void *ctx, int64_t revision);
+	void *on_commit_ctx;
+};
+
+int registry_create(struct registry *reg, enum api_kind kind, const json_t *body, json_t **out,
+		    struct api_error *err);
+/* For nodes a PUT of a missing object creates it (*created set). */
+int registry_update(struct registry *reg, enum api_kind kind, const char *name, const json_t *body,
+		    json_t **out, bool *created, struct api_error *err);
+int registry_delete(struct registry *reg, enum api_kind kind, const char *name, json_t **out,
+		    struct api_error *err);
+int registry_get(struct registry *reg, enum api_kind kind, const char *name, json_t **out,
+		 struct api_error *err);
+/* {"revision": R, "items": [...]} */
+int registry_list(struct registry *reg, enum api_kind kind, json_t **out, struct api_error *err);
+int registry_node_status(struct registry *reg, const char *name, const json_t *body, json_t **out,
+			 struct api_error *err);
+
+#endif

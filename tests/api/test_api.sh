@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# Drives a real godwitd over a unix socket with curl:
+#   tests/api/test_api.sh PATH/TO/godwitd
+# Every bad request is followed by a check that nothing was stored (revision
+# and lists unchanged). Ends with a SIGKILL and a restart on the same state.
+set -euo pipefail
+
+godwitd=${1:?usage: test_api.sh GODWITD}
+command -v curl >/dev/null || { echo "curl missing: skip"; exit 77; }
+command -v python3 >/dev/null || { echo "python3 missing: skip"; exit 77; }
+
+dir=$(mktemp -d /tmp/godwit-api-t$$.XXXXXX)
+sock=$dir/api.sock
+state=$dir/state
+pid=
+cleanup() {
+	[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
+	[[ -n ${watch_pid:-} ]] && kill "$watch_pid" 2>/dev/null || true
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+start() {
+	"$godwitd" --state-dir "$state" --listen "unix:$sock" --event-retention 20 \
+		2>>"$dir/godwitd.log" &
+	pid=$!
+	local deadline=$((SECONDS + 10))
+	until curl -s -o /dev/null --unix-socket "$sock" http://x/v1/healthz; do
+		if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
+			echo "godwitd did not start:" >&2
+			cat "$dir/godwitd.log" >&2
+			exit 1
+		fi
+		sleep 0.05
+	done
+	token=$(cat "$state/token")
+}
+
+# req METHOD PATH [BODY-FILE-OR-JSON]: sets $code and $body.
+req() {
+	local method=$1 path=$2 data=${3:-}
+	local args=(-s -o "$dir/body" -w '%{http_code}' --unix-socket "$sock" -X "$method"
+		-H "Authorization: Bearer $token")
+	if [[ -n $data ]]; then
+		if [[ $data == @* ]]; then args+=(--data-binary "$data"); else args+=(-d "$data"); fi
+	fi
+	code=$(curl "${args[@]}" "http://x$path")
+	body=$(cat "$dir/body")
+}
+
+# jget EXPR: evaluates a Python expression on the JSON in $body (as d).
+jget() {
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(json.dumps(v) if not isinstance(v, str) else v)' "$body" "$1"
+}
+
+expect() { # STATUS FRAGMENT DESCRIPTION
+	if [[ $code != "$1" ]]; then
+		fail "$3: status $code, want $1 (body: $body)"
+	elif [[ -n $2 && $body != *"$2"* ]]; then
+		fail "$3: body lacks '$2': $body"
+	else
+		ok "$3"
+	fi
+}
+
+revision() {
+	curl -s --unix-socket "$sock" http://x/v1/healthz |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'
+}
+
+snapshot() { # the whole desired state as one string
+	local out=
+	for k in networks ports nodes; do
+		req GET "/v1/$k"
+		out+=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])
+for o in d["items"]: o.pop("status", None)
+print(json.dumps(d, sort_keys=True))' "$body")
+	done
+	echo "$out"
+}
+
+unchanged() { # DESCRIPTION: nothing stored since the last `mark`
+	local now
+	now=$(snapshot)
+	if [[ $(revision) != "$mark_rev" || $now != "$mark_state" ]]; then
+		fail "$1: the store changed"
+	fi
+}
+mark() {
+	mark_rev=$(revision)
+	mark_state=$(snapshot)
+}
+
+start
+[[ $(stat -c %a "$state/token") == 600 ]] || fail "token mode is not 0600"
+[[ $(wc -c <"$state/token") -ge 64 ]] || fail "token too short"
+
+# --- authentication -----------------------------------------------------------
+code=$(curl -s -o "$dir/body" -w '%{http_code}' --unix-socket "$sock" http://x/v1/healthz)
+body=$(cat "$dir/body")
+expect 200 '"ok":true' "healthz needs no token"
+mark
+code=$(curl -s -o "$dir/body" -w '%{http_code}' --unix-socket "$sock" http://x/v1/networks)
+body=$(cat "$dir/body")
+expect 401 '"error"' "missing token"
+code=$(curl -s -o "$dir/body" -w '%{http_code}' --unix-socket "$sock" -X POST \
+	-H "Authorization: Bearer ${token}x" -d '{"metadata":{"name":"evil"},"spec":{"cidr":"10.9.0.0/24"}}' \
+	http://x/v1/networks)
+body=$(cat "$dir/body")
+expect 401 '"error"' "wrong token"
+unchanged "after 401s"
+
+# --- networks -------------------------------------------------------------------
+req POST /v1/networks '{"apiVersion":"godwit/v1","kind":"Network","metadata":{"name":"blue"},"spec":{"cidr":"10.20.0.0/30"}}'
+expect 201 '"vni":100' "create network blue"
+rev_blue=$(jget 'd["metadata"]["revision"]')
+req POST /v1/networks '{"metadata":{"name":"red"},"spec":{"cidr":"10.30.0.0/24","vni":500,"dhcp":true}}'
+expect 201 '"gateway":"10.30.0.1"' "create network red"
+req GET /v1/networks/red
+expect 200 '"vni":500' "get network red"
+req GET /v1/networks
+[[ $(jget 'len(d["items"])') == 2 && $(jget 'd["items"][0]["metadata"]["name"]') == blue ]] ||
+	fail "list networks: $body"
+
+mark
+req POST /v1/networks '{"metadata":{"name":"green",}'
+expect 400 'line 1 column' "malformed JSON"
+unchanged "malformed JSON"
+req POST /v1/networks '[1,2]'
+expect 400 'not a JSON object' "JSON array body"
+req POST /v1/widgets '{"metadata":{"name":"w"},"spec":{}}'
+expect 404 'unknown kind \"widgets\"' "unknown kind"
+req POST /v1/networks '{"metadata":{"name":"green"},"spec":{"cidr":"10.0.0.0/33"}}'
+expect 400 'spec.cidr: \"10.0.0.0/33\" is not an IPv4 CIDR' "invalid CIDR"
+req POST /v1/networks '{"metadata":{"name":"green"},"spec":{"cidr":"10.0.0.1/24"}}'
+expect 400 'host bits' "CIDR with host bits"
+req POST /v1/networks '{"metadata":{"name":"green"},"spec":{"cidrr":"10.0.0.0/24"}}'
+expect 400 'unknown field \"spec.cidrr\"' "unknown field"
+req POST /v1/networks '{"metadata":{"name":"green"},"spec":{"cidr":"10.0.0.0/24","gateway":"10.0.1.1"}}'
+expect 400 'spec.gateway' "gateway outside"
+req POST /v1/networks '{"metadata":{"name":"green"},"spec":{"cidr":"10.0.0.0/24","vni":"x"}}'
+expect 400 'spec.vni: expected an integer' "vni wrong type"
+req POST /v1/networks '{"kind":"Port","metadata":{"name":"green"},"spec":{"cidr":"10.0.0.0/24"}}'
+expect 400 'does not match the path' "kind mismatch"
+req POST /v1/networks '{"metadata":{"name":"blue"},"spec":{"cidr":"10.21.0.0/24"}}'
+expect 409 'already exists' "duplicate name"
+req POST /v1/networks '{"metadata":{"name":"green"},"spec":{"cidr":"10.0.0.0/24","vni":500}}'
+expect 409 'spec.vni: 500 is in use by network red' "duplicate VNI"
+python3 -c 'import sys; sys.stdout.write("{\"metadata\":{\"name\":\"big\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"},\"x\":\"" + "a"*(1100*1024) + "\"}")' >"$dir/big.json"
+req POST /v1/networks "@$dir/big.json"
+expect 413 'larger than' "body over 1 MiB"
+req GET /v1/networks/green
+expect 404 'not found' "get missing network"
+req DELETE /v1/networks/green
+expect 404 'not found' "delete missing network"
+req PATCH /v1/networks/blue
+expect 405 'not allowed' "unsupported method"
+unchanged "after the bad network requests"
+
+# --- ports ------------------------------------------------------------------------
+req POST /v1/ports '{"metadata":{"name":"p1"},"spec":{"network":"blue","locations":["n1"]}}'
+expect 201 '"ipv4":"10.20.0.2"' "create port p1"
+[[ $(jget 'd["spec"]["mac"]') == 0a:58:* ]] || fail "p1 mac: $body"
+[[ $(jget 'd["spec"]["ifname"]') =~ ^gw[0-9a-f]{10}$ ]] || fail "p1 ifname: $body"
+mark
+req POST /v1/ports '{"metadata":{"name":"p2"},"spec":{"network":"blue","locations":["n1"]}}'
+expect 507 'network blue: no free IPv4 address in 10.20.0.0/30' "address exhaustion"
+req POST /v1/ports '{"metadata":{"name":"p2"},"spec":{"network":"nope","locations":["n1"]}}'
+expect 404 'spec.network' "port on a missing network"
+req POST /v1/ports '{"metadata":{"name":"p2"},"spec":{"network":"red","locations":["n1"],"ipv4":"10.30.0.1"}}'
+expect 400 'spec.ipv4' "requested gateway address"
+req POST /v1/ports '{"metadata":{"name":"p2"},"spec":{"network":"red","locations":["n1","n2","n3"]}}'
+expect 400 'spec.locations' "three locations"
+req DELETE /v1/networks/blue
+expect 409 'still has ports' "delete network with ports"
+unchanged "after the bad port requests"
+
+declare -a red_ips=()
+req POST /v1/ports '{"metadata":{"name":"vm1"},"spec":{"network":"red","locations":["n1","n2"],"type":"tap","strategy":"rarp"}}'
+expect 201 '"ipv4":"10.30.0.2"' "create port vm1"
+vm1_mac=$(jget 'd["spec"]["mac"]')
+red_ips+=(10.30.0.2)
+req PUT /v1/ports/vm1 '{"spec":{"network":"red","locations":["n2"],"type":"tap","strategy":"rarp"}}'
+expect 200 '"locations":["n2"]' "update port locations"
+[[ $(jget 'd["spec"]["mac"]') == "$vm1_mac" ]] || fail "update changed the MAC"
+req PUT /v1/ports/vm1 '{"spec":{"network":"red","locations":["n2"],"ipv4":"10.30.0.9"}}'
+expect 422 'immutable' "update of an immutable field"
+
+# --- nodes ------------------------------------------------------------------------
+req PUT /v1/nodes/n1 '{"spec":{"underlay_ip":"192.168.50.1"}}'
+expect 200 '"ready":false' "register node n1"
+req PUT /v1/nodes/n1/status '{"applied_revision":3,"counters":{"rx_packets":7}}'
+expect 200 '"ready":true' "node status"
+req GET /v1/nodes/n1
+expect 200 '"applied_revision":3' "get node with status"
+req POST /v1/nodes '{"metadata":{"name":"n2"},"spec":{"underlay_ip":"192.168.50.2"}}'
+expect 201 '' "create node n2"
+req PUT /v1/nodes/n2/status '{"applied_revision":"x"}'
+expect 400 'applied_revision' "bad node status"
+req PUT /v1/nodes/zz/status '{"applied_revision":1}'
+expect 404 '' "status of a missing node"
+req DELETE /v1/nodes/n2
+expect 200 '"n2"' "delete node n2"
+req GET /v1/nodes
+[[ $(jget 'len(d["items"])') == 1 ]] || fail "list nodes: $body"
+
+# --- watch ------------------------------------------------------------------------
+curl -s -N --max-time 1 --unix-socket "$sock" -H "Authorization: Bearer $token" \
+	"http://x/v1/watch?since=$rev_blue" >"$dir/watch1" || true
+first=$(head -1 "$dir/watch1" | python3 -c 'import json,sys; e=json.load(sys.stdin); print(e["type"], e["revision"], e["object"]["metadata"]["name"])')
+[[ $first == "ADDED $((rev_blue + 1)) red" ]] || fail "watch since $rev_blue starts with '$first'"
+[[ $(wc -l <"$dir/watch1") == $(($(revision) - rev_blue)) ]] ||
+	fail "watch since $rev_blue: $(wc -l <"$dir/watch1") events, want $(($(revision) - rev_blue))"
+grep -q '"type":"DELETED","revision":[0-9]*,"object":{[^}]*"kind":"Node","metadata":{"name":"n2"' "$dir/watch1" ||
+	fail "watch lacks the DELETED node n2"
+ok "watch replays the events since R"
+req GET "/v1/watch?since=abc"
+expect 400 'since' "watch since not a number"
+
+# A live watch sees a new commit.
+curl -s -N --unix-socket "$sock" -H "Authorization: Bearer $token" \
+	"http://x/v1/watch?since=$(revision)" >"$dir/watch2" &
+watch_pid=$!
+sleep 0.2
+req POST /v1/ports '{"metadata":{"name":"live"},"spec":{"network":"red","locations":["n1"]}}'
+red_ips+=("$(jget 'd["spec"]["ipv4"]')")
+deadline=$((SECONDS + 5))
+until grep -q '"name":"live"' "$dir/watch2"; do
+	((SECONDS < deadline)) || { fail "live watch did not see the new port"; break; }
+	sleep 0.05
+done
+ok "live watch"
+
+# Churn past the retention (20 events) so that early revisions are compacted.
+for i in $(seq 1 12); do
+	req POST /v1/ports "{\"metadata\":{\"name\":\"c$i\"},\"spec\":{\"network\":\"red\",\"locations\":[\"n1\"]}}"
+	[[ $code == 201 ]] || fail "churn create c$i: $body"
+	red_ips+=("$(jget 'd["spec"]["ipv4"]')")
+	req DELETE "/v1/ports/c$i"
+done
+req GET "/v1/watch?since=1"
+expect 410 'resync: revision 1 is compacted' "watch of a compacted revision"
+
+# SIGTERM with a watch open: a clean and prompt exit.
+kill -TERM "$pid"
+deadline=$((SECONDS + 5))
+while kill -0 "$pid" 2>/dev/null; do
+	((SECONDS < deadline)) || { fail "godwitd hangs on SIGTERM with an open watch"; break; }
+	sleep 0.05
+done
+wait "$pid" && ok "clean shutdown with an open watch" || fail "godwitd exit status $?"
+wait "$watch_pid" 2>/dev/null || true
+watch_pid=
+pid=
+
+# --- crash safety -----------------------------------------------------------------
+start
+mark
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+pid=
+start
+before_rev=$mark_rev before_state=$mark_state
+[[ $(revision) == "$before_rev" ]] || fail "revision after SIGKILL: $(revision), want $before_rev"
+[[ $(snapshot) == "$before_state" ]] || fail "objects differ after SIGKILL"
+ok "every object and the revision survive SIGKILL"
+req POST /v1/ports '{"metadata":{"name":"after"},"spec":{"network":"red","locations":["n1"]}}'
+expect 201 '' "create a port after the restart"
+new_ip=$(jget 'd["spec"]["ipv4"]')
+for ip in "${red_ips[@]}"; do
+	[[ $ip != "$new_ip" ]] || fail "address $new_ip was handed out before the restart"
+done
+ok "no address handed out twice across the restart ($new_ip)"
+req DELETE /v1/ports/p1
+expect 200 '"p1"' "delete port p1"
+req DELETE /v1/networks/blue
+expect 200 '"blue"' "delete network blue once empty"
+
+if ((failures)); then
+	echo "$failures failure(s); godwitd log:" >&2
+	cat "$dir/godwitd.log" >&2
+	exit 1
+fi
+echo "all API checks passed"
