@@ -145,14 +145,17 @@ static int parse_local_port(const struct cache *c, const char *name, const json_
 			    const char *node, struct desired_port *p)
 {
 	const char *locs[GW_FDB_MAX_LOC], *ifname = spec_str(port, "ifname");
-	const char *netns = spec_str(port, "netns");
+	const char *netns = spec_str(port, "netns"), *target = spec_str(port, "target");
 	size_t n = port_locations(port, locs), i;
-	bool local = false;
+	bool located = false, is_target;
 
+	if (target && !*target)
+		target = NULL;
+	is_target = target && strcmp(target, node) == 0;
 	for (i = 0; i < n; i++)
 		if (strcmp(locs[i], node) == 0)
-			local = true;
-	if (!local)
+			located = true;
+	if (!located && !is_target)
 		return -ENOENT;
 	if (parse_port(c, port, p) < 0 || !desired_ifname_valid(ifname) ||
 	    strlen(name) >= sizeof(p->name))
@@ -164,7 +167,8 @@ static int parse_local_port(const struct cache *c, const char *name, const json_
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
 	snprintf(p->netns, sizeof(p->netns), "%s", netns ? netns : "");
-	p->standby = n == 2 && strcmp(locs[1], node) == 0;
+	p->standby = is_target;
+	p->force_active = located && n == 1 && !target;
 	return 0;
 }
 
@@ -242,6 +246,33 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The ports map entry of a local port (it may not be a location yet: a
+ * prepared migration target); *ifindex is 0 when it has no device. */
+static int add_local_entry(struct desired_maps *m, const struct desired_port *lp,
+			   desired_ifindex_fn ifindex_of, void *ctx, uint32_t *ifindex)
+{
+	struct desired_port_entry *e;
+	int r = ifindex_of(lp->ifname, ctx);
+
+	*ifindex = 0;
+	if (r <= 0) {
+		m->missing_local++;
+		return 0;
+	}
+	if (grow((void **)&m->ports, m->n_ports, sizeof(*m->ports)) < 0)
+		return -ENOMEM;
+	e = &m->ports[m->n_ports++];
+	memset(e, 0, sizeof(*e));
+	e->ifindex = (uint32_t)r;
+	e->val = (struct gw_port){ .vni = lp->vni, .ipv4 = lp->ipv4, .flags = lp->flags,
+				   .state = lp->standby ? GW_PORT_STANDBY : GW_PORT_ACTIVE,
+				   .strategy = lp->strategy };
+	memcpy(e->val.mac, lp->mac, 6);
+	e->force_active = lp->force_active;
+	*ifindex = (uint32_t)r;
+	return 0;
+}
+
 /* Adds the entries one Port contributes to every map. */
 static int add_port(struct desired_maps *m, const struct cache *c, const char *name,
 		    const json_t *port, const char *node, desired_ifindex_fn ifindex_of, void *ctx)
@@ -250,12 +281,21 @@ static int add_port(struct desired_maps *m, const struct cache *c, const char *n
 	size_t n = port_locations(port, locs);
 	struct desired_fdb_entry fdb = { 0 };
 	struct desired_flood_entry *flood;
-	struct desired_port p;
+	struct desired_port p, lp;
+	uint32_t local_ifindex = 0;
+	int r;
 
-	if (n == 0 || parse_port(c, port, &p) < 0) {
+	if (parse_port(c, port, &p) < 0) {
 		log_debug("port %s: unusable spec, skipped", name);
 		return 0;
 	}
+	if (parse_local_port(c, name, port, node, &lp) == 0) {
+		r = add_local_entry(m, &lp, ifindex_of, ctx, &local_ifindex);
+		if (r < 0)
+			return r;
+	}
+	if (n == 0)
+		return 0;
 	flood = flood_for(m, p.vni);
 	if (!flood)
 		return -ENOMEM;
@@ -265,32 +305,13 @@ static int add_port(struct desired_maps *m, const struct cache *c, const char *n
 		struct gw_location *loc = &fdb.val.loc[fdb.val.count];
 
 		if (strcmp(locs[i], node) == 0) {
-			struct desired_port lp;
-			int ifindex = 0;
-
-			if (parse_local_port(c, name, port, node, &lp) < 0)
+			if (!local_ifindex)
 				continue;
-			ifindex = ifindex_of(lp.ifname, ctx);
-			if (ifindex <= 0) {
-				/* taps are made by the VM module: not ours to miss */
-				if (lp.type == DESIRED_VETH)
-					m->missing_local++;
-				continue;
-			}
-			loc->ifindex = (uint32_t)ifindex;
+			loc->ifindex = local_ifindex;
 			if (add_u32_unique(flood->val.local_ifindex, &flood->val.n_local,
 					   GW_FLOOD_MAX_LOCAL, loc->ifindex) < 0)
 				log_warn("network vni %u: more than %d local ports, flood list cut",
 					 p.vni, GW_FLOOD_MAX_LOCAL);
-			if (grow((void **)&m->ports, m->n_ports, sizeof(*m->ports)) < 0)
-				return -ENOMEM;
-			m->ports[m->n_ports++] = (struct desired_port_entry){
-				.ifindex = loc->ifindex,
-				.val = { .vni = p.vni, .ipv4 = p.ipv4, .flags = p.flags,
-					 .state = lp.standby ? GW_PORT_STANDBY : GW_PORT_ACTIVE,
-					 .strategy = p.strategy },
-			};
-			memcpy(m->ports[m->n_ports - 1].val.mac, p.mac, 6);
 		} else {
 			loc->node_ip = node_ip(c, locs[i]);
 			if (!loc->node_ip)
@@ -316,6 +337,17 @@ static int add_port(struct desired_maps *m, const struct cache *c, const char *n
 		m->neigh[m->n_neigh++] = ne;
 	}
 	return 0;
+}
+
+void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool force_active,
+			uint64_t now_ns)
+{
+	want->state = old->state;
+	want->activated_ns = old->activated_ns;
+	if (force_active && old->state == GW_PORT_STANDBY) {
+		want->state = GW_PORT_ACTIVE;
+		want->activated_ns = now_ns;
+	}
 }
 
 int desired_maps_compute(const struct cache *c, const char *node, desired_ifindex_fn ifindex_of,

@@ -3,17 +3,22 @@
  * desired: what this node's devices and datapath maps must hold, computed
  * from the cache alone (a pure function: no kernel, no network; unit tested).
  *
- * - Local ports: Ports whose spec.locations names this node. Each becomes a
- *   device (veth host end spec.ifname, peer "eth0" in spec.netns).
+ * - Local ports: Ports whose spec.locations names this node, or whose
+ *   spec.target is this node (a migration target is prepared before it
+ *   becomes a location). Each becomes a device: a veth (host end
+ *   spec.ifname, peer in spec.netns) or a persistent tap spec.ifname.
  * - Maps (bpf/abi.h): ports (ifindex -> gw_port), fdb ((vni, mac) -> the
  *   port's locations in spec.locations order: a local ifindex or the other
  *   node's underlay IPv4), neigh ((vni, ipv4) -> mac), flood (vni -> local
  *   ports + underlay IPs of the other nodes holding ports of the network).
+ *   fdb and flood follow spec.locations only, never spec.target.
  *   Local ifindexes come from a lookup callback (the reconciler's link dump);
  *   a local port without a device yet is left out and counted as missing.
- * - Migration: spec.locations is [source, target]. On the target (second of
- *   two locations) a port enters the ports map in GW_PORT_STANDBY; the
- *   datapath activates it. Everywhere else it starts GW_PORT_ACTIVE.
+ * - Port state (docs/MIGRATION.md): on spec.target a new entry starts
+ *   GW_PORT_STANDBY, elsewhere GW_PORT_ACTIVE; an existing entry keeps the
+ *   state the datapath gave it (the reconciler merges it, see reconcile.h),
+ *   except that force_active (this node is the only location and there is
+ *   no spec.target: the migration completed) activates a standby entry.
  * Objects with unusable fields (unknown network, bad MAC, ...) are skipped.
  */
 #ifndef GODWIT_AGENT_DESIRED_H
@@ -40,7 +45,8 @@ struct desired_port {
 	uint32_t vni;
 	uint16_t flags;         /* enum gw_port_flags */
 	uint8_t strategy;       /* enum gw_activation */
-	bool standby;           /* this node is the migration target */
+	bool standby;           /* this node is spec.target: created in standby */
+	bool force_active;      /* locations == [node], no spec.target */
 };
 
 struct desired_local {
@@ -50,7 +56,8 @@ struct desired_local {
 
 struct desired_port_entry {
 	uint32_t ifindex;
-	struct gw_port val;
+	struct gw_port val;  /* state: what a new entry starts with */
+	bool force_active;   /* an existing standby entry is activated */
 };
 struct desired_fdb_entry {
 	struct gw_fdb_key key;
@@ -86,6 +93,12 @@ void desired_local_free(struct desired_local *d);
 int desired_maps_compute(const struct cache *c, const char *node, desired_ifindex_fn ifindex_of,
 			 void *ctx, struct desired_maps *out);
 void desired_maps_free(struct desired_maps *d);
+
+/* The value to write over an existing ports map entry old: want keeps old's
+ * state/activated_ns (the datapath's), unless force_active finds it in
+ * standby: then it becomes active at now_ns. */
+void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool force_active,
+			uint64_t now_ns);
 
 /* Helpers shared with the tests and the reconciler. */
 int desired_parse_mac(const char *s, uint8_t mac[6]);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * events: reads the datapath's ring buffer (gw_events) from the main loop.
- * Every GW_EV_ACTIVATED goes to the on_activation hook: today it is logged;
- * the migration work reports it to the controller from there.
+ * Every GW_EV_ACTIVATED goes to the on_activation hook (main.c: logged and
+ * reported to the controller at once).
  */
 #ifndef GODWIT_AGENT_EVENTS_H
 #define GODWIT_AGENT_EVENTS_H

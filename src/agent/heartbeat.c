@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "agent/heartbeat.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -21,6 +22,11 @@ struct heartbeat {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
+	bool kick;                    /* report at once */
+	struct port_ref *refs;        /* under lock */
+	size_t n_refs;
+	struct port_activation *acts; /* under lock; one per ifindex */
+	size_t n_acts;
 	_Atomic uint64_t applied;
 	struct heartbeat_config cfg;
 	char path_node[128];
@@ -36,18 +42,58 @@ json_t *heartbeat_node_body(const char *node, const char *underlay_ip)
 			 "metadata", "name", node, "spec", "underlay_ip", underlay_ip);
 }
 
-json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX])
+json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX],
+			      json_t *ports)
 {
-	json_t *body = json_pack("{s:I, s:{}}", "applied_revision", (json_int_t)applied, "counters");
+	json_t *body = json_pack("{s:I, s:{}, s:o}", "applied_revision", (json_int_t)applied,
+				 "counters", "ports", ports ? ports : json_object());
 	json_t *c = json_object_get(body, "counters");
 
 	for (int i = 0; body && counters && i < GW_CNT__MAX; i++)
 		json_object_set_new(c, counter_names[i], json_integer((json_int_t)counters[i]));
+	if (body && counters)
+		json_object_set_new(body, "drops_standby",
+				    json_integer((json_int_t)counters[GW_CNT_DROP_STANDBY]));
 	return body;
 }
 
-/* Sleeps ms unless asked to stop; returns true when stopping. */
-static bool pause_ms(struct heartbeat *hb, long ms)
+json_t *heartbeat_basic_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX])
+{
+	json_t *body = heartbeat_status_body(applied, counters, NULL);
+
+	json_object_del(body, "ports");
+	json_object_del(body, "drops_standby");
+	return body;
+}
+
+static int lookup_port(uint32_t ifindex, struct gw_port *out, void *ctx)
+{
+	const struct datapath *dp = ctx;
+
+	if (!dp)
+		return -ENOENT;
+	return bpf_map_lookup_elem(datapath_map_fd(dp, DP_MAP_PORTS), &ifindex, out) < 0 ? -errno
+											 : 0;
+}
+
+/* The "ports" object from the current refs/activations; clears the kick. */
+static json_t *ports_body(struct heartbeat *hb)
+{
+	uint64_t mono, real;
+	json_t *ports;
+
+	port_clocks_now(&mono, &real);
+	pthread_mutex_lock(&hb->lock);
+	hb->kick = false;
+	ports = port_report_json(hb->refs, hb->n_refs, lookup_port, (void *)hb->cfg.dp, hb->acts,
+				 hb->n_acts, mono, real);
+	pthread_mutex_unlock(&hb->lock);
+	return ports;
+}
+
+/* Sleeps ms unless asked to stop (or kicked, when kickable); returns true
+ * when stopping. */
+static bool pause_ms(struct heartbeat *hb, long ms, bool kickable)
 {
 	struct timespec ts;
 	bool s;
@@ -60,7 +106,8 @@ static bool pause_ms(struct heartbeat *hb, long ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&hb->lock);
-	while (!hb->stop && pthread_cond_timedwait(&hb->wake, &hb->lock, &ts) != ETIMEDOUT)
+	while (!hb->stop && !(kickable && hb->kick) &&
+	       pthread_cond_timedwait(&hb->wake, &hb->lock, &ts) != ETIMEDOUT)
 		;
 	s = hb->stop;
 	pthread_mutex_unlock(&hb->lock);
@@ -84,7 +131,8 @@ static void *heartbeat_main(void *data)
 {
 	struct heartbeat *hb = data;
 	uint64_t counters[GW_CNT__MAX];
-	bool registered = false, logged = false;
+	bool registered = false, logged = false, basic_only_logged = false;
+	uint64_t applied;
 	long backoff = BACKOFF_MIN_MS, st;
 	json_t *reply;
 
@@ -110,7 +158,7 @@ static void *heartbeat_main(void *data)
 			}
 			json_decref(reply);
 			if (!registered) {
-				if (pause_ms(hb, backoff))
+				if (pause_ms(hb, backoff, false))
 					break;
 				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 				continue;
@@ -120,8 +168,20 @@ static void *heartbeat_main(void *data)
 		memset(counters, 0, sizeof(counters));
 		if (hb->cfg.dp && datapath_read_counters(hb->cfg.dp, counters) < 0)
 			log_debug("cannot read the datapath counters");
-		st = put(hb, hb->path_status, heartbeat_status_body(atomic_load(&hb->applied), counters),
+		applied = atomic_load(&hb->applied);
+		st = put(hb, hb->path_status, heartbeat_status_body(applied, counters, ports_body(hb)),
 			 &reply);
+		if (st == 400) {
+			/* A controller older than docs/MIGRATION.md refuses the
+			 * "ports" fields: it still gets the basic report. */
+			if (!basic_only_logged)
+				log_warn("the controller refuses the port report (%s); sending "
+					 "applied_revision and counters only", api_error_text(reply));
+			basic_only_logged = true;
+			json_decref(reply);
+			reply = NULL;
+			st = put(hb, hb->path_status, heartbeat_basic_body(applied, counters), &reply);
+		}
 		if (st == 404) {
 			log_warn("node %s is unknown to the controller; registering again",
 				 hb->cfg.node);
@@ -136,7 +196,7 @@ static void *heartbeat_main(void *data)
 			logged = false;
 		}
 		json_decref(reply);
-		if (pause_ms(hb, registered ? HEARTBEAT_INTERVAL_MS : BACKOFF_MIN_MS))
+		if (pause_ms(hb, registered ? HEARTBEAT_INTERVAL_MS : BACKOFF_MIN_MS, registered))
 			break;
 	}
 	return NULL;
@@ -145,6 +205,8 @@ static void *heartbeat_main(void *data)
 static void heartbeat_free(struct heartbeat *hb)
 {
 	api_client_free(hb->client);
+	free(hb->refs);
+	free(hb->acts);
 	pthread_cond_destroy(&hb->wake);
 	pthread_mutex_destroy(&hb->lock);
 	free(hb);
@@ -192,7 +254,70 @@ void heartbeat_stop(struct heartbeat *hb)
 	heartbeat_free(hb);
 }
 
+void heartbeat_kick(struct heartbeat *hb)
+{
+	pthread_mutex_lock(&hb->lock);
+	hb->kick = true;
+	pthread_cond_broadcast(&hb->wake);
+	pthread_mutex_unlock(&hb->lock);
+}
+
 void heartbeat_set_applied(struct heartbeat *hb, uint64_t revision)
 {
-	atomic_store(&hb->applied, revision);
+	if (atomic_exchange(&hb->applied, revision) != revision)
+		heartbeat_kick(hb);
+}
+
+static bool has_ref(const struct heartbeat *hb, uint32_t ifindex)
+{
+	for (size_t i = 0; i < hb->n_refs; i++)
+		if (hb->refs[i].ifindex == ifindex)
+			return true;
+	return false;
+}
+
+int heartbeat_set_ports(struct heartbeat *hb, const struct port_ref *refs, size_t n)
+{
+	struct port_ref *copy = NULL;
+	size_t j = 0;
+
+	if (n) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, refs, n * sizeof(*copy));
+	}
+	pthread_mutex_lock(&hb->lock);
+	free(hb->refs);
+	hb->refs = copy;
+	hb->n_refs = n;
+	/* Activations of devices that are gone are forgotten. */
+	for (size_t i = 0; i < hb->n_acts; i++)
+		if (has_ref(hb, hb->acts[i].ifindex))
+			hb->acts[j++] = hb->acts[i];
+	hb->n_acts = j;
+	pthread_mutex_unlock(&hb->lock);
+	return 0;
+}
+
+void heartbeat_note_activation(struct heartbeat *hb, const struct port_activation *act)
+{
+	struct port_activation *p;
+	size_t i;
+
+	pthread_mutex_lock(&hb->lock);
+	for (i = 0; i < hb->n_acts && hb->acts[i].ifindex != act->ifindex; i++)
+		;
+	if (i == hb->n_acts) {
+		p = realloc(hb->acts, (hb->n_acts + 1) * sizeof(*p));
+		if (p) {
+			hb->acts = p;
+			hb->n_acts++;
+		}
+	}
+	if (i < hb->n_acts)
+		hb->acts[i] = *act;
+	hb->kick = true;
+	pthread_cond_broadcast(&hb->wake);
+	pthread_mutex_unlock(&hb->lock);
 }

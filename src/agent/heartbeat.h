@@ -2,8 +2,12 @@
 /*
  * heartbeat: registers the node (PUT /v1/nodes/NAME, retried with backoff
  * while the controller is unreachable, logged once) and then reports every
- * 2 s: PUT /v1/nodes/NAME/status {"applied_revision": R, "counters": {...}}
- * with the datapath counters by their GW_COUNTER_NAMES. A 404 (the node was
+ * 2 s: PUT /v1/nodes/NAME/status {"applied_revision": R, "counters": {...},
+ * "drops_standby": N, "ports": {...}} with the datapath counters by their
+ * GW_COUNTER_NAMES and the local ports (portreport.h). A report also goes out
+ * at once when kicked (a new applied revision, an activation); kicks during a
+ * report in flight coalesce into one more report. A controller that answers
+ * 400 to this body gets the basic one (no "ports") right after. A 404 (the node was
  * deleted) registers again. Own thread, own API client.
  */
 #ifndef GODWIT_AGENT_HEARTBEAT_H
@@ -13,6 +17,7 @@
 #include <stdint.h>
 
 #include "agent/datapath.h"
+#include "agent/portreport.h"
 
 #define HEARTBEAT_INTERVAL_MS 2000
 
@@ -28,10 +33,19 @@ struct heartbeat_config {
 
 int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out);
 void heartbeat_stop(struct heartbeat *hb); /* accepts NULL */
+/* Kicks a report when the revision differs from the last one set. */
 void heartbeat_set_applied(struct heartbeat *hb, uint64_t revision);
+/* The local ports to report (copied). */
+int heartbeat_set_ports(struct heartbeat *hb, const struct port_ref *refs, size_t n);
+/* An activation event seen by the agent; kicks a report. */
+void heartbeat_note_activation(struct heartbeat *hb, const struct port_activation *act);
+void heartbeat_kick(struct heartbeat *hb);
 
-/* The bodies, exposed for the tests. */
+/* The bodies, exposed for the tests; ports (may be NULL) is stolen. */
 json_t *heartbeat_node_body(const char *node, const char *underlay_ip);
-json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX]);
+json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX],
+			      json_t *ports);
+/* Without the docs/MIGRATION.md fields, for a controller that refuses them (400). */
+json_t *heartbeat_basic_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX]);
 
 #endif

@@ -180,17 +180,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The hook for activation events: the migration work reports them to the
- * controller from here. */
-static void on_activation(const struct gw_event *e, void *ctx)
-{
-	(void)ctx;
-	log_info("port ifindex %u (vni %u, mac %02x:%02x:%02x:%02x:%02x:%02x) activated at %" PRIu64
-		 " ns by a frame of ethertype 0x%04x",
-		 e->ifindex, e->vni, e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4],
-		 e->mac[5], (uint64_t)e->ts_ns, e->ethertype);
-}
-
 struct agent {
 	struct options opt;
 	char *token;
@@ -203,10 +192,30 @@ struct agent {
 	int sig_fd, notify_fd, epoll_fd;
 };
 
+/* An activation event: its time on both clocks goes to the next status
+ * report, which goes out at once. */
+static void on_activation(const struct gw_event *e, void *ctx)
+{
+	struct agent *a = ctx;
+	struct port_activation act = { .ifindex = e->ifindex, .mono_ns = e->ts_ns };
+	uint64_t mono, real;
+
+	port_clocks_now(&mono, &real);
+	act.unix_ns = port_mono_to_unix(e->ts_ns, mono, real);
+	log_info("port ifindex %u (vni %u, mac %02x:%02x:%02x:%02x:%02x:%02x) activated at %" PRIu64
+		 " ns (unix %" PRIu64 " ns) by a frame of ethertype 0x%04x",
+		 e->ifindex, e->vni, e->mac[0], e->mac[1], e->mac[2], e->mac[3], e->mac[4],
+		 e->mac[5], (uint64_t)e->ts_ns, act.unix_ns, e->ethertype);
+	if (a->heartbeat)
+		heartbeat_note_activation(a->heartbeat, &act);
+}
+
 /* Returns the delay until the next reconcile. */
 static int64_t reconcile_once(struct agent *a)
 {
+	const struct port_ref *refs;
 	struct cache snap;
+	size_t n_refs;
 	int r;
 
 	r = informer_snapshot(a->informer, &snap);
@@ -217,6 +226,9 @@ static int64_t reconcile_once(struct agent *a)
 		return RETRY_MS;
 	}
 	r = reconcile_run(a->rc, &snap);
+	reconciler_ports(a->rc, &refs, &n_refs);
+	if (heartbeat_set_ports(a->heartbeat, refs, n_refs) < 0)
+		log_warn("out of memory: the port report is not updated");
 	if (r == 0)
 		heartbeat_set_applied(a->heartbeat, snap.revision);
 	else if (r != -EAGAIN)

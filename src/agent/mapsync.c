@@ -28,14 +28,18 @@ int map_sync(int fd, void *entries, size_t n, size_t stride, size_t key_size, si
 		goto cleanup;
 	}
 	sort_key_size = key_size; /* the reconciler runs on one thread */
-	qsort(entries, n, stride, cmp_key);
+	if (n > 0) /* entries may be NULL then */
+		qsort(entries, n, stride, cmp_key);
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *e = (const uint8_t *)entries + i * stride;
 
+		/* Read right before the write: what the datapath changed up to
+		 * now is merged in (an activation can only be lost in the few
+		 * instructions between this lookup and the update). */
 		memcpy(want, e + val_off, val_size);
 		if (bpf_map_lookup_elem(fd, e, old) == 0) {
 			if (merge)
-				merge(want, old);
+				merge(want, old, e);
 			if (memcmp(want, old, val_size) == 0)
 				continue;
 		}
@@ -67,7 +71,7 @@ int map_sync(int fd, void *entries, size_t n, size_t stride, size_t key_size, si
 	r = 0;
 	for (size_t i = 0; i < n_keys; i++) {
 		sort_key_size = key_size;
-		if (bsearch(keys + i * key_size, entries, n, stride, cmp_key))
+		if (n > 0 && bsearch(keys + i * key_size, entries, n, stride, cmp_key))
 			continue;
 		if (bpf_map_delete_elem(fd, keys + i * key_size) < 0 && errno != ENOENT) {
 			r = -errno;

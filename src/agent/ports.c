@@ -3,86 +3,212 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_tun.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "lib/log.h"
 
+/* Sets MAC (NULL: leave) and MTU (0: leave) of a link; its up/down state is
+ * what it was before, unless up is set (then it ends up). */
 static int link_ensure(struct nl_sock *nl, const struct nl_link *link, const uint8_t *mac,
-		       uint32_t mtu)
+		       uint32_t mtu, bool up)
 {
 	bool mac_ok = !mac || (link->has_mac && memcmp(link->mac, mac, 6) == 0);
+	bool was_up = link->flags & IFF_UP;
 	int r;
 
 	if (!mac_ok) {
 		/* Not every driver changes its address while up. */
 		r = nl_link_set(nl, link->ifindex, mac, 0, NULL);
-		if (r < 0) {
+		if (r < 0 && was_up) {
 			r = nl_link_set_up(nl, link->ifindex, false);
 			if (r == 0)
 				r = nl_link_set(nl, link->ifindex, mac, 0, NULL);
 			if (r < 0)
 				return r;
-			return nl_link_set_up(nl, link->ifindex, true);
+			r = nl_link_set_up(nl, link->ifindex, true);
 		}
+		if (r < 0)
+			return r;
 	}
 	if (mtu && link->mtu != mtu) {
 		r = nl_link_set(nl, link->ifindex, NULL, mtu, NULL);
 		if (r < 0)
 			return r;
 	}
-	if (!(link->flags & IFF_UP))
+	if (up && !was_up)
 		return nl_link_set_up(nl, link->ifindex, true);
 	return 0;
 }
 
-static int create_pair(struct nl_sock *nl, struct nl_sock *ep, const struct desired_port *p,
-		       uint32_t mtu)
+static int write_sysctl(const char *path, const char *value)
 {
-	struct nl_link peer;
-	char path[128];
-	int fd, r;
+	ssize_t n;
+	int fd, r = 0;
 
-	/* An eth0 already in the endpoint netns is someone else's device. */
-	if (nl_link_get(ep, PORTS_PEER_NAME, &peer) == 0)
-		return -EEXIST;
-	snprintf(path, sizeof(path), "/run/netns/%s", p->netns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = nl_veth_create(nl, p->ifname, PORTS_PEER_NAME, fd, p->mac, mtu);
+	n = write(fd, value, strlen(value));
+	if (n < 0)
+		r = -errno;
 	close(fd);
 	return r;
 }
 
-/* The endpoint side: eth0 with MAC/MTU/IPv4, up, and lo up. */
-static int endpoint_ensure(struct nl_sock *ep, const struct desired_port *p, uint32_t mtu)
+int ports_ipv6_off(const char *netns)
 {
-	struct nl_link eth0, lo;
+	static const char *const paths[] = {
+		"/proc/sys/net/ipv6/conf/default/disable_ipv6",
+		"/proc/sys/net/ipv6/conf/all/disable_ipv6",
+	};
+	int self = -1, target = -1, r = 0;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/run/netns/%s", netns);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0)
+		return -errno;
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		r = -errno;
+		goto cleanup;
+	}
+	/* /proc/sys/net shows the netns of the thread that opens the file. */
+	if (setns(target, CLONE_NEWNET) < 0) {
+		r = -errno;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && r == 0; i++) {
+		r = write_sysctl(paths[i], "1");
+		if (r == -ENOENT)
+			r = 0; /* no IPv6 in this kernel */
+	}
+	if (setns(self, CLONE_NEWNET) < 0) {
+		perror("ports_ipv6_off: cannot return to the original network namespace");
+		abort();
+	}
+cleanup:
+	if (self >= 0)
+		close(self);
+	close(target);
+	return r;
+}
+
+struct find_ifindex {
+	int ifindex;
+	struct nl_link found;
+	bool ok;
+};
+
+static int match_ifindex(const struct nl_link *link, void *data)
+{
+	struct find_ifindex *f = data;
+
+	if (link->ifindex == f->ifindex) {
+		f->found = *link;
+		f->ok = true;
+	}
+	return 0;
+}
+
+/* The peer of the host end in the endpoint netns: -ENODEV when it is not there. */
+static int find_peer(struct nl_sock *ep, const struct nl_link *host, struct nl_link *peer)
+{
+	struct find_ifindex f = { .ifindex = host->link };
 	int r;
 
-	r = nl_link_get(ep, PORTS_PEER_NAME, &eth0);
+	if (host->link <= 0)
+		return -ENODEV;
+	r = nl_link_dump(ep, match_ifindex, &f);
 	if (r < 0)
 		return r;
-	r = link_ensure(ep, &eth0, p->mac, mtu);
-	if (r < 0)
-		return r;
+	if (!f.ok || strcmp(f.found.kind, "veth") != 0)
+		return -ENODEV;
+	*peer = f.found;
+	return 0;
+}
+
+/* The name a new peer gets in the endpoint netns. */
+static int peer_name(struct nl_sock *ep, const struct desired_port *p, const char **name)
+{
+	struct nl_link l;
+
+	if (nl_link_get(ep, PORTS_PEER_NAME, &l) == -ENODEV) {
+		*name = PORTS_PEER_NAME;
+		return 0;
+	}
+	/* An eth0 already there is someone else's (the source's link when
+	 * this node is the migration target). */
+	if (p->standby && nl_link_get(ep, PORTS_PEER_NAME_ALT, &l) == -ENODEV) {
+		*name = PORTS_PEER_NAME_ALT;
+		return 0;
+	}
+	return -EEXIST;
+}
+
+/* First-time setup of a new peer (see ports.h). */
+static int peer_setup(struct nl_sock *ep, const struct desired_port *p, const char *name)
+{
+	struct nl_link peer, lo;
+	int r;
+
 	if (nl_link_get(ep, "lo", &lo) == 0 && !(lo.flags & IFF_UP)) {
 		r = nl_link_set_up(ep, lo.ifindex, true);
 		if (r < 0)
 			return r;
 	}
-	if (p->ipv4)
-		return nl_addr_add(ep, eth0.ifindex, p->ipv4, p->prefixlen);
-	return 0;
+	if (p->standby)
+		return 0; /* down, no address */
+	r = nl_link_get(ep, name, &peer);
+	if (r < 0)
+		return r;
+	if (p->ipv4) {
+		r = nl_addr_add(ep, peer.ifindex, p->ipv4, p->prefixlen);
+		if (r < 0)
+			return r;
+	}
+	return nl_link_set_up(ep, peer.ifindex, true);
+}
+
+static int create_pair(struct nl_sock *nl, struct nl_sock *ep, const struct desired_port *p,
+		       uint32_t mtu)
+{
+	struct nl_link host;
+	const char *name;
+	char path[128];
+	int fd, r;
+
+	r = peer_name(ep, p, &name);
+	if (r < 0)
+		return r;
+	r = ports_ipv6_off(p->netns);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/run/netns/%s", p->netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = nl_veth_create(nl, p->ifname, name, fd, p->mac, mtu);
+	close(fd);
+	if (r < 0)
+		return r;
+	r = peer_setup(ep, p, name);
+	/* Half set up: gone, so that the next attempt creates it afresh. */
+	if (r < 0 && nl_link_get(nl, p->ifname, &host) == 0)
+		nl_link_del(nl, host.ifindex);
+	return r;
 }
 
 int ports_plumb_veth(struct nl_sock *nl, const struct desired_port *p, uint32_t mtu, int *ifindex)
 {
 	struct nl_sock *ep = NULL;
-	struct nl_link host;
+	struct nl_link host, peer;
 	int r;
 
 	r = nl_open_netns(p->netns, &ep);
@@ -93,12 +219,19 @@ int ports_plumb_veth(struct nl_sock *nl, const struct desired_port *p, uint32_t 
 		r = -EEXIST; /* a gw* device of another kind: never ours */
 		goto cleanup;
 	}
-	/* Host end without its peer in the endpoint netns: make the pair again. */
-	if (r == 0 && nl_link_get(ep, PORTS_PEER_NAME, &(struct nl_link){ 0 }) == -ENODEV) {
-		r = nl_link_del(nl, host.ifindex);
-		if (r < 0)
-			goto cleanup;
-		r = -ENODEV;
+	if (r == 0) {
+		r = find_peer(ep, &host, &peer);
+		/* Host end without its peer in the endpoint netns: make the pair again. */
+		if (r == -ENODEV) {
+			r = nl_link_del(nl, host.ifindex);
+			if (r < 0)
+				goto cleanup;
+			r = -ENODEV;
+		} else if (r == 0) {
+			r = link_ensure(ep, &peer, p->mac, mtu, false);
+			if (r < 0)
+				goto cleanup;
+		}
 	}
 	if (r == -ENODEV) {
 		r = create_pair(nl, ep, p, mtu);
@@ -108,16 +241,58 @@ int ports_plumb_veth(struct nl_sock *nl, const struct desired_port *p, uint32_t 
 	}
 	if (r < 0)
 		goto cleanup;
-	r = link_ensure(nl, &host, NULL, mtu);
-	if (r < 0)
-		goto cleanup;
-	r = endpoint_ensure(ep, p, mtu);
+	r = link_ensure(nl, &host, NULL, mtu, true);
 	if (r < 0)
 		goto cleanup;
 	*ifindex = host.ifindex;
 cleanup:
 	nl_close(ep);
 	return r;
+}
+
+static int tap_create(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd, r = 0;
+
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int ports_plumb_tap(struct nl_sock *nl, const struct desired_port *p, uint32_t mtu, int *ifindex)
+{
+	struct nl_link link;
+	char path[128];
+	int r;
+
+	r = nl_link_get(nl, p->ifname, &link);
+	if (r == 0 && strcmp(link.kind, "tun") != 0)
+		return -EEXIST; /* a gw* device of another kind: never ours */
+	if (r == -ENODEV) {
+		r = tap_create(p->ifname);
+		if (r < 0)
+			return r;
+		/* Before it is up: no IPv6 autoconfiguration towards the VM. */
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", p->ifname);
+		r = write_sysctl(path, "1");
+		if (r < 0 && r != -ENOENT)
+			return r;
+		r = nl_link_get(nl, p->ifname, &link);
+	}
+	if (r < 0)
+		return r;
+	r = link_ensure(nl, &link, NULL, mtu, true);
+	if (r < 0)
+		return r;
+	*ifindex = link.ifindex;
+	return 0;
 }
 
 struct stale_ctx {
@@ -153,6 +328,7 @@ int ports_delete_stale(struct nl_sock *nl, const struct desired_local *want)
 	if (r < 0)
 		goto cleanup;
 	for (size_t i = 0; i < s.n; i++) {
+		/* veth pairs and persistent taps alike go with RTM_DELLINK */
 		int d = nl_link_del(nl, s.victims[i]);
 
 		/* The peer of a pair deleted just before is gone as well. */

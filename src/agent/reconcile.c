@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/mapsync.h"
 #include "agent/ports.h"
@@ -20,6 +22,8 @@ struct reconciler {
 	int *attached; /* ifindexes this process attached from_port to */
 	size_t n_attached;
 	json_t *warned; /* port name -> last warning, so each is logged once */
+	struct port_ref *refs; /* local ports with a device, after the last run */
+	size_t n_refs;
 };
 
 int reconciler_new(struct datapath *dp, struct nl_sock *nl, const char *node, uint32_t mtu,
@@ -48,6 +52,7 @@ void reconciler_free(struct reconciler *rc)
 	if (!rc)
 		return;
 	free(rc->attached);
+	free(rc->refs);
 	json_decref(rc->warned);
 	free(rc);
 }
@@ -96,17 +101,19 @@ static int sync_devices(struct reconciler *rc, const struct desired_local *want)
 		const struct desired_port *p = &want->ports[i];
 		int ifindex = 0;
 
-		if (p->type == DESIRED_TAP) {
-			warn_once(rc, p->name, "type tap is not supported yet, skipped");
-			continue;
-		}
-		r = ports_plumb_veth(rc->nl, p, rc->mtu, &ifindex);
+		if (p->type == DESIRED_TAP)
+			r = ports_plumb_tap(rc->nl, p, rc->mtu, &ifindex);
+		else
+			r = ports_plumb_veth(rc->nl, p, rc->mtu, &ifindex);
 		if (r == 0)
 			r = attach_port(rc, ifindex);
 		if (r < 0) {
-			if (r == -ENOENT)
+			if (r == -ENOENT && p->type == DESIRED_VETH)
 				snprintf(msg, sizeof(msg), "netns %s does not exist; will retry",
 					 p->netns);
+			else if (p->type == DESIRED_TAP)
+				snprintf(msg, sizeof(msg), "cannot make tap %s: %s", p->ifname,
+					 strerror(-r));
 			else
 				snprintf(msg, sizeof(msg), "cannot plumb %s into netns %s: %s",
 					 p->ifname, p->netns, strerror(-r));
@@ -173,16 +180,58 @@ static void prune_attached(struct reconciler *rc, const struct link_table *t)
 	rc->n_attached = j;
 }
 
-static void port_merge(void *want_val, const void *old_val)
+static uint64_t monotonic_ns(void)
 {
-	struct gw_port *w = want_val;
-	const struct gw_port *o = old_val;
-	bool want_standby = w->state == GW_PORT_STANDBY;
+	struct timespec ts;
 
-	w->state = o->state;
-	w->activated_ns = o->activated_ns;
-	if (o->state == GW_PORT_STANDBY && !want_standby)
-		w->state = GW_PORT_ACTIVE; /* migration completed: no longer held back */
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns() */
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* state/activated_ns belong to the datapath once an entry exists. */
+static void port_merge(void *want_val, const void *old_val, const void *entry)
+{
+	const struct desired_port_entry *e = entry;
+	const struct gw_port *o = old_val;
+	struct gw_port *w = want_val;
+
+	desired_port_merge(w, o, e->force_active, monotonic_ns());
+	/* Migration completed with a silent guest: activated here. */
+	if (o->state == GW_PORT_STANDBY && w->state == GW_PORT_ACTIVE)
+		log_info("port ifindex %u: migration completed, standby port activated",
+			 e->ifindex);
+}
+
+/* Remembers the local ports that have a device, for the status report. */
+static int note_refs(struct reconciler *rc, const struct desired_local *local,
+		     const struct link_table *links)
+{
+	struct port_ref *refs = NULL;
+	size_t n = 0;
+
+	if (local->n) {
+		refs = calloc(local->n, sizeof(*refs));
+		if (!refs)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < local->n; i++) {
+		int ifindex = lookup_ifindex(local->ports[i].ifname, (void *)links);
+
+		if (ifindex <= 0)
+			continue;
+		snprintf(refs[n].name, sizeof(refs[n].name), "%s", local->ports[i].name);
+		refs[n++].ifindex = (uint32_t)ifindex;
+	}
+	free(rc->refs);
+	rc->refs = refs;
+	rc->n_refs = n;
+	return 0;
+}
+
+void reconciler_ports(const struct reconciler *rc, const struct port_ref **refs, size_t *n)
+{
+	*refs = rc->refs;
+	*n = rc->n_refs;
 }
 
 static int sync_maps(struct reconciler *rc, struct desired_maps *m)
@@ -235,6 +284,8 @@ int reconcile_run(struct reconciler *rc, const struct cache *snapshot)
 	r = sync_maps(rc, &maps);
 	if (r < 0)
 		goto cleanup;
+	if (note_refs(rc, &local, &links) < 0)
+		log_warn("out of memory: the port report is not updated");
 	log_debug("reconciled revision %llu: %zu local port(s), %d map change(s)",
 		  (unsigned long long)snapshot->revision, local.n, r);
 	r = devices < 0 || maps.missing_local ? -EAGAIN : 0;

@@ -7,9 +7,11 @@
  *
  * Ports map entries keep the state/activated_ns the datapath wrote: an entry
  * is rewritten only when its identity (vni, mac, ipv4, flags, strategy)
- * changes, so the reconciler never races an activation. One exception: a port
- * still in standby whose migration has completed (this node is now its only
- * location) is activated here.
+ * changes, from a read made right before the write and with that state
+ * carried over, so the reconciler does not race an activation. One
+ * exception: a port still in standby whose migration has completed (this
+ * node is its only location and there is no spec.target) is activated here,
+ * with activated_ns = now.
  */
 #ifndef GODWIT_AGENT_RECONCILE_H
 #define GODWIT_AGENT_RECONCILE_H
@@ -19,6 +21,7 @@
 #include "agent/cache.h"
 #include "agent/datapath.h"
 #include "agent/desired.h"
+#include "agent/portreport.h"
 #include "lib/nl.h"
 
 struct reconciler;
@@ -30,5 +33,8 @@ void reconciler_free(struct reconciler *rc); /* accepts NULL */
 /* 0 when everything desired is in place; -EAGAIN when some part must be
  * retried (e.g. an endpoint netns missing); other -errno on failure. */
 int reconcile_run(struct reconciler *rc, const struct cache *snapshot);
+
+/* The local ports that had a device after the last run (valid until the next). */
+void reconciler_ports(const struct reconciler *rc, const struct port_ref **refs, size_t *n);
 
 #endif

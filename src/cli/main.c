@@ -3,11 +3,20 @@
 #include "cli.h"
 
 #include "lib/log.h"
+#include "probe/probe.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static int cmd_help(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+
+/* The probe needs no controller: it runs on its own flags. */
+static int cmd_probe(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
+{
+	(void)cli;
+	(void)verb;
+	return probe_main(argc, argv);
+}
 
 static const struct cli_verb verbs[] = {
 	{ "apply", cmd_apply, "Create or update the objects of a manifest (YAML or JSON).",
@@ -25,6 +34,12 @@ static const struct cli_verb verbs[] = {
 	  "       godwit endpoint del NAME [--lab LAB]\n"
 	  "       godwit endpoint exec NAME [--lab LAB] -- CMD [ARGS...]\n"
 	  "       godwit endpoint list [--lab LAB]" },
+	{ "drill", cmd_drill, "Rehearse a live migration with an endpoint (no hypervisor).",
+	  "drill ENDPOINT --to NODE [--strategy first-frame|rarp] [--silence-ms N]\n"
+	  "                    [--announce rarp|garp|none] [--abort] [--json]" },
+	{ "probe", cmd_probe, "Measure reachability: fixed-rate ICMP echo and a verified TCP stream.",
+	  "probe TARGET [--rate HZ] [--duration S] [--tcp PORT] [--json] [--record FILE]\n"
+	  "       godwit probe --serve [--port PORT]" },
 	{ "help", cmd_help, "Show the verbs, or the usage of one.", "help [VERB]" },
 };
 

@@ -15,6 +15,7 @@ const struct api_kind api_kinds[] = {
 	{ "Network", "networks", "network", { "network", "networks", "net", "nets" } },
 	{ "Port", "ports", "port", { "port", "ports", "po", NULL } },
 	{ "Node", "nodes", "node", { "node", "nodes", "no", NULL } },
+	{ "Migration", "migrations", "migration", { "migration", "migrations", "mig", NULL } },
 };
 const size_t api_kinds_count = sizeof(api_kinds) / sizeof(api_kinds[0]);
 

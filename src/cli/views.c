@@ -170,6 +170,33 @@ static int node_row(const json_t *o, bool wide, struct table *t)
 	return table_add_row(t, row);
 }
 
+static int migration_row(const json_t *o, bool wide, struct table *t)
+{
+	const json_t *spec = json_object_get(o, "spec");
+	const json_t *status = json_object_get(o, "status");
+	const json_t *phases = json_object_get(status, "phases");
+	char total[32] = "-";
+	long long t0, t1;
+
+	if (json_array_size(phases) > 1) {
+		t0 = json_integer_value(json_object_get(json_array_get(phases, 0), "unix_ms"));
+		t1 = json_integer_value(
+			json_object_get(json_array_get(phases, json_array_size(phases) - 1), "unix_ms"));
+		snprintf(total, sizeof(total), "%lld ms", t1 - t0);
+	}
+	const char *row[] = {
+		str(json_object_get(o, "metadata"), "name"),
+		str(spec, "port") ? str(spec, "port") : str(spec, "vm"),
+		str(status, "source") ? str(status, "source") : "-",
+		str(spec, "target") ? str(spec, "target") : "-",
+		str(status, "phase") ? str(status, "phase") : "-",
+		total,
+		str(status, "reason") ? str(status, "reason") : "",
+	};
+	(void)wide;
+	return table_add_row(t, row);
+}
+
 int view_table(const struct api_kind *k, const json_t *items, const json_t *ports, bool wide,
 	       struct table *out)
 {
@@ -179,6 +206,8 @@ int view_table(const struct api_kind *k, const json_t *items, const json_t *port
 						"TYPE", "NETNS",   "IFNAME", "STATE" };
 	static const char *const node_hdr[] = { "NAME", "UNDERLAY", "READY", "APPLIED",
 						"COUNTERS" };
+	static const char *const mig_hdr[] = { "NAME",	"PORT",	   "SOURCE", "TARGET",
+					       "PHASE", "ELAPSED", "REASON" };
 	const char *const *hdr;
 	size_t ncols, i;
 	struct table t;
@@ -191,6 +220,9 @@ int view_table(const struct api_kind *k, const json_t *items, const json_t *port
 	} else if (strcmp(k->plural, "ports") == 0) {
 		hdr = port_hdr;
 		ncols = wide ? 9 : 6;
+	} else if (strcmp(k->plural, "migrations") == 0) {
+		hdr = mig_hdr;
+		ncols = wide ? 7 : 6;
 	} else {
 		hdr = node_hdr;
 		ncols = wide ? 5 : 4;
@@ -203,6 +235,8 @@ int view_table(const struct api_kind *k, const json_t *items, const json_t *port
 			r = network_row(o, ports, wide, &t);
 		else if (hdr == port_hdr)
 			r = port_row(o, wide, &t);
+		else if (hdr == mig_hdr)
+			r = migration_row(o, wide, &t);
 		else
 			r = node_row(o, wide, &t);
 	}

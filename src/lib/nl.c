@@ -167,6 +167,8 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *link)
 		snprintf(link->name, sizeof(link->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
 	if (tb[IFLA_MTU] && mnl_attr_get_payload_len(tb[IFLA_MTU]) >= 4)
 		link->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_LINK] && mnl_attr_get_payload_len(tb[IFLA_LINK]) >= 4)
+		link->link = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
 	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
 		memcpy(link->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 		link->has_mac = true;

@@ -32,6 +32,7 @@ struct nl_link {
 	bool has_mac;
 	uint32_t mtu;
 	uint32_t flags; /* IFF_* */
+	int link;       /* IFLA_LINK: a veth's peer ifindex (in the peer's netns), 0 if none */
 };
 
 /* Calls cb for every link; a negative return from cb stops and is returned. */

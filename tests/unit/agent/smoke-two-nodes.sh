@@ -3,6 +3,8 @@
 # Manual smoke: godwitd + two agents + two veth endpoints on two nodes, ping.
 set -u
 B=${1:-/work/main/build};  P=t$$; D=$(mktemp -d); mkdir -p $D
+bin() { [ -x $B/$1 ] && echo $B/$1 || echo $B/$2; }
+GODWITD=$(bin godwitd src/controller/godwitd); AGENT=$(bin godwit-agent src/agent/godwit-agent)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill $p 2>/dev/null; done; sleep 0.3
@@ -18,13 +20,13 @@ for i in 1 2; do
   ip -n $P-n$i link set $P-u$i name up0; ip -n $P-n$i addr add 10.99.0.$i/24 dev up0
   ip -n $P-n$i link set up0 up; ip -n $P-n$i link set lo up
 done
-ip netns exec $P-br $B/src/controller/godwitd --state-dir $D/state --listen unix:$D/api.sock 2>$D/godwitd.log & pids+=($!)
+ip netns exec $P-br $GODWITD --state-dir $D/state --listen unix:$D/api.sock 2>$D/godwitd.log & pids+=($!)
 for t in $(seq 50); do [ -s $D/state/token ] && [ -S $D/api.sock ] && break; sleep 0.1; done
 TOK=$(cat $D/state/token)
 api() { curl -s --unix-socket $D/api.sock -H "Authorization: Bearer $TOK" -X "$1" "http://x$2" ${3:+-d "$3"}; echo; }
 for i in 1 2; do
-  ip netns exec $P-n$i $B/src/agent/godwit-agent --node n$i --server unix:$D/api.sock --token-file $D/state/token \
-    --underlay-ip 10.99.0.$i -v 2>$D/agent$i.log & pids+=($!)
+  ip netns exec $P-n$i $AGENT --node n$i --server unix:$D/api.sock --token-file $D/state/token \
+    --underlay-ip 10.99.0.$i --pin-dir /sys/fs/bpf/godwit/$P-n$i -v 2>$D/agent$i.log & pids+=($!)
 done
 api POST /v1/networks '{"apiVersion":"godwit/v1","kind":"Network","metadata":{"name":"blue"},"spec":{"cidr":"10.50.0.0/24"}}'
 api POST /v1/ports "{\"apiVersion\":\"godwit/v1\",\"kind\":\"Port\",\"metadata\":{\"name\":\"p1\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"],\"netns\":\"$P-e1\"}}"

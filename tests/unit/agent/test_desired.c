@@ -24,8 +24,8 @@ static const char *const objects[] = {
 	"{\"kind\":\"Port\",\"metadata\":{\"name\":\"c\"},\"spec\":{\"network\":\"red\",\"locations\":[\"n1\"],"
 	"\"mac\":\"0a:58:00:00:00:03\",\"ipv4\":\"10.0.0.2\",\"netns\":\"ep-c\",\"ifname\":\"gw0000000003\","
 	"\"security\":false,\"strategy\":\"rarp\"}}",
-	/* Migrating from n2 (source) to n1 (target). */
-	"{\"kind\":\"Port\",\"metadata\":{\"name\":\"m\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n2\",\"n1\"],"
+	/* Migrating from n2 (source) to n1 (target), replicating. */
+	"{\"kind\":\"Port\",\"metadata\":{\"name\":\"m\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n2\",\"n1\"],\"target\":\"n1\","
 	"\"mac\":\"0a:58:00:00:00:04\",\"ipv4\":\"10.0.0.4\",\"netns\":\"ep-m\",\"ifname\":\"gw0000000004\"}}",
 	/* On a node nobody registered. */
 	"{\"kind\":\"Port\",\"metadata\":{\"name\":\"u\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n9\"],"
@@ -294,6 +294,126 @@ static void test_missing_device(void **state)
 	desired_maps_free(&m);
 }
 
+/* The migration rows of docs/MIGRATION.md: port w (veth, blue) migrating
+ * from n2 (source) to n1 (target), seen from both nodes. */
+struct migration_row {
+	const char *what;
+	const char *locations; /* JSON array */
+	const char *target;    /* NULL: no spec.target */
+	const char *node;
+	bool local;
+	bool standby;      /* a new entry starts in standby */
+	bool force_active; /* an existing standby entry is activated */
+	int fdb_count;     /* locations in w's fdb entry */
+	bool fdb_local;    /* one of them is the local device */
+	uint32_t old_state, merged_state; /* an existing entry, after the merge */
+};
+
+static const struct migration_row migration_rows[] = {
+	{ "target prepared, on the target", "[\"n2\"]", "n1", "n1", true, true, false, 1, false,
+	  GW_PORT_STANDBY, GW_PORT_STANDBY },
+	{ "target prepared, on the source", "[\"n2\"]", "n1", "n2", true, false, false, 1, true,
+	  GW_PORT_ACTIVE, GW_PORT_ACTIVE },
+	{ "replicating, on the target", "[\"n2\",\"n1\"]", "n1", "n1", true, true, false, 2, true,
+	  GW_PORT_STANDBY, GW_PORT_STANDBY },
+	{ "replicating, target activated by the datapath", "[\"n2\",\"n1\"]", "n1", "n1", true, true,
+	  false, 2, true, GW_PORT_ACTIVE, GW_PORT_ACTIVE },
+	{ "replicating, on the source", "[\"n2\",\"n1\"]", "n1", "n2", true, false, false, 2, true,
+	  GW_PORT_ACTIVE, GW_PORT_ACTIVE },
+	{ "completed, on the target", "[\"n1\"]", NULL, "n1", true, false, true, 1, true,
+	  GW_PORT_STANDBY, GW_PORT_ACTIVE },
+	{ "completed, on the source", "[\"n1\"]", NULL, "n2", false, false, false, 1, false, 0, 0 },
+	{ "rolled back, on the target", "[\"n2\"]", NULL, "n1", false, false, false, 1, false, 0, 0 },
+	{ "rolled back, on the source", "[\"n2\"]", NULL, "n2", true, false, true, 1, true,
+	  GW_PORT_ACTIVE, GW_PORT_ACTIVE },
+};
+
+static void load(struct cache *c, const char *text)
+{
+	json_error_t err;
+	json_t *o = json_loads(text, 0, &err);
+	const char *kind, *name;
+
+	if (!o)
+		fail_msg("bad fixture: %s: %s", err.text, text);
+	kind = json_string_value(json_object_get(o, "kind"));
+	name = json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
+	assert_non_null(kind);
+	assert_non_null(name);
+	json_object_set_new(c->objs[cache_kind_from_name(kind)], name, o);
+}
+
+static void test_migration_rows(void **state)
+{
+	static const struct devmap devices[] = { { "gw00000000a0", 20 }, { NULL, 0 } };
+	char port[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(migration_rows) / sizeof(migration_rows[0]); i++) {
+		const struct migration_row *row = &migration_rows[i];
+		const struct gw_fdb_entry *f;
+		const struct gw_port *e;
+		struct desired_local d;
+		struct desired_maps m;
+		struct gw_port want, old = { 0 };
+		struct cache c;
+		char target[64] = "";
+
+		print_message("row: %s\n", row->what);
+		if (row->target)
+			snprintf(target, sizeof(target), ",\"target\":\"%s\"", row->target);
+		snprintf(port, sizeof(port),
+			 "{\"kind\":\"Port\",\"metadata\":{\"name\":\"w\"},\"spec\":{"
+			 "\"network\":\"blue\",\"locations\":%s%s,\"mac\":\"0a:58:00:00:00:a0\","
+			 "\"ipv4\":\"10.0.0.9\",\"netns\":\"ep-w\",\"ifname\":\"gw00000000a0\"}}",
+			 row->locations, target);
+		assert_int_equal(cache_init(&c), 0);
+		load(&c, objects[0]); /* blue */
+		load(&c, objects[3]); /* n1 */
+		load(&c, objects[4]); /* n2 */
+		load(&c, port);
+
+		assert_int_equal(desired_local_ports(&c, row->node, &d), 0);
+		assert_int_equal(d.n, row->local ? 1 : 0);
+		if (row->local) {
+			assert_int_equal(d.ports[0].standby, row->standby);
+			assert_int_equal(d.ports[0].force_active, row->force_active);
+		}
+		desired_local_free(&d);
+
+		assert_int_equal(desired_maps_compute(&c, row->node, lookup, (void *)devices, &m), 0);
+		e = port_entry(&m, 20);
+		if (!row->local) {
+			assert_null(e); /* and the device goes as a stale one */
+		} else {
+			assert_non_null(e);
+			assert_int_equal(e->state, row->standby ? GW_PORT_STANDBY : GW_PORT_ACTIVE);
+			assert_int_equal(m.ports[0].force_active, row->force_active);
+			want = *e;
+			old = *e;
+			old.state = row->old_state;
+			old.activated_ns = row->old_state == GW_PORT_ACTIVE ? 5 : 0;
+			desired_port_merge(&want, &old, row->force_active, 77);
+			assert_int_equal(want.state, row->merged_state);
+			if (row->old_state == GW_PORT_STANDBY && row->merged_state == GW_PORT_ACTIVE)
+				assert_int_equal(want.activated_ns, 77);
+			else
+				assert_int_equal(want.activated_ns, old.activated_ns);
+			/* Only the datapath's fields differed: nothing to write. */
+			if (row->old_state == row->merged_state)
+				assert_memory_equal(&want, &old, sizeof(want));
+		}
+		f = fdb(&m, 100, 0xa0);
+		assert_non_null(f);
+		assert_int_equal(f->count, row->fdb_count);
+		assert_int_equal(f->loc[0].ifindex == 20 || f->loc[1].ifindex == 20, row->fdb_local);
+		/* flood follows the locations too */
+		assert_int_equal(flood(&m, 100)->n_local, row->fdb_local ? 1 : 0);
+		desired_maps_free(&m);
+		cache_clear(&c);
+	}
+}
+
 static void test_helpers(void **state)
 {
 	uint8_t mac[6];
@@ -320,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_fdb_and_neigh),
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_missing_device),
+		cmocka_unit_test(test_migration_rows),
 		cmocka_unit_test(test_helpers),
 	};
 

@@ -25,8 +25,9 @@ struct entry {
 };
 
 /* Keeps the top byte of the old value (like a port's datapath-owned state). */
-static void keep_top(void *want, const void *old)
+static void keep_top(void *want, const void *old, const void *entry)
 {
+	(void)entry;
 	uint64_t *w = want;
 	const uint64_t *o = old;
 
