@@ -19,6 +19,7 @@ static const struct {
     [API_KIND_NETWORK] = {"Network", "networks"},
     [API_KIND_PORT] = {"Port", "ports"},
     [API_KIND_NODE] = {"Node", "nodes"},
+    [API_KIND_MIGRATION] = {"Migration", "migrations"},
 };
 
 int api_error_set(struct api_error *err, int status, const char *field, const char *fmt, ...)
@@ -324,10 +325,10 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 {
 	static const char *const allowed[] = {"network",  "owner",    "locations", "mac",
 					      "ipv4",	  "type",     "netns",	   "ifname",
-					      "security", "strategy", NULL};
+					      "security", "strategy", "target",	   NULL};
 	static const char *const types[] = {"veth", "tap", NULL};
 	static const char *const strategies[] = {"first-frame", "rarp", NULL};
-	const char *network, *owner, *mac, *ipv4, *netns, *ifname;
+	const char *network, *owner, *mac, *ipv4, *netns, *ifname, *target;
 	uint64_t mac_value;
 	uint32_t addr;
 	char buf[18];
@@ -410,6 +411,17 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 		return r;
 	json_object_set_new(out, "security", json_boolean(!j || json_is_true(j)));
 
+	/* Set by the controller through a migration; the registry refuses changes. */
+	r = get_string(spec, "target", "spec.target", &target, err);
+	if (r < 0)
+		return r;
+	if (target) {
+		if (!api_name_valid(target))
+			return api_error_set(err, 400, "spec.target",
+					     "spec.target: \"%.64s\" is not a node name", target);
+		json_object_set_new(out, "target", json_string(target));
+	}
+
 	return validate_choice(spec, "strategy", "spec.strategy", strategies, out, err);
 }
 
@@ -432,6 +444,64 @@ static int validate_node_spec(const json_t *spec, json_t *out, struct api_error 
 		return api_error_set(err, 400, "spec.underlay_ip",
 				     "spec.underlay_ip: \"%.64s\" is not an IPv4 address", ip);
 	json_object_set_new(out, "underlay_ip", json_string(ip));
+	return 0;
+}
+
+static int validate_migration_spec(const json_t *spec, json_t *out, struct api_error *err)
+{
+	static const char *const allowed[] = {"port", "target", "strategy", "timeout_s", NULL};
+	static const char *const strategies[] = {"first-frame", "rarp", NULL};
+	const char *port, *target, *strategy;
+	json_int_t timeout = MIGRATION_TIMEOUT_DEFAULT_S;
+	json_t *j;
+	int r;
+
+	r = check_known_fields(spec, "spec", allowed, err);
+	if (r < 0)
+		return r;
+	/* The subject: a port today; "vm" will be the alternative. */
+	r = get_string(spec, "port", "spec.port", &port, err);
+	if (r < 0)
+		return r;
+	if (!port)
+		return api_error_set(err, 400, "spec.port", "spec.port is required");
+	if (!api_name_valid(port))
+		return api_error_set(err, 400, "spec.port",
+				     "spec.port: \"%.64s\" is not a valid name", port);
+	json_object_set_new(out, "port", json_string(port));
+
+	r = get_string(spec, "target", "spec.target", &target, err);
+	if (r < 0)
+		return r;
+	if (target) {
+		if (!api_name_valid(target))
+			return api_error_set(err, 400, "spec.target",
+					     "spec.target: \"%.64s\" is not a node name", target);
+		json_object_set_new(out, "target", json_string(target));
+	}
+
+	/* Absent: the port's own strategy (filled in by the registry). */
+	r = get_string(spec, "strategy", "spec.strategy", &strategy, err);
+	if (r < 0)
+		return r;
+	if (strategy) {
+		r = validate_choice(spec, "strategy", "spec.strategy", strategies, out, err);
+		if (r < 0)
+			return r;
+	}
+
+	j = json_object_get(spec, "timeout_s");
+	if (j) {
+		r = expect_type(j, JSON_INTEGER, "spec.timeout_s", err);
+		if (r < 0)
+			return r;
+		timeout = json_integer_value(j);
+		if (timeout < 1 || timeout > MIGRATION_TIMEOUT_MAX_S)
+			return api_error_set(err, 400, "spec.timeout_s",
+					     "spec.timeout_s: %lld is out of range 1..%d",
+					     (long long)timeout, MIGRATION_TIMEOUT_MAX_S);
+	}
+	json_object_set_new(out, "timeout_s", json_integer(timeout));
 	return 0;
 }
 
@@ -541,6 +611,9 @@ int api_object_validate(enum api_kind kind, const json_t *in, const char *path_n
 	case API_KIND_PORT:
 		r = validate_port_spec(spec, name, spec_out, err);
 		break;
+	case API_KIND_MIGRATION:
+		r = validate_migration_spec(spec, spec_out, err);
+		break;
 	default:
 		r = validate_node_spec(spec, spec_out, err);
 		break;
@@ -564,8 +637,9 @@ cleanup:
 
 int api_node_status_validate(const json_t *in, json_t **out, struct api_error *err)
 {
-	static const char *const allowed[] = {"applied_revision", "counters", NULL};
-	json_t *rev, *counters, *res, *copy;
+	static const char *const allowed[] = {"applied_revision", "counters", "ports",
+					      "drops_standby", NULL};
+	json_t *rev, *counters, *ports, *drops, *res, *copy;
 	const char *key;
 	json_t *value;
 	int r;
@@ -605,11 +679,33 @@ int api_node_status_validate(const json_t *in, json_t **out, struct api_error *e
 						     key, type_name(value));
 		}
 	}
+	ports = json_object_get(in, "ports");
+	if (ports) {
+		r = expect_type(ports, JSON_OBJECT, "ports", err);
+		if (r < 0)
+			return r;
+		json_object_foreach(ports, key, value)
+		{
+			if (!json_is_object(value))
+				return api_error_set(err, 400, "ports",
+						     "ports.%.64s: expected an object, got %s", key,
+						     type_name(value));
+		}
+	}
+	drops = json_object_get(in, "drops_standby");
+	if (drops && (r = expect_type(drops, JSON_INTEGER, "drops_standby", err)) < 0)
+		return r;
 	copy = counters ? json_deep_copy(counters) : json_object();
 	res = json_pack("{s:I, s:o}", "applied_revision",
 			(json_int_t)(rev ? json_integer_value(rev) : 0), "counters", copy);
 	if (!res)
 		return -ENOMEM;
+	if ((ports && json_object_set_new(res, "ports", json_deep_copy(ports)) < 0) ||
+	    (drops && json_object_set_new(res, "drops_standby",
+					  json_integer(json_integer_value(drops))) < 0)) {
+		json_decref(res);
+		return -ENOMEM;
+	}
 	*out = res;
 	return 0;
 }

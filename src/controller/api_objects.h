@@ -18,7 +18,16 @@
 #define API_VERSION  "godwit/v1"
 #define API_MAX_BODY (1024 * 1024)
 
-enum api_kind { API_KIND_NETWORK, API_KIND_PORT, API_KIND_NODE, API_KIND_COUNT };
+enum api_kind {
+	API_KIND_NETWORK,
+	API_KIND_PORT,
+	API_KIND_NODE,
+	API_KIND_MIGRATION,
+	API_KIND_COUNT
+};
+
+#define MIGRATION_TIMEOUT_DEFAULT_S 120
+#define MIGRATION_TIMEOUT_MAX_S	    3600
 
 /* An error for the client: HTTP status, the field to blame ("" if none), text. */
 struct api_error {
@@ -51,7 +60,11 @@ int api_body_decode(const char *body, size_t len, json_t **out, struct api_error
 int api_object_validate(enum api_kind kind, const json_t *in, const char *path_name, json_t **out,
 			struct api_error *err);
 
-/* Validates a node status report {"applied_revision": R, "counters": {...}}. */
+/*
+ * Validates a node status report {"applied_revision": R, "counters": {...},
+ * "ports": {NAME: {...}}, "drops_standby": N} (docs/MIGRATION.md; "ports" and
+ * "drops_standby" are kept as given when present, checked for type only).
+ */
 int api_node_status_validate(const json_t *in, json_t **out, struct api_error *err);
 
 #endif

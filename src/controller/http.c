@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 #include "lib/log.h"
+#include "migration_api.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -243,6 +244,15 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 		api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", name);
 		return reply_error(conn, &err);
 	}
+	if (sub && kind == API_KIND_MIGRATION) {
+		if (strcmp(method, "POST") != 0)
+			return reply_method_not_allowed(conn, method, "a migration's action");
+		if (req->len && !decode_body(conn, req, &body, &ret))
+			return ret;
+		r = migration_action(reg, name, sub, body, &out, &err);
+		json_decref(body);
+		return reply_result(conn, r, 200, out, &err);
+	}
 	if (sub) {
 		if (kind != API_KIND_NODE || strcmp(sub, "status") != 0)
 			return reply_msg(conn, 404, "no such path");
@@ -313,7 +323,8 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 		return handle_watch(ctx, conn);
 	}
 	if (api_kind_from_plural(seg[1], &kind) < 0) {
-		api_error_set(&err, 404, NULL, "unknown kind \"%.64s\" (networks, ports, nodes)",
+		api_error_set(&err, 404, NULL,
+			      "unknown kind \"%.64s\" (networks, ports, nodes, migrations)",
 			      seg[1]);
 		return reply_error(conn, &err);
 	}

@@ -2,6 +2,8 @@
 /* godwitd: the godwit controller (docs/API.md). */
 #include "http.h"
 #include "lib/log.h"
+#include "migration_api.h"
+#include "migrator.h"
 #include "registry.h"
 #include "store.h"
 #include "token.h"
@@ -131,6 +133,26 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* Every commit feeds the watch streams and wakes the migrator. */
+struct commit_listeners {
+	struct watch_hub *hub;
+	struct migrator *migrator;
+};
+
+static void on_commit(void *ctx, int64_t revision)
+{
+	struct commit_listeners *l = ctx;
+
+	watch_hub_notify(l->hub, revision);
+	migrator_wake(l->migrator);
+}
+
+static void on_status(void *ctx, const char *node)
+{
+	(void)node;
+	migrator_wake(ctx);
+}
+
 static int wait_for_signal(void)
 {
 	sigset_t set;
@@ -152,6 +174,8 @@ int main(int argc, char **argv)
 	struct watch_hub hub;
 	bool hub_ready = false;
 	struct registry reg = {0};
+	struct migrator migrator = {0};
+	struct commit_listeners listeners = {.hub = &hub, .migrator = &migrator};
 	struct http_context ctx = {0};
 	char path[PATH_MAX];
 	char *token = NULL;
@@ -201,8 +225,17 @@ int main(int argc, char **argv)
 	hub_ready = true;
 	reg = (struct registry){.store = store,
 				.max_objects = o.max_objects,
-				.on_commit = watch_hub_notify,
-				.on_commit_ctx = &hub};
+				.started_ms = migration_now_ms(),
+				.on_commit = on_commit,
+				.on_commit_ctx = &listeners,
+				.on_status = on_status,
+				.on_status_ctx = &migrator};
+	/* Resumes every unfinished migration from the store at its first round. */
+	r = migrator_start(&migrator, &reg);
+	if (r < 0) {
+		log_error_errno(r, "cannot start the migrator");
+		goto cleanup;
+	}
 	ctx = (struct http_context){.registry = &reg, .store = store, .hub = &hub, .token = token};
 	for (int i = 0; i < o.n_listen; i++) {
 		r = http_listen(o.listen[i], &fd);
@@ -227,6 +260,7 @@ cleanup:
 		watch_hub_close(&hub); /* ends open watches so the daemons can stop */
 	for (int i = 0; i < MAX_LISTEN; i++)
 		http_stop(daemons[i]);
+	migrator_stop(&migrator);
 	for (int i = 0; i < o.n_listen; i++)
 		if (strncmp(o.listen[i], "unix:", 5) == 0 && daemons[i])
 			unlink(o.listen[i] + 5);

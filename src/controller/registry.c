@@ -2,6 +2,7 @@
 #include "registry.h"
 #include "ipam.h"
 #include "ipv4.h"
+#include "migration_api.h"
 
 #include <errno.h>
 #include <string.h>
@@ -119,6 +120,10 @@ static int port_allocate(struct registry *reg, json_t *obj, struct api_error *er
 	if (spec_str(obj, "ifname"))
 		return api_error_set(err, 400, "spec.ifname",
 				     "spec.ifname is set by the server; leave it out");
+	if (spec_str(obj, "target"))
+		return api_error_set(err, 422, "spec.target",
+				     "spec.target is set by the controller through a migration; "
+				     "leave it out (POST /v1/migrations)");
 	r = s->ops->get(s, "Network", spec_str(obj, "network"), &network);
 	if (r == -ENOENT)
 		return api_error_set(err, 404, "spec.network",
@@ -148,11 +153,63 @@ cleanup:
 	return r;
 }
 
+/* The name of the migration a port is in, or NULL. */
+static const char *port_migration(const json_t *port)
+{
+	return json_string_value(json_object_get(json_object_get(port, "status"), "migration"));
+}
+
+/*
+ * spec.target belongs to migrations: left out = kept, changed = 422. While a
+ * migration runs, so do locations and strategy (left out = kept, changed = 409).
+ */
+static int port_merge_migration(json_t *obj, const json_t *old, const json_t *body,
+				struct api_error *err)
+{
+	static const char *const owned[] = {"locations", "strategy"};
+	json_t *spec = spec_of(obj), *was = json_object_get(spec_of(old), "target");
+	const char *migration = port_migration(old);
+
+	if (!body_has(body, "target")) {
+		if (was)
+			json_object_set(spec, "target", was);
+	} else if (!was || !json_equal(was, json_object_get(spec, "target"))) {
+		return api_error_set(err, 422, "spec.target",
+				     "spec.target is set by the controller through a migration "
+				     "(port %s has %s%s%s); leave it out",
+				     obj_name(old), was ? "\"" : "",
+				     was ? json_string_value(was) : "none", was ? "\"" : "");
+	}
+	if (!migration)
+		return 0;
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		json_t *had = json_object_get(spec_of(old), owned[i]);
+
+		if (!body_has(body, owned[i]) && had) {
+			json_object_set(spec, owned[i], had);
+		} else if (!json_equal(had, json_object_get(spec, owned[i]))) {
+			char field[32];
+
+			snprintf(field, sizeof(field), "spec.%s", owned[i]);
+			return api_error_set(err, 409, field,
+					     "%s: port %s is being migrated by %s; it changes "
+					     "through the migration",
+					     field, obj_name(old), migration);
+		}
+	}
+	return 0;
+}
+
 /* On update the addresses and identity of a port stay; the rest may change. */
 static int port_merge(json_t *obj, const json_t *old, const json_t *body, struct api_error *err)
 {
 	static const char *const fixed[] = {"network", "owner", "mac", "ipv4", "ifname"};
 	json_t *spec = spec_of(obj);
+	int r;
+
+	r = port_merge_migration(obj, old, body, err);
+	if (r < 0)
+		return r;
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		const char *key = fixed[i], *was = spec_str(old, key);
@@ -259,6 +316,8 @@ int registry_create(struct registry *reg, enum api_kind kind, const json_t *body
 	int64_t rev;
 	int r;
 
+	if (kind == API_KIND_MIGRATION)
+		return migration_create(reg, body, out, err);
 	r = api_object_validate(kind, body, NULL, &obj, err);
 	if (r < 0)
 		return r;
@@ -316,6 +375,11 @@ int registry_update(struct registry *reg, enum api_kind kind, const char *name, 
 	int64_t rev;
 	int r;
 
+	if (kind == API_KIND_MIGRATION)
+		return api_error_set(err, 405, NULL,
+				     "a migration changes only through its actions (POST "
+				     "/v1/migrations/%s/{abort,running,complete,fail})",
+				     name);
 	r = api_object_validate(kind, body, name, &obj, err);
 	if (r < 0)
 		return r;
@@ -382,6 +446,11 @@ static int do_delete(struct registry *reg, enum api_kind kind, const json_t *old
 		r = ipam_network_drop(s, name);
 		break;
 	case API_KIND_PORT:
+		if (port_migration(old))
+			return api_error_set(err, 409, NULL,
+					     "port %s is being migrated by %s; abort the migration "
+					     "first",
+					     name, port_migration(old));
 		r = port_release(reg, old);
 		break;
 	default:
@@ -401,6 +470,8 @@ int registry_delete(struct registry *reg, enum api_kind kind, const char *name, 
 	int64_t rev;
 	int r;
 
+	if (kind == API_KIND_MIGRATION)
+		return migration_delete(reg, name, out, err);
 	r = s->ops->begin(s, &rev);
 	if (r < 0)
 		return r;
@@ -496,6 +567,8 @@ int registry_node_status(struct registry *reg, const char *name, const json_t *b
 	r = s->ops->node_status_put(s, name, status);
 	if (r < 0)
 		goto cleanup;
+	if (reg->on_status)
+		reg->on_status(reg->on_status_ctx, name);
 	r = node_decorate(reg, node);
 	if (r < 0)
 		goto cleanup;

@@ -4,6 +4,10 @@
  * transaction: validate, check references, allocate (ipam.c), write, commit.
  * On any failure the transaction is rolled back, so nothing is half-stored.
  *
+ * Migrations (API_KIND_MIGRATION) are handed to migration_api.c; a port's
+ * spec.target and, while a migration runs, its locations and strategy belong
+ * to the migration (422/409 on a change by a client).
+ *
  * Errors: a client mistake returns a negative errno with err->status set
  * (400/404/409/422/507); a failure of the store returns a negative errno with
  * err->status left 0 (the HTTP layer answers 500).
@@ -25,6 +29,15 @@ struct registry {
 	/* Called after every commit that changed the revision. */
 	void (*on_commit)(void *ctx, int64_t revision);
 	void *on_commit_ctx;
+	/*
+	 * The controller's start (unix ms). Migrations count a node report older
+	 * than it as made at it, so that after a restart the nodes have
+	 * NODE_READY_MS to report again before a migration fails for them.
+	 */
+	int64_t started_ms;
+	/* Called after every stored node status report. */
+	void (*on_status)(void *ctx, const char *node);
+	void *on_status_ctx;
 };
 
 int registry_create(struct registry *reg, enum api_kind kind, const json_t *body, json_t **out,

@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: MIT */
+#include "migration.h"
+#include "registry.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const phase_names[MIGRATION_PHASE_COUNT] = {
+    [MIGRATION_PENDING] = "Pending",	     [MIGRATION_TARGET_READY] = "TargetReady",
+    [MIGRATION_REPLICATING] = "Replicating", [MIGRATION_RUNNING] = "Running",
+    [MIGRATION_SWITCHED] = "Switched",	     [MIGRATION_SUCCEEDED] = "Succeeded",
+    [MIGRATION_FAILED] = "Failed",	     [MIGRATION_ABORTED] = "Aborted",
+};
+
+const char *migration_phase_name(enum migration_phase p)
+{
+	return p < MIGRATION_PHASE_COUNT ? phase_names[p] : "?";
+}
+
+int migration_phase_parse(const char *name, enum migration_phase *p)
+{
+	for (int i = 0; name && i < MIGRATION_PHASE_COUNT; i++) {
+		if (strcmp(phase_names[i], name) == 0) {
+			*p = (enum migration_phase)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static json_t *status_of(const json_t *obj)
+{
+	return json_object_get(obj, "status");
+}
+
+static const char *str_at(const json_t *obj, const char *a, const char *b)
+{
+	return json_string_value(json_object_get(json_object_get(obj, a), b));
+}
+
+static const char *obj_name(const json_t *obj)
+{
+	return str_at(obj, "metadata", "name");
+}
+
+int migration_phase_of(const json_t *mig, enum migration_phase *p)
+{
+	return migration_phase_parse(str_at(mig, "status", "phase"), p);
+}
+
+static json_t *node_status(const json_t *node)
+{
+	return json_object_get(node, "status");
+}
+
+bool migration_node_ready(const json_t *node, int64_t now_ms)
+{
+	json_t *hb = json_object_get(node_status(node), "heartbeat_ms");
+
+	return json_is_integer(hb) && now_ms - json_integer_value(hb) < NODE_READY_MS;
+}
+
+void migration_node_liveness(const json_t *node, int64_t now_ms, char *buf, size_t size)
+{
+	json_t *hb = json_object_get(node_status(node), "heartbeat_ms");
+
+	if (!json_is_integer(hb))
+		snprintf(buf, size, "no status report yet");
+	else
+		snprintf(buf, size, "last heartbeat %lld s ago",
+			 (long long)((now_ms - json_integer_value(hb)) / 1000));
+}
+
+const json_t *migration_find_node(const json_t *nodes, const char *name)
+{
+	const json_t *node;
+	size_t i;
+
+	if (!name)
+		return NULL;
+	json_array_foreach(nodes, i, node)
+	{
+		const char *n = obj_name(node);
+
+		if (n && strcmp(n, name) == 0)
+			return node;
+	}
+	return NULL;
+}
+
+static int64_t applied_revision(const json_t *node)
+{
+	return json_integer_value(json_object_get(node_status(node), "applied_revision"));
+}
+
+/* The node's report of the port (ports[P]), or NULL. */
+static const json_t *port_report(const json_t *node, const char *port)
+{
+	return json_object_get(json_object_get(node_status(node), "ports"), port);
+}
+
+static const char *port_state(const json_t *node, const char *port)
+{
+	return json_string_value(json_object_get(port_report(node, port), "state"));
+}
+
+/* When the phase was last entered (0 if never). */
+static int64_t entered_ms(const json_t *mig, enum migration_phase p)
+{
+	json_t *phases = json_object_get(status_of(mig), "phases"), *e;
+	int64_t t = 0;
+	size_t i;
+
+	json_array_foreach(phases, i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "name")) ?: "",
+			   migration_phase_name(p)) == 0)
+			t = json_integer_value(json_object_get(e, "unix_ms"));
+	}
+	return t;
+}
+
+static int64_t started_ms(const json_t *mig)
+{
+	json_t *phases = json_object_get(status_of(mig), "phases");
+
+	return json_integer_value(json_object_get(json_array_get(phases, 0), "unix_ms"));
+}
+
+static json_t *requested(const json_t *mig, const char *action)
+{
+	return json_object_get(json_object_get(status_of(mig), "requested"), action);
+}
+
+static void set_reason(struct migration_decision *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_reason(struct migration_decision *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
+	va_end(ap);
+}
+
+static void finish_as(struct migration_decision *d, enum migration_phase p,
+		      enum migration_port_change port)
+{
+	d->next = p;
+	d->port = port;
+}
+
+/*
+ * The first ready node (by name) that has not applied revision, or NULL.
+ * Not-ready nodes do not count; the first such one that lags is noted.
+ */
+static const json_t *lagging_node(const json_t *nodes, int64_t revision, int64_t now_ms,
+				  struct migration_decision *d)
+{
+	const json_t *node, *lag = NULL;
+	size_t i;
+
+	json_array_foreach(nodes, i, node)
+	{
+		if (applied_revision(node) >= revision)
+			continue;
+		if (!migration_node_ready(node, now_ms)) {
+			if (d && !d->note[0])
+				snprintf(d->note, sizeof(d->note),
+					 "node %s is not ready: not counted for replication",
+					 obj_name(node));
+			continue;
+		}
+		if (!lag || strcmp(obj_name(node), obj_name(lag)) < 0)
+			lag = node;
+	}
+	return lag;
+}
+
+/* What the phase waits for, for a timeout message. */
+static void waiting_for(const json_t *mig, enum migration_phase p, const json_t *nodes,
+			const json_t *target, int64_t now_ms, char *buf, size_t size)
+{
+	const char *port = str_at(mig, "spec", "port"), *tname = str_at(mig, "spec", "target");
+	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
+	const json_t *lag;
+
+	switch (p) {
+	case MIGRATION_PENDING:
+		snprintf(buf, size, "target node %s has not reported port %s in standby", tname,
+			 port);
+		break;
+	case MIGRATION_TARGET_READY:
+		lag = lagging_node(nodes, rev, now_ms, NULL);
+		if (lag)
+			snprintf(buf, size, "node %s has applied revision %lld < %lld",
+				 obj_name(lag), (long long)applied_revision(lag), (long long)rev);
+		else
+			snprintf(buf, size, "replication of revision %lld not confirmed",
+				 (long long)rev);
+		break;
+	case MIGRATION_REPLICATING:
+		snprintf(buf, size, "the transfer was not started (no POST running)");
+		break;
+	default:
+		snprintf(buf, size,
+			 "target node %s has not reported port %s active and no POST complete "
+			 "came",
+			 tname, port);
+		break;
+	}
+	(void)target;
+}
+
+/* Figures from the target's report: activation time (once). */
+static void activation_figures(const json_t *mig, const json_t *target, const char *port,
+			       json_t *figures)
+{
+	const json_t *rep = port_report(target, port);
+	json_t *have = json_object_get(status_of(mig), "figures");
+	json_t *ns = json_object_get(rep, "activated_unix_ns");
+	json_t *mono = json_object_get(rep, "activated_mono_ns");
+
+	if (json_is_integer(ns) && !json_object_get(have, "activation_unix_ns"))
+		json_object_set_new(figures, "activation_unix_ns",
+				    json_integer(json_integer_value(ns)));
+	if (json_is_integer(mono) && !json_object_get(have, "activation_mono_ns"))
+		json_object_set_new(figures, "activation_mono_ns",
+				    json_integer(json_integer_value(mono)));
+}
+
+static void decide_progress(const json_t *mig, enum migration_phase cur, const json_t *nodes,
+			    const json_t *target, int64_t now_ms, struct migration_decision *d)
+{
+	const char *port = str_at(mig, "spec", "port"), *state = port_state(target, port);
+	json_t *st = status_of(mig), *figures = json_object_get(st, "figures");
+	json_t *drops = json_object_get(node_status(target), "drops_standby"), *at_switch;
+	int64_t created =
+	    json_integer_value(json_object_get(json_object_get(mig, "metadata"), "created"));
+	int64_t rev = json_integer_value(json_object_get(st, "replication_revision"));
+
+	switch (cur) {
+	case MIGRATION_PENDING:
+		/* A report after the agent saw spec.target (not a stale one). */
+		if (state && (strcmp(state, "standby") == 0 || strcmp(state, "active") == 0) &&
+		    applied_revision(target) >= created)
+			finish_as(d, MIGRATION_TARGET_READY, MIGRATION_PORT_REPLICATE);
+		break;
+	case MIGRATION_TARGET_READY:
+		if (lagging_node(nodes, rev, now_ms, d))
+			break;
+		d->next = MIGRATION_REPLICATING;
+		json_object_set_new(d->figures, "replication_confirm_ms",
+				    json_integer(now_ms - entered_ms(mig, MIGRATION_TARGET_READY)));
+		break;
+	case MIGRATION_REPLICATING:
+		if (requested(mig, "running"))
+			d->next = MIGRATION_RUNNING;
+		break;
+	case MIGRATION_RUNNING:
+		if ((state && strcmp(state, "active") == 0) || requested(mig, "complete")) {
+			d->next = MIGRATION_SWITCHED;
+			if (json_is_integer(drops))
+				json_object_set_new(d->figures, "drops_standby_at_switch",
+						    json_integer(json_integer_value(drops)));
+			activation_figures(mig, target, port, d->figures);
+		}
+		break;
+	case MIGRATION_SWITCHED:
+		activation_figures(mig, target, port, d->figures);
+		if (!requested(mig, "complete"))
+			break;
+		finish_as(d, MIGRATION_SUCCEEDED, MIGRATION_PORT_MOVE);
+		json_object_set_new(d->figures, "total_ms", json_integer(now_ms - started_ms(mig)));
+		at_switch = json_object_get(figures, "drops_standby_at_switch");
+		if (json_is_integer(drops) && json_is_integer(at_switch))
+			json_object_set_new(d->figures, "standby_drops_after_switch",
+					    json_integer(json_integer_value(drops) -
+							 json_integer_value(at_switch)));
+		break;
+	default:
+		break;
+	}
+}
+
+int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes, int64_t now_ms,
+		     struct migration_decision *d)
+{
+	const char *tname = str_at(mig, "spec", "target"), *pname = str_at(mig, "spec", "port");
+	json_int_t timeout_s =
+	    json_integer_value(json_object_get(json_object_get(mig, "spec"), "timeout_s"));
+	const json_t *target = migration_find_node(nodes, tname);
+	enum migration_phase cur;
+	char what[300];
+	json_t *fail;
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	r = migration_phase_of(mig, &cur);
+	if (r < 0)
+		return r;
+	d->next = cur;
+	d->figures = json_object();
+	if (!d->figures)
+		return -ENOMEM;
+	if (migration_phase_finished(cur))
+		return 0;
+	if (!port) {
+		set_reason(d, "port %s no longer exists", pname);
+		finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_KEEP);
+		return 0;
+	}
+	if (cur < MIGRATION_SWITCHED) {
+		fail = requested(mig, "fail");
+		if (requested(mig, "abort")) {
+			set_reason(d, "aborted on request in phase %s", migration_phase_name(cur));
+			finish_as(d, MIGRATION_ABORTED, MIGRATION_PORT_ROLLBACK);
+			return 0;
+		}
+		if (fail) {
+			set_reason(d, "reported by hypervisor: %s",
+				   json_string_value(json_object_get(fail, "reason")) ?: "");
+			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
+			return 0;
+		}
+		if (!target) {
+			set_reason(d, "target node %s no longer exists", tname);
+			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
+			return 0;
+		}
+		if (!migration_node_ready(target, now_ms)) {
+			migration_node_liveness(target, now_ms, what, sizeof(what));
+			set_reason(d, "target node %s is not ready (%s)", tname, what);
+			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
+			return 0;
+		}
+		if (now_ms >= started_ms(mig) + (int64_t)timeout_s * 1000) {
+			waiting_for(mig, cur, nodes, target, now_ms, what, sizeof(what));
+			set_reason(d, "timeout after %lld s in phase %s: %s", (long long)timeout_s,
+				   migration_phase_name(cur), what);
+			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
+			return 0;
+		}
+	}
+	decide_progress(mig, cur, nodes, target, now_ms, d);
+	return 0;
+}
+
+void migration_decision_release(struct migration_decision *d)
+{
+	json_decref(d->figures);
+	d->figures = NULL;
+}
+
+/* Returns obj[key], creating it as an empty object or array when absent. */
+static json_t *child(json_t *obj, const char *key, bool array)
+{
+	json_t *c = json_object_get(obj, key);
+
+	if (c)
+		return c;
+	c = array ? json_array() : json_object();
+	if (!c || json_object_set_new(obj, key, c) < 0)
+		return NULL;
+	return c;
+}
+
+static int set_locations(json_t *port, const char *a, const char *b)
+{
+	json_t *locs = b ? json_pack("[s, s]", a, b) : json_pack("[s]", a);
+
+	if (!locs)
+		return -ENOMEM;
+	return json_object_set_new(json_object_get(port, "spec"), "locations", locs) < 0 ? -ENOMEM
+											 : 0;
+}
+
+/* locations = [keep], no spec.target, no status.migration. */
+static int port_settle(json_t *port, const char *keep)
+{
+	int r = set_locations(port, keep, NULL);
+
+	if (r < 0)
+		return r;
+	json_object_del(json_object_get(port, "spec"), "target");
+	json_object_del(status_of(port), "migration");
+	return 0;
+}
+
+static int push_phase(json_t *st, enum migration_phase p, int64_t now_ms)
+{
+	json_t *phases = child(st, "phases", true);
+
+	if (!phases || json_object_set_new(st, "phase", json_string(migration_phase_name(p))) < 0 ||
+	    json_array_append_new(phases, json_pack("{s:s, s:I}", "name", migration_phase_name(p),
+						    "unix_ms", (json_int_t)now_ms)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int migration_start(json_t *mig, json_t *port, const char *source, int64_t now_ms)
+{
+	json_t *spec = json_object_get(mig, "spec"), *pspec = json_object_get(port, "spec");
+	json_t *st = json_pack("{s:s, s:[], s:{}, s:{}}", "source", source, "phases", "figures",
+			       "requested"),
+	       *pst;
+	int r;
+
+	if (!st)
+		return -ENOMEM;
+	r = push_phase(st, MIGRATION_PENDING, now_ms);
+	if (r < 0 || json_object_set_new(mig, "status", st) < 0) {
+		json_decref(st);
+		return r < 0 ? r : -ENOMEM;
+	}
+	pst = child(port, "status", false);
+	if (!pst || json_object_set(pspec, "target", json_object_get(spec, "target")) < 0 ||
+	    json_object_set(pspec, "strategy", json_object_get(spec, "strategy")) < 0 ||
+	    json_object_set(pst, "migration",
+			    json_object_get(json_object_get(mig, "metadata"), "name")) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int migration_request(json_t *mig, const char *action, const char *reason, int64_t now_ms,
+		      bool *recorded, struct api_error *err)
+{
+	const char *name = obj_name(mig);
+	enum migration_phase cur;
+	json_t *req, *value;
+	int r;
+
+	r = migration_phase_of(mig, &cur);
+	if (r < 0)
+		return r;
+	if (migration_phase_finished(cur))
+		return api_error_set(err, 409, NULL, "migration %s already finished (phase %s)",
+				     name, migration_phase_name(cur));
+	if (strcmp(action, "abort") == 0 || strcmp(action, "fail") == 0) {
+		if (cur >= MIGRATION_SWITCHED)
+			return api_error_set(err, 409, NULL,
+					     "migration %s is in phase %s: the VM already runs on "
+					     "the target (POST complete to finish it)",
+					     name, migration_phase_name(cur));
+	} else if (strcmp(action, "running") == 0) {
+		if (cur >= MIGRATION_SWITCHED)
+			return api_error_set(err, 409, NULL,
+					     "migration %s is in phase %s: running is over", name,
+					     migration_phase_name(cur));
+	} else if (strcmp(action, "complete") == 0) {
+		if (cur < MIGRATION_RUNNING)
+			return api_error_set(err, 409, NULL,
+					     "migration %s is in phase %s: complete needs phase "
+					     "Running or Switched (POST running first)",
+					     name, migration_phase_name(cur));
+	} else {
+		return api_error_set(err, 404, NULL,
+				     "unknown action \"%.64s\" (abort, running, complete, fail)",
+				     action);
+	}
+	if (strcmp(action, "fail") == 0) {
+		if (!reason || !reason[0])
+			return api_error_set(err, 400, "reason",
+					     "reason is required (a string saying what failed)");
+		if (strlen(reason) > MIGRATION_REASON_MAX)
+			return api_error_set(err, 400, "reason", "reason: longer than %d bytes",
+					     MIGRATION_REASON_MAX);
+	}
+	req = child(json_object_get(mig, "status"), "requested", false);
+	if (!req)
+		return -ENOMEM;
+	*recorded = false;
+	if (json_object_get(req, action)) /* repeated: the first one counts */
+		return 0;
+	if (strcmp(action, "fail") == 0)
+		value = json_pack("{s:s, s:I}", "reason", reason, "unix_ms", (json_int_t)now_ms);
+	else
+		value = json_integer(now_ms);
+	if (!value || json_object_set_new(req, action, value) < 0)
+		return -ENOMEM;
+	*recorded = true;
+	return 0;
+}
+
+static bool has_note(const json_t *notes, const char *note)
+{
+	const json_t *n;
+	size_t i;
+
+	json_array_foreach(notes, i, n)
+	{
+		if (strcmp(json_string_value(n) ?: "", note) == 0)
+			return true;
+	}
+	return false;
+}
+
+int migration_apply(json_t *mig, json_t *port, const struct migration_decision *d, int64_t now_ms,
+		    int64_t revision)
+{
+	json_t *st = status_of(mig), *figures, *notes;
+	const char *source = json_string_value(json_object_get(st, "source"));
+	const char *target = str_at(mig, "spec", "target");
+	enum migration_phase cur;
+	int r;
+
+	r = migration_phase_of(mig, &cur);
+	if (r < 0)
+		return r;
+	figures = child(st, "figures", false);
+	if (!figures || (d->figures && json_object_update(figures, d->figures) < 0))
+		return -ENOMEM;
+	if (d->note[0]) {
+		notes = child(st, "notes", true);
+		if (!notes)
+			return -ENOMEM;
+		if (!has_note(notes, d->note) && json_array_size(notes) < MIGRATION_MAX_NOTES &&
+		    json_array_append_new(notes, json_string(d->note)) < 0)
+			return -ENOMEM;
+	}
+	if (d->next == cur)
+		return 0;
+	r = push_phase(st, d->next, now_ms);
+	if (r < 0)
+		return r;
+	if (d->next == MIGRATION_FAILED || d->next == MIGRATION_ABORTED)
+		json_object_set_new(st, "reason", json_string(d->reason));
+	if (!port)
+		return 0;
+	switch (d->port) {
+	case MIGRATION_PORT_REPLICATE:
+		json_object_set_new(st, "replication_revision", json_integer(revision));
+		return set_locations(port, source, target);
+	case MIGRATION_PORT_MOVE:
+		return port_settle(port, target);
+	case MIGRATION_PORT_ROLLBACK:
+		return port_settle(port, source);
+	default:
+		if (migration_phase_finished(d->next))
+			json_object_del(status_of(port), "migration");
+		return 0;
+	}
+}
+
+int migration_evaluate(json_t *mig, json_t *port, const json_t *nodes, int64_t now_ms,
+		       int64_t revision)
+{
+	struct migration_decision d;
+	enum migration_phase cur;
+	int r = 0;
+
+	for (int i = 0; i < MIGRATION_MAX_STEPS; i++) {
+		r = migration_phase_of(mig, &cur);
+		if (r < 0)
+			return r;
+		r = migration_decide(mig, port, nodes, now_ms, &d);
+		if (r < 0)
+			return r;
+		r = migration_apply(mig, port, &d, now_ms, revision);
+		migration_decision_release(&d);
+		if (r < 0 || d.next == cur)
+			break;
+	}
+	return r;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * migration: the migration state machine of docs/MIGRATION.md as pure
+ * functions on JSON objects (no I/O, no store, no clock): given the stored
+ * Migration, its Port, the nodes with their status reports and the time, what
+ * happens next. migration_api.c wraps each evaluation in one store
+ * transaction; migrator.c runs it in a loop. Because every input lives in the
+ * store, a restarted controller computes the same decisions from the same
+ * state: nothing that matters is kept only in memory.
+ *
+ * Stored status of a Migration:
+ *   phase, source, reason, phases [{name, unix_ms}], replication_revision,
+ *   requested {running, complete, abort: unix_ms; fail: {reason, unix_ms}},
+ *   figures {...}, notes [string].
+ * Actions (abort, running, complete, fail) are recorded in status.requested
+ * and take effect through the same decision function, so that "running"
+ * before Replicating is remembered and acted on when Replicating is reached.
+ */
+#ifndef GODWIT_CONTROLLER_MIGRATION_H
+#define GODWIT_CONTROLLER_MIGRATION_H
+
+#include "api_objects.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MIGRATION_MAX_STEPS  8 /* transitions in one evaluation */
+#define MIGRATION_MAX_NOTES  16
+#define MIGRATION_REASON_MAX 256 /* of a reported failure */
+
+enum migration_phase {
+	MIGRATION_PENDING,
+	MIGRATION_TARGET_READY,
+	MIGRATION_REPLICATING,
+	MIGRATION_RUNNING,
+	MIGRATION_SWITCHED,
+	MIGRATION_SUCCEEDED,
+	MIGRATION_FAILED,
+	MIGRATION_ABORTED,
+	MIGRATION_PHASE_COUNT
+};
+
+/* What a transition does to the port's spec. */
+enum migration_port_change {
+	MIGRATION_PORT_KEEP,
+	MIGRATION_PORT_REPLICATE, /* locations [source, target]; remember the revision */
+	MIGRATION_PORT_MOVE,	  /* locations [target]; no spec.target */
+	MIGRATION_PORT_ROLLBACK,  /* locations [source]; no spec.target */
+};
+
+struct migration_decision {
+	enum migration_phase next; /* the current phase: no transition */
+	enum migration_port_change port;
+	char reason[512]; /* why it failed or was aborted */
+	json_t *figures;  /* figures to set (an object; owned) */
+	char note[256];	  /* to add to status.notes ("" none) */
+};
+
+const char *migration_phase_name(enum migration_phase p);
+int migration_phase_parse(const char *name, enum migration_phase *p);
+static inline bool migration_phase_finished(enum migration_phase p)
+{
+	return p >= MIGRATION_SUCCEEDED;
+}
+/* The phase of a stored migration; -EINVAL when it has no valid one. */
+int migration_phase_of(const json_t *mig, enum migration_phase *p);
+
+/* Whether a node (with "status") reported within NODE_READY_MS of now. */
+bool migration_node_ready(const json_t *node, int64_t now_ms);
+/* "last heartbeat 12 s ago" or "no status report yet". */
+void migration_node_liveness(const json_t *node, int64_t now_ms, char *buf, size_t size);
+/* The node named name in an array of nodes, or NULL. */
+const json_t *migration_find_node(const json_t *nodes, const char *name);
+
+/*
+ * Starts a validated migration (spec.port, spec.target, spec.strategy set):
+ * status Pending from source at now; the port gets spec.target,
+ * spec.strategy and status.migration.
+ */
+int migration_start(json_t *mig, json_t *port, const char *source, int64_t now_ms);
+
+/*
+ * Records an action ("abort", "running", "complete", "fail" with reason) in
+ * status.requested. 409 when the phase does not take it (naming the phase),
+ * 400 for a bad reason. *recorded tells whether anything new was recorded.
+ */
+int migration_request(json_t *mig, const char *action, const char *reason, int64_t now_ms,
+		      bool *recorded, struct api_error *err);
+
+/*
+ * The next step of mig. port is NULL when it no longer exists; nodes is an
+ * array of Node objects, each with "status" {heartbeat_ms, applied_revision,
+ * ports, drops_standby} when the node has reported. Release d after use.
+ */
+int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes, int64_t now_ms,
+		     struct migration_decision *d);
+void migration_decision_release(struct migration_decision *d);
+
+/*
+ * Applies d to mig and port (in place): phase and its timestamp, reason,
+ * figures, notes, port spec and status.migration. revision is the revision
+ * of the transaction that stores the result (replication_revision).
+ */
+int migration_apply(json_t *mig, json_t *port, const struct migration_decision *d, int64_t now_ms,
+		    int64_t revision);
+
+/* Decides and applies until nothing changes (at most MIGRATION_MAX_STEPS). */
+int migration_evaluate(json_t *mig, json_t *port, const json_t *nodes, int64_t now_ms,
+		       int64_t revision);
+
+#endif

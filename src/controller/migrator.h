@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * migrator: the controller thread that drives every unfinished migration.
+ *
+ * Design
+ * - Level-triggered: each round lists the migrations in the store and
+ *   evaluates every unfinished one with migration_advance() (one store
+ *   transaction each: decide from the stored migration, its port and the
+ *   nodes' status reports, write the phase and the port together, commit
+ *   only when something changed). No state of its own: after a crash and a
+ *   restart the first round resumes every migration where the store says it
+ *   is.
+ * - A round runs every MIGRATOR_PERIOD_MS (timeouts, nodes going not ready)
+ *   and at once when woken: after every commit and every node status report
+ *   (migrator_wake(), a condition variable), so that a report of "standby",
+ *   "active" or a new applied revision moves a migration on without delay.
+ * - Errors of a round are logged and the next round tries again.
+ */
+#ifndef GODWIT_CONTROLLER_MIGRATOR_H
+#define GODWIT_CONTROLLER_MIGRATOR_H
+
+#include "registry.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MIGRATOR_PERIOD_MS 50
+
+struct migrator {
+	struct registry *reg;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* CLOCK_MONOTONIC */
+	bool wake, stop, running;
+	uint64_t rounds;
+};
+
+int migrator_start(struct migrator *m, struct registry *reg);
+/* Wakes the thread for a round now (callable from any thread; m may be NULL). */
+void migrator_wake(struct migrator *m);
+/* Stops and joins the thread; accepts a migrator never started. */
+void migrator_stop(struct migrator *m);
+
+/* One round at now_ms: evaluates every unfinished migration (for tests too). */
+int migrator_round(struct registry *reg, int64_t now_ms);
+
+#endif
