@@ -176,6 +176,18 @@ static int peer_setup(struct nl_sock *ep, const struct desired_port *p, const ch
 	return nl_link_set_up(ep, peer.ifindex, true);
 }
 
+/* A port's host end says nothing on its own: no IPv6 autoconfiguration
+ * (router solicitations, DAD, MLD) towards the VM or endpoint. Before it is up. */
+static int host_ipv6_off(const char *ifname)
+{
+	char path[128];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	r = write_sysctl(path, "1");
+	return r == -ENOENT ? 0 : r; /* a kernel without IPv6 */
+}
+
 static int create_pair(struct nl_sock *nl, struct nl_sock *ep, const struct desired_port *p,
 		       uint32_t mtu)
 {
@@ -198,7 +210,9 @@ static int create_pair(struct nl_sock *nl, struct nl_sock *ep, const struct desi
 	close(fd);
 	if (r < 0)
 		return r;
-	r = peer_setup(ep, p, name);
+	r = host_ipv6_off(p->ifname);
+	if (r == 0)
+		r = peer_setup(ep, p, name);
 	/* Half set up: gone, so that the next attempt creates it afresh. */
 	if (r < 0 && nl_link_get(nl, p->ifname, &host) == 0)
 		nl_link_del(nl, host.ifindex);
@@ -269,7 +283,6 @@ static int tap_create(const char *ifname)
 int ports_plumb_tap(struct nl_sock *nl, const struct desired_port *p, uint32_t mtu, int *ifindex)
 {
 	struct nl_link link;
-	char path[128];
 	int r;
 
 	r = nl_link_get(nl, p->ifname, &link);
@@ -279,10 +292,8 @@ int ports_plumb_tap(struct nl_sock *nl, const struct desired_port *p, uint32_t m
 		r = tap_create(p->ifname);
 		if (r < 0)
 			return r;
-		/* Before it is up: no IPv6 autoconfiguration towards the VM. */
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", p->ifname);
-		r = write_sysctl(path, "1");
-		if (r < 0 && r != -ENOENT)
+		r = host_ipv6_off(p->ifname);
+		if (r < 0)
 			return r;
 		r = nl_link_get(nl, p->ifname, &link);
 	}

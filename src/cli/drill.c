@@ -38,6 +38,7 @@
 
 #define DRILL_PHASE_DEADLINE_MS 60000
 #define DRILL_OLD_LINK_DEADLINE_MS 15000
+#define DRILL_ACTIVATION_WAIT_MS 1000
 
 static long long realtime_ns(void)
 {
@@ -69,7 +70,7 @@ size_t drill_build_announce(enum drill_announce kind, const unsigned char mac[6]
 	memset(frame, 0, 60);
 	memset(frame, 0xff, 6);
 	memcpy(frame + 6, mac, 6);
-	frame[12] = 0x08;
+	frame[12] = kind == DRILL_ANNOUNCE_RARP ? 0x80 : 0x08; /* 0x8035 RARP, 0x0806 ARP */
 	frame[13] = kind == DRILL_ANNOUNCE_RARP ? 0x35 : 0x06;
 	arp[0] = 0x00, arp[1] = 0x01; /* Ethernet */
 	arp[2] = 0x08, arp[3] = 0x00; /* IPv4 */
@@ -300,7 +301,7 @@ static int wait_phase(struct cli *cli, const char *name, const char *want, bool 
 struct drill {
 	const char *endpoint, *target, *strategy;
 	enum drill_announce announce;
-	int silence_ms;
+	int silence_ms, transfer_ms;
 	bool abort, json, quiet;
 	/* learnt */
 	char netns[128], source[64], ipv4[32], mac[32], cidr_len[8], migration[96];
@@ -469,6 +470,29 @@ static int wait_old_link_gone(struct drill *d)
 	return -ETIMEDOUT;
 }
 
+/* Gives the target's activation report a moment to reach the controller (so
+ * the Migration records it) before the hypervisor's completion is reported.
+ * A guest whose frames do not activate (rarp strategy, no RARP) waits it out. */
+static void await_activation(struct cli *cli, const struct drill *d)
+{
+	long long deadline = now_ms() + DRILL_ACTIVATION_WAIT_MS;
+	char path[160];
+
+	snprintf(path, sizeof(path), "/v1/migrations/%s", d->migration);
+	while (now_ms() < deadline) {
+		json_t *m = NULL;
+		bool switched;
+
+		if (get_json(cli, path, &m))
+			return;
+		switched = !strcmp(phase_of(m), "Switched") || phase_final(phase_of(m));
+		json_decref(m);
+		if (switched)
+			return;
+		sleep_ms(5);
+	}
+}
+
 static const char *const announce_names[] = { "none", "garp", "rarp" };
 
 static json_t *drill_report(const struct drill *d, json_t *m)
@@ -561,8 +585,12 @@ static int run_drill(struct cli *cli, struct drill *d)
 		r = prepare_new_link(d);
 		if (!r)
 			r = post_action(cli, d->migration, "running");
+		if (!r && d->transfer_ms > 0)
+			sleep_ms(d->transfer_ms); /* the hypervisor copying memory */
 		if (!r)
 			r = switchover(d);
+		if (!r && d->announce != DRILL_ANNOUNCE_NONE)
+			await_activation(cli, d);
 		if (!r)
 			r = post_action(cli, d->migration, "complete");
 		if (r)
@@ -596,6 +624,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 					      { "silence-ms", required_argument, NULL, 'S' },
 					      { "announce", required_argument, NULL, 'a' },
 					      { "abort", no_argument, NULL, 'A' },
+					      { "transfer-ms", required_argument, NULL, 'T' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
@@ -605,7 +634,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 	int opt;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+:t:s:S:a:Ajh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:s:S:a:AT:jh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			cli_usage(verb, stdout);
@@ -621,6 +650,15 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 			d.silence_ms = (int)strtol(optarg, &end, 10);
 			if (errno || *end || d.silence_ms < 0 || d.silence_ms > 60000) {
 				fprintf(stderr, "godwit drill: --silence-ms: '%s' is not 0..60000\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'T':
+			errno = 0;
+			d.transfer_ms = (int)strtol(optarg, &end, 10);
+			if (errno || *end || d.transfer_ms < 0 || d.transfer_ms > 600000) {
+				fprintf(stderr, "godwit drill: --transfer-ms: '%s' is not 0..600000\n",
 					optarg);
 				return EXIT_USAGE;
 			}

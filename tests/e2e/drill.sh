@@ -41,12 +41,11 @@ check_probes() {
     f=$LAB_DIR/$tag-$o.json
     jq -e . "$f" >/dev/null 2>&1 || { fail "$tag: probe from $o wrote no report: $(cat "$LAB_DIR/$tag-$o.err")"; continue; }
     log "$tag from $o: $(jq -c '{sent, received, lost, duplicates, windows: [.windows[].length_ms], tcp: {reset: .tcp.reset, sent: .tcp.bytes_sent, verified: .tcp.bytes_verified}}' "$f")"
-    jq -e '.duplicates == 0' "$f" >/dev/null || fail "$tag: duplicates seen from $o"
-    jq -e '.sent > 0 and .received > 0' "$f" >/dev/null || fail "$tag: probe from $o got nothing"
-    jq -e --argjson m "$max" 'all(.windows[]; .length_ms <= $m)' "$f" >/dev/null \
+    jtrue "$f" '.duplicates == 0' || fail "$tag: duplicates seen from $o"
+    jtrue "$f" '.sent > 0 and .received > 0' || fail "$tag: probe from $o got nothing"
+    jtrue "$f" "all(.windows[]; .length_ms <= $max)" \
       || fail "$tag: a loss window from $o exceeds $max ms"
-    jq -e '.tcp.connected and (.tcp.reset | not) and .tcp.bytes_sent > 0 and .tcp.bytes_verified == .tcp.bytes_sent' \
-      "$f" >/dev/null || fail "$tag: TCP stream from $o not byte-exact"
+    jtrue "$f" '.tcp.connected and (.tcp.reset | not) and .tcp.bytes_sent > 0 and .tcp.bytes_verified == .tcp.bytes_sent' || fail "$tag: TCP stream from $o not byte-exact"
   done
 }
 
@@ -65,9 +64,9 @@ sleep 1
 drill ff --to node-2 --silence-ms 50 || fail "drill first-frame: $(cat "$LAB_DIR/ff.drill.err")"
 wait_probes
 D=$LAB_DIR/ff.drill.json
-jq -e '.phase == "Succeeded" and .early_deliveries == 0' "$D" >/dev/null \
+jtrue "$D" '.phase == "Succeeded" and .early_deliveries == 0' \
   && ok "first-frame drill succeeded with 0 early deliveries" || fail "first-frame drill: $(cat "$D")"
-jq -e '.first_frame_to_activation_us != null' "$D" >/dev/null \
+jtrue "$D" '.first_frame_to_activation_us != null' \
   && ok "activated by the first frame ($(jq .first_frame_to_activation_us "$D") µs)" \
   || fail "no activation event from the target"
 blackout_ms=$(( $(jq .blackout_us "$D") / 1000 ))
@@ -80,7 +79,7 @@ before=$(node_counter node-3 drop_not_active)
 drill rarp-blocked --to node-3 --strategy rarp --announce garp --silence-ms 20 \
   || fail "drill rarp/garp: $(cat "$LAB_DIR/rarp-blocked.drill.err")"
 D=$LAB_DIR/rarp-blocked.drill.json
-jq -e '.phase == "Succeeded" and .first_frame_to_activation_us == null' "$D" >/dev/null \
+jtrue "$D" '.phase == "Succeeded" and .first_frame_to_activation_us == null' \
   && ok "rarp: an ordinary frame did not activate; completion did" || fail "rarp/garp drill: $(cat "$D")"
 wait_until 10 "node-3 counted frames dropped before activation" counter_above node-3 drop_not_active "$before" \
   && ok "rarp: ordinary frames before activation dropped and counted"
@@ -89,8 +88,7 @@ ep x ping -c 2 -i 0.2 -W 2 "$VM" >/dev/null && ok "vm reachable on node-3 after 
 
 # --- 3. rarp strategy with a RARP: activates in the datapath ---
 drill rarp --to node-1 --strategy rarp --silence-ms 20 || fail "drill rarp: $(cat "$LAB_DIR/rarp.drill.err")"
-jq -e '.phase == "Succeeded" and .first_frame_to_activation_us != null and .early_deliveries == 0' \
-  "$LAB_DIR/rarp.drill.json" >/dev/null && ok "rarp: the RARP activated the target" \
+jtrue "$LAB_DIR/rarp.drill.json" '.phase == "Succeeded" and .first_frame_to_activation_us != null and .early_deliveries == 0' && ok "rarp: the RARP activated the target" \
   || fail "rarp drill: $(cat "$LAB_DIR/rarp.drill.json")"
 
 # --- 4. abort: the source goes on with zero loss, nothing left on the target ---
@@ -98,10 +96,10 @@ start_probes abort 3
 sleep 0.5
 drill abort --to node-2 --abort || fail "drill --abort: $(cat "$LAB_DIR/abort.drill.err")"
 wait_probes
-jq -e '.phase == "Aborted"' "$LAB_DIR/abort.drill.json" >/dev/null && ok "migration aborted" \
+jtrue "$LAB_DIR/abort.drill.json" '.phase == "Aborted"' && ok "migration aborted" \
   || fail "abort drill: $(cat "$LAB_DIR/abort.drill.json")"
 for o in s t x; do
-  jq -e '.lost == 0 and .duplicates == 0' "$LAB_DIR/abort-$o.json" >/dev/null \
+  jtrue "$LAB_DIR/abort-$o.json" '.lost == 0 and .duplicates == 0' \
     && ok "abort: zero loss from $o" || fail "abort: loss from $o: $(jq -c '{lost, duplicates}' "$LAB_DIR/abort-$o.json")"
 done
 [[ $(gw get port vm -o json | jq -c .spec.locations) == '["node-1"]' ]] || fail "locations after abort"
@@ -110,14 +108,14 @@ wait_until 10 "the target link leaves the vm namespace" \
   && ok "no trace of the aborted target in the endpoint"
 
 # --- 5. controller SIGKILL while the migration runs ---
-gw drill vm --to node-3 --silence-ms 20 --json >"$LAB_DIR/ctl.drill.json" 2>"$LAB_DIR/ctl.drill.err" &
+gw drill vm --to node-3 --silence-ms 20 --transfer-ms 3000 --json >"$LAB_DIR/ctl.drill.json" 2>"$LAB_DIR/ctl.drill.err" &
 drill_pid=$!; EXTRA_PIDS+=($drill_pid)
 wait_until 20 "a migration to node-3 in progress" \
-  bash -c "$GODWIT --lab $LAB get migrations -o json 2>/dev/null | jq -e 'any(.[]; .spec.target == \"node-3\" and (.status.phase | IN(\"TargetReady\",\"Replicating\",\"Running\")))'"
+  bash -c "$GODWIT --lab $LAB get migrations -o json 2>/dev/null | jq -e 'any(.[]; .spec.target == \"node-3\" and .status.phase == \"Running\")'"
 kill_daemon godwitd
 start_daemon godwitd
 wait "$drill_pid"; rc=$?
-jq -e '.phase == "Succeeded"' "$LAB_DIR/ctl.drill.json" >/dev/null && [[ $rc == 0 ]] \
+jtrue "$LAB_DIR/ctl.drill.json" '.phase == "Succeeded"' && [[ $rc == 0 ]] \
   && ok "migration finished after a controller SIGKILL mid-way" \
   || fail "drill across controller restart: rc=$rc $(cat "$LAB_DIR/ctl.drill.err")"
 ep s ping -c 2 -i 0.2 -W 2 "$VM" >/dev/null && ok "vm reachable after the restarted migration" \

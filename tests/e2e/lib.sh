@@ -71,6 +71,12 @@ fdb_has() {
     jq -e --argjson m "[$bytes]" 'any(.[]; .formatted.key.mac == $m)' >/dev/null
 }
 
+# jtrue FILE JQ_EXPR: FILE holds one JSON document for which JQ_EXPR is true
+# (an empty or broken file is false, never a vacuous pass).
+jtrue() {
+  [[ -s $1 ]] && jq -se --arg _ _ "length == 1 and (.[0] | $2)" "$1" >/dev/null 2>&1
+}
+
 counter_above() { # counter_above NODE NAME VALUE: true when the counter exceeds VALUE
   (( $(node_counter "$1" "$2") > $3 ))
 }
