@@ -84,7 +84,7 @@ B_MAC=$(ep_mac b)
 for n in 1 2 3; do fdb_has "node-$n" "$B_MAC" || fail "b's MAC missing from node-$n's fdb before delete"; done
 gw endpoint del b || fail "endpoint del b"
 for n in 1 2 3; do
-  wait_until 10 "b's MAC gone from node-$n's fdb" bash -c "! $(declare -f fdb_has); LAB=$LAB fdb_has node-$n $B_MAC" \
+  wait_until 10 "b's MAC gone from node-$n's fdb" fdb_lacks "node-$n" "$B_MAC" \
     && ok "b removed from node-$n"
 done
 ep a ping -c 1 -W 1 "$B" >/dev/null && fail "deleted endpoint b still answers"

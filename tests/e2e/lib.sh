@@ -65,8 +65,8 @@ node_counter() { # node_counter NODE NAME: datapath counter from the node's stat
 
 # fdb_has NODE MAC: true when the node's datapath fdb holds MAC (any VNI).
 fdb_has() {
-  local bytes
-  bytes=$(echo "$2" | awk -F: '{for (i = 1; i <= NF; i++) printf "%s%d", (i > 1 ? "," : ""), strtonum("0x" $i)}')
+  local bytes="" b
+  for b in ${2//:/ }; do bytes+="${bytes:+,}$((16#$b))"; done
   bpftool -j map dump pinned "/sys/fs/bpf/godwit/$LAB-$1/gw_fdb" |
     jq -e --argjson m "[$bytes]" 'any(.[]; .formatted.key.mac == $m)' >/dev/null
 }
@@ -76,6 +76,8 @@ fdb_has() {
 jtrue() {
   [[ -s $1 ]] && jq -se --arg _ _ "length == 1 and (.[0] | $2)" "$1" >/dev/null 2>&1
 }
+
+fdb_lacks() { ! fdb_has "$@"; }
 
 counter_above() { # counter_above NODE NAME VALUE: true when the counter exceeds VALUE
   (( $(node_counter "$1" "$2") > $3 ))
