@@ -121,4 +121,34 @@ jtrue "$LAB_DIR/ctl.drill.json" '.phase == "Succeeded"' && [[ $rc == 0 ]] \
 ep s ping -c 2 -i 0.2 -W 2 "$VM" >/dev/null && ok "vm reachable after the restarted migration" \
   || fail "vm unreachable after the controller-restart drill"
 
+# --- 6. agent SIGKILL mid-migration (target, then source): never stuck, forwarding goes on ---
+# The vm is on node-3 now.
+for victim in target source; do
+  from=$(gw get port vm -o json | jq -r '.spec.locations[0]')
+  to=$([[ $from == node-3 ]] && echo node-1 || echo node-3)
+  node=$([[ $victim == target ]] && echo "$to" || echo "$from")
+  start_probes "agent-$victim" 5
+  gw drill vm --to "$to" --silence-ms 20 --transfer-ms 2000 --json >"$LAB_DIR/ag-$victim.drill.json" \
+    2>"$LAB_DIR/ag-$victim.drill.err" &
+  drill_pid=$!; EXTRA_PIDS+=($drill_pid)
+  wait_until 20 "migration to $to running" \
+    bash -c "$GODWIT --lab $LAB get migrations -o json 2>/dev/null | jq -e 'any(.[]; .spec.target == \"$to\" and .status.phase == \"Running\")'"
+  kill_daemon "$node"
+  sleep 0.5
+  start_daemon "$node"
+  wait "$drill_pid"
+  phase=$(jq -r .phase "$LAB_DIR/ag-$victim.drill.json" 2>/dev/null)
+  [[ $phase == Succeeded || $phase == Failed ]] && ok "SIGKILL of the $victim agent ($node): migration ended $phase" \
+    || fail "SIGKILL of the $victim agent: migration ended '$phase': $(tail -n 3 "$LAB_DIR/ag-$victim.drill.err")"
+  wait_probes
+  for o in s t x; do
+    jtrue "$LAB_DIR/agent-$victim-$o.json" '.duplicates == 0 and .tcp.bytes_verified == .tcp.bytes_sent and (.tcp.reset | not)' \
+      && ok "agent-$victim: no duplicates, TCP byte-exact from $o" || fail "agent-$victim: probe from $o: $(jq -c '{lost, duplicates, tcp}' "$LAB_DIR/agent-$victim-$o.json")"
+  done
+done
+now=$(gw get port vm -o json | jq -r '.spec.locations[0]')
+next=$([[ $now == node-2 ]] && echo node-1 || echo node-2)
+drill after-restarts --to "$next" --silence-ms 20 && jtrue "$LAB_DIR/after-restarts.drill.json" '.phase == "Succeeded"' \
+  && ok "the next migration after agent restarts works" || fail "migration after agent restarts: $(cat "$LAB_DIR/after-restarts.drill.err")"
+
 finish
