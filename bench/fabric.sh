@@ -102,13 +102,25 @@ say "godwit $tp_gw Gbit/s ${lat_gw} µs; baseline $tp_bl Gbit/s ${lat_bl} µs"
 say "agent memory with 100 ports"
 token=$(cat "$LAB_DIR/token")
 api() { curl -sS --unix-socket "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "${@:2}"; }
+# post_many SOCKET PATH: POSTs every JSON line of stdin, all through one curl
+# process (a config file with one block per request; options repeat per block).
+post_many() {
+  local cfg first=1 line
+  cfg=$(mktemp)
+  while IFS= read -r line; do
+    ((first)) || echo next
+    first=0
+    line=${line//\\/\\\\}
+    printf 'unix-socket = "%s"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\nurl = "http://localhost%s"\nrequest = "POST"\noutput = "/dev/null"\ndata = "%s"\n' \
+      "$1" "$token" "$2" "${line//\"/\\\"}"
+  done >"$cfg"
+  curl -sS -K "$cfg"
+  rm -f "$cfg"
+}
 for i in $(seq 1 100); do ip netns add "$LAB-m$i"; done
-cfg=$(mktemp)
 for i in $(seq 1 100); do
-  printf 'url = "http://localhost/v1/ports"\nrequest = "POST"\ndata = "{\\"apiVersion\\":\\"godwit/v1\\",\\"kind\\":\\"Port\\",\\"metadata\\":{\\"name\\":\\"m%d\\"},\\"spec\\":{\\"network\\":\\"bench\\",\\"locations\\":[\\"node-3\\"],\\"netns\\":\\"%s\\"}}"\nnext\n' "$i" "$LAB-m$i"
-done >"$cfg"
-api "$LAB_DIR/api.sock" -K "$cfg" -o /dev/null
-rm -f "$cfg"
+  printf '{"apiVersion":"godwit/v1","kind":"Port","metadata":{"name":"m%d"},"spec":{"network":"bench","locations":["node-3"],"netns":"%s"}}\n' "$i" "$LAB-m$i"
+done | post_many "$LAB_DIR/api.sock" /v1/ports
 rev=$(api "$LAB_DIR/api.sock" http://localhost/v1/healthz | jq .revision)
 for _ in $(seq 300); do
   applied=$(gw get node node-3 -o json | jq '.status.applied_revision // 0')
@@ -143,14 +155,11 @@ for _ in $(seq 100); do [[ -S $ctl_dir/api.sock && -f $ctl_dir/token ]] && break
 token=$(cat "$ctl_dir/token")
 api "$ctl_dir/api.sock" -X POST http://localhost/v1/networks -o /dev/null \
   -d '{"apiVersion":"godwit/v1","kind":"Network","metadata":{"name":"big"},"spec":{"cidr":"10.0.0.0/16"}}'
-cfg=$(mktemp)
-for i in $(seq 1 10000); do
-  printf 'url = "http://localhost/v1/ports"\nrequest = "POST"\ndata = "{\\"apiVersion\\":\\"godwit/v1\\",\\"kind\\":\\"Port\\",\\"metadata\\":{\\"name\\":\\"p%d\\"},\\"spec\\":{\\"network\\":\\"big\\",\\"locations\\":[\\"node-%d\\"]}}"\nnext\n' "$i" $((i % 3 + 1))
-done >"$cfg"
 t0=$(date +%s%N)
-api "$ctl_dir/api.sock" -K "$cfg" -o /dev/null
+for i in $(seq 1 10000); do
+  printf '{"apiVersion":"godwit/v1","kind":"Port","metadata":{"name":"p%d"},"spec":{"network":"big","locations":["node-%d"]}}\n' "$i" $((i % 3 + 1))
+done | post_many "$ctl_dir/api.sock" /v1/ports
 create_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-rm -f "$cfg"
 nports=$(api "$ctl_dir/api.sock" http://localhost/v1/ports | jq '.items | length')
 api "$ctl_dir/api.sock" http://localhost/v1/ports -o /dev/null  # a full list, as an informer does
 ctl_rss=$(rss_kib "$ctl_pid")
