@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build check demo bench install clean
+.PHONY: all deps build guest check demo bench install clean
 
 all: build
 
@@ -23,15 +23,20 @@ $(BUILD_SAN)/build.ninja:
 build-san: deps $(BUILD_SAN)/build.ninja
 	@ninja -C $(BUILD_SAN) >/dev/null || ninja -C $(BUILD_SAN)
 
+# The guest VM image (Debian cloud kernel + busybox initramfs), built once and
+# cached under /var/cache/godwit/guest/<kernel-version>/ (tools/guest/README.md).
+guest: deps
+	@tools/guest/build.sh >/dev/null
+
 # Every test: unit, BPF, API, fuzz (brief) and end-to-end; the sanitizer build
 # runs the unit, API and fuzz suites again under ASan+UBSan.
-check: build build-san
+check: build build-san guest
 	@tests/run-all $(BUILD) $(BUILD_SAN)
 
-demo: build
+demo: build guest
 	@tools/demo.sh $(BUILD)
 
-bench: build
+bench: build guest
 	@bench/run $(BUILD)
 
 install: build

@@ -57,6 +57,7 @@
 enum gw_port_flags {
 	GW_PORT_F_SECURITY = 1U << 0, /* enforce source MAC / IPv4 / ARP sender */
 	GW_PORT_F_HAS_IPV4 = 1U << 1, /* ipv4 is known and enforced */
+	GW_PORT_F_DHCP = 1U << 2,     /* DHCP is served by this node's agent */
 };
 
 enum gw_port_state {
@@ -143,6 +144,7 @@ enum gw_counter {
 	GW_CNT_DROP_NOT_ACTIVE,  /* VM frame on a standby port (rarp strategy) */
 	GW_CNT_DROP_REDIRECT,    /* helper failed (set_tunnel_key, clone) */
 	GW_CNT_DROP_VNI_MISMATCH,/* fabric frame for a port of another VNI */
+	GW_CNT_DHCP_LOCAL,       /* DHCP client frames kept for the local agent */
 	GW_CNT__MAX
 };
 
@@ -152,7 +154,8 @@ enum gw_counter {
 		"arp_reply", "activation", "drop_malformed", "drop_no_port",   \
 		"drop_src_mac", "drop_src_ip", "drop_arp_spoof",               \
 		"drop_unknown_dst", "drop_no_tunnel", "drop_standby",          \
-		"drop_not_active", "drop_redirect", "drop_vni_mismatch"        \
+		"drop_not_active", "drop_redirect", "drop_vni_mismatch",       \
+		"dhcp_local"                                                   \
 	}
 
 enum gw_event_type {
@@ -168,5 +171,10 @@ struct gw_event {
 	__u16 ethertype; /* host order: the frame that caused the event */
 };
 GW_STATIC_ASSERT(sizeof(struct gw_event) == 32, "gw_event layout");
+
+/* The agent's DHCP server (src/agent/dhcp.h) reads what GW_PORT_F_DHCP ports
+ * send to UDP 67 from a packet socket, which sees frames before tc ingress;
+ * from_port then consumes them (GW_CNT_DHCP_LOCAL), so they never reach the
+ * fabric or another port. */
 
 #endif /* GODWIT_BPF_ABI_H */

@@ -3,7 +3,8 @@
  * godwit tc datapath: one program per kind of device.
  *
  * from_port   ingress of a host-side tap/veth (frames the VM/endpoint sends):
- *             port security -> activation -> ARP responder -> forwarding.
+ *             port security -> activation -> local DHCP -> ARP responder ->
+ *             forwarding.
  * from_fabric ingress of the node's external-mode VXLAN device: tunnel key ->
  *             VNI -> local delivery only (never re-flooded to the fabric).
  *
@@ -54,6 +55,13 @@ static __always_inline int handle_port(struct __sk_buff *skb)
 	verdict = activation_check(port, ingress, eth);
 	if (verdict != TC_ACT_OK)
 		return verdict;
+	/* The agent answers from its packet socket (a tap before tc ingress):
+	 * consumed here, never flooded. After activation: a request is a
+	 * first frame too. */
+	if ((port->flags & GW_PORT_F_DHCP) && ipv4_is_dhcp_to_server(skb, eth)) {
+		count(GW_CNT_DHCP_LOCAL);
+		return TC_ACT_SHOT;
+	}
 	vni = port->vni;
 	verdict = arp_respond(skb, vni, eth);
 	if (verdict != TC_ACT_OK)

@@ -9,6 +9,7 @@ pkgs=(
   libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
   libsqlite3-dev sqlite3 libmnl-dev libcmocka-dev
   iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq
+  qemu-system-x86 busybox-static cpio
 )
 
 missing=()

@@ -42,4 +42,25 @@ static __always_inline bool ipv4_is_dhcp_client(struct __sk_buff *skb, struct ip
 	       udp->dest == bpf_htons(DHCP_SERVER_PORT);
 }
 
+/* Any DHCP client message (UDP 68 -> 67, no IP options, not a fragment):
+ * discover/request from 0.0.0.0 and unicast renewals from the lease. */
+static __always_inline bool ipv4_is_dhcp_to_server(struct __sk_buff *skb, struct ethhdr *eth)
+{
+	void *data_end = (void *)(long)skb->data_end;
+	struct iphdr *ip;
+	struct udphdr *udp;
+
+	if (eth->h_proto != bpf_htons(ETH_P_IP))
+		return false;
+	ip = ipv4_parse(skb, eth);
+	if (!ip || ip->ihl != 5 || ip->protocol != IPPROTO_UDP ||
+	    (ip->frag_off & bpf_htons(0x3fff)))
+		return false;
+	udp = (void *)(ip + 1);
+	if ((void *)(udp + 1) > data_end)
+		return false;
+	return udp->source == bpf_htons(DHCP_CLIENT_PORT) &&
+	       udp->dest == bpf_htons(DHCP_SERVER_PORT);
+}
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/dhcp_proto.h"
 #include "lib/log.h"
 
 /* Grows *arr (of elem-sized items) so that one more fits. */
@@ -92,6 +93,11 @@ static int parse_network(const json_t *net, uint32_t *vni, uint8_t *prefixlen)
 	return 0;
 }
 
+static bool network_dhcp(const json_t *net)
+{
+	return json_is_true(json_object_get(spec_of(net), "dhcp"));
+}
+
 /* The port's locations: 1..GW_FDB_MAX_LOC node names. */
 static size_t port_locations(const json_t *port, const char *names[GW_FDB_MAX_LOC])
 {
@@ -138,6 +144,10 @@ static int parse_port(const struct cache *c, const json_t *port, struct desired_
 		p->flags |= GW_PORT_F_SECURITY;
 	if (p->ipv4)
 		p->flags |= GW_PORT_F_HAS_IPV4;
+	if (parse_ipv4(spec_str(net, "gateway"), &p->gateway) < 0)
+		p->gateway = 0;
+	if (network_dhcp(net) && p->ipv4 && p->gateway)
+		p->flags |= GW_PORT_F_DHCP;
 	return 0;
 }
 
@@ -339,6 +349,29 @@ static int add_port(struct desired_maps *m, const struct cache *c, const char *n
 	return 0;
 }
 
+/* ARP for the gateway of a DHCP network (the server id) gets its virtual MAC. */
+static int add_dhcp_gateways(struct desired_maps *m, const struct cache *c)
+{
+	struct desired_neigh_entry ne;
+	const char *name;
+	uint8_t prefixlen;
+	uint32_t vni, gw;
+	json_t *net;
+
+	json_object_foreach(c->objs[CACHE_NETWORKS], name, net) {
+		if (!network_dhcp(net) || parse_network(net, &vni, &prefixlen) < 0 ||
+		    parse_ipv4(spec_str(net, "gateway"), &gw) < 0 || gw == 0)
+			continue;
+		memset(&ne, 0, sizeof(ne));
+		ne.key = (struct gw_neigh_key){ .vni = vni, .ipv4 = gw };
+		dhcp_gateway_mac(gw, ne.val.mac);
+		if (grow((void **)&m->neigh, m->n_neigh, sizeof(*m->neigh)) < 0)
+			return -ENOMEM;
+		m->neigh[m->n_neigh++] = ne;
+	}
+	return 0;
+}
+
 void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool force_active,
 			uint64_t now_ns)
 {
@@ -365,6 +398,11 @@ int desired_maps_compute(const struct cache *c, const char *node, desired_ifinde
 			desired_maps_free(&m);
 			return r;
 		}
+	}
+	r = add_dhcp_gateways(&m, c);
+	if (r < 0) {
+		desired_maps_free(&m);
+		return r;
 	}
 	/* Sorted flood lists, and no entry for a network with nothing to flood to. */
 	for (i = 0, j = 0; i < m.n_flood; i++) {

@@ -19,6 +19,11 @@
  *   state the datapath gave it (the reconciler merges it, see reconcile.h),
  *   except that force_active (this node is the only location and there is
  *   no spec.target: the migration completed) activates a standby entry.
+ * - DHCP (dhcp.h): a port whose Network has spec.dhcp true, an ipv4 and a
+ *   gateway gets GW_PORT_F_DHCP (the datapath keeps its DHCP requests for
+ *   this node's agent); such a Network's gateway gets a neigh entry with
+ *   its virtual MAC (dhcp_gateway_mac), so ARP for the DHCP server id is
+ *   answered and unicast renewals reach the agent.
  * Objects with unusable fields (unknown network, bad MAC, ...) are skipped.
  */
 #ifndef GODWIT_AGENT_DESIRED_H
@@ -42,6 +47,7 @@ struct desired_port {
 	uint8_t mac[6];
 	uint32_t ipv4;          /* network order; 0 when the port has none */
 	uint8_t prefixlen;      /* of the network's CIDR */
+	uint32_t gateway;       /* network order: the network's spec.gateway, or 0 */
 	uint32_t vni;
 	uint16_t flags;         /* enum gw_port_flags */
 	uint8_t strategy;       /* enum gw_activation */

@@ -91,6 +91,20 @@ static json_t *ports_body(struct heartbeat *hb)
 	return ports;
 }
 
+/* The full report: counters, ports and, with a vm module, "vms" (docs/VM.md). */
+static json_t *status_body(struct heartbeat *hb, uint64_t applied, const uint64_t *counters)
+{
+	json_t *body = heartbeat_status_body(applied, counters, ports_body(hb));
+	json_t *vms;
+
+	if (body && hb->cfg.vms_report) {
+		vms = hb->cfg.vms_report(hb->cfg.vms_ctx);
+		if (vms && json_object_set_new(body, "vms", vms) < 0)
+			log_debug("out of memory: no \"vms\" in this report");
+	}
+	return body;
+}
+
 /* Sleeps ms unless asked to stop (or kicked, when kickable); returns true
  * when stopping. */
 static bool pause_ms(struct heartbeat *hb, long ms, bool kickable)
@@ -169,8 +183,7 @@ static void *heartbeat_main(void *data)
 		if (hb->cfg.dp && datapath_read_counters(hb->cfg.dp, counters) < 0)
 			log_debug("cannot read the datapath counters");
 		applied = atomic_load(&hb->applied);
-		st = put(hb, hb->path_status, heartbeat_status_body(applied, counters, ports_body(hb)),
-			 &reply);
+		st = put(hb, hb->path_status, status_body(hb, applied, counters), &reply);
 		if (st == 400) {
 			/* A controller older than docs/MIGRATION.md refuses the
 			 * "ports" fields: it still gets the basic report. */

@@ -3,8 +3,9 @@
  * heartbeat: registers the node (PUT /v1/nodes/NAME, retried with backoff
  * while the controller is unreachable, logged once) and then reports every
  * 2 s: PUT /v1/nodes/NAME/status {"applied_revision": R, "counters": {...},
- * "drops_standby": N, "ports": {...}} with the datapath counters by their
- * GW_COUNTER_NAMES and the local ports (portreport.h). A report also goes out
+ * "drops_standby": N, "ports": {...}, "vms": {...}} with the datapath
+ * counters by their GW_COUNTER_NAMES, the local ports (portreport.h) and the
+ * VMs (vm.h, when a vms_report is configured). A report also goes out
  * at once when kicked (a new applied revision, an activation); kicks during a
  * report in flight coalesce into one more report. A controller that answers
  * 400 to this body gets the basic one (no "ports") right after. A 404 (the node was
@@ -29,6 +30,9 @@ struct heartbeat_config {
 	const char *node;
 	const char *underlay_ip; /* dotted quad */
 	const struct datapath *dp; /* NULL: report no counters */
+	/* The "vms" object (docs/VM.md), a new reference; NULL: none. */
+	json_t *(*vms_report)(void *ctx);
+	void *vms_ctx;
 };
 
 int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out);

@@ -88,6 +88,12 @@ static int list_all(struct informer *inf, struct cache *out)
 		r = api_request(inf->client, "GET", path, NULL, &status, &reply);
 		if (r < 0)
 			goto cleanup;
+		if (status == 404 && k == CACHE_VMS) {
+			/* A controller without VMs: none to run. */
+			json_decref(reply);
+			reply = NULL;
+			continue;
+		}
 		if (status != 200) {
 			log_warn("GET %s: HTTP %ld: %s", path, status, api_error_text(reply));
 			r = -EPROTO;

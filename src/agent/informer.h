@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * informer: keeps a cache of the controller's Networks, Ports and Nodes on
- * its own thread (own API client), the Kubernetes informer way: list every
+ * informer: keeps a cache of the controller's Networks, Ports, Nodes and VMs
+ * (a controller that answers 404 to /v1/vms has none) on its own thread (own
+ * API client), the Kubernetes informer way: list every
  * kind, then GET /v1/watch?since=REV and apply each event; a 410 (compacted)
  * or a broken stream means list again. Lists are taken one kind after the
  * other, so the watch starts at the lowest of their revisions: replayed events

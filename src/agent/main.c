@@ -3,7 +3,9 @@
  * godwit-agent: the node agent. Runs inside the node's network namespace.
  *
  * Threads: the informer (list+watch into a cache), the heartbeat
- * (registration + status), and this main loop, which owns the datapath,
+ * (registration + status), the vm manager (QEMU guests, vm.h; it gets the
+ * cache at every reconcile and feeds "vms" into the status), and this main
+ * loop, which owns the datapath,
  * netlink and the reconciler. The main loop waits on an epoll set of
  * signalfd (SIGTERM/SIGINT: leave everything in place and exit), the
  * informer's eventfd (cache changed: reconcile after a short coalescing
@@ -17,6 +19,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@
 #include "agent/heartbeat.h"
 #include "agent/informer.h"
 #include "agent/reconcile.h"
+#include "agent/vm.h"
 #include "lib/log.h"
 #include "lib/nl.h"
 
@@ -48,6 +52,7 @@ struct options {
 	const char *server;
 	const char *token_file;
 	const char *underlay;
+	const char *guest_dir, *vm_run_dir, *qemu, *vm_accel;
 	char pin_dir[256];
 	uint32_t underlay_ip; /* network order */
 	uint32_t mtu;
@@ -59,9 +64,13 @@ static void usage(FILE *f)
 	fprintf(f, "usage: godwit-agent --node NAME --server URL --token-file PATH "
 		   "--underlay-ip IPV4\n"
 		   "                    [--pin-dir DIR] [--mtu %d] [-v]\n"
+		   "                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
+		   "                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
 		   "Runs inside the node's network namespace. Default pin dir: "
-		   "/sys/fs/bpf/godwit/<node>.\n",
-		DEFAULT_MTU);
+		   "/sys/fs/bpf/godwit/<node>.\n"
+		   "VMs: guest image from %s (current or the newest version), run dirs\n"
+		   "under %s/<node>/<vm>.\n",
+		DEFAULT_MTU, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
 }
 
 static bool dns_label(const char *s)
@@ -85,6 +94,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "underlay-ip", required_argument, NULL, 'u' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "mtu", required_argument, NULL, 'm' },
+		{ "guest-dir", required_argument, NULL, 'G' },
+		{ "vm-run-dir", required_argument, NULL, 'R' },
+		{ "qemu", required_argument, NULL, 'Q' },
+		{ "vm-accel", required_argument, NULL, 'A' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -103,6 +116,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 't': o->token_file = optarg; break;
 		case 'u': o->underlay = optarg; break;
 		case 'p': pin_dir = optarg; break;
+		case 'G': o->guest_dir = optarg; break;
+		case 'R': o->vm_run_dir = optarg; break;
+		case 'Q': o->qemu = optarg; break;
+		case 'A':
+			if (strcmp(optarg, "kvm:tcg") && strcmp(optarg, "tcg") && strcmp(optarg, "kvm")) {
+				fprintf(stderr, "godwit-agent: --vm-accel: `%s' is not kvm:tcg, tcg "
+						"or kvm\n", optarg);
+				return -EINVAL;
+			}
+			o->vm_accel = optarg;
+			break;
 		case 'v': o->verbose = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'm':
@@ -187,7 +211,9 @@ struct agent {
 	struct nl_sock *nl;
 	struct events *events;
 	struct informer *informer;
-	struct heartbeat *heartbeat;
+	struct heartbeat *heartbeat; /* the vm manager's kicks read it under hb_lock */
+	pthread_mutex_t hb_lock;
+	struct vm_manager *vms;
 	struct reconciler *rc;
 	int sig_fd, notify_fd, epoll_fd;
 };
@@ -225,6 +251,8 @@ static int64_t reconcile_once(struct agent *a)
 		log_error_errno(r, "cannot copy the cache");
 		return RETRY_MS;
 	}
+	if (a->vms && vm_manager_sync(a->vms, &snap) < 0)
+		log_warn("out of memory: the VMs are not updated");
 	r = reconcile_run(a->rc, &snap);
 	reconciler_ports(a->rc, &refs, &n_refs);
 	if (heartbeat_set_ports(a->heartbeat, refs, n_refs) < 0)
@@ -290,8 +318,28 @@ static int epoll_add(int ep, int fd)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+static void kick_from_vms(void *ctx)
+{
+	struct agent *a = ctx;
+
+	pthread_mutex_lock(&a->hb_lock);
+	if (a->heartbeat)
+		heartbeat_kick(a->heartbeat);
+	pthread_mutex_unlock(&a->hb_lock);
+}
+
+static json_t *report_vms(void *ctx)
+{
+	return vm_manager_report(ctx);
+}
+
 static int agent_start(struct agent *a)
 {
+	struct vm_config vc = {
+		.node = a->opt.node, .underlay_ip = a->opt.underlay, .run_dir = a->opt.vm_run_dir,
+		.guest_dir = a->opt.guest_dir, .qemu = a->opt.qemu, .accel = a->opt.vm_accel,
+		.kick = kick_from_vms, .kick_ctx = a,
+	};
 	struct heartbeat_config hc = {
 		.server = a->opt.server, .token = a->token, .node = a->opt.node,
 		.underlay_ip = a->opt.underlay,
@@ -331,8 +379,15 @@ static int agent_start(struct agent *a)
 	r = reconciler_new(a->dp, a->nl, a->opt.node, a->opt.mtu, &a->rc);
 	if (r < 0)
 		return log_error_errno(r, "cannot create the reconciler");
+	r = vm_manager_start(&vc, &a->vms);
+	if (r < 0)
+		log_warn_errno(r, "cannot start the vm module: this node runs no VMs");
 	hc.dp = a->dp;
+	hc.vms_report = a->vms ? report_vms : NULL;
+	hc.vms_ctx = a->vms;
+	pthread_mutex_lock(&a->hb_lock);
 	r = heartbeat_start(&hc, &a->heartbeat);
+	pthread_mutex_unlock(&a->hb_lock);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the heartbeat");
 	r = informer_start(a->opt.server, a->token, a->notify_fd, &a->informer);
@@ -349,8 +404,15 @@ static int agent_start(struct agent *a)
 
 static void agent_stop(struct agent *a)
 {
+	struct heartbeat *hb;
+
 	informer_stop(a->informer, 1000);
-	heartbeat_stop(a->heartbeat);
+	pthread_mutex_lock(&a->hb_lock);
+	hb = a->heartbeat;
+	a->heartbeat = NULL;
+	pthread_mutex_unlock(&a->hb_lock);
+	heartbeat_stop(hb); /* no more reports from the vm manager */
+	vm_manager_stop(a->vms); /* QEMUs keep running */
 	reconciler_free(a->rc);
 	events_close(a->events);
 	nl_close(a->nl);
@@ -366,7 +428,8 @@ static void agent_stop(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	struct agent a = { .sig_fd = -1, .notify_fd = -1, .epoll_fd = -1 };
+	struct agent a = { .sig_fd = -1, .notify_fd = -1, .epoll_fd = -1,
+			   .hb_lock = PTHREAD_MUTEX_INITIALIZER };
 	int r;
 
 	if (parse_options(argc, argv, &a.opt) < 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent/dhcp.h"
 #include "agent/mapsync.h"
 #include "agent/ports.h"
 #include "lib/log.h"
@@ -24,6 +25,7 @@ struct reconciler {
 	json_t *warned; /* port name -> last warning, so each is logged once */
 	struct port_ref *refs; /* local ports with a device, after the last run */
 	size_t n_refs;
+	struct dhcp_server *dhcp; /* started with the first DHCP-enabled port */
 };
 
 int reconciler_new(struct datapath *dp, struct nl_sock *nl, const char *node, uint32_t mtu,
@@ -51,6 +53,7 @@ void reconciler_free(struct reconciler *rc)
 {
 	if (!rc)
 		return;
+	dhcp_server_stop(rc->dhcp);
 	free(rc->attached);
 	free(rc->refs);
 	json_decref(rc->warned);
@@ -257,12 +260,47 @@ static int sync_maps(struct reconciler *rc, struct desired_maps *m)
 	return total;
 }
 
+/* Serves DHCP on the local ports with GW_PORT_F_DHCP that have a device. */
+static int sync_dhcp(struct reconciler *rc, const struct desired_local *local,
+		     const struct link_table *links)
+{
+	struct dhcp_port *ports = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < local->n; i++) {
+		const struct desired_port *p = &local->ports[i];
+		int ifindex = lookup_ifindex(p->ifname, (void *)links);
+		struct dhcp_port *dp;
+
+		if (!(p->flags & GW_PORT_F_DHCP) || ifindex <= 0)
+			continue;
+		if (!ports && !(ports = calloc(local->n, sizeof(*ports))))
+			return -ENOMEM;
+		dp = &ports[n++];
+		snprintf(dp->name, sizeof(dp->name), "%s", p->name);
+		dp->ifindex = ifindex;
+		memcpy(dp->lease.mac, p->mac, 6);
+		dp->lease.ipv4 = p->ipv4;
+		dp->lease.gateway = p->gateway;
+		dp->lease.prefixlen = p->prefixlen;
+		dp->lease.mtu = (uint16_t)rc->mtu;
+		dp->lease.lease_s = DHCP_LEASE_SECONDS;
+	}
+	if (n && !rc->dhcp)
+		r = dhcp_server_start(&rc->dhcp);
+	if (r == 0 && rc->dhcp)
+		r = dhcp_server_set_ports(rc->dhcp, ports, n);
+	free(ports);
+	return r;
+}
+
 int reconcile_run(struct reconciler *rc, const struct cache *snapshot)
 {
 	struct desired_local local = { 0 };
 	struct desired_maps maps = { 0 };
 	struct link_table links = { 0 };
-	int r, devices;
+	int r, devices, dhcp = 0;
 
 	r = desired_local_ports(snapshot, rc->node, &local);
 	if (r < 0)
@@ -286,9 +324,10 @@ int reconcile_run(struct reconciler *rc, const struct cache *snapshot)
 		goto cleanup;
 	if (note_refs(rc, &local, &links) < 0)
 		log_warn("out of memory: the port report is not updated");
+	dhcp = sync_dhcp(rc, &local, &links); /* per-port failures are logged there */
 	log_debug("reconciled revision %llu: %zu local port(s), %d map change(s)",
 		  (unsigned long long)snapshot->revision, local.n, r);
-	r = devices < 0 || maps.missing_local ? -EAGAIN : 0;
+	r = devices < 0 || maps.missing_local || dhcp < 0 ? -EAGAIN : 0;
 cleanup:
 	desired_local_free(&local);
 	desired_maps_free(&maps);

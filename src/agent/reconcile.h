@@ -12,6 +12,9 @@
  * exception: a port still in standby whose migration has completed (this
  * node is its only location and there is no spec.target) is activated here,
  * with activated_ns = now.
+ *
+ * After each run the local ports with GW_PORT_F_DHCP and a device are handed
+ * to the DHCP server (dhcp.h), started with the first of them.
  */
 #ifndef GODWIT_AGENT_RECONCILE_H
 #define GODWIT_AGENT_RECONCILE_H

@@ -7,12 +7,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 int apply_delete_file(struct cli *cli, const char *file);
 
-static int load_manifest(const char *file, struct manifest *m)
+static int load_manifest(const char *file, bool warn, struct manifest *m)
 {
 	char *buf = NULL;
 	char err[512];
@@ -29,6 +30,9 @@ static int load_manifest(const char *file, struct manifest *m)
 	if (r)
 		fprintf(stderr, "%s: %s\n", strcmp(file, "-") ? file : "stdin",
 			r == -ENOMEM ? strerror(ENOMEM) : err);
+	for (size_t i = 0; warn && r == 0 && i < json_array_size(m->warnings); i++)
+		fprintf(stderr, "%s: warning: %s\n", strcmp(file, "-") ? file : "stdin",
+			json_string_value(json_array_get(m->warnings, i)));
 	free(buf);
 	return r;
 }
@@ -127,7 +131,7 @@ int cmd_apply(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 		cli_usage(verb, stderr);
 		return EXIT_USAGE;
 	}
-	if (load_manifest(file, &m))
+	if (load_manifest(file, true, &m))
 		return 1;
 	for (size_t i = 0; i < m.n; i++) {
 		int r = apply_one(cli, file, &m.objs[i]);
@@ -147,7 +151,7 @@ int apply_delete_file(struct cli *cli, const char *file)
 	struct manifest m;
 	int failed = 0;
 
-	if (load_manifest(file, &m))
+	if (load_manifest(file, false, &m))
 		return 1;
 	/* Reverse order: ports listed after their network go first (a network with ports is 409). */
 	for (size_t i = m.n; i-- > 0;) {

@@ -18,7 +18,8 @@ static const struct api_kind *kind_arg(const char *verb, const char *word)
 
 	if (!k)
 		fprintf(stderr,
-			"godwit %s: unknown kind '%s' (expected network|net, port, node)\n", verb,
+			"godwit %s: unknown kind '%s' (expected network|net, port, node, "
+			"migration|mig, vm)\n", verb,
 			word);
 	return k;
 }

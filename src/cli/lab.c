@@ -4,6 +4,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "demo.h"
 #include "netns.h"
 #include "table.h"
 #include "views.h"
@@ -306,7 +307,8 @@ static const char lab_usage[] =
 	"usage: godwit lab up [--name LAB] [--nodes N]   start a lab (default godwit, 3 nodes)\n"
 	"       godwit lab down [--name LAB]             stop it and remove everything it made\n"
 	"       godwit lab status [--name LAB]           daemons, nodes, endpoints\n"
-	"       godwit lab list                          labs on this machine\n";
+	"       godwit lab list                          labs on this machine\n"
+	"       godwit lab demo [--subject vm|endpoint]  a measured live migration (--help)\n";
 
 int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
@@ -325,6 +327,8 @@ int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	sub = argv[1];
+	if (strcmp(sub, "demo") == 0)
+		return lab_demo(cli, verb, argc - 1, argv + 1);
 	if (strcmp(sub, "up") && strcmp(sub, "down") && strcmp(sub, "status") &&
 	    strcmp(sub, "list")) {
 		fprintf(stderr, "godwit lab: unknown subcommand '%s'\n%s", sub, lab_usage);

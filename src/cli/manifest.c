@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "manifest.h"
 
+#include "kubevirt.h"
 #include "yamljson.h"
 
 #include <ctype.h>
@@ -16,6 +17,7 @@ const struct api_kind api_kinds[] = {
 	{ "Port", "ports", "port", { "port", "ports", "po", NULL } },
 	{ "Node", "nodes", "node", { "node", "nodes", "no", NULL } },
 	{ "Migration", "migrations", "migration", { "migration", "migrations", "mig", NULL } },
+	{ "VM", "vms", "vm", { "vm", "vms", "virtualmachine", "virtualmachines" } },
 };
 const size_t api_kinds_count = sizeof(api_kinds) / sizeof(api_kinds[0]);
 
@@ -99,6 +101,19 @@ int manifest_doc_error(struct manifest_doc *ctx, const char *path, const char *f
 	return -EINVAL;
 }
 
+int manifest_doc_warn(struct manifest_doc *ctx, const char *fmt, ...)
+{
+	char buf[320];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!ctx->m->warnings && !(ctx->m->warnings = json_array()))
+		return -ENOMEM;
+	return json_array_append_new(ctx->m->warnings, json_string(buf)) ? -ENOMEM : 0;
+}
+
 int manifest_doc_append(struct manifest_doc *ctx, const struct api_kind *kind, json_t *body)
 {
 	struct manifest *m = ctx->m;
@@ -180,13 +195,12 @@ static int map_godwit(const struct manifest_kind *mk, const json_t *doc, struct 
 	return manifest_doc_append(ctx, mk->target, body);
 }
 
-/*
- * Supported (apiVersion, kind) pairs. A later issue adds
- * { "kubevirt.io/v1", "VirtualMachine", map_kubevirt_vm, ... } here.
- */
+/* Supported (apiVersion, kind) pairs. */
 static const struct manifest_kind manifest_kinds[] = {
 	{ "godwit/v1", "Network", map_godwit, &api_kinds[0] },
 	{ "godwit/v1", "Port", map_godwit, &api_kinds[1] },
+	{ "godwit/v1", "VM", map_godwit, &api_kinds[4] },
+	{ "kubevirt.io/v1", "VirtualMachine", kubevirt_map_vm, &api_kinds[4] },
 };
 
 static int supported_list(char *buf, size_t len)
@@ -236,9 +250,11 @@ void manifest_free(struct manifest *m)
 		json_decref(m->objs[i].body);
 	free(m->objs);
 	json_decref(m->lines_keep);
+	json_decref(m->warnings);
 	m->objs = NULL;
 	m->n = 0;
 	m->lines_keep = NULL;
+	m->warnings = NULL;
 }
 
 static bool looks_like_json(const char *buf, size_t len)

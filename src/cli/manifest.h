@@ -6,9 +6,10 @@
  * of objects). Each document is dispatched on (apiVersion, kind) through
  * manifest_kinds[]; a kind's map function checks the document and appends the
  * API objects it stands for (godwit/v1 Network and Port map 1:1). That table is
- * the extension point for foreign kinds: `kubevirt.io/v1 VirtualMachine` will
- * map to its Port(s) the same way. Nothing here does I/O, so the fuzzer and
- * unit tests drive it directly.
+ * the extension point for foreign kinds: `kubevirt.io/v1 VirtualMachine` maps
+ * to the VM kind (kubevirt.c). A map function may also warn about fields it
+ * ignores (manifest.warnings). Nothing here does I/O, so the fuzzer and unit
+ * tests drive it directly.
  *
  * Errors read "document N: line L: FIELD: what" (line when known).
  */
@@ -44,6 +45,7 @@ struct manifest {
 	struct manifest_obj *objs;
 	size_t n;
 	json_t *lines_keep; /* array holding the documents' line maps */
+	json_t *warnings;   /* array of strings ("ignoring spec.x"), in document order */
 };
 
 struct manifest_doc;
@@ -61,6 +63,10 @@ int manifest_doc_append(struct manifest_doc *ctx, const struct api_kind *kind, j
 /* Formats a mapping error for field path (line looked up), returns -EINVAL. */
 int manifest_doc_error(struct manifest_doc *ctx, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Adds a warning ("ignoring spec.x") to the manifest; -ENOMEM or 0. */
+int manifest_doc_warn(struct manifest_doc *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Parses and maps buf; on error -EINVAL with err set (or -ENOMEM), out untouched. */
 int manifest_parse(const char *buf, size_t len, struct manifest *out, char *err, size_t errlen);

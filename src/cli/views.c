@@ -197,6 +197,33 @@ static int migration_row(const json_t *o, bool wide, struct table *t)
 	return table_add_row(t, row);
 }
 
+static int vm_row(const json_t *o, bool wide, struct table *t)
+{
+	const json_t *spec = json_object_get(o, "spec");
+	const json_t *status = json_object_get(o, "status");
+	const json_t *mem = json_object_get(status, "memory_mib");
+	char memory[32];
+
+	if (!mem)
+		mem = json_object_get(spec, "memory_mib");
+	if (json_is_integer(mem))
+		snprintf(memory, sizeof(memory), "%" JSON_INTEGER_FORMAT "Mi",
+			 json_integer_value(mem));
+	else
+		snprintf(memory, sizeof(memory), "-");
+	const char *row[] = {
+		str(json_object_get(o, "metadata"), "name"),
+		str(status, "phase") ? str(status, "phase") : "-",
+		str(spec, "node") ? str(spec, "node") : "-",
+		str(status, "ipv4") ? str(status, "ipv4") : "-",
+		memory,
+		json_is_true(json_object_get(spec, "migratable")) ? "true" : "false",
+		str(spec, "image") ? str(spec, "image") : "-",
+	};
+	(void)wide;
+	return table_add_row(t, row);
+}
+
 int view_table(const struct api_kind *k, const json_t *items, const json_t *ports, bool wide,
 	       struct table *out)
 {
@@ -208,6 +235,8 @@ int view_table(const struct api_kind *k, const json_t *items, const json_t *port
 						"COUNTERS" };
 	static const char *const mig_hdr[] = { "NAME",	"PORT",	   "SOURCE", "TARGET",
 					       "PHASE", "ELAPSED", "REASON" };
+	static const char *const vm_hdr[] = { "NAME",	"PHASE",      "NODE", "IP",
+					      "MEMORY", "MIGRATABLE", "IMAGE" };
 	const char *const *hdr;
 	size_t ncols, i;
 	struct table t;
@@ -223,6 +252,9 @@ int view_table(const struct api_kind *k, const json_t *items, const json_t *port
 	} else if (strcmp(k->plural, "migrations") == 0) {
 		hdr = mig_hdr;
 		ncols = wide ? 7 : 6;
+	} else if (strcmp(k->plural, "vms") == 0) {
+		hdr = vm_hdr;
+		ncols = wide ? 7 : 4;
 	} else {
 		hdr = node_hdr;
 		ncols = wide ? 5 : 4;
@@ -237,6 +269,8 @@ int view_table(const struct api_kind *k, const json_t *items, const json_t *port
 			r = port_row(o, wide, &t);
 		else if (hdr == mig_hdr)
 			r = migration_row(o, wide, &t);
+		else if (hdr == vm_hdr)
+			r = vm_row(o, wide, &t);
 		else
 			r = node_row(o, wide, &t);
 	}

@@ -20,6 +20,7 @@ static const struct {
     [API_KIND_PORT] = {"Port", "ports"},
     [API_KIND_NODE] = {"Node", "nodes"},
     [API_KIND_MIGRATION] = {"Migration", "migrations"},
+    [API_KIND_VM] = {"VM", "vms"},
 };
 
 int api_error_set(struct api_error *err, int status, const char *field, const char *fmt, ...)
@@ -447,11 +448,25 @@ static int validate_node_spec(const json_t *spec, json_t *out, struct api_error 
 	return 0;
 }
 
+/* An optional name field; *out stays NULL when absent. */
+static int get_name(const json_t *spec, const char *key, const char *field, const char *what,
+		    const char **out, struct api_error *err)
+{
+	int r = get_string(spec, key, field, out, err);
+
+	if (r < 0)
+		return r;
+	if (*out && !api_name_valid(*out))
+		return api_error_set(err, 400, field, "%s: \"%.64s\" is not %s", field, *out,
+				     what);
+	return 0;
+}
+
 static int validate_migration_spec(const json_t *spec, json_t *out, struct api_error *err)
 {
-	static const char *const allowed[] = {"port", "target", "strategy", "timeout_s", NULL};
+	static const char *const allowed[] = {"port", "vm", "target", "strategy", "timeout_s", NULL};
 	static const char *const strategies[] = {"first-frame", "rarp", NULL};
-	const char *port, *target, *strategy;
+	const char *port, *vm, *target, *strategy;
 	json_int_t timeout = MIGRATION_TIMEOUT_DEFAULT_S;
 	json_t *j;
 	int r;
@@ -459,16 +474,29 @@ static int validate_migration_spec(const json_t *spec, json_t *out, struct api_e
 	r = check_known_fields(spec, "spec", allowed, err);
 	if (r < 0)
 		return r;
-	/* The subject: a port today; "vm" will be the alternative. */
-	r = get_string(spec, "port", "spec.port", &port, err);
+	/*
+	 * The subject: a port, or a VM (whose port the migration moves). For a
+	 * VM the controller fills spec.port with the VM's port; a normalised VM
+	 * migration therefore carries both, and must have both equal.
+	 */
+	r = get_name(spec, "port", "spec.port", "a valid name", &port, err);
 	if (r < 0)
 		return r;
-	if (!port)
-		return api_error_set(err, 400, "spec.port", "spec.port is required");
-	if (!api_name_valid(port))
+	r = get_name(spec, "vm", "spec.vm", "a valid name", &vm, err);
+	if (r < 0)
+		return r;
+	if (!port && !vm)
 		return api_error_set(err, 400, "spec.port",
-				     "spec.port: \"%.64s\" is not a valid name", port);
-	json_object_set_new(out, "port", json_string(port));
+				     "spec.port or spec.vm is required (what to migrate)");
+	if (port && vm && strcmp(port, vm) != 0)
+		return api_error_set(err, 400, "spec.vm",
+				     "spec.vm: \"%s\" and spec.port \"%s\" differ (a VM's port "
+				     "has the VM's name); give one of them",
+				     vm, port);
+	if (port)
+		json_object_set_new(out, "port", json_string(port));
+	if (vm)
+		json_object_set_new(out, "vm", json_string(vm));
 
 	r = get_string(spec, "target", "spec.target", &target, err);
 	if (r < 0)
@@ -502,6 +530,160 @@ static int validate_migration_spec(const json_t *spec, json_t *out, struct api_e
 					     (long long)timeout, MIGRATION_TIMEOUT_MAX_S);
 	}
 	json_object_set_new(out, "timeout_s", json_integer(timeout));
+	return 0;
+}
+
+static bool base64_valid(const char *s)
+{
+	size_t len = strlen(s), pad = 0;
+
+	if (len % 4)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return false;
+	}
+	return pad <= 2;
+}
+
+/* An optional integer in lo..hi, default def when absent. */
+static int get_int_range(const json_t *spec, const char *key, const char *field, json_int_t lo,
+			 json_int_t hi, json_int_t def, json_t *out, struct api_error *err)
+{
+	json_t *j = json_object_get(spec, key);
+	json_int_t v = def;
+	int r;
+
+	if (j) {
+		r = expect_type(j, JSON_INTEGER, field, err);
+		if (r < 0)
+			return r;
+		v = json_integer_value(j);
+		if (v < lo || v > hi)
+			return api_error_set(err, 400, field, "%s: %lld is out of range %lld..%lld",
+					     field, (long long)v, (long long)lo, (long long)hi);
+	}
+	return json_object_set_new(out, key, json_integer(v)) < 0 ? -ENOMEM : 0;
+}
+
+static int get_bool(const json_t *spec, const char *key, const char *field, bool def, json_t *out,
+		    struct api_error *err)
+{
+	json_t *j = json_object_get(spec, key);
+	int r;
+
+	if (j && (r = expect_type(j, JSON_TRUE, field, err)) < 0)
+		return r;
+	return json_object_set_new(out, key, json_boolean(j ? json_is_true(j) : def)) < 0 ? -ENOMEM
+											   : 0;
+}
+
+static int validate_user_data(const json_t *spec, json_t *out, struct api_error *err)
+{
+	static const char *const encodings[] = {"text", "base64", NULL};
+	const char *data, *encoding;
+	size_t len;
+	int r;
+
+	r = get_string(spec, "user_data", "spec.user_data", &data, err);
+	if (r < 0)
+		return r;
+	r = get_string(spec, "user_data_encoding", "spec.user_data_encoding", &encoding, err);
+	if (r < 0)
+		return r;
+	if (!data) {
+		if (encoding)
+			return api_error_set(err, 400, "spec.user_data_encoding",
+					     "spec.user_data_encoding: given without "
+					     "spec.user_data");
+		return 0;
+	}
+	r = validate_choice(spec, "user_data_encoding", "spec.user_data_encoding", encodings, out,
+			    err);
+	if (r < 0)
+		return r;
+	len = strlen(data);
+	if (encoding && strcmp(encoding, "base64") == 0) {
+		if (len > VM_USER_DATA_BASE64_MAX)
+			return api_error_set(err, 400, "spec.user_data",
+					     "spec.user_data: %zu bytes of base64, more than %d",
+					     len, VM_USER_DATA_BASE64_MAX);
+		if (!base64_valid(data))
+			return api_error_set(err, 400, "spec.user_data",
+					     "spec.user_data: not valid base64 (A-Z a-z 0-9 + /, "
+					     "padded with = to a multiple of 4)");
+	} else if (len > VM_USER_DATA_TEXT_MAX) {
+		return api_error_set(err, 400, "spec.user_data",
+				     "spec.user_data: %zu bytes of text, more than %d", len,
+				     VM_USER_DATA_TEXT_MAX);
+	}
+	return json_object_set_new(out, "user_data", json_string(data)) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * docs/VM.md. The catalog (spec.image), the network's existence and spec.node
+ * are checked by the registry, which has the store.
+ */
+static int validate_vm_spec(const json_t *spec, json_t *out, struct api_error *err)
+{
+	static const char *const allowed[] = {"running",   "memory_mib",	 "cpus",
+					      "image",	   "user_data",		 "user_data_encoding",
+					      "network",   "migratable",	 "node",
+					      "target",	   NULL};
+	const char *image, *network, *node, *target;
+	int r;
+
+	r = check_known_fields(spec, "spec", allowed, err);
+	if (r < 0)
+		return r;
+	r = get_bool(spec, "running", "spec.running", true, out, err);
+	if (r < 0)
+		return r;
+	if (!json_object_get(spec, "memory_mib"))
+		return api_error_set(err, 400, "spec.memory_mib", "spec.memory_mib is required");
+	r = get_int_range(spec, "memory_mib", "spec.memory_mib", 1, VM_MEMORY_MIB_MAX, 0, out, err);
+	if (r < 0)
+		return r;
+	r = get_int_range(spec, "cpus", "spec.cpus", 1, VM_CPUS_MAX, 1, out, err);
+	if (r < 0)
+		return r;
+	r = get_string(spec, "image", "spec.image", &image, err);
+	if (r < 0)
+		return r;
+	if (!image || !image[0])
+		return api_error_set(err, 400, "spec.image", "spec.image is required");
+	if (strlen(image) > VM_IMAGE_MAX)
+		return api_error_set(err, 400, "spec.image", "spec.image: longer than %d bytes",
+				     VM_IMAGE_MAX);
+	json_object_set_new(out, "image", json_string(image));
+	r = validate_user_data(spec, out, err);
+	if (r < 0)
+		return r;
+	r = get_name(spec, "network", "spec.network", "a valid name", &network, err);
+	if (r < 0)
+		return r;
+	json_object_set_new(out, "network", json_string(network ? network : "default"));
+	r = get_bool(spec, "migratable", "spec.migratable", false, out, err);
+	if (r < 0)
+		return r;
+	/* Set by the controller (scheduler, migrations); the registry checks changes. */
+	r = get_name(spec, "node", "spec.node", "a node name", &node, err);
+	if (r < 0)
+		return r;
+	if (node)
+		json_object_set_new(out, "node", json_string(node));
+	r = get_name(spec, "target", "spec.target", "a node name", &target, err);
+	if (r < 0)
+		return r;
+	if (target)
+		json_object_set_new(out, "target", json_string(target));
 	return 0;
 }
 
@@ -614,6 +796,9 @@ int api_object_validate(enum api_kind kind, const json_t *in, const char *path_n
 	case API_KIND_MIGRATION:
 		r = validate_migration_spec(spec, spec_out, err);
 		break;
+	case API_KIND_VM:
+		r = validate_vm_spec(spec, spec_out, err);
+		break;
 	default:
 		r = validate_node_spec(spec, spec_out, err);
 		break;
@@ -638,8 +823,9 @@ cleanup:
 int api_node_status_validate(const json_t *in, json_t **out, struct api_error *err)
 {
 	static const char *const allowed[] = {"applied_revision", "counters", "ports",
-					      "drops_standby", NULL};
-	json_t *rev, *counters, *ports, *drops, *res, *copy;
+					      "drops_standby", "vms", NULL};
+	static const char *const maps[] = {"ports", "vms"};
+	json_t *rev, *counters, *map, *drops, *res, *copy;
 	const char *key;
 	json_t *value;
 	int r;
@@ -679,17 +865,20 @@ int api_node_status_validate(const json_t *in, json_t **out, struct api_error *e
 						     key, type_name(value));
 		}
 	}
-	ports = json_object_get(in, "ports");
-	if (ports) {
-		r = expect_type(ports, JSON_OBJECT, "ports", err);
+	/* Maps of reports by name: {NAME: {...}}. */
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		map = json_object_get(in, maps[i]);
+		if (!map)
+			continue;
+		r = expect_type(map, JSON_OBJECT, maps[i], err);
 		if (r < 0)
 			return r;
-		json_object_foreach(ports, key, value)
+		json_object_foreach(map, key, value)
 		{
 			if (!json_is_object(value))
-				return api_error_set(err, 400, "ports",
-						     "ports.%.64s: expected an object, got %s", key,
-						     type_name(value));
+				return api_error_set(err, 400, maps[i],
+						     "%s.%.64s: expected an object, got %s",
+						     maps[i], key, type_name(value));
 		}
 	}
 	drops = json_object_get(in, "drops_standby");
@@ -700,8 +889,14 @@ int api_node_status_validate(const json_t *in, json_t **out, struct api_error *e
 			(json_int_t)(rev ? json_integer_value(rev) : 0), "counters", copy);
 	if (!res)
 		return -ENOMEM;
-	if ((ports && json_object_set_new(res, "ports", json_deep_copy(ports)) < 0) ||
-	    (drops && json_object_set_new(res, "drops_standby",
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		map = json_object_get(in, maps[i]);
+		if (map && json_object_set_new(res, maps[i], json_deep_copy(map)) < 0) {
+			json_decref(res);
+			return -ENOMEM;
+		}
+	}
+	if ((drops && json_object_set_new(res, "drops_standby",
 					  json_integer(json_integer_value(drops))) < 0)) {
 		json_decref(res);
 		return -ENOMEM;

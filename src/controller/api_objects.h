@@ -23,11 +23,19 @@ enum api_kind {
 	API_KIND_PORT,
 	API_KIND_NODE,
 	API_KIND_MIGRATION,
+	API_KIND_VM,
 	API_KIND_COUNT
 };
 
 #define MIGRATION_TIMEOUT_DEFAULT_S 120
 #define MIGRATION_TIMEOUT_MAX_S	    3600
+
+/* VM spec limits (docs/VM.md). */
+#define VM_MEMORY_MIB_MAX	65536
+#define VM_CPUS_MAX		16
+#define VM_USER_DATA_BASE64_MAX 2048 /* bytes of base64 text */
+#define VM_USER_DATA_TEXT_MAX	1536
+#define VM_IMAGE_MAX		256
 
 /* An error for the client: HTTP status, the field to blame ("" if none), text. */
 struct api_error {
@@ -62,8 +70,9 @@ int api_object_validate(enum api_kind kind, const json_t *in, const char *path_n
 
 /*
  * Validates a node status report {"applied_revision": R, "counters": {...},
- * "ports": {NAME: {...}}, "drops_standby": N} (docs/MIGRATION.md; "ports" and
- * "drops_standby" are kept as given when present, checked for type only).
+ * "ports": {NAME: {...}}, "drops_standby": N, "vms": {NAME: {...}}}
+ * (docs/MIGRATION.md, docs/VM.md; "ports", "drops_standby" and "vms" are kept
+ * as given when present, checked for type only).
  */
 int api_node_status_validate(const json_t *in, json_t **out, struct api_error *err);
 

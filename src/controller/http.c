@@ -324,7 +324,7 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 	}
 	if (api_kind_from_plural(seg[1], &kind) < 0) {
 		api_error_set(&err, 404, NULL,
-			      "unknown kind \"%.64s\" (networks, ports, nodes, migrations)",
+			      "unknown kind \"%.64s\" (networks, ports, nodes, migrations, vms)",
 			      seg[1]);
 		return reply_error(conn, &err);
 	}

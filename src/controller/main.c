@@ -7,6 +7,7 @@
 #include "registry.h"
 #include "store.h"
 #include "token.h"
+#include "vm_api.h"
 #include "watch.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 #define MAX_LISTEN     8
 #define DEFAULT_LISTEN "127.0.0.1:7480"
+#define DEFAULT_CIDR   "10.244.0.0/16"
 
 struct options {
 	const char *state_dir;
@@ -29,6 +31,7 @@ struct options {
 	int verbose;
 	int event_retention;
 	long max_objects;
+	const char *default_cidr; /* NULL: no default network */
 };
 
 static void usage(FILE *f)
@@ -42,6 +45,8 @@ static void usage(FILE *f)
 	    "  --token-file F       the API token file (default DIR/token; created if absent)\n"
 	    "  --event-retention N  watch events kept (default %d)\n"
 	    "  --max-objects N      objects per kind (default %d)\n"
+	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
+	    "                       start (default " DEFAULT_CIDR "; \"none\": no default network)\n"
 	    "  -v, --verbose        debug logging\n",
 	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS);
 }
@@ -69,6 +74,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"token-file", required_argument, NULL, 't'},
 	    {"event-retention", required_argument, NULL, 'e'},
 	    {"max-objects", required_argument, NULL, 'm'},
+	    {"default-cidr", required_argument, NULL, 'c'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -107,6 +113,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_positive("--max-objects", optarg, 10000000, &v) < 0)
 				return -EINVAL;
 			o->max_objects = v;
+			break;
+		case 'c':
+			o->default_cidr = strcmp(optarg, "none") == 0 ? NULL : optarg;
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -167,7 +176,7 @@ static int wait_for_signal(void)
 
 int main(int argc, char **argv)
 {
-	struct options o = {0};
+	struct options o = {.default_cidr = DEFAULT_CIDR};
 	struct MHD_Daemon *daemons[MAX_LISTEN] = {0};
 	struct store_sqlite_options sopts = {0};
 	struct store *store = NULL;
@@ -179,6 +188,8 @@ int main(int argc, char **argv)
 	struct http_context ctx = {0};
 	char path[PATH_MAX];
 	char *token = NULL;
+	struct api_error err = {0};
+	bool created = false;
 	int64_t rev = 0;
 	sigset_t set;
 	int r, fd, sig;
@@ -230,6 +241,16 @@ int main(int argc, char **argv)
 				.on_commit_ctx = &listeners,
 				.on_status = on_status,
 				.on_status_ctx = &migrator};
+	r = vm_default_network(&reg, o.default_cidr, &created, &err);
+	if (r < 0) {
+		if (err.status)
+			log_error("--default-cidr: %s", err.message);
+		else
+			log_error_errno(r, "cannot create the default network");
+		goto cleanup;
+	}
+	if (created)
+		log_info("created the network \"default\" (%s)", o.default_cidr);
 	/* Resumes every unfinished migration from the store at its first round. */
 	r = migrator_start(&migrator, &reg);
 	if (r < 0) {

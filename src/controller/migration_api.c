@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "migration_api.h"
+#include "vm_api.h"
 
 #include <errno.h>
 #include <string.h>
@@ -136,7 +137,7 @@ static int do_create(struct registry *reg, json_t *mig, int64_t rev, int64_t now
 		     json_t **port_out, struct api_error *err)
 {
 	struct store *s = reg->store;
-	const char *name = obj_name(mig), *pname = spec_str(mig, "port"), *source;
+	const char *name = obj_name(mig), *pname, *source;
 	json_t *existing = NULL, *port = NULL, *nodes = NULL, *list = NULL, *locs;
 	const json_t *other;
 	int64_t n, limit = reg->max_objects > 0 ? reg->max_objects : REGISTRY_MAX_OBJECTS;
@@ -156,6 +157,10 @@ static int do_create(struct registry *reg, json_t *mig, int64_t rev, int64_t now
 	if (n >= limit)
 		return api_error_set(err, 507, NULL, "too many migrations (limit %lld)",
 				     (long long)limit);
+	r = vm_migration_subject(reg, mig, err); /* a VM's migration moves its port */
+	if (r < 0)
+		return r;
+	pname = spec_str(mig, "port");
 	r = s->ops->get(s, "Port", pname, &port);
 	if (r == -ENOENT)
 		return api_error_set(err, 404, "spec.port", "spec.port: port \"%s\" does not exist",
@@ -204,6 +209,9 @@ static int do_create(struct registry *reg, json_t *mig, int64_t rev, int64_t now
 	if (r < 0)
 		goto cleanup;
 	r = s->ops->put(s, "Port", pname, "MODIFIED", port);
+	if (r < 0)
+		goto cleanup;
+	r = vm_follow_migration(reg, mig, port, rev);
 	if (r < 0)
 		goto cleanup;
 	*port_out = port;
@@ -343,6 +351,9 @@ static int evaluate_locked(struct registry *reg, const char *name, const char *a
 	if (port && !json_equal(port, port0)) {
 		set_revision(port, rev);
 		r = s->ops->put(s, "Port", pname, "MODIFIED", port);
+		if (r < 0)
+			goto cleanup;
+		r = vm_follow_migration(reg, mig, port, rev);
 		if (r < 0)
 			goto cleanup;
 		*changed = true;

@@ -3,6 +3,8 @@
 #include "ipam.h"
 #include "ipv4.h"
 #include "migration_api.h"
+#include "vm.h"
+#include "vm_api.h"
 
 #include <errno.h>
 #include <string.h>
@@ -68,6 +70,16 @@ static int node_decorate(struct registry *reg, json_t *node)
 	if (!status)
 		return -ENOMEM;
 	return json_object_set_new(node, "status", status) < 0 ? -ENOMEM : 0;
+}
+
+/* What a reader sees of obj beyond what is stored (nodes and VMs). */
+static int decorate(struct registry *reg, enum api_kind kind, json_t *obj)
+{
+	if (kind == API_KIND_NODE)
+		return node_decorate(reg, obj);
+	if (kind == API_KIND_VM)
+		return vm_decorate(reg, obj);
+	return 0;
 }
 
 static int network_allocate(struct registry *reg, json_t *obj, const json_t *old,
@@ -264,17 +276,15 @@ static int finish(struct registry *reg, enum api_kind kind, json_t *obj, int64_t
 	if (r < 0)
 		return r;
 	notify(reg, rev);
-	if (kind == API_KIND_NODE) {
-		r = node_decorate(reg, obj);
-		if (r < 0)
-			return r;
-	}
+	r = decorate(reg, kind, obj);
+	if (r < 0)
+		return r;
 	*out = json_incref(obj);
 	return 0;
 }
 
-static int do_create(struct registry *reg, enum api_kind kind, json_t *obj, int64_t rev,
-		     struct api_error *err)
+int registry_create_locked(struct registry *reg, enum api_kind kind, json_t *obj, int64_t rev,
+			   struct api_error *err)
 {
 	struct store *s = reg->store;
 	const char *kname = api_kind_name(kind), *name = obj_name(obj);
@@ -299,11 +309,13 @@ static int do_create(struct registry *reg, enum api_kind kind, json_t *obj, int6
 		r = network_allocate(reg, obj, NULL, NULL, err);
 	else if (kind == API_KIND_PORT)
 		r = port_allocate(reg, obj, err);
+	else if (kind == API_KIND_VM)
+		r = vm_prepare_create(reg, obj, rev, err);
 	if (r < 0)
 		return r;
 	json_object_set_new(meta, "revision", json_integer(rev));
 	json_object_set_new(meta, "created", json_integer(rev));
-	if (kind != API_KIND_NODE)
+	if (kind != API_KIND_NODE && !json_object_get(obj, "status"))
 		json_object_set_new(obj, "status", json_object());
 	return s->ops->put(s, kname, name, "ADDED", obj);
 }
@@ -326,7 +338,7 @@ int registry_create(struct registry *reg, enum api_kind kind, const json_t *body
 	r = s->ops->begin(s, &rev);
 	if (r < 0)
 		goto cleanup;
-	r = do_create(reg, kind, obj, rev, err);
+	r = registry_create_locked(reg, kind, obj, rev, err);
 	if (r < 0) {
 		s->ops->rollback(s);
 		goto cleanup;
@@ -354,6 +366,8 @@ static int do_update(struct registry *reg, enum api_kind kind, json_t *obj, cons
 		r = network_allocate(reg, obj, old, body, err);
 	else if (kind == API_KIND_PORT)
 		r = port_merge(obj, old, body, err);
+	else if (kind == API_KIND_VM)
+		r = vm_merge(obj, old, body, err);
 	if (r < 0)
 		return r;
 	*changed = !json_equal(spec_of(obj), spec_of(old));
@@ -389,7 +403,7 @@ int registry_update(struct registry *reg, enum api_kind kind, const char *name, 
 	r = s->ops->get(s, api_kind_name(kind), name, &old);
 	if (r == -ENOENT && kind == API_KIND_NODE) {
 		json_object_del(meta_of(obj), "revision");
-		r = do_create(reg, kind, obj, rev, err);
+		r = registry_create_locked(reg, kind, obj, rev, err);
 		if (r < 0)
 			goto fail;
 		*created = true;
@@ -410,7 +424,7 @@ int registry_update(struct registry *reg, enum api_kind kind, const char *name, 
 		goto cleanup;
 	}
 	s->ops->rollback(s); /* nothing changed: no revision, no event */
-	if (kind == API_KIND_NODE && (r = node_decorate(reg, old)) < 0)
+	if ((r = decorate(reg, kind, old)) < 0)
 		goto cleanup;
 	*out = json_incref(old);
 	r = 0;
@@ -423,8 +437,8 @@ cleanup:
 	return r;
 }
 
-static int do_delete(struct registry *reg, enum api_kind kind, const json_t *old,
-		     struct api_error *err)
+int registry_delete_locked(struct registry *reg, enum api_kind kind, const json_t *old,
+			   struct api_error *err)
 {
 	struct store *s = reg->store;
 	const char *name = obj_name(old);
@@ -453,6 +467,9 @@ static int do_delete(struct registry *reg, enum api_kind kind, const json_t *old
 					     name, port_migration(old));
 		r = port_release(reg, old);
 		break;
+	case API_KIND_VM:
+		r = vm_release_port(reg, old, err);
+		break;
 	default:
 		r = s->ops->node_status_del(s, name);
 		break;
@@ -479,9 +496,11 @@ int registry_delete(struct registry *reg, enum api_kind kind, const char *name, 
 	if (r == -ENOENT)
 		r = api_error_set(err, 404, NULL, "%s \"%s\" not found", api_kind_plural(kind),
 				  name);
+	if (r == 0 && kind == API_KIND_PORT) /* a VM's port goes with its VM */
+		r = vm_port_guard(reg, old, err);
 	if (r < 0)
 		goto fail;
-	r = do_delete(reg, kind, old, err);
+	r = registry_delete_locked(reg, kind, old, err);
 	if (r < 0)
 		goto fail;
 	r = s->ops->commit(s);
@@ -510,7 +529,7 @@ int registry_get(struct registry *reg, enum api_kind kind, const char *name, jso
 				     name);
 	if (r < 0)
 		return r;
-	if (kind == API_KIND_NODE && (r = node_decorate(reg, obj)) < 0) {
+	if ((r = decorate(reg, kind, obj)) < 0) {
 		json_decref(obj);
 		return r;
 	}
@@ -530,14 +549,12 @@ int registry_list(struct registry *reg, enum api_kind kind, json_t **out, struct
 	r = s->ops->list(s, api_kind_name(kind), &items, &rev);
 	if (r < 0)
 		return r;
-	if (kind == API_KIND_NODE) {
-		json_array_foreach(items, i, item)
-		{
-			r = node_decorate(reg, item);
-			if (r < 0) {
-				json_decref(items);
-				return r;
-			}
+	json_array_foreach(items, i, item)
+	{
+		r = decorate(reg, kind, item);
+		if (r < 0) {
+			json_decref(items);
+			return r;
 		}
 	}
 	res = json_pack("{s:I, s:o}", "revision", (json_int_t)rev, "items", items);

@@ -76,6 +76,14 @@ struct store_ops {
 	int (*alloc_drop_pool)(struct store *s, const char *pool);
 	int (*cursor_get)(struct store *s, const char *pool, uint64_t *value); /* 0 if unset */
 	int (*cursor_set)(struct store *s, const char *pool, uint64_t value);
+
+	/*
+	 * Named integers the controller remembers (e.g. that it created the
+	 * default network once), apart from the store's own bookkeeping.
+	 * -ENOENT when unset; set in a transaction.
+	 */
+	int (*flag_get)(struct store *s, const char *key, int64_t *value);
+	int (*flag_set)(struct store *s, const char *key, int64_t value);
 };
 
 struct store {

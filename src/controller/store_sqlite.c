@@ -631,6 +631,34 @@ static int sq_cursor_set(struct store *s, const char *pool, uint64_t value)
 			       pool, (int64_t)value));
 }
 
+/* Kept in the meta table under "flag." + key, apart from the store's own keys. */
+static int sq_flag_get(struct store *s, const char *key, int64_t *value)
+{
+	struct sqlite_store *sq = to_sq(s);
+	char k[128];
+	int r;
+
+	if (snprintf(k, sizeof(k), "flag.%s", key) >= (int)sizeof(k))
+		return -ENAMETOOLONG;
+	lock(sq);
+	r = meta_get(sq, k, value);
+	unlock(sq);
+	return r;
+}
+
+static int sq_flag_set(struct store *s, const char *key, int64_t value)
+{
+	struct sqlite_store *sq = to_sq(s);
+	char k[128];
+
+	if (!sq->in_txn)
+		return -EINVAL;
+	if (snprintf(k, sizeof(k), "flag.%s", key) >= (int)sizeof(k))
+		return -ENAMETOOLONG;
+	return run(sq, prepare(sq, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", "si", k,
+			       value));
+}
+
 static const struct store_ops sqlite_ops = {
     .close = sq_close,
     .begin = sq_begin,
@@ -654,6 +682,8 @@ static const struct store_ops sqlite_ops = {
     .alloc_drop_pool = sq_alloc_drop_pool,
     .cursor_get = sq_cursor_get,
     .cursor_set = sq_cursor_set,
+    .flag_get = sq_flag_get,
+    .flag_set = sq_flag_set,
 };
 
 int store_sqlite_open(const char *path, const struct store_sqlite_options *opts, struct store **out)

@@ -123,7 +123,8 @@ expect 201 '"gateway":"10.30.0.1"' "create network red"
 req GET /v1/networks/red
 expect 200 '"vni":500' "get network red"
 req GET /v1/networks
-[[ $(jget 'len(d["items"])') == 2 && $(jget 'd["items"][0]["metadata"]["name"]') == blue ]] ||
+# "default" is the network godwitd creates at its first start (docs/VM.md).
+[[ $(jget '[i["metadata"]["name"] for i in d["items"]]') == '["blue", "default", "red"]' ]] ||
 	fail "list networks: $body"
 
 mark

@@ -48,7 +48,7 @@ static int prog_fabric_fd = -1;
 
 /*
  * Ports (gwhN, MAC 02::N, IPv4 198.51.100.N, port security on):
- *   1, 2, 6: VNI A, active      3: VNI B, active
+ *   1, 2, 6: VNI A, active      3: VNI B, active (2: DHCP served locally)
  *   4: VNI A, standby, first-frame activation (a migration target)
  *   5: VNI A, standby, rarp activation
  * FDB VNI A: M1..M6 -> their port, except M3 (VNI B's port: a bad entry that
@@ -141,6 +141,8 @@ static int baseline(void **state)
 		    .strategy = port_defs[n].strategy,
 		};
 
+		if (n == 2)
+			p.flags |= GW_PORT_F_DHCP;
 		mac_n(p.mac, n);
 		key = (uint32_t)te.port_ifindex[n];
 		assert_int_equal(bpf_map_update_elem(ports, &key, &p, BPF_ANY), 0);
@@ -370,6 +372,32 @@ static void f_zero_src_not_dhcp(struct frame *in, struct frame *out)
 	frame_ipv4_udp(in, mac_broadcast, MAC(1), 0, 0xffffffffU, 1234, 67);
 }
 
+static void f_dhcp_discover_2(struct frame *in, struct frame *out)
+{
+	(void)out;
+	frame_ipv4_udp(in, mac_broadcast, MAC(2), 0, 0xffffffffU, 68, 67);
+}
+
+static void f_dhcp_renew_2(struct frame *in, struct frame *out)
+{
+	(void)out;
+	/* RENEWING: unicast from the lease to the server id (any MAC). */
+	frame_ipv4_udp(in, MAC(12), MAC(2), vm_ip(2), vm_ip(99), 68, 67);
+}
+
+static void f_dhcp_spoofed_2(struct frame *in, struct frame *out)
+{
+	(void)out;
+	frame_ipv4_udp(in, mac_broadcast, MAC(9), 0, 0xffffffffU, 68, 67);
+}
+
+static void f_dhcp_server_port_2(struct frame *in, struct frame *out)
+{
+	(void)out;
+	/* To port 67 but not from 68: not a DHCP client, not consumed. */
+	frame_ipv4_udp(in, mac_broadcast, MAC(2), vm_ip(2), 0xffffffffU, 1000, 67);
+}
+
 static void f_vlan(struct frame *in, struct frame *out)
 {
 	(void)out;
@@ -485,6 +513,14 @@ static const struct fixture port_fixtures[] = {
 	 ONE(GW_CNT_DROP_ARP_SPOOF)},
 	{"DHCP discover from 0.0.0.0 is allowed (flooded)", 1, f_dhcp_discover, TC_ACT_SHOT,
 	 {FLOOD_A}},
+	{"DHCP discover on a DHCP port is kept for the agent", 2, f_dhcp_discover_2,
+	 TC_ACT_SHOT, ONE(GW_CNT_DHCP_LOCAL)},
+	{"DHCP unicast renewal on a DHCP port is kept for the agent", 2, f_dhcp_renew_2,
+	 TC_ACT_SHOT, ONE(GW_CNT_DHCP_LOCAL)},
+	{"DHCP with a spoofed MAC on a DHCP port: port security first", 2, f_dhcp_spoofed_2,
+	 TC_ACT_SHOT, ONE(GW_CNT_DROP_SRC_MAC)},
+	{"UDP to 67 not from 68 on a DHCP port is flooded", 2, f_dhcp_server_port_2,
+	 TC_ACT_SHOT, {FLOOD_A}},
 	{"0.0.0.0 source that is not DHCP", 1, f_zero_src_not_dhcp, TC_ACT_SHOT,
 	 ONE(GW_CNT_DROP_SRC_IP)},
 	{"802.1Q-tagged frame", 1, f_vlan, TC_ACT_SHOT, ONE(GW_CNT_DROP_MALFORMED)},

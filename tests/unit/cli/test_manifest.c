@@ -107,9 +107,12 @@ static void test_json_input(void **state)
 static void test_errors(void **state)
 {
 	(void)state;
+	expect_error("apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata: {name: vm}\n",
+		     "document 1: line 2: kind: kubevirt.io/v1 VirtualMachineInstance is not "
+		     "supported (supported: godwit/v1 Network, godwit/v1 Port, godwit/v1 VM, "
+		     "kubevirt.io/v1 VirtualMachine)");
 	expect_error("apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: vm}\n",
-		     "document 1: line 2: kind: kubevirt.io/v1 VirtualMachine is not supported "
-		     "(supported: godwit/v1 Network, godwit/v1 Port)");
+		     "document 1: spec: missing");
 	expect_error("apiVersion: godwit/v1\nkind: Network\nmetadata: {name: a}\n---\n"
 		     "apiVersion: godwit/v1\nkind: Port\nmetadata:\n  name: Bad_Name\n",
 		     "document 2: line 8: metadata.name: 'Bad_Name' is not a valid name");
@@ -140,7 +143,8 @@ static void test_kind_lookup(void **state)
 		assert_string_equal(api_kind_lookup(words[i])->plural, "networks");
 	assert_string_equal(api_kind_lookup("ports")->plural, "ports");
 	assert_string_equal(api_kind_lookup("node")->plural, "nodes");
-	assert_null(api_kind_lookup("vm"));
+	assert_string_equal(api_kind_lookup("vm")->plural, "vms");
+	assert_null(api_kind_lookup("vmi"));
 }
 
 static void test_update_rule(void **state)

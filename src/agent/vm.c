@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/* The vm manager: its thread, the desired set from the cache, the report. */
+#include "agent/vm_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+static const char *const catalog[] = {"godwit-demo", "quay.io/kubevirt/cirros-container-disk-demo",
+				      NULL};
+static const char *const event_names[3] = {"STOP", "RESUME", "MIGRATION"};
+
+int64_t vm_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *vm_phase_name(enum vm_phase p)
+{
+	static const char *const names[] = {"starting", "running", "incoming", "stopped", "failed"};
+
+	return names[p];
+}
+
+void vm_kick(struct vm_manager *m)
+{
+	if (m->cfg.kick)
+		m->cfg.kick(m->cfg.kick_ctx);
+}
+
+void vm_set_phase(struct vm_manager *m, struct vm *v, enum vm_phase p, const char *reason)
+{
+	bool changed = v->phase != p || strcmp(v->reason, reason ? reason : "") != 0;
+
+	if (!changed)
+		return;
+	if (v->phase != p)
+		log_info("vm %s: %s -> %s%s%s", v->name, vm_phase_name(v->phase), vm_phase_name(p),
+			 reason && *reason ? ": " : "", reason ? reason : "");
+	v->phase = p;
+	snprintf(v->reason, sizeof(v->reason), "%s", reason ? reason : "");
+	vm_kick(m);
+}
+
+struct vm *vm_find(struct vm_manager *m, const char *name)
+{
+	for (struct vm *v = m->vms; v; v = v->next)
+		if (strcmp(v->name, name) == 0)
+			return v;
+	return NULL;
+}
+
+struct vm *vm_add(struct vm_manager *m, const char *name)
+{
+	struct vm *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->mgr = m;
+	snprintf(v->name, sizeof(v->name), "%s", name);
+	snprintf(v->rundir, sizeof(v->rundir), "%s/%s", m->node_dir, name);
+	v->phase = VM_STARTING;
+	v->backoff_ms = VM_BACKOFF_MIN_MS;
+	v->next = m->vms;
+	m->vms = v;
+	return v;
+}
+
+static void vm_free(struct vm *v)
+{
+	qmp_close(v->qmp);
+	free(v->want.userdata_b64);
+	free(v);
+}
+
+void vm_qmp_closed(struct vm_manager *m, struct vm *v)
+{
+	if (!v->qmp)
+		return;
+	epoll_ctl(m->epoll_fd, EPOLL_CTL_DEL, qmp_fd(v->qmp), NULL);
+	qmp_close(v->qmp);
+	v->qmp = NULL;
+}
+
+/* ---- desired state ---- */
+
+static const char *str_at(const json_t *o, const char *a, const char *b)
+{
+	return json_string_value(json_object_get(json_object_get(o, a), b));
+}
+
+static bool base64_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n % 4)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/' ||
+		      (s[i] == '=' && i >= n - 2)))
+			return false;
+	return true;
+}
+
+static char *base64_encode(const char *s)
+{
+	static const char tbl[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s), j = 0;
+	char *out = malloc((n + 2) / 3 * 4 + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
+
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)s[i + 2];
+		out[j++] = tbl[(v >> 18) & 63];
+		out[j++] = tbl[(v >> 12) & 63];
+		out[j++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+		out[j++] = i + 2 < n ? tbl[v & 63] : '=';
+	}
+	out[j] = '\0';
+	return out;
+}
+
+static bool in_catalog(const char *image)
+{
+	for (const char *const *c = catalog; *c; c++)
+		if (strcmp(*c, image) == 0)
+			return true;
+	return false;
+}
+
+/* Fills w from the VM object (and its Port); w->present says whether it
+ * belongs here. */
+static int want_from(const struct cache *c, const char *node, const json_t *vm, struct vm_want *w)
+{
+	const json_t *spec = json_object_get(vm, "spec");
+	const char *vnode = json_string_value(json_object_get(spec, "node"));
+	const char *target = json_string_value(json_object_get(spec, "target"));
+	const char *image = json_string_value(json_object_get(spec, "image"));
+	const char *ud = json_string_value(json_object_get(spec, "user_data"));
+	const char *enc = json_string_value(json_object_get(spec, "user_data_encoding"));
+	const char *port_name = str_at(vm, "status", "port");
+	const json_t *port, *mem = json_object_get(spec, "memory_mib");
+	const json_t *cpus = json_object_get(spec, "cpus");
+	bool running = json_is_true(json_object_get(spec, "running"));
+
+	memset(w, 0, sizeof(*w));
+	w->migrating = target && *target;
+	w->incoming = w->migrating && strcmp(target, node) == 0 && (!vnode || strcmp(vnode, node));
+	w->present = running && ((vnode && strcmp(vnode, node) == 0) || w->incoming);
+	if (!w->present)
+		return 0;
+	w->spec_memory_mib = json_is_integer(mem) && json_integer_value(mem) > 0 &&
+				     json_integer_value(mem) < 1024 * 1024
+				 ? (uint32_t)json_integer_value(mem)
+				 : VM_GUEST_MIN_MIB;
+	w->memory_mib =
+	    w->spec_memory_mib < VM_GUEST_MIN_MIB ? VM_GUEST_MIN_MIB : w->spec_memory_mib;
+	w->cpus =
+	    json_is_integer(cpus) && json_integer_value(cpus) > 0 && json_integer_value(cpus) <= 64
+		? (uint32_t)json_integer_value(cpus)
+		: 1;
+	port = json_object_get(c->objs[CACHE_PORTS],
+			       port_name ? port_name
+					 : json_string_value(json_object_get(
+					       json_object_get(vm, "metadata"), "name")));
+	snprintf(w->ifname, sizeof(w->ifname), "%s", str_at(port, "spec", "ifname") ?: "");
+	snprintf(w->mac, sizeof(w->mac), "%s", str_at(port, "spec", "mac") ?: "");
+	if (image && !in_catalog(image))
+		snprintf(w->image_error, sizeof(w->image_error),
+			 "spec.image `%.80s' is not in the catalog (godwit-demo)", image);
+	if (ud && *ud) {
+		if (enc && strcmp(enc, "text") == 0) {
+			w->userdata_b64 = base64_encode(ud);
+			if (!w->userdata_b64)
+				return -ENOMEM;
+		} else if (base64_valid(ud)) {
+			w->userdata_b64 = strdup(ud);
+			if (!w->userdata_b64)
+				return -ENOMEM;
+		} else {
+			snprintf(w->image_error, sizeof(w->image_error),
+				 "spec.user_data is not valid base64");
+		}
+	}
+	return 0;
+}
+
+static bool want_changed(const struct vm_want *a, const struct vm_want *b)
+{
+	return a->memory_mib != b->memory_mib || a->cpus != b->cpus ||
+	       strcmp(a->ifname, b->ifname) || strcmp(a->mac, b->mac) ||
+	       strcmp(a->image_error, b->image_error) ||
+	       strcmp(a->userdata_b64 ?: "", b->userdata_b64 ?: "");
+}
+
+int vm_manager_sync(struct vm_manager *m, const struct cache *c)
+{
+	const char *name;
+	json_t *vm;
+	int r = 0;
+
+	pthread_mutex_lock(&m->lock);
+	for (struct vm *v = m->vms; v; v = v->next)
+		v->want.present = false;
+	json_object_foreach(c->objs[CACHE_VMS], name, vm)
+	{
+		struct vm_want w;
+		struct vm *v;
+
+		r = want_from(c, m->node, vm, &w);
+		if (r < 0)
+			break;
+		if (!w.present)
+			continue;
+		if (strlen(name) >= sizeof(v->name)) {
+			free(w.userdata_b64);
+			continue;
+		}
+		v = vm_find(m, name);
+		if (!v)
+			v = vm_add(m, name);
+		if (!v) {
+			free(w.userdata_b64);
+			r = -ENOMEM;
+			break;
+		}
+		if (want_changed(&v->want, &w))
+			v->retry_at = 0; /* a new spec is tried at once */
+		free(v->want.userdata_b64);
+		v->want = w;
+	}
+	if (r == 0 && !m->synced) {
+		m->synced = true;
+		vm_adopt_all(m);
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (eventfd_write(m->wake_fd, 1) < 0)
+		log_warn_errno(-errno, "vm: cannot wake the manager");
+	return r;
+}
+
+/* ---- report ---- */
+
+static json_t *vm_report_one(const struct vm *v)
+{
+	json_t *o = json_object(), *ev = json_object(), *evr = json_object();
+	char console[PATH_MAX + 16], note[128];
+
+	if (!o || !ev || !evr)
+		goto fail;
+	snprintf(console, sizeof(console), "%s/console.sock", v->rundir);
+	if (json_object_set_new(o, "phase", json_string(vm_phase_name(v->phase))) < 0 ||
+	    json_object_set_new(o, "ready", json_boolean(v->ready)) < 0 ||
+	    json_object_set_new(o, "memory_mib", json_integer(v->want.memory_mib)) < 0 ||
+	    json_object_set_new(o, "console", json_string(console)) < 0)
+		goto fail;
+	if (v->pid > 0 && json_object_set_new(o, "pid", json_integer(v->pid)) < 0)
+		goto fail;
+	if (v->reason[0] && json_object_set_new(o, "reason", json_string(v->reason)) < 0)
+		goto fail;
+	if (v->want.spec_memory_mib < v->want.memory_mib) {
+		snprintf(note, sizeof(note),
+			 "memory raised from %u MiB to %u MiB (the guest's minimum)",
+			 v->want.spec_memory_mib, v->want.memory_mib);
+		if (json_object_set_new(o, "notes", json_pack("[s]", note)) < 0)
+			goto fail;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (v->ev_qemu[i] &&
+		    json_object_set_new(ev, event_names[i],
+					json_integer((json_int_t)v->ev_qemu[i])) < 0)
+			goto fail;
+		if (v->ev_recv[i] &&
+		    json_object_set_new(evr, event_names[i],
+					json_integer((json_int_t)v->ev_recv[i])) < 0)
+			goto fail;
+	}
+	if (json_object_size(ev) && json_object_set(o, "events", ev) < 0)
+		goto fail;
+	if (json_object_size(evr) && json_object_set(o, "events_recv", evr) < 0)
+		goto fail;
+	if (v->incoming_uri[0] &&
+	    json_object_set_new(o, "incoming_uri", json_string(v->incoming_uri)) < 0)
+		goto fail;
+	if (v->mig.known) {
+		json_t *mig = json_pack(
+		    "{s:s, s:I, s:I, s:I, s:I, s:I}", "status", v->mig.status, "transferred",
+		    (json_int_t)v->mig.transferred, "remaining", (json_int_t)v->mig.remaining,
+		    "dirty_rate", (json_int_t)v->mig.dirty_rate, "total_ms",
+		    (json_int_t)v->mig.total_ms, "downtime_ms", (json_int_t)v->mig.downtime_ms);
+
+		if (mig && v->mig.error[0])
+			json_object_set_new(mig, "error", json_string(v->mig.error));
+		if (json_object_set_new(o, "migration", mig) < 0)
+			goto fail;
+	}
+	json_decref(ev);
+	json_decref(evr);
+	return o;
+fail:
+	json_decref(o);
+	json_decref(ev);
+	json_decref(evr);
+	return NULL;
+}
+
+json_t *vm_manager_report(struct vm_manager *m)
+{
+	json_t *all = json_object();
+
+	if (!all)
+		return NULL;
+	pthread_mutex_lock(&m->lock);
+	for (struct vm *v = m->vms; v; v = v->next) {
+		if (json_object_set_new(all, v->name, vm_report_one(v)) < 0) {
+			json_decref(all);
+			all = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	return all;
+}
+
+/* ---- the thread ---- */
+
+static void *manager_main(void *data)
+{
+	struct vm_manager *m = data;
+	struct epoll_event evs[8];
+
+	for (;;) {
+		int n = epoll_wait(m->epoll_fd, evs, 8, VM_POLL_MS);
+		eventfd_t dummy;
+
+		(void)n;
+		eventfd_read(m->wake_fd, &dummy); /* non-blocking */
+		pthread_mutex_lock(&m->lock);
+		if (m->stop) {
+			pthread_mutex_unlock(&m->lock);
+			break;
+		}
+		for (struct vm **pv = &m->vms; m->synced && *pv;) {
+			struct vm *v = *pv;
+
+			if (v->qmp && qmp_poll(v->qmp) < 0) {
+				log_debug("vm %s: %s", v->name, qmp_error(v->qmp));
+				vm_qmp_closed(m, v);
+			}
+			if (vm_step(m, v)) {
+				*pv = v->next;
+				vm_free(v);
+				vm_kick(m);
+			} else {
+				pv = &v->next;
+			}
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	return NULL;
+}
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (strlen(path) >= sizeof(buf))
+		return -ENAMETOOLONG;
+	strcpy(buf, path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static void manager_free(struct vm_manager *m)
+{
+	while (m->vms) {
+		struct vm *v = m->vms;
+
+		m->vms = v->next;
+		vm_free(v);
+	}
+	if (m->epoll_fd >= 0)
+		close(m->epoll_fd);
+	if (m->wake_fd >= 0)
+		close(m->wake_fd);
+	free(m->node);
+	free(m->underlay_ip);
+	free(m->run_dir);
+	free(m->guest_dir);
+	free(m->qemu);
+	free(m->accel);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+static char *dup_or(const char *s, const char *dflt)
+{
+	return s || dflt ? strdup(s ? s : dflt) : NULL;
+}
+
+int vm_manager_start(const struct vm_config *cfg, struct vm_manager **out)
+{
+	struct vm_manager *m = calloc(1, sizeof(*m));
+	struct epoll_event ev = {.events = EPOLLIN};
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	pthread_mutex_init(&m->lock, NULL);
+	m->cfg = *cfg;
+	m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	m->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	m->node = dup_or(cfg->node, NULL);
+	m->underlay_ip = dup_or(cfg->underlay_ip, "127.0.0.1");
+	m->run_dir = dup_or(cfg->run_dir, VM_DEFAULT_RUN_DIR);
+	m->guest_dir = dup_or(cfg->guest_dir, VM_DEFAULT_GUEST_DIR);
+	m->qemu = dup_or(cfg->qemu, "qemu-system-x86_64");
+	m->accel = dup_or(cfg->accel, "tcg");
+	if (m->wake_fd < 0 || m->epoll_fd < 0) {
+		r = -errno;
+		goto cleanup;
+	}
+	if (!m->node || !m->underlay_ip || !m->run_dir || !m->guest_dir || !m->qemu || !m->accel) {
+		r = -ENOMEM;
+		goto cleanup;
+	}
+	snprintf(m->node_dir, sizeof(m->node_dir), "%s/%s", m->run_dir, m->node);
+	r = mkdir_p(m->node_dir);
+	if (r < 0)
+		goto cleanup;
+	ev.data.fd = m->wake_fd;
+	if (epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, m->wake_fd, &ev) < 0) {
+		r = -errno;
+		goto cleanup;
+	}
+	r = -pthread_create(&m->thread, NULL, manager_main, m);
+	if (r < 0)
+		goto cleanup;
+	*out = m;
+	return 0;
+cleanup:
+	manager_free(m);
+	return r;
+}
+
+void vm_manager_stop(struct vm_manager *m)
+{
+	if (!m)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->stop = true;
+	pthread_mutex_unlock(&m->lock);
+	eventfd_write(m->wake_fd, 1);
+	pthread_join(m->thread, NULL);
+	manager_free(m);
+}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/* Live-migration primitives over QMP, and the events that mark them. */
+#include "agent/vm_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+
+static bool migration_ended(const char *status)
+{
+	return strcmp(status, "completed") == 0 || strcmp(status, "failed") == 0 ||
+	       strcmp(status, "cancelled") == 0;
+}
+
+static uint64_t u64_at(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) && json_integer_value(v) > 0 ? (uint64_t)json_integer_value(v)
+							       : 0;
+}
+
+void vm_migration_from_json(const json_t *info, struct vm_migration *mig)
+{
+	const char *status = json_string_value(json_object_get(info, "status"));
+	const char *err = json_string_value(json_object_get(info, "error-desc"));
+	const json_t *ram = json_object_get(info, "ram");
+
+	if (status)
+		snprintf(mig->status, sizeof(mig->status), "%s", status);
+	if (ram) {
+		mig->transferred = u64_at(ram, "transferred");
+		mig->remaining = u64_at(ram, "remaining");
+		mig->dirty_rate = u64_at(ram, "dirty-pages-rate");
+	}
+	if (json_object_get(info, "total-time"))
+		mig->total_ms = u64_at(info, "total-time");
+	if (json_object_get(info, "downtime"))
+		mig->downtime_ms = u64_at(info, "downtime");
+	if (err)
+		snprintf(mig->error, sizeof(mig->error), "%s", err);
+}
+
+void vm_on_event(const struct qmp_event *ev, void *ctx)
+{
+	static const char *const names[3] = {"STOP", "RESUME", "MIGRATION"};
+	struct vm *v = ctx;
+	struct vm_manager *m = v->mgr;
+	int i;
+
+	for (i = 0; i < 3 && strcmp(ev->name, names[i]) != 0; i++)
+		;
+	if (i == 3)
+		return;
+	v->ev_qemu[i] = ev->qemu_ns ? ev->qemu_ns : ev->recv_ns;
+	v->ev_recv[i] = ev->recv_ns;
+	log_info("vm %s: %s%s%s at %llu ns (received %+.3f ms later)", v->name, ev->name,
+		 i == 2 ? " " : "",
+		 i == 2 ? json_string_value(json_object_get(ev->data, "status")) ?: "?" : "",
+		 (unsigned long long)v->ev_qemu[i],
+		 ((double)ev->recv_ns - (double)v->ev_qemu[i]) / 1e6);
+	if (i == 1 && v->phase == VM_INCOMING) {
+		/* The target took over: the guest was ready on the source. */
+		v->ready = true;
+		vm_set_phase(m, v, VM_RUNNING, NULL);
+	} else if (i == 2) {
+		const char *st = json_string_value(json_object_get(ev->data, "status"));
+
+		if (st) {
+			snprintf(v->mig.status, sizeof(v->mig.status), "%s", st);
+			v->mig.known = true;
+		}
+		if (st && migration_ended(st) && v->mig.active)
+			v->next_migrate_poll = 0; /* the final figures, at the next step */
+		if (st && strcmp(st, "completed") == 0 && !v->incoming_run)
+			vm_set_phase(m, v, VM_STOPPED, "migrated to the target");
+	}
+	vm_kick(m);
+}
+
+void vm_migrate_poll(struct vm_manager *m, struct vm *v)
+{
+	json_t *info = NULL;
+	int r;
+
+	if (!v->qmp)
+		return;
+	r = qmp_execute(v->qmp, "query-migrate", NULL, &info, VM_QMP_TIMEOUT_MS);
+	if (r < 0) {
+		log_warn("vm %s: query-migrate: %s", v->name, qmp_error(v->qmp));
+		return;
+	}
+	vm_migration_from_json(info, &v->mig);
+	json_decref(info);
+	if (migration_ended(v->mig.status)) {
+		v->mig.active = false;
+		log_info("vm %s: migration %s: %llu bytes in %llu ms, downtime %llu ms%s%s",
+			 v->name, v->mig.status, (unsigned long long)v->mig.transferred,
+			 (unsigned long long)v->mig.total_ms,
+			 (unsigned long long)v->mig.downtime_ms, v->mig.error[0] ? ": " : "",
+			 v->mig.error);
+		vm_kick(m);
+	}
+}
+
+static int set_events_capability(struct vm *v)
+{
+	json_t *args =
+	    json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1);
+	int r;
+
+	if (!args)
+		return -ENOMEM;
+	r = qmp_execute(v->qmp, "migrate-set-capabilities", args, NULL, VM_QMP_TIMEOUT_MS);
+	json_decref(args);
+	return r;
+}
+
+static int exec_logged(struct vm *v, const char *cmd, json_t *args)
+{
+	int r;
+
+	if (!args)
+		return -ENOMEM;
+	r = qmp_execute(v->qmp, cmd, args, NULL, VM_QMP_TIMEOUT_MS);
+	json_decref(args);
+	if (r < 0)
+		log_warn("vm %s: %s: %s", v->name, cmd, qmp_error(v->qmp));
+	return r;
+}
+
+int vm_migrate_start(struct vm_manager *m, const char *name, const char *uri,
+		     const struct vm_migrate_params *p)
+{
+	uint32_t downtime = p && p->downtime_ms ? p->downtime_ms : VM_DEFAULT_DOWNTIME_MS;
+	uint64_t bw = p ? p->max_bandwidth : 0;
+	struct vm *v;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	v = vm_find(m, name);
+	if (!v || !v->qmp || v->phase != VM_RUNNING || v->incoming_run) {
+		r = -ENOENT;
+		goto cleanup;
+	}
+	if (v->mig.active) {
+		r = -EBUSY;
+		goto cleanup;
+	}
+	r = set_events_capability(v);
+	if (r < 0) {
+		log_warn("vm %s: migrate-set-capabilities: %s", v->name, qmp_error(v->qmp));
+		goto cleanup;
+	}
+	r = exec_logged(v, "migrate-set-parameters",
+			json_pack("{s:I, s:I}", "downtime-limit", (json_int_t)downtime,
+				  "max-bandwidth", (json_int_t)bw));
+	if (r < 0)
+		goto cleanup;
+	memset(&v->mig, 0, sizeof(v->mig));
+	v->mig.known = true;
+	v->mig.active = true;
+	snprintf(v->mig.status, sizeof(v->mig.status), "setup");
+	v->ev_qemu[0] = v->ev_recv[0] = v->ev_qemu[1] = v->ev_recv[1] = 0;
+	r = exec_logged(v, "migrate", json_pack("{s:s}", "uri", uri));
+	if (r < 0) {
+		v->mig.active = false;
+		snprintf(v->mig.status, sizeof(v->mig.status), "failed");
+		snprintf(v->mig.error, sizeof(v->mig.error), "%s",
+			 v->qmp ? qmp_error(v->qmp) : "QMP gone");
+		goto cleanup;
+	}
+	log_info("vm %s: migrating to %s (downtime-limit %u ms, max-bandwidth %llu B/s)", name, uri,
+		 downtime, (unsigned long long)bw);
+	v->next_migrate_poll = 0;
+	vm_kick(m);
+cleanup:
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+int vm_migrate_cancel(struct vm_manager *m, const char *name)
+{
+	struct vm *v;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	v = vm_find(m, name);
+	if (!v || !v->qmp)
+		r = -ENOENT;
+	else
+		r = exec_logged(v, "migrate_cancel", json_object());
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+/* A TCP port on ip that is free now (QEMU binds it right after). */
+static int free_port(const char *ip, uint16_t *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd, r = 0;
+
+	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+		return -EINVAL;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0)
+		*port = ntohs(sa.sin_port);
+	return r;
+}
+
+/* RUNDIR/incoming_uri: an agent that adopts a listening QEMU reports it
+ * again (QEMU refuses a second migrate-incoming). */
+void vm_incoming_uri_save(const struct vm *v)
+{
+	char path[PATH_MAX + 16];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/incoming_uri", v->rundir);
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%s\n", v->incoming_uri) < 0)
+		log_warn("vm %s: cannot write %s", v->name, path);
+	if (f)
+		fclose(f);
+}
+
+void vm_incoming_uri_load(struct vm *v)
+{
+	char path[PATH_MAX + 16], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/incoming_uri", v->rundir);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f) && strncmp(buf, "tcp:", 4) == 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		snprintf(v->incoming_uri, sizeof(v->incoming_uri), "%s", buf);
+	}
+	fclose(f);
+}
+
+int vm_incoming_prepare_locked(struct vm_manager *m, struct vm *v, const char *ip)
+{
+	char uri[64];
+	uint16_t port = 0;
+	int r;
+
+	if (v->incoming_uri[0])
+		return 0;
+	r = free_port(ip, &port);
+	if (r < 0)
+		return log_warn_errno(r, "vm %s: no free TCP port on %s", v->name, ip);
+	snprintf(uri, sizeof(uri), "tcp:%s:%u", ip, port);
+	if (set_events_capability(v) < 0)
+		log_warn("vm %s: migrate-set-capabilities: %s", v->name, qmp_error(v->qmp));
+	r = exec_logged(v, "migrate-incoming", json_pack("{s:s}", "uri", uri));
+	if (r < 0)
+		return r;
+	snprintf(v->incoming_uri, sizeof(v->incoming_uri), "%s", uri);
+	vm_incoming_uri_save(v);
+	log_info("vm %s: waiting for the migration on %s", v->name, uri);
+	vm_kick(m);
+	return 0;
+}
+
+int vm_incoming_prepare(struct vm_manager *m, const char *name, const char *ip, char *uri,
+			size_t len)
+{
+	struct vm *v;
+	int r;
+
+	pthread_mutex_lock(&m->lock);
+	v = vm_find(m, name);
+	if (!v || !v->qmp || !v->incoming_run || v->phase != VM_INCOMING) {
+		r = -ENOENT;
+		goto cleanup;
+	}
+	r = vm_incoming_prepare_locked(m, v, ip ? ip : m->underlay_ip);
+	if (r == 0 && strlen(v->incoming_uri) >= len)
+		r = -ENOSPC;
+	if (r == 0)
+		strcpy(uri, v->incoming_uri);
+cleanup:
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}

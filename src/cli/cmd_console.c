@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `godwit console VM`: the VM's serial console. The node's agent serves it
+ * on a unix socket whose path the VM's status carries (status.console); the
+ * CLI relays stdin to it and it to stdout until Ctrl-] or the end of either
+ * side. On a terminal, stdin is put in raw mode (restored at exit) so that
+ * keys go to the guest as typed. When stdin ends (a pipe), the CLI stops
+ * sending and prints what the console still says until it is quiet for
+ * DRAIN_MS, so that `echo cmd | godwit console vm` shows the answer.
+ */
+#include "cli.h"
+
+#include "lib/apiclient.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define ESCAPE_CHAR 0x1d /* Ctrl-] */
+#define DRAIN_MS    500
+
+static int connect_unix(const char *path, int *out)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	*out = fd;
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Relays until Ctrl-], the socket's end, or quiet after stdin's end. 0 or -errno. */
+static int relay(int sock, bool tty)
+{
+	struct pollfd fds[2] = { { .fd = sock, .events = POLLIN },
+				 { .fd = STDIN_FILENO, .events = POLLIN } };
+	bool stdin_open = true;
+	char buf[4096];
+	int r;
+
+	for (;;) {
+		int n = poll(fds, stdin_open ? 2 : 1, stdin_open ? -1 : DRAIN_MS);
+		ssize_t got;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0; /* quiet after stdin's end */
+		if (fds[0].revents) {
+			got = read(sock, buf, sizeof(buf));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				return got < 0 ? -errno : 0;
+			r = write_all(STDOUT_FILENO, buf, (size_t)got);
+			if (r < 0)
+				return r;
+		}
+		if (stdin_open && fds[1].revents) {
+			got = read(STDIN_FILENO, buf, sizeof(buf));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				stdin_open = false;
+				shutdown(sock, SHUT_WR);
+				continue;
+			}
+			if (tty) {
+				char *esc = memchr(buf, ESCAPE_CHAR, (size_t)got);
+
+				if (esc) {
+					r = write_all(sock, buf, (size_t)(esc - buf));
+					return r;
+				}
+			}
+			r = write_all(sock, buf, (size_t)got);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+/* The console path of vm from the controller; prints why not. 0 or 1. */
+static int console_path(struct cli *cli, const char *vm, char **out)
+{
+	json_t *reply = NULL, *status;
+	char path[160];
+	long code;
+	const char *sock, *phase;
+
+	snprintf(path, sizeof(path), "/v1/vms/%s", vm);
+	if (cli_request(cli, "GET", path, NULL, &code, &reply))
+		return 1;
+	if (code != 200) {
+		if (code == 404)
+			fprintf(stderr, "Error: vm/%s not found\n", vm);
+		else
+			fprintf(stderr, "Error: vm/%s: %s\n", vm, api_error_text(reply));
+		json_decref(reply);
+		return 1;
+	}
+	status = json_object_get(reply, "status");
+	sock = json_string_value(json_object_get(status, "console"));
+	phase = json_string_value(json_object_get(status, "phase"));
+	if (!sock) {
+		fprintf(stderr, "Error: vm/%s has no console yet (phase %s%s%s)\n", vm,
+			phase ? phase : "unknown",
+			json_string_value(json_object_get(status, "reason")) ? ": " : "",
+			json_string_value(json_object_get(status, "reason")) ?: "");
+		json_decref(reply);
+		return 1;
+	}
+	*out = strdup(sock);
+	json_decref(reply);
+	if (!*out) {
+		fprintf(stderr, "godwit: out of memory\n");
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
+{
+	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+	struct termios saved, raw;
+	bool tty = isatty(STDIN_FILENO);
+	char *path = NULL;
+	int opt, fd = -1, r, ret = 1;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt != 'h')
+			return cli_bad_flag(verb, opt, argv);
+		cli_usage(verb, stdout);
+		return 0;
+	}
+	if (argc - optind != 1) {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	if (console_path(cli, argv[optind], &path))
+		return 1;
+	r = connect_unix(path, &fd);
+	if (r < 0) {
+		fprintf(stderr, "Error: cannot connect to the console of vm/%s at %s: %s\n",
+			argv[optind], path, strerror(-r));
+		goto cleanup;
+	}
+	if (tty) {
+		fprintf(stderr, "Connected to the console of vm/%s (Ctrl-] leaves).\r\n",
+			argv[optind]);
+		if (tcgetattr(STDIN_FILENO, &saved) == 0) {
+			raw = saved;
+			cfmakeraw(&raw);
+			tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		} else {
+			tty = false;
+		}
+	}
+	r = relay(fd, tty);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+		fprintf(stderr, "\nDisconnected from vm/%s.\n", argv[optind]);
+	}
+	if (r < 0)
+		fprintf(stderr, "Error: console of vm/%s: %s\n", argv[optind], strerror(-r));
+	else
+		ret = 0;
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return ret;
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The demo's timeline picture (timeline.svg): x = ms since the migration was
+ * created, y = each probe's RTT; lost probes are red ticks on the x axis, the
+ * blackout is a shaded band, the client's loss window a bar under the axis,
+ * and every phase and event a labelled vertical line. Labels are stacked in
+ * rows above the plot so that close phases do not overwrite each other.
+ */
+#include "demo.h"
+#include "svg.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define W 1000
+#define H 600
+#define PLOT_L 70.0
+#define PLOT_R 970.0
+#define PLOT_T 175.0
+#define PLOT_B 470.0
+#define LABEL_ROWS 5
+#define LABEL_ROW_H 15.0
+#define LABEL_TOP 82.0
+#define CHAR_W 6.2 /* average width of an 11 px sans-serif character */
+
+#define C_DOT "#2b6cb0"
+#define C_LOST "#d62728"
+#define C_BAND "#f6ad55"
+#define C_PHASE "#4a5568"
+#define C_EVENT "#c05621"
+#define C_ACT "#2f855a"
+#define C_GRID "#e2e8f0"
+#define C_TEXT "#1a202c"
+#define C_MUTED "#4a5568"
+
+struct axis {
+	double from, to; /* ms */
+	double ymax;	 /* ms RTT */
+};
+
+static double xpos(const struct axis *a, double t)
+{
+	return PLOT_L + (t - a->from) / (a->to - a->from) * (PLOT_R - PLOT_L);
+}
+
+static double ypos(const struct axis *a, double rtt)
+{
+	if (rtt > a->ymax)
+		rtt = a->ymax;
+	return PLOT_B - rtt / a->ymax * (PLOT_B - PLOT_T);
+}
+
+/* 1, 2, 5 × 10^k at or above v */
+static double nice_step(double v)
+{
+	double p = pow(10, floor(log10(v)));
+
+	if (v <= p)
+		return p;
+	if (v <= 2 * p)
+		return 2 * p;
+	if (v <= 5 * p)
+		return 5 * p;
+	return 10 * p;
+}
+
+static const char *label_of(const char *name)
+{
+	static const char *const map[][2] = {
+		{ "Pending", "created" },
+		{ "TargetReady", "target ready" },
+		{ "Replicating", "replication confirmed" },
+		{ "Running", "running" },
+		{ "Switched", "switched" },
+		{ "Succeeded", "completed" },
+		{ "stop", "STOP: blackout starts" },
+		{ "resume", "RESUME" },
+		{ "activation", "activation" },
+	};
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(name, map[i][0]))
+			return map[i][1];
+	return name;
+}
+
+struct mark {
+	const char *name;
+	double t;
+	const char *color;
+	bool event;
+};
+
+static int mark_cmp(const void *a, const void *b)
+{
+	double d = ((const struct mark *)a)->t - ((const struct mark *)b)->t;
+
+	return d < 0 ? -1 : d > 0;
+}
+
+static void draw_marks(FILE *f, const struct axis *ax, const json_t *rep)
+{
+	struct mark m[32];
+	double row_end[LABEL_ROWS];
+	const json_t *p;
+	size_t n = 0, i;
+
+	json_array_foreach(json_object_get(rep, "phases"), i, p)
+		if (n < 16)
+			m[n++] = (struct mark){ json_string_value(json_object_get(p, "name")) ?: "?",
+						json_number_value(json_object_get(p, "t_ms")),
+						C_PHASE, false };
+	json_array_foreach(json_object_get(rep, "events"), i, p)
+	{
+		const char *name = json_string_value(json_object_get(p, "name")) ?: "?";
+
+		if (n < 32)
+			m[n++] = (struct mark){ name, json_number_value(json_object_get(p, "t_ms")),
+						!strcmp(name, "activation") ? C_ACT : C_EVENT,
+						true };
+	}
+	qsort(m, n, sizeof(m[0]), mark_cmp);
+	for (i = 0; i < LABEL_ROWS; i++)
+		row_end[i] = -1e9;
+	for (i = 0; i < n; i++) {
+		const char *label = label_of(m[i].name);
+		double x = xpos(ax, m[i].t), w = (double)strlen(label) * CHAR_W + 8, y, lx;
+		const char *anchor = "start";
+		size_t row = 0;
+
+		/* text right of the line, or left of it near the right edge */
+		lx = x + 3;
+		if (lx + w > W - 4) {
+			anchor = "end";
+			lx = x - 3;
+		}
+		while (row + 1 < LABEL_ROWS &&
+		       row_end[row] > (anchor[0] == 's' ? lx : lx - w))
+			row++;
+		row_end[row] = anchor[0] == 's' ? lx + w : lx;
+		y = LABEL_TOP + (double)row * LABEL_ROW_H;
+		svg_line(f, "phase", x, y - 10, x, PLOT_B, m[i].color, m[i].event ? 1.4 : 1.0,
+			 m[i].event ? NULL : "4 3");
+		svg_text(f, lx, y, 11, anchor, m[i].color, m[i].event, "%s +%.1f", label, m[i].t);
+	}
+}
+
+static void draw_axes(FILE *f, const struct axis *ax)
+{
+	double step = nice_step((ax->to - ax->from) / 10), ystep = nice_step(ax->ymax / 5);
+
+	for (double t = ceil(ax->from / step) * step; t <= ax->to + 1e-9; t += step) {
+		svg_line(f, NULL, xpos(ax, t), PLOT_T, xpos(ax, t), PLOT_B, C_GRID, 1, NULL);
+		svg_text(f, xpos(ax, t), PLOT_B + 30, 11, "middle", C_MUTED, false, "%.0f", t);
+	}
+	for (double y = 0; y <= ax->ymax + 1e-9; y += ystep) {
+		svg_line(f, NULL, PLOT_L, ypos(ax, y), PLOT_R, ypos(ax, y), C_GRID, 1, NULL);
+		svg_text(f, PLOT_L - 6, ypos(ax, y) + 4, 11, "end", C_MUTED, false, "%g", y);
+	}
+	svg_line(f, NULL, PLOT_L, PLOT_B, PLOT_R, PLOT_B, C_TEXT, 1, NULL);
+	svg_line(f, NULL, PLOT_L, PLOT_T, PLOT_L, PLOT_B, C_TEXT, 1, NULL);
+	svg_text(f, (PLOT_L + PLOT_R) / 2, PLOT_B + 48, 12, "middle", C_TEXT, false,
+		 "time since the migration was created (ms)");
+	fprintf(f, "<text x=\"18\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" fill=\"%s\" "
+		   "transform=\"rotate(-90 18 %.1f)\">probe round-trip time (ms)</text>\n",
+		(PLOT_T + PLOT_B) / 2, C_TEXT, (PLOT_T + PLOT_B) / 2);
+}
+
+static void draw_legend(FILE *f, const json_t *rep)
+{
+	double y = H - 42;
+
+	svg_circle(f, PLOT_L + 6, y - 4, 3, C_DOT);
+	svg_text(f, PLOT_L + 14, y, 11, "start", C_TEXT, false, "reply (RTT)");
+	svg_line(f, NULL, PLOT_L + 110, y - 10, PLOT_L + 110, y + 2, C_LOST, 2, NULL);
+	svg_text(f, PLOT_L + 118, y, 11, "start", C_TEXT, false, "lost probe");
+	svg_rect(f, NULL, PLOT_L + 205, y - 11, 16, 13, C_BAND, 0.35);
+	svg_text(f, PLOT_L + 226, y, 11, "start", C_TEXT, false, "blackout (STOP to RESUME)");
+	svg_rect(f, NULL, PLOT_L + 400, y - 7, 16, 5, C_LOST, 0.6);
+	svg_text(f, PLOT_L + 421, y, 11, "start", C_TEXT, false, "client loss window");
+	svg_text(f, PLOT_L, H - 16, 11, "start", C_MUTED, false,
+		 "godwit lab demo, %s; %lld cores, Linux %s; probe at %lld/s",
+		 json_string_value(json_object_get(rep, "generated_at")) ?: "",
+		 (long long)json_integer_value(
+			 json_object_get(json_object_get(rep, "machine"), "cores")),
+		 json_string_value(json_object_get(json_object_get(rep, "machine"), "kernel")) ?: "?",
+		 (long long)json_integer_value(
+			 json_object_get(json_object_get(rep, "probe"), "rate_hz")));
+}
+
+static void draw_title(FILE *f, const json_t *rep)
+{
+	const json_t *mig = json_object_get(rep, "migration");
+	const json_t *bo = json_object_get(rep, "vm_blackout_ms");
+	const json_t *tcp = json_object_get(rep, "tcp");
+	char blackout[48] = "not recorded";
+
+	if (json_is_number(bo))
+		snprintf(blackout, sizeof(blackout), "%.1f ms", json_number_value(bo));
+	svg_text(f, PLOT_L, 30, 18, "start", C_TEXT, true, "Live migration (%s %s -> %s): %s",
+		 json_string_value(json_object_get(rep, "subject")) ?: "?",
+		 json_string_value(json_object_get(mig, "source")) ?: "?",
+		 json_string_value(json_object_get(mig, "target")) ?: "?",
+		 json_string_value(json_object_get(rep, "verdict")) ?: "");
+	svg_text(f, PLOT_L, 52, 13, "start", C_MUTED, false,
+		 "blackout %s  ·  client loss window %.1f ms  ·  duplicates %lld  ·  TCP %s",
+		 blackout, json_number_value(json_object_get(rep, "loss_window_ms")),
+		 (long long)json_integer_value(json_object_get(rep, "duplicates")),
+		 !json_is_true(json_object_get(tcp, "connected")) ? "not connected"
+		 : json_is_true(json_object_get(tcp, "reset"))	  ? "RESET"
+								  : "survived, byte-exact");
+}
+
+/* The blackout band between the stop and resume events, labelled inside. */
+static void draw_band(FILE *f, const struct axis *ax, const json_t *rep)
+{
+	double stop = NAN, resume = NAN;
+	const json_t *e, *w = json_object_get(rep, "loss_window");
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "events"), i, e)
+	{
+		const char *n = json_string_value(json_object_get(e, "name")) ?: "";
+
+		if (!strcmp(n, "stop"))
+			stop = json_number_value(json_object_get(e, "t_ms"));
+		else if (!strcmp(n, "resume"))
+			resume = json_number_value(json_object_get(e, "t_ms"));
+	}
+	if (isfinite(stop) && isfinite(resume) && resume >= stop)
+		svg_rect(f, "blackout", xpos(ax, stop), PLOT_T, xpos(ax, resume) - xpos(ax, stop),
+			 PLOT_B - PLOT_T, C_BAND, 0.35);
+	if (json_is_object(w)) {
+		double s = json_number_value(json_object_get(w, "start_ms"));
+		double en = json_number_value(json_object_get(w, "end_ms"));
+
+		svg_rect(f, "loss-window", xpos(ax, s), PLOT_B + 6, xpos(ax, en) - xpos(ax, s), 5,
+			 C_LOST, 0.6);
+	}
+}
+
+static void draw_probes(FILE *f, const struct axis *ax, const struct demo_sample *s, size_t n,
+			double t0)
+{
+	fprintf(f, "<g class=\"probes\">\n");
+	for (size_t i = 0; i < n; i++) {
+		double t = s[i].send_unix_ms - t0;
+
+		if (t < ax->from || t > ax->to)
+			continue;
+		if (s[i].rtt_ms < 0)
+			svg_line(f, NULL, xpos(ax, t), PLOT_B - 9, xpos(ax, t), PLOT_B, C_LOST, 1.2,
+				 NULL);
+		else
+			svg_circle(f, xpos(ax, t), ypos(ax, s[i].rtt_ms), 1.6, C_DOT);
+	}
+	fprintf(f, "</g>\n");
+}
+
+int demo_timeline_svg(FILE *f, const json_t *rep, const struct demo_sample *s, size_t n)
+{
+	const json_t *tl = json_object_get(rep, "timeline");
+	struct axis ax = { json_number_value(json_object_get(tl, "from_ms")),
+			   json_number_value(json_object_get(tl, "to_ms")), 0 };
+	double t0 = json_number_value(json_object_get(tl, "t0_unix_ms")), top = 0;
+
+	if (!(ax.to > ax.from))
+		ax.to = ax.from + 1000;
+	for (size_t i = 0; i < n; i++) {
+		double t = s[i].send_unix_ms - t0;
+
+		if (t >= ax.from && t <= ax.to && s[i].rtt_ms > top)
+			top = s[i].rtt_ms;
+	}
+	ax.ymax = nice_step(top > 0 ? top * 1.1 : 1);
+	svg_begin(f, W, H);
+	draw_title(f, rep);
+	draw_axes(f, &ax);
+	draw_band(f, &ax, rep);
+	draw_probes(f, &ax, s, n, t0);
+	draw_marks(f, &ax, rep);
+	draw_legend(f, rep);
+	return svg_end(f);
+}

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MIT */
+#include "vm_api.h"
+#include "catalog.h"
+#include "migration.h"
+#include "migration_api.h"
+#include "vm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_NETWORK		"default"
+#define DEFAULT_NETWORK_FLAG	"default_network_created"
+/* Below the automatic range (IPAM_VNI_FIRST), so other networks keep their numbers. */
+#define DEFAULT_NETWORK_VNI	1
+
+static const char *str_at(const json_t *obj, const char *a, const char *b)
+{
+	return json_string_value(json_object_get(json_object_get(obj, a), b));
+}
+
+static const char *obj_name(const json_t *obj)
+{
+	return str_at(obj, "metadata", "name");
+}
+
+static void set_revision(json_t *obj, int64_t rev)
+{
+	json_object_set_new(json_object_get(obj, "metadata"), "revision", json_integer(rev));
+}
+
+/* spec.node given by the client: it must exist and be ready. */
+static int check_node(const json_t *nodes, const char *name, int64_t now_ms,
+		      struct api_error *err)
+{
+	const json_t *node = migration_find_node(nodes, name);
+	char live[64];
+
+	if (!node)
+		return api_error_set(err, 404, "spec.node", "spec.node: node \"%s\" does not exist",
+				     name);
+	if (!migration_node_ready(node, now_ms)) {
+		migration_node_liveness(node, now_ms, live, sizeof(live));
+		return api_error_set(err, 409, "spec.node", "spec.node: node %s is not ready (%s)",
+				     name, live);
+	}
+	return 0;
+}
+
+static int schedule(struct registry *reg, json_t *vm, struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *spec = json_object_get(vm, "spec"), *nodes = NULL, *vms = NULL;
+	const char *given = json_string_value(json_object_get(spec, "node")), *node;
+	int64_t now_ms = migration_now_ms(), rev;
+	int r;
+
+	r = migration_nodes(s, reg->started_ms, &nodes);
+	if (r < 0)
+		return r;
+	if (given) {
+		r = check_node(nodes, given, now_ms, err);
+		goto cleanup;
+	}
+	r = s->ops->list(s, "VM", &vms, &rev);
+	if (r < 0)
+		goto cleanup;
+	r = vm_schedule(nodes, vms, now_ms, &node);
+	if (r == -ENOENT) {
+		r = api_error_set(err, 409, "spec.node",
+				  "no ready node to run %s (%zu node(s) registered, none reported "
+				  "within the last %d s)",
+				  obj_name(vm), json_array_size(nodes), NODE_READY_MS / 1000);
+		goto cleanup;
+	}
+	if (r == 0 && json_object_set_new(spec, "node", json_string(node)) < 0)
+		r = -ENOMEM;
+cleanup:
+	json_decref(nodes);
+	json_decref(vms);
+	return r;
+}
+
+/*
+ * A port of the VM's name is replaced when it was made for this VM (owner the
+ * VM, type tap: e.g. reserved ahead); its addresses stay, as IPAM is sticky
+ * per owner. Any other port of that name is a conflict.
+ */
+static int clear_port_name(struct registry *reg, const char *vm, struct api_error *err)
+{
+	struct store *s = reg->store;
+	const char *owner, *type;
+	json_t *port = NULL;
+	int r;
+
+	r = s->ops->get(s, "Port", vm, &port);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	owner = str_at(port, "spec", "owner");
+	type = str_at(port, "spec", "type");
+	if (!owner || strcmp(owner, vm) != 0 || !type || strcmp(type, "tap") != 0)
+		r = api_error_set(err, 409, "metadata.name",
+				  "port %s already exists (owner %s, type %s); a VM's port has "
+				  "the VM's name: delete the port or name the VM otherwise",
+				  vm, owner ? owner : "none", type ? type : "none");
+	else
+		r = registry_delete_locked(reg, API_KIND_PORT, port, err);
+	json_decref(port);
+	return r;
+}
+
+static int create_port(struct registry *reg, const json_t *vm, int64_t rev, json_t **out,
+		       struct api_error *err)
+{
+	const char *name = obj_name(vm);
+	json_t *body = NULL, *port = NULL;
+	int r;
+
+	r = clear_port_name(reg, name, err);
+	if (r < 0)
+		return r;
+	body = json_pack("{s:{s:s}, s:{s:s, s:s, s:s, s:[s]}}", "metadata", "name", name, "spec",
+			 "network", str_at(vm, "spec", "network"), "owner", name, "type", "tap",
+			 "locations", str_at(vm, "spec", "node"));
+	if (!body)
+		return -ENOMEM;
+	r = api_object_validate(API_KIND_PORT, body, NULL, &port, err);
+	if (r < 0)
+		goto cleanup;
+	r = registry_create_locked(reg, API_KIND_PORT, port, rev, err);
+	if (r < 0)
+		goto cleanup;
+	*out = port;
+	port = NULL;
+cleanup:
+	json_decref(body);
+	json_decref(port);
+	return r;
+}
+
+int vm_prepare_create(struct registry *reg, json_t *vm, int64_t rev, struct api_error *err)
+{
+	struct store *s = reg->store;
+	const char *image = str_at(vm, "spec", "image"), *net = str_at(vm, "spec", "network");
+	const struct catalog_image *img = catalog_find(image);
+	json_t *network = NULL, *port = NULL, *status = NULL;
+	char names[512];
+	int r;
+
+	if (str_at(vm, "spec", "target"))
+		return api_error_set(err, 422, "spec.target",
+				     "spec.target is set by the controller through a migration; "
+				     "leave it out (POST /v1/migrations)");
+	if (!img) {
+		catalog_names(names, sizeof(names));
+		return api_error_set(err, 422, "spec.image",
+				     "spec.image: unknown image \"%.128s\"; the catalog has: %s",
+				     image, names);
+	}
+	r = s->ops->get(s, "Network", net, &network);
+	json_decref(network);
+	if (r == -ENOENT)
+		return api_error_set(err, 404, "spec.network",
+				     "spec.network: network \"%s\" does not exist", net);
+	if (r < 0)
+		return r;
+	r = schedule(reg, vm, err);
+	if (r < 0)
+		return r;
+	r = create_port(reg, vm, rev, &port, err);
+	if (r < 0)
+		return r;
+	r = vm_initial_status(vm, port, img, &status);
+	if (r == 0 && json_object_set_new(vm, "status", status) < 0)
+		r = -ENOMEM;
+	json_decref(port);
+	return r;
+}
+
+/* The port of vm when it exists and vm owns it (else *out NULL). */
+static int owned_port(struct store *s, const json_t *vm, json_t **out)
+{
+	json_t *port = NULL;
+	const char *owner;
+	int r;
+
+	*out = NULL;
+	r = s->ops->get(s, "Port", vm_port_name(vm), &port);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	owner = str_at(port, "spec", "owner");
+	if (owner && strcmp(owner, obj_name(vm)) == 0)
+		*out = port;
+	else
+		json_decref(port);
+	return 0;
+}
+
+int vm_release_port(struct registry *reg, const json_t *vm, struct api_error *err)
+{
+	const char *migration;
+	json_t *port = NULL;
+	int r;
+
+	r = owned_port(reg->store, vm, &port);
+	if (r < 0 || !port)
+		return r;
+	migration = str_at(port, "status", "migration");
+	if (migration)
+		r = api_error_set(err, 409, NULL,
+				  "vm %s is being migrated by %s; abort the migration first "
+				  "(POST /v1/migrations/%s/abort)",
+				  obj_name(vm), migration, migration);
+	else
+		r = registry_delete_locked(reg, API_KIND_PORT, port, err);
+	json_decref(port);
+	return r;
+}
+
+/* The VM that owns port, if one exists (*vm_out NULL otherwise). */
+static int owner_vm(struct store *s, const json_t *port, json_t **vm_out)
+{
+	const char *owner = str_at(port, "spec", "owner");
+	json_t *vm = NULL;
+	int r;
+
+	*vm_out = NULL;
+	if (!owner)
+		return 0;
+	r = s->ops->get(s, "VM", owner, &vm);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (strcmp(vm_port_name(vm), obj_name(port)) == 0)
+		*vm_out = vm;
+	else
+		json_decref(vm);
+	return 0;
+}
+
+int vm_port_guard(struct registry *reg, const json_t *port, struct api_error *err)
+{
+	json_t *vm = NULL;
+	int r;
+
+	r = owner_vm(reg->store, port, &vm);
+	if (r < 0 || !vm)
+		return r;
+	r = api_error_set(err, 409, NULL,
+			  "port %s belongs to vm %s; it goes when the VM is deleted "
+			  "(DELETE /v1/vms/%s)",
+			  obj_name(port), obj_name(vm), obj_name(vm));
+	json_decref(vm);
+	return r;
+}
+
+int vm_decorate(struct registry *reg, json_t *vm)
+{
+	struct store *s = reg->store;
+	const char *node_name = str_at(vm, "spec", "node");
+	json_t *node = NULL, *st = NULL, *hb, *status = NULL;
+	int r = 0;
+
+	if (node_name) {
+		r = s->ops->get(s, "Node", node_name, &node);
+		if (r == -ENOENT)
+			r = 0;
+		if (r < 0)
+			return r;
+	}
+	if (node) {
+		r = s->ops->node_status_get(s, node_name, &st);
+		if (r < 0 && r != -ENOENT)
+			goto cleanup;
+		r = 0;
+		if (st) {
+			/* As migrations see it: a report older than our start counts as made at it. */
+			hb = json_object_get(st, "heartbeat_ms");
+			if (json_is_integer(hb) && json_integer_value(hb) < reg->started_ms)
+				json_integer_set(hb, reg->started_ms);
+			json_object_set_new(node, "status", st);
+		}
+	}
+	r = vm_status_derive(vm, node, migration_now_ms(), &status);
+	if (r == 0 && json_object_set_new(vm, "status", status) < 0)
+		r = -ENOMEM;
+cleanup:
+	json_decref(node);
+	return r;
+}
+
+int vm_migration_subject(struct registry *reg, json_t *mig, struct api_error *err)
+{
+	struct store *s = reg->store;
+	const char *vm_name = str_at(mig, "spec", "vm"), *port_name = str_at(mig, "spec", "port");
+	json_t *vm = NULL, *port = NULL, *spec = json_object_get(mig, "spec");
+	int r;
+
+	if (!vm_name) {
+		r = s->ops->get(s, "Port", port_name, &port);
+		if (r == -ENOENT)
+			return 0; /* migration_api.c answers 404 */
+		if (r < 0)
+			return r;
+		r = owner_vm(s, port, &vm);
+		if (r == 0 && vm)
+			r = api_error_set(err, 422, "spec.port",
+					  "spec.port: port %s belongs to vm %s; migrate the VM "
+					  "({\"spec\": {\"vm\": \"%s\"}})",
+					  port_name, obj_name(vm), obj_name(vm));
+		goto cleanup;
+	}
+	r = s->ops->get(s, "VM", vm_name, &vm);
+	if (r == -ENOENT)
+		return api_error_set(err, 404, "spec.vm", "spec.vm: vm \"%s\" does not exist",
+				     vm_name);
+	if (r < 0)
+		return r;
+	if (!json_is_true(json_object_get(json_object_get(vm, "spec"), "migratable"))) {
+		r = api_error_set(err, 422, "spec.vm",
+				  "%s is not live-migratable: the annotation "
+				  "kubevirt.io/allow-pod-bridge-network-live-migration is not "
+				  "\"true\" on its template",
+				  vm_name);
+		goto cleanup;
+	}
+	if (!json_is_true(json_object_get(json_object_get(vm, "spec"), "running"))) {
+		r = api_error_set(err, 409, "spec.vm",
+				  "spec.vm: vm %s is not running (spec.running is false); there is "
+				  "nothing to migrate live",
+				  vm_name);
+		goto cleanup;
+	}
+	r = json_object_set_new(spec, "port", json_string(vm_port_name(vm))) < 0 ? -ENOMEM : 0;
+cleanup:
+	json_decref(vm);
+	json_decref(port);
+	return r;
+}
+
+int vm_follow_migration(struct registry *reg, const json_t *mig, const json_t *port, int64_t rev)
+{
+	struct store *s = reg->store;
+	const char *name = str_at(mig, "spec", "vm");
+	json_t *vm = NULL;
+	int r;
+
+	if (!name || !port)
+		return 0;
+	r = s->ops->get(s, "VM", name, &vm);
+	if (r == -ENOENT)
+		return 0; /* deleted meanwhile: nothing follows */
+	if (r < 0)
+		return r;
+	if (vm_follow_port(vm, port)) {
+		set_revision(vm, rev);
+		r = s->ops->put(s, "VM", name, "MODIFIED", vm);
+	}
+	json_decref(vm);
+	return r;
+}
+
+int vm_default_network(struct registry *reg, const char *cidr, bool *created,
+		       struct api_error *err)
+{
+	struct store *s = reg->store;
+	json_t *body = NULL, *net = NULL, *existing = NULL;
+	int64_t done = 0, rev;
+	int r;
+
+	*created = false;
+	if (!cidr)
+		return 0;
+	r = s->ops->flag_get(s, DEFAULT_NETWORK_FLAG, &done);
+	if (r == 0)
+		return 0;
+	if (r != -ENOENT)
+		return r;
+	body = json_pack("{s:{s:s}, s:{s:s, s:b}}", "metadata", "name", DEFAULT_NETWORK, "spec",
+			 "cidr", cidr, "dhcp", 1);
+	if (!body)
+		return -ENOMEM;
+	r = api_object_validate(API_KIND_NETWORK, body, NULL, &net, err);
+	if (r < 0)
+		goto cleanup;
+	r = s->ops->begin(s, &rev);
+	if (r < 0)
+		goto cleanup;
+	r = s->ops->get(s, "Network", DEFAULT_NETWORK, &existing);
+	if (r == -ENOENT) {
+		json_t *vni = NULL;
+		char *holder = NULL;
+		bool held = false;
+
+		/* The fixed VNI when free (an old store may hold it), else the next free one. */
+		r = s->ops->alloc_get(s, "vni", DEFAULT_NETWORK_VNI, &holder, &held);
+		free(holder);
+		if ((r == 0 && !held) || r == -ENOENT)
+			vni = json_integer(DEFAULT_NETWORK_VNI);
+		if (vni)
+			json_object_set_new(json_object_get(net, "spec"), "vni", vni);
+		r = registry_create_locked(reg, API_KIND_NETWORK, net, rev, err);
+		*created = r == 0;
+	}
+	if (r == 0)
+		r = s->ops->flag_set(s, DEFAULT_NETWORK_FLAG, 1);
+	if (r < 0) {
+		s->ops->rollback(s);
+		*created = false;
+		goto cleanup;
+	}
+	r = s->ops->commit(s);
+	if (r < 0)
+		*created = false;
+	else if (*created && reg->on_commit)
+		reg->on_commit(reg->on_commit_ctx, rev);
+cleanup:
+	json_decref(existing);
+	json_decref(body);
+	json_decref(net);
+	return r;
+}

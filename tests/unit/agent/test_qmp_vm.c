@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/* The vm module without QEMU: the command line, query-migrate parsing, and
+ * the manager's report for VMs it cannot start (no guest image, no tap). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "agent/vm.h"
+#include "agent/vm_internal.h"
+
+static bool has_pair(char **argv, const char *opt, const char *val)
+{
+	for (char **a = argv; *a && a[1]; a++)
+		if (strcmp(a[0], opt) == 0 && strcmp(a[1], val) == 0)
+			return true;
+	return false;
+}
+
+static void test_argv(void **state)
+{
+	struct vm_qemu_spec s = {
+	    .name = "vm1",
+	    .rundir = "/run/godwit/vms/n1/vm1",
+	    .kernel = "/g/vmlinuz",
+	    .initrd = "/g/initramfs.cpio.gz",
+	    .ifname = "gw0123456789",
+	    .mac = "0a:58:0a:f4:00:05",
+	    .userdata_b64 = "SGkK",
+	    .memory_mib = 128,
+	    .cpus = 2,
+	    .accel = "kvm:tcg",
+	};
+	char **argv = NULL, big[4096];
+
+	(void)state;
+	assert_int_equal(vm_qemu_argv(&s, &argv), 0);
+	assert_string_equal(argv[0], "qemu-system-x86_64");
+	assert_true(has_pair(argv, "-accel", "kvm"));
+	assert_true(has_pair(argv, "-accel", "tcg"));
+	assert_true(has_pair(argv, "-m", "128"));
+	assert_true(has_pair(argv, "-smp", "2"));
+	assert_true(has_pair(argv, "-append",
+			     "console=ttyS0 quiet loglevel=3 panic=-1 "
+			     "ipv6.disable=1 godwit.userdata=SGkK"));
+	assert_true(has_pair(argv, "-netdev",
+			     "tap,id=n0,ifname=gw0123456789,script=no,"
+			     "downscript=no,vhost=off"));
+	assert_true(
+	    has_pair(argv, "-device", "virtio-net-pci,netdev=n0,mac=0a:58:0a:f4:00:05,romfile="));
+	assert_true(has_pair(argv, "-qmp",
+			     "unix:/run/godwit/vms/n1/vm1/qmp.sock,server=on,"
+			     "wait=off"));
+	assert_true(has_pair(argv, "-serial", "chardev:ser0"));
+	assert_false(has_pair(argv, "-incoming", "defer"));
+	vm_qemu_argv_free(argv);
+
+	s.incoming = 1;
+	s.accel = "tcg";
+	s.userdata_b64 = NULL;
+	assert_int_equal(vm_qemu_argv(&s, &argv), 0);
+	assert_true(has_pair(argv, "-incoming", "defer"));
+	assert_false(has_pair(argv, "-accel", "kvm"));
+	assert_true(has_pair(argv, "-append",
+			     "console=ttyS0 quiet loglevel=3 panic=-1 "
+			     "ipv6.disable=1"));
+	vm_qemu_argv_free(argv);
+
+	memset(big, 'A', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	s.userdata_b64 = big;
+	argv = (char **)0x1;
+	assert_int_equal(vm_qemu_argv(&s, &argv), -E2BIG);
+	assert_ptr_equal(argv, (char **)0x1);
+}
+
+static void test_migration_from_json(void **state)
+{
+	struct vm_migration mig = {0};
+	json_t *info =
+	    json_loads("{\"status\": \"completed\", \"total-time\": 450, \"downtime\": 7,"
+		       " \"ram\": {\"transferred\": 92000000, \"remaining\": 0,"
+		       " \"dirty-pages-rate\": 120}}",
+		       0, NULL);
+
+	(void)state;
+	vm_migration_from_json(info, &mig);
+	assert_string_equal(mig.status, "completed");
+	assert_int_equal(mig.total_ms, 450);
+	assert_int_equal(mig.downtime_ms, 7);
+	assert_int_equal(mig.transferred, 92000000);
+	assert_int_equal(mig.dirty_rate, 120);
+	json_decref(info);
+	info =
+	    json_loads("{\"status\": \"failed\", \"error-desc\": \"Connection refused\"}", 0, NULL);
+	vm_migration_from_json(info, &mig);
+	assert_string_equal(mig.status, "failed");
+	assert_string_equal(mig.error, "Connection refused");
+	json_decref(info);
+}
+
+static struct cache one_vm(const char *node, int memory, const char *image, const char *ifname)
+{
+	struct cache c;
+
+	assert_int_equal(cache_init(&c), 0);
+	json_object_set_new(c.objs[CACHE_VMS], "vm1",
+			    json_pack("{s:s, s:{s:s}, s:{s:b, s:i, s:s, s:s}}", "kind", "VM",
+				      "metadata", "name", "vm1", "spec", "running", 1, "memory_mib",
+				      memory, "image", image, "node", node));
+	json_object_set_new(c.objs[CACHE_PORTS], "vm1",
+			    json_pack("{s:{s:s}, s:{s:s, s:s}}", "metadata", "name", "vm1", "spec",
+				      "ifname", ifname, "mac", "0a:58:0a:f4:00:05"));
+	return c;
+}
+
+/* Waits (≤ 3 s) for vm1's report to have phase and a reason containing text. */
+static json_t *wait_phase(struct vm_manager *m, const char *phase, const char *text)
+{
+	for (int i = 0; i < 300; i++) {
+		json_t *all = vm_manager_report(m), *vm = json_object_get(all, "vm1");
+		const char *p = json_string_value(json_object_get(vm, "phase"));
+		const char *r = json_string_value(json_object_get(vm, "reason"));
+
+		if (p && strcmp(p, phase) == 0 && r && strstr(r, text)) {
+			json_incref(vm);
+			json_decref(all);
+			return vm;
+		}
+		json_decref(all);
+		usleep(10000);
+	}
+	fail_msg("vm1 never reached %s (%s)", phase, text);
+	return NULL;
+}
+
+static int kicks;
+static void on_kick(void *ctx)
+{
+	(void)ctx;
+	__atomic_add_fetch(&kicks, 1, __ATOMIC_SEQ_CST);
+}
+
+static void test_manager_cannot_start(void **state)
+{
+	char dir[] = "/tmp/godwit-vmunit-XXXXXX", guest[64], cmd[256];
+	struct vm_config cfg = {.node = "n1", .kick = on_kick};
+	struct vm_manager *m = NULL;
+	struct cache c;
+	json_t *vm;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(guest, sizeof(guest), "%s/no-guest", dir);
+	cfg.run_dir = dir;
+	cfg.guest_dir = guest;
+	assert_int_equal(vm_manager_start(&cfg, &m), 0);
+
+	/* another node's VM: not ours */
+	c = one_vm("n2", 64, "godwit-demo", "gw0000000001");
+	assert_int_equal(vm_manager_sync(m, &c), 0);
+	cache_clear(&c);
+	usleep(200000);
+	vm = vm_manager_report(m);
+	assert_int_equal(json_object_size(vm), 0);
+	json_decref(vm);
+
+	/* ours, but no guest image: failed with the reason, memory raised */
+	c = one_vm("n1", 64, "godwit-demo", "gw0000000001");
+	assert_int_equal(vm_manager_sync(m, &c), 0);
+	cache_clear(&c);
+	vm = wait_phase(m, "failed", "guest image not built");
+	assert_int_equal(json_integer_value(json_object_get(vm, "memory_mib")), 128);
+	assert_non_null(strstr(json_string_value(json_array_get(json_object_get(vm, "notes"), 0)),
+			       "from 64 MiB to 128 MiB"));
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(vm, "console")), "/n1/vm1/console.sock"));
+	assert_true(__atomic_load_n(&kicks, __ATOMIC_SEQ_CST) > 0);
+	json_decref(vm);
+
+	/* an unknown image */
+	c = one_vm("n1", 256, "docker.io/nginx", "gw0000000001");
+	assert_int_equal(vm_manager_sync(m, &c), 0);
+	cache_clear(&c);
+	json_decref(wait_phase(m, "failed", "not in the catalog"));
+	vm_manager_stop(m);
+
+	/* a guest image, but the tap does not exist (yet) */
+	snprintf(guest, sizeof(guest), "%s/g", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && touch %s/vmlinuz %s/initramfs.cpio.gz", guest,
+		 guest, guest);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(vm_manager_start(&cfg, &m), 0);
+	c = one_vm("n1", 256, "godwit-demo", "gw00000000ff");
+	assert_int_equal(vm_manager_sync(m, &c), 0);
+	cache_clear(&c);
+	json_decref(wait_phase(m, "starting", "waiting for the tap gw00000000ff"));
+	/* deleted: gone from the report */
+	assert_int_equal(cache_init(&c), 0);
+	assert_int_equal(vm_manager_sync(m, &c), 0);
+	cache_clear(&c);
+	for (int i = 0; i < 300; i++) {
+		vm = vm_manager_report(m);
+		size_t n = json_object_size(vm);
+
+		json_decref(vm);
+		if (n == 0)
+			break;
+		assert_true(i < 299);
+		usleep(10000);
+	}
+	vm_manager_stop(m);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_argv),
+	    cmocka_unit_test(test_migration_from_json),
+	    cmocka_unit_test(test_manager_cannot_start),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
