@@ -356,17 +356,19 @@ int lab_up(const char *name, int nodes)
 
 	lab_path(&lab, "token", token, sizeof(token));
 	for (int i = 1; i <= nodes; i++) {
-		char node[32], ns[32], ip[32], pin[PATH_MAX];
+		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX];
 
 		snprintf(node, sizeof(node), "node-%d", i);
 		snprintf(ns, sizeof(ns), "%s-node-%d", name, i);
 		snprintf(ip, sizeof(ip), "10.254.0.%d", 10 + i);
 		snprintf(pin, sizeof(pin), "%s/%s", LAB_PIN_ROOT, ns);
+		/* Every lab names its nodes node-1..: VM run dirs live in the lab's own dir. */
+		lab_path(&lab, "vms", vms, sizeof(vms));
 		r = start_daemon(&lab, node, ns,
 				 (const char *const[]){ agent, "--node", node, "--server",
 							"http://10.254.0.1:7480", "--token-file",
 							token, "--underlay-ip", ip, "--pin-dir",
-							pin, NULL });
+							pin, "--vm-run-dir", vms, NULL });
 		if (r)
 			goto fail;
 	}
