@@ -34,7 +34,7 @@ check: build build-san guest
 	@tests/run-all $(BUILD) $(BUILD_SAN)
 
 demo: build guest
-	@tools/demo.sh $(BUILD)
+	@$(BUILD)/godwit lab demo
 
 bench: build guest
 	@bench/run $(BUILD)

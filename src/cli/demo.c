@@ -32,21 +32,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BPF_FS_MAGIC 0xcafe4a11
-#define NEED_FREE_MB 50
-#define ECHO_DEADLINE_MS 5000
-#define VM_READY_DEADLINE_MS 180000
-#define MIGRATION_DEADLINE_MS 120000
-#define PROBE_BASELINE_MS 1000
-#define PROBE_TAIL_MS 1500
+#define BPF_FS_MAGIC	       0xcafe4a11
+#define NEED_FREE_MB	       50
+#define ECHO_DEADLINE_MS       5000
+#define VM_READY_DEADLINE_MS   180000
+#define MIGRATION_DEADLINE_MS  120000
+#define PROBE_BASELINE_MS      1000
+#define PROBE_TAIL_MS	       1500
 #define PROBE_STOP_DEADLINE_MS 10000
-#define PROBE_GRACE_MS 1000 /* the probe's default --grace-ms */
-#define ECHO_PORT "7"
-#define SUBJECT_EP "demo-vm"
-#define OBSERVER_EP "observer"
-#define DEMO_NETWORK "demo"
-#define DEMO_CIDR "10.20.0.0/24"
-#define VM_NAME "testvm"
+#define PROBE_GRACE_MS	       1000 /* the probe's default --grace-ms */
+#define ECHO_PORT	       "7"
+#define SUBJECT_EP	       "demo-vm"
+#define OBSERVER_EP	       "observer"
+#define DEMO_NETWORK	       "demo"
+#define DEMO_CIDR	       "10.20.0.0/24"
+#define VM_NAME		       "testvm"
 
 static volatile sig_atomic_t interrupted;
 
@@ -247,11 +247,12 @@ static int preflight(struct demo *d)
 	}
 	if (statfs("/sys/fs/bpf", &st) != 0 || (unsigned long)st.f_type != BPF_FS_MAGIC) {
 		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0) {
-			fprintf(stderr,
-				"godwit lab demo: cannot mount bpffs on /sys/fs/bpf (%s): the "
-				"datapath pins its maps there. The kernel needs CONFIG_BPF_SYSCALL; "
-				"in a container, run it privileged.\n",
-				strerror(errno));
+			fprintf(
+			    stderr,
+			    "godwit lab demo: cannot mount bpffs on /sys/fs/bpf (%s): the "
+			    "datapath pins its maps there. The kernel needs CONFIG_BPF_SYSCALL; "
+			    "in a container, run it privileged.\n",
+			    strerror(errno));
 			r = -ENOTSUP;
 		}
 	}
@@ -286,10 +287,10 @@ static int preflight(struct demo *d)
 
 static int add_endpoint(struct demo *d, const char *name, const char *node)
 {
-	static const struct cli_verb ep_verb = { "endpoint", cmd_endpoint, "",
-						 "endpoint add NAME --network NET --node NODE" };
+	static const struct cli_verb ep_verb = {"endpoint", cmd_endpoint, "",
+						"endpoint add NAME --network NET --node NODE"};
 	char net[64], nd[32], nm[64];
-	char *argv[] = { "endpoint", "add", nm, "--network", net, "--node", nd, NULL };
+	char *argv[] = {"endpoint", "add", nm, "--network", net, "--node", nd, NULL};
 
 	snprintf(nm, sizeof(nm), "%s", name);
 	snprintf(net, sizeof(net), "%s", d->network);
@@ -302,8 +303,8 @@ static int echo_listening(const char *netns)
 	char *out = NULL;
 	bool yes;
 
-	if (run_capture((const char *const[]){ "ip", "netns", "exec", netns, "ss", "-Hltn",
-					       "sport = :" ECHO_PORT, NULL },
+	if (run_capture((const char *const[]){"ip", "netns", "exec", netns, "ss", "-Hltn",
+					      "sport = :" ECHO_PORT, NULL},
 			&out))
 		return false;
 	yes = strstr(out, ":" ECHO_PORT) != NULL;
@@ -341,17 +342,19 @@ static int subject_endpoint(struct demo *d)
 
 	snprintf(ns, sizeof(ns), "%s-ep-%s", d->name, SUBJECT_EP);
 	snprintf(log, sizeof(log), "%s/echo.log", d->out);
-	r = spawn(ns, (const char *const[]){ d->self, "probe", "--serve", "--port", ECHO_PORT, NULL },
+	r = spawn(ns, (const char *const[]){d->self, "probe", "--serve", "--port", ECHO_PORT, NULL},
 		  log, log, &d->echo_pid);
 	if (r) {
-		fprintf(stderr, "godwit lab demo: cannot start the echo service: %s\n", strerror(-r));
+		fprintf(stderr, "godwit lab demo: cannot start the echo service: %s\n",
+			strerror(-r));
 		return r;
 	}
 	deadline = now_ms() + ECHO_DEADLINE_MS;
 	while (!echo_listening(ns)) {
 		if (!pid_alive(d->echo_pid) || now_ms() > deadline || interrupted) {
-			fprintf(stderr, "godwit lab demo: the TCP echo in %s is not listening on port "
-					"%s (is the port in use?)\n",
+			fprintf(stderr,
+				"godwit lab demo: the TCP echo in %s is not listening on port "
+				"%s (is the port in use?)\n",
 				ns, ECHO_PORT);
 			show_file(log, "echo service output");
 			return -EIO;
@@ -366,8 +369,8 @@ static int subject_endpoint(struct demo *d)
 static int find_manifest(const struct demo *d, char *out, size_t len)
 {
 	char dir[PATH_MAX];
-	const char *rel[] = { "%s/../examples/testvm.yaml", "%s/../../examples/testvm.yaml",
-			      "%s/../share/godwit/examples/testvm.yaml" };
+	const char *rel[] = {"%s/../examples/testvm.yaml", "%s/../../examples/testvm.yaml",
+			     "%s/../share/godwit/examples/testvm.yaml"};
 
 	if (access("examples/testvm.yaml", R_OK) == 0 && realpath("examples/testvm.yaml", out))
 		return 0;
@@ -387,9 +390,9 @@ static int find_manifest(const struct demo *d, char *out, size_t len)
 
 static int subject_vm(struct demo *d)
 {
-	static const struct cli_verb apply_verb = { "apply", cmd_apply, "", "apply -f FILE|-" };
+	static const struct cli_verb apply_verb = {"apply", cmd_apply, "", "apply -f FILE|-"};
 	char manifest[PATH_MAX], last[32] = "";
-	char *argv[] = { "apply", "-f", manifest, NULL };
+	char *argv[] = {"apply", "-f", manifest, NULL};
 	long long start, deadline;
 	json_t *vm = NULL;
 	int r;
@@ -427,8 +430,9 @@ static int subject_vm(struct demo *d)
 			goto cleanup;
 		}
 		if (now_ms() > deadline || interrupted) {
-			fprintf(stderr, "godwit lab demo: VM %s not running and ready after %d s "
-					"(phase %s); see the node logs in %s/logs\n",
+			fprintf(stderr,
+				"godwit lab demo: VM %s not running and ready after %d s "
+				"(phase %s); see the node logs in %s/logs\n",
 				VM_NAME, VM_READY_DEADLINE_MS / 1000, phase, d->out);
 			r = -ETIMEDOUT;
 			goto cleanup;
@@ -443,7 +447,7 @@ static int subject_vm(struct demo *d)
 			 ?: "node-1");
 	snprintf(d->network, sizeof(d->network), "%s",
 		 json_string_value(json_object_get(json_object_get(vm, "spec"), "network"))
-			 ?: "default");
+		     ?: "default");
 	printf("VM %s is running and ready on %s after %.1f s (%s)\n", VM_NAME, d->source,
 	       (double)(now_ms() - start) / 1000, d->ip);
 cleanup:
@@ -469,9 +473,9 @@ static int start_observer(struct demo *d)
 	snprintf(duration, sizeof(duration), "%lu", d->rate > 5000 ? 20000000UL / d->rate : 3600UL);
 	snprintf(err, sizeof(err), "%s/probe.err", d->out);
 	r = spawn(ns,
-		  (const char *const[]){ d->self, "probe", d->ip, "--rate", rate, "--tcp", ECHO_PORT,
-					 "--json", "--record", d->probe_csv, "--duration", duration,
-					 NULL },
+		  (const char *const[]){d->self, "probe", d->ip, "--rate", rate, "--tcp", ECHO_PORT,
+					"--json", "--record", d->probe_csv, "--duration", duration,
+					NULL},
 		  d->probe_json, err, &d->probe_pid);
 	if (r) {
 		fprintf(stderr, "godwit lab demo: cannot start the probe: %s\n", strerror(-r));
@@ -507,8 +511,8 @@ static void print_new_phases(const json_t *mig, size_t *shown)
 
 static bool phase_final(const json_t *mig)
 {
-	const char *p = json_string_value(
-		json_object_get(json_object_get(mig, "status"), "phase")) ?: "";
+	const char *p =
+	    json_string_value(json_object_get(json_object_get(mig, "status"), "phase")) ?: "";
 
 	return !strcmp(p, "Succeeded") || !strcmp(p, "Failed") || !strcmp(p, "Aborted");
 }
@@ -517,6 +521,7 @@ static int migrate_vm(struct demo *d)
 {
 	char path[160];
 	long long deadline = now_ms() + MIGRATION_DEADLINE_MS;
+	long long hint_at = now_ms() + 15000;
 	size_t shown = 0;
 	json_t *body;
 	int r;
@@ -541,6 +546,13 @@ static int migrate_vm(struct demo *d)
 		print_new_phases(d->mig, &shown);
 		if (phase_final(d->mig))
 			return 0;
+		if (hint_at && now_ms() > hint_at && shown <= 3) {
+			printf("  (still Replicating: the source's agent starts the QEMU transfer; "
+			       "see %s/%s/%s.log)\n",
+			       LAB_ROOT, d->name, d->source);
+			fflush(stdout);
+			hint_at = 0;
+		}
 		if (now_ms() > deadline || interrupted) {
 			fprintf(stderr, "godwit lab demo: migration %s unfinished after %d s\n",
 				d->migration, MIGRATION_DEADLINE_MS / 1000);
@@ -562,9 +574,9 @@ static int migrate_endpoint(struct demo *d)
 	     d->source, d->target, d->strategy);
 	snprintf(out, sizeof(out), "%s/drill.json", d->out);
 	r = spawn(NULL,
-		  (const char *const[]){ d->self, "--lab", d->name, "drill", SUBJECT_EP, "--to",
-					 d->target, "--silence-ms", "30", "--strategy", d->strategy,
-					 "--json", NULL },
+		  (const char *const[]){d->self, "--lab", d->name, "drill", SUBJECT_EP, "--to",
+					d->target, "--silence-ms", "30", "--strategy", d->strategy,
+					"--json", NULL},
 		  out, NULL, &pid);
 	if (r)
 		return r;
@@ -637,18 +649,20 @@ static int write_outputs(struct demo *d)
 		fprintf(stderr, "godwit lab demo: %s is not the probe's record\n", d->probe_csv);
 	if (r)
 		goto cleanup;
+	snprintf(path, sizeof(path), "%s/migration.json", d->out);
+	json_dump_file(d->mig, path, JSON_INDENT(2)); /* the raw record, for the curious */
 	iso_now(when, sizeof(when));
 	uname(&un);
-	r = demo_report(&(struct demo_inputs){ .subject = d->subject,
-					       .probe = probe,
-					       .samples = samples,
-					       .n_samples = n,
-					       .migration = d->mig,
-					       .drill = d->drill,
-					       .grace_ms = PROBE_GRACE_MS,
-					       .generated_at = when,
-					       .cores = (int)sysconf(_SC_NPROCESSORS_ONLN),
-					       .kernel = un.release },
+	r = demo_report(&(struct demo_inputs){.subject = d->subject,
+					      .probe = probe,
+					      .samples = samples,
+					      .n_samples = n,
+					      .migration = d->mig,
+					      .drill = d->drill,
+					      .grace_ms = PROBE_GRACE_MS,
+					      .generated_at = when,
+					      .cores = (int)sysconf(_SC_NPROCESSORS_ONLN),
+					      .kernel = un.release},
 			&rep);
 	if (r) {
 		fprintf(stderr, "godwit lab demo: migration %s recorded no phases\n", d->migration);
@@ -674,12 +688,12 @@ static int write_outputs(struct demo *d)
 
 		snprintf(png, sizeof(png), "%s/timeline.png", d->out);
 		if (in_path("rsvg-convert"))
-			d->have_png = run_cmd((const char *const[]){ "rsvg-convert", "-o", png,
-								     path, NULL },
-					      true) == 0;
+			d->have_png =
+			    run_cmd((const char *const[]){"rsvg-convert", "-o", png, path, NULL},
+				    true) == 0;
 		else if (in_path("convert"))
 			d->have_png =
-				run_cmd((const char *const[]){ "convert", path, png, NULL }, true) == 0;
+			    run_cmd((const char *const[]){"convert", path, png, NULL}, true) == 0;
 	}
 	demo_print_report(stdout, rep, d->out, d->have_png);
 cleanup:
@@ -710,7 +724,7 @@ static void save_logs(const struct demo *d)
 			continue;
 		snprintf(src, sizeof(src), "%s/%s/%s", LAB_ROOT, d->name, de->d_name);
 		snprintf(dst, sizeof(dst), "%s/%s", dir, de->d_name);
-		run_cmd((const char *const[]){ "cp", src, dst, NULL }, true);
+		run_cmd((const char *const[]){"cp", src, dst, NULL}, true);
 	}
 	closedir(dp);
 }
@@ -754,7 +768,7 @@ static int bring_up(struct demo *d)
 
 static void pick_nodes(struct demo *d)
 {
-	const char *nodes[] = { "node-1", "node-2", "node-3" };
+	const char *nodes[] = {"node-1", "node-2", "node-3"};
 	size_t k = 0;
 
 	d->target[0] = d->observer[0] = '\0';
@@ -795,39 +809,55 @@ static int run_demo(struct demo *d)
 	r = write_outputs(d);
 	if (!r && !phase_final(d->mig))
 		r = -EPROTO;
-	else if (!r && strcmp(json_string_value(json_object_get(json_object_get(d->mig, "status"),
-								 "phase")) ?: "",
+	else if (!r && strcmp(json_string_value(
+				  json_object_get(json_object_get(d->mig, "status"), "phase"))
+				  ?: "",
 			      "Succeeded")) {
-		fprintf(stderr, "godwit lab demo: the migration ended %s: %s\n",
-			json_string_value(json_object_get(json_object_get(d->mig, "status"), "phase")),
-			json_string_value(json_object_get(json_object_get(d->mig, "status"),
-							  "reason")) ?: "");
+		fprintf(
+		    stderr, "godwit lab demo: the migration ended %s: %s\n",
+		    json_string_value(json_object_get(json_object_get(d->mig, "status"), "phase")),
+		    json_string_value(json_object_get(json_object_get(d->mig, "status"), "reason"))
+			?: "");
 		r = -EPROTO;
 	}
 	return r;
 }
 
+/* mkdir -p */
+static int mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
 static const char demo_usage[] =
-	"usage: godwit lab demo [--name LAB] [--out DIR] [--keep] [--subject vm|endpoint]\n"
-	"                       [--rate HZ] [--strategy first-frame|rarp]\n"
-	"A 3-node lab, a live migration measured by a probe from a third node,\n"
-	"OUT/report.json and OUT/timeline.svg (defaults: --name demo --out ./demo-out\n"
-	"--subject vm --rate 1000 --strategy first-frame). The lab is taken down at the\n"
-	"end unless --keep.\n";
+    "usage: godwit lab demo [--name LAB] [--out DIR] [--keep] [--subject vm|endpoint]\n"
+    "                       [--rate HZ] [--strategy first-frame|rarp]\n"
+    "A 3-node lab, a live migration measured by a probe from a third node,\n"
+    "OUT/report.json and OUT/timeline.svg (defaults: --name demo --out ./demo-out\n"
+    "--subject vm --rate 1000 --strategy first-frame). The lab is taken down at the\n"
+    "end unless --keep.\n";
 
 int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "name", required_argument, NULL, 'n' },
-					      { "out", required_argument, NULL, 'o' },
-					      { "keep", no_argument, NULL, 'k' },
-					      { "subject", required_argument, NULL, 's' },
-					      { "rate", required_argument, NULL, 'r' },
-					      { "strategy", required_argument, NULL, 'S' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	struct demo d = { .cli = cli, .name = "demo", .subject = "vm",
-			  .strategy = "first-frame", .rate = 1000 };
-	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term;
+	static const struct option opts[] = {
+	    {"name", required_argument, NULL, 'n'}, {"out", required_argument, NULL, 'o'},
+	    {"keep", no_argument, NULL, 'k'},	    {"subject", required_argument, NULL, 's'},
+	    {"rate", required_argument, NULL, 'r'}, {"strategy", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},	    {0}};
+	struct demo d = {
+	    .cli = cli, .name = "demo", .subject = "vm", .strategy = "first-frame", .rate = 1000};
+	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	const char *out = "demo-out";
 	char *end;
 	ssize_t n;
@@ -855,7 +885,8 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 			errno = 0;
 			d.rate = strtoul(optarg, &end, 10);
 			if (errno || *end || end == optarg || d.rate < 1 || d.rate > 100000) {
-				fprintf(stderr, "godwit lab demo: --rate '%s': expected 1..100000\n",
+				fprintf(stderr,
+					"godwit lab demo: --rate '%s': expected 1..100000\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -895,7 +926,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 				"and loads eBPF programs); try: sudo godwit lab demo\n");
 		return 1;
 	}
-	if (mkdir(out, 0755) < 0 && errno != EEXIST) {
+	if (mkdir_parents(out) < 0) {
 		fprintf(stderr, "godwit lab demo: cannot create --out %s: %s\n", out,
 			strerror(errno));
 		return 1;
@@ -916,8 +947,8 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 		char stale[PATH_MAX + 16];
 
 		snprintf(stale, sizeof(stale), "%s/%s", d.out,
-			 (const char *[]){ "report.json", "timeline.svg", "timeline.png",
-					   "probe.csv", "drill.json" }[i]);
+			 (const char *[]){"report.json", "timeline.svg", "timeline.png",
+					  "probe.csv", "drill.json"}[i]);
 		unlink(stale);
 	}
 

@@ -40,14 +40,14 @@ struct demo_sample {
 int demo_parse_csv(const char *text, struct demo_sample **out, size_t *n);
 
 struct demo_inputs {
-	const char *subject;	   /* "vm" or "endpoint" */
-	const json_t *probe;	   /* the probe's --json report */
+	const char *subject; /* "vm" or "endpoint" */
+	const json_t *probe; /* the probe's --json report */
 	const struct demo_sample *samples;
 	size_t n_samples;
-	const json_t *migration;   /* the Migration object as the API returns it */
-	const json_t *drill;	   /* endpoint: the drill's --json report; vm: NULL */
-	double grace_ms;	   /* a reply later than this is a loss (the probe's --grace-ms) */
-	const char *generated_at;  /* ISO 8601 */
+	const json_t *migration;  /* the Migration object as the API returns it */
+	const json_t *drill;	  /* endpoint: the drill's --json report; vm: NULL */
+	double grace_ms;	  /* a reply later than this is a loss (the probe's --grace-ms) */
+	const char *generated_at; /* ISO 8601 */
 	int cores;
 	const char *kernel;
 };
@@ -58,7 +58,8 @@ int demo_report(const struct demo_inputs *in, json_t **out);
 /* The verdict and figures for a person, ≤ 15 lines; files are listed under out_dir. */
 void demo_print_report(FILE *f, const json_t *report, const char *out_dir, bool have_png);
 
-/* The timeline picture: probes (RTT / lost), phase lines, the blackout band. -EIO on a write error. */
+/* The timeline picture: probes (RTT / lost), phase lines, the blackout band. -EIO on a write error.
+ */
 int demo_timeline_svg(FILE *f, const json_t *report, const struct demo_sample *samples, size_t n);
 
 /* `godwit lab demo ...` (argv[0] is "demo"). Returns the exit status. */

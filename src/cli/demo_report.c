@@ -29,7 +29,7 @@ int demo_parse_csv(const char *text, struct demo_sample **out, size_t *n)
 	p = strchr(p, '\n');
 	p = p ? p + 1 : text + strlen(text);
 	while (*p) {
-		struct demo_sample s = { .rtt_ms = -1 };
+		struct demo_sample s = {.rtt_ms = -1};
 
 		strtoull(p, &end, 10);
 		if (end == p || *end != ',')
@@ -103,9 +103,9 @@ static double phase_time(const json_t *phases, const char *name)
 	const json_t *p;
 	size_t i;
 
-	json_array_foreach(phases, i, p)
-		if (!strcmp(json_string_value(json_object_get(p, "name")) ?: "", name))
-			return time_value(json_object_get(p, "unix_ms"));
+	json_array_foreach(phases, i,
+			   p) if (!strcmp(json_string_value(json_object_get(p, "name")) ?: "",
+					  name)) return time_value(json_object_get(p, "unix_ms"));
 	return NAN;
 }
 
@@ -142,29 +142,37 @@ static void learn_switchover(const struct demo_inputs *in, struct switchover *sw
 	if (in->drill) {
 		sw->stop = time_value(json_object_get(in->drill, "silence_unix_ns")) / 1e6;
 		sw->resume = time_value(json_object_get(in->drill, "resume_unix_ns")) / 1e6;
-		sw->blackout_ms = json_is_number(json_object_get(in->drill, "blackout_us"))
-					  ? json_number_value(json_object_get(in->drill,
-									      "blackout_us")) /
-						    1000.0
-					  : NAN;
+		sw->blackout_ms =
+		    json_is_number(json_object_get(in->drill, "blackout_us"))
+			? json_number_value(json_object_get(in->drill, "blackout_us")) / 1000.0
+			: NAN;
 	} else {
 		sw->stop = time_value(figure(in->migration, "stop_unix_ns")) / 1e6;
 		sw->resume = time_value(figure(in->migration, "resume_unix_ns")) / 1e6;
 		sw->blackout_ms = figure(in->migration, "vm_blackout_ms")
-					  ? json_number_value(figure(in->migration, "vm_blackout_ms"))
-					  : sw->resume - sw->stop;
+				      ? json_number_value(figure(in->migration, "vm_blackout_ms"))
+				      : sw->resume - sw->stop;
 	}
 }
 
+/* stop, resume and activation in the order they happened */
 static json_t *rel_events(const struct switchover *sw)
 {
-	const struct {
+	struct {
 		const char *name;
 		double t;
-	} ev[] = { { "stop", sw->stop }, { "resume", sw->resume }, { "activation", sw->activation } };
+	} ev[] = {{"stop", sw->stop}, {"resume", sw->resume}, {"activation", sw->activation}}, tmp;
 	json_t *a = json_array();
+	size_t n = sizeof(ev) / sizeof(ev[0]);
 
-	for (size_t i = 0; i < sizeof(ev) / sizeof(ev[0]); i++)
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && (!isfinite(ev[j - 1].t) || ev[j - 1].t > ev[j].t);
+		     j--) {
+			tmp = ev[j];
+			ev[j] = ev[j - 1];
+			ev[j - 1] = tmp;
+		}
+	for (size_t i = 0; i < n; i++)
 		if (isfinite(ev[i].t))
 			json_array_append_new(a, json_pack("{s:s, s:o}", "name", ev[i].name, "t_ms",
 							   json_ms(ev[i].t - sw->t0)));
@@ -185,9 +193,10 @@ static json_t *rel_phases(const json_t *phases, double t0, double *last)
 		if (!isfinite(t))
 			continue;
 		*last = t;
-		json_array_append_new(a, json_pack("{s:s, s:I}", "name",
-						   json_string_value(json_object_get(p, "name")) ?: "?",
-						   (json_int_t)llround(t - t0)));
+		json_array_append_new(
+		    a, json_pack("{s:s, s:I}", "name",
+				 json_string_value(json_object_get(p, "name")) ?: "?", "t_ms",
+				 (json_int_t)llround(t - t0)));
 	}
 	return a;
 }
@@ -279,32 +288,31 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 		return -ENOMEM;
 	notes = json_array();
 	json_object_set_new(rep, "subject", json_string(in->subject));
-	json_object_set_new(rep, "migration",
-			    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "name",
-				      json_string_value(json_object_get(
-					      json_object_get(in->migration, "metadata"), "name")),
-				      "source", json_string_value(json_object_get(status, "source")),
-				      "target",
-				      json_string_value(json_object_get(
-					      json_object_get(in->migration, "spec"), "target")),
-				      "strategy",
-				      json_string_value(json_object_get(
-					      json_object_get(in->migration, "spec"), "strategy")),
-				      "phase", json_string_value(json_object_get(status, "phase"))));
+	json_object_set_new(
+	    rep, "migration",
+	    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "name",
+		      json_string_value(
+			  json_object_get(json_object_get(in->migration, "metadata"), "name")),
+		      "source", json_string_value(json_object_get(status, "source")), "target",
+		      json_string_value(
+			  json_object_get(json_object_get(in->migration, "spec"), "target")),
+		      "strategy",
+		      json_string_value(
+			  json_object_get(json_object_get(in->migration, "spec"), "strategy")),
+		      "phase", json_string_value(json_object_get(status, "phase"))));
 	json_object_set_new(rep, "vm_blackout_ms", json_ms(sw.blackout_ms));
-	json_object_set_new(rep, "loss_window_ms",
-			    json_ms(win ? json_number_value(json_object_get(win, "length_ms")) : 0));
-	json_object_set_new(rep, "loss_window",
-			    win ? json_pack("{s:o, s:o, s:I}", "start_ms",
-					    json_ms(json_number_value(json_object_get(
-							    win, "start_unix_ms")) -
-						    sw.t0),
-					    "end_ms",
-					    json_ms(json_number_value(
-							    json_object_get(win, "end_unix_ms")) -
-						    sw.t0),
-					    "lost", json_integer_value(json_object_get(win, "lost")))
-				: json_null());
+	json_object_set_new(
+	    rep, "loss_window_ms",
+	    json_ms(win ? json_number_value(json_object_get(win, "length_ms")) : 0));
+	json_object_set_new(
+	    rep, "loss_window",
+	    win ? json_pack(
+		      "{s:o, s:o, s:I}", "start_ms",
+		      json_ms(json_number_value(json_object_get(win, "start_unix_ms")) - sw.t0),
+		      "end_ms",
+		      json_ms(json_number_value(json_object_get(win, "end_unix_ms")) - sw.t0),
+		      "lost", json_integer_value(json_object_get(win, "lost")))
+		: json_null());
 	if (isfinite(sw.resume)) {
 		json_object_set_new(rep, "network_added_loss", json_integer(lost_after + standby));
 		json_object_set_new(rep, "network_added_loss_detail",
@@ -322,8 +330,9 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 			 "network-added loss not measured (no RESUME time recorded)");
 	}
 	json_object_set_new(rep, "verdict", json_string(verdict));
-	json_object_set_new(rep, "duplicates",
-			    json_integer(json_integer_value(json_object_get(in->probe, "duplicates"))));
+	json_object_set_new(
+	    rep, "duplicates",
+	    json_integer(json_integer_value(json_object_get(in->probe, "duplicates"))));
 	json_object_set_new(rep, "early_deliveries", json_integer(early));
 	json_object_set_new(rep, "early_deliveries_measured", json_boolean(early_measured));
 	json_object_set_new(rep, "tcp", tcp_summary(json_object_get(in->probe, "tcp")));
@@ -336,24 +345,24 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 	if (in->drill)
 		json_object_set(rep, "first_frame_to_activation_us",
 				json_object_get(in->drill, "first_frame_to_activation_us")
-					?: json_null());
+				    ?: json_null());
 	else if ((fig = figure(in->migration, "first_frame_to_activation_us")))
 		json_object_set_new(rep, "first_frame_to_activation_us",
 				    json_integer((json_int_t)json_number_value(fig)));
 	else
-		json_object_set_new(rep, "first_frame_to_activation_us",
-				    isfinite(sw.activation) && isfinite(sw.resume)
-					    ? json_integer((json_int_t)llround(
-						      (sw.activation - sw.resume) * 1000.0))
-					    : json_null());
+		json_object_set_new(
+		    rep, "first_frame_to_activation_us",
+		    isfinite(sw.activation) && isfinite(sw.resume)
+			? json_integer((json_int_t)llround((sw.activation - sw.resume) * 1000.0))
+			: json_null());
 	from_ms = -TIMELINE_MARGIN_MS;
 	to_ms = max_finite(last, max_finite(sw.resume, sw.activation)) - sw.t0 + TIMELINE_MARGIN_MS;
 	json_object_set_new(rep, "timeline",
 			    json_pack("{s:o, s:o, s:o}", "from_ms", json_ms(from_ms), "to_ms",
 				      json_ms(to_ms), "t0_unix_ms", json_ms(sw.t0)));
-	json_object_set_new(rep, "machine",
-			    json_pack("{s:i, s:s}", "cores", in->cores, "kernel",
-				      in->kernel ? in->kernel : "?"));
+	json_object_set_new(
+	    rep, "machine",
+	    json_pack("{s:i, s:s}", "cores", in->cores, "kernel", in->kernel ? in->kernel : "?"));
 	json_object_set_new(rep, "generated_at",
 			    json_string(in->generated_at ? in->generated_at : ""));
 
@@ -369,10 +378,9 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 		json_array_append_new(notes, json_string(note));
 	}
 	if (json_integer_value(json_object_get(in->probe, "duplicates")) != dups) {
-		snprintf(note, sizeof(note),
-			 "the probe reported %lld duplicates, its record has %lld",
-			 (long long)json_integer_value(json_object_get(in->probe, "duplicates")),
-			 dups);
+		snprintf(
+		    note, sizeof(note), "the probe reported %lld duplicates, its record has %lld",
+		    (long long)json_integer_value(json_object_get(in->probe, "duplicates")), dups);
 		json_array_append_new(notes, json_string(note));
 	}
 	if (json_array_size(json_object_get(in->probe, "windows")) > (win ? 1u : 0u)) {
@@ -387,12 +395,12 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 
 static const char *pretty_phase(const char *name)
 {
-	static const char *const map[][2] = { { "Pending", "created" },
-					      { "TargetReady", "target ready" },
-					      { "Replicating", "replication confirmed" },
-					      { "Running", "running" },
-					      { "Switched", "switched" },
-					      { "Succeeded", "completed" } };
+	static const char *const map[][2] = {{"Pending", "created"},
+					     {"TargetReady", "target ready"},
+					     {"Replicating", "replication confirmed"},
+					     {"Running", "running"},
+					     {"Switched", "switched"},
+					     {"Succeeded", "completed"}};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(name, map[i][0]))
@@ -414,7 +422,8 @@ void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool hav
 			vm ? "VM blackout (STOP->RESUME)" : "blackout (link down->up)",
 			json_number_value(json_object_get(rep, "vm_blackout_ms")));
 	else
-		fprintf(f, "  %-26s not recorded\n", vm ? "VM blackout (STOP->RESUME)" : "blackout");
+		fprintf(f, "  %-26s not recorded\n",
+			vm ? "VM blackout (STOP->RESUME)" : "blackout");
 	fprintf(f, "  %-26s %.1f ms (%lld of %lld probes lost at %lld/s)\n", "client loss window",
 		json_number_value(json_object_get(rep, "loss_window_ms")),
 		(long long)json_integer_value(json_object_get(probe, "lost")),
@@ -425,9 +434,9 @@ void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool hav
 			"network-added loss",
 			(long long)json_integer_value(json_object_get(rep, "network_added_loss")),
 			(long long)json_integer_value(
-				json_object_get(detail, "probes_lost_after_resume")),
+			    json_object_get(detail, "probes_lost_after_resume")),
 			(long long)json_integer_value(
-				json_object_get(detail, "standby_drops_after_switch")));
+			    json_object_get(detail, "standby_drops_after_switch")));
 	else
 		fprintf(f, "  %-26s not measured\n", "network-added loss");
 	fprintf(f, "  %-26s %lld\n", "duplicates",
@@ -446,26 +455,26 @@ void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool hav
 			(long long)json_integer_value(json_object_get(tcp, "bytes_sent")),
 			(long long)json_integer_value(json_object_get(tcp, "retransmits")));
 	if (json_is_number(ff))
-		fprintf(f, "  %-26s %.3f ms\n", vm ? "resume -> activation" : "first frame -> activation",
+		fprintf(f, "  %-26s %.3f ms\n",
+			vm ? "resume -> activation" : "first frame -> activation",
 			json_number_value(ff) / 1000.0);
 	fprintf(f, "  %-26s", "phases (ms)");
 	json_array_foreach(json_object_get(rep, "phases"), i, p)
-		fprintf(f, "%s%s +%lld", i ? ", " : " ",
-			pretty_phase(json_string_value(json_object_get(p, "name")) ?: "?"),
-			(long long)json_integer_value(json_object_get(p, "t_ms")));
+	    fprintf(f, "%s%s +%lld", i ? ", " : " ",
+		    pretty_phase(json_string_value(json_object_get(p, "name")) ?: "?"),
+		    (long long)json_integer_value(json_object_get(p, "t_ms")));
 	fputc('\n', f);
 	if (json_array_size(json_object_get(rep, "events"))) {
 		fprintf(f, "  %-26s", "events (ms)");
 		json_array_foreach(json_object_get(rep, "events"), i, p)
-			fprintf(f, "%s%s +%.1f", i ? ", " : " ",
-				json_string_value(json_object_get(p, "name")) ?: "?",
-				json_number_value(json_object_get(p, "t_ms")));
+		    fprintf(f, "%s%s +%.1f", i ? ", " : " ",
+			    json_string_value(json_object_get(p, "name")) ?: "?",
+			    json_number_value(json_object_get(p, "t_ms")));
 		fputc('\n', f);
 	}
-	json_array_foreach(json_object_get(rep, "notes"), i, p)
-		if (i < 2)
-			fprintf(f, "  note: %s\n", json_string_value(p));
+	json_array_foreach(json_object_get(rep, "notes"), i, p) if (i < 2)
+	    fprintf(f, "  note: %s\n", json_string_value(p));
 	fprintf(f, "  files: %s/report.json, %s/timeline.svg%s%s%s, %s/probe.csv\n", out_dir,
-		out_dir, have_png ? ", " : "", have_png ? out_dir : "", have_png ? "/timeline.png" : "",
-		out_dir);
+		out_dir, have_png ? ", " : "", have_png ? out_dir : "",
+		have_png ? "/timeline.png" : "", out_dir);
 }

@@ -13,42 +13,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define W 1000
-#define H 600
-#define PLOT_L 70.0
-#define PLOT_R 970.0
-#define PLOT_T 175.0
-#define PLOT_B 470.0
-#define LABEL_ROWS 5
+#define W	    1000
+#define PLOT_L	    70.0
+#define PLOT_R	    970.0
+#define PLOT_H	    300.0 /* the plot's height; the labels above it take what they need */
+#define MARKS_MAX   32
 #define LABEL_ROW_H 15.0
-#define LABEL_TOP 82.0
-#define CHAR_W 6.2 /* average width of an 11 px sans-serif character */
+#define LABEL_TOP   82.0
+#define PLOT_T	    (ax->top)
+#define PLOT_B	    (ax->top + PLOT_H)
+#define H	    (ax->top + PLOT_H + 130)
+#define CHAR_W	    6.2 /* average width of an 11 px sans-serif character */
 
-#define C_DOT "#2b6cb0"
-#define C_LOST "#d62728"
-#define C_BAND "#f6ad55"
+#define C_DOT	"#2b6cb0"
+#define C_LOST	"#d62728"
+#define C_BAND	"#f6ad55"
 #define C_PHASE "#4a5568"
 #define C_EVENT "#c05621"
-#define C_ACT "#2f855a"
-#define C_GRID "#e2e8f0"
-#define C_TEXT "#1a202c"
+#define C_ACT	"#2f855a"
+#define C_GRID	"#e2e8f0"
+#define C_TEXT	"#1a202c"
 #define C_MUTED "#4a5568"
 
 struct axis {
 	double from, to; /* ms */
 	double ymax;	 /* ms RTT */
+	double top;	 /* y of the plot's top edge */
 };
 
-static double xpos(const struct axis *a, double t)
+static double xpos(const struct axis *ax, double t)
 {
-	return PLOT_L + (t - a->from) / (a->to - a->from) * (PLOT_R - PLOT_L);
+	return PLOT_L + (t - ax->from) / (ax->to - ax->from) * (PLOT_R - PLOT_L);
 }
 
-static double ypos(const struct axis *a, double rtt)
+static double ypos(const struct axis *ax, double rtt)
 {
-	if (rtt > a->ymax)
-		rtt = a->ymax;
-	return PLOT_B - rtt / a->ymax * (PLOT_B - PLOT_T);
+	if (rtt > ax->ymax)
+		rtt = ax->ymax;
+	return PLOT_B - rtt / ax->ymax * (PLOT_B - PLOT_T);
 }
 
 /* 1, 2, 5 × 10^k at or above v */
@@ -68,15 +70,15 @@ static double nice_step(double v)
 static const char *label_of(const char *name)
 {
 	static const char *const map[][2] = {
-		{ "Pending", "created" },
-		{ "TargetReady", "target ready" },
-		{ "Replicating", "replication confirmed" },
-		{ "Running", "running" },
-		{ "Switched", "switched" },
-		{ "Succeeded", "completed" },
-		{ "stop", "STOP: blackout starts" },
-		{ "resume", "RESUME" },
-		{ "activation", "activation" },
+	    {"Pending", "created"},
+	    {"TargetReady", "target ready"},
+	    {"Replicating", "replication confirmed"},
+	    {"Running", "running"},
+	    {"Switched", "switched"},
+	    {"Succeeded", "completed"},
+	    {"stop", "STOP: blackout starts"},
+	    {"resume", "RESUME"},
+	    {"activation", "activation"},
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -99,50 +101,68 @@ static int mark_cmp(const void *a, const void *b)
 	return d < 0 ? -1 : d > 0;
 }
 
-static void draw_marks(FILE *f, const struct axis *ax, const json_t *rep)
+struct label {
+	double x, lx, y;
+	const char *anchor;
+};
+
+static size_t collect_marks(const json_t *rep, struct mark m[MARKS_MAX])
 {
-	struct mark m[32];
-	double row_end[LABEL_ROWS];
 	const json_t *p;
 	size_t n = 0, i;
 
-	json_array_foreach(json_object_get(rep, "phases"), i, p)
-		if (n < 16)
-			m[n++] = (struct mark){ json_string_value(json_object_get(p, "name")) ?: "?",
-						json_number_value(json_object_get(p, "t_ms")),
-						C_PHASE, false };
+	json_array_foreach(json_object_get(rep, "phases"), i, p) if (n < MARKS_MAX / 2) m[n++] =
+	    (struct mark){json_string_value(json_object_get(p, "name")) ?: "?",
+			  json_number_value(json_object_get(p, "t_ms")), C_PHASE, false};
 	json_array_foreach(json_object_get(rep, "events"), i, p)
 	{
 		const char *name = json_string_value(json_object_get(p, "name")) ?: "?";
 
-		if (n < 32)
-			m[n++] = (struct mark){ name, json_number_value(json_object_get(p, "t_ms")),
-						!strcmp(name, "activation") ? C_ACT : C_EVENT,
-						true };
+		if (n < MARKS_MAX)
+			m[n++] = (struct mark){name, json_number_value(json_object_get(p, "t_ms")),
+					       !strcmp(name, "activation") ? C_ACT : C_EVENT, true};
 	}
 	qsort(m, n, sizeof(m[0]), mark_cmp);
-	for (i = 0; i < LABEL_ROWS; i++)
-		row_end[i] = -1e9;
-	for (i = 0; i < n; i++) {
-		const char *label = label_of(m[i].name);
-		double x = xpos(ax, m[i].t), w = (double)strlen(label) * CHAR_W + 8, y, lx;
-		const char *anchor = "start";
+	return n;
+}
+
+/* Each label right of its line (left near the right edge), in the first row
+ * where it does not overlap the previous label; returns the rows used. */
+static size_t layout_labels(const struct axis *ax, const struct mark *m, size_t n,
+			    struct label *lab)
+{
+	double row_end[MARKS_MAX];
+	size_t rows = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double x = xpos(ax, m[i].t);
+		double w = (double)(strlen(label_of(m[i].name)) + 7) * CHAR_W;
+		double left, right;
 		size_t row = 0;
 
-		/* text right of the line, or left of it near the right edge */
-		lx = x + 3;
-		if (lx + w > W - 4) {
-			anchor = "end";
-			lx = x - 3;
-		}
-		while (row + 1 < LABEL_ROWS &&
-		       row_end[row] > (anchor[0] == 's' ? lx : lx - w))
+		lab[i] = (struct label){x, x + 3, 0, "start"};
+		if (x + 3 + w > W - 4)
+			lab[i] = (struct label){x, x - 3, 0, "end"};
+		left = lab[i].anchor[0] == 's' ? lab[i].lx : lab[i].lx - w;
+		right = lab[i].anchor[0] == 's' ? lab[i].lx + w : lab[i].lx;
+		while (row < rows && row_end[row] > left - 4)
 			row++;
-		row_end[row] = anchor[0] == 's' ? lx + w : lx;
-		y = LABEL_TOP + (double)row * LABEL_ROW_H;
-		svg_line(f, "phase", x, y - 10, x, PLOT_B, m[i].color, m[i].event ? 1.4 : 1.0,
-			 m[i].event ? NULL : "4 3");
-		svg_text(f, lx, y, 11, anchor, m[i].color, m[i].event, "%s +%.1f", label, m[i].t);
+		if (row == rows)
+			rows++;
+		row_end[row] = right;
+		lab[i].y = LABEL_TOP + (double)row * LABEL_ROW_H;
+	}
+	return rows;
+}
+
+static void draw_marks(FILE *f, const struct axis *ax, const struct mark *m, size_t n,
+		       const struct label *lab)
+{
+	for (size_t i = 0; i < n; i++) {
+		svg_line(f, "phase", lab[i].x, lab[i].y - 10, lab[i].x, PLOT_B, m[i].color,
+			 m[i].event ? 1.4 : 1.0, m[i].event ? NULL : "4 3");
+		svg_text(f, lab[i].lx, lab[i].y, 11, lab[i].anchor, m[i].color, m[i].event,
+			 "%s +%.1f", label_of(m[i].name), m[i].t);
 	}
 }
 
@@ -162,12 +182,13 @@ static void draw_axes(FILE *f, const struct axis *ax)
 	svg_line(f, NULL, PLOT_L, PLOT_T, PLOT_L, PLOT_B, C_TEXT, 1, NULL);
 	svg_text(f, (PLOT_L + PLOT_R) / 2, PLOT_B + 48, 12, "middle", C_TEXT, false,
 		 "time since the migration was created (ms)");
-	fprintf(f, "<text x=\"18\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" fill=\"%s\" "
-		   "transform=\"rotate(-90 18 %.1f)\">probe round-trip time (ms)</text>\n",
+	fprintf(f,
+		"<text x=\"18\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" fill=\"%s\" "
+		"transform=\"rotate(-90 18 %.1f)\">probe round-trip time (ms)</text>\n",
 		(PLOT_T + PLOT_B) / 2, C_TEXT, (PLOT_T + PLOT_B) / 2);
 }
 
-static void draw_legend(FILE *f, const json_t *rep)
+static void draw_legend(FILE *f, const struct axis *ax, const json_t *rep)
 {
 	double y = H - 42;
 
@@ -183,10 +204,11 @@ static void draw_legend(FILE *f, const json_t *rep)
 		 "godwit lab demo, %s; %lld cores, Linux %s; probe at %lld/s",
 		 json_string_value(json_object_get(rep, "generated_at")) ?: "",
 		 (long long)json_integer_value(
-			 json_object_get(json_object_get(rep, "machine"), "cores")),
-		 json_string_value(json_object_get(json_object_get(rep, "machine"), "kernel")) ?: "?",
+		     json_object_get(json_object_get(rep, "machine"), "cores")),
+		 json_string_value(json_object_get(json_object_get(rep, "machine"), "kernel"))
+		     ?: "?",
 		 (long long)json_integer_value(
-			 json_object_get(json_object_get(rep, "probe"), "rate_hz")));
+		     json_object_get(json_object_get(rep, "probe"), "rate_hz")));
 }
 
 static void draw_title(FILE *f, const json_t *rep)
@@ -261,9 +283,12 @@ static void draw_probes(FILE *f, const struct axis *ax, const struct demo_sample
 int demo_timeline_svg(FILE *f, const json_t *rep, const struct demo_sample *s, size_t n)
 {
 	const json_t *tl = json_object_get(rep, "timeline");
-	struct axis ax = { json_number_value(json_object_get(tl, "from_ms")),
-			   json_number_value(json_object_get(tl, "to_ms")), 0 };
+	struct axis ax = {json_number_value(json_object_get(tl, "from_ms")),
+			  json_number_value(json_object_get(tl, "to_ms")), 0, 0};
 	double t0 = json_number_value(json_object_get(tl, "t0_unix_ms")), top = 0;
+	struct mark marks[MARKS_MAX];
+	struct label labels[MARKS_MAX];
+	size_t nm;
 
 	if (!(ax.to > ax.from))
 		ax.to = ax.from + 1000;
@@ -274,12 +299,14 @@ int demo_timeline_svg(FILE *f, const json_t *rep, const struct demo_sample *s, s
 			top = s[i].rtt_ms;
 	}
 	ax.ymax = nice_step(top > 0 ? top * 1.1 : 1);
-	svg_begin(f, W, H);
+	nm = collect_marks(rep, marks);
+	ax.top = LABEL_TOP + (double)layout_labels(&ax, marks, nm, labels) * LABEL_ROW_H + 6;
+	svg_begin(f, W, (int)(ax.top + PLOT_H + 130));
 	draw_title(f, rep);
 	draw_axes(f, &ax);
 	draw_band(f, &ax, rep);
 	draw_probes(f, &ax, s, n, t0);
-	draw_marks(f, &ax, rep);
-	draw_legend(f, rep);
+	draw_marks(f, &ax, marks, nm, labels);
+	draw_legend(f, &ax, rep);
 	return svg_end(f);
 }

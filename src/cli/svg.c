@@ -68,8 +68,10 @@ void svg_line(FILE *f, const char *cls, double x1, double y1, double x2, double 
 	fputs("<line", f);
 	if (cls)
 		fprintf(f, " class=\"%s\"", cls);
-	fprintf(f, " x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"%.2f\"",
-		x1, y1, x2, y2, stroke, width);
+	fprintf(
+	    f,
+	    " x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"%s\" stroke-width=\"%.2f\"",
+	    x1, y1, x2, y2, stroke, width);
 	if (dash)
 		fprintf(f, " stroke-dasharray=\"%s\"", dash);
 	fputs("/>\n", f);
