@@ -14,6 +14,7 @@ LAB_DIR=/run/godwit/labs/$LAB
 export GODWIT_CONFIG=$(mktemp -d)/config
 RUNS=${BENCH_RUNS:-3} SECS=${BENCH_SECS:-3} PINGS=${BENCH_PINGS:-300}
 pids=()
+tmp_meas=$(mktemp -d)
 
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
@@ -21,7 +22,7 @@ cleanup() {
   for ns in $BL-ul $BL-n1 $BL-n2 $BL-x $BL-y; do ip netns del "$ns" 2>/dev/null; done
   for i in $(seq 1 100); do ip netns del "$LAB-m$i" 2>/dev/null; done
   [[ -n ${ctl_dir:-} ]] && rm -rf "$ctl_dir"
-  rm -rf "$(dirname "$GODWIT_CONFIG")"
+  rm -rf "$(dirname "$GODWIT_CONFIG")" "$tmp_meas"
 }
 trap cleanup EXIT
 gw() { "$GODWIT" --lab "$LAB" "$@"; }
@@ -74,6 +75,23 @@ latency() {
     sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | awk '{print $1 * 1000}' | median
 }
 
+api() { curl -sS --unix-socket "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "${@:2}"; }
+# post_many SOCKET PATH: POSTs every JSON line of stdin, all through one curl
+# process (a config file with one block per request; options repeat per block).
+post_many() {
+  local cfg first=1 line
+  cfg=$(mktemp)
+  while IFS= read -r line; do
+    ((first)) || echo next
+    first=0
+    line=${line//\\/\\\\}
+    printf 'unix-socket = "%s"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\nurl = "http://localhost%s"\nrequest = "POST"\noutput = "/dev/null"\ndata = "%s"\n' \
+      "$1" "$token" "$2" "${line//\"/\\\"}"
+  done >"$cfg"
+  curl -sS -K "$cfg"
+  rm -f "$cfg"
+}
+
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 say "godwit lab (3 nodes) and the baseline topology"
@@ -91,32 +109,41 @@ baseline_up || { echo "baseline topology failed" >&2; exit 1; }
 ip netns exec "$LAB-ep-x" ping -c 3 -i 0.2 -W 2 "$Y" >/dev/null || { echo "godwit path broken" >&2; exit 1; }
 ip netns exec $BL-x ping -c 3 -i 0.2 -W 2 10.99.0.2 >/dev/null || { echo "baseline path broken" >&2; exit 1; }
 
-say "throughput: $RUNS runs of ${SECS}s each way"
-tp_gw=$(throughput "$LAB-ep-x" "$LAB-ep-y" "$Y")
-tp_bl=$(throughput $BL-x $BL-y 10.99.0.2)
-say "latency: $PINGS echoes each"
-lat_gw=$(latency "$LAB-ep-x" "$Y")
-lat_bl=$(latency $BL-x 10.99.0.2)
+# godwit and the baseline alternate, round after round, so that whatever else
+# the machine does at the time weighs on both alike; medians over all rounds.
+say "throughput and latency: $RUNS alternating rounds (${SECS}s of iperf3, $PINGS echoes each)"
+: >"$tmp_meas/tp_gw"; : >"$tmp_meas/tp_bl"; : >"$tmp_meas/lat_gw"; : >"$tmp_meas/lat_bl"
+for r in $(seq "$RUNS"); do
+  RUNS=1 throughput "$LAB-ep-x" "$LAB-ep-y" "$Y" >>"$tmp_meas/tp_gw"
+  RUNS=1 throughput $BL-x $BL-y 10.99.0.2 >>"$tmp_meas/tp_bl"
+  latency "$LAB-ep-x" "$Y" >>"$tmp_meas/lat_gw"
+  latency $BL-x 10.99.0.2 >>"$tmp_meas/lat_bl"
+done
+tp_gw=$(median <"$tmp_meas/tp_gw") tp_bl=$(median <"$tmp_meas/tp_bl")
+lat_gw=$(median <"$tmp_meas/lat_gw") lat_bl=$(median <"$tmp_meas/lat_bl")
 say "godwit $tp_gw Gbit/s ${lat_gw} µs; baseline $tp_bl Gbit/s ${lat_bl} µs"
 
-say "agent memory with 100 ports"
 token=$(cat "$LAB_DIR/token")
-api() { curl -sS --unix-socket "$1" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' "${@:2}"; }
-# post_many SOCKET PATH: POSTs every JSON line of stdin, all through one curl
-# process (a config file with one block per request; options repeat per block).
-post_many() {
-  local cfg first=1 line
-  cfg=$(mktemp)
-  while IFS= read -r line; do
-    ((first)) || echo next
-    first=0
-    line=${line//\\/\\\\}
-    printf 'unix-socket = "%s"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\nurl = "http://localhost%s"\nrequest = "POST"\noutput = "/dev/null"\ndata = "%s"\n' \
-      "$1" "$token" "$2" "${line//\"/\\\"}"
-  done >"$cfg"
-  curl -sS -K "$cfg"
-  rm -f "$cfg"
+# propagation: time from a committed change to every node having applied it
+propagation() { # -> one line per sample, ms
+  local i t0 rev min
+  for i in $(seq 1 20); do
+    t0=$(date +%s%N)
+    api "$LAB_DIR/api.sock" -X POST http://localhost/v1/ports -o /dev/null \
+      -d "{\"apiVersion\":\"godwit/v1\",\"kind\":\"Port\",\"metadata\":{\"name\":\"prop$1-$i\"},\"spec\":{\"network\":\"bench\",\"locations\":[\"node-1\"],\"type\":\"tap\"}}"
+    rev=$(api "$LAB_DIR/api.sock" http://localhost/v1/healthz | jq .revision)
+    while :; do
+      min=$(api "$LAB_DIR/api.sock" http://localhost/v1/nodes | jq '[.items[].status.applied_revision // 0] | min')
+      ((min >= rev)) && break
+      (( $(date +%s%N) - t0 > 10000000000 )) && break
+    done
+    echo $(( ($(date +%s%N) - t0) / 1000000 ))
+  done
 }
+say "time for a change to be applied on every node, 2 ports per node (20 changes)"
+propagation light >"$tmp_meas/prop_light"
+
+say "agent memory with 100 ports"
 for i in $(seq 1 100); do ip netns add "$LAB-m$i"; done
 for i in $(seq 1 100); do
   printf '{"apiVersion":"godwit/v1","kind":"Port","metadata":{"name":"m%d"},"spec":{"network":"bench","locations":["node-3"],"netns":"%s"}}\n' "$i" "$LAB-m$i"
@@ -131,21 +158,10 @@ agent_pid=$(jq -r '.daemons[] | select(.name == "node-3") | .pid' "$LAB_DIR/lab.
 agent_rss=$(rss_kib "$agent_pid")
 say "agent on node-3: $ports_up ports plumbed, VmRSS $agent_rss KiB"
 
-say "time for a change to be applied on every node (20 changes)"
-prop=()
-for i in $(seq 1 20); do
-  t0=$(date +%s%N)
-  rev=$(api "$LAB_DIR/api.sock" -X DELETE "http://localhost/v1/ports/m$i" | jq .metadata.revision)
-  rev=$(api "$LAB_DIR/api.sock" http://localhost/v1/healthz | jq .revision)
-  while :; do
-    min=$(api "$LAB_DIR/api.sock" http://localhost/v1/nodes | jq '[.items[].status.applied_revision // 0] | min')
-    ((min >= rev)) && break
-    (( $(date +%s%N) - t0 > 10000000000 )) && { min=-1; break; }
-  done
-  prop+=($(( ($(date +%s%N) - t0) / 1000000 )))
-done
-prop_p50=$(printf '%s\n' "${prop[@]}" | median)
-prop_max=$(printf '%s\n' "${prop[@]}" | sort -n | tail -1)
+say "the same with 100 more ports on node-3"
+propagation heavy >"$tmp_meas/prop_heavy"
+prop_p50=$(median <"$tmp_meas/prop_light") prop_max=$(sort -n "$tmp_meas/prop_light" | tail -1)
+prop_heavy_p50=$(median <"$tmp_meas/prop_heavy") prop_heavy_max=$(sort -n "$tmp_meas/prop_heavy" | tail -1)
 
 say "controller memory with 10,000 ports"
 ctl_dir=$(mktemp -d)
@@ -169,11 +185,13 @@ jq -n --argjson tg "$tp_gw" --argjson tb "$tp_bl" --argjson lg "$lat_gw" --argjs
   --argjson secs "$SECS" --argjson runs "$RUNS" --argjson pings "$PINGS" \
   --argjson arss "$agent_rss" --argjson aports "$ports_up" \
   --argjson crss "$ctl_rss" --argjson cports "$nports" --argjson cms "$create_ms" \
-  --argjson pp50 "$prop_p50" --argjson pmax "$prop_max" '{
+  --argjson pp50 "$prop_p50" --argjson pmax "$prop_max" \
+  --argjson hp50 "$prop_heavy_p50" --argjson hmax "$prop_heavy_max" '{
   throughput: {godwit_gbps: ($tg*100|round/100), baseline_gbps: ($tb*100|round/100),
                ratio: (($tg/$tb)*100|round/100), seconds: $secs, runs: $runs},
   latency: {godwit_us: $lg, baseline_us: $lb, ratio: (($lg/$lb)*100|round/100), samples: $pings},
   agent_memory: {ports: $aports, rss_kib: $arss},
   controller_memory: {ports: $cports, rss_kib: $crss, create_ms: $cms},
-  propagation: {samples: 20, p50_ms: $pp50, max_ms: $pmax}
+  propagation: {samples: 20, p50_ms: $pp50, max_ms: $pmax},
+  propagation_100_ports: {samples: 20, p50_ms: $hp50, max_ms: $hmax}
 }' >"$out"
