@@ -4,8 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const kind_paths[CACHE__KINDS] = { "networks", "ports", "nodes", "vms" };
-static const char *const kind_names[CACHE__KINDS] = { "Network", "Port", "Node", "VM" };
+static const char *const kind_paths[CACHE__KINDS] = { "networks", "ports", "nodes", "vms",
+						       "migrations" };
+static const char *const kind_names[CACHE__KINDS] = { "Network", "Port", "Node", "VM",
+						       "Migration" };
 
 int cache_init(struct cache *c)
 {
@@ -138,7 +140,7 @@ int cache_apply_line(struct cache *c, const char *line, size_t len)
 	}
 	kind = cache_kind_from_name(kind_name);
 	if (kind < 0) {
-		r = 0; /* Migrations, ...: not the agent's business */
+		r = 0; /* other kinds: not the agent's business */
 		goto done;
 	}
 	if (type[0] == 'D') {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cache: the agent's in-memory copy of the controller's objects (Networks,
- * Ports, Nodes, VMs) and the store revision it reflects. Filled by a list, kept
+ * Ports, Nodes, VMs, Migrations) and the store revision it reflects. Filled by a list, kept
  * current by watch events (docs/API.md "Watch"). Plain data, no locking: the
  * informer owns the live cache under its mutex and hands out deep copies.
  */
@@ -11,7 +11,14 @@
 #include <jansson.h>
 #include <stdint.h>
 
-enum cache_kind { CACHE_NETWORKS, CACHE_PORTS, CACHE_NODES, CACHE_VMS, CACHE__KINDS };
+enum cache_kind {
+	CACHE_NETWORKS,
+	CACHE_PORTS,
+	CACHE_NODES,
+	CACHE_VMS,
+	CACHE_MIGRATIONS, /* the source agent drives the hypervisor's side (vm_flow.h) */
+	CACHE__KINDS
+};
 
 struct cache {
 	json_t *objs[CACHE__KINDS]; /* JSON object: name -> object */

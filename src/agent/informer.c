@@ -88,7 +88,7 @@ static int list_all(struct informer *inf, struct cache *out)
 		r = api_request(inf->client, "GET", path, NULL, &status, &reply);
 		if (r < 0)
 			goto cleanup;
-		if (status == 404 && k == CACHE_VMS) {
+		if (status == 404 && (k == CACHE_VMS || k == CACHE_MIGRATIONS)) {
 			/* A controller without VMs: none to run. */
 			json_decref(reply);
 			reply = NULL;

@@ -38,6 +38,7 @@
 #include "agent/informer.h"
 #include "agent/reconcile.h"
 #include "agent/vm.h"
+#include "agent/vm_flow.h"
 #include "lib/log.h"
 #include "lib/nl.h"
 
@@ -56,6 +57,7 @@ struct options {
 	char pin_dir[256];
 	uint32_t underlay_ip; /* network order */
 	uint32_t mtu;
+	uint32_t migrate_downtime_ms; /* 0: VM_DEFAULT_DOWNTIME_MS */
 	bool verbose;
 };
 
@@ -66,11 +68,12 @@ static void usage(FILE *f)
 		   "                    [--pin-dir DIR] [--mtu %d] [-v]\n"
 		   "                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
 		   "                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
+		   "                    [--migrate-downtime-ms N (default %d)]\n"
 		   "Runs inside the node's network namespace. Default pin dir: "
 		   "/sys/fs/bpf/godwit/<node>.\n"
 		   "VMs: guest image from %s (current or the newest version), run dirs\n"
 		   "under %s/<node>/<vm>.\n",
-		DEFAULT_MTU, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
+		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
 }
 
 static bool dns_label(const char *s)
@@ -98,6 +101,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "vm-run-dir", required_argument, NULL, 'R' },
 		{ "qemu", required_argument, NULL, 'Q' },
 		{ "vm-accel", required_argument, NULL, 'A' },
+		{ "migrate-downtime-ms", required_argument, NULL, 'D' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -128,6 +132,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->vm_accel = optarg;
 			break;
 		case 'v': o->verbose = true; break;
+		case 'D':
+			errno = 0;
+			mtu = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || mtu < 1 || mtu > 60000) {
+				fprintf(stderr, "godwit-agent: --migrate-downtime-ms: `%s' is not a "
+						"number in 1..60000\n", optarg);
+				return -EINVAL;
+			}
+			o->migrate_downtime_ms = (uint32_t)mtu;
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'm':
 			errno = 0;
@@ -214,6 +228,7 @@ struct agent {
 	struct heartbeat *heartbeat; /* the vm manager's kicks read it under hb_lock */
 	pthread_mutex_t hb_lock;
 	struct vm_manager *vms;
+	struct vm_flow *flow; /* the source side of VM migrations */
 	struct reconciler *rc;
 	int sig_fd, notify_fd, epoll_fd;
 };
@@ -253,6 +268,8 @@ static int64_t reconcile_once(struct agent *a)
 	}
 	if (a->vms && vm_manager_sync(a->vms, &snap) < 0)
 		log_warn("out of memory: the VMs are not updated");
+	if (a->flow && vm_flow_sync(a->flow, &snap) < 0)
+		log_warn("out of memory: the VM migrations are not updated");
 	r = reconcile_run(a->rc, &snap);
 	reconciler_ports(a->rc, &refs, &n_refs);
 	if (heartbeat_set_ports(a->heartbeat, refs, n_refs) < 0)
@@ -382,6 +399,17 @@ static int agent_start(struct agent *a)
 	r = vm_manager_start(&vc, &a->vms);
 	if (r < 0)
 		log_warn_errno(r, "cannot start the vm module: this node runs no VMs");
+	if (a->vms) {
+		struct vm_flow_config fc = {
+			.node = a->opt.node, .server = a->opt.server, .token = a->token,
+			.downtime_ms = a->opt.migrate_downtime_ms, .vms = a->vms,
+		};
+
+		r = vm_flow_start(&fc, &a->flow);
+		if (r < 0)
+			log_warn_errno(r, "cannot start the migration flow: VMs do not migrate "
+					  "from this node");
+	}
 	hc.dp = a->dp;
 	hc.vms_report = a->vms ? report_vms : NULL;
 	hc.vms_ctx = a->vms;
@@ -412,6 +440,7 @@ static void agent_stop(struct agent *a)
 	a->heartbeat = NULL;
 	pthread_mutex_unlock(&a->hb_lock);
 	heartbeat_stop(hb); /* no more reports from the vm manager */
+	vm_flow_stop(a->flow); /* before the manager it calls */
 	vm_manager_stop(a->vms); /* QEMUs keep running */
 	reconciler_free(a->rc);
 	events_close(a->events);

@@ -32,15 +32,18 @@
  * - Events carry QEMU's own timestamp (events.STOP, realtime ns, µs
  *   precision) and the agent's receive time (events_recv.STOP).
  *
- * Hook for the migration phases (later work): the source's agent calls
- * vm_migrate_start(m, name, <target's incoming_uri from its report>, params)
- * and watches the report's "migration"; vm_migrate_cancel aborts. The
- * switchover of the network and the flip of spec.node belong to that work.
+ * The migration phases: vm_flow.h (a thread of its own) calls
+ * vm_migrate_start with the target's incoming_uri that the controller
+ * publishes on the Migration, watches vm_migrate_state, and after a failed or
+ * aborted migration vm_migrate_recover (cancel, and `cont` a paused source).
+ * While a transfer runs the report is kicked at every query-migrate poll, so
+ * the controller sees the progress.
  */
 #ifndef GODWIT_AGENT_VM_H
 #define GODWIT_AGENT_VM_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -89,6 +92,24 @@ struct vm_migrate_params {
 int vm_migrate_start(struct vm_manager *m, const char *name, const char *uri,
 		     const struct vm_migrate_params *p);
 int vm_migrate_cancel(struct vm_manager *m, const char *name);
+
+/* The source side's view of its last migration (query-migrate, events). */
+struct vm_migrate_state {
+	bool known;	 /* a migration was started or seen on this QEMU */
+	bool active;	 /* not ended yet */
+	char status[24]; /* QEMU's: setup, active, completed, failed, cancelled, ... */
+	char error[256];
+	char run_state[24]; /* "running" or what vm_migrate_recover found */
+};
+/* -ENOENT: no such VM here. */
+int vm_migrate_state(struct vm_manager *m, const char *name, struct vm_migrate_state *out);
+/*
+ * After a failed or aborted migration: migrate_cancel when a transfer is
+ * still on, wait (up to ~3 s) until QEMU says it ended, then `cont` when the
+ * guest is not running (paused at the switchover, or postmigrate). out (may
+ * be NULL) gets the end state; out->run_state is the run state found.
+ */
+int vm_migrate_recover(struct vm_manager *m, const char *name, struct vm_migrate_state *out);
 /* Target side: migrate-incoming on ip:<a free port>; uri gets "tcp:IP:PORT".
  * Only on an incoming VM (-ENOENT otherwise); idempotent. */
 int vm_incoming_prepare(struct vm_manager *m, const char *name, const char *ip, char *uri,

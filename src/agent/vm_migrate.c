@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/log.h"
@@ -47,6 +48,21 @@ void vm_migration_from_json(const json_t *info, struct vm_migration *mig)
 		snprintf(mig->error, sizeof(mig->error), "%s", err);
 }
 
+/* The incoming side has the whole guest: from now on it is an ordinary VM
+ * of this node (it may migrate on). RESUME sets its phase. */
+static void incoming_done(struct vm *v)
+{
+	char path[PATH_MAX + 16];
+
+	v->incoming_run = false;
+	v->incoming_uri[0] = '\0';
+	/* The incoming side's view of the transfer is not a figure of the
+	 * next migration, where this node is the source. */
+	memset(&v->mig, 0, sizeof(v->mig));
+	snprintf(path, sizeof(path), "%s/incoming_uri", v->rundir);
+	unlink(path);
+}
+
 void vm_on_event(const struct qmp_event *ev, void *ctx)
 {
 	static const char *const names[3] = {"STOP", "RESUME", "MIGRATION"};
@@ -72,13 +88,17 @@ void vm_on_event(const struct qmp_event *ev, void *ctx)
 	} else if (i == 2) {
 		const char *st = json_string_value(json_object_get(ev->data, "status"));
 
-		if (st) {
+		/* A transfer of ours ends by the poll it triggers: its report then
+		 * carries QEMU's final figures (downtime) with the status. */
+		if (st && !(v->mig.active && migration_ended(st))) {
 			snprintf(v->mig.status, sizeof(v->mig.status), "%s", st);
 			v->mig.known = true;
 		}
 		if (st && migration_ended(st) && v->mig.active)
 			v->next_migrate_poll = 0; /* the final figures, at the next step */
-		if (st && strcmp(st, "completed") == 0 && !v->incoming_run)
+		if (st && strcmp(st, "completed") == 0 && v->incoming_run)
+			incoming_done(v);
+		else if (st && strcmp(st, "completed") == 0)
 			vm_set_phase(m, v, VM_STOPPED, "migrated to the target");
 	}
 	vm_kick(m);
@@ -98,7 +118,9 @@ void vm_migrate_poll(struct vm_manager *m, struct vm *v)
 	}
 	vm_migration_from_json(info, &v->mig);
 	json_decref(info);
-	if (migration_ended(v->mig.status)) {
+	if (!migration_ended(v->mig.status)) {
+		vm_kick(m); /* the progress goes to the controller */
+	} else {
 		v->mig.active = false;
 		log_info("vm %s: migration %s: %llu bytes in %llu ms, downtime %llu ms%s%s",
 			 v->name, v->mig.status, (unsigned long long)v->mig.transferred,
@@ -294,6 +316,110 @@ int vm_incoming_prepare(struct vm_manager *m, const char *name, const char *ip, 
 	if (r == 0)
 		strcpy(uri, v->incoming_uri);
 cleanup:
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+static void state_of(const struct vm *v, struct vm_migrate_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->known = v->mig.known;
+	out->active = v->mig.active;
+	snprintf(out->status, sizeof(out->status), "%s", v->mig.status);
+	snprintf(out->error, sizeof(out->error), "%s", v->mig.error);
+	snprintf(out->run_state, sizeof(out->run_state), "%s",
+		 v->phase == VM_RUNNING ? "running" : vm_phase_name(v->phase));
+}
+
+int vm_migrate_state(struct vm_manager *m, const char *name, struct vm_migrate_state *out)
+{
+	struct vm *v;
+	int r = 0;
+
+	pthread_mutex_lock(&m->lock);
+	v = vm_find(m, name);
+	if (v)
+		state_of(v, out);
+	else
+		r = -ENOENT;
+	pthread_mutex_unlock(&m->lock);
+	return r;
+}
+
+/* query-migrate into v->mig; "none" (no migration ever) counts as ended. */
+static bool transfer_ended(struct vm *v)
+{
+	json_t *info = NULL;
+
+	if (qmp_execute(v->qmp, "query-migrate", NULL, &info, VM_QMP_TIMEOUT_MS) < 0)
+		return true; /* QEMU does not answer: nothing to wait for */
+	if (!json_object_get(info, "status")) {
+		json_decref(info);
+		return true;
+	}
+	vm_migration_from_json(info, &v->mig);
+	json_decref(info);
+	return migration_ended(v->mig.status) || strcmp(v->mig.status, "none") == 0;
+}
+
+static void sleep_unlocked(struct vm_manager *m, int ms)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = ms * 1000000L};
+
+	pthread_mutex_unlock(&m->lock);
+	nanosleep(&ts, NULL);
+	pthread_mutex_lock(&m->lock);
+}
+
+int vm_migrate_recover(struct vm_manager *m, const char *name, struct vm_migrate_state *out)
+{
+	int64_t deadline = vm_now_ms() + 3000;
+	json_t *st = NULL;
+	const char *run;
+	struct vm *v;
+	int r = 0;
+
+	pthread_mutex_lock(&m->lock);
+	v = vm_find(m, name);
+	if (!v || !v->qmp || v->incoming_run) {
+		r = -ENOENT;
+		goto cleanup;
+	}
+	if (!transfer_ended(v)) {
+		log_info("vm %s: cancelling the migration (%s)", name, v->mig.status);
+		exec_logged(v, "migrate_cancel", json_object());
+	}
+	/* The manager may drop v while the lock is released: look it up again. */
+	while (v && v->qmp && !transfer_ended(v) && vm_now_ms() < deadline) {
+		sleep_unlocked(m, 50);
+		v = vm_find(m, name);
+	}
+	if (!v || !v->qmp) {
+		r = -ENOENT;
+		goto cleanup;
+	}
+	v->mig.active = false;
+	r = qmp_execute(v->qmp, "query-status", NULL, &st, VM_QMP_TIMEOUT_MS);
+	if (r < 0) {
+		log_warn("vm %s: query-status: %s", name, qmp_error(v->qmp));
+		goto cleanup;
+	}
+	run = json_string_value(json_object_get(st, "status")) ?: "?";
+	if (strcmp(run, "running") != 0) {
+		log_info("vm %s: the guest is %s after the migration ended %s: cont", name, run,
+			 v->mig.status);
+		r = exec_logged(v, "cont", json_object());
+		if (r < 0)
+			goto cleanup;
+	}
+	vm_set_phase(m, v, VM_RUNNING, NULL);
+	vm_kick(m);
+	if (out) {
+		state_of(v, out);
+		snprintf(out->run_state, sizeof(out->run_state), "%s", run);
+	}
+cleanup:
+	json_decref(st);
 	pthread_mutex_unlock(&m->lock);
 	return r;
 }

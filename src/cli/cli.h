@@ -40,6 +40,7 @@ int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 int cmd_endpoint(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 
 /* Prints "usage: godwit ..." of verb to f. */
 void cli_usage(const struct cli_verb *verb, FILE *f);

@@ -464,7 +464,14 @@ static int get_name(const json_t *spec, const char *key, const char *field, cons
 
 static int validate_migration_spec(const json_t *spec, json_t *out, struct api_error *err)
 {
-	static const char *const allowed[] = {"port", "vm", "target", "strategy", "timeout_s", NULL};
+	static const char *const allowed[] = {"port",	   "vm",	"target",	     "strategy",
+					      "timeout_s", "downtime_ms", "max_bandwidth_mib", NULL};
+	/* The hypervisor's knobs of a VM migration (read by the source agent). */
+	static const struct {
+		const char *key, *field;
+		json_int_t max;
+	} knobs[] = {{"downtime_ms", "spec.downtime_ms", 60000},
+		     {"max_bandwidth_mib", "spec.max_bandwidth_mib", 1048576}};
 	static const char *const strategies[] = {"first-frame", "rarp", NULL};
 	const char *port, *vm, *target, *strategy;
 	json_int_t timeout = MIGRATION_TIMEOUT_DEFAULT_S;
@@ -530,6 +537,20 @@ static int validate_migration_spec(const json_t *spec, json_t *out, struct api_e
 					     (long long)timeout, MIGRATION_TIMEOUT_MAX_S);
 	}
 	json_object_set_new(out, "timeout_s", json_integer(timeout));
+	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
+		j = json_object_get(spec, knobs[i].key);
+		if (!j)
+			continue;
+		r = expect_type(j, JSON_INTEGER, knobs[i].field, err);
+		if (r < 0)
+			return r;
+		if (json_integer_value(j) < 1 || json_integer_value(j) > knobs[i].max)
+			return api_error_set(err, 400, knobs[i].field,
+					     "%s: %lld is out of range 1..%lld", knobs[i].field,
+					     (long long)json_integer_value(j),
+					     (long long)knobs[i].max);
+		json_object_set(out, knobs[i].key, j);
+	}
 	return 0;
 }
 

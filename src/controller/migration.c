@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "migration.h"
+#include "migration_vm.h"
 #include "registry.h"
 
 #include <errno.h>
@@ -231,6 +232,23 @@ static void activation_figures(const json_t *mig, const json_t *target, const ch
 				    json_integer(json_integer_value(mono)));
 }
 
+/*
+ * The target's standby drop counter from its first report that shows the port
+ * active (a report from before the activation, e.g. when `complete` came
+ * first, would count the drops of the blackout as drops after the switch).
+ */
+static void switch_drops(const json_t *mig, const char *state, const json_t *drops,
+			 json_t *figures)
+{
+	const json_t *have = json_object_get(status_of(mig), "figures");
+
+	if (!state || strcmp(state, "active") != 0 || !json_is_integer(drops) ||
+	    json_object_get(have, "drops_standby_at_switch"))
+		return;
+	json_object_set_new(figures, "drops_standby_at_switch",
+			    json_integer(json_integer_value(drops)));
+}
+
 static void decide_progress(const json_t *mig, enum migration_phase cur, const json_t *nodes,
 			    const json_t *target, int64_t now_ms, struct migration_decision *d)
 {
@@ -262,19 +280,21 @@ static void decide_progress(const json_t *mig, enum migration_phase cur, const j
 	case MIGRATION_RUNNING:
 		if ((state && strcmp(state, "active") == 0) || requested(mig, "complete")) {
 			d->next = MIGRATION_SWITCHED;
-			if (json_is_integer(drops))
-				json_object_set_new(d->figures, "drops_standby_at_switch",
-						    json_integer(json_integer_value(drops)));
+			switch_drops(mig, state, drops, d->figures);
 			activation_figures(mig, target, port, d->figures);
 		}
 		break;
 	case MIGRATION_SWITCHED:
+		switch_drops(mig, state, drops, d->figures);
 		activation_figures(mig, target, port, d->figures);
 		if (!requested(mig, "complete"))
 			break;
+		if (migration_is_vm(mig) && !migration_vm_figures_ready(mig, now_ms, d))
+			break; /* the hypervisor's figures are on their way */
 		finish_as(d, MIGRATION_SUCCEEDED, MIGRATION_PORT_MOVE);
 		json_object_set_new(d->figures, "total_ms", json_integer(now_ms - started_ms(mig)));
-		at_switch = json_object_get(figures, "drops_standby_at_switch");
+		at_switch = json_object_get(d->figures, "drops_standby_at_switch")
+				?: json_object_get(figures, "drops_standby_at_switch");
 		if (json_is_integer(drops) && json_is_integer(at_switch))
 			json_object_set_new(d->figures, "standby_drops_after_switch",
 					    json_integer(json_integer_value(drops) -
@@ -325,6 +345,12 @@ int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
 			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
 			return 0;
 		}
+		if (migration_is_vm(mig) &&
+		    migration_vm_target_failed(mig, target, what, sizeof(what))) {
+			set_reason(d, "%s", what);
+			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
+			return 0;
+		}
 		if (!target) {
 			set_reason(d, "target node %s no longer exists", tname);
 			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
@@ -344,14 +370,23 @@ int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
 			return 0;
 		}
 	}
+	if (migration_is_vm(mig)) {
+		r = migration_vm_observe(mig, cur,
+					 migration_find_node(nodes, str_at(mig, "status", "source")),
+					 target, d);
+		if (r < 0)
+			return r;
+	}
 	decide_progress(mig, cur, nodes, target, now_ms, d);
-	return 0;
+	return migration_is_vm(mig) ? migration_vm_derive(mig, d) : 0;
 }
 
 void migration_decision_release(struct migration_decision *d)
 {
 	json_decref(d->figures);
+	json_decref(d->status);
 	d->figures = NULL;
+	d->status = NULL;
 }
 
 /* Returns obj[key], creating it as an empty object or array when absent. */
@@ -510,7 +545,8 @@ int migration_apply(json_t *mig, json_t *port, const struct migration_decision *
 	if (r < 0)
 		return r;
 	figures = child(st, "figures", false);
-	if (!figures || (d->figures && json_object_update(figures, d->figures) < 0))
+	if (!figures || (d->figures && json_object_update(figures, d->figures) < 0) ||
+	    (d->status && json_object_update(st, d->status) < 0))
 		return -ENOMEM;
 	if (d->note[0]) {
 		notes = child(st, "notes", true);

@@ -54,6 +54,8 @@ struct migration_decision {
 	enum migration_port_change port;
 	char reason[512]; /* why it failed or was aborted */
 	json_t *figures;  /* figures to set (an object; owned) */
+	json_t *status;	  /* other status fields to set (NULL or an object; owned):
+			     incoming_uri, progress (VM migrations, migration_vm.h) */
 	char note[256];	  /* to add to status.notes ("" none) */
 };
 

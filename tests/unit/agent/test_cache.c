@@ -55,7 +55,7 @@ static void test_bookmark_and_other_kinds(void **state)
 	assert_int_equal(cache_init(&c), 0);
 	assert_int_equal(apply(&c, "{\"type\":\"BOOKMARK\",\"revision\":42}"), 0);
 	assert_int_equal(c.revision, 42);
-	assert_int_equal(apply(&c, "{\"type\":\"ADDED\",\"revision\":43,\"object\":{\"kind\":\"Migration\","
+	assert_int_equal(apply(&c, "{\"type\":\"ADDED\",\"revision\":43,\"object\":{\"kind\":\"Token\","
 				   "\"metadata\":{\"name\":\"vm1\"}}}"),
 			 0);
 	assert_int_equal(c.revision, 43);
@@ -118,7 +118,8 @@ static void test_load_list(void **state)
 	assert_int_equal(copy.revision, 9);
 	assert_non_null(json_object_get(copy.objs[CACHE_NODES], "n1"));
 	assert_int_equal(cache_kind_from_path("ports"), CACHE_PORTS);
-	assert_int_equal(cache_kind_from_name("Migration"), -1);
+	assert_int_equal(cache_kind_from_name("Migration"), CACHE_MIGRATIONS);
+	assert_int_equal(cache_kind_from_name("Token"), -1);
 	cache_clear(&copy);
 	cache_clear(&c);
 	json_decref(good);

@@ -11,9 +11,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "migration.h"
+#include "migration_vm.h"
 #include "registry.h"
 
 #define T0	1764000000000LL /* creation time (unix ms) */
@@ -531,6 +533,154 @@ static void test_walk_through(void **state)
 	json_decref(nodes);
 }
 
+
+/* Sets node i's report of VM web (JSON text) in nodes. */
+static void vm_report(json_t *nodes, size_t i, const char *json)
+{
+	json_t *st = json_object_get(json_array_get(nodes, i), "status");
+	json_t *rep = json_loads(json, 0, NULL);
+
+	assert_non_null(st);
+	assert_non_null(rep);
+	json_object_set_new(st, "vms", json_pack("{s:o}", "web", rep));
+}
+
+static json_t *vm_migration(enum migration_phase phase)
+{
+	json_t *m = migration(phase, 60);
+
+	json_object_set_new(json_object_get(m, "spec"), "vm", json_string("web"));
+	if (phase >= MIGRATION_RUNNING)
+		request(m, "running", T0 + 250);
+	return m;
+}
+
+static const json_t *status_at(const json_t *m, const char *key)
+{
+	return json_object_get(json_object_get(m, "status"), key);
+}
+
+static const json_t *figure_at(const json_t *m, const char *key)
+{
+	return json_object_get(status_at(m, "figures"), key);
+}
+
+#define NS(ms) ((T0 + (ms)) * 1000000LL)
+
+/* The hypervisor's side: incoming_uri, progress, STOP/RESUME figures (not an
+ * earlier migration's), waiting for them after complete, target QEMU exits. */
+static void test_vm_migration(void **state)
+{
+	struct row row = {.hb = {0, 0, 0}, .applied = {CREATED, CREATED - 1, CREATED}, .target_ports = STANDBY};
+	json_t *m = vm_migration(MIGRATION_PENDING), *p = port("node-1", NULL);
+	json_t *nodes = nodes_of(&row);
+	char rep[512], *notes;
+	enum migration_phase ph;
+
+	(void)state;
+	/* a stale report of the target (before it saw the migration): no uri */
+	vm_report(nodes, 1, "{\"phase\":\"incoming\",\"incoming_uri\":\"tcp:10.0.0.2:1\"}");
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 10, CREATED + 1), 0);
+	assert_null(status_at(m, "incoming_uri"));
+	json_decref(nodes);
+	row.applied[1] = CREATED;
+	nodes = nodes_of(&row);
+	vm_report(nodes, 1, "{\"phase\":\"incoming\",\"incoming_uri\":\"tcp:10.0.0.2:5\"}");
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 20, CREATED + 1), 0);
+	assert_string_equal(json_string_value(status_at(m, "incoming_uri")), "tcp:10.0.0.2:5");
+	json_decref(m);
+	json_decref(nodes);
+
+	/* Running: progress; a STOP and RESUME older than the migration do not count */
+	m = vm_migration(MIGRATION_RUNNING);
+	json_decref(p);
+	p = port("node-1", "node-2");
+	row.applied[0] = row.applied[1] = row.applied[2] = R;
+	row.target_ports = STANDBY;
+	nodes = nodes_of(&row);
+	snprintf(rep, sizeof(rep),
+		 "{\"phase\":\"running\",\"events\":{\"STOP\":%lld},\"migration\":{\"status\":"
+		 "\"active\",\"transferred\":100,\"remaining\":50,\"dirty_rate\":3,\"total_ms\":9}}",
+		 NS(-5000));
+	vm_report(nodes, 0, rep);
+	snprintf(rep, sizeof(rep), "{\"phase\":\"incoming\",\"events\":{\"RESUME\":%lld}}", NS(-4000));
+	vm_report(nodes, 1, rep);
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 400, R + 1), 0);
+	assert_int_equal(json_integer_value(json_object_get(status_at(m, "progress"), "remaining")), 50);
+	assert_string_equal(json_string_value(json_object_get(status_at(m, "progress"), "status")), "active");
+	assert_null(figure_at(m, "stop_unix_ns"));
+	assert_null(figure_at(m, "resume_unix_ns"));
+	json_decref(nodes);
+
+	/* completed: STOP at +500, RESUME at +520, activation at +521; complete
+	 * before the RESUME report: Switched waits for it */
+	nodes = nodes_of(&row);
+	snprintf(rep, sizeof(rep),
+		 "{\"phase\":\"stopped\",\"events\":{\"STOP\":%lld},\"migration\":{\"status\":"
+		 "\"completed\",\"transferred\":150,\"remaining\":0,\"downtime_ms\":7}}",
+		 NS(500));
+	vm_report(nodes, 0, rep);
+	request(m, "complete", T0 + 600);
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 610, R + 2), 0);
+	assert_int_equal(migration_phase_of(m, &ph), 0);
+	assert_int_equal(ph, MIGRATION_SWITCHED);
+	assert_int_equal(json_integer_value(figure_at(m, "stop_unix_ns")), NS(500));
+	assert_int_equal(json_integer_value(figure_at(m, "qemu_downtime_ms")), 7);
+	json_decref(nodes);
+	snprintf(rep, sizeof(rep),
+		 "{\"web\":{\"state\":\"active\",\"activated_unix_ns\":%lld}}", NS(521));
+	row.target_ports = rep;
+	nodes = nodes_of(&row);
+	row.target_ports = STANDBY;
+	snprintf(rep, sizeof(rep), "{\"phase\":\"running\",\"events\":{\"RESUME\":%lld}}", NS(520));
+	vm_report(nodes, 1, rep);
+	vm_report(nodes, 0, "{\"phase\":\"stopped\",\"migration\":{\"status\":\"completed\"}}");
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 620, R + 3), 0);
+	assert_int_equal(migration_phase_of(m, &ph), 0);
+	assert_int_equal(ph, MIGRATION_SUCCEEDED);
+	assert_float_equal(json_number_value(figure_at(m, "vm_blackout_ms")), 20.0, 1e-9);
+	assert_float_equal(json_number_value(figure_at(m, "first_frame_to_activation_ms")), 1.0, 1e-9);
+	assert_int_equal(json_integer_value(figure_at(m, "resume_unix_ns")), NS(520));
+	assert_string_equal(loc(p, 0), "node-2");
+	json_decref(nodes);
+	json_decref(m);
+
+	/* nothing reported after complete: Succeeded after the wait, with a note */
+	m = vm_migration(MIGRATION_RUNNING);
+	json_decref(p);
+	p = port("node-1", "node-2");
+	nodes = nodes_of(&row);
+	request(m, "complete", T0 + 600);
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 700, R + 1), 0);
+	assert_int_equal(migration_phase_of(m, &ph), 0);
+	assert_int_equal(ph, MIGRATION_SWITCHED);
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 600 + MIGRATION_VM_FIGURES_WAIT_MS, R + 2), 0);
+	assert_int_equal(migration_phase_of(m, &ph), 0);
+	assert_int_equal(ph, MIGRATION_SUCCEEDED);
+	notes = json_dumps(status_at(m, "notes"), 0);
+	assert_non_null(strstr(notes, "no stop_unix_ns, resume_unix_ns"));
+	free(notes);
+	json_decref(nodes);
+	json_decref(m);
+
+	/* the target's QEMU exits while Running: Failed, rolled back */
+	m = vm_migration(MIGRATION_RUNNING);
+	json_decref(p);
+	p = port("node-1", "node-2");
+	nodes = nodes_of(&row);
+	vm_report(nodes, 1, "{\"phase\":\"failed\",\"reason\":\"qemu was killed by signal 9\"}");
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 700, R + 1), 0);
+	assert_int_equal(migration_phase_of(m, &ph), 0);
+	assert_int_equal(ph, MIGRATION_FAILED);
+	assert_string_equal(json_string_value(status_at(m, "reason")),
+			    "target QEMU exited: qemu was killed by signal 9");
+	assert_int_equal(nlocs(p), 1);
+	assert_string_equal(loc(p, 0), "node-1");
+	json_decref(nodes);
+	json_decref(m);
+	json_decref(p);
+}
+
 static void test_rollback_and_actions(void **state)
 {
 	json_t *m = migration(MIGRATION_SWITCHED, 60), *p = port("node-1", "node-2");
@@ -573,6 +723,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_port_and_target),
 	    cmocka_unit_test(test_walk_through),
 	    cmocka_unit_test(test_rollback_and_actions),
+	    cmocka_unit_test(test_vm_migration),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

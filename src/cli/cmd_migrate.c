@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `godwit migrate VM [--to NODE] [--wait] [--abort]`: a live migration of a
+ * VM (virtctl migrate). It creates a Migration {spec: {vm, target}}; the
+ * controller and the agents do the rest (docs/MIGRATION.md "VM migrations").
+ * With --wait it follows the Migration: on a terminal a one-line progress bar
+ * refreshed every 200 ms, otherwise one line per phase; then the figures.
+ * --abort aborts the VM's unfinished migration.
+ */
+#include "cli.h"
+
+#include "lib/apiclient.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REFRESH_MS	  200
+#define WAIT_SLACK_MS	  30000 /* beyond the migration's own timeout */
+#define MIB		  (1024.0 * 1024.0)
+
+struct migrate {
+	const char *vm, *target;
+	long downtime_ms, bandwidth_mib;
+	bool wait, abort, json, tty;
+	char name[96];
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static long long realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const json_t *status_of(const json_t *m)
+{
+	return json_object_get(m, "status");
+}
+
+static const char *phase_of(const json_t *m)
+{
+	return json_string_value(json_object_get(status_of(m), "phase")) ?: "";
+}
+
+static bool phase_final(const char *p)
+{
+	return !strcmp(p, "Succeeded") || !strcmp(p, "Failed") || !strcmp(p, "Aborted");
+}
+
+static int create(struct cli *cli, struct migrate *g, json_t **out)
+{
+	json_t *body, *reply = NULL, *spec;
+	long status;
+	int r;
+
+	snprintf(g->name, sizeof(g->name), "%.40s-%lld", g->vm, realtime_ms() % 100000000);
+	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
+			 "Migration", "metadata", "name", g->name, "spec", "vm", g->vm);
+	if (!body)
+		return -ENOMEM;
+	spec = json_object_get(body, "spec");
+	if (g->target)
+		json_object_set_new(spec, "target", json_string(g->target));
+	if (g->downtime_ms)
+		json_object_set_new(spec, "downtime_ms", json_integer(g->downtime_ms));
+	if (g->bandwidth_mib)
+		json_object_set_new(spec, "max_bandwidth_mib", json_integer(g->bandwidth_mib));
+	r = cli_request(cli, "POST", "/v1/migrations", body, &status, &reply);
+	json_decref(body);
+	if (r)
+		return r;
+	if (status != 201) {
+		fprintf(stderr, "godwit migrate: %s\n", api_error_text(reply));
+		json_decref(reply);
+		return -EPROTO;
+	}
+	*out = reply;
+	return 0;
+}
+
+/* The VM's unfinished migration, for --abort. */
+static int find_unfinished(struct cli *cli, struct migrate *g)
+{
+	json_t *reply = NULL, *m;
+	long status;
+	size_t i;
+	int r;
+
+	r = cli_request(cli, "GET", "/v1/migrations", NULL, &status, &reply);
+	if (r)
+		return r;
+	if (status != 200) {
+		fprintf(stderr, "godwit migrate: GET /v1/migrations: %s\n", api_error_text(reply));
+		json_decref(reply);
+		return -EPROTO;
+	}
+	r = -ENOENT;
+	json_array_foreach(json_object_get(reply, "items"), i, m)
+	{
+		const char *vm = json_string_value(json_object_get(json_object_get(m, "spec"), "vm"));
+
+		if (vm && !strcmp(vm, g->vm) && !phase_final(phase_of(m))) {
+			snprintf(g->name, sizeof(g->name), "%s",
+				 json_string_value(json_object_get(json_object_get(m, "metadata"),
+								   "name")));
+			r = 0;
+			break;
+		}
+	}
+	json_decref(reply);
+	if (r)
+		fprintf(stderr, "godwit migrate: vm %s has no unfinished migration\n", g->vm);
+	return r;
+}
+
+static int post_abort(struct cli *cli, const struct migrate *g)
+{
+	char path[160];
+	json_t *reply = NULL, *body = json_object();
+	long status;
+	int r;
+
+	snprintf(path, sizeof(path), "/v1/migrations/%s/abort", g->name);
+	r = cli_request(cli, "POST", path, body, &status, &reply);
+	json_decref(body);
+	if (r == 0 && status != 200) {
+		fprintf(stderr, "godwit migrate: %s\n", api_error_text(reply));
+		r = -EPROTO;
+	}
+	json_decref(reply);
+	return r;
+}
+
+static int get_migration(struct cli *cli, const char *name, json_t **out)
+{
+	char path[160];
+	json_t *reply = NULL;
+	long status;
+	int r;
+
+	snprintf(path, sizeof(path), "/v1/migrations/%s", name);
+	r = cli_request(cli, "GET", path, NULL, &status, &reply);
+	if (r)
+		return r;
+	if (status != 200) {
+		fprintf(stderr, "godwit migrate: GET %s: %s\n", path, api_error_text(reply));
+		json_decref(reply);
+		return -ENOENT;
+	}
+	*out = reply;
+	return 0;
+}
+
+static double num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+/* The progress line (without newline). */
+static void progress_line(const json_t *m, long long t0, char *buf, size_t len)
+{
+	const json_t *p = json_object_get(status_of(m), "progress");
+	const char *qs = json_string_value(json_object_get(p, "status"));
+
+	if (!p) {
+		snprintf(buf, len, "%-12s %5.1f s", phase_of(m), (now_ms() - t0) / 1000.0);
+		return;
+	}
+	snprintf(buf, len, "%-12s %5.1f s  memory %.1f MiB sent, %.1f MiB left, dirty %.0f pages/s (%s)",
+		 phase_of(m), (now_ms() - t0) / 1000.0, num(p, "transferred") / MIB,
+		 num(p, "remaining") / MIB, num(p, "dirty_rate"), qs ? qs : "?");
+}
+
+static int follow(struct cli *cli, const struct migrate *g, json_t **out)
+{
+	long long t0 = now_ms(), deadline = t0 + 120000 + WAIT_SLACK_MS;
+	char last[32] = "", line[256];
+	json_t *m = NULL;
+	bool timeout_known = false;
+	int r;
+
+	for (;;) {
+		json_decref(m);
+		m = NULL;
+		r = get_migration(cli, g->name, &m);
+		if (r)
+			return r;
+		if (!timeout_known) {
+			json_int_t t = json_integer_value(
+			    json_object_get(json_object_get(m, "spec"), "timeout_s"));
+
+			if (t > 0)
+				deadline = t0 + t * 1000 + WAIT_SLACK_MS;
+			timeout_known = true;
+		}
+		if (g->tty) {
+			progress_line(m, t0, line, sizeof(line));
+			printf("\r\033[K%s", line);
+			fflush(stdout);
+		} else if (!g->json && strcmp(phase_of(m), last)) {
+			printf("  phase %s\n", phase_of(m));
+			fflush(stdout);
+		}
+		snprintf(last, sizeof(last), "%s", phase_of(m));
+		if (phase_final(last))
+			break;
+		if (now_ms() > deadline) {
+			if (g->tty)
+				putchar('\n');
+			fprintf(stderr, "godwit migrate: migration %s stuck in phase %s\n", g->name,
+				last);
+			json_decref(m);
+			return -ETIMEDOUT;
+		}
+		sleep_ms(g->tty ? REFRESH_MS : 50);
+	}
+	if (g->tty)
+		putchar('\n');
+	*out = m;
+	return 0;
+}
+
+static void print_ms(const char *what, const json_t *figures, const char *key, const char *absent)
+{
+	const json_t *v = json_object_get(figures, key);
+
+	if (json_is_number(v))
+		printf("  %-36s %.1f ms\n", what, json_number_value(v));
+	else
+		printf("  %-36s %s\n", what, absent);
+}
+
+static void print_figures(const json_t *m)
+{
+	const json_t *st = status_of(m), *figures = json_object_get(st, "figures"), *p, *v;
+	const json_t *notes = json_object_get(st, "notes");
+	long long t0 = 0;
+	size_t i;
+
+	printf("migration %s: %s %s -> %s: %s\n",
+	       json_string_value(json_object_get(json_object_get(m, "metadata"), "name")),
+	       json_string_value(json_object_get(json_object_get(m, "spec"), "vm")) ?: "?",
+	       json_string_value(json_object_get(st, "source")) ?: "?",
+	       json_string_value(json_object_get(json_object_get(m, "spec"), "target")) ?: "?",
+	       phase_of(m));
+	if (json_object_get(st, "reason"))
+		printf("  reason: %s\n", json_string_value(json_object_get(st, "reason")));
+	json_array_foreach(json_object_get(st, "phases"), i, p)
+	{
+		long long t = json_integer_value(json_object_get(p, "unix_ms"));
+
+		if (i == 0)
+			t0 = t;
+		printf("  %-12s +%lld ms\n", json_string_value(json_object_get(p, "name")),
+		       t - t0);
+	}
+	print_ms("VM blackout (STOP -> RESUME)", figures, "vm_blackout_ms", "n/a (not reported)");
+	print_ms("QEMU's own downtime", figures, "qemu_downtime_ms", "n/a (not reported)");
+	print_ms("first frame -> activation", figures, "first_frame_to_activation_ms",
+		 "n/a (activated by completion, or not reported)");
+	v = json_object_get(figures, "first_frame_to_activation_ms");
+	if (json_is_number(v) && json_number_value(v) < 0)
+		printf("  %-36s (negative: QEMU's RARP went out before RESUME)\n", "");
+	v = json_object_get(figures, "standby_drops_after_switch");
+	if (json_is_integer(v))
+		printf("  %-36s %lld\n", "standby drops after activation", (long long)json_integer_value(v));
+	else
+		printf("  %-36s n/a\n", "standby drops after activation");
+	print_ms("total", figures, "total_ms", "n/a");
+	json_array_foreach(notes, i, v)
+		printf("  note: %s\n", json_string_value(v));
+}
+
+static int parse_long(const char *flag, const char *text, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (errno || *end || end == text || v < 1 || v > max) {
+		fprintf(stderr, "godwit migrate: %s: '%s' is not a number in 1..%ld\n", flag, text,
+			max);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
+{
+	static const struct option opts[] = { { "to", required_argument, NULL, 't' },
+					      { "wait", no_argument, NULL, 'w' },
+					      { "abort", no_argument, NULL, 'a' },
+					      { "downtime-ms", required_argument, NULL, 'd' },
+					      { "max-bandwidth-mib", required_argument, NULL, 'b' },
+					      { "json", no_argument, NULL, 'j' },
+					      { "help", no_argument, NULL, 'h' },
+					      { 0 } };
+	struct migrate g = { 0 };
+	json_t *m = NULL;
+	int opt, r;
+	bool ok;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":t:wad:b:jh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			cli_usage(verb, stdout);
+			return 0;
+		case 't':
+			g.target = optarg;
+			break;
+		case 'w':
+			g.wait = true;
+			break;
+		case 'a':
+			g.abort = true;
+			break;
+		case 'j':
+			g.json = true;
+			break;
+		case 'd':
+			if (parse_long("--downtime-ms", optarg, 60000, &g.downtime_ms))
+				return EXIT_USAGE;
+			break;
+		case 'b':
+			if (parse_long("--max-bandwidth-mib", optarg, 1048576, &g.bandwidth_mib))
+				return EXIT_USAGE;
+			break;
+		default:
+			return cli_bad_flag(verb, opt, argv);
+		}
+	}
+	if (optind + 1 != argc || (g.abort && (g.target || g.downtime_ms || g.bandwidth_mib))) {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	g.vm = argv[optind];
+	g.tty = isatty(STDOUT_FILENO) && !g.json;
+	if (g.abort) {
+		r = find_unfinished(cli, &g);
+		if (!r)
+			r = post_abort(cli, &g);
+		if (r)
+			return 1;
+		if (!g.json)
+			printf("migration %s: abort requested\n", g.name);
+	} else {
+		r = create(cli, &g, &m);
+		if (r)
+			return 1;
+		if (!g.json)
+			printf("migration %s: vm %s from %s to %s\n", g.name, g.vm,
+			       json_string_value(json_object_get(status_of(m), "source")) ?: "?",
+			       json_string_value(json_object_get(json_object_get(m, "spec"),
+								 "target")) ?: "?");
+		fflush(stdout);
+	}
+	if (!g.wait) {
+		if (g.json && m) {
+			json_dumpf(m, stdout, JSON_INDENT(2));
+			putchar('\n');
+		}
+		json_decref(m);
+		return 0;
+	}
+	json_decref(m);
+	m = NULL;
+	r = follow(cli, &g, &m);
+	if (r)
+		return 1;
+	if (g.json) {
+		json_dumpf(m, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else {
+		print_figures(m);
+	}
+	ok = !strcmp(phase_of(m), g.abort ? "Aborted" : "Succeeded");
+	json_decref(m);
+	return ok ? 0 : 1;
+}
