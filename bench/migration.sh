@@ -49,15 +49,25 @@ for i in $(seq 1 "$DRILLS"); do
   [[ $to == node-2 ]] && to=node-1 || to=node-2
   (( i % 10 == 0 )) && say "$i/$DRILLS"
 done
+NAIVE=${BENCH_NAIVE_DRILLS:-20}
+say "baseline: $NAIVE naive drills (no replication; the fabric switches when the migration completes)"
+for i in $(seq 1 "$NAIVE"); do
+  gw drill vm --to "$to" --naive --silence-ms "$SILENCE" --json >"$tmp/naive-$i.json" 2>"$tmp/naive-$i.err" \
+    || { say "naive drill $i failed: $(tail -n 2 "$tmp/naive-$i.err")"; }
+  [[ $to == node-2 ]] && to=node-1 || to=node-2
+done
 kill -INT "$probe_pid" 2>/dev/null; wait "$probe_pid"
 
 jq -s '.' "$tmp"/drill-*.json >"$tmp/drills.json" 2>/dev/null || echo '[]' >"$tmp/drills.json"
-jq -n --slurpfile p "$tmp/probe.json" --slurpfile d "$tmp/drills.json" --argjson rate "$RATE" '
+jq -s '.' "$tmp"/naive-*.json >"$tmp/naive.json" 2>/dev/null || echo '[]' >"$tmp/naive.json"
+jq -n --slurpfile p "$tmp/probe.json" --slurpfile d "$tmp/drills.json" --slurpfile n "$tmp/naive.json" \
+  --argjson rate "$RATE" '
   def pct($xs; $q): ($xs | sort) as $s | if ($s | length) == 0 then null
     else $s[((($s | length) - 1) * $q) | floor] end;
   def dist($xs): {p50: pct($xs; 0.5), p99: pct($xs; 0.99), max: ($xs | max)};
-  ($p[0]) as $probe | ($d[0]) as $drills | (1000 / $rate) as $interval |
-  [ $drills[] | select(.phase == "Succeeded") |
+  ($p[0]) as $probe | (1000 / $rate) as $interval |
+  # each drill is matched to the loss window(s) that overlap its blackout
+  def per($drills): [ $drills[] | select(.phase == "Succeeded") |
     (.silence_unix_ns / 1e6) as $s | (.resume_unix_ns / 1e6) as $r |
     ([ $probe.windows[] | select(.end_unix_ms >= $s and .start_unix_ms <= $r + 50) ] ) as $w |
     { blackout_ms: (($r - $s)),
@@ -66,11 +76,9 @@ jq -n --slurpfile p "$tmp/probe.json" --slurpfile d "$tmp/drills.json" --argjson
       early: .early_deliveries,
       activation_us: .first_frame_to_activation_us,
       replication_ms: .figures.replication_confirm_ms,
-      standby_drops: (.figures.standby_drops_after_switch // 0) } ] as $per |
-  { drills: ($drills | length),
-    succeeded: ($per | length),
-    probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
-            tcp: $probe.tcp},
+      standby_drops: (.figures.standby_drops_after_switch // 0) } ];
+  def summary($per; $n): {
+    drills: $n, succeeded: ($per | length),
     blackout_ms: dist([ $per[].blackout_ms ]),
     loss_window_ms: dist([ $per[].window_ms ]),
     network_added_ms: dist([ $per[].added_ms ]),
@@ -78,5 +86,9 @@ jq -n --slurpfile p "$tmp/probe.json" --slurpfile d "$tmp/drills.json" --argjson
     standby_drops_after_resume: ([ $per[].standby_drops ] | add // 0),
     early_deliveries: ([ $per[].early ] | add // 0),
     first_frame_to_activation_us: dist([ $per[].activation_us | select(. != null) ]),
-    replication_confirm_ms: dist([ $per[].replication_ms | select(. != null) ]) }' >"$out"
+    replication_confirm_ms: dist([ $per[].replication_ms | select(. != null) ]) };
+  summary(per($d[0]); $d[0] | length) + {
+    probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
+            tcp: $probe.tcp},
+    naive: summary(per($n[0]); $n[0] | length) }' >"$out"
 say "$(jq -c '{succeeded, zero_added_loss, network_added_ms, duplicates: .probe.duplicates, early_deliveries}' "$out")"

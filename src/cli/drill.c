@@ -302,7 +302,7 @@ struct drill {
 	const char *endpoint, *target, *strategy;
 	enum drill_announce announce;
 	int silence_ms, transfer_ms;
-	bool abort, json, quiet;
+	bool abort, json, quiet, naive;
 	/* learnt */
 	char netns[128], source[64], ipv4[32], mac[32], cidr_len[8], migration[96];
 	char old_link[IFNAMSIZ], new_link[IFNAMSIZ];
@@ -366,6 +366,8 @@ static int create_migration(struct cli *cli, struct drill *d)
 			 d->endpoint, "target", d->target, "strategy", d->strategy);
 	if (!body)
 		return -ENOMEM;
+	if (d->naive) /* the baseline: no replication, the fabric switches at completion */
+		json_object_set_new(json_object_get(body, "spec"), "replicate", json_false());
 	r = cli_request(cli, "POST", "/v1/migrations", body, &status, &reply);
 	if (r == 0 && status != 201) {
 		fprintf(stderr, "godwit drill: migration refused: %s (HTTP %ld)\n",
@@ -625,6 +627,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 					      { "announce", required_argument, NULL, 'a' },
 					      { "abort", no_argument, NULL, 'A' },
 					      { "transfer-ms", required_argument, NULL, 'T' },
+					      { "naive", no_argument, NULL, 'N' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
@@ -634,7 +637,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 	int opt;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":t:s:S:a:AT:jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:s:S:a:AT:Njh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			cli_usage(verb, stdout);
@@ -668,6 +671,9 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 			break;
 		case 'A':
 			d.abort = true;
+			break;
+		case 'N':
+			d.naive = true;
 			break;
 		case 'j':
 			d.json = d.quiet = true;

@@ -42,7 +42,7 @@ static const struct cli_verb verbs[] = {
 	  "       godwit endpoint list [--lab LAB]" },
 	{ "drill", cmd_drill, "Rehearse a live migration with an endpoint (no hypervisor).",
 	  "drill ENDPOINT --to NODE [--strategy first-frame|rarp] [--silence-ms N]\n"
-	  "                    [--announce rarp|garp|none] [--transfer-ms N] [--abort] [--json]" },
+	  "                    [--announce rarp|garp|none] [--transfer-ms N] [--naive] [--abort] [--json]" },
 	{ "probe", cmd_probe, "Measure reachability: fixed-rate ICMP echo and a verified TCP stream.",
 	  "probe TARGET [--rate HZ] [--duration S] [--tcp PORT] [--json] [--record FILE]\n"
 	  "       godwit probe --serve [--port PORT]" },

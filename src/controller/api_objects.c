@@ -465,7 +465,8 @@ static int get_name(const json_t *spec, const char *key, const char *field, cons
 static int validate_migration_spec(const json_t *spec, json_t *out, struct api_error *err)
 {
 	static const char *const allowed[] = {"port",	   "vm",	"target",	     "strategy",
-					      "timeout_s", "downtime_ms", "max_bandwidth_mib", NULL};
+					      "timeout_s", "downtime_ms", "max_bandwidth_mib", "replicate",
+					      NULL};
 	/* The hypervisor's knobs of a VM migration (read by the source agent). */
 	static const struct {
 		const char *key, *field;
@@ -525,6 +526,13 @@ static int validate_migration_spec(const json_t *spec, json_t *out, struct api_e
 			return r;
 	}
 
+	j = json_object_get(spec, "replicate");
+	if (j) {
+		if (!json_is_boolean(j))
+			return api_error_set(err, 400, "spec.replicate",
+					     "spec.replicate: must be true or false");
+		json_object_set(out, "replicate", j);
+	}
 	j = json_object_get(spec, "timeout_s");
 	if (j) {
 		r = expect_type(j, JSON_INTEGER, "spec.timeout_s", err);

@@ -568,6 +568,10 @@ int migration_apply(json_t *mig, json_t *port, const struct migration_decision *
 	switch (d->port) {
 	case MIGRATION_PORT_REPLICATE:
 		json_object_set_new(st, "replication_revision", json_integer(revision));
+		/* replicate: false is the naive baseline the benchmarks compare against:
+		 * the fabric keeps pointing at the source until the migration completes. */
+		if (json_is_false(json_object_get(json_object_get(mig, "spec"), "replicate")))
+			return 0;
 		return set_locations(port, source, target);
 	case MIGRATION_PORT_MOVE:
 		return port_settle(port, target);

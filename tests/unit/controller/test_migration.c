@@ -545,6 +545,47 @@ static void vm_report(json_t *nodes, size_t i, const char *json)
 	json_object_set_new(st, "vms", json_pack("{s:o}", "web", rep));
 }
 
+/* replicate: false (the benchmarks' naive baseline): the fabric keeps pointing at the
+ * source while the target is prepared, and moves to the target only at completion. */
+static void test_naive_keeps_source_until_completion(void **state)
+{
+	json_t *m = json_pack("{s:s, s:{s:s, s:I}, s:{s:s, s:s, s:s, s:I, s:b}}", "kind",
+			      "Migration", "metadata", "name", "m1", "created", (json_int_t)CREATED,
+			      "spec", "port", "web", "target", "node-2", "strategy", "first-frame",
+			      "timeout_s", (json_int_t)60, "replicate", 0);
+	json_t *p = json_pack("{s:{s:s}, s:{s:s, s:[s]}, s:{}}", "metadata", "name", "web", "spec",
+			      "strategy", "first-frame", "locations", "node-1", "status");
+	struct row row = {
+	    .hb = {0, 0, 0}, .applied = {CREATED, CREATED, CREATED}, .target_ports = STANDBY};
+	json_t *nodes = nodes_of(&row);
+	struct api_error err = {0};
+	enum migration_phase ph;
+	bool rec;
+
+	(void)state;
+	assert_int_equal(migration_start(m, p, "node-1", T0), 0);
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 100, R), 0);
+	assert_int_equal(migration_phase_of(m, &ph), 0);
+	assert_int_equal(ph, MIGRATION_TARGET_READY);
+	assert_int_equal(nlocs(p), 1); /* no replication */
+	assert_string_equal(loc(p, 0), "node-1");
+
+	json_decref(nodes);
+	row.applied[0] = row.applied[1] = row.applied[2] = R;
+	nodes = nodes_of(&row);
+	assert_int_equal(migration_request(m, "running", NULL, T0 + 110, &rec, &err), 0);
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 130, R + 1), 0);
+	assert_int_equal(migration_request(m, "complete", NULL, T0 + 200, &rec, &err), 0);
+	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 250, R + 2), 0);
+	assert_int_equal(migration_phase_of(m, &ph), 0);
+	assert_int_equal(ph, MIGRATION_SUCCEEDED);
+	assert_int_equal(nlocs(p), 1);
+	assert_string_equal(loc(p, 0), "node-2");
+	json_decref(nodes);
+	json_decref(m);
+	json_decref(p);
+}
+
 static json_t *vm_migration(enum migration_phase phase)
 {
 	json_t *m = migration(phase, 60);
@@ -722,6 +763,7 @@ int main(void)
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_missing_port_and_target),
 	    cmocka_unit_test(test_walk_through),
+	    cmocka_unit_test(test_naive_keeps_source_until_completion),
 	    cmocka_unit_test(test_rollback_and_actions),
 	    cmocka_unit_test(test_vm_migration),
 	};
