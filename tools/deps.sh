@@ -8,7 +8,7 @@ pkgs=(
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
   libsqlite3-dev sqlite3 libmnl-dev libcmocka-dev
-  iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq
+  iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq python3
   qemu-system-x86 busybox-static cpio
 )
 
