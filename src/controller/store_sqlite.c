@@ -262,12 +262,30 @@ cleanup:
 	return r;
 }
 
+
+/* Steps st (one JSON text per row, column 0) into arr and finalizes it. */
+static int collect_rows(struct sqlite_store *sq, sqlite3_stmt *st, const char *what, json_t *arr)
+{
+	json_t *obj;
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = load_json(sqlite3_column_text(st, 0), &obj);
+		if (r < 0)
+			break;
+		json_array_append_new(arr, obj);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = sq_error(sq, rc, what);
+	sqlite3_finalize(st);
+	return r;
+}
 static int sq_list(struct store *s, const char *kind, json_t **items, int64_t *revision)
 {
 	struct sqlite_store *sq = to_sq(s);
-	json_t *arr = json_array(), *obj;
+	json_t *arr = json_array();
 	sqlite3_stmt *st;
-	int rc, r = 0;
+	int r = 0;
 
 	if (!arr)
 		return -ENOMEM;
@@ -277,15 +295,7 @@ static int sq_list(struct store *s, const char *kind, json_t **items, int64_t *r
 		r = -EIO;
 		goto cleanup;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = load_json(sqlite3_column_text(st, 0), &obj);
-		if (r < 0)
-			break;
-		json_array_append_new(arr, obj);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sq_error(sq, rc, "list");
-	sqlite3_finalize(st);
+	r = collect_rows(sq, st, "list", arr);
 	if (r == 0) {
 		*items = arr;
 		*revision = sq->revision;
@@ -392,9 +402,9 @@ static int sq_del(struct store *s, const char *kind, const char *name, const jso
 static int sq_events(struct store *s, int64_t since, int max, json_t **events, int64_t *oldest)
 {
 	struct sqlite_store *sq = to_sq(s);
-	json_t *arr = NULL, *ev;
+	json_t *arr = NULL;
 	sqlite3_stmt *st;
-	int rc, r = 0;
+	int r = 0;
 
 	lock(sq);
 	if (since < sq->compacted) {
@@ -410,15 +420,7 @@ static int sq_events(struct store *s, int64_t since, int max, json_t **events, i
 		r = arr ? -EIO : -ENOMEM;
 		goto cleanup;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = load_json(sqlite3_column_text(st, 0), &ev);
-		if (r < 0)
-			break;
-		json_array_append_new(arr, ev);
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = sq_error(sq, rc, "events");
-	sqlite3_finalize(st);
+	r = collect_rows(sq, st, "events", arr);
 	if (r == 0) {
 		*events = arr;
 		arr = NULL;
