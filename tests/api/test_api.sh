@@ -5,72 +5,9 @@
 # and lists unchanged). Ends with a SIGKILL and a restart on the same state.
 set -euo pipefail
 
-godwitd=${1:?usage: test_api.sh GODWITD}
-command -v curl >/dev/null || { echo "curl missing: skip"; exit 77; }
-command -v python3 >/dev/null || { echo "python3 missing: skip"; exit 77; }
-
-dir=$(mktemp -d /tmp/godwit-api-t$$.XXXXXX)
-sock=$dir/api.sock
-state=$dir/state
-pid=
-cleanup() {
-	[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
-	[[ -n ${watch_pid:-} ]] && kill "$watch_pid" 2>/dev/null || true
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
-
-start() {
-	"$godwitd" --state-dir "$state" --listen "unix:$sock" --event-retention 20 \
-		2>>"$dir/godwitd.log" &
-	pid=$!
-	local deadline=$((SECONDS + 10))
-	until curl -s -o /dev/null --unix-socket "$sock" http://x/v1/healthz; do
-		if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
-			echo "godwitd did not start:" >&2
-			cat "$dir/godwitd.log" >&2
-			exit 1
-		fi
-		sleep 0.05
-	done
-	token=$(cat "$state/token")
-}
-
-# req METHOD PATH [BODY-FILE-OR-JSON]: sets $code and $body.
-req() {
-	local method=$1 path=$2 data=${3:-}
-	local args=(-s -o "$dir/body" -w '%{http_code}' --unix-socket "$sock" -X "$method"
-		-H "Authorization: Bearer $token")
-	if [[ -n $data ]]; then
-		if [[ $data == @* ]]; then args+=(--data-binary "$data"); else args+=(-d "$data"); fi
-	fi
-	code=$(curl "${args[@]}" "http://x$path")
-	body=$(cat "$dir/body")
-}
-
-# jget EXPR: evaluates a Python expression on the JSON in $body (as d).
-jget() {
-	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(json.dumps(v) if not isinstance(v, str) else v)' "$body" "$1"
-}
-
-expect() { # STATUS FRAGMENT DESCRIPTION
-	if [[ $code != "$1" ]]; then
-		fail "$3: status $code, want $1 (body: $body)"
-	elif [[ -n $2 && $body != *"$2"* ]]; then
-		fail "$3: body lacks '$2': $body"
-	else
-		ok "$3"
-	fi
-}
-
-revision() {
-	curl -s --unix-socket "$sock" http://x/v1/healthz |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'
-}
+source "$(dirname "$0")/lib.sh" "$1" api
+godwitd_args=(--event-retention 20) # small, so that the test can see a 410 resync
+cleanup_extra() { [[ -n ${watch_pid:-} ]] && kill "$watch_pid" 2>/dev/null || true; }
 
 snapshot() { # the whole desired state as one string
 	local out=

@@ -8,78 +8,7 @@
 # the controller mid-migration, and migrating the same port again.
 set -euo pipefail
 
-godwitd=${1:?usage: test_migration.sh GODWITD}
-command -v curl >/dev/null || { echo "curl missing: skip"; exit 77; }
-command -v python3 >/dev/null || { echo "python3 missing: skip"; exit 77; }
-
-dir=$(mktemp -d /tmp/godwit-mig-t$$.XXXXXX)
-sock=$dir/api.sock
-state=$dir/state
-pid=
-cleanup() {
-	if [[ -n $pid ]]; then
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-failures=0
-fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
-ok() { echo "ok: $*"; }
-
-start() {
-	"$godwitd" --state-dir "$state" --listen "unix:$sock" 2>>"$dir/godwitd.log" &
-	pid=$!
-	local deadline=$((SECONDS + 10))
-	until curl -s -o /dev/null --unix-socket "$sock" http://x/v1/healthz; do
-		if ((SECONDS > deadline)) || ! kill -0 "$pid" 2>/dev/null; then
-			echo "godwitd did not start:" >&2
-			cat "$dir/godwitd.log" >&2
-			exit 1
-		fi
-		sleep 0.05
-	done
-	token=$(cat "$state/token")
-}
-
-crash() { # SIGKILL the controller and start it again on the same state
-	kill -9 "$pid"
-	wait "$pid" 2>/dev/null || true
-	pid=
-	start
-}
-
-# req METHOD PATH [JSON]: sets $code and $body.
-req() {
-	local method=$1 path=$2 data=${3:-}
-	local args=(-s -o "$dir/body" -w '%{http_code}' --unix-socket "$sock" -X "$method"
-		-H "Authorization: Bearer $token")
-	[[ -n $data ]] && args+=(-d "$data")
-	code=$(curl "${args[@]}" "http://x$path")
-	body=$(cat "$dir/body")
-}
-
-# jget EXPR: a Python expression on the JSON in $body (as d).
-jget() {
-	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); v=eval(sys.argv[2]); print(json.dumps(v) if not isinstance(v, str) else v)' "$body" "$1"
-}
-
-expect() { # STATUS FRAGMENT DESCRIPTION
-	if [[ $code != "$1" ]]; then
-		fail "$3: status $code, want $1 (body: $body)"
-	elif [[ -n $2 && $body != *"$2"* ]]; then
-		fail "$3: body lacks '$2': $body"
-	else
-		ok "$3"
-	fi
-}
-
-revision() {
-	curl -s --unix-socket "$sock" http://x/v1/healthz |
-		python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'
-}
+source "$(dirname "$0")/lib.sh" "$1" mig
 
 # --- the fake agents ----------------------------------------------------------
 declare -A applied=() ports=() drops=()
