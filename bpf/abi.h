@@ -18,8 +18,17 @@
  *   of the network; broadcast is head-end replicated to every entry.
  * - Counters: a per-CPU array indexed by enum gw_counter; drops carry a
  *   reason so an operator can always ask why a frame was dropped.
- * - Room for growth: port states leave space for a "handoff" state (frames
- *   forwarded by the source after STOP, marked, delivered before activation).
+ * - Zero-loss handoff: when the hypervisor stops the VM on the source (QMP
+ *   STOP), the source agent puts the source port in GW_PORT_HANDOFF. From then
+ *   on every frame the source node would deliver to that port goes to the
+ *   target node instead (the remote location of the port's own fdb entry),
+ *   VXLAN-encapsulated with the outer DSCP GW_HANDOFF_DSCP. The target
+ *   delivers marked frames into its standby tap, which the incoming QEMU does
+ *   not read until it resumes: the guest finds there exactly the frames it
+ *   missed. Copies sent to the target directly (replication) stay dropped
+ *   while standby, so no frame arrives twice; once the port is active the
+ *   direct copies are delivered and marked ones dropped (GW_CNT_DROP_HANDOFF).
+ *   A RESUME on the source (the migration failed late) sets it back to ACTIVE.
  */
 #ifndef GODWIT_BPF_ABI_H
 #define GODWIT_BPF_ABI_H
@@ -63,8 +72,12 @@ enum gw_port_flags {
 enum gw_port_state {
 	GW_PORT_ACTIVE = 0,
 	GW_PORT_STANDBY = 1, /* migration target, held back until activation */
-	/* 2: reserved for the zero-loss handoff state */
+	GW_PORT_HANDOFF = 2, /* migration source after STOP: frames go to the target */
 };
+
+/* Outer IPv4 DSCP of a handed-off frame (the ECN bits are left alone). */
+#define GW_HANDOFF_DSCP 0x2e
+#define GW_TOS_IS_HANDOFF(tos) (((tos) >> 2) == GW_HANDOFF_DSCP)
 
 enum gw_activation {
 	GW_ACT_FIRST_FRAME = 0, /* any frame from the VM activates */
@@ -145,6 +158,9 @@ enum gw_counter {
 	GW_CNT_DROP_REDIRECT,    /* helper failed (set_tunnel_key, clone) */
 	GW_CNT_DROP_VNI_MISMATCH,/* fabric frame for a port of another VNI */
 	GW_CNT_DHCP_LOCAL,       /* DHCP client frames kept for the local agent */
+	GW_CNT_HANDOFF_FWD,      /* frames for a stopped source sent on to the target */
+	GW_CNT_HANDOFF_RX,       /* handed-off frames delivered into a standby target */
+	GW_CNT_DROP_HANDOFF,     /* handed-off frame for a port no longer standby */
 	GW_CNT__MAX
 };
 
@@ -155,7 +171,7 @@ enum gw_counter {
 		"drop_src_mac", "drop_src_ip", "drop_arp_spoof",               \
 		"drop_unknown_dst", "drop_no_tunnel", "drop_standby",          \
 		"drop_not_active", "drop_redirect", "drop_vni_mismatch",       \
-		"dhcp_local"                                                   \
+		"dhcp_local", "handoff_fwd", "handoff_rx", "drop_handoff"      \
 	}
 
 enum gw_event_type {

@@ -90,6 +90,22 @@ static __always_inline __u32 fdb_local_ifindex(const struct gw_fdb_entry *entry)
 	return 0;
 }
 
+/* A frame a stopped source handed off: into the standby tap, where the
+ * resuming QEMU reads it. Once the port is active the direct copies flow and a
+ * late marked one would be a duplicate; a port in handoff itself would loop. */
+static __always_inline int handoff_receive(struct __sk_buff *skb, __u32 ifindex,
+					   const struct gw_port *port)
+{
+	int verdict;
+
+	if (port->state != GW_PORT_STANDBY)
+		return DROP(GW_CNT_DROP_HANDOFF);
+	verdict = send_local(skb, ifindex, false);
+	if (!IS_DROP(verdict))
+		count(GW_CNT_HANDOFF_RX);
+	return verdict;
+}
+
 static __always_inline int handle_fabric(struct __sk_buff *skb)
 {
 	struct bpf_tunnel_key tkey = {};
@@ -117,9 +133,11 @@ static __always_inline int handle_fabric(struct __sk_buff *skb)
 	port = bpf_map_lookup_elem(&gw_ports, &ifindex);
 	if (!port || port->vni != key.vni)
 		return DROP(GW_CNT_DROP_VNI_MISMATCH); /* strict isolation */
+	if (GW_TOS_IS_HANDOFF(tkey.tunnel_tos))
+		return handoff_receive(skb, ifindex, port);
 	if (port->state == GW_PORT_STANDBY)
 		return DROP(GW_CNT_DROP_STANDBY);
-	return send_local(skb, ifindex, false);
+	return deliver_port(skb, ifindex, port, false);
 }
 
 SEC("tc")

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Head-end replication of broadcast/multicast: a clone to every local port of
- * the network (never back to the sender, never to a standby port) and, for
+ * the network (never back to the sender, never to a standby
+ * target or a stopped source) and, for
  * frames from a port, to every remote node. The original is then dropped
  * quietly (the copies are the delivery).
  */
@@ -25,7 +26,7 @@ static __always_inline void flood_local(struct __sk_buff *skb, const struct gw_f
 		if (i >= fl->n_local)
 			break;
 		ifindex = fl->local_ifindex[i];
-		if (!ifindex || ifindex == ingress || port_is_standby(ifindex))
+		if (!ifindex || ifindex == ingress || !port_takes_flood(ifindex))
 			continue;
 		verdict = send_local(skb, ifindex, true);
 		if (IS_DROP(verdict))

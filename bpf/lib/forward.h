@@ -4,6 +4,10 @@
  * device) or to a remote node (tunnel key + redirect to the VXLAN device).
  * Every copy but the last is a bpf_clone_redirect; the last one is the
  * frame itself (bpf_redirect), so one location costs no clone.
+ *
+ * A local port in GW_PORT_HANDOFF (its VM stopped here for the last phase of
+ * a live migration) takes no copy itself: the copy goes on to the target node,
+ * marked (zero-loss handoff, see bpf/abi.h).
  */
 #ifndef GODWIT_BPF_LIB_FORWARD_H
 #define GODWIT_BPF_LIB_FORWARD_H
@@ -13,11 +17,13 @@
 #include "drop.h"
 #include "eth.h"
 
-static __always_inline bool port_is_standby(__u32 ifindex)
+/* Whether a broadcast copy may go into the port: not to a standby target,
+ * and not to a stopped source (handoff forwards unicast only). */
+static __always_inline bool port_takes_flood(__u32 ifindex)
 {
 	struct gw_port *port = bpf_map_lookup_elem(&gw_ports, &ifindex);
 
-	return port && port->state == GW_PORT_STANDBY;
+	return port && port->state == GW_PORT_ACTIVE;
 }
 
 /* Sends the frame, or a clone of it, out of ifindex. Returns TC_ACT_OK for a
@@ -39,13 +45,15 @@ static __always_inline int send_local(struct __sk_buff *skb, __u32 ifindex, bool
 	return verdict;
 }
 
-/* node_ip is in network order. */
-static __always_inline int send_remote(struct __sk_buff *skb, __u32 vni, __u32 node_ip, bool clone)
+/* node_ip is in network order; tos is the outer header's (0 but for handoff). */
+static __always_inline int send_remote_tos(struct __sk_buff *skb, __u32 vni, __u32 node_ip,
+					   __u8 tos, bool clone)
 {
 	struct gw_config *cfg = config_get();
 	struct bpf_tunnel_key key = {
 	    .tunnel_id = vni,
 	    .remote_ipv4 = bpf_ntohl(node_ip),
+	    .tunnel_tos = tos,
 	    .tunnel_ttl = 64,
 	};
 	int verdict;
@@ -60,6 +68,53 @@ static __always_inline int send_remote(struct __sk_buff *skb, __u32 vni, __u32 n
 	if (!IS_DROP(verdict))
 		count(GW_CNT_FWD_REMOTE);
 	return verdict;
+}
+
+static __always_inline int send_remote(struct __sk_buff *skb, __u32 vni, __u32 node_ip, bool clone)
+{
+	return send_remote_tos(skb, vni, node_ip, 0, clone);
+}
+
+/* The target of a port in handoff: the remote location of its own fdb
+ * entry (replication lists source and target while the VM migrates). */
+static __always_inline __u32 handoff_target(const struct gw_port *port)
+{
+	struct gw_fdb_key key = {.vni = port->vni};
+	struct gw_fdb_entry *entry;
+	int i;
+
+	mac_copy(key.mac, port->mac);
+	entry = bpf_map_lookup_elem(&gw_fdb, &key);
+	if (!entry)
+		return 0;
+	for (i = 0; i < GW_FDB_MAX_LOC; i++)
+		if (i < entry->count && entry->loc[i].node_ip)
+			return entry->loc[i].node_ip;
+	return 0;
+}
+
+/* The copy for a stopped source's VM, on to the target, marked. */
+static __always_inline int send_handoff(struct __sk_buff *skb, const struct gw_port *port,
+					bool clone)
+{
+	__u32 target = handoff_target(port);
+	int verdict;
+
+	if (!target)
+		return DROP(GW_CNT_DROP_HANDOFF); /* the migration is over here */
+	verdict = send_remote_tos(skb, port->vni, target, GW_HANDOFF_DSCP << 2, clone);
+	if (!IS_DROP(verdict))
+		count(GW_CNT_HANDOFF_FWD);
+	return verdict;
+}
+
+/* The copy for a local port: into its device, or handed off. */
+static __always_inline int deliver_port(struct __sk_buff *skb, __u32 ifindex,
+					const struct gw_port *port, bool clone)
+{
+	if (port->state == GW_PORT_HANDOFF)
+		return send_handoff(skb, port, clone);
+	return send_local(skb, ifindex, clone);
 }
 
 #define LOC_SEND TC_ACT_OK
@@ -86,9 +141,15 @@ static __always_inline int loc_status(const struct gw_location *loc, __u32 vni, 
 static __always_inline int send_loc(struct __sk_buff *skb, __u32 vni, const struct gw_location *loc,
 				    bool clone)
 {
-	if (loc->ifindex)
-		return send_local(skb, loc->ifindex, clone);
-	return send_remote(skb, vni, loc->node_ip, clone);
+	__u32 ifindex = loc->ifindex;
+	struct gw_port *port;
+
+	if (!ifindex)
+		return send_remote(skb, vni, loc->node_ip, clone);
+	port = bpf_map_lookup_elem(&gw_ports, &ifindex);
+	if (!port)
+		return DROP(GW_CNT_DROP_VNI_MISMATCH); /* removed since loc_status */
+	return deliver_port(skb, ifindex, port, clone);
 }
 
 /* Delivers a unicast frame to every location of its fdb entry (two while a

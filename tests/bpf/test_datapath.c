@@ -729,8 +729,10 @@ static void expect_on_vm(struct captures *c, int n, const struct frame *f)
 	expect_bytes("delivered frame", &got, f);
 }
 
-/* Expects one VXLAN packet with vni to node dst carrying f, on the wire. */
-static void expect_on_wire(struct captures *c, uint32_t vni, uint32_t dst, const struct frame *f)
+/* Expects one VXLAN packet with vni to node dst carrying f, on the wire,
+ * with the outer DSCP dscp. */
+static void expect_on_wire_dscp(struct captures *c, uint32_t vni, uint32_t dst, uint8_t dscp,
+				const struct frame *f)
 {
 	/* Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 */
 	const size_t hdr = 50;
@@ -746,6 +748,7 @@ static void expect_on_wire(struct captures *c, uint32_t vni, uint32_t dst, const
 	assert_int_equal(buf[14 + 9], 17); /* UDP */
 	memcpy(&got_dst, buf + 14 + 16, 4);
 	assert_int_equal(ntohl(got_dst), ntohl(dst));
+	assert_int_equal(buf[14 + 1] >> 2, dscp);
 	assert_int_equal(buf[34 + 2] << 8 | buf[34 + 3], 4789);
 	assert_int_equal(buf[42], 0x08);
 	memcpy(&got_vni, buf + 46, 4);
@@ -753,6 +756,11 @@ static void expect_on_wire(struct captures *c, uint32_t vni, uint32_t dst, const
 	inner.len = (size_t)len - hdr;
 	memcpy(inner.data, buf + hdr, inner.len);
 	expect_bytes("encapsulated frame", &inner, f);
+}
+
+static void expect_on_wire(struct captures *c, uint32_t vni, uint32_t dst, const struct frame *f)
+{
+	expect_on_wire_dscp(c, vni, dst, 0, f);
 }
 
 /* No (further) frame on any capture within a short window. */
@@ -941,6 +949,142 @@ static void test_fabric_without_tunnel_key(void **state)
 	    (const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_NO_TUNNEL, 1}, {0, 0}});
 }
 
+/* ---- zero-loss handoff ---------------------------------------------------- */
+
+static void port_set_state(int n, uint32_t state)
+{
+	uint32_t key = (uint32_t)te.port_ifindex[n];
+	struct gw_port p = port_get(n);
+
+	p.state = state;
+	assert_int_equal(
+	    bpf_map_update_elem(datapath_map_fd(dp, DP_MAP_PORTS), &key, &p, BPF_EXIST), 0);
+}
+
+/* The source side: VM 6 stopped here (port 6 in handoff, fdb M6 -> {port 6,
+ * node .3}). What would have gone into its tap goes to node .3, marked. */
+static void test_handoff_source(void **state)
+{
+	struct captures c;
+	struct frame f;
+	uint64_t before[GW_CNT__MAX];
+
+	(void)state;
+	port_set_state(6, GW_PORT_HANDOFF);
+	captures_open(&c);
+
+	/* From a local port: the replicated copy as before, and the handed-off
+	 * copy instead of the tap, marked. */
+	f_replicate(&f, NULL);
+	counters_read(before);
+	assert_int_equal(inject(te.vm_ifindex[1], &f), 0);
+	counter_wait(before, GW_CNT_FWD_REMOTE, 2);
+	expect_on_wire_dscp(&c, VNI_A, node_ip(3), GW_HANDOFF_DSCP, &f);
+	expect_on_wire(&c, VNI_A, node_ip(3), &f);
+	expect_quiet(&c);
+	counters_expect("handoff from a port", before,
+			(const struct cnt_delta[]){{GW_CNT_RX_PORT, 1},
+						   {GW_CNT_FWD_REMOTE, 2},
+						   {GW_CNT_HANDOFF_FWD, 1},
+						   {0, 0}});
+
+	/* From the fabric: back out to the target, marked. */
+	frame_ipv4_udp(&f, MAC(6), MAC(10), vm_ip(10), vm_ip(6), 3000, 4000);
+	counters_read(before);
+	assert_int_equal(inject_vxlan(VNI_A, &f), 0);
+	counter_wait(before, GW_CNT_HANDOFF_FWD, 1);
+	expect_on_wire_dscp(&c, VNI_A, node_ip(3), GW_HANDOFF_DSCP, &f);
+	expect_quiet(&c);
+	counters_expect("handoff from the fabric", before,
+			(const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1},
+						   {GW_CNT_FWD_REMOTE, 1},
+						   {GW_CNT_HANDOFF_FWD, 1},
+						   {0, 0}});
+
+	/* A marked frame for the stopped source itself is not sent round again. */
+	counters_read(before);
+	assert_int_equal(inject_vxlan_tos(VNI_A, GW_HANDOFF_DSCP << 2, &f), 0);
+	counter_wait(before, GW_CNT_RX_FABRIC, 1);
+	counters_expect("marked frame for a port in handoff", before,
+			(const struct cnt_delta[]){
+			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
+	expect_quiet(&c);
+
+	/* Broadcast: not into the stopped VM's tap, not handed off. */
+	f_arp_unknown_target(&f, NULL);
+	memcpy(f.data + 6, MAC(10), 6);
+	counters_read(before);
+	assert_int_equal(inject_vxlan(VNI_A, &f), 0);
+	counter_wait(before, GW_CNT_FLOOD, 1);
+	expect_on_vm(&c, 1, &f);
+	expect_on_vm(&c, 2, &f);
+	expect_quiet(&c);
+
+	/* The migration is over (M6 has no remote location): nowhere to go. */
+	fdb_put_port(VNI_A, 6, 6);
+	frame_ipv4_udp(&f, MAC(6), MAC(10), vm_ip(10), vm_ip(6), 3000, 4000);
+	counters_read(before);
+	assert_int_equal(inject_vxlan(VNI_A, &f), 0);
+	counter_wait(before, GW_CNT_RX_FABRIC, 1);
+	counters_expect("handoff without a target", before,
+			(const struct cnt_delta[]){
+			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
+	expect_quiet(&c);
+	captures_close(&c);
+}
+
+/* The target side: a marked frame goes into the standby tap without
+ * activating it; once active, marked frames are late duplicates. */
+static void test_handoff_target(void **state)
+{
+	struct captures c;
+	struct frame f;
+	uint64_t before[GW_CNT__MAX];
+	const uint8_t mark = GW_HANDOFF_DSCP << 2;
+
+	(void)state;
+	captures_open(&c);
+	frame_ipv4_udp(&f, MAC(4), MAC(10), vm_ip(10), vm_ip(4), 3000, 4000);
+	counters_read(before);
+	assert_int_equal(inject_vxlan_tos(VNI_A, mark, &f), 0);
+	counter_wait(before, GW_CNT_HANDOFF_RX, 1);
+	expect_on_vm(&c, 4, &f);
+	expect_quiet(&c);
+	counters_expect("marked frame into a standby port", before,
+			(const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1},
+						   {GW_CNT_FWD_LOCAL, 1},
+						   {GW_CNT_HANDOFF_RX, 1},
+						   {0, 0}});
+	assert_int_equal(port_get(4).state, GW_PORT_STANDBY);
+	assert_int_equal(port_get(4).activated_ns, 0);
+
+	/* The ECN bits do not hide the mark. */
+	counters_read(before);
+	assert_int_equal(inject_vxlan_tos(VNI_A, mark | 0x2, &f), 0);
+	counter_wait(before, GW_CNT_HANDOFF_RX, 1);
+	expect_on_vm(&c, 4, &f);
+
+	/* Unmarked: the replicated copy, still held back. */
+	fabric_drop(&c, VNI_A, &f, GW_CNT_DROP_STANDBY);
+
+	/* An active port takes its direct copies; a marked one is dropped. */
+	frame_ipv4_udp(&f, MAC(2), MAC(10), vm_ip(10), vm_ip(2), 3000, 4000);
+	counters_read(before);
+	assert_int_equal(inject_vxlan_tos(VNI_A, mark, &f), 0);
+	counter_wait(before, GW_CNT_RX_FABRIC, 1);
+	counters_expect("marked frame for an active port", before,
+			(const struct cnt_delta[]){
+			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
+	expect_quiet(&c);
+
+	/* Another DSCP is no mark. */
+	counters_read(before);
+	assert_int_equal(inject_vxlan_tos(VNI_A, 0x10 << 2, &f), 0);
+	counter_wait(before, GW_CNT_FWD_LOCAL, 1);
+	expect_on_vm(&c, 2, &f);
+	captures_close(&c);
+}
+
 /* ---- loader -------------------------------------------------------------- */
 
 static uint32_t map_id(int fd)
@@ -1078,6 +1222,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_live_fabric, baseline),
 	    cmocka_unit_test_setup(test_live_fabric_drops, baseline),
 	    cmocka_unit_test_setup(test_fabric_without_tunnel_key, baseline),
+	    cmocka_unit_test_setup(test_handoff_source, baseline),
+	    cmocka_unit_test_setup(test_handoff_target, baseline),
 	    cmocka_unit_test_setup(test_reopen_reuses_maps, baseline),
 	    cmocka_unit_test_setup(test_detach, baseline),
 	};

@@ -291,6 +291,11 @@ int inject(int ifindex, const struct frame *f)
 
 int inject_vxlan(uint32_t vni, const struct frame *f)
 {
+	return inject_vxlan_tos(vni, 0, f);
+}
+
+int inject_vxlan_tos(uint32_t vni, uint8_t tos, const struct frame *f)
+{
 	struct sockaddr_in to = {
 	    .sin_family = AF_INET,
 	    .sin_port = htons(4789),
@@ -301,8 +306,15 @@ int inject_vxlan(uint32_t vni, const struct frame *f)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	int r = 0;
 
+	int tos_opt = tos;
+
 	if (fd < 0)
 		return -errno;
+	if (tos && setsockopt(fd, IPPROTO_IP, IP_TOS, &tos_opt, sizeof(tos_opt)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	memcpy(buf + 4, &vni_be, 4);
 	memcpy(buf + 8, f->data, f->len);
 	if (sendto(fd, buf, f->len + 8, 0, (struct sockaddr *)&to, sizeof(to)) !=

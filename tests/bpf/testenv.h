@@ -60,6 +60,8 @@ void capture_drain(int fd);
 int inject(int ifindex, const struct frame *f);
 /* Sends f VXLAN-encapsulated with vni to the local VXLAN socket over lo. */
 int inject_vxlan(uint32_t vni, const struct frame *f);
+/* The same with the outer IPv4 TOS byte set (a handed-off frame's DSCP mark). */
+int inject_vxlan_tos(uint32_t vni, uint8_t tos, const struct frame *f);
 
 uint64_t monotonic_ns(void);
 
