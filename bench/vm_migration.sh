@@ -15,6 +15,9 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  if [[ -n ${BENCH_KEEP_LOGS:-} ]]; then   # the lab's logs and the raw figures, for diagnosis
+    mkdir -p "$BENCH_KEEP_LOGS" && cp -r "/run/godwit/labs/$LAB" "$tmp" "$BENCH_KEEP_LOGS/" 2>/dev/null
+  fi
   "$GODWIT" lab down --name "$LAB" >/dev/null 2>&1
   rm -rf "$tmp" "$(dirname "$GODWIT_CONFIG")"
 }
@@ -33,6 +36,7 @@ IP=$(gw get vm testvm -o json | jq -r .status.ipv4)
 gw endpoint add obs --network default --node node-3 >/dev/null || exit 1
 for _ in $(seq 100); do ip netns exec "$LAB-ep-obs" ping -c 1 -W 1 "$IP" >/dev/null 2>&1 && break; done
 ip netns exec "$LAB-ep-obs" "$GODWIT" probe "$IP" --rate "$RATE" --tcp 7 --duration 3600 --json \
+  --record "$tmp/probe.csv" \
   >"$tmp/probe.json" 2>"$tmp/probe.err" & probe_pid=$!; pids+=($probe_pid)
 sleep 1
 say "$N live migrations of testvm under a ${RATE}/s probe"
@@ -74,5 +78,6 @@ jq -n --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson ra
     window_minus_blackout_ms: dist([ $per[].diff_ms ]),
     window_over_blackout: dist([ $per[].ratio | select(. != null) ]),
     within_goal: ([ $per[] | select(.within_goal) ] | length),
-    standby_drops_after_switch: ([ $per[].standby_drops ] | add // 0) }' >"$out"
+    standby_drops_after_switch: ([ $per[].standby_drops ] | add // 0),
+    per_migration: $per }' >"$out"
 say "$(jq -c '{succeeded, within_goal, vm_blackout_ms, loss_window_ms, duplicates: .probe.duplicates}' "$out")"

@@ -207,6 +207,28 @@ int datapath_map_fd(const struct datapath *dp, enum datapath_map map)
 	return bpf_map__fd(m);
 }
 
+int datapath_set_handoff(const struct datapath *dp, uint32_t ifindex, bool on)
+{
+	int fd = bpf_map__fd(dp->skel->maps.gw_ports);
+	uint32_t from = on ? GW_PORT_ACTIVE : GW_PORT_HANDOFF;
+	uint32_t to = on ? GW_PORT_HANDOFF : GW_PORT_ACTIVE;
+	struct gw_port p;
+
+	if (bpf_map_lookup_elem(fd, &ifindex, &p) < 0)
+		return -errno;
+	if (p.state == to)
+		return 0;
+	if (p.state != from)
+		return -EBUSY;
+	/* The datapath changes standby entries only, and the reconciler
+	 * rewrites an entry only when a field other than the state changed,
+	 * which a migrating port's do not: this read-modify-write is alone. */
+	p.state = to;
+	if (bpf_map_update_elem(fd, &ifindex, &p, BPF_EXIST) < 0)
+		return -errno;
+	return 0;
+}
+
 int datapath_read_counters(const struct datapath *dp, uint64_t out[GW_CNT__MAX])
 {
 	int fd = bpf_map__fd(dp->skel->maps.gw_counters);

@@ -12,6 +12,7 @@
 #ifndef GODWIT_AGENT_DATAPATH_H
 #define GODWIT_AGENT_DATAPATH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "bpf/abi.h"
 
@@ -40,6 +41,11 @@ int datapath_attach_fabric(struct datapath *dp, int ifindex);
 int datapath_detach(int ifindex); /* removes the clsact qdisc and its filters */
 
 int datapath_map_fd(const struct datapath *dp, enum datapath_map map);
+
+/* Zero-loss handoff of the port at ifindex (bpf/abi.h): on moves it from
+ * GW_PORT_ACTIVE to GW_PORT_HANDOFF, off back. 0 when it is already there;
+ * -ENOENT without an entry, -EBUSY from another state (a standby target). */
+int datapath_set_handoff(const struct datapath *dp, uint32_t ifindex, bool on);
 
 /* Sums the per-CPU counters into out[GW_CNT__MAX]. */
 int datapath_read_counters(const struct datapath *dp, uint64_t out[GW_CNT__MAX]);

@@ -179,6 +179,7 @@ static int parse_local_port(const struct cache *c, const char *name, const json_
 	snprintf(p->netns, sizeof(p->netns), "%s", netns ? netns : "");
 	p->standby = is_target;
 	p->force_active = located && n == 1 && !target;
+	p->handoff_ok = located && target && !is_target;
 	return 0;
 }
 
@@ -279,6 +280,7 @@ static int add_local_entry(struct desired_maps *m, const struct desired_port *lp
 				   .strategy = lp->strategy };
 	memcpy(e->val.mac, lp->mac, 6);
 	e->force_active = lp->force_active;
+	e->handoff_ok = lp->handoff_ok;
 	*ifindex = (uint32_t)r;
 	return 0;
 }
@@ -373,7 +375,7 @@ static int add_dhcp_gateways(struct desired_maps *m, const struct cache *c)
 }
 
 void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool force_active,
-			uint64_t now_ns)
+			bool handoff_ok, uint64_t now_ns)
 {
 	want->state = old->state;
 	want->activated_ns = old->activated_ns;
@@ -381,6 +383,8 @@ void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool fo
 		want->state = GW_PORT_ACTIVE;
 		want->activated_ns = now_ns;
 	}
+	if (!handoff_ok && old->state == GW_PORT_HANDOFF)
+		want->state = GW_PORT_ACTIVE; /* the migration ended: the VM is here */
 }
 
 int desired_maps_compute(const struct cache *c, const char *node, desired_ifindex_fn ifindex_of,

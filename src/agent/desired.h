@@ -18,7 +18,10 @@
  *   GW_PORT_STANDBY, elsewhere GW_PORT_ACTIVE; an existing entry keeps the
  *   state the datapath gave it (the reconciler merges it, see reconcile.h),
  *   except that force_active (this node is the only location and there is
- *   no spec.target: the migration completed) activates a standby entry.
+ *   no spec.target: the migration completed) activates a standby entry, and
+ *   an entry in GW_PORT_HANDOFF (set by the vm module at the source's STOP)
+ *   keeps it only while this node is a source of a migration (handoff_ok):
+ *   after a rollback it is active again.
  * - DHCP (dhcp.h): a port whose Network has spec.dhcp true, an ipv4 and a
  *   gateway gets GW_PORT_F_DHCP (the datapath keeps its DHCP requests for
  *   this node's agent); such a Network's gateway gets a neigh entry with
@@ -53,6 +56,7 @@ struct desired_port {
 	uint8_t strategy;       /* enum gw_activation */
 	bool standby;           /* this node is spec.target: created in standby */
 	bool force_active;      /* locations == [node], no spec.target */
+	bool handoff_ok;        /* a location, and spec.target is another node */
 };
 
 struct desired_local {
@@ -64,6 +68,7 @@ struct desired_port_entry {
 	uint32_t ifindex;
 	struct gw_port val;  /* state: what a new entry starts with */
 	bool force_active;   /* an existing standby entry is activated */
+	bool handoff_ok;     /* an existing handoff entry stays so */
 };
 struct desired_fdb_entry {
 	struct gw_fdb_key key;
@@ -102,9 +107,10 @@ void desired_maps_free(struct desired_maps *d);
 
 /* The value to write over an existing ports map entry old: want keeps old's
  * state/activated_ns (the datapath's), unless force_active finds it in
- * standby: then it becomes active at now_ns. */
+ * standby: then it becomes active at now_ns; a handoff entry without
+ * handoff_ok becomes active. */
 void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool force_active,
-			uint64_t now_ns);
+			bool handoff_ok, uint64_t now_ns);
 
 /* Helpers shared with the tests and the reconciler. */
 int desired_parse_mac(const char *s, uint8_t mac[6]);

@@ -17,6 +17,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -345,6 +346,17 @@ static void kick_from_vms(void *ctx)
 	pthread_mutex_unlock(&a->hb_lock);
 }
 
+/* The vm module's handoff hook: runs on its thread, the map is shared. */
+static int handoff_port(void *ctx, const char *ifname, bool on)
+{
+	struct agent *a = ctx;
+	unsigned int ifindex = if_nametoindex(ifname);
+
+	if (ifindex == 0)
+		return -errno;
+	return datapath_set_handoff(a->dp, ifindex, on);
+}
+
 static json_t *report_vms(void *ctx)
 {
 	return vm_manager_report(ctx);
@@ -355,7 +367,7 @@ static int agent_start(struct agent *a)
 	struct vm_config vc = {
 		.node = a->opt.node, .underlay_ip = a->opt.underlay, .run_dir = a->opt.vm_run_dir,
 		.guest_dir = a->opt.guest_dir, .qemu = a->opt.qemu, .accel = a->opt.vm_accel,
-		.kick = kick_from_vms, .kick_ctx = a,
+		.kick = kick_from_vms, .kick_ctx = a, .handoff = handoff_port, .handoff_ctx = a,
 	};
 	struct heartbeat_config hc = {
 		.server = a->opt.server, .token = a->token, .node = a->opt.node,

@@ -198,11 +198,13 @@ static void port_merge(void *want_val, const void *old_val, const void *entry)
 	const struct gw_port *o = old_val;
 	struct gw_port *w = want_val;
 
-	desired_port_merge(w, o, e->force_active, monotonic_ns());
+	desired_port_merge(w, o, e->force_active, e->handoff_ok, monotonic_ns());
 	/* Migration completed with a silent guest: activated here. */
 	if (o->state == GW_PORT_STANDBY && w->state == GW_PORT_ACTIVE)
 		log_info("port ifindex %u: migration completed, standby port activated",
 			 e->ifindex);
+	if (o->state == GW_PORT_HANDOFF && w->state == GW_PORT_ACTIVE)
+		log_info("port ifindex %u: migration over, handoff ended", e->ifindex);
 }
 
 /* Remembers the local ports that have a device, for the status report. */

@@ -16,7 +16,7 @@
 
 static const char *const catalog[] = {"godwit-demo", "quay.io/kubevirt/cirros-container-disk-demo",
 				      NULL};
-static const char *const event_names[3] = {"STOP", "RESUME", "MIGRATION"};
+static const char *const event_names[VM_EV__MAX] = {"STOP", "RESUME", "MIGRATION", "HANDOFF"};
 
 int64_t vm_now_ms(void)
 {
@@ -284,7 +284,7 @@ static json_t *vm_report_one(const struct vm *v)
 		if (json_object_set_new(o, "notes", json_pack("[s]", note)) < 0)
 			goto fail;
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < VM_EV__MAX; i++) {
 		if (v->ev_qemu[i] &&
 		    json_object_set_new(ev, event_names[i],
 					json_integer((json_int_t)v->ev_qemu[i])) < 0)

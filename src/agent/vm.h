@@ -31,6 +31,8 @@
  *   MIGRATION events and migration end.
  * - Events carry QEMU's own timestamp (events.STOP, realtime ns, µs
  *   precision) and the agent's receive time (events_recv.STOP).
+ *   events.HANDOFF is when the source's port went into handoff (right after
+ *   the STOP of an outgoing transfer), by the agent's clock.
  *
  * The migration phases: vm_flow.h (a thread of its own) calls
  * vm_migrate_start with the target's incoming_uri that the controller
@@ -69,6 +71,12 @@ struct vm_config {
 	const char *accel;
 	void (*kick)(void *ctx); /* report now; called on the manager thread */
 	void *kick_ctx;
+	/* Zero-loss handoff (bpf/abi.h): called on the manager thread at the
+	 * source QEMU's STOP during a transfer (on = true) and at a RESUME after
+	 * it (the migration failed late: on = false). ifname is the VM's tap.
+	 * Returns 0 or -errno. NULL: no handoff. */
+	int (*handoff)(void *ctx, const char *ifname, bool on);
+	void *handoff_ctx;
 };
 
 struct vm_manager;

@@ -35,6 +35,9 @@ struct vm_want {
 	char image_error[160]; /* non-empty: cannot run (unknown image, bad user data) */
 };
 
+/* Timestamped events of a VM: QEMU's three, and the agent's handoff. */
+enum vm_event { VM_EV_STOP, VM_EV_RESUME, VM_EV_MIGRATION, VM_EV_HANDOFF, VM_EV__MAX };
+
 struct vm_migration {
 	bool known;  /* a migration was started or seen */
 	bool active; /* poll query-migrate */
@@ -66,7 +69,8 @@ struct vm {
 	size_t console_len;
 	char reason[512];
 	char incoming_uri[64];
-	uint64_t ev_qemu[3], ev_recv[3]; /* STOP, RESUME, MIGRATION */
+	uint64_t ev_qemu[VM_EV__MAX], ev_recv[VM_EV__MAX];
+	bool handoff; /* the port is in handoff (set at STOP of an outgoing transfer) */
 	struct vm_migration mig;
 };
 

@@ -63,6 +63,37 @@ static void incoming_done(struct vm *v)
 	unlink(path);
 }
 
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Zero-loss handoff (bpf/abi.h): the source QEMU stopped for the last phase
+ * of our transfer, so frames for the VM go on to the target from now on; a
+ * RESUME here afterwards means the migration failed late: take them back. */
+static void handoff_on_event(struct vm_manager *m, struct vm *v, enum vm_event e)
+{
+	bool on = e == VM_EV_STOP;
+	int r;
+
+	if (!m->cfg.handoff || (on ? !v->mig.active || v->handoff : !v->handoff))
+		return;
+	r = m->cfg.handoff(m->cfg.handoff_ctx, v->want.ifname, on);
+	if (r < 0) {
+		log_warn_errno(r, "vm %s: cannot %s the handoff of port %s", v->name,
+			       on ? "start" : "end", v->want.ifname);
+		return;
+	}
+	v->handoff = on;
+	if (on)
+		v->ev_qemu[VM_EV_HANDOFF] = v->ev_recv[VM_EV_HANDOFF] = realtime_ns();
+	log_info("vm %s: port %s %s", v->name, v->want.ifname,
+		 on ? "handed off to the target" : "taken back (the VM runs here again)");
+}
+
 void vm_on_event(const struct qmp_event *ev, void *ctx)
 {
 	static const char *const names[3] = {"STOP", "RESUME", "MIGRATION"};
@@ -74,6 +105,8 @@ void vm_on_event(const struct qmp_event *ev, void *ctx)
 		;
 	if (i == 3)
 		return;
+	if (i != VM_EV_MIGRATION)
+		handoff_on_event(m, v, (enum vm_event)i); /* first: every µs counts */
 	v->ev_qemu[i] = ev->qemu_ns ? ev->qemu_ns : ev->recv_ns;
 	v->ev_recv[i] = ev->recv_ns;
 	log_info("vm %s: %s%s%s at %llu ns (received %+.3f ms later)", v->name, ev->name,
@@ -189,7 +222,9 @@ int vm_migrate_start(struct vm_manager *m, const char *name, const char *uri,
 	v->mig.known = true;
 	v->mig.active = true;
 	snprintf(v->mig.status, sizeof(v->mig.status), "setup");
-	v->ev_qemu[0] = v->ev_recv[0] = v->ev_qemu[1] = v->ev_recv[1] = 0;
+	v->ev_qemu[VM_EV_STOP] = v->ev_recv[VM_EV_STOP] = 0;
+	v->ev_qemu[VM_EV_RESUME] = v->ev_recv[VM_EV_RESUME] = 0;
+	v->ev_qemu[VM_EV_HANDOFF] = v->ev_recv[VM_EV_HANDOFF] = 0;
 	r = exec_logged(v, "migrate", json_pack("{s:s}", "uri", uri));
 	if (r < 0) {
 		v->mig.active = false;

@@ -280,6 +280,8 @@ static void print_figures(const json_t *m)
 	}
 	print_ms("VM blackout (STOP -> RESUME)", figures, "vm_blackout_ms", "n/a (not reported)");
 	print_ms("QEMU's own downtime", figures, "qemu_downtime_ms", "n/a (not reported)");
+	print_ms("STOP -> source hands off to target", figures, "stop_to_handoff_ms",
+		 "n/a (no handoff reported)");
 	print_ms("first frame -> activation", figures, "first_frame_to_activation_ms",
 		 "n/a (activated by completion, or not reported)");
 	v = json_object_get(figures, "first_frame_to_activation_ms");

@@ -102,6 +102,7 @@ int migration_vm_derive(const json_t *mig, struct migration_decision *d)
 {
 	const json_t *stop = figure(mig, d, "stop_unix_ns"), *resume = figure(mig, d, "resume_unix_ns");
 	const json_t *act = figure(mig, d, "activation_unix_ns");
+	const json_t *handoff = figure(mig, d, "handoff_unix_ns");
 	int r = 0;
 
 	if (json_is_integer(stop) && json_is_integer(resume) && !figure(mig, d, "vm_blackout_ms"))
@@ -114,6 +115,12 @@ int migration_vm_derive(const json_t *mig, struct migration_decision *d)
 		r = set_new(d->figures, "first_frame_to_activation_ms",
 			    json_real((double)(json_integer_value(act) -
 					       json_integer_value(resume)) /
+				      1e6));
+	if (r == 0 && json_is_integer(stop) && json_is_integer(handoff) &&
+	    !figure(mig, d, "stop_to_handoff_ms"))
+		r = set_new(d->figures, "stop_to_handoff_ms",
+			    json_real((double)(json_integer_value(handoff) -
+					       json_integer_value(stop)) /
 				      1e6));
 	return r;
 }
@@ -143,6 +150,9 @@ int migration_vm_observe(const json_t *mig, enum migration_phase cur, const json
 	ns = event_ns(mig, srep, "STOP");
 	if (r == 0 && ns && started && !figure(mig, d, "stop_unix_ns"))
 		r = set_new(d->figures, "stop_unix_ns", json_integer(ns));
+	ns = event_ns(mig, srep, "HANDOFF");
+	if (r == 0 && ns && started && !figure(mig, d, "handoff_unix_ns"))
+		r = set_new(d->figures, "handoff_unix_ns", json_integer(ns));
 	ns = event_ns(mig, trep, "RESUME");
 	if (r == 0 && ns && fresh(mig, target) && !figure(mig, d, "resume_unix_ns"))
 		r = set_new(d->figures, "resume_unix_ns", json_integer(ns));

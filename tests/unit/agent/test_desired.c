@@ -304,28 +304,35 @@ struct migration_row {
 	bool local;
 	bool standby;      /* a new entry starts in standby */
 	bool force_active; /* an existing standby entry is activated */
+	bool handoff_ok;   /* an existing handoff entry stays so */
 	int fdb_count;     /* locations in w's fdb entry */
 	bool fdb_local;    /* one of them is the local device */
 	uint32_t old_state, merged_state; /* an existing entry, after the merge */
 };
 
 static const struct migration_row migration_rows[] = {
-	{ "target prepared, on the target", "[\"n2\"]", "n1", "n1", true, true, false, 1, false,
-	  GW_PORT_STANDBY, GW_PORT_STANDBY },
-	{ "target prepared, on the source", "[\"n2\"]", "n1", "n2", true, false, false, 1, true,
-	  GW_PORT_ACTIVE, GW_PORT_ACTIVE },
-	{ "replicating, on the target", "[\"n2\",\"n1\"]", "n1", "n1", true, true, false, 2, true,
-	  GW_PORT_STANDBY, GW_PORT_STANDBY },
+	{ "target prepared, on the target", "[\"n2\"]", "n1", "n1", true, true, false, false, 1,
+	  false, GW_PORT_STANDBY, GW_PORT_STANDBY },
+	{ "target prepared, on the source", "[\"n2\"]", "n1", "n2", true, false, false, true, 1,
+	  true, GW_PORT_ACTIVE, GW_PORT_ACTIVE },
+	{ "replicating, on the target", "[\"n2\",\"n1\"]", "n1", "n1", true, true, false, false, 2,
+	  true, GW_PORT_STANDBY, GW_PORT_STANDBY },
 	{ "replicating, target activated by the datapath", "[\"n2\",\"n1\"]", "n1", "n1", true, true,
-	  false, 2, true, GW_PORT_ACTIVE, GW_PORT_ACTIVE },
-	{ "replicating, on the source", "[\"n2\",\"n1\"]", "n1", "n2", true, false, false, 2, true,
-	  GW_PORT_ACTIVE, GW_PORT_ACTIVE },
-	{ "completed, on the target", "[\"n1\"]", NULL, "n1", true, false, true, 1, true,
+	  false, false, 2, true, GW_PORT_ACTIVE, GW_PORT_ACTIVE },
+	{ "replicating, on the source", "[\"n2\",\"n1\"]", "n1", "n2", true, false, false, true, 2,
+	  true, GW_PORT_ACTIVE, GW_PORT_ACTIVE },
+	{ "replicating, the source stopped: handoff kept", "[\"n2\",\"n1\"]", "n1", "n2", true,
+	  false, false, true, 2, true, GW_PORT_HANDOFF, GW_PORT_HANDOFF },
+	{ "completed, on the target", "[\"n1\"]", NULL, "n1", true, false, true, false, 1, true,
 	  GW_PORT_STANDBY, GW_PORT_ACTIVE },
-	{ "completed, on the source", "[\"n1\"]", NULL, "n2", false, false, false, 1, false, 0, 0 },
-	{ "rolled back, on the target", "[\"n2\"]", NULL, "n1", false, false, false, 1, false, 0, 0 },
-	{ "rolled back, on the source", "[\"n2\"]", NULL, "n2", true, false, true, 1, true,
+	{ "completed, on the source", "[\"n1\"]", NULL, "n2", false, false, false, false, 1, false,
+	  0, 0 },
+	{ "rolled back, on the target", "[\"n2\"]", NULL, "n1", false, false, false, false, 1, false,
+	  0, 0 },
+	{ "rolled back, on the source", "[\"n2\"]", NULL, "n2", true, false, true, false, 1, true,
 	  GW_PORT_ACTIVE, GW_PORT_ACTIVE },
+	{ "rolled back after a handoff: the source's port is active again", "[\"n2\"]", NULL, "n2",
+	  true, false, true, false, 1, true, GW_PORT_HANDOFF, GW_PORT_ACTIVE },
 };
 
 static void load(struct cache *c, const char *text)
@@ -378,6 +385,7 @@ static void test_migration_rows(void **state)
 		if (row->local) {
 			assert_int_equal(d.ports[0].standby, row->standby);
 			assert_int_equal(d.ports[0].force_active, row->force_active);
+			assert_int_equal(d.ports[0].handoff_ok, row->handoff_ok);
 		}
 		desired_local_free(&d);
 
@@ -393,7 +401,8 @@ static void test_migration_rows(void **state)
 			old = *e;
 			old.state = row->old_state;
 			old.activated_ns = row->old_state == GW_PORT_ACTIVE ? 5 : 0;
-			desired_port_merge(&want, &old, row->force_active, 77);
+			assert_int_equal(m.ports[0].handoff_ok, row->handoff_ok);
+			desired_port_merge(&want, &old, row->force_active, row->handoff_ok, 77);
 			assert_int_equal(want.state, row->merged_state);
 			if (row->old_state == GW_PORT_STANDBY && row->merged_state == GW_PORT_ACTIVE)
 				assert_int_equal(want.activated_ns, 77);

@@ -657,9 +657,10 @@ static void test_vm_migration(void **state)
 	 * before the RESUME report: Switched waits for it */
 	nodes = nodes_of(&row);
 	snprintf(rep, sizeof(rep),
-		 "{\"phase\":\"stopped\",\"events\":{\"STOP\":%lld},\"migration\":{\"status\":"
+		 "{\"phase\":\"stopped\",\"events\":{\"STOP\":%lld,\"HANDOFF\":%lld},"
+		 "\"migration\":{\"status\":"
 		 "\"completed\",\"transferred\":150,\"remaining\":0,\"downtime_ms\":7}}",
-		 NS(500));
+		 NS(500), NS(500) + 250000);
 	vm_report(nodes, 0, rep);
 	request(m, "complete", T0 + 600);
 	assert_int_equal(migration_evaluate(m, p, nodes, T0 + 610, R + 2), 0);
@@ -681,6 +682,7 @@ static void test_vm_migration(void **state)
 	assert_int_equal(ph, MIGRATION_SUCCEEDED);
 	assert_float_equal(json_number_value(figure_at(m, "vm_blackout_ms")), 20.0, 1e-9);
 	assert_float_equal(json_number_value(figure_at(m, "first_frame_to_activation_ms")), 1.0, 1e-9);
+	assert_float_equal(json_number_value(figure_at(m, "stop_to_handoff_ms")), 0.25, 1e-9);
 	assert_int_equal(json_integer_value(figure_at(m, "resume_unix_ns")), NS(520));
 	assert_string_equal(loc(p, 0), "node-2");
 	json_decref(nodes);
