@@ -229,6 +229,29 @@ int datapath_set_handoff(const struct datapath *dp, uint32_t ifindex, bool on)
 	return 0;
 }
 
+int datapath_handoff_target(const struct datapath *dp, uint32_t ifindex, uint32_t *vni,
+			    uint32_t *node_ip)
+{
+	struct gw_fdb_key key = {0};
+	struct gw_fdb_entry e;
+	struct gw_port p;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.gw_ports), &ifindex, &p) < 0)
+		return -errno;
+	key.vni = p.vni;
+	memcpy(key.mac, p.mac, sizeof(key.mac));
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.gw_fdb), &key, &e) < 0)
+		return -errno;
+	for (uint32_t i = 0; i < e.count && i < GW_FDB_MAX_LOC; i++) {
+		if (e.loc[i].node_ip) {
+			*vni = p.vni;
+			*node_ip = e.loc[i].node_ip;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 int datapath_read_counters(const struct datapath *dp, uint64_t out[GW_CNT__MAX])
 {
 	int fd = bpf_map__fd(dp->skel->maps.gw_counters);

@@ -47,6 +47,11 @@ int datapath_map_fd(const struct datapath *dp, enum datapath_map map);
  * -ENOENT without an entry, -EBUSY from another state (a standby target). */
 int datapath_set_handoff(const struct datapath *dp, uint32_t ifindex, bool on);
 
+/* Where the datapath sends the frames of a port in handoff: its VNI and the
+ * remote location of its fdb entry (network order). -ENOENT without one. */
+int datapath_handoff_target(const struct datapath *dp, uint32_t ifindex, uint32_t *vni,
+			    uint32_t *node_ip);
+
 /* Sums the per-CPU counters into out[GW_CNT__MAX]. */
 int datapath_read_counters(const struct datapath *dp, uint64_t out[GW_CNT__MAX]);
 

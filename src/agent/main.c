@@ -33,6 +33,7 @@
 
 #include "agent/bpffs.h"
 #include "agent/datapath.h"
+#include "agent/handoff.h"
 #include "agent/events.h"
 #include "agent/fabric.h"
 #include "agent/heartbeat.h"
@@ -346,15 +347,32 @@ static void kick_from_vms(void *ctx)
 	pthread_mutex_unlock(&a->hb_lock);
 }
 
-/* The vm module's handoff hook: runs on its thread, the map is shared. */
-static int handoff_port(void *ctx, const char *ifname, bool on)
+/* The vm module's handoff hook (handoff.h), on its thread: the flip, then
+ * the frames left in the source tap go the same way. */
+static int handoff_port(void *ctx, const char *ifname, int tap_fd, bool on)
 {
 	struct agent *a = ctx;
+	struct handoff_drain_stats st = {0};
 	unsigned int ifindex = if_nametoindex(ifname);
+	uint32_t vni, target;
+	int r;
 
 	if (ifindex == 0)
 		return -errno;
-	return datapath_set_handoff(a->dp, ifindex, on);
+	r = datapath_set_handoff(a->dp, ifindex, on);
+	if (r < 0 || !on || tap_fd < 0)
+		return r;
+	r = datapath_handoff_target(a->dp, ifindex, &vni, &target);
+	if (r == 0)
+		r = handoff_drain(tap_fd, vni, target, &st);
+	if (r < 0) {
+		log_warn_errno(r, "port %s: frames left in the tap not drained", ifname);
+		return 0; /* the handoff itself stands */
+	}
+	if (st.skipped)
+		log_info("port %s: %u frames from the tap not sent on (GSO or malformed)", ifname,
+			 st.skipped);
+	return (int)st.sent;
 }
 
 static json_t *report_vms(void *ctx)

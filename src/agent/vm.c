@@ -72,6 +72,7 @@ struct vm *vm_add(struct vm_manager *m, const char *name)
 	snprintf(v->rundir, sizeof(v->rundir), "%s/%s", m->node_dir, name);
 	v->phase = VM_STARTING;
 	v->backoff_ms = VM_BACKOFF_MIN_MS;
+	v->tap_fd = -1;
 	v->next = m->vms;
 	m->vms = v;
 	return v;
@@ -79,6 +80,7 @@ struct vm *vm_add(struct vm_manager *m, const char *name)
 
 static void vm_free(struct vm *v)
 {
+	vm_tap_release(v);
 	qmp_close(v->qmp);
 	free(v->want.userdata_b64);
 	free(v);
@@ -297,6 +299,9 @@ static json_t *vm_report_one(const struct vm *v)
 	if (json_object_size(ev) && json_object_set(o, "events", ev) < 0)
 		goto fail;
 	if (json_object_size(evr) && json_object_set(o, "events_recv", evr) < 0)
+		goto fail;
+	if (v->ev_qemu[VM_EV_HANDOFF] &&
+	    json_object_set_new(o, "handoff_drained", json_integer(v->handoff_drained)) < 0)
 		goto fail;
 	if (v->incoming_uri[0] &&
 	    json_object_set_new(o, "incoming_uri", json_string(v->incoming_uri)) < 0)

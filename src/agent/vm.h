@@ -71,11 +71,12 @@ struct vm_config {
 	const char *accel;
 	void (*kick)(void *ctx); /* report now; called on the manager thread */
 	void *kick_ctx;
-	/* Zero-loss handoff (bpf/abi.h): called on the manager thread at the
-	 * source QEMU's STOP during a transfer (on = true) and at a RESUME after
-	 * it (the migration failed late: on = false). ifname is the VM's tap.
-	 * Returns 0 or -errno. NULL: no handoff. */
-	int (*handoff)(void *ctx, const char *ifname, bool on);
+	/* Zero-loss handoff (bpf/abi.h, handoff.h): called on the manager thread
+	 * at the source QEMU's STOP during a transfer (on = true) and at a RESUME
+	 * after it (the migration failed late: on = false). ifname is the VM's
+	 * tap, tap_fd a duplicate of QEMU's descriptor of it to drain, or -1.
+	 * Returns the number of frames drained (>= 0) or -errno. NULL: none. */
+	int (*handoff)(void *ctx, const char *ifname, int tap_fd, bool on);
 	void *handoff_ctx;
 };
 

@@ -71,6 +71,8 @@ struct vm {
 	char incoming_uri[64];
 	uint64_t ev_qemu[VM_EV__MAX], ev_recv[VM_EV__MAX];
 	bool handoff; /* the port is in handoff (set at STOP of an outgoing transfer) */
+	int tap_fd;   /* QEMU's tap, duplicated while a transfer runs (handoff.h); -1 */
+	unsigned int handoff_drained; /* frames the drain sent on at the handoff */
 	struct vm_migration mig;
 };
 
@@ -104,6 +106,7 @@ void vm_qmp_closed(struct vm_manager *m, struct vm *v);
 /* vm_migrate.c */
 void vm_on_event(const struct qmp_event *ev, void *ctx); /* ctx: the struct vm */
 void vm_migrate_poll(struct vm_manager *m, struct vm *v);
+void vm_tap_release(struct vm *v); /* closes tap_fd */
 int vm_incoming_prepare_locked(struct vm_manager *m, struct vm *v, const char *ip);
 void vm_incoming_uri_save(const struct vm *v);
 void vm_incoming_uri_load(struct vm *v);

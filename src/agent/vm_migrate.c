@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/handoff.h"
 #include "lib/log.h"
 
 static bool migration_ended(const char *status)
@@ -81,17 +82,29 @@ static void handoff_on_event(struct vm_manager *m, struct vm *v, enum vm_event e
 
 	if (!m->cfg.handoff || (on ? !v->mig.active || v->handoff : !v->handoff))
 		return;
-	r = m->cfg.handoff(m->cfg.handoff_ctx, v->want.ifname, on);
+	r = m->cfg.handoff(m->cfg.handoff_ctx, v->want.ifname, v->tap_fd, on);
 	if (r < 0) {
 		log_warn_errno(r, "vm %s: cannot %s the handoff of port %s", v->name,
 			       on ? "start" : "end", v->want.ifname);
 		return;
 	}
 	v->handoff = on;
-	if (on)
+	if (on) {
 		v->ev_qemu[VM_EV_HANDOFF] = v->ev_recv[VM_EV_HANDOFF] = realtime_ns();
-	log_info("vm %s: port %s %s", v->name, v->want.ifname,
-		 on ? "handed off to the target" : "taken back (the VM runs here again)");
+		v->handoff_drained = (unsigned int)r;
+		log_info("vm %s: port %s handed off to the target (%d frames from its tap)",
+			 v->name, v->want.ifname, r);
+	} else {
+		log_info("vm %s: port %s taken back (the VM runs here again)", v->name,
+			 v->want.ifname);
+	}
+}
+
+void vm_tap_release(struct vm *v)
+{
+	if (v->tap_fd >= 0)
+		close(v->tap_fd);
+	v->tap_fd = -1;
 }
 
 void vm_on_event(const struct qmp_event *ev, void *ctx)
@@ -155,6 +168,7 @@ void vm_migrate_poll(struct vm_manager *m, struct vm *v)
 		vm_kick(m); /* the progress goes to the controller */
 	} else {
 		v->mig.active = false;
+		vm_tap_release(v);
 		log_info("vm %s: migration %s: %llu bytes in %llu ms, downtime %llu ms%s%s",
 			 v->name, v->mig.status, (unsigned long long)v->mig.transferred,
 			 (unsigned long long)v->mig.total_ms,
@@ -219,6 +233,14 @@ int vm_migrate_start(struct vm_manager *m, const char *name, const char *uri,
 	if (r < 0)
 		goto cleanup;
 	memset(&v->mig, 0, sizeof(v->mig));
+	vm_tap_release(v);
+	v->tap_fd = handoff_tap_fd(v->pid, v->want.ifname);
+	if (v->tap_fd < 0) {
+		log_warn_errno(v->tap_fd, "vm %s: QEMU's tap %s not found: no drain at the handoff",
+			       v->name, v->want.ifname);
+		v->tap_fd = -1;
+	}
+	v->handoff_drained = 0;
 	v->mig.known = true;
 	v->mig.active = true;
 	snprintf(v->mig.status, sizeof(v->mig.status), "setup");
@@ -228,6 +250,7 @@ int vm_migrate_start(struct vm_manager *m, const char *name, const char *uri,
 	r = exec_logged(v, "migrate", json_pack("{s:s}", "uri", uri));
 	if (r < 0) {
 		v->mig.active = false;
+		vm_tap_release(v);
 		snprintf(v->mig.status, sizeof(v->mig.status), "failed");
 		snprintf(v->mig.error, sizeof(v->mig.error), "%s",
 			 v->qmp ? qmp_error(v->qmp) : "QMP gone");
@@ -434,6 +457,7 @@ int vm_migrate_recover(struct vm_manager *m, const char *name, struct vm_migrate
 		goto cleanup;
 	}
 	v->mig.active = false;
+	vm_tap_release(v);
 	r = qmp_execute(v->qmp, "query-status", NULL, &st, VM_QMP_TIMEOUT_MS);
 	if (r < 0) {
 		log_warn("vm %s: query-status: %s", name, qmp_error(v->qmp));

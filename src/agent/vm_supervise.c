@@ -398,6 +398,7 @@ bool vm_step(struct vm_manager *m, struct vm *v)
 		v->pid = 0;
 		v->ready = false;
 		vm_qmp_closed(m, v);
+		vm_tap_release(v);
 		if (v->mig.active) {
 			v->mig.active = false;
 			snprintf(v->mig.status, sizeof(v->mig.status), "failed");

@@ -153,6 +153,10 @@ int migration_vm_observe(const json_t *mig, enum migration_phase cur, const json
 	ns = event_ns(mig, srep, "HANDOFF");
 	if (r == 0 && ns && started && !figure(mig, d, "handoff_unix_ns"))
 		r = set_new(d->figures, "handoff_unix_ns", json_integer(ns));
+	if (r == 0 && ns && started && json_is_integer(json_object_get(srep, "handoff_drained")) &&
+	    !figure(mig, d, "handoff_tap_frames"))
+		r = set_new(d->figures, "handoff_tap_frames",
+			    json_integer(json_integer_value(json_object_get(srep, "handoff_drained"))));
 	ns = event_ns(mig, trep, "RESUME");
 	if (r == 0 && ns && fresh(mig, target) && !figure(mig, d, "resume_unix_ns"))
 		r = set_new(d->figures, "resume_unix_ns", json_integer(ns));

@@ -658,6 +658,7 @@ static void test_vm_migration(void **state)
 	nodes = nodes_of(&row);
 	snprintf(rep, sizeof(rep),
 		 "{\"phase\":\"stopped\",\"events\":{\"STOP\":%lld,\"HANDOFF\":%lld},"
+		 "\"handoff_drained\":3,"
 		 "\"migration\":{\"status\":"
 		 "\"completed\",\"transferred\":150,\"remaining\":0,\"downtime_ms\":7}}",
 		 NS(500), NS(500) + 250000);
@@ -683,6 +684,7 @@ static void test_vm_migration(void **state)
 	assert_float_equal(json_number_value(figure_at(m, "vm_blackout_ms")), 20.0, 1e-9);
 	assert_float_equal(json_number_value(figure_at(m, "first_frame_to_activation_ms")), 1.0, 1e-9);
 	assert_float_equal(json_number_value(figure_at(m, "stop_to_handoff_ms")), 0.25, 1e-9);
+	assert_int_equal(json_integer_value(figure_at(m, "handoff_tap_frames")), 3);
 	assert_int_equal(json_integer_value(figure_at(m, "resume_unix_ns")), NS(520));
 	assert_string_equal(loc(p, 0), "node-2");
 	json_decref(nodes);
