@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
@@ -69,6 +71,36 @@ int handoff_tap_fd(pid_t pid, const char *ifname)
 	if (r < 0)
 		r = -errno;
 	close(pidfd);
+	return r;
+}
+
+int handoff_prime(const char *ifname, const char *mac)
+{
+	static const char note[] = "godwit: handoff primer";
+	struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_halen = ETH_ALEN};
+	uint8_t frame[ETH_ZLEN] = {0};
+	unsigned int b[ETH_ALEN];
+	int fd, r = 0;
+
+	if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -EINVAL;
+	to.sll_ifindex = (int)if_nametoindex(ifname);
+	if (to.sll_ifindex == 0)
+		return -errno;
+	for (int i = 0; i < ETH_ALEN; i++)
+		frame[i] = to.sll_addr[i] = (uint8_t)b[i];
+	/* source: a locally administered address no port has */
+	memcpy(frame + ETH_ALEN, (const uint8_t[ETH_ALEN]){0x0a, 0x58, 0xff, 0xff, 0xff, 0xfe},
+	       ETH_ALEN);
+	frame[12] = 0x88; /* ETH_P_802_EX1: local experimental */
+	frame[13] = 0xb5;
+	memcpy(frame + ETH_HLEN, note, sizeof(note));
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+		r = -errno;
+	close(fd);
 	return r;
 }
 

@@ -15,6 +15,13 @@
  * same mark, exactly as the datapath would have. QEMU reads nothing once the
  * VM is stopped, so every frame is read by one of the two, never both.
  *
+ * The target's side has one catch: an incoming QEMU, not yet running, still
+ * reads one frame from its tap into its own queue (then stops reading), and
+ * that frame is purged when the device state is loaded. So when the target
+ * QEMU is prepared the agent writes one primer frame into its tap (local
+ * experimental ethertype, to the VM's MAC: a guest ignores it): the primer is
+ * the frame QEMU holds and loses; the handed-off frames wait in the tap.
+ *
  * Frames in the tap carry a virtio-net header (QEMU enables IFF_VNET_HDR): a
  * frame whose checksum was left to the device (NEEDS_CSUM) gets it completed;
  * a GSO super-frame is not sent (counted; TCP resends it).
@@ -34,6 +41,10 @@ struct handoff_drain_stats {
 /* A duplicate of the descriptor through which process pid is attached to the
  * tap ifname (found by the "iff:" line of /proc/PID/fdinfo), or -errno. */
 int handoff_tap_fd(pid_t pid, const char *ifname);
+
+/* Writes the primer frame into the tap ifname (towards its reader) for the
+ * VM with MAC mac ("xx:xx:xx:xx:xx:xx"). 0 or -errno. */
+int handoff_prime(const char *ifname, const char *mac);
 
 /* Turns one read from a tap with a vnet_hdr_len-byte virtio-net header into
  * the Ethernet frame it carries (in place: the checksum is completed when the
