@@ -28,6 +28,9 @@
  *   missed. Copies sent to the target directly (replication) stay dropped
  *   while standby, so no frame arrives twice; once the port is active the
  *   direct copies are delivered and marked ones dropped (GW_CNT_DROP_HANDOFF).
+ *   (A frame whose direct copy met the standby port and whose marked copy,
+ *   one hop longer, arrives after the activation is lost: the cut-over is
+ *   the activation instant, and only frames in flight across it can be hit.)
  *   A RESUME on the source (the migration failed late) sets it back to ACTIVE.
  */
 #ifndef GODWIT_BPF_ABI_H

@@ -220,12 +220,83 @@ static void test_manager_cannot_start(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* ---- the handoff hook at STOP / RESUME (no QEMU: events fed directly) ---- */
+
+struct hook_call {
+	char ifname[16];
+	int tap_fd;
+	bool on;
+};
+static struct hook_call hook_calls[8];
+static int n_hook_calls, hook_result;
+
+static int fake_handoff(void *ctx, const char *ifname, int tap_fd, bool on)
+{
+	(void)ctx;
+	assert_true(n_hook_calls < 8);
+	snprintf(hook_calls[n_hook_calls].ifname, sizeof(hook_calls[0].ifname), "%s", ifname);
+	hook_calls[n_hook_calls].tap_fd = tap_fd;
+	hook_calls[n_hook_calls++].on = on;
+	return hook_result;
+}
+
+static void feed(struct vm *v, const char *name)
+{
+	struct qmp_event ev = {.name = name, .qemu_ns = 1000, .recv_ns = 2000};
+
+	vm_on_event(&ev, v);
+}
+
+static void test_handoff_events(void **state)
+{
+	struct vm_manager m = {.cfg = {.handoff = fake_handoff}};
+	struct vm v = {.mgr = &m, .name = "vm1", .tap_fd = 42, .phase = VM_RUNNING};
+	(void)state;
+	snprintf(v.want.ifname, sizeof(v.want.ifname), "gw00000000a1");
+
+	/* A pause without a transfer of ours: no handoff. */
+	feed(&v, "STOP");
+	assert_int_equal(n_hook_calls, 0);
+	feed(&v, "RESUME");
+	assert_int_equal(n_hook_calls, 0);
+
+	/* STOP during our transfer: handed off once, with QEMU's tap. */
+	v.mig.active = true;
+	hook_result = 3; /* frames drained */
+	feed(&v, "STOP");
+	assert_int_equal(n_hook_calls, 1);
+	assert_string_equal(hook_calls[0].ifname, "gw00000000a1");
+	assert_int_equal(hook_calls[0].tap_fd, 42);
+	assert_true(hook_calls[0].on);
+	assert_true(v.handoff);
+	assert_int_equal(v.handoff_drained, 3);
+	assert_true(v.ev_qemu[VM_EV_HANDOFF] > 0);
+	feed(&v, "STOP");
+	assert_int_equal(n_hook_calls, 1);
+	feed(&v, "MIGRATION");
+	assert_int_equal(n_hook_calls, 1);
+
+	/* RESUME here afterwards: the migration failed late, taken back. */
+	hook_result = 0;
+	feed(&v, "RESUME");
+	assert_int_equal(n_hook_calls, 2);
+	assert_false(hook_calls[1].on);
+	assert_false(v.handoff);
+
+	/* A hook that fails leaves the port as it was. */
+	hook_result = -ENOENT;
+	feed(&v, "STOP");
+	assert_int_equal(n_hook_calls, 3);
+	assert_false(v.handoff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_argv),
 	    cmocka_unit_test(test_migration_from_json),
 	    cmocka_unit_test(test_manager_cannot_start),
+	    cmocka_unit_test(test_handoff_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
