@@ -2,7 +2,9 @@
 # Real VM live migrations (issue 4): BENCH_VM_MIGRATIONS (default 20) QEMU live
 # migrations of testvm round the three nodes under a 1000/s probe and a TCP
 # stream from an observer endpoint. Per migration: the client's loss window
-# against the VM blackout (QMP STOP on the source -> RESUME on the target).
+# against the VM blackout (QMP STOP on the source -> RESUME on the target), the
+# probes lost, and the zero-loss handoff's figures (STOP -> handoff, frames
+# drained from the source tap).
 #   bench/vm_migration.sh BUILD_DIR OUT.json
 set -uo pipefail
 build=$1 out=$2
@@ -59,13 +61,16 @@ jq -s '.' "$tmp"/m-*.json >"$tmp/all.json" 2>/dev/null || echo '[]' >"$tmp/all.j
 jq -n --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson rate "$RATE" '
   def pct($xs; $q): ($xs | sort) as $s | if ($s | length) == 0 then null
     else $s[((($s | length) - 1) * $q) | floor] end;
-  def dist($xs): {p50: pct($xs; 0.5), p99: pct($xs; 0.99), max: ($xs | max)};
+  def r3: if . == null then null else (. * 1000 | round) / 1000 end;
+  def dist($xs): {p50: (pct($xs; 0.5) | r3), p99: (pct($xs; 0.99) | r3), max: ($xs | max | r3)};
   ($p[0]) as $probe | (1000 / $rate) as $interval |
   [ $m[0][] | select(.status.phase == "Succeeded") | .status.figures as $f |
     ($f.stop_unix_ns / 1e6) as $s | ($f.resume_unix_ns / 1e6) as $r |
     ([ $probe.windows[] | select(.end_unix_ms >= $s and .start_unix_ms <= $r + 200) ]) as $w |
     ([ $w[].length_ms ] | add // 0) as $win |
     { blackout_ms: $f.vm_blackout_ms, window_ms: $win,
+      lost: ([ $w[].lost ] | add // 0),
+      stop_to_handoff_ms: $f.stop_to_handoff_ms, handoff_tap_frames: $f.handoff_tap_frames,
       diff_ms: ($win - $f.vm_blackout_ms),
       ratio: (if $f.vm_blackout_ms > 0 then $win / $f.vm_blackout_ms else null end),
       within_goal: ($win <= $f.vm_blackout_ms + 2 * $interval),
@@ -78,6 +83,10 @@ jq -n --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson ra
     window_minus_blackout_ms: dist([ $per[].diff_ms ]),
     window_over_blackout: dist([ $per[].ratio | select(. != null) ]),
     within_goal: ([ $per[] | select(.within_goal) ] | length),
+    zero_loss: ([ $per[] | select(.lost == 0) ] | length),
+    lost_probes: dist([ $per[].lost ]),
+    stop_to_handoff_ms: dist([ $per[].stop_to_handoff_ms | select(. != null) ]),
+    handoff_tap_frames: dist([ $per[].handoff_tap_frames | select(. != null) ]),
     standby_drops_after_switch: ([ $per[].standby_drops ] | add // 0),
     per_migration: $per }' >"$out"
-say "$(jq -c '{succeeded, within_goal, vm_blackout_ms, loss_window_ms, duplicates: .probe.duplicates}' "$out")"
+say "$(jq -c '{succeeded, within_goal, zero_loss, vm_blackout_ms, loss_window_ms, duplicates: .probe.duplicates}' "$out")"

@@ -78,8 +78,9 @@ enum gw_port_state {
 	GW_PORT_HANDOFF = 2, /* migration source after STOP: frames go to the target */
 };
 
-/* Outer IPv4 DSCP of a handed-off frame (the ECN bits are left alone). */
-#define GW_HANDOFF_DSCP 0x2e
+/* Outer IPv4 DSCP of a handed-off frame: 0x0b is in RFC 2474 pool 2
+ * (xxxx11: experimental or local use); the ECN bits are left alone. */
+#define GW_HANDOFF_DSCP 0x0b
 #define GW_TOS_IS_HANDOFF(tos) (((tos) >> 2) == GW_HANDOFF_DSCP)
 
 enum gw_activation {
