@@ -330,6 +330,11 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 			 "network-added loss not measured (no RESUME time recorded)");
 	}
 	json_object_set_new(rep, "verdict", json_string(verdict));
+	if ((fig = figure(in->migration, "stop_to_handoff_ms")))
+		json_object_set_new(
+		    rep, "handoff",
+		    json_pack("{s:o, s:O?}", "stop_to_handoff_ms", json_ms(json_number_value(fig)),
+			      "tap_frames", figure(in->migration, "handoff_tap_frames")));
 	json_object_set_new(
 	    rep, "duplicates",
 	    json_integer(json_integer_value(json_object_get(in->probe, "duplicates"))));
@@ -439,6 +444,13 @@ void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool hav
 			    json_object_get(detail, "standby_drops_after_switch")));
 	else
 		fprintf(f, "  %-26s not measured\n", "network-added loss");
+	if (json_object_get(rep, "handoff"))
+		fprintf(f, "  %-26s %.3f ms after STOP (%lld frames from the source tap)\n",
+			"handoff to the target",
+			json_number_value(
+			    json_object_get(json_object_get(rep, "handoff"), "stop_to_handoff_ms")),
+			(long long)json_integer_value(
+			    json_object_get(json_object_get(rep, "handoff"), "tap_frames")));
 	fprintf(f, "  %-26s %lld\n", "duplicates",
 		(long long)json_integer_value(json_object_get(rep, "duplicates")));
 	if (json_is_true(json_object_get(rep, "early_deliveries_measured")))

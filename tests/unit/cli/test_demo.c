@@ -409,7 +409,7 @@ static void test_svg(void **state)
 /* The printed report stays within 15 lines and leads with the verdict. */
 static void test_text(void **state)
 {
-	json_t *probe, *mig, *rep;
+	json_t *probe, *mig, *rep, *extra;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -419,7 +419,13 @@ static void test_text(void **state)
 	lose(&run, 101, 136);
 	probe = probe_json(&run);
 	mig = vm_migration(100, 130.5, 136, 0);
+	extra = json_pack("{s:f, s:i}", "stop_to_handoff_ms", 0.25, "handoff_tap_frames", 2);
+	json_object_update(json_object_get(json_object_get(mig, "status"), "figures"), extra);
+	json_decref(extra);
 	rep = report_for(&run, probe, mig, NULL);
+	assert_float_equal(
+	    json_number_value(json_object_get(json_object_get(rep, "handoff"), "stop_to_handoff_ms")),
+	    0.25, 1e-9);
 	f = open_memstream(&buf, &len);
 	demo_print_report(f, rep, "/tmp/out", true);
 	fclose(f);
@@ -427,6 +433,8 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "network added 5 lost probes"));
 	assert_non_null(strstr(buf, "early deliveries           not measured"));
 	assert_non_null(strstr(buf, "/tmp/out/timeline.png"));
+	assert_non_null(
+	    strstr(buf, "handoff to the target      0.250 ms after STOP (2 frames from the source tap)"));
 	free(buf);
 	json_decref(rep);
 	json_decref(probe);
