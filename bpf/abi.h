@@ -70,6 +70,7 @@ enum gw_port_flags {
 	GW_PORT_F_SECURITY = 1U << 0, /* enforce source MAC / IPv4 / ARP sender */
 	GW_PORT_F_HAS_IPV4 = 1U << 1, /* ipv4 is known and enforced */
 	GW_PORT_F_DHCP = 1U << 2,     /* DHCP is served by this node's agent */
+	GW_PORT_F_VETH = 1U << 3,     /* a veth: frames go straight into its peer */
 };
 
 enum gw_port_state {

@@ -100,7 +100,7 @@ static __always_inline int handoff_receive(struct __sk_buff *skb, __u32 ifindex,
 
 	if (port->state != GW_PORT_STANDBY)
 		return DROP(GW_CNT_DROP_HANDOFF);
-	verdict = send_local(skb, ifindex, false);
+	verdict = send_port(skb, ifindex, port, false);
 	if (!IS_DROP(verdict))
 		count(GW_CNT_HANDOFF_RX);
 	return verdict;

@@ -45,6 +45,21 @@ static __always_inline int send_local(struct __sk_buff *skb, __u32 ifindex, bool
 	return verdict;
 }
 
+/* The same for a port whose entry is known: the frame itself (not a clone)
+ * for a veth goes straight into the peer's ingress in the endpoint's
+ * namespace (bpf_redirect_peer, from tc ingress), without a second pass
+ * through the host-side device's backlog queue. */
+static __always_inline int send_port(struct __sk_buff *skb, __u32 ifindex,
+				     const struct gw_port *port, bool clone)
+{
+	if (clone || !(port->flags & GW_PORT_F_VETH))
+		return send_local(skb, ifindex, clone);
+	if (bpf_redirect_peer(ifindex, 0) != TC_ACT_REDIRECT)
+		return DROP(GW_CNT_DROP_REDIRECT);
+	count(GW_CNT_FWD_LOCAL);
+	return TC_ACT_REDIRECT;
+}
+
 /* node_ip is in network order; tos is the outer header's (0 but for handoff). */
 static __always_inline int send_remote_tos(struct __sk_buff *skb, __u32 vni, __u32 node_ip,
 					   __u8 tos, bool clone)
@@ -114,7 +129,7 @@ static __always_inline int deliver_port(struct __sk_buff *skb, __u32 ifindex,
 {
 	if (port->state == GW_PORT_HANDOFF)
 		return send_handoff(skb, port, clone);
-	return send_local(skb, ifindex, clone);
+	return send_port(skb, ifindex, port, clone);
 }
 
 #define LOC_SEND TC_ACT_OK

@@ -128,8 +128,10 @@ static int parse_port(const struct cache *c, const json_t *port, struct desired_
 		return -EINVAL;
 	if (ipv4 && parse_ipv4(ipv4, &p->ipv4) < 0)
 		return -EINVAL;
-	if (!type || strcmp(type, "veth") == 0)
+	if (!type || strcmp(type, "veth") == 0) {
 		p->type = DESIRED_VETH;
+		p->flags |= GW_PORT_F_VETH;
+	}
 	else if (strcmp(type, "tap") == 0)
 		p->type = DESIRED_TAP;
 	else

@@ -15,6 +15,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -27,6 +29,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <linux/pkt_cls.h>
 
 #include "agent/datapath.h"
@@ -94,11 +97,16 @@ static void fdb_put(uint32_t vni, int mac, const struct gw_location *locs, uint3
 			 0);
 }
 
-static void fdb_put_port(uint32_t vni, int mac, int port)
+static void fdb_put_port_ifindex(uint32_t vni, int mac, int ifindex)
 {
-	struct gw_location loc = {.ifindex = (uint32_t)te.port_ifindex[port]};
+	struct gw_location loc = {.ifindex = (uint32_t)ifindex};
 
 	fdb_put(vni, mac, &loc, 1);
+}
+
+static void fdb_put_port(uint32_t vni, int mac, int port)
+{
+	fdb_put_port_ifindex(vni, mac, te.port_ifindex[port]);
 }
 
 static void neigh_put(uint32_t vni, int ip, int mac)
@@ -949,6 +957,74 @@ static void test_fabric_without_tunnel_key(void **state)
 	    (const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_NO_TUNNEL, 1}, {0, 0}});
 }
 
+/* ---- veth ports: straight into the peer ---------------------------------- */
+
+/* Packets the device ifindex (of this namespace) has transmitted. */
+static uint64_t tx_packets(int ifindex)
+{
+	char name[IF_NAMESIZE];
+	struct ifaddrs *all, *a;
+	uint64_t n = UINT64_MAX;
+
+	assert_non_null(if_indextoname((unsigned int)ifindex, name));
+	assert_int_equal(getifaddrs(&all), 0);
+	for (a = all; a; a = a->ifa_next)
+		if (a->ifa_addr && a->ifa_addr->sa_family == AF_PACKET && a->ifa_data &&
+		    strcmp(a->ifa_name, name) == 0)
+			n = ((const struct rtnl_link_stats *)a->ifa_data)->tx_packets;
+	freeifaddrs(all);
+	assert_true(n != UINT64_MAX);
+	return n;
+}
+
+/* Port 8 (VNI A, M8) is a veth whose peer is in another namespace, as an
+ * endpoint's is: unicast for it, from the fabric or from a local port, goes
+ * into the peer's ingress (bpf_redirect_peer): the host-side device itself
+ * transmits nothing. */
+static void test_live_redirect_peer(void **state)
+{
+	uint32_t key = (uint32_t)te.peer_port_ifindex;
+	struct gw_port p = {.vni = VNI_A,
+			    .ipv4 = vm_ip(8),
+			    .flags = GW_PORT_F_SECURITY | GW_PORT_F_HAS_IPV4 | GW_PORT_F_VETH};
+	uint64_t before[GW_CNT__MAX];
+	struct frame f, got;
+	uint64_t tx;
+	int cap, len;
+
+	(void)state;
+	mac_n(p.mac, 8);
+	assert_int_equal(bpf_map_update_elem(datapath_map_fd(dp, DP_MAP_PORTS), &key, &p, BPF_ANY),
+			 0);
+	fdb_put_port_ifindex(VNI_A, 8, te.peer_port_ifindex);
+	cap = capture_open_in(&te, te.peer_ns_fd, te.peer_vm_ifindex);
+	assert_true(cap >= 0);
+	tx = tx_packets(te.peer_port_ifindex);
+
+	frame_ipv4_udp(&f, MAC(8), MAC(10), vm_ip(10), vm_ip(8), 3000, 4000);
+	counters_read(before);
+	assert_int_equal(inject_vxlan(VNI_A, &f), 0);
+	counter_wait(before, GW_CNT_FWD_LOCAL, 1);
+	len = capture_next(cap, got.data, sizeof(got.data), 2000);
+	assert_int_equal(len, (int)f.len);
+	got.len = (size_t)len;
+	expect_bytes("from the fabric into the peer", &got, &f);
+	counters_expect("fabric to a veth port", before,
+			(const struct cnt_delta[]){
+			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_FWD_LOCAL, 1}, {0, 0}});
+
+	frame_ipv4_udp(&f, MAC(8), MAC(1), vm_ip(1), vm_ip(8), 3000, 4000);
+	counters_read(before);
+	assert_int_equal(inject(te.vm_ifindex[1], &f), 0);
+	counter_wait(before, GW_CNT_FWD_LOCAL, 1);
+	len = capture_next(cap, got.data, sizeof(got.data), 2000);
+	assert_int_equal(len, (int)f.len);
+	got.len = (size_t)len;
+	expect_bytes("from a port into the peer", &got, &f);
+	assert_int_equal(tx_packets(te.peer_port_ifindex), tx);
+	close(cap);
+}
+
 /* ---- zero-loss handoff ---------------------------------------------------- */
 
 static void port_set_state(int n, uint32_t state)
@@ -1179,6 +1255,8 @@ static int setup_all(void)
 	for (int n = 1; n <= TE_NPORTS; n++)
 		if (datapath_attach_port(dp, te.port_ifindex[n]) < 0)
 			return -1;
+	if (datapath_attach_port(dp, te.peer_port_ifindex) < 0)
+		return -1;
 	if (datapath_attach_fabric(dp, te.vxlan_ifindex) < 0)
 		return -1;
 	prog_port_fd = prog_fd_on(te.port_ifindex[1]);
@@ -1194,6 +1272,7 @@ static int group_teardown(void **state)
 	if (prog_fabric_fd >= 0)
 		close(prog_fabric_fd);
 	datapath_close(dp);
+	testenv_teardown(&te);
 	/* Devices vanish with the namespace when the process exits. */
 	return pin_dir[0] ? datapath_unpin(pin_dir) : 0;
 }
@@ -1222,6 +1301,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_live_fabric, baseline),
 	    cmocka_unit_test_setup(test_live_fabric_drops, baseline),
 	    cmocka_unit_test_setup(test_fabric_without_tunnel_key, baseline),
+	    cmocka_unit_test_setup(test_live_redirect_peer, baseline),
 	    cmocka_unit_test_setup(test_handoff_source, baseline),
 	    cmocka_unit_test_setup(test_handoff_target, baseline),
 	    cmocka_unit_test_setup(test_reopen_reuses_maps, baseline),

@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
@@ -63,6 +66,8 @@ static int ifindex_of(const char *name, int *out)
 	return 0;
 }
 
+static int peer_setup(struct testenv *te);
+
 int testenv_setup(struct testenv *te)
 {
 	char name[IFNAMSIZ];
@@ -105,7 +110,98 @@ int testenv_setup(struct testenv *te)
 		return r;
 	if ((r = ifindex_of("gwu0", &te->underlay_ifindex)) < 0)
 		return r;
-	return ifindex_of("gwu1", &te->wire_ifindex);
+	if ((r = ifindex_of("gwu1", &te->wire_ifindex)) < 0)
+		return r;
+	return peer_setup(te);
+}
+
+/* A child in a new network namespace keeps it alive until teardown. */
+static int spawn_ns_holder(pid_t *out)
+{
+	int fds[2];
+	char c;
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		close(fds[0]);
+		prctl(PR_SET_PDEATHSIG, SIGKILL); /* a killed test leaves nothing */
+		c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+		if (write(fds[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1 || c != 'y') {
+		close(fds[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -EIO;
+	}
+	close(fds[0]);
+	*out = pid;
+	return 0;
+}
+
+static int peer_setup(struct testenv *te)
+{
+	char path[64];
+	pid_t pid = 0;
+	int r;
+
+	te->host_ns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (te->host_ns_fd < 0)
+		return -errno;
+	if ((r = spawn_ns_holder(&pid)) < 0)
+		return r;
+	te->peer_ns_holder = pid;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	te->peer_ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (te->peer_ns_fd < 0)
+		return -errno;
+	if (sh("ip link add gwh8 type veth peer name gwv8 && ip link set gwh8 up && "
+	       "ip link set gwv8 netns %d",
+	       (int)pid))
+		return -EIO;
+	if ((r = ifindex_of("gwh8", &te->peer_port_ifindex)) < 0)
+		return r;
+	if (setns(te->peer_ns_fd, CLONE_NEWNET) < 0)
+		return -errno;
+	r = write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	if (sh("ip link set lo up && ip link set gwv8 up"))
+		r = -EIO;
+	else
+		r = ifindex_of("gwv8", &te->peer_vm_ifindex);
+	if (setns(te->host_ns_fd, CLONE_NEWNET) < 0)
+		return -errno;
+	return r == -ENOENT ? 0 : r;
+}
+
+void testenv_teardown(struct testenv *te)
+{
+	if (te->peer_ns_holder > 0) {
+		kill(te->peer_ns_holder, SIGKILL);
+		waitpid(te->peer_ns_holder, NULL, 0);
+		te->peer_ns_holder = 0;
+	}
+}
+
+int capture_open_in(const struct testenv *te, int ns_fd, int ifindex)
+{
+	int fd, r;
+
+	if (setns(ns_fd, CLONE_NEWNET) < 0)
+		return -errno;
+	fd = capture_open(ifindex);
+	r = setns(te->host_ns_fd, CLONE_NEWNET) < 0 ? -errno : 0;
+	if (r < 0 && fd >= 0)
+		close(fd);
+	return r < 0 ? r : fd;
 }
 
 void mac_n(uint8_t mac[6], int n)

@@ -11,6 +11,10 @@
  *   gwu0 <-> gwu1                     the "underlay": gwu0 has 192.0.2.1/24 and
  *                                     static neighbours for the remote nodes, so
  *                                     encapsulated copies are captured on gwu1.
+ *   gwh8 <-> gwv8                     a port whose VM side is in a second
+ *                                     namespace (held by a child process), as
+ *                                     an endpoint's is: bpf_redirect_peer works
+ *                                     only across namespaces.
  * Nothing leaves the namespace: it has no link to the outside.
  */
 #ifndef GODWIT_TESTS_BPF_TESTENV_H
@@ -28,6 +32,11 @@ struct testenv {
 	int vxlan_ifindex;
 	int underlay_ifindex; /* gwu0 */
 	int wire_ifindex;     /* gwu1: where encapsulated copies are captured */
+	int peer_port_ifindex; /* gwh8 */
+	int peer_vm_ifindex;   /* gwv8, in peer_ns */
+	int peer_ns_fd;	       /* the second namespace */
+	int host_ns_fd;	       /* the first one */
+	int peer_ns_holder;    /* pid of the child that keeps peer_ns */
 };
 
 /* unshare(CLONE_NEWNET), no IPv6 (no stray frames), creates the devices. */
@@ -52,6 +61,10 @@ void frame_rarp(struct frame *f, const uint8_t *mac);
 
 /* A raw socket on ifindex that sees incoming frames only; nonblocking. */
 int capture_open(int ifindex);
+/* The same for a device of the namespace ns_fd. */
+int capture_open_in(const struct testenv *te, int ns_fd, int ifindex);
+/* Ends the child holding the second namespace. */
+void testenv_teardown(struct testenv *te);
 /* Next incoming frame within timeout_ms: its length, 0 on timeout, -errno. */
 int capture_next(int fd, uint8_t *buf, size_t size, int timeout_ms);
 void capture_drain(int fd);

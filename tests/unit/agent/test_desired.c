@@ -186,13 +186,13 @@ static void test_ports_map(void **state)
 	assert_int_equal(p->vni, 100);
 	assert_int_equal(p->ipv4, ip("10.0.0.2"));
 	assert_memory_equal(p->mac, mac_a, 6);
-	assert_int_equal(p->flags, GW_PORT_F_SECURITY | GW_PORT_F_HAS_IPV4);
+	assert_int_equal(p->flags, GW_PORT_F_SECURITY | GW_PORT_F_HAS_IPV4 | GW_PORT_F_VETH);
 	assert_int_equal(p->state, GW_PORT_ACTIVE);
 	assert_int_equal(p->strategy, GW_ACT_FIRST_FRAME);
 	p = port_entry(&m, 13);
 	assert_non_null(p);
 	assert_int_equal(p->vni, 200);
-	assert_int_equal(p->flags, GW_PORT_F_HAS_IPV4); /* security: false */
+	assert_int_equal(p->flags, GW_PORT_F_HAS_IPV4 | GW_PORT_F_VETH); /* security: false */
 	assert_int_equal(p->strategy, GW_ACT_RARP);
 	p = port_entry(&m, 14);
 	assert_non_null(p);
