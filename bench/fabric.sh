@@ -12,7 +12,7 @@ GODWIT=$build/godwit
 LAB=b$$ BL=bl$$
 LAB_DIR=/run/godwit/labs/$LAB
 export GODWIT_CONFIG=$(mktemp -d)/config
-RUNS=${BENCH_RUNS:-3} SECS=${BENCH_SECS:-3} PINGS=${BENCH_PINGS:-300}
+RUNS=${BENCH_RUNS:-5} SECS=${BENCH_SECS:-3} PINGS=${BENCH_PINGS:-300}
 pids=()
 tmp_meas=$(mktemp -d)
 
