@@ -123,13 +123,14 @@ int handoff_frame(uint8_t *buf, size_t len, size_t vnet_hdr_len, const uint8_t *
 		  size_t *frame_len)
 {
 	struct virtio_net_hdr h = {0};
-	uint8_t *eth = buf + vnet_hdr_len;
+	uint8_t *eth;
 	size_t eth_len;
 
 	if ((vnet_hdr_len && vnet_hdr_len < sizeof(h)) || len < vnet_hdr_len + 14)
 		return -EINVAL;
 	if (vnet_hdr_len)
 		memcpy(&h, buf, sizeof(h));
+	eth = buf + vnet_hdr_len;
 	eth_len = len - vnet_hdr_len;
 	if (h.gso_type != VIRTIO_NET_HDR_GSO_NONE)
 		return -EOPNOTSUPP;
