@@ -131,8 +131,7 @@ static int parse_port(const struct cache *c, const json_t *port, struct desired_
 	if (!type || strcmp(type, "veth") == 0) {
 		p->type = DESIRED_VETH;
 		p->flags |= GW_PORT_F_VETH;
-	}
-	else if (strcmp(type, "tap") == 0)
+	} else if (strcmp(type, "tap") == 0)
 		p->type = DESIRED_TAP;
 	else
 		return -EINVAL;

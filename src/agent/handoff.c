@@ -169,17 +169,15 @@ static int vnet_hdr_len(int tap_fd, size_t *out)
 }
 
 /* One frame to the target as a marked VXLAN datagram. */
-static int send_marked(int sock, uint32_t vni, uint32_t target_ip, const uint8_t *frame,
-		       size_t len)
+static int send_marked(int sock, uint32_t vni, uint32_t target_ip, const uint8_t *frame, size_t len)
 {
-	struct sockaddr_in to = {.sin_family = AF_INET,
-				 .sin_port = htons(GW_VXLAN_PORT),
-				 .sin_addr.s_addr = target_ip};
+	struct sockaddr_in to = {
+	    .sin_family = AF_INET, .sin_port = htons(GW_VXLAN_PORT), .sin_addr.s_addr = target_ip};
 	uint8_t hdr[VXLAN_HDR_LEN] = {0x08}; /* flags: VNI valid */
 	uint32_t vni_be = htonl(vni << 8);
 	struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)frame, len}};
-	struct msghdr msg = {.msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = iov,
-			     .msg_iovlen = 2};
+	struct msghdr msg = {
+	    .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = iov, .msg_iovlen = 2};
 
 	memcpy(hdr + 4, &vni_be, 4);
 	return sendmsg(sock, &msg, 0) < 0 ? -errno : 0;

@@ -383,9 +383,16 @@ static json_t *report_vms(void *ctx)
 static int agent_start(struct agent *a)
 {
 	struct vm_config vc = {
-		.node = a->opt.node, .underlay_ip = a->opt.underlay, .run_dir = a->opt.vm_run_dir,
-		.guest_dir = a->opt.guest_dir, .qemu = a->opt.qemu, .accel = a->opt.vm_accel,
-		.kick = kick_from_vms, .kick_ctx = a, .handoff = handoff_port, .handoff_ctx = a,
+	    .node = a->opt.node,
+	    .underlay_ip = a->opt.underlay,
+	    .run_dir = a->opt.vm_run_dir,
+	    .guest_dir = a->opt.guest_dir,
+	    .qemu = a->opt.qemu,
+	    .accel = a->opt.vm_accel,
+	    .kick = kick_from_vms,
+	    .kick_ctx = a,
+	    .handoff = handoff_port,
+	    .handoff_ctx = a,
 	};
 	struct heartbeat_config hc = {
 		.server = a->opt.server, .token = a->token, .node = a->opt.node,

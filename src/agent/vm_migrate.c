@@ -353,8 +353,10 @@ int vm_incoming_prepare_locked(struct vm_manager *m, struct vm *v, const char *i
 	vm_incoming_uri_save(v);
 	r = handoff_prime(v->want.ifname, v->want.mac);
 	if (r < 0)
-		log_warn_errno(r, "vm %s: no primer frame in tap %s (the first handed-off frame "
-			       "may be lost)", v->name, v->want.ifname);
+		log_warn_errno(r,
+			       "vm %s: no primer frame in tap %s (the first handed-off frame "
+			       "may be lost)",
+			       v->name, v->want.ifname);
 	log_info("vm %s: waiting for the migration on %s", v->name, uri);
 	vm_kick(m);
 	return 0;

@@ -331,10 +331,10 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 	}
 	json_object_set_new(rep, "verdict", json_string(verdict));
 	if ((fig = figure(in->migration, "stop_to_handoff_ms")))
-		json_object_set_new(
-		    rep, "handoff",
-		    json_pack("{s:o, s:O?}", "stop_to_handoff_ms", json_ms(json_number_value(fig)),
-			      "tap_frames", figure(in->migration, "handoff_tap_frames")));
+		json_object_set_new(rep, "handoff",
+				    json_pack("{s:o, s:O?}", "stop_to_handoff_ms",
+					      json_ms(json_number_value(fig)), "tap_frames",
+					      figure(in->migration, "handoff_tap_frames")));
 	json_object_set_new(
 	    rep, "duplicates",
 	    json_integer(json_integer_value(json_object_get(in->probe, "duplicates"))));

@@ -118,10 +118,10 @@ int migration_vm_derive(const json_t *mig, struct migration_decision *d)
 				      1e6));
 	if (r == 0 && json_is_integer(stop) && json_is_integer(handoff) &&
 	    !figure(mig, d, "stop_to_handoff_ms"))
-		r = set_new(d->figures, "stop_to_handoff_ms",
-			    json_real((double)(json_integer_value(handoff) -
-					       json_integer_value(stop)) /
-				      1e6));
+		r = set_new(
+		    d->figures, "stop_to_handoff_ms",
+		    json_real((double)(json_integer_value(handoff) - json_integer_value(stop)) /
+			      1e6));
 	return r;
 }
 
@@ -155,8 +155,9 @@ int migration_vm_observe(const json_t *mig, enum migration_phase cur, const json
 		r = set_new(d->figures, "handoff_unix_ns", json_integer(ns));
 	if (r == 0 && ns && started && json_is_integer(json_object_get(srep, "handoff_drained")) &&
 	    !figure(mig, d, "handoff_tap_frames"))
-		r = set_new(d->figures, "handoff_tap_frames",
-			    json_integer(json_integer_value(json_object_get(srep, "handoff_drained"))));
+		r = set_new(
+		    d->figures, "handoff_tap_frames",
+		    json_integer(json_integer_value(json_object_get(srep, "handoff_drained"))));
 	ns = event_ns(mig, trep, "RESUME");
 	if (r == 0 && ns && fresh(mig, target) && !figure(mig, d, "resume_unix_ns"))
 		r = set_new(d->figures, "resume_unix_ns", json_integer(ns));

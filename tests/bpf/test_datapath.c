@@ -1009,9 +1009,9 @@ static void test_live_redirect_peer(void **state)
 	assert_int_equal(len, (int)f.len);
 	got.len = (size_t)len;
 	expect_bytes("from the fabric into the peer", &got, &f);
-	counters_expect("fabric to a veth port", before,
-			(const struct cnt_delta[]){
-			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_FWD_LOCAL, 1}, {0, 0}});
+	counters_expect(
+	    "fabric to a veth port", before,
+	    (const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1}, {GW_CNT_FWD_LOCAL, 1}, {0, 0}});
 
 	frame_ipv4_udp(&f, MAC(8), MAC(1), vm_ip(1), vm_ip(8), 3000, 4000);
 	counters_read(before);
@@ -1058,11 +1058,10 @@ static void test_handoff_source(void **state)
 	expect_on_wire_dscp(&c, VNI_A, node_ip(3), GW_HANDOFF_DSCP, &f);
 	expect_on_wire(&c, VNI_A, node_ip(3), &f);
 	expect_quiet(&c);
-	counters_expect("handoff from a port", before,
-			(const struct cnt_delta[]){{GW_CNT_RX_PORT, 1},
-						   {GW_CNT_FWD_REMOTE, 2},
-						   {GW_CNT_HANDOFF_FWD, 1},
-						   {0, 0}});
+	counters_expect(
+	    "handoff from a port", before,
+	    (const struct cnt_delta[]){
+		{GW_CNT_RX_PORT, 1}, {GW_CNT_FWD_REMOTE, 2}, {GW_CNT_HANDOFF_FWD, 1}, {0, 0}});
 
 	/* From the fabric: back out to the target, marked. */
 	frame_ipv4_udp(&f, MAC(6), MAC(10), vm_ip(10), vm_ip(6), 3000, 4000);
@@ -1071,19 +1070,18 @@ static void test_handoff_source(void **state)
 	counter_wait(before, GW_CNT_HANDOFF_FWD, 1);
 	expect_on_wire_dscp(&c, VNI_A, node_ip(3), GW_HANDOFF_DSCP, &f);
 	expect_quiet(&c);
-	counters_expect("handoff from the fabric", before,
-			(const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1},
-						   {GW_CNT_FWD_REMOTE, 1},
-						   {GW_CNT_HANDOFF_FWD, 1},
-						   {0, 0}});
+	counters_expect(
+	    "handoff from the fabric", before,
+	    (const struct cnt_delta[]){
+		{GW_CNT_RX_FABRIC, 1}, {GW_CNT_FWD_REMOTE, 1}, {GW_CNT_HANDOFF_FWD, 1}, {0, 0}});
 
 	/* A marked frame for the stopped source itself is not sent round again. */
 	counters_read(before);
 	assert_int_equal(inject_vxlan_tos(VNI_A, GW_HANDOFF_DSCP << 2, &f), 0);
 	counter_wait(before, GW_CNT_RX_FABRIC, 1);
-	counters_expect("marked frame for a port in handoff", before,
-			(const struct cnt_delta[]){
-			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
+	counters_expect(
+	    "marked frame for a port in handoff", before,
+	    (const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
 	expect_quiet(&c);
 
 	/* Broadcast: not into the stopped VM's tap, not handed off. */
@@ -1102,9 +1100,9 @@ static void test_handoff_source(void **state)
 	counters_read(before);
 	assert_int_equal(inject_vxlan(VNI_A, &f), 0);
 	counter_wait(before, GW_CNT_RX_FABRIC, 1);
-	counters_expect("handoff without a target", before,
-			(const struct cnt_delta[]){
-			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
+	counters_expect(
+	    "handoff without a target", before,
+	    (const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
 	expect_quiet(&c);
 	captures_close(&c);
 }
@@ -1126,11 +1124,10 @@ static void test_handoff_target(void **state)
 	counter_wait(before, GW_CNT_HANDOFF_RX, 1);
 	expect_on_vm(&c, 4, &f);
 	expect_quiet(&c);
-	counters_expect("marked frame into a standby port", before,
-			(const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1},
-						   {GW_CNT_FWD_LOCAL, 1},
-						   {GW_CNT_HANDOFF_RX, 1},
-						   {0, 0}});
+	counters_expect(
+	    "marked frame into a standby port", before,
+	    (const struct cnt_delta[]){
+		{GW_CNT_RX_FABRIC, 1}, {GW_CNT_FWD_LOCAL, 1}, {GW_CNT_HANDOFF_RX, 1}, {0, 0}});
 	assert_int_equal(port_get(4).state, GW_PORT_STANDBY);
 	assert_int_equal(port_get(4).activated_ns, 0);
 
@@ -1148,9 +1145,9 @@ static void test_handoff_target(void **state)
 	counters_read(before);
 	assert_int_equal(inject_vxlan_tos(VNI_A, mark, &f), 0);
 	counter_wait(before, GW_CNT_RX_FABRIC, 1);
-	counters_expect("marked frame for an active port", before,
-			(const struct cnt_delta[]){
-			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
+	counters_expect(
+	    "marked frame for an active port", before,
+	    (const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF, 1}, {0, 0}});
 	expect_quiet(&c);
 
 	/* Another DSCP is no mark. */

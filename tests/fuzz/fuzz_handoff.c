@@ -25,7 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data + 1, size - 1);
 	r = handoff_frame(copy, size - 1, hdr_len, &frame, &frame_len);
-	if (r == 0 && (frame != copy + hdr_len || frame_len + hdr_len != size - 1 || frame_len < 14))
+	if (r == 0 &&
+	    (frame != copy + hdr_len || frame_len + hdr_len != size - 1 || frame_len < 14))
 		abort();
 	if (r != 0 && r != -EINVAL && r != -EOPNOTSUPP)
 		abort();

@@ -37,8 +37,8 @@
 static size_t udp_frame(uint8_t *buf, size_t hdr_len)
 {
 	static const uint8_t eth[14] = {0x0a, 0x58, 0, 0, 0, 9, 0x0a, 0x58, 0, 0, 0, 8, 0x08, 0};
-	static const uint8_t ip[20] = {0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0,
-				       10,   0, 0, 8,  10, 0, 0, 9};
+	static const uint8_t ip[20] = {0x45, 0, 0,  32, 0, 0, 0,  0, 64, 17,
+				       0,    0, 10, 0,	0, 8, 10, 0, 0,	 9};
 	uint8_t *p = buf + hdr_len;
 
 	memset(buf, 0, hdr_len);
@@ -175,8 +175,8 @@ static ssize_t vxlan_recv(int fd, uint8_t *buf, size_t size, int *tos)
 {
 	char ctl[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {buf, size};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-			     .msg_controllen = sizeof(ctl)};
+	struct msghdr msg = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl)};
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	ssize_t n;
 

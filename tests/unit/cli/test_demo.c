@@ -423,9 +423,9 @@ static void test_text(void **state)
 	json_object_update(json_object_get(json_object_get(mig, "status"), "figures"), extra);
 	json_decref(extra);
 	rep = report_for(&run, probe, mig, NULL);
-	assert_float_equal(
-	    json_number_value(json_object_get(json_object_get(rep, "handoff"), "stop_to_handoff_ms")),
-	    0.25, 1e-9);
+	assert_float_equal(json_number_value(json_object_get(json_object_get(rep, "handoff"),
+							     "stop_to_handoff_ms")),
+			   0.25, 1e-9);
 	f = open_memstream(&buf, &len);
 	demo_print_report(f, rep, "/tmp/out", true);
 	fclose(f);
@@ -433,8 +433,8 @@ static void test_text(void **state)
 	assert_non_null(strstr(buf, "network added 5 lost probes"));
 	assert_non_null(strstr(buf, "early deliveries           not measured"));
 	assert_non_null(strstr(buf, "/tmp/out/timeline.png"));
-	assert_non_null(
-	    strstr(buf, "handoff to the target      0.250 ms after STOP (2 frames from the source tap)"));
+	assert_non_null(strstr(
+	    buf, "handoff to the target      0.250 ms after STOP (2 frames from the source tap)"));
 	free(buf);
 	json_decref(rep);
 	json_decref(probe);
