@@ -42,23 +42,36 @@ ip netns exec "$LAB-ep-obs" "$GODWIT" probe "$IP" --rate "$RATE" --tcp 7 --durat
   >"$tmp/probe.json" 2>"$tmp/probe.err" & probe_pid=$!; pids+=($probe_pid)
 sleep 1
 say "$N live migrations of testvm under a ${RATE}/s probe"
-node=node-1
+node=node-1 unreachable_after=null reset_after=null
 for i in $(seq 1 "$N"); do
   case $node in node-1) to=node-2 ;; node-2) to=node-3 ;; *) to=node-1 ;; esac
   gw migrate testvm --to "$to" --wait --json >"$tmp/m-$i.json" 2>"$tmp/m-$i.err" \
     || say "migration $i failed: $(tail -n 1 "$tmp/m-$i.err")"
   node=$to
-  for _ in $(seq 100); do   # the guest answers again before the next one starts
-    ip netns exec "$LAB-ep-obs" ping -c 1 -W 1 "$IP" >/dev/null 2>&1 && break
+  answered=0
+  for _ in $(seq 30); do   # the guest answers again before the next one starts
+    ip netns exec "$LAB-ep-obs" ping -c 1 -W 1 "$IP" >/dev/null 2>&1 && { answered=1; break; }
   done
+  if (( ! answered )); then   # a guest whose network is gone: say so, measure no further
+    say "the guest does not answer 30 s after migration $i: stopping the run"
+    unreachable_after=$i
+    break
+  fi
+  # a guest that rebooted itself (QMP RESET): stop with its console in the lab
+  if [[ $(gw get vm testvm -o json | jq '.status.guest_resets // 0') != 0 ]]; then
+    say "the guest reset itself after migration $i: stopping the run"
+    reset_after=$i
+    break
+  fi
   sleep 0.5
   (( i % 5 == 0 )) && say "$i/$N"
 done
 sleep 1
 kill -INT "$probe_pid" 2>/dev/null; wait "$probe_pid"
 
-jq -s '.' "$tmp"/m-*.json >"$tmp/all.json" 2>/dev/null || echo '[]' >"$tmp/all.json"
-jq -n --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson rate "$RATE" '
+jq -s '.' $(ls "$tmp"/m-*.json 2>/dev/null | sort -V) </dev/null >"$tmp/all.json" 2>/dev/null || echo '[]' >"$tmp/all.json"
+jq -n --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson rate "$RATE" \
+  --argjson unreachable "$unreachable_after" --argjson reset "$reset_after" '
   def pct($xs; $q): ($xs | sort) as $s | if ($s | length) == 0 then null
     else $s[((($s | length) - 1) * $q) | floor] end;
   def r3: if . == null then null else (. * 1000 | round) / 1000 end;
@@ -76,6 +89,7 @@ jq -n --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson ra
       within_goal: ($win <= $f.vm_blackout_ms + 2 * $interval),
       standby_drops: ($f.standby_drops_after_switch // 0) } ] as $per |
   { migrations: ($m[0] | length), succeeded: ($per | length),
+    guest_unreachable_after: $unreachable, guest_reset_after: $reset,
     probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
             tcp: $probe.tcp},
     vm_blackout_ms: dist([ $per[].blackout_ms ]),
@@ -90,3 +104,4 @@ jq -n --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson ra
     standby_drops_after_switch: ([ $per[].standby_drops ] | add // 0),
     per_migration: $per }' >"$out"
 say "$(jq -c '{succeeded, within_goal, zero_loss, vm_blackout_ms, loss_window_ms, duplicates: .probe.duplicates}' "$out")"
+[[ $unreachable_after == null && $reset_after == null ]]

@@ -300,6 +300,9 @@ static json_t *vm_report_one(const struct vm *v)
 		goto fail;
 	if (json_object_size(evr) && json_object_set(o, "events_recv", evr) < 0)
 		goto fail;
+	if (v->guest_resets &&
+	    json_object_set_new(o, "guest_resets", json_integer(v->guest_resets)) < 0)
+		goto fail;
 	if (v->ev_qemu[VM_EV_HANDOFF] &&
 	    json_object_set_new(o, "handoff_drained", json_integer(v->handoff_drained)) < 0)
 		goto fail;

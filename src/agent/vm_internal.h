@@ -73,6 +73,7 @@ struct vm {
 	bool handoff; /* the port is in handoff (set at STOP of an outgoing transfer) */
 	int tap_fd;   /* QEMU's tap, duplicated while a transfer runs (handoff.h); -1 */
 	unsigned int handoff_drained; /* frames the drain sent on at the handoff */
+	unsigned int guest_resets;    /* RESET events of the running QEMU */
 	struct vm_migration mig;
 };
 

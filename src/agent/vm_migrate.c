@@ -107,6 +107,20 @@ void vm_tap_release(struct vm *v)
 	v->tap_fd = -1;
 }
 
+/* The guest rebooted itself (its kernel runs with panic=-1, so a panic is
+ * one too): said loudly, counted, and the ready line is awaited again. Its
+ * console up to here is kept when the QEMU goes (vm_supervise.c). */
+static void guest_reset(struct vm_manager *m, struct vm *v, const struct qmp_event *ev)
+{
+	const char *why = json_string_value(json_object_get(ev->data, "reason"));
+
+	v->guest_resets++;
+	v->ready = false;
+	log_warn("vm %s: the guest reset itself (%s): it reboots, its connections are gone",
+		 v->name, why ? why : "no reason given");
+	vm_kick(m);
+}
+
 void vm_on_event(const struct qmp_event *ev, void *ctx)
 {
 	static const char *const names[3] = {"STOP", "RESUME", "MIGRATION"};
@@ -114,6 +128,8 @@ void vm_on_event(const struct qmp_event *ev, void *ctx)
 	struct vm_manager *m = v->mgr;
 	int i;
 
+	if (strcmp(ev->name, "RESET") == 0)
+		return guest_reset(m, v, ev);
 	for (i = 0; i < 3 && strcmp(ev->name, names[i]) != 0; i++)
 		;
 	if (i == 3)

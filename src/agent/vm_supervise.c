@@ -28,8 +28,21 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
 }
 
+/* The console of the QEMU that goes is kept as NODE_DIR/.NAME.console.last
+ * (a dot: never taken for a VM's run dir). */
+static void keep_console(const struct vm *v)
+{
+	char from[PATH_MAX + 16], to[PATH_MAX + 80];
+
+	snprintf(from, sizeof(from), "%s/console.log", v->rundir);
+	snprintf(to, sizeof(to), "%s/.%s.console.last", v->mgr->node_dir, v->name);
+	if (rename(from, to) < 0 && errno != ENOENT)
+		log_debug("vm %s: cannot keep %s: %s", v->name, from, strerror(errno));
+}
+
 static void remove_rundir(const struct vm *v)
 {
+	keep_console(v);
 	if (nftw(v->rundir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
 		log_warn_errno(-errno, "vm %s: cannot remove %s", v->name, v->rundir);
 }
@@ -282,6 +295,7 @@ static void start(struct vm_manager *m, struct vm *v)
 	log_info("vm %s: started QEMU pid %d (%u MiB%s)", v->name, v->pid, v->want.memory_mib,
 		 v->want.incoming ? ", incoming" : "");
 	v->ready = false;
+	v->guest_resets = 0;
 	v->console_off = 0;
 	v->console_len = 0;
 	v->incoming_run = v->want.incoming;

@@ -220,8 +220,13 @@ int vm_status_derive(const json_t *vm, const json_t *node, int64_t now_ms, json_
 	if ((r = copy_reported(st, rep, "ready", JSON_TRUE)) < 0 ||
 	    (r = copy_reported(st, rep, "pid", JSON_INTEGER)) < 0 ||
 	    (r = copy_reported(st, rep, "console", JSON_STRING)) < 0 ||
-	    (r = copy_reported(st, rep, "memory_mib", JSON_INTEGER)) < 0)
+	    (r = copy_reported(st, rep, "memory_mib", JSON_INTEGER)) < 0 ||
+	    (r = copy_reported(st, rep, "guest_resets", JSON_INTEGER)) < 0)
 		goto cleanup;
+	/* Resets of the QEMU that runs it now: a new one (after a migration)
+	 * starts from none. */
+	if (rep && !json_is_integer(json_object_get(rep, "guest_resets")))
+		json_object_del(st, "guest_resets");
 	*out = st;
 	return 0;
 cleanup:

@@ -290,6 +290,27 @@ static void test_handoff_events(void **state)
 	assert_false(v.handoff);
 }
 
+/* A guest that reboots itself (RESET): counted, reported, not ready until
+ * its ready line comes again; no handoff business. */
+static void test_guest_reset(void **state)
+{
+	struct vm_manager m = {.cfg = {.handoff = fake_handoff}};
+	struct vm v = {.mgr = &m, .name = "vm1", .tap_fd = -1, .phase = VM_RUNNING, .ready = true};
+	json_t *data = json_pack("{s:b, s:s}", "guest", 1, "reason", "guest-reset");
+	struct qmp_event ev = {.name = "RESET", .data = data, .qemu_ns = 1000, .recv_ns = 2000};
+	int calls = n_hook_calls;
+
+	(void)state;
+	vm_on_event(&ev, &v);
+	assert_int_equal(v.guest_resets, 1);
+	assert_false(v.ready);
+	assert_int_equal(v.phase, VM_RUNNING);
+	assert_int_equal(n_hook_calls, calls);
+	vm_on_event(&ev, &v);
+	assert_int_equal(v.guest_resets, 2);
+	json_decref(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +318,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_from_json),
 	    cmocka_unit_test(test_manager_cannot_start),
 	    cmocka_unit_test(test_handoff_events),
+	    cmocka_unit_test(test_guest_reset),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -316,11 +316,11 @@ static void test_status_derive(void **state)
 
 static void test_status_reported_fields(void **state)
 {
-	json_t *v = vm("testvm", "node-1", NULL, true), *st = NULL;
+	json_t *v = vm("testvm", "node-1", NULL, true), *st = NULL, *v2;
 	json_t *n = node("node-1", 10,
 			 "{\"testvm\":{\"phase\":\"running\",\"ready\":true,\"pid\":77,"
 			 "\"memory_mib\":256,\"console\":\"/run/godwit/vms/testvm/console.sock\","
-			 "\"events\":{}},\"other\":{\"phase\":\"failed\"}}");
+			 "\"guest_resets\":1,\"events\":{}},\"other\":{\"phase\":\"failed\"}}");
 
 	(void)state;
 	assert_int_equal(vm_status_derive(v, n, NOW, &st), 0);
@@ -329,8 +329,17 @@ static void test_status_reported_fields(void **state)
 	assert_string_equal(json_string_value(json_object_get(st, "console")),
 			    "/run/godwit/vms/testvm/console.sock");
 	assert_true(json_is_true(json_object_get(st, "ready")));
+	assert_int_equal(json_integer_value(json_object_get(st, "guest_resets")), 1);
+	json_decref(n);
+	/* the next report (a new QEMU) has none: gone from the status */
+	v2 = vm("testvm", "node-1", NULL, true);
+	json_object_set_new(v2, "status", st);
+	n = node("node-1", 10, "{\"testvm\":{\"phase\":\"running\",\"ready\":true}}");
+	assert_int_equal(vm_status_derive(v2, n, NOW, &st), 0);
+	assert_null(json_object_get(st, "guest_resets"));
 	json_decref(st);
 	json_decref(n);
+	json_decref(v2);
 	/* a report with wrong types is not copied */
 	n = node("node-1", 10, "{\"testvm\":{\"phase\":7,\"pid\":\"x\",\"console\":1}}");
 	assert_int_equal(vm_status_derive(v, n, NOW, &st), 0);
