@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/base64.h"
 #include "lib/log.h"
 
 static const char *const catalog[] = {"godwit-demo", "quay.io/kubevirt/cirros-container-disk-demo",
@@ -100,45 +101,6 @@ void vm_qmp_closed(struct vm_manager *m, struct vm *v)
 static const char *str_at(const json_t *o, const char *a, const char *b)
 {
 	return json_string_value(json_object_get(json_object_get(o, a), b));
-}
-
-static bool base64_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n % 4)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '+' || s[i] == '/' ||
-		      (s[i] == '=' && i >= n - 2)))
-			return false;
-	return true;
-}
-
-static char *base64_encode(const char *s)
-{
-	static const char tbl[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t n = strlen(s), j = 0;
-	char *out = malloc((n + 2) / 3 * 4 + 1);
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
-
-		if (i + 1 < n)
-			v |= (uint32_t)(unsigned char)s[i + 1] << 8;
-		if (i + 2 < n)
-			v |= (unsigned char)s[i + 2];
-		out[j++] = tbl[(v >> 18) & 63];
-		out[j++] = tbl[(v >> 12) & 63];
-		out[j++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-		out[j++] = i + 2 < n ? tbl[v & 63] : '=';
-	}
-	out[j] = '\0';
-	return out;
 }
 
 static bool in_catalog(const char *image)

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base64.h"
+
 #define MEMORY_MIB_MAX		65536
 #define CPUS_MAX		16
 #define USER_DATA_TEXT_MAX	1536
@@ -466,26 +468,6 @@ static int map_networks(struct manifest_doc *ctx, const json_t *tspec, struct vm
 
 		return warn_unknown(ctx, multus, TSPEC ".networks.0.multus", known_multus);
 	}
-}
-
-static bool base64_valid(const char *s)
-{
-	size_t len = strlen(s), pad = 0;
-
-	if (len % 4)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			     (c >= '0' && c <= '9') || c == '+' || c == '/'))
-			return false;
-	}
-	return pad <= 2;
 }
 
 static int map_cloud_init(struct manifest_doc *ctx, const json_t *ci, const char path[200],

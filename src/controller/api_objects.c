@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "api_objects.h"
 #include "ipv4.h"
+#include "lib/base64.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -560,26 +561,6 @@ static int validate_migration_spec(const json_t *spec, json_t *out, struct api_e
 		json_object_set(out, knobs[i].key, j);
 	}
 	return 0;
-}
-
-static bool base64_valid(const char *s)
-{
-	size_t len = strlen(s), pad = 0;
-
-	if (len % 4)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			     (c >= '0' && c <= '9') || c == '+' || c == '/'))
-			return false;
-	}
-	return pad <= 2;
 }
 
 /* An optional integer in lo..hi, default def when absent. */
