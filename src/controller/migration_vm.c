@@ -97,31 +97,29 @@ static int observe_progress(const json_t *mig, const json_t *srep, struct migrat
 	return r;
 }
 
+/* Figure key = (to - from) / 1e6 ms, from two *_unix_ns figures, once both
+ * are known and key is not. */
+static int derive_ms(const json_t *mig, struct migration_decision *d, const char *key,
+		     const char *from, const char *to)
+{
+	const json_t *a = figure(mig, d, from), *b = figure(mig, d, to);
+
+	if (!json_is_integer(a) || !json_is_integer(b) || figure(mig, d, key))
+		return 0;
+	return set_new(d->figures, key,
+		       json_real((double)(json_integer_value(b) - json_integer_value(a)) / 1e6));
+}
+
 /* Figures computed from others, once their inputs are known. */
 int migration_vm_derive(const json_t *mig, struct migration_decision *d)
 {
-	const json_t *stop = figure(mig, d, "stop_unix_ns"), *resume = figure(mig, d, "resume_unix_ns");
-	const json_t *act = figure(mig, d, "activation_unix_ns");
-	const json_t *handoff = figure(mig, d, "handoff_unix_ns");
-	int r = 0;
+	int r = derive_ms(mig, d, "vm_blackout_ms", "stop_unix_ns", "resume_unix_ns");
 
-	if (json_is_integer(stop) && json_is_integer(resume) && !figure(mig, d, "vm_blackout_ms"))
-		r = set_new(d->figures, "vm_blackout_ms",
-			    json_real((double)(json_integer_value(resume) -
-					       json_integer_value(stop)) /
-				      1e6));
-	if (r == 0 && json_is_integer(act) && json_is_integer(resume) &&
-	    !figure(mig, d, "first_frame_to_activation_ms"))
-		r = set_new(d->figures, "first_frame_to_activation_ms",
-			    json_real((double)(json_integer_value(act) -
-					       json_integer_value(resume)) /
-				      1e6));
-	if (r == 0 && json_is_integer(stop) && json_is_integer(handoff) &&
-	    !figure(mig, d, "stop_to_handoff_ms"))
-		r = set_new(
-		    d->figures, "stop_to_handoff_ms",
-		    json_real((double)(json_integer_value(handoff) - json_integer_value(stop)) /
-			      1e6));
+	if (r == 0)
+		r = derive_ms(mig, d, "first_frame_to_activation_ms", "resume_unix_ns",
+			      "activation_unix_ns");
+	if (r == 0)
+		r = derive_ms(mig, d, "stop_to_handoff_ms", "stop_unix_ns", "handoff_unix_ns");
 	return r;
 }
 
