@@ -60,12 +60,9 @@ kill -INT "$probe_pid" 2>/dev/null; wait "$probe_pid"
 
 jq -s '.' "$tmp"/drill-*.json >"$tmp/drills.json" 2>/dev/null || echo '[]' >"$tmp/drills.json"
 jq -s '.' "$tmp"/naive-*.json >"$tmp/naive.json" 2>/dev/null || echo '[]' >"$tmp/naive.json"
-jq -n --slurpfile p "$tmp/probe.json" --slurpfile d "$tmp/drills.json" --slurpfile n "$tmp/naive.json" \
+jq -n -L "$(dirname "$0")" --slurpfile p "$tmp/probe.json" --slurpfile d "$tmp/drills.json" --slurpfile n "$tmp/naive.json" \
   --argjson rate "$RATE" '
-  def pct($xs; $q): ($xs | sort) as $s | if ($s | length) == 0 then null
-    else $s[((($s | length) - 1) * $q) | floor] end;
-  def r3: if . == null then null else (. * 1000 | round) / 1000 end;
-  def dist($xs): {p50: (pct($xs; 0.5) | r3), p99: (pct($xs; 0.99) | r3), max: ($xs | max | r3)};
+  include "stats";
   ($p[0]) as $probe | (1000 / $rate) as $interval |
   # each drill is matched to the loss window(s) that overlap its blackout
   def per($drills): [ $drills[] | select(.phase == "Succeeded") |

@@ -70,12 +70,9 @@ sleep 1
 kill -INT "$probe_pid" 2>/dev/null; wait "$probe_pid"
 
 jq -s '.' $(ls "$tmp"/m-*.json 2>/dev/null | sort -V) </dev/null >"$tmp/all.json" 2>/dev/null || echo '[]' >"$tmp/all.json"
-jq -n --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson rate "$RATE" \
+jq -n -L "$(dirname "$0")" --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson rate "$RATE" \
   --argjson unreachable "$unreachable_after" --argjson reset "$reset_after" '
-  def pct($xs; $q): ($xs | sort) as $s | if ($s | length) == 0 then null
-    else $s[((($s | length) - 1) * $q) | floor] end;
-  def r3: if . == null then null else (. * 1000 | round) / 1000 end;
-  def dist($xs): {p50: (pct($xs; 0.5) | r3), p99: (pct($xs; 0.99) | r3), max: ($xs | max | r3)};
+  include "stats";
   ($p[0]) as $probe | (1000 / $rate) as $interval |
   [ $m[0][] | select(.status.phase == "Succeeded") | .status.figures as $f |
     ($f.stop_unix_ns / 1e6) as $s | ($f.resume_unix_ns / 1e6) as $r |
