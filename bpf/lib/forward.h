@@ -135,36 +135,33 @@ static __always_inline int deliver_port(struct __sk_buff *skb, __u32 ifindex,
 #define LOC_SEND TC_ACT_OK
 #define LOC_SKIP 1 /* the ingress port itself, or an empty location */
 
-/* LOC_SEND, LOC_SKIP or DROP(reason) for this one copy. */
-static __always_inline int loc_status(const struct gw_location *loc, __u32 vni, __u32 ingress)
+/* LOC_SEND, LOC_SKIP or DROP(reason) for this one copy; *port is the local
+ * port's entry when the location is one (NULL for a remote node). */
+static __always_inline int loc_status(const struct gw_location *loc, __u32 vni, __u32 ingress,
+				      struct gw_port **port)
 {
-	struct gw_port *port;
 	__u32 ifindex = loc->ifindex;
 
+	*port = NULL;
 	if (!ifindex)
 		return loc->node_ip ? LOC_SEND : LOC_SKIP;
 	if (ifindex == ingress)
 		return LOC_SKIP;
-	port = bpf_map_lookup_elem(&gw_ports, &ifindex);
-	if (!port || port->vni != vni)
+	*port = bpf_map_lookup_elem(&gw_ports, &ifindex);
+	if (!*port || (*port)->vni != vni)
 		return DROP(GW_CNT_DROP_VNI_MISMATCH); /* strict isolation */
-	if (port->state == GW_PORT_STANDBY)
+	if ((*port)->state == GW_PORT_STANDBY)
 		return DROP(GW_CNT_DROP_STANDBY); /* held back until activation */
 	return LOC_SEND;
 }
 
+/* A copy to a location loc_status() said LOC_SEND for. */
 static __always_inline int send_loc(struct __sk_buff *skb, __u32 vni, const struct gw_location *loc,
-				    bool clone)
+				    const struct gw_port *port, bool clone)
 {
-	__u32 ifindex = loc->ifindex;
-	struct gw_port *port;
-
-	if (!ifindex)
-		return send_remote(skb, vni, loc->node_ip, clone);
-	port = bpf_map_lookup_elem(&gw_ports, &ifindex);
 	if (!port)
-		return DROP(GW_CNT_DROP_VNI_MISMATCH); /* removed since loc_status */
-	return deliver_port(skb, ifindex, port, clone);
+		return send_remote(skb, vni, loc->node_ip, clone);
+	return deliver_port(skb, loc->ifindex, port, clone);
 }
 
 /* Delivers a unicast frame to every location of its fdb entry (two while a
@@ -176,6 +173,7 @@ static __always_inline int forward_fdb(struct __sk_buff *skb, __u32 vni, __u32 i
 	/* Nowhere to go; a frame to the sender's own MAC has no other
 	 * destination either. */
 	int none = DROP(GW_CNT_DROP_UNKNOWN_DST);
+	struct gw_port *port;
 	int last = -1;
 	int verdict;
 	int i;
@@ -183,7 +181,7 @@ static __always_inline int forward_fdb(struct __sk_buff *skb, __u32 vni, __u32 i
 	for (i = 0; i < GW_FDB_MAX_LOC; i++) {
 		if (i >= entry->count)
 			break;
-		verdict = loc_status(&entry->loc[i], vni, ingress);
+		verdict = loc_status(&entry->loc[i], vni, ingress, &port);
 		if (verdict == LOC_SEND)
 			last = i;
 		else if (IS_DROP(verdict))
@@ -197,9 +195,9 @@ static __always_inline int forward_fdb(struct __sk_buff *skb, __u32 vni, __u32 i
 
 		if (i > last)
 			break;
-		verdict = loc_status(loc, vni, ingress);
+		verdict = loc_status(loc, vni, ingress, &port);
 		if (verdict == LOC_SEND)
-			verdict = send_loc(skb, vni, loc, i < last);
+			verdict = send_loc(skb, vni, loc, port, i < last);
 		if (i == last && verdict != LOC_SKIP)
 			return verdict; /* the frame itself, or why it was not sent */
 		if (IS_DROP(verdict))
