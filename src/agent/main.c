@@ -38,6 +38,7 @@
 #include "agent/fabric.h"
 #include "agent/heartbeat.h"
 #include "agent/informer.h"
+#include "agent/migsock.h"
 #include "agent/reconcile.h"
 #include "agent/vm.h"
 #include "agent/vm_flow.h"
@@ -60,6 +61,7 @@ struct options {
 	uint32_t underlay_ip; /* network order */
 	uint32_t mtu;
 	uint32_t migrate_downtime_ms; /* 0: VM_DEFAULT_DOWNTIME_MS */
+	uint32_t migrate_buffer_kib;  /* migsock.h */
 	bool verbose;
 };
 
@@ -71,11 +73,14 @@ static void usage(FILE *f)
 		   "                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
 		   "                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
 		   "                    [--migrate-downtime-ms N (default %d)]\n"
+		   "                    [--migrate-socket-buffer-kib N (default %d; 0: the "
+		   "kernel's)]\n"
 		   "Runs inside the node's network namespace. Default pin dir: "
 		   "/sys/fs/bpf/godwit/<node>.\n"
 		   "VMs: guest image from %s (current or the newest version), run dirs\n"
 		   "under %s/<node>/<vm>.\n",
-		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
+		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB, VM_DEFAULT_GUEST_DIR,
+		VM_DEFAULT_RUN_DIR);
 }
 
 static bool dns_label(const char *s)
@@ -104,6 +109,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "qemu", required_argument, NULL, 'Q' },
 		{ "vm-accel", required_argument, NULL, 'A' },
 		{ "migrate-downtime-ms", required_argument, NULL, 'D' },
+		{ "migrate-socket-buffer-kib", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -115,6 +121,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	int c;
 
 	o->mtu = DEFAULT_MTU;
+	o->migrate_buffer_kib = MIGSOCK_DEFAULT_BUFFER_KIB;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n': o->node = optarg; break;
@@ -143,6 +150,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			o->migrate_downtime_ms = (uint32_t)mtu;
+			break;
+		case 'B':
+			errno = 0;
+			mtu = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || mtu < 0 || mtu > 1048576) {
+				fprintf(stderr, "godwit-agent: --migrate-socket-buffer-kib: `%s' is "
+						"not a number in 0..1048576\n", optarg);
+				return -EINVAL;
+			}
+			o->migrate_buffer_kib = (uint32_t)mtu;
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'm':
@@ -393,6 +410,7 @@ static int agent_start(struct agent *a)
 	    .kick_ctx = a,
 	    .handoff = handoff_port,
 	    .handoff_ctx = a,
+	    .migrate_buffer_kib = a->opt.migrate_buffer_kib,
 	};
 	struct heartbeat_config hc = {
 		.server = a->opt.server, .token = a->token, .node = a->opt.node,
@@ -438,8 +456,8 @@ static int agent_start(struct agent *a)
 		log_warn_errno(r, "cannot start the vm module: this node runs no VMs");
 	if (a->vms) {
 		struct vm_flow_config fc = {
-			.node = a->opt.node, .server = a->opt.server, .token = a->token,
-			.downtime_ms = a->opt.migrate_downtime_ms, .vms = a->vms,
+			.node = a->opt.node, .downtime_ms = a->opt.migrate_downtime_ms,
+			.buffer_kib = a->opt.migrate_buffer_kib, .vms = a->vms,
 		};
 
 		r = vm_flow_start(&fc, &a->flow);

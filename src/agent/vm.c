@@ -17,7 +17,7 @@
 
 static const char *const catalog[] = {"godwit-demo", "quay.io/kubevirt/cirros-container-disk-demo",
 				      NULL};
-static const char *const event_names[VM_EV__MAX] = {"STOP", "RESUME", "MIGRATION", "HANDOFF"};
+static const char *const event_names[VM__EVENTS] = {"STOP", "RESUME", "MIGRATION"};
 
 int64_t vm_now_ms(void)
 {
@@ -74,6 +74,7 @@ struct vm *vm_add(struct vm_manager *m, const char *name)
 	v->phase = VM_STARTING;
 	v->backoff_ms = VM_BACKOFF_MIN_MS;
 	v->tap_fd = -1;
+	v->out.sock = v->in.listen_fd = v->in.sock = -1;
 	v->next = m->vms;
 	m->vms = v;
 	return v;
@@ -82,6 +83,8 @@ struct vm *vm_add(struct vm_manager *m, const char *name)
 static void vm_free(struct vm *v)
 {
 	vm_tap_release(v);
+	vm_outgoing_reset(v, NULL);
+	vm_incoming_reset(v);
 	qmp_close(v->qmp);
 	free(v->want.userdata_b64);
 	free(v);
@@ -109,6 +112,23 @@ static bool in_catalog(const char *image)
 		if (strcmp(*c, image) == 0)
 			return true;
 	return false;
+}
+
+/* The incoming side's Migration (the Port's status.migration): whether it is
+ * ending, and the source node's underlay IP (the only peer let in). */
+static void want_migration(const struct cache *c, const json_t *port, struct vm_want *w)
+{
+	const char *name = str_at(port, "status", "migration");
+	const json_t *mig = name ? json_object_get(c->objs[CACHE_MIGRATIONS], name) : NULL;
+	const char *phase = str_at(mig, "status", "phase");
+	const char *source =
+	    json_string_value(json_array_get(json_object_get(json_object_get(port, "spec"), "locations"), 0));
+	const char *ip = str_at(json_object_get(c->objs[CACHE_NODES], source ?: ""), "spec", "underlay_ip");
+
+	snprintf(w->migration, sizeof(w->migration), "%s", name ?: "");
+	w->cancel = json_object_get(json_object_get(mig, "status"), "cancel") ||
+		    (phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Aborted") == 0));
+	snprintf(w->source_ip, sizeof(w->source_ip), "%s", ip ?: "");
 }
 
 /* Fills w from the VM object (and its Port); w->present says whether it
@@ -148,6 +168,8 @@ static int want_from(const struct cache *c, const char *node, const json_t *vm, 
 					       json_object_get(vm, "metadata"), "name")));
 	snprintf(w->ifname, sizeof(w->ifname), "%s", str_at(port, "spec", "ifname") ?: "");
 	snprintf(w->mac, sizeof(w->mac), "%s", str_at(port, "spec", "mac") ?: "");
+	if (w->incoming)
+		want_migration(c, port, w);
 	if (image && !in_catalog(image))
 		snprintf(w->image_error, sizeof(w->image_error),
 			 "spec.image `%.80s' is not in the catalog (godwit-demo)", image);
@@ -248,7 +270,7 @@ static json_t *vm_report_one(const struct vm *v)
 		if (json_object_set_new(o, "notes", json_pack("[s]", note)) < 0)
 			goto fail;
 	}
-	for (int i = 0; i < VM_EV__MAX; i++) {
+	for (int i = 0; i < VM__EVENTS; i++) {
 		if (v->ev_qemu[i] &&
 		    json_object_set_new(ev, event_names[i],
 					json_integer((json_int_t)v->ev_qemu[i])) < 0)
@@ -265,24 +287,12 @@ static json_t *vm_report_one(const struct vm *v)
 	if (v->guest_resets &&
 	    json_object_set_new(o, "guest_resets", json_integer(v->guest_resets)) < 0)
 		goto fail;
-	if (v->ev_qemu[VM_EV_HANDOFF] &&
-	    json_object_set_new(o, "handoff_drained", json_integer(v->handoff_drained)) < 0)
+	if ((v->out.migration[0] && json_object_set_new(o, "migration", vm_outgoing_report(v)) < 0) ||
+	    (v->out.declined[0] &&
+	     json_object_set_new(o, "declined", json_string(v->out.declined)) < 0) ||
+	    (v->in.migration[0] && v->in.state != VM_IN_NONE &&
+	     json_object_set_new(o, "incoming", vm_incoming_report(v)) < 0))
 		goto fail;
-	if (v->incoming_uri[0] &&
-	    json_object_set_new(o, "incoming_uri", json_string(v->incoming_uri)) < 0)
-		goto fail;
-	if (v->mig.known) {
-		json_t *mig = json_pack(
-		    "{s:s, s:I, s:I, s:I, s:I, s:I}", "status", v->mig.status, "transferred",
-		    (json_int_t)v->mig.transferred, "remaining", (json_int_t)v->mig.remaining,
-		    "dirty_rate", (json_int_t)v->mig.dirty_rate, "total_ms",
-		    (json_int_t)v->mig.total_ms, "downtime_ms", (json_int_t)v->mig.downtime_ms);
-
-		if (mig && v->mig.error[0])
-			json_object_set_new(mig, "error", json_string(v->mig.error));
-		if (json_object_set_new(o, "migration", mig) < 0)
-			goto fail;
-	}
 	json_decref(ev);
 	json_decref(evr);
 	return o;

@@ -9,13 +9,14 @@
  *   the heartbeat asks for the "vms" report (vm_manager_report).
  * - Desired: VMs whose spec.node is this node and spec.running is true; and,
  *   during a migration, VMs whose spec.target is this node (an "incoming"
- *   QEMU started with -incoming defer; vm_incoming_prepare is called on it at
- *   once with the underlay IP, so its incoming_uri shows up in the report).
+ *   QEMU started with -incoming defer, below).
  * - Each VM lives in RUNDIR = <run-dir>/<node>/<name> (node in the path:
  *   nodes of a lab share the filesystem): qmp.sock, console.sock (the serial
  *   port, for `godwit console`; one client at a time), console.log (QEMU's
  *   copy of the serial output, tailed for the guest's ready line),
- *   qemu.log (QEMU's stdout/stderr), qemu.pid.
+ *   qemu.log (QEMU's stdout/stderr), qemu.pid, and the agent's records:
+ *   ready (the guest was ready: an adopter need not see the ready line
+ *   again), outgoing and incoming (the migration sides, below).
  * - QEMU runs in its own session (it survives the agent). On start the
  *   manager adopts every QEMU under <run-dir>/<node>/ whose pidfile names a
  *   live qemu process with a working QMP socket; adopted ones that are not
@@ -34,12 +35,31 @@
  *   events.HANDOFF is when the source's port went into handoff (right after
  *   the STOP of an outgoing transfer), by the agent's clock.
  *
- * The migration phases: vm_flow.h (a thread of its own) calls
- * vm_migrate_start with the target's incoming_uri that the controller
- * publishes on the Migration, watches vm_migrate_state, and after a failed or
- * aborted migration vm_migrate_recover (cancel, and `cont` a paused source).
- * While a transfer runs the report is kicked at every query-migrate poll, so
- * the controller sees the progress.
+ * Live migration (the handover protocol: controller/migration_vm.h)
+ * - Source: vm_flow.h (a thread of its own) connects to the target's
+ *   incoming_uri itself (migsock.h: bounded buffers) and calls
+ *   vm_migrate_start with the socket: QMP getfd + migrate fd:. The transfer
+ *   is recorded in RUNDIR/outgoing (the Migration's name) before QEMU is
+ *   told, so an agent restarted mid-transfer adopts it: it polls QEMU on and
+ *   reports it, and takes the socket back to be able to cancel.
+ * - Target: the manager starts the incoming QEMU (-incoming defer) while the
+ *   VM's spec.target names this node, listens on the underlay for the
+ *   Migration of the VM's Port, accepts the source node only, and hands the
+ *   connection to QEMU (getfd + migrate-incoming fd:); RUNDIR/incoming keeps
+ *   how that QEMU fared (listening, receiving, completed, failed, aborted;
+ *   whether the guest ran) across agent restarts.
+ * - Cancel (the Migration is ending): the source shuts its migration socket
+ *   down, or declines the Migration when it has not started it; the target
+ *   shuts its side down, or closes its listener. Either way a transfer that
+ *   had sent everything completes and the guest moves; one that had not
+ *   fails and the target never runs the guest.
+ * - Resume: a source guest is `cont`ed only when its transfer ended without
+ *   completing, or when the controller allows it (the target reported that
+ *   its QEMU never ran the guest). Never merely because a migration failed.
+ * - Reports (vms[VM]): migration {name, status, figures, stop_unix_ns, ...}
+ *   of the last outgoing transfer, declined, incoming {migration, state,
+ *   ran, uri, resume_unix_ns, error}; a report is kicked at every poll of a
+ *   running transfer.
  */
 #ifndef GODWIT_AGENT_VM_H
 #define GODWIT_AGENT_VM_H
@@ -78,6 +98,8 @@ struct vm_config {
 	 * Returns the number of frames drained (>= 0) or -errno. NULL: none. */
 	int (*handoff)(void *ctx, const char *ifname, int tap_fd, bool on);
 	void *handoff_ctx;
+	/* The migration sockets' buffer (migsock.h; 0: the kernel's autotuning). */
+	unsigned int migrate_buffer_kib;
 };
 
 struct vm_manager;
@@ -95,34 +117,35 @@ struct vm_migrate_params {
 	uint64_t max_bandwidth; /* bytes/s; 0: unlimited */
 };
 
-/* Source side: events on, downtime-limit, max-bandwidth, migrate uri
- * ("tcp:IP:PORT"). -ENOENT: no such running VM; -EBUSY: one is active;
- * -EPROTO: QEMU refused (logged with its error text). */
-int vm_migrate_start(struct vm_manager *m, const char *name, const char *uri,
+/*
+ * Source side: migrates VM name for Migration migration over sock (a
+ * connected TCP socket: migsock_connect; taken over, closed on every path).
+ * -ENOENT: no such running VM; -EBUSY: a transfer is on; -EALREADY: this
+ * Migration was started here before; -ECANCELED: it was declined; -EPROTO:
+ * QEMU refused (its error is the transfer's, in the report).
+ */
+int vm_migrate_start(struct vm_manager *m, const char *name, const char *migration, int sock,
 		     const struct vm_migrate_params *p);
-int vm_migrate_cancel(struct vm_manager *m, const char *name);
+/* Ends migration on the source: shuts the transfer's socket down when it is
+ * on, else declines it (it will never start here). */
+int vm_migrate_cancel(struct vm_manager *m, const char *name, const char *migration);
+/* `cont` a paused source guest after migration ended: only when the transfer
+ * ended without completing, or when allowed (the target never ran the
+ * guest). 0 when the guest runs; -EPERM when it must not. */
+int vm_migrate_resume(struct vm_manager *m, const char *name, const char *migration,
+		      bool allowed);
 
-/* The source side's view of its last migration (query-migrate, events). */
+/* The source side's view of a VM for the flow. */
 struct vm_migrate_state {
-	bool known;	 /* a migration was started or seen on this QEMU */
-	bool active;	 /* not ended yet */
-	char status[24]; /* QEMU's: setup, active, completed, failed, cancelled, ... */
+	bool running;	    /* the VM runs here (phase running, QEMU not paused) */
+	bool active;	    /* a transfer is on */
+	char migration[64]; /* the last transfer's Migration ("" none) */
+	char status[24];    /* its QEMU status */
+	char declined[64];
 	char error[256];
-	char run_state[24]; /* "running" or what vm_migrate_recover found */
 };
 /* -ENOENT: no such VM here. */
 int vm_migrate_state(struct vm_manager *m, const char *name, struct vm_migrate_state *out);
-/*
- * After a failed or aborted migration: migrate_cancel when a transfer is
- * still on, wait (up to ~3 s) until QEMU says it ended, then `cont` when the
- * guest is not running (paused at the switchover, or postmigrate). out (may
- * be NULL) gets the end state; out->run_state is the run state found.
- */
-int vm_migrate_recover(struct vm_manager *m, const char *name, struct vm_migrate_state *out);
-/* Target side: migrate-incoming on ip:<a free port>; uri gets "tcp:IP:PORT".
- * Only on an incoming VM (-ENOENT otherwise); idempotent. */
-int vm_incoming_prepare(struct vm_manager *m, const char *name, const char *ip, char *uri,
-			size_t len);
 
 /* The QEMU command line of a VM, for the tests and the logs (vm_qemu.c). */
 struct vm_qemu_spec {

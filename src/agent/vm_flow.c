@@ -7,20 +7,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 
-#include "lib/apiclient.h"
+#include "agent/migsock.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #define MIB	       (1024ULL * 1024ULL)
-#define POST_TIMEOUT_MS 3000
+#define RETRY_MS       1000 /* after a failed connect or resume */
 
 struct entry {
 	struct entry *next;
 	char name[128];
-	json_t *mig; /* the latest copy from the cache */
-	struct vm_flow_rec rec;
-	bool seen; /* in the latest sync */
+	json_t *mig;	    /* the latest copy from the cache */
+	int64_t not_before; /* mono ms: no new attempt before */
+	bool settled;	    /* RESUME gave its answer: nothing more to do */
+	bool seen;	    /* in the latest sync */
 };
 
 struct vm_flow {
@@ -29,9 +31,9 @@ struct vm_flow {
 	pthread_cond_t cond;
 	bool stop, wake;
 	json_t *pending; /* name -> Migration, from the last sync (NULL: none new) */
-	struct api_client *client;
 	char *node;
 	uint32_t downtime_ms;
+	unsigned int buffer_kib;
 	struct vm_manager *vms;
 	struct entry *entries; /* the thread's own */
 };
@@ -41,66 +43,34 @@ static const char *str_at(const json_t *o, const char *a, const char *b)
 	return json_string_value(json_object_get(json_object_get(o, a), b));
 }
 
-static bool phase_is(const char *phase, const char *a, const char *b)
+static bool is(const char *s, const char *want)
 {
-	return phase && ((a && strcmp(phase, a) == 0) || (b && strcmp(phase, b) == 0));
+	return s && strcmp(s, want) == 0;
 }
 
 enum vm_flow_action vm_flow_decide(const json_t *mig, const char *node,
-				   const struct vm_flow_rec *rec,
 				   const struct vm_migrate_state *qemu)
 {
-	const char *vm = str_at(mig, "spec", "vm"), *source = str_at(mig, "status", "source");
-	const char *phase = str_at(mig, "status", "phase");
+	const char *name = str_at(mig, "metadata", "name"), *phase = str_at(mig, "status", "phase");
 	const char *uri = str_at(mig, "status", "incoming_uri");
+	bool failed = is(phase, "Failed") || is(phase, "Aborted");
+	bool ending = failed || json_object_get(json_object_get(mig, "status"), "cancel");
+	bool mine;
 
-	if (!vm || !source || !phase || strcmp(source, node) != 0)
+	if (!str_at(mig, "spec", "vm") || !is(str_at(mig, "status", "source"), node) || !name ||
+	    !qemu)
 		return VM_FLOW_NONE;
-	if (phase_is(phase, "Failed", "Aborted"))
-		return !rec->recovered && (rec->started || (qemu && qemu->active))
-			   ? VM_FLOW_RECOVER
-			   : VM_FLOW_NONE;
-	if (phase_is(phase, "Succeeded", NULL) || rec->reported)
-		return VM_FLOW_NONE;
-	if (!rec->started)
-		return phase_is(phase, "Replicating", "Running") && uri && *uri && qemu
-			   ? VM_FLOW_START
-			   : VM_FLOW_NONE;
-	if (!qemu)
-		return VM_FLOW_FAIL; /* the VM is gone from this node */
-	if (strcmp(qemu->status, "completed") == 0)
-		return VM_FLOW_COMPLETE;
-	if (phase_is(qemu->status, "failed", "cancelled"))
-		return VM_FLOW_FAIL;
+	mine = is(qemu->migration, name);
+	if (ending && mine && qemu->active)
+		return VM_FLOW_CANCEL;
+	if (ending && !mine && !is(qemu->declined, name))
+		return VM_FLOW_CANCEL; /* declines it */
+	if (failed && mine && !qemu->active && !qemu->running)
+		return VM_FLOW_RESUME;
+	if (!ending && (is(phase, "Replicating") || is(phase, "Running")) && uri && *uri &&
+	    !mine && !is(qemu->declined, name) && qemu->running && !qemu->active)
+		return VM_FLOW_START;
 	return VM_FLOW_NONE;
-}
-
-/* POST /v1/migrations/NAME/ACTION; 0 when the controller took it (or the
- * migration is past it: 409), -errno to retry at the next tick. */
-static int post(struct vm_flow *f, const char *name, const char *action, const char *reason)
-{
-	char path[256];
-	json_t *body = reason ? json_pack("{s:s}", "reason", reason) : json_object(), *reply = NULL;
-	long status = 0;
-	int r;
-
-	if (!body)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "/v1/migrations/%s/%s", name, action);
-	r = api_request(f->client, "POST", path, body, &status, &reply);
-	json_decref(body);
-	if (r < 0) {
-		log_warn_errno(r, "migration %s: POST %s", name, action);
-		return r;
-	}
-	if (status == 200)
-		log_info("migration %s: POST %s%s%s", name, action, reason ? ": " : "",
-			 reason ? reason : "");
-	else
-		log_warn("migration %s: POST %s: HTTP %ld: %s", name, action, status,
-			 api_error_text(reply));
-	json_decref(reply);
-	return status == 200 || status == 409 || status == 404 ? 0 : -EPROTO;
 }
 
 static void params_of(const struct vm_flow *f, const json_t *mig, struct vm_migrate_params *p)
@@ -113,66 +83,60 @@ static void params_of(const struct vm_flow *f, const json_t *mig, struct vm_migr
 	p->max_bandwidth = bw > 0 ? (uint64_t)bw * MIB : 0;
 }
 
-static void start(struct vm_flow *f, struct entry *e)
+static void start(struct vm_flow *f, struct entry *e, const char *vm)
 {
-	const char *vm = str_at(e->mig, "spec", "vm"), *uri = str_at(e->mig, "status", "incoming_uri");
+	const char *uri = str_at(e->mig, "status", "incoming_uri");
 	struct vm_migrate_params p;
-	struct vm_migrate_state st;
-	char reason[320];
-	int r;
+	int sock, r;
 
 	params_of(f, e->mig, &p);
-	r = vm_migrate_start(f->vms, vm, uri, &p);
-	if (r == -ENOENT || r == -EBUSY)
-		return; /* not running here yet, or busy: the next tick retries */
-	e->rec.started = true;
-	if (r == 0) {
-		if (post(f, e->name, "running", NULL) < 0)
-			log_warn("migration %s: the controller has not heard of the transfer yet",
-				 e->name);
+	r = migsock_connect(uri, f->buffer_kib, MIGSOCK_CONNECT_TIMEOUT_MS, &sock);
+	if (r < 0) {
+		log_warn_errno(r, "migration %s: cannot connect to the target at %s (retrying)",
+			       e->name, uri);
+		e->not_before = clock_mono_ms() + RETRY_MS;
 		return;
 	}
-	if (vm_migrate_state(f->vms, vm, &st) == 0 && st.error[0])
-		snprintf(reason, sizeof(reason), "migrate to %s: %s", uri, st.error);
-	else
-		snprintf(reason, sizeof(reason), "migrate to %s: %s", uri, strerror(-r));
-	e->rec.reported = post(f, e->name, "fail", reason) == 0;
+	r = vm_migrate_start(f->vms, vm, e->name, sock, &p);
+	if (r < 0 && r != -EPROTO)
+		log_warn_errno(r, "migration %s: vm %s not started", e->name, vm);
 }
 
 static void step(struct vm_flow *f, struct entry *e)
 {
 	const char *vm = str_at(e->mig, "spec", "vm");
 	struct vm_migrate_state st, *qemu = NULL;
-	char reason[320];
+	int r;
 
+	if (e->settled || clock_mono_ms() < e->not_before)
+		return;
 	if (vm && vm_migrate_state(f->vms, vm, &st) == 0)
 		qemu = &st;
-	switch (vm_flow_decide(e->mig, f->node, &e->rec, qemu)) {
+	switch (vm_flow_decide(e->mig, f->node, qemu)) {
 	case VM_FLOW_START:
-		start(f, e);
+		start(f, e, vm);
 		break;
-	case VM_FLOW_COMPLETE:
-		e->rec.reported = post(f, e->name, "complete", NULL) == 0;
+	case VM_FLOW_CANCEL:
+		r = vm_migrate_cancel(f->vms, vm, e->name);
+		if (r < 0) {
+			log_warn_errno(r, "migration %s: cannot cancel the transfer here (the target "
+					  "aborts its side)",
+				       e->name);
+			e->not_before = clock_mono_ms() + RETRY_MS;
+		}
 		break;
-	case VM_FLOW_FAIL:
-		if (!qemu)
-			snprintf(reason, sizeof(reason), "the VM %s no longer runs on %s", vm,
-				 f->node);
+	case VM_FLOW_RESUME:
+		r = vm_migrate_resume(
+		    f->vms, vm, e->name,
+		    json_is_true(json_object_get(json_object_get(e->mig, "status"), "resume_source")));
+		if (r == -EPERM)
+			log_info("migration %s: vm %s stays paused here: its transfer completed, the "
+				 "guest is the target's",
+				 e->name, vm);
+		if (r == 0 || r == -EPERM || r == -ENOENT)
+			e->settled = true;
 		else
-			snprintf(reason, sizeof(reason), "QEMU migration %s: %s", qemu->status,
-				 qemu->error[0] ? qemu->error : "no error text");
-		e->rec.reported = post(f, e->name, "fail", reason) == 0;
-		break;
-	case VM_FLOW_RECOVER:
-		log_info("migration %s: %s: the guest stays on %s", e->name,
-			 str_at(e->mig, "status", "phase"), f->node);
-		if (vm_migrate_recover(f->vms, vm, &st) == 0)
-			log_info("migration %s: vm %s runs on %s (transfer %s, was %s)", e->name,
-				 vm, f->node, st.status, st.run_state);
-		else
-			log_warn("migration %s: vm %s could not be recovered on %s", e->name, vm,
-				 f->node);
-		e->rec.recovered = true;
+			e->not_before = clock_mono_ms() + RETRY_MS;
 		break;
 	default:
 		break;
@@ -244,12 +208,7 @@ static void *flow_main(void *data)
 		for (struct entry *e = f->entries; e; e = e->next)
 			step(f, e);
 		pthread_mutex_lock(&f->lock);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += VM_FLOW_TICK_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
+		ts = clock_mono_after(VM_FLOW_TICK_MS);
 		while (!f->stop && !f->wake &&
 		       pthread_cond_timedwait(&f->cond, &f->lock, &ts) == 0)
 			;
@@ -298,7 +257,6 @@ static void flow_free(struct vm_flow *f)
 		free(e);
 	}
 	json_decref(f->pending);
-	api_client_free(f->client);
 	free(f->node);
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
@@ -320,15 +278,12 @@ int vm_flow_start(const struct vm_flow_config *cfg, struct vm_flow **out)
 	pthread_condattr_destroy(&attr);
 	f->vms = cfg->vms;
 	f->downtime_ms = cfg->downtime_ms ? cfg->downtime_ms : VM_DEFAULT_DOWNTIME_MS;
+	f->buffer_kib = cfg->buffer_kib;
 	f->node = strdup(cfg->node);
 	if (!f->node) {
 		r = -ENOMEM;
 		goto cleanup;
 	}
-	r = api_client_new(cfg->server, cfg->token, &f->client);
-	if (r < 0)
-		goto cleanup;
-	api_client_set_timeout_ms(f->client, POST_TIMEOUT_MS);
 	r = -pthread_create(&f->thread, NULL, flow_main, f);
 	if (r < 0)
 		goto cleanup;

@@ -26,6 +26,11 @@ struct vm_want {
 	bool present;	     /* desired on this node (after the last sync) */
 	bool incoming;	     /* this node is spec.target, not spec.node */
 	bool migrating;	     /* spec.target is set */
+	/* incoming: the Migration (the Port's status.migration), whether it is
+	 * ending (status.cancel, or finished), the source node's underlay IP */
+	char migration[64];
+	bool cancel;
+	char source_ip[16];
 	uint32_t memory_mib; /* already raised to the minimum */
 	uint32_t spec_memory_mib;
 	uint32_t cpus;
@@ -35,15 +40,42 @@ struct vm_want {
 	char image_error[160]; /* non-empty: cannot run (unknown image, bad user data) */
 };
 
-/* Timestamped events of a VM: QEMU's three, and the agent's handoff. */
-enum vm_event { VM_EV_STOP, VM_EV_RESUME, VM_EV_MIGRATION, VM_EV_HANDOFF, VM_EV__MAX };
+/* Timestamped events of a VM: QEMU's three. */
+enum vm_event { VM_EV_STOP, VM_EV_RESUME, VM_EV_MIGRATION, VM__EVENTS };
 
-struct vm_migration {
-	bool known;  /* a migration was started or seen */
-	bool active; /* poll query-migrate */
-	char status[24];
-	uint64_t transferred, remaining, dirty_rate, total_ms, downtime_ms;
+/* The source side of the VM's last outgoing transfer (vm_outgoing.c). */
+struct vm_outgoing {
+	char migration[64]; /* the Migration it belongs to ("": none) */
+	bool active;	    /* not ended: poll query-migrate */
+	char status[24];    /* QEMU's: setup, active, completed, failed, cancelled */
+	uint64_t transferred, remaining, total, dirty_rate, total_ms, downtime_ms;
+	uint64_t stop_ns, handoff_ns; /* STOP of this transfer; the port's handoff */
+	unsigned int handoff_drained; /* frames the drain sent on at the handoff */
 	char error[256];
+	int sock; /* our copy of the migration socket (a shutdown cancels); -1 */
+	char declined[64]; /* a Migration this VM will never start (it was ending) */
+};
+
+/* The target side (vm_incoming.c): how the incoming QEMU of a Migration fared. */
+enum vm_incoming_state {
+	VM_IN_NONE,
+	VM_IN_LISTENING, /* the agent listens; QEMU waits for migrate-incoming */
+	VM_IN_RECEIVING, /* QEMU reads the stream */
+	VM_IN_COMPLETED, /* QEMU loaded it all (and runs the guest) */
+	VM_IN_FAILED,	 /* QEMU ended before running the guest */
+	VM_IN_ABORTED,	 /* the agent ended it (the Migration was ending) before it ran */
+	VM_IN_LOST,	 /* QEMU went while the agent was away: whether it ran is unknown */
+};
+
+struct vm_incoming {
+	char migration[64];
+	enum vm_incoming_state state;
+	bool ran; /* the guest ran in this QEMU (RESUME, or running after the transfer) */
+	char uri[64];
+	uint64_t resume_ns;
+	char error[256];
+	int listen_fd, sock; /* -1 */
+	bool aborting;	     /* the agent shut the stream down: QEMU's verdict follows */
 };
 
 struct vm {
@@ -68,13 +100,12 @@ struct vm {
 	char console_line[256]; /* partial line carried between reads */
 	size_t console_len;
 	char reason[512];
-	char incoming_uri[64];
-	uint64_t ev_qemu[VM_EV__MAX], ev_recv[VM_EV__MAX];
+	uint64_t ev_qemu[VM__EVENTS], ev_recv[VM__EVENTS];
 	bool handoff; /* the port is in handoff (set at STOP of an outgoing transfer) */
 	int tap_fd;   /* QEMU's tap, duplicated while a transfer runs (handoff.h); -1 */
-	unsigned int handoff_drained; /* frames the drain sent on at the handoff */
-	unsigned int guest_resets;    /* RESET events of the running QEMU */
-	struct vm_migration mig;
+	unsigned int guest_resets; /* RESET events of the running QEMU */
+	struct vm_outgoing out;
+	struct vm_incoming in;
 };
 
 struct vm_manager {
@@ -90,7 +121,7 @@ struct vm_manager {
 	struct vm *vms;
 };
 
-int64_t vm_now_ms(void);
+int64_t vm_now_ms(void); /* CLOCK_MONOTONIC */
 const char *vm_phase_name(enum vm_phase p);
 void vm_set_phase(struct vm_manager *m, struct vm *v, enum vm_phase p, const char *reason);
 void vm_kick(struct vm_manager *m);
@@ -104,14 +135,37 @@ struct vm *vm_find(struct vm_manager *m, const char *name);
 struct vm *vm_add(struct vm_manager *m, const char *name);
 void vm_qmp_closed(struct vm_manager *m, struct vm *v);
 
-/* vm_migrate.c */
+/* vm_events.c: QMP events (STOP/RESUME/MIGRATION/RESET) and the handoff. */
 void vm_on_event(const struct qmp_event *ev, void *ctx); /* ctx: the struct vm */
-void vm_migrate_poll(struct vm_manager *m, struct vm *v);
-void vm_tap_release(struct vm *v); /* closes tap_fd */
-int vm_incoming_prepare_locked(struct vm_manager *m, struct vm *v, const char *ip);
-void vm_incoming_uri_save(const struct vm *v);
-void vm_incoming_uri_load(struct vm *v);
-/* Parses a query-migrate answer into mig (pure; unit tested). */
-void vm_migration_from_json(const json_t *info, struct vm_migration *mig);
+void vm_tap_release(struct vm *v);			   /* closes tap_fd */
+/* Marks the guest ready (and remembers it in RUNDIR/ready for an adopter). */
+void vm_set_ready(struct vm_manager *m, struct vm *v);
+
+/* vm_outgoing.c: the source side. */
+void vm_outgoing_reset(struct vm *v, const char *migration);
+void vm_outgoing_poll(struct vm_manager *m, struct vm *v);
+void vm_outgoing_event(struct vm_manager *m, struct vm *v, const char *status);
+/* The QEMU went: a transfer still on failed with it. */
+void vm_outgoing_qemu_gone(struct vm *v, const char *why);
+/* An adopted QEMU: its transfer from RUNDIR/outgoing and query-migrate. */
+void vm_outgoing_adopt(struct vm_manager *m, struct vm *v, bool alive);
+json_t *vm_outgoing_report(const struct vm *v);
+/* Parses a query-migrate answer into out (pure; unit tested). */
+void vm_outgoing_from_json(const json_t *info, struct vm_outgoing *out);
+
+/* vm_incoming.c: the target side. */
+void vm_incoming_reset(struct vm *v);
+/* One supervision step of an incoming QEMU: listen, accept, abort. */
+void vm_incoming_step(struct vm_manager *m, struct vm *v);
+void vm_incoming_event(struct vm_manager *m, struct vm *v, enum vm_event e, const char *status,
+		       uint64_t qemu_ns);
+void vm_incoming_qemu_gone(struct vm *v, const char *why);
+void vm_incoming_adopt(struct vm_manager *m, struct vm *v, bool alive, const char *run_state);
+json_t *vm_incoming_report(const struct vm *v);
+const char *vm_incoming_state_name(enum vm_incoming_state s);
+
+/* vm_record.c: small JSON records in the run dir that outlive the agent. */
+int vm_record_save(const struct vm *v, const char *file, json_t *rec); /* steals rec */
+json_t *vm_record_load(const struct vm *v, const char *file);	    /* NULL: none */
 
 #endif

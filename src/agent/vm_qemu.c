@@ -61,8 +61,12 @@ int vm_qemu_argv(const struct vm_qemu_spec *s, char ***out)
 		r |= add(argv, &n, "-accel");
 		r |= add(argv, &n, "%s", accel);
 	}
+	/* suppress-vmdesc: the end-of-state marker is the migration stream's last
+	 * byte, so a source that fails to send it knows the target cannot run the
+	 * guest (controller/migration_vm.h); the description after it is only for
+	 * dump tools. */
 	r |= add(argv, &n, "-machine");
-	r |= add(argv, &n, "pc");
+	r |= add(argv, &n, "pc,suppress-vmdesc=on");
 	r |= add(argv, &n, "-cpu");
 	r |= add(argv, &n, "qemu64");
 	r |= add(argv, &n, "-m");

@@ -121,15 +121,20 @@ static int qmp_attach(struct vm_manager *m, struct vm *v, int timeout_ms)
 	return 0;
 }
 
-/* Reads the run state over QMP and sets the phase from it. */
-static void phase_from_status(struct vm_manager *m, struct vm *v)
+/* Reads the run state over QMP and sets the phase from it; state (may be
+ * NULL) gets the run state ("" when QEMU did not answer). */
+static void phase_from_status(struct vm_manager *m, struct vm *v, char *state, size_t len)
 {
 	json_t *st = NULL;
 	const char *s;
 
+	if (state)
+		state[0] = '\0';
 	if (qmp_execute(v->qmp, "query-status", NULL, &st, VM_QMP_TIMEOUT_MS) < 0)
 		return;
 	s = json_string_value(json_object_get(st, "status"));
+	if (state && s)
+		snprintf(state, len, "%s", s);
 	if (s && strcmp(s, "running") == 0)
 		vm_set_phase(m, v, VM_RUNNING, NULL);
 	else if (s && strcmp(s, "inmigrate") == 0)
@@ -141,8 +146,34 @@ static void phase_from_status(struct vm_manager *m, struct vm *v)
 	json_decref(st);
 }
 
+static void fail_retry(struct vm_manager *m, struct vm *v, const char *reason, int64_t delay)
+{
+	vm_set_phase(m, v, VM_FAILED, reason);
+	v->retry_at = vm_now_ms() + delay;
+}
+
+static bool access_rundir(const struct vm *v, const char *file)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/%s", v->rundir, file);
+	return access(path, F_OK) == 0;
+}
+
+/* A desired VM whose QEMU went while the agent was away: what its records
+ * say of a migration is reported (it failed with the QEMU, or the incoming
+ * side's fate is unknown), and it is started again as any failed VM. */
+static void adopt_dead(struct vm_manager *m, struct vm *v)
+{
+	vm_outgoing_adopt(m, v, false);
+	vm_incoming_adopt(m, v, false, NULL);
+	if (v->out.migration[0] || v->in.migration[0])
+		fail_retry(m, v, "QEMU exited while the agent was away", 0);
+}
+
 void vm_adopt_all(struct vm_manager *m)
 {
+	char run_state[32];
 	struct dirent *e;
 	DIR *d = opendir(m->node_dir);
 
@@ -175,21 +206,25 @@ void vm_adopt_all(struct vm_manager *m)
 				continue;
 			}
 		}
-		if (!alive)
-			continue; /* desired: made anew by start() */
+		if (!alive) {
+			adopt_dead(m, v);
+			continue;
+		}
 		v->pid = pid;
 		v->child = false;
 		v->console_off = 0; /* a started QEMU's console.log is fresh: scan all */
+		v->ready = access_rundir(v, "ready");
 		if (!v->qmp && qmp_attach(m, v, VM_QMP_TIMEOUT_MS) < 0) {
 			log_warn("vm %s: adopted QEMU pid %d does not answer on QMP yet", v->name,
 				 pid);
 			continue; /* vm_step retries */
 		}
-		log_info("vm %s: adopted QEMU pid %d", v->name, pid);
-		phase_from_status(m, v);
+		log_info("vm %s: adopted QEMU pid %d%s", v->name, pid,
+			 v->ready ? " (its guest was ready)" : "");
+		phase_from_status(m, v, run_state, sizeof(run_state));
 		v->incoming_run = v->phase == VM_INCOMING;
-		if (v->incoming_run)
-			vm_incoming_uri_load(v);
+		vm_outgoing_adopt(m, v, true);
+		vm_incoming_adopt(m, v, true, run_state);
 	}
 	closedir(d);
 }
@@ -231,11 +266,6 @@ static int spawn_qemu(struct vm_manager *m, struct vm *v, char **argv)
 	return 0;
 }
 
-static void fail_retry(struct vm_manager *m, struct vm *v, const char *reason, int64_t delay)
-{
-	vm_set_phase(m, v, VM_FAILED, reason);
-	v->retry_at = vm_now_ms() + delay;
-}
 
 static void start(struct vm_manager *m, struct vm *v)
 {
@@ -299,10 +329,10 @@ static void start(struct vm_manager *m, struct vm *v)
 	v->console_off = 0;
 	v->console_len = 0;
 	v->incoming_run = v->want.incoming;
-	v->incoming_uri[0] = '\0';
 	memset(v->ev_qemu, 0, sizeof(v->ev_qemu));
 	memset(v->ev_recv, 0, sizeof(v->ev_recv));
-	memset(&v->mig, 0, sizeof(v->mig));
+	vm_outgoing_reset(v, NULL);
+	vm_incoming_reset(v);
 	vm_set_phase(m, v, v->want.incoming ? VM_INCOMING : VM_STARTING, NULL);
 }
 
@@ -354,8 +384,7 @@ static void tail_console(struct vm_manager *m, struct vm *v)
 			v->console_len = 0;
 			if (strstr(v->console_line, VM_READY_LINE)) {
 				log_info("vm %s: guest ready (%s)", v->name, v->console_line);
-				v->ready = true;
-				vm_kick(m);
+				vm_set_ready(m, v);
 				break;
 			}
 		}
@@ -413,10 +442,8 @@ bool vm_step(struct vm_manager *m, struct vm *v)
 		v->ready = false;
 		vm_qmp_closed(m, v);
 		vm_tap_release(v);
-		if (v->mig.active) {
-			v->mig.active = false;
-			snprintf(v->mig.status, sizeof(v->mig.status), "failed");
-		}
+		vm_outgoing_qemu_gone(v, reason);
+		vm_incoming_qemu_gone(v, reason);
 		fail_retry(m, v, reason, v->backoff_ms);
 		v->backoff_ms =
 		    v->backoff_ms * 2 > VM_BACKOFF_MAX_MS ? VM_BACKOFF_MAX_MS : v->backoff_ms * 2;
@@ -434,17 +461,24 @@ bool vm_step(struct vm_manager *m, struct vm *v)
 		/* QEMU creates the socket early; until then, try each tick (briefly:
 		 * a socket another client holds accepts but never greets). */
 		if (qmp_attach(m, v, VM_POLL_MS) == 0)
-			phase_from_status(m, v);
+			phase_from_status(m, v, NULL, 0);
 		return false;
 	}
-	if (v->incoming_run && !v->incoming_uri[0] && v->phase == VM_INCOMING)
-		vm_incoming_prepare_locked(m, v, m->underlay_ip);
+	if (v->incoming_run && !v->want.incoming) {
+		/* The migration ended without this QEMU ever running the guest,
+		 * yet the VM now belongs here: it boots afresh. */
+		log_warn("vm %s: its incoming QEMU never ran the guest: starting it from boot",
+			 v->name);
+		v->quitting = true;
+		return stop(m, v);
+	}
+	vm_incoming_step(m, v);
 	tail_console(m, v);
 	if (v->ready && v->phase == VM_RUNNING)
 		v->backoff_ms = VM_BACKOFF_MIN_MS;
-	if (v->mig.active && now >= v->next_migrate_poll) {
+	if (v->out.active && now >= v->next_migrate_poll) {
 		v->next_migrate_poll = now + VM_POLL_MS;
-		vm_migrate_poll(m, v);
+		vm_outgoing_poll(m, v);
 	}
 	return false;
 }

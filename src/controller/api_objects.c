@@ -465,15 +465,26 @@ static int get_name(const json_t *spec, const char *key, const char *field, cons
 
 static int validate_migration_spec(const json_t *spec, json_t *out, struct api_error *err)
 {
-	static const char *const allowed[] = {"port",	   "vm",	"target",	     "strategy",
-					      "timeout_s", "downtime_ms", "max_bandwidth_mib", "replicate",
+	static const char *const allowed[] = {"port",
+					      "vm",
+					      "target",
+					      "strategy",
+					      "timeout_s",
+					      "downtime_ms",
+					      "max_bandwidth_mib",
+					      "replicate",
+					      "progress_timeout_s",
+					      "completion_timeout_per_gib_s",
 					      NULL};
-	/* The hypervisor's knobs of a VM migration (read by the source agent). */
+	/* The knobs of a VM migration: the hypervisor's (read by the source
+	 * agent) and the transfer's bounds (migration_vm.h). */
 	static const struct {
 		const char *key, *field;
 		json_int_t max;
 	} knobs[] = {{"downtime_ms", "spec.downtime_ms", 60000},
-		     {"max_bandwidth_mib", "spec.max_bandwidth_mib", 1048576}};
+		     {"max_bandwidth_mib", "spec.max_bandwidth_mib", 1048576},
+		     {"progress_timeout_s", "spec.progress_timeout_s", 86400},
+		     {"completion_timeout_per_gib_s", "spec.completion_timeout_per_gib_s", 86400}};
 	static const char *const strategies[] = {"first-frame", "rarp", NULL};
 	const char *port, *vm, *target, *strategy;
 	json_int_t timeout = MIGRATION_TIMEOUT_DEFAULT_S;

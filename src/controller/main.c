@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 	struct watch_hub hub;
 	bool hub_ready = false;
 	struct registry reg = {0};
+	struct observer *obs = NULL;
 	struct migrator migrator = {0};
 	struct commit_listeners listeners = {.hub = &hub, .migrator = &migrator};
 	struct http_context ctx = {0};
@@ -234,9 +235,14 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	hub_ready = true;
+	r = observer_new(&obs);
+	if (r < 0) {
+		log_error_errno(r, "cannot create the observer");
+		goto cleanup;
+	}
 	reg = (struct registry){.store = store,
 				.max_objects = o.max_objects,
-				.started_ms = migration_now_ms(),
+				.obs = obs,
 				.on_commit = on_commit,
 				.on_commit_ctx = &listeners,
 				.on_status = on_status,
@@ -288,6 +294,7 @@ cleanup:
 	if (hub_ready)
 		watch_hub_destroy(&hub);
 	store_close(store);
+	observer_free(obs);
 	free(token);
 	return r < 0 ? 1 : 0;
 }

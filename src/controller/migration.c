@@ -56,22 +56,22 @@ static json_t *node_status(const json_t *node)
 	return json_object_get(node, "status");
 }
 
-bool migration_node_ready(const json_t *node, int64_t now_ms)
+bool migration_node_ready(const json_t *node)
 {
-	json_t *hb = json_object_get(node_status(node), "heartbeat_ms");
+	json_t *age = json_object_get(node_status(node), "age_ms");
 
-	return json_is_integer(hb) && now_ms - json_integer_value(hb) < NODE_READY_MS;
+	return json_is_integer(age) && json_integer_value(age) < NODE_READY_MS;
 }
 
-void migration_node_liveness(const json_t *node, int64_t now_ms, char *buf, size_t size)
+void migration_node_liveness(const json_t *node, char *buf, size_t size)
 {
-	json_t *hb = json_object_get(node_status(node), "heartbeat_ms");
+	json_t *age = json_object_get(node_status(node), "age_ms");
 
-	if (!json_is_integer(hb))
+	if (!json_is_integer(age))
 		snprintf(buf, size, "no status report yet");
 	else
-		snprintf(buf, size, "last heartbeat %lld s ago",
-			 (long long)((now_ms - json_integer_value(hb)) / 1000));
+		snprintf(buf, size, "last report %lld s ago",
+			 (long long)(json_integer_value(age) / 1000));
 }
 
 const json_t *migration_find_node(const json_t *nodes, const char *name)
@@ -91,7 +91,7 @@ const json_t *migration_find_node(const json_t *nodes, const char *name)
 	return NULL;
 }
 
-static int64_t applied_revision(const json_t *node)
+int64_t migration_applied_revision(const json_t *node)
 {
 	return json_integer_value(json_object_get(node_status(node), "applied_revision"));
 }
@@ -102,25 +102,9 @@ static const json_t *port_report(const json_t *node, const char *port)
 	return json_object_get(json_object_get(node_status(node), "ports"), port);
 }
 
-static const char *port_state(const json_t *node, const char *port)
+const char *migration_port_state(const json_t *node, const char *port)
 {
 	return json_string_value(json_object_get(port_report(node, port), "state"));
-}
-
-/* When the phase was last entered (0 if never). */
-static int64_t entered_ms(const json_t *mig, enum migration_phase p)
-{
-	json_t *phases = json_object_get(status_of(mig), "phases"), *e;
-	int64_t t = 0;
-	size_t i;
-
-	json_array_foreach(phases, i, e)
-	{
-		if (strcmp(json_string_value(json_object_get(e, "name")) ?: "",
-			   migration_phase_name(p)) == 0)
-			t = json_integer_value(json_object_get(e, "unix_ms"));
-	}
-	return t;
 }
 
 static int64_t started_ms(const json_t *mig)
@@ -135,29 +119,34 @@ static json_t *requested(const json_t *mig, const char *action)
 	return json_object_get(json_object_get(status_of(mig), "requested"), action);
 }
 
-static void set_reason(struct migration_decision *d, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void set_reason(struct migration_decision *d, const char *fmt, ...)
+void migration_finish(struct migration_decision *d, enum migration_phase p,
+		      enum migration_port_change port, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(d->reason, sizeof(d->reason), fmt, ap);
 	va_end(ap);
-}
-
-static void finish_as(struct migration_decision *d, enum migration_phase p,
-		      enum migration_port_change port)
-{
 	d->next = p;
 	d->port = port;
+}
+
+void migration_note(struct migration_decision *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->note[0])
+		return; /* one note per evaluation: the first cause */
+	va_start(ap, fmt);
+	vsnprintf(d->note, sizeof(d->note), fmt, ap);
+	va_end(ap);
 }
 
 /*
  * The first ready node (by name) that has not applied revision, or NULL.
  * Not-ready nodes do not count; the first such one that lags is noted.
  */
-static const json_t *lagging_node(const json_t *nodes, int64_t revision, int64_t now_ms,
+static const json_t *lagging_node(const json_t *nodes, int64_t revision,
 				  struct migration_decision *d)
 {
 	const json_t *node, *lag = NULL;
@@ -165,13 +154,12 @@ static const json_t *lagging_node(const json_t *nodes, int64_t revision, int64_t
 
 	json_array_foreach(nodes, i, node)
 	{
-		if (applied_revision(node) >= revision)
+		if (migration_applied_revision(node) >= revision)
 			continue;
-		if (!migration_node_ready(node, now_ms)) {
-			if (d && !d->note[0])
-				snprintf(d->note, sizeof(d->note),
-					 "node %s is not ready: not counted for replication",
-					 obj_name(node));
+		if (!migration_node_ready(node)) {
+			if (d)
+				migration_note(d, "node %s is not ready: not counted for replication",
+					       obj_name(node));
 			continue;
 		}
 		if (!lag || strcmp(obj_name(node), obj_name(lag)) < 0)
@@ -181,8 +169,8 @@ static const json_t *lagging_node(const json_t *nodes, int64_t revision, int64_t
 }
 
 /* What the phase waits for, for a timeout message. */
-static void waiting_for(const json_t *mig, enum migration_phase p, const json_t *nodes,
-			const json_t *target, int64_t now_ms, char *buf, size_t size)
+static void waiting_for(const json_t *mig, enum migration_phase p, const json_t *nodes, char *buf,
+			size_t size)
 {
 	const char *port = str_at(mig, "spec", "port"), *tname = str_at(mig, "spec", "target");
 	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
@@ -194,10 +182,10 @@ static void waiting_for(const json_t *mig, enum migration_phase p, const json_t 
 			 port);
 		break;
 	case MIGRATION_TARGET_READY:
-		lag = lagging_node(nodes, rev, now_ms, NULL);
+		lag = lagging_node(nodes, rev, NULL);
 		if (lag)
 			snprintf(buf, size, "node %s has applied revision %lld < %lld",
-				 obj_name(lag), (long long)applied_revision(lag), (long long)rev);
+				 obj_name(lag), (long long)migration_applied_revision(lag), (long long)rev);
 		else
 			snprintf(buf, size, "replication of revision %lld not confirmed",
 				 (long long)rev);
@@ -212,7 +200,6 @@ static void waiting_for(const json_t *mig, enum migration_phase p, const json_t 
 			 tname, port);
 		break;
 	}
-	(void)target;
 }
 
 /* Figures from the target's report: activation time (once). */
@@ -249,30 +236,67 @@ static void switch_drops(const json_t *mig, const char *state, const json_t *dro
 			    json_integer(json_integer_value(drops)));
 }
 
-static void decide_progress(const json_t *mig, enum migration_phase cur, const json_t *nodes,
-			    const json_t *target, int64_t now_ms, struct migration_decision *d)
+void migration_port_figures(const json_t *mig, const json_t *target, struct migration_decision *d)
 {
-	const char *port = str_at(mig, "spec", "port"), *state = port_state(target, port);
-	json_t *st = status_of(mig), *figures = json_object_get(st, "figures");
-	json_t *drops = json_object_get(node_status(target), "drops_standby"), *at_switch;
+	const char *port = str_at(mig, "spec", "port");
+
+	if (!target)
+		return;
+	switch_drops(mig, migration_port_state(target, port),
+		     json_object_get(node_status(target), "drops_standby"), d->figures);
+	activation_figures(mig, target, port, d->figures);
+}
+
+/* The figures of a success: the whole time, and the standby drops after the switch. */
+static void success_figures(const json_t *mig, const json_t *target,
+			    const struct migration_clock *c, struct migration_decision *d)
+{
+	json_t *drops = json_object_get(node_status(target), "drops_standby");
+	json_t *at_switch = json_object_get(d->figures, "drops_standby_at_switch")
+				?: json_object_get(json_object_get(status_of(mig), "figures"),
+						   "drops_standby_at_switch");
+
+	d->port = MIGRATION_PORT_MOVE;
+	json_object_set_new(d->figures, "total_ms", json_integer(c->unix_ms - started_ms(mig)));
+	if (json_is_integer(drops) && json_is_integer(at_switch))
+		json_object_set_new(d->figures, "standby_drops_after_switch",
+				    json_integer(json_integer_value(drops) -
+						 json_integer_value(at_switch)));
+}
+
+/* Pending and TargetReady (every migration): preparing the target. */
+static void decide_prepare(const json_t *mig, enum migration_phase cur, const json_t *nodes,
+			   const json_t *target, const struct migration_clock *c,
+			   struct migration_decision *d)
+{
+	const char *state = migration_port_state(target, str_at(mig, "spec", "port"));
 	int64_t created =
 	    json_integer_value(json_object_get(json_object_get(mig, "metadata"), "created"));
-	int64_t rev = json_integer_value(json_object_get(st, "replication_revision"));
+	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
 
-	switch (cur) {
-	case MIGRATION_PENDING:
+	if (cur == MIGRATION_PENDING) {
 		/* A report after the agent saw spec.target (not a stale one). */
 		if (state && (strcmp(state, "standby") == 0 || strcmp(state, "active") == 0) &&
-		    applied_revision(target) >= created)
-			finish_as(d, MIGRATION_TARGET_READY, MIGRATION_PORT_REPLICATE);
-		break;
-	case MIGRATION_TARGET_READY:
-		if (lagging_node(nodes, rev, now_ms, d))
-			break;
-		d->next = MIGRATION_REPLICATING;
-		json_object_set_new(d->figures, "replication_confirm_ms",
-				    json_integer(now_ms - entered_ms(mig, MIGRATION_TARGET_READY)));
-		break;
+		    migration_applied_revision(target) >= created) {
+			d->next = MIGRATION_TARGET_READY;
+			d->port = MIGRATION_PORT_REPLICATE;
+		}
+		return;
+	}
+	if (lagging_node(nodes, rev, d))
+		return;
+	d->next = MIGRATION_REPLICATING;
+	json_object_set_new(d->figures, "replication_confirm_ms", json_integer(c->t.in_phase_ms));
+}
+
+/* Replicating, Running, Switched of a port migration: the drill's (or a
+ * hypervisor's) POST running and complete, and the target's report. */
+static void decide_port(const json_t *mig, enum migration_phase cur, const json_t *target,
+			struct migration_decision *d)
+{
+	const char *state = migration_port_state(target, str_at(mig, "spec", "port"));
+
+	switch (cur) {
 	case MIGRATION_REPLICATING:
 		if (requested(mig, "running"))
 			d->next = MIGRATION_RUNNING;
@@ -280,42 +304,69 @@ static void decide_progress(const json_t *mig, enum migration_phase cur, const j
 	case MIGRATION_RUNNING:
 		if ((state && strcmp(state, "active") == 0) || requested(mig, "complete")) {
 			d->next = MIGRATION_SWITCHED;
-			switch_drops(mig, state, drops, d->figures);
-			activation_figures(mig, target, port, d->figures);
+			migration_port_figures(mig, target, d);
 		}
 		break;
 	case MIGRATION_SWITCHED:
-		switch_drops(mig, state, drops, d->figures);
-		activation_figures(mig, target, port, d->figures);
-		if (!requested(mig, "complete"))
-			break;
-		if (migration_is_vm(mig) && !migration_vm_figures_ready(mig, now_ms, d))
-			break; /* the hypervisor's figures are on their way */
-		finish_as(d, MIGRATION_SUCCEEDED, MIGRATION_PORT_MOVE);
-		json_object_set_new(d->figures, "total_ms", json_integer(now_ms - started_ms(mig)));
-		at_switch = json_object_get(d->figures, "drops_standby_at_switch")
-				?: json_object_get(figures, "drops_standby_at_switch");
-		if (json_is_integer(drops) && json_is_integer(at_switch))
-			json_object_set_new(d->figures, "standby_drops_after_switch",
-					    json_integer(json_integer_value(drops) -
-							 json_integer_value(at_switch)));
+		migration_port_figures(mig, target, d);
+		if (requested(mig, "complete"))
+			d->next = MIGRATION_SUCCEEDED;
 		break;
 	default:
 		break;
 	}
 }
 
-int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes, int64_t now_ms,
-		     struct migration_decision *d)
+/*
+ * Why a migration must end before its transfer (every migration before
+ * Replicating, port migrations before Switched): false when it need not.
+ * These end at once: nothing of the guest has moved yet.
+ */
+static bool must_fail_early(const json_t *mig, enum migration_phase cur, const json_t *nodes,
+			    const json_t *target, const struct migration_clock *c,
+			    struct migration_decision *d)
 {
-	const char *tname = str_at(mig, "spec", "target"), *pname = str_at(mig, "spec", "port");
+	const char *tname = str_at(mig, "spec", "target");
 	json_int_t timeout_s =
 	    json_integer_value(json_object_get(json_object_get(mig, "spec"), "timeout_s"));
-	const json_t *target = migration_find_node(nodes, tname);
-	enum migration_phase cur;
+	int64_t bound = (timeout_s > 0 ? timeout_s : MIGRATION_TIMEOUT_DEFAULT_S) * 1000;
+	json_t *fail = requested(mig, "fail");
 	char what[300];
-	json_t *fail;
-	int r;
+
+	if (requested(mig, "abort"))
+		migration_finish(d, MIGRATION_ABORTED, MIGRATION_PORT_ROLLBACK,
+				 "aborted on request in phase %s", migration_phase_name(cur));
+	else if (fail)
+		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK, "reported by hypervisor: %s",
+				 json_string_value(json_object_get(fail, "reason")) ?: "");
+	else if (migration_is_vm(mig) &&
+		 migration_vm_target_failed(mig, target, what, sizeof(what)))
+		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK, "%s", what);
+	else if (!target)
+		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK,
+				 "target node %s no longer exists", tname);
+	else if (!migration_node_ready(target)) {
+		migration_node_liveness(target, what, sizeof(what));
+		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK,
+				 "target node %s is not ready (%s)", tname, what);
+	} else if (c->t.in_phase_ms >= bound) {
+		waiting_for(mig, cur, nodes, what, sizeof(what));
+		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK,
+				 "timeout after %lld s in phase %s: %s",
+				 (long long)(bound / 1000), migration_phase_name(cur), what);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
+		     const struct migration_clock *c, struct migration_decision *d)
+{
+	const json_t *target = migration_find_node(nodes, str_at(mig, "spec", "target"));
+	bool vm = migration_is_vm(mig);
+	enum migration_phase cur;
+	int r = 0;
 
 	memset(d, 0, sizeof(*d));
 	r = migration_phase_of(mig, &cur);
@@ -328,57 +379,25 @@ int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
 	if (migration_phase_finished(cur))
 		return 0;
 	if (!port) {
-		set_reason(d, "port %s no longer exists", pname);
-		finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_KEEP);
+		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_KEEP, "port %s no longer exists",
+				 str_at(mig, "spec", "port"));
 		return 0;
 	}
-	if (cur < MIGRATION_SWITCHED) {
-		fail = requested(mig, "fail");
-		if (requested(mig, "abort")) {
-			set_reason(d, "aborted on request in phase %s", migration_phase_name(cur));
-			finish_as(d, MIGRATION_ABORTED, MIGRATION_PORT_ROLLBACK);
-			return 0;
-		}
-		if (fail) {
-			set_reason(d, "reported by hypervisor: %s",
-				   json_string_value(json_object_get(fail, "reason")) ?: "");
-			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
-			return 0;
-		}
-		if (migration_is_vm(mig) &&
-		    migration_vm_target_failed(mig, target, what, sizeof(what))) {
-			set_reason(d, "%s", what);
-			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
-			return 0;
-		}
-		if (!target) {
-			set_reason(d, "target node %s no longer exists", tname);
-			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
-			return 0;
-		}
-		if (!migration_node_ready(target, now_ms)) {
-			migration_node_liveness(target, now_ms, what, sizeof(what));
-			set_reason(d, "target node %s is not ready (%s)", tname, what);
-			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
-			return 0;
-		}
-		if (now_ms >= started_ms(mig) + (int64_t)timeout_s * 1000) {
-			waiting_for(mig, cur, nodes, target, now_ms, what, sizeof(what));
-			set_reason(d, "timeout after %lld s in phase %s: %s", (long long)timeout_s,
-				   migration_phase_name(cur), what);
-			finish_as(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK);
-			return 0;
-		}
+	if (vm && cur >= MIGRATION_REPLICATING) {
+		r = migration_vm_decide_transfer(mig, cur, nodes, c, d);
+	} else if (cur < MIGRATION_SWITCHED &&
+		   must_fail_early(mig, cur, nodes, target, c, d)) {
+		return 0;
+	} else if (cur < MIGRATION_REPLICATING) {
+		if (vm)
+			r = migration_vm_observe(mig, cur, NULL, target, d);
+		decide_prepare(mig, cur, nodes, target, c, d);
+	} else {
+		decide_port(mig, cur, target, d);
 	}
-	if (migration_is_vm(mig)) {
-		r = migration_vm_observe(mig, cur,
-					 migration_find_node(nodes, str_at(mig, "status", "source")),
-					 target, d);
-		if (r < 0)
-			return r;
-	}
-	decide_progress(mig, cur, nodes, target, now_ms, d);
-	return migration_is_vm(mig) ? migration_vm_derive(mig, d) : 0;
+	if (r == 0 && d->next == MIGRATION_SUCCEEDED)
+		success_figures(mig, target, c, d);
+	return r;
 }
 
 void migration_decision_release(struct migration_decision *d)
@@ -477,8 +496,17 @@ int migration_request(json_t *mig, const char *action, const char *reason, int64
 		if (cur >= MIGRATION_SWITCHED)
 			return api_error_set(err, 409, NULL,
 					     "migration %s is in phase %s: the VM already runs on "
-					     "the target (POST complete to finish it)",
-					     name, migration_phase_name(cur));
+					     "the target (%s)",
+					     name, migration_phase_name(cur),
+					     migration_is_vm(mig)
+						 ? "it ends Succeeded once the target confirms it"
+						 : "POST complete to finish it");
+	} else if (migration_is_vm(mig) &&
+		   (strcmp(action, "running") == 0 || strcmp(action, "complete") == 0)) {
+		return api_error_set(err, 409, NULL,
+				     "migration %s moves a VM: its transfer follows the agents' "
+				     "reports of QEMU (POST %s is for port migrations)",
+				     name, action);
 	} else if (strcmp(action, "running") == 0) {
 		if (cur >= MIGRATION_SWITCHED)
 			return api_error_set(err, 409, NULL,
@@ -584,9 +612,10 @@ int migration_apply(json_t *mig, json_t *port, const struct migration_decision *
 	}
 }
 
-int migration_evaluate(json_t *mig, json_t *port, const json_t *nodes, int64_t now_ms,
-		       int64_t revision)
+int migration_evaluate(json_t *mig, json_t *port, const json_t *nodes,
+		       const struct migration_clock *c, int64_t revision)
 {
+	struct migration_clock now = *c;
 	struct migration_decision d;
 	enum migration_phase cur;
 	int r = 0;
@@ -595,13 +624,17 @@ int migration_evaluate(json_t *mig, json_t *port, const json_t *nodes, int64_t n
 		r = migration_phase_of(mig, &cur);
 		if (r < 0)
 			return r;
-		r = migration_decide(mig, port, nodes, now_ms, &d);
+		r = migration_decide(mig, port, nodes, &now, &d);
 		if (r < 0)
 			return r;
-		r = migration_apply(mig, port, &d, now_ms, revision);
+		r = migration_apply(mig, port, &d, now.unix_ms, revision);
 		migration_decision_release(&d);
 		if (r < 0 || d.next == cur)
 			break;
+		/* The phase just entered is new: its bounds start now. */
+		now.t.in_phase_ms = now.t.since_progress_ms = 0;
+		if (d.next == MIGRATION_RUNNING)
+			now.t.in_transfer_ms = 0;
 	}
 	return r;
 }

@@ -11,15 +11,27 @@
  * Stored status of a Migration:
  *   phase, source, reason, phases [{name, unix_ms}], replication_revision,
  *   requested {running, complete, abort: unix_ms; fail: {reason, unix_ms}},
+ *   cancel {phase, reason, unix_ms} (VM migrations: ending, not yet confirmed),
+ *   resume_source (VM migrations: the source may run the guest again),
  *   figures {...}, notes [string].
  * Actions (abort, running, complete, fail) are recorded in status.requested
  * and take effect through the same decision function, so that "running"
  * before Replicating is remembered and acted on when Replicating is reached.
+ *
+ * Time: the decision function never reads a clock. It gets the wall-clock
+ * time only to record it (phases[].unix_ms, figures) and the ages it decides
+ * on (time in phase, since progress, of the nodes' last reports) from the
+ * controller's monotonic observer (observer.h): a wall-clock step changes no
+ * decision.
+ *
+ * VM migrations from phase Replicating on follow the handover protocol of
+ * migration_vm.h: no step there trusts a single unconfirmed report.
  */
 #ifndef GODWIT_CONTROLLER_MIGRATION_H
 #define GODWIT_CONTROLLER_MIGRATION_H
 
 #include "api_objects.h"
+#include "observer.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -28,6 +40,10 @@
 #define MIGRATION_MAX_STEPS  8 /* transitions in one evaluation */
 #define MIGRATION_MAX_NOTES  16
 #define MIGRATION_REASON_MAX 256 /* of a reported failure */
+/* Defaults of the transfer's bounds (VM migrations; KubeVirt's defaults). */
+#define MIGRATION_PROGRESS_TIMEOUT_DEFAULT_S   150
+#define MIGRATION_COMPLETION_PER_GIB_DEFAULT_S 800
+#define MIGRATION_COMPLETION_MIN_S	       60
 
 enum migration_phase {
 	MIGRATION_PENDING,
@@ -68,10 +84,19 @@ static inline bool migration_phase_finished(enum migration_phase p)
 /* The phase of a stored migration; -EINVAL when it has no valid one. */
 int migration_phase_of(const json_t *mig, enum migration_phase *p);
 
-/* Whether a node (with "status") reported within NODE_READY_MS of now. */
-bool migration_node_ready(const json_t *node, int64_t now_ms);
-/* "last heartbeat 12 s ago" or "no status report yet". */
-void migration_node_liveness(const json_t *node, int64_t now_ms, char *buf, size_t size);
+/*
+ * The time of one evaluation: unix_ms to record, t the ages to decide on
+ * (observer.h). Nodes carry their own age (status.age_ms, migration_nodes).
+ */
+struct migration_clock {
+	int64_t unix_ms;
+	struct migration_times t;
+};
+
+/* Whether a node (with "status" {age_ms}) reported within NODE_READY_MS. */
+bool migration_node_ready(const json_t *node);
+/* "last report 12 s ago" or "no status report yet". */
+void migration_node_liveness(const json_t *node, char *buf, size_t size);
 /* The node named name in an array of nodes, or NULL. */
 const json_t *migration_find_node(const json_t *nodes, const char *name);
 
@@ -92,11 +117,11 @@ int migration_request(json_t *mig, const char *action, const char *reason, int64
 
 /*
  * The next step of mig. port is NULL when it no longer exists; nodes is an
- * array of Node objects, each with "status" {heartbeat_ms, applied_revision,
- * ports, drops_standby} when the node has reported. Release d after use.
+ * array of Node objects, each with "status" {age_ms, applied_revision, ports,
+ * drops_standby, vms} when the node has reported. Release d after use.
  */
-int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes, int64_t now_ms,
-		     struct migration_decision *d);
+int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
+		     const struct migration_clock *c, struct migration_decision *d);
 void migration_decision_release(struct migration_decision *d);
 
 /*
@@ -107,8 +132,21 @@ void migration_decision_release(struct migration_decision *d);
 int migration_apply(json_t *mig, json_t *port, const struct migration_decision *d, int64_t now_ms,
 		    int64_t revision);
 
-/* Decides and applies until nothing changes (at most MIGRATION_MAX_STEPS). */
-int migration_evaluate(json_t *mig, json_t *port, const json_t *nodes, int64_t now_ms,
-		       int64_t revision);
+/* Decides and applies until nothing changes (at most MIGRATION_MAX_STEPS);
+ * a phase entered on the way is 0 ms old. */
+int migration_evaluate(json_t *mig, json_t *port, const json_t *nodes,
+		       const struct migration_clock *c, int64_t revision);
+
+/* Helpers of the decision functions (migration.c, migration_vm.c). */
+void migration_finish(struct migration_decision *d, enum migration_phase p,
+		      enum migration_port_change port, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void migration_note(struct migration_decision *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The target's report of the port (activation time, standby drops) into d->figures. */
+void migration_port_figures(const json_t *mig, const json_t *target, struct migration_decision *d);
+/* The node's report of port (status.ports[port].state), or NULL. */
+const char *migration_port_state(const json_t *node, const char *port);
+int64_t migration_applied_revision(const json_t *node);
 
 #endif

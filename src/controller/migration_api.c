@@ -4,17 +4,10 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
+
+#include "lib/clock.h"
 
 #define KIND "Migration"
-
-int64_t migration_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *obj_name(const json_t *obj)
 {
@@ -40,9 +33,10 @@ static int commit(struct registry *reg, int64_t rev)
 	return r;
 }
 
-int migration_nodes(struct store *s, int64_t grace_from_ms, json_t **out)
+int migration_nodes(struct registry *reg, json_t **out)
 {
-	json_t *items = NULL, *node, *st, *hb;
+	struct store *s = reg->store;
+	json_t *items = NULL, *node, *st;
 	int64_t rev;
 	size_t i;
 	int r;
@@ -53,16 +47,13 @@ int migration_nodes(struct store *s, int64_t grace_from_ms, json_t **out)
 	json_array_foreach(items, i, node)
 	{
 		st = NULL;
-		r = s->ops->node_status_get(s, obj_name(node), &st);
+		r = registry_node_status_get(reg, obj_name(node), &st);
 		if (r == -ENOENT)
 			continue;
 		if (r < 0 || json_object_set_new(node, "status", st) < 0) {
 			json_decref(items);
 			return r < 0 ? r : -ENOMEM;
 		}
-		hb = json_object_get(st, "heartbeat_ms");
-		if (json_is_integer(hb) && json_integer_value(hb) < grace_from_ms)
-			json_integer_set(hb, grace_from_ms);
 	}
 	*out = items;
 	return 0;
@@ -94,7 +85,7 @@ static int find_unfinished(struct store *s, const char *port, json_t **list, con
 }
 
 /* Checks or picks spec.target (a ready node that is not the source). */
-static int choose_target(json_t *mig, const json_t *nodes, const char *source, int64_t now_ms,
+static int choose_target(json_t *mig, const json_t *nodes, const char *source,
 			 struct api_error *err)
 {
 	const char *target = spec_str(mig, "target");
@@ -112,8 +103,8 @@ static int choose_target(json_t *mig, const json_t *nodes, const char *source, i
 					     "spec.target: node %s is the port's current location "
 					     "(the source)",
 					     target);
-		if (!migration_node_ready(node, now_ms)) {
-			migration_node_liveness(node, now_ms, live, sizeof(live));
+		if (!migration_node_ready(node)) {
+			migration_node_liveness(node, live, sizeof(live));
 			return api_error_set(err, 422, "spec.target",
 					     "spec.target: node %s is not ready (%s)", target,
 					     live);
@@ -122,7 +113,7 @@ static int choose_target(json_t *mig, const json_t *nodes, const char *source, i
 	}
 	json_array_foreach(nodes, i, node) /* sorted by name: the lowest first */
 	{
-		if (strcmp(obj_name(node), source) != 0 && migration_node_ready(node, now_ms))
+		if (strcmp(obj_name(node), source) != 0 && migration_node_ready(node))
 			return json_object_set_new(json_object_get(mig, "spec"), "target",
 						   json_string(obj_name(node))) < 0
 				   ? -ENOMEM
@@ -187,10 +178,10 @@ static int do_create(struct registry *reg, json_t *mig, int64_t rev, int64_t now
 		goto cleanup;
 	}
 	source = json_string_value(json_array_get(locs, 0));
-	r = migration_nodes(s, reg->started_ms, &nodes);
+	r = migration_nodes(reg, &nodes);
 	if (r < 0)
 		goto cleanup;
-	r = choose_target(mig, nodes, source, now_ms, err);
+	r = choose_target(mig, nodes, source, err);
 	if (r < 0)
 		goto cleanup;
 	if (!spec_str(mig, "strategy"))
@@ -202,7 +193,7 @@ static int do_create(struct registry *reg, json_t *mig, int64_t rev, int64_t now
 	r = migration_start(mig, port, source, now_ms);
 	if (r < 0)
 		goto cleanup;
-	r = migration_evaluate(mig, port, nodes, now_ms, rev);
+	r = migration_evaluate(mig, port, nodes, &(struct migration_clock){.unix_ms = now_ms}, rev);
 	if (r < 0)
 		goto cleanup;
 	r = s->ops->put(s, KIND, name, "ADDED", mig);
@@ -237,7 +228,7 @@ int migration_create(struct registry *reg, const json_t *body, json_t **out, str
 	r = s->ops->begin(s, &rev);
 	if (r < 0)
 		goto cleanup;
-	r = do_create(reg, mig, rev, migration_now_ms(), &port, err);
+	r = do_create(reg, mig, rev, clock_unix_ms(), &port, err);
 	if (r < 0) {
 		s->ops->rollback(s);
 		goto cleanup;
@@ -292,6 +283,24 @@ cleanup:
 	return r;
 }
 
+/* The ages migration_decide decides on, from this controller's observer. */
+static void clock_of(struct registry *reg, const json_t *mig, int64_t now_ms,
+		     struct migration_clock *c)
+{
+	const json_t *remaining =
+	    json_object_get(json_object_get(json_object_get(mig, "status"), "progress"), "remaining");
+
+	memset(c, 0, sizeof(*c));
+	c->unix_ms = now_ms;
+	if (reg->obs)
+		observer_migration(reg->obs, obj_name(mig),
+				   json_string_value(json_object_get(json_object_get(mig, "status"),
+								     "phase"))
+				       ?: "",
+				   json_is_integer(remaining) ? json_integer_value(remaining) : -1,
+				   &c->t);
+}
+
 /*
  * In a transaction: records the action (when given), evaluates the migration
  * and writes what changed. *mig_out: the migration as it is now.
@@ -303,6 +312,7 @@ static int evaluate_locked(struct registry *reg, const char *name, const char *a
 {
 	struct store *s = reg->store;
 	json_t *mig = NULL, *port = NULL, *nodes = NULL, *mig0 = NULL, *port0 = NULL;
+	struct migration_clock clock;
 	const char *pname;
 	bool recorded = false;
 	int r;
@@ -328,19 +338,22 @@ static int evaluate_locked(struct registry *reg, const char *name, const char *a
 	r = s->ops->get(s, "Port", pname, &port);
 	if (r < 0 && r != -ENOENT)
 		goto cleanup;
-	r = migration_nodes(s, reg->started_ms, &nodes);
+	r = migration_nodes(reg, &nodes);
 	if (r < 0)
 		goto cleanup;
+	clock_of(reg, mig, now_ms, &clock);
 	mig0 = json_deep_copy(mig);
 	port0 = port ? json_deep_copy(port) : NULL;
 	if (!mig0 || (port && !port0)) {
 		r = -ENOMEM;
 		goto cleanup;
 	}
-	r = migration_evaluate(mig, port, nodes, now_ms, rev);
+	r = migration_evaluate(mig, port, nodes, &clock, rev);
 	if (r < 0)
 		goto cleanup;
 	migration_phase_of(mig, to);
+	if (migration_phase_finished(*to) && reg->obs)
+		observer_forget_migration(reg->obs, name);
 	if (recorded || !json_equal(mig, mig0)) {
 		set_revision(mig, rev);
 		r = s->ops->put(s, KIND, name, "MODIFIED", mig);
@@ -428,11 +441,11 @@ int migration_action(struct registry *reg, const char *name, const char *action,
 	}
 	if (strcmp(action, "fail") != 0 && reason)
 		return api_error_set(err, 400, "reason", "reason: only \"fail\" takes a reason");
-	return run(reg, name, action, reason, migration_now_ms(), out, &from, &to, err);
+	return run(reg, name, action, reason, clock_unix_ms(), out, &from, &to, err);
 }
 
-int migration_advance(struct registry *reg, const char *name, int64_t now_ms,
-		      enum migration_phase *from, enum migration_phase *to)
+int migration_advance(struct registry *reg, const char *name, enum migration_phase *from,
+		      enum migration_phase *to)
 {
-	return run(reg, name, NULL, NULL, now_ms, NULL, from, to, NULL);
+	return run(reg, name, NULL, NULL, clock_unix_ms(), NULL, from, to, NULL);
 }

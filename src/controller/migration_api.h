@@ -23,18 +23,14 @@ int migration_action(struct registry *reg, const char *name, const char *action,
 		     json_t **out, struct api_error *err);
 
 /*
- * Evaluates migration name at now_ms in one transaction, committed only when
+ * Evaluates migration name now in one transaction, committed only when
  * something changed. *from and *to tell the phases before and after.
  */
-int migration_advance(struct registry *reg, const char *name, int64_t now_ms,
-		      enum migration_phase *from, enum migration_phase *to);
+int migration_advance(struct registry *reg, const char *name, enum migration_phase *from,
+		      enum migration_phase *to);
 
-/*
- * The nodes with their status reports, as migration_decide() takes them; a
- * heartbeat older than grace_from_ms is moved up to it (registry.started_ms).
- */
-int migration_nodes(struct store *s, int64_t grace_from_ms, json_t **out);
-
-int64_t migration_now_ms(void);
+/* The nodes with their status reports and ages, as migration_decide() takes
+ * them (registry_node_status_get). */
+int migration_nodes(struct registry *reg, json_t **out);
 
 #endif

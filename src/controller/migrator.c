@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-int migrator_round(struct registry *reg, int64_t now_ms)
+int migrator_round(struct registry *reg)
 {
 	struct store *s = reg->store;
 	json_t *items = NULL, *m;
@@ -16,6 +16,14 @@ int migrator_round(struct registry *reg, int64_t now_ms)
 	size_t i;
 	int r, first = 0;
 
+	if (reg->obs) {
+		int64_t stall = observer_tick(reg->obs);
+
+		if (stall)
+			log_warn("the controller was stalled for %lld ms: not counted against the "
+				 "nodes and the migrations",
+				 (long long)stall);
+	}
 	r = s->ops->list(s, "Migration", &items, &rev);
 	if (r < 0)
 		return r;
@@ -26,7 +34,7 @@ int migrator_round(struct registry *reg, int64_t now_ms)
 
 		if (migration_phase_of(m, &p) < 0 || migration_phase_finished(p))
 			continue;
-		r = migration_advance(reg, name, now_ms, &from, &to);
+		r = migration_advance(reg, name, &from, &to);
 		if (r < 0 && r != -ENOENT) { /* deleted meanwhile: fine */
 			log_error_errno(r, "migration %s: cannot evaluate", name);
 			if (!first)
@@ -61,7 +69,7 @@ static void *loop(void *arg)
 			break;
 		m->wake = false;
 		pthread_mutex_unlock(&m->lock);
-		migrator_round(m->reg, migration_now_ms()); /* errors are logged there */
+		migrator_round(m->reg); /* errors are logged there */
 		pthread_mutex_lock(&m->lock);
 		m->rounds++;
 	}

@@ -14,6 +14,9 @@
  *   and at once when woken: after every commit and every node status report
  *   (migrator_wake(), a condition variable), so that a report of "standby",
  *   "active" or a new applied revision moves a migration on without delay.
+ * - Each round ticks the observer (observer.h): a round that comes far
+ *   later than its period means the controller was stalled, and that time
+ *   is not counted against the nodes and the migrations.
  * - Errors of a round are logged and the next round tries again.
  */
 #ifndef GODWIT_CONTROLLER_MIGRATOR_H
@@ -42,7 +45,7 @@ void migrator_wake(struct migrator *m);
 /* Stops and joins the thread; accepts a migrator never started. */
 void migrator_stop(struct migrator *m);
 
-/* One round at now_ms: evaluates every unfinished migration (for tests too). */
-int migrator_round(struct registry *reg, int64_t now_ms);
+/* One round: evaluates every unfinished migration (for tests too). */
+int migrator_round(struct registry *reg);
 
 #endif

@@ -49,24 +49,41 @@ static int64_t max_objects(const struct registry *reg)
 	return reg->max_objects > 0 ? reg->max_objects : REGISTRY_MAX_OBJECTS;
 }
 
+int registry_node_status_get(struct registry *reg, const char *name, json_t **out)
+{
+	struct store *s = reg->store;
+	json_t *st = NULL;
+	int64_t age = 0;
+	int r;
+
+	r = s->ops->node_status_get(s, name, &st);
+	if (r < 0)
+		return r;
+	if (reg->obs)
+		age = observer_node_age(
+		    reg->obs, name, json_integer_value(json_object_get(st, "heartbeat_ms")));
+	if (json_object_set_new(st, "age_ms", json_integer(age)) < 0 ||
+	    json_object_set_new(st, "ready", json_boolean(age < NODE_READY_MS)) < 0) {
+		json_decref(st);
+		return -ENOMEM;
+	}
+	*out = st;
+	return 0;
+}
+
 /* Adds the computed node status (liveness is computed at read time). */
 static int node_decorate(struct registry *reg, json_t *node)
 {
-	struct store *s = reg->store;
 	json_t *st = NULL, *status;
 	int r;
 
-	r = s->ops->node_status_get(s, obj_name(node), &st);
+	r = registry_node_status_get(reg, obj_name(node), &st);
 	if (r < 0 && r != -ENOENT)
 		return r;
-	if (st) {
-		json_int_t hb = json_integer_value(json_object_get(st, "heartbeat_ms"));
-
-		json_object_set_new(st, "ready", json_boolean(now_ms() - hb < NODE_READY_MS));
+	if (st)
 		status = st;
-	} else {
+	else
 		status = json_pack("{s:b}", "ready", 0);
-	}
 	if (!status)
 		return -ENOMEM;
 	return json_object_set_new(node, "status", status) < 0 ? -ENOMEM : 0;
@@ -584,6 +601,9 @@ int registry_node_status(struct registry *reg, const char *name, const json_t *b
 	r = s->ops->node_status_put(s, name, status);
 	if (r < 0)
 		goto cleanup;
+	if (reg->obs) /* heard now, not at the next reader */
+		observer_node_age(reg->obs, name,
+				  json_integer_value(json_object_get(status, "heartbeat_ms")));
 	if (reg->on_status)
 		reg->on_status(reg->on_status_ctx, name);
 	r = node_decorate(reg, node);

@@ -18,6 +18,7 @@
 #define GODWIT_CONTROLLER_REGISTRY_H
 
 #include "api_objects.h"
+#include "observer.h"
 #include "store.h"
 
 #include <stdint.h>
@@ -32,11 +33,10 @@ struct registry {
 	void (*on_commit)(void *ctx, int64_t revision);
 	void *on_commit_ctx;
 	/*
-	 * The controller's start (unix ms). Migrations count a node report older
-	 * than it as made at it, so that after a restart the nodes have
-	 * NODE_READY_MS to report again before a migration fails for them.
+	 * The ages of node reports and migration phases by this controller's
+	 * monotonic clock (observer.h); NULL: every node counts as just heard.
 	 */
-	int64_t started_ms;
+	struct observer *obs;
 	/* Called after every stored node status report. */
 	void (*on_status)(void *ctx, const char *node);
 	void *on_status_ctx;
@@ -65,5 +65,11 @@ int registry_delete_locked(struct registry *reg, enum api_kind kind, const json_
 
 int registry_node_status(struct registry *reg, const char *name, const json_t *body, json_t **out,
 			 struct api_error *err);
+/*
+ * The stored status report of node name with what the controller computes:
+ * age_ms (since its last report, observer.h) and ready (age < NODE_READY_MS).
+ * -ENOENT when the node never reported.
+ */
+int registry_node_status_get(struct registry *reg, const char *name, json_t **out);
 
 #endif

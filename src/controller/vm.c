@@ -34,7 +34,7 @@ static bool names_equal(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
-int vm_schedule(const json_t *nodes, const json_t *vms, int64_t now_ms, const char **node)
+int vm_schedule(const json_t *nodes, const json_t *vms, const char **node)
 {
 	const char *best = NULL;
 	size_t best_count = 0, i, j;
@@ -45,7 +45,7 @@ int vm_schedule(const json_t *nodes, const json_t *vms, int64_t now_ms, const ch
 		const char *name = obj_name(n);
 		size_t count = 0;
 
-		if (!name || !migration_node_ready(n, now_ms))
+		if (!name || !migration_node_ready(n))
 			continue;
 		json_array_foreach(vms, j, vm)
 		{
@@ -179,7 +179,7 @@ static int copy_reported(json_t *st, const json_t *rep, const char *key, json_ty
 	return json_object_set(st, key, v) < 0 ? -ENOMEM : 0;
 }
 
-int vm_status_derive(const json_t *vm, const json_t *node, int64_t now_ms, json_t **out)
+int vm_status_derive(const json_t *vm, const json_t *node, json_t **out)
 {
 	const json_t *spec = spec_of(vm), *nst = json_object_get(node, "status");
 	const json_t *rep = json_object_get(json_object_get(nst, "vms"), obj_name(vm));
@@ -207,8 +207,8 @@ int vm_status_derive(const json_t *vm, const json_t *node, int64_t now_ms, json_
 	if (!reason && node_name && !node) {
 		snprintf(buf, sizeof(buf), "node %s does not exist", node_name);
 		reason = buf;
-	} else if (!reason && node && !migration_node_ready(node, now_ms)) {
-		migration_node_liveness(node, now_ms, live, sizeof(live));
+	} else if (!reason && node && !migration_node_ready(node)) {
+		migration_node_liveness(node, live, sizeof(live));
 		snprintf(buf, sizeof(buf), "node %s is not ready (%s)", node_name, live);
 		reason = buf;
 	}

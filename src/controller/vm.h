@@ -32,7 +32,7 @@
  * with the fewest VMs (spec.node or spec.target) among vms; ties go to the
  * first by name. *node points into nodes. -ENOENT when no node is ready.
  */
-int vm_schedule(const json_t *nodes, const json_t *vms, int64_t now_ms, const char **node);
+int vm_schedule(const json_t *nodes, const json_t *vms, const char **node);
 
 /*
  * PUT rules on a validated obj against the stored old (body: the client's
@@ -48,12 +48,12 @@ int vm_initial_status(const json_t *vm, const json_t *port, const struct catalog
 /*
  * The status of vm as a reader sees it: the stored one plus phase, node,
  * target, ready, pid, console, reason and memory_mib from the report of the
- * VM's node. node is that Node with its "status" (heartbeat_ms, vms), or
+ * VM's node. node is that Node with its "status" (age_ms, vms), or
  * NULL when it does not exist. Phases: Scheduled (no report yet), Starting,
  * Running (running and ready), Migrating (spec.target set), Stopped
  * (spec.running false, or reported stopped), Failed (reported, with reason).
  */
-int vm_status_derive(const json_t *vm, const json_t *node, int64_t now_ms, json_t **out);
+int vm_status_derive(const json_t *vm, const json_t *node, json_t **out);
 
 /*
  * Makes vm follow its port: spec.target = the port's spec.target (or none);

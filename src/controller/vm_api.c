@@ -30,8 +30,7 @@ static void set_revision(json_t *obj, int64_t rev)
 }
 
 /* spec.node given by the client: it must exist and be ready. */
-static int check_node(const json_t *nodes, const char *name, int64_t now_ms,
-		      struct api_error *err)
+static int check_node(const json_t *nodes, const char *name, struct api_error *err)
 {
 	const json_t *node = migration_find_node(nodes, name);
 	char live[64];
@@ -39,8 +38,8 @@ static int check_node(const json_t *nodes, const char *name, int64_t now_ms,
 	if (!node)
 		return api_error_set(err, 404, "spec.node", "spec.node: node \"%s\" does not exist",
 				     name);
-	if (!migration_node_ready(node, now_ms)) {
-		migration_node_liveness(node, now_ms, live, sizeof(live));
+	if (!migration_node_ready(node)) {
+		migration_node_liveness(node, live, sizeof(live));
 		return api_error_set(err, 409, "spec.node", "spec.node: node %s is not ready (%s)",
 				     name, live);
 	}
@@ -52,20 +51,20 @@ static int schedule(struct registry *reg, json_t *vm, struct api_error *err)
 	struct store *s = reg->store;
 	json_t *spec = json_object_get(vm, "spec"), *nodes = NULL, *vms = NULL;
 	const char *given = json_string_value(json_object_get(spec, "node")), *node;
-	int64_t now_ms = migration_now_ms(), rev;
+	int64_t rev;
 	int r;
 
-	r = migration_nodes(s, reg->started_ms, &nodes);
+	r = migration_nodes(reg, &nodes);
 	if (r < 0)
 		return r;
 	if (given) {
-		r = check_node(nodes, given, now_ms, err);
+		r = check_node(nodes, given, err);
 		goto cleanup;
 	}
 	r = s->ops->list(s, "VM", &vms, &rev);
 	if (r < 0)
 		goto cleanup;
-	r = vm_schedule(nodes, vms, now_ms, &node);
+	r = vm_schedule(nodes, vms, &node);
 	if (r == -ENOENT) {
 		r = api_error_set(err, 409, "spec.node",
 				  "no ready node to run %s (%zu node(s) registered, none reported "
@@ -263,7 +262,7 @@ int vm_decorate(struct registry *reg, json_t *vm)
 {
 	struct store *s = reg->store;
 	const char *node_name = str_at(vm, "spec", "node");
-	json_t *node = NULL, *st = NULL, *hb, *status = NULL;
+	json_t *node = NULL, *st = NULL, *status = NULL;
 	int r = 0;
 
 	if (node_name) {
@@ -274,19 +273,14 @@ int vm_decorate(struct registry *reg, json_t *vm)
 			return r;
 	}
 	if (node) {
-		r = s->ops->node_status_get(s, node_name, &st);
+		r = registry_node_status_get(reg, node_name, &st);
 		if (r < 0 && r != -ENOENT)
 			goto cleanup;
 		r = 0;
-		if (st) {
-			/* As migrations see it: a report older than our start counts as made at it. */
-			hb = json_object_get(st, "heartbeat_ms");
-			if (json_is_integer(hb) && json_integer_value(hb) < reg->started_ms)
-				json_integer_set(hb, reg->started_ms);
+		if (st)
 			json_object_set_new(node, "status", st);
-		}
 	}
-	r = vm_status_derive(vm, node, migration_now_ms(), &status);
+	r = vm_status_derive(vm, node, &status);
 	if (r == 0 && json_object_set_new(vm, "status", status) < 0)
 		r = -ENOMEM;
 cleanup:

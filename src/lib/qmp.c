@@ -258,12 +258,33 @@ static int wait_reply(struct qmp *q, struct qmp_msg *m, int64_t deadline)
 	}
 }
 
-static int write_all(struct qmp *q, const char *s, size_t n, int64_t deadline)
+/* One send; with pass_fd >= 0 the descriptor rides along (SCM_RIGHTS). */
+static ssize_t send_some(int sock, const char *s, size_t n, int pass_fd)
+{
+	char control[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (void *)s, .iov_len = n};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct cmsghdr *c;
+
+	if (pass_fd < 0)
+		return send(sock, s, n, MSG_NOSIGNAL);
+	mh.msg_control = control;
+	mh.msg_controllen = sizeof(control);
+	c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+/* Writes s; pass_fd (or -1) goes with the first byte that is sent. */
+static int write_all(struct qmp *q, const char *s, size_t n, int pass_fd, int64_t deadline)
 {
 	struct pollfd p = {.fd = q->fd, .events = POLLOUT};
 
 	while (n) {
-		ssize_t w = send(q->fd, s, n, MSG_NOSIGNAL);
+		ssize_t w = send_some(q->fd, s, n, pass_fd);
 
 		if (w < 0 && errno == EAGAIN) {
 			int64_t left = deadline - mono_ms();
@@ -280,11 +301,18 @@ static int write_all(struct qmp *q, const char *s, size_t n, int64_t deadline)
 				    strerror(errno));
 		s += w;
 		n -= (size_t)w;
+		pass_fd = -1;
 	}
 	return 0;
 }
 
 int qmp_execute(struct qmp *q, const char *cmd, const json_t *args, json_t **reply, int timeout_ms)
+{
+	return qmp_execute_fd(q, cmd, args, -1, reply, timeout_ms);
+}
+
+int qmp_execute_fd(struct qmp *q, const char *cmd, const json_t *args, int pass_fd, json_t **reply,
+		   int timeout_ms)
 {
 	int64_t deadline = mono_ms() + timeout_ms, id;
 	struct qmp_msg m = {0};
@@ -307,9 +335,9 @@ int qmp_execute(struct qmp *q, const char *cmd, const json_t *args, json_t **rep
 	if (!text)
 		return -ENOMEM;
 	/* json_dumps escapes control characters: no raw newline inside. */
-	r = write_all(q, text, strlen(text), deadline);
+	r = write_all(q, text, strlen(text), pass_fd, deadline);
 	if (r == 0)
-		r = write_all(q, "\n", 1, deadline);
+		r = write_all(q, "\n", 1, -1, deadline);
 	free(text);
 	if (r < 0)
 		return r;

@@ -77,6 +77,14 @@ void qmp_close(struct qmp *q); /* accepts NULL */
  */
 int qmp_execute(struct qmp *q, const char *cmd, const json_t *args, json_t **reply, int timeout_ms);
 
+/*
+ * The same, passing the descriptor pass_fd with the command (SCM_RIGHTS on
+ * the unix socket), as QMP's getfd/add-fd want: QEMU takes its own copy; the
+ * caller keeps pass_fd. -1: none.
+ */
+int qmp_execute_fd(struct qmp *q, const char *cmd, const json_t *args, int pass_fd, json_t **reply,
+		   int timeout_ms);
+
 /* Reads and dispatches what is readable now. 0, or -ECONNRESET/-EBADMSG. */
 int qmp_poll(struct qmp *q);
 

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "lib/qmp.h"
+#include "fake_qmp.h"
 
 struct parse_case {
 	const char *desc;
@@ -100,50 +102,6 @@ static void test_parse_overlong(void **state)
 	free(line);
 }
 
-/* The fake QEMU: plays a script on its end of a socketpair. Lines starting
- * with '<' are expected from the client (a prefix match), '>' are sent. */
-struct fake {
-	int fd;
-	const char *const *script;
-	char failure[8192];
-};
-
-static int read_line(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-
-	while (n + 1 < cap) {
-		ssize_t r = read(fd, buf + n, 1);
-
-		if (r <= 0)
-			return -1;
-		if (buf[n] == '\n')
-			break;
-		n++;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
-static void *fake_main(void *data)
-{
-	struct fake *f = data;
-	char line[4096];
-
-	for (const char *const *s = f->script; *s; s++) {
-		if ((*s)[0] == '>') {
-			if (write(f->fd, *s + 1, strlen(*s + 1)) < 0 || write(f->fd, "\n", 1) < 0)
-				snprintf(f->failure, sizeof(f->failure), "write failed");
-		} else if (read_line(f->fd, line, sizeof(line)) < 0 ||
-			   strncmp(line, *s + 1, strlen(*s + 1)) != 0) {
-			snprintf(f->failure, sizeof(f->failure), "expected `%s', got `%s'", *s + 1,
-				 line);
-			break;
-		}
-	}
-	return NULL;
-}
-
 struct seen {
 	int n;
 	char name[4][32];
@@ -161,8 +119,6 @@ static void on_event(const struct qmp_event *ev, void *ctx)
 	}
 	s->n++;
 }
-
-#define GREETING ">{\"QMP\": {\"version\": {}, \"capabilities\": []}}"
 
 static void test_fake_server(void **state)
 {
@@ -219,6 +175,47 @@ static void test_fake_server(void **state)
 	close(sv[1]);
 	assert_int_equal(qmp_poll(q), -ECONNRESET);
 	assert_int_equal(qmp_execute(q, "query-status", NULL, NULL, 100), -ECONNRESET);
+	qmp_close(q);
+}
+
+/* getfd: the descriptor goes with the command; QEMU's copy is the same file. */
+static void test_pass_fd(void **state)
+{
+	static const char *const script[] = {
+	    GREETING,
+	    "<{\"execute\":\"qmp_capabilities\",\"id\":1}",
+	    ">{\"return\": {}, \"id\": 1}",
+	    "!{\"execute\":\"getfd\",\"id\":2,\"arguments\":{\"fdname\":\"mig\"}}",
+	    ">{\"return\": {}, \"id\": 2}",
+	    NULL,
+	};
+	struct fake f = {.script = script, .got_fd = -1};
+	struct stat a, b;
+	struct qmp *q = NULL;
+	json_t *args = json_pack("{s:s}", "fdname", "mig");
+	pthread_t t;
+	int sv[2], pipefd[2];
+
+	(void)state;
+	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	f.fd = sv[1];
+	assert_int_equal(pthread_create(&t, NULL, fake_main, &f), 0);
+	assert_int_equal(qmp_open_fd(sv[0], 2000, NULL, NULL, &q), 0);
+	assert_int_equal(qmp_execute_fd(q, "getfd", args, pipefd[1], NULL, 2000), 0);
+	pthread_join(t, NULL);
+	assert_string_equal(f.failure, "");
+	assert_true(f.got_fd >= 0);
+	assert_int_equal(fstat(f.got_fd, &a), 0);
+	assert_int_equal(fstat(pipefd[1], &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	/* the caller keeps its own descriptor */
+	assert_int_equal(write(pipefd[1], "x", 1), 1);
+	close(f.got_fd);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(sv[1]);
+	json_decref(args);
 	qmp_close(q);
 }
 
@@ -324,6 +321,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_table),
 	    cmocka_unit_test(test_parse_overlong),
 	    cmocka_unit_test(test_fake_server),
+	    cmocka_unit_test(test_pass_fd),
 	    cmocka_unit_test(test_garbage_from_server),
 	    cmocka_unit_test(test_timeout_and_late_reply),
 	    cmocka_unit_test(test_overlong_line_from_server),

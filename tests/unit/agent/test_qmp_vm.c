@@ -2,6 +2,7 @@
 /* The vm module without QEMU: the command line, query-migrate parsing, and
  * the manager's report for VMs it cannot start (no guest image, no tap). */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include "agent/vm.h"
 #include "agent/vm_internal.h"
+#include "fake_qmp.h"
 
 static bool has_pair(char **argv, const char *opt, const char *val)
 {
@@ -82,15 +84,16 @@ static void test_argv(void **state)
 
 static void test_migration_from_json(void **state)
 {
-	struct vm_migration mig = {0};
+	struct vm_outgoing mig = {0};
 	json_t *info =
 	    json_loads("{\"status\": \"completed\", \"total-time\": 450, \"downtime\": 7,"
 		       " \"ram\": {\"transferred\": 92000000, \"remaining\": 0,"
-		       " \"dirty-pages-rate\": 120}}",
+		       " \"total\": 134217728, \"dirty-pages-rate\": 120}}",
 		       0, NULL);
 
 	(void)state;
-	vm_migration_from_json(info, &mig);
+	vm_outgoing_from_json(info, &mig);
+	assert_int_equal(mig.total, 134217728);
 	assert_string_equal(mig.status, "completed");
 	assert_int_equal(mig.total_ms, 450);
 	assert_int_equal(mig.downtime_ms, 7);
@@ -99,7 +102,7 @@ static void test_migration_from_json(void **state)
 	json_decref(info);
 	info =
 	    json_loads("{\"status\": \"failed\", \"error-desc\": \"Connection refused\"}", 0, NULL);
-	vm_migration_from_json(info, &mig);
+	vm_outgoing_from_json(info, &mig);
 	assert_string_equal(mig.status, "failed");
 	assert_string_equal(mig.error, "Connection refused");
 	json_decref(info);
@@ -261,7 +264,7 @@ static void test_handoff_events(void **state)
 	assert_int_equal(n_hook_calls, 0);
 
 	/* STOP during our transfer: handed off once, with QEMU's tap. */
-	v.mig.active = true;
+	v.out.active = true;
 	hook_result = 3; /* frames drained */
 	feed(&v, "STOP");
 	assert_int_equal(n_hook_calls, 1);
@@ -269,8 +272,9 @@ static void test_handoff_events(void **state)
 	assert_int_equal(hook_calls[0].tap_fd, 42);
 	assert_true(hook_calls[0].on);
 	assert_true(v.handoff);
-	assert_int_equal(v.handoff_drained, 3);
-	assert_true(v.ev_qemu[VM_EV_HANDOFF] > 0);
+	assert_int_equal(v.out.handoff_drained, 3);
+	assert_true(v.out.handoff_ns > 0);
+	assert_int_equal(v.out.stop_ns, 1000); /* QEMU's STOP of this transfer */
 	feed(&v, "STOP");
 	assert_int_equal(n_hook_calls, 1);
 	feed(&v, "MIGRATION");
@@ -311,6 +315,84 @@ static void test_guest_reset(void **state)
 	json_decref(data);
 }
 
+/* ---- resuming a source after its migration ended (a scripted fake QEMU) ---- */
+
+static pthread_t fake_thread;
+static struct fake fake_q;
+
+/* A manager with one VM vm1 on a fake QEMU playing script. */
+static void fake_vm(struct vm_manager *m, struct vm *v, const char *const *script)
+{
+	int sv[2];
+
+	memset(m, 0, sizeof(*m));
+	memset(v, 0, sizeof(*v));
+	pthread_mutex_init(&m->lock, NULL);
+	m->vms = v;
+	v->mgr = m;
+	snprintf(v->name, sizeof(v->name), "vm1");
+	v->phase = VM_STOPPED;
+	v->tap_fd = v->out.sock = v->in.listen_fd = v->in.sock = -1;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fake_q = (struct fake){.fd = sv[1], .script = script, .got_fd = -1};
+	assert_int_equal(pthread_create(&fake_thread, NULL, fake_main, &fake_q), 0);
+	assert_int_equal(qmp_open_fd(sv[0], 2000, NULL, NULL, &v->qmp), 0);
+}
+
+static void fake_done(struct vm_manager *m, struct vm *v)
+{
+	pthread_join(fake_thread, NULL);
+	assert_string_equal(fake_q.failure, "");
+	qmp_close(v->qmp);
+	close(fake_q.fd);
+	pthread_mutex_destroy(&m->lock);
+}
+
+#define QMP_HELLO                                                                                  \
+	GREETING, "<{\"execute\":\"qmp_capabilities\"", ">{\"return\": {}, \"id\": 1}"
+#define QUERY_STATUS(id, st)                                                                       \
+	"<{\"execute\":\"query-status\",\"id\":" #id,                                                \
+	    ">{\"return\": {\"status\": \"" st "\", \"running\": false}, \"id\": " #id "}"
+
+/*
+ * The source guest of a completed transfer stays paused: the target has it
+ * (the rule that resumed it after any failed migration ran the guest twice).
+ * Only the controller's word that the target never ran it allows a `cont`;
+ * a transfer that failed is resumed.
+ */
+static void test_resume_rules(void **state)
+{
+	static const char *const refused[] = {QMP_HELLO, QUERY_STATUS(2, "postmigrate"), NULL};
+	static const char *const allowed[] = {QMP_HELLO, QUERY_STATUS(2, "postmigrate"),
+					      "<{\"execute\":\"cont\",\"id\":3",
+					      ">{\"return\": {}, \"id\": 3}", NULL};
+	struct vm_manager m;
+	struct vm v;
+
+	(void)state;
+	fake_vm(&m, &v, refused);
+	vm_outgoing_reset(&v, "m1");
+	snprintf(v.out.status, sizeof(v.out.status), "completed");
+	assert_int_equal(vm_migrate_resume(&m, "vm1", "m1", false), -EPERM);
+	assert_int_equal(vm_migrate_resume(&m, "vm1", "m0", true), -ENOENT); /* not its transfer */
+	fake_done(&m, &v);
+	assert_int_equal(v.phase, VM_STOPPED);
+
+	fake_vm(&m, &v, allowed);
+	vm_outgoing_reset(&v, "m1");
+	snprintf(v.out.status, sizeof(v.out.status), "completed");
+	assert_int_equal(vm_migrate_resume(&m, "vm1", "m1", true), 0);
+	fake_done(&m, &v);
+	assert_int_equal(v.phase, VM_RUNNING);
+
+	fake_vm(&m, &v, allowed);
+	vm_outgoing_reset(&v, "m1");
+	snprintf(v.out.status, sizeof(v.out.status), "failed");
+	assert_int_equal(vm_migrate_resume(&m, "vm1", "m1", false), 0);
+	fake_done(&m, &v);
+	assert_int_equal(v.phase, VM_RUNNING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +401,7 @@ int main(void)
 	    cmocka_unit_test(test_manager_cannot_start),
 	    cmocka_unit_test(test_handoff_events),
 	    cmocka_unit_test(test_guest_reset),
+	    cmocka_unit_test(test_resume_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

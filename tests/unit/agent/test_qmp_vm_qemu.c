@@ -3,10 +3,13 @@
  * A real QEMU through the vm module (root; 77 without root, QEMU or the guest
  * image). In a private netns with two taps: manager "na" boots the guest and
  * waits for its ready line; manager "nb" starts the incoming side
- * (-incoming defer + migrate-incoming on 127.0.0.1); vm_migrate_start moves the
- * guest; then: migration completed, STOP on the source, RESUME on the target
- * with timestamps, the target running; at last both are stopped and their run
- * dirs removed. Prints the timings.
+ * (-incoming defer; the manager listens on 127.0.0.1 and hands the connection
+ * to QEMU); vm_migrate_start moves the guest over a socket of our own; then:
+ * migration completed, STOP on the source, RESUME on the target with
+ * timestamps, the target running, the completed source refused a `cont`; a
+ * crash and restart of the target; a transfer back cancelled mid-way (its
+ * socket shut down): the source runs on, the target never ran it; at last both
+ * are stopped and their run dirs removed. Prints the timings.
  */
 #include <errno.h>
 #include <sched.h>
@@ -20,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/migsock.h"
 #include "agent/vm.h"
 #include "lib/log.h"
 
@@ -113,9 +117,11 @@ static bool is_ready(json_t *vm)
 }
 static bool has_uri(json_t *vm)
 {
+	json_t *in = json_object_get(vm, "incoming");
+
 	if (vm && strcmp(str(vm, "phase") ?: "", "failed") == 0)
 		die("the incoming VM failed: %s", str(vm, "reason") ?: "?");
-	return vm && str(vm, "incoming_uri");
+	return in && !strcmp(str(in, "state") ?: "", "listening") && str(in, "uri");
 }
 static bool mig_ended(json_t *vm)
 {
@@ -124,10 +130,23 @@ static bool mig_ended(json_t *vm)
 	return st &&
 	       (!strcmp(st, "completed") || !strcmp(st, "failed") || !strcmp(st, "cancelled"));
 }
+static bool mig_active(json_t *vm)
+{
+	json_t *mig = json_object_get(vm, "migration");
+
+	return !strcmp(str(mig, "status") ?: "", "active") &&
+	       json_integer_value(json_object_get(mig, "transferred")) > 0;
+}
 static bool running_resumed(json_t *vm)
 {
 	return vm && !strcmp(str(vm, "phase") ?: "", "running") &&
-	       json_object_get(json_object_get(vm, "events"), "RESUME");
+	       json_is_true(json_object_get(json_object_get(vm, "incoming"), "ran"));
+}
+static bool incoming_ended(json_t *vm)
+{
+	const char *st = str(json_object_get(vm, "incoming"), "state") ?: "";
+
+	return !strcmp(st, "failed") || !strcmp(st, "aborted");
 }
 static bool crashed(json_t *vm)
 {
@@ -144,10 +163,13 @@ static bool gone(json_t *vm)
 	return vm == NULL;
 }
 
-static struct cache make_cache(const char *node, const char *target, const char *tap, bool present)
+/* The cache as the controller would have it: VM vm1 on node (migrating to
+ * target, by Migration migration, ending when cancel), its Port, the nodes. */
+static struct cache make_cache(const char *node, const char *target, const char *tap, bool present,
+			       const char *migration, bool cancel)
 {
 	struct cache c;
-	json_t *vm, *port;
+	json_t *vm, *port, *mig;
 
 	if (cache_init(&c) < 0)
 		die("cache_init");
@@ -159,17 +181,42 @@ static struct cache make_cache(const char *node, const char *target, const char 
 		       "hello from the test", "user_data_encoding", "text", "node", node);
 	if (target)
 		json_object_set_new(json_object_get(vm, "spec"), "target", json_string(target));
-	port = json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "kind", "Port", "metadata", "name",
-			 "vm1", "spec", "ifname", tap, "mac", "0a:58:0a:f4:00:05", "type", "tap");
+	port = json_pack("{s:s, s:{s:s}, s:{s:s, s:s, s:s, s:[s]}, s:{}}", "kind", "Port",
+			 "metadata", "name", "vm1", "spec", "ifname", tap, "mac",
+			 "0a:58:0a:f4:00:05", "type", "tap", "locations", node, "status");
+	if (migration) {
+		json_object_set_new(json_object_get(port, "status"), "migration",
+				    json_string(migration));
+		mig = json_pack("{s:{s:s}, s:{s:s}, s:{s:s, s:s}}", "metadata", "name", migration,
+				"spec", "vm", "vm1", "status", "phase", "Running", "source", node);
+		if (cancel)
+			json_object_set_new(json_object_get(mig, "status"), "cancel",
+					    json_pack("{s:s, s:s}", "phase", "Aborted", "reason",
+						      "the test cancels it"));
+		json_object_set_new(c.objs[CACHE_MIGRATIONS], migration, mig);
+	}
+	json_object_set_new(c.objs[CACHE_NODES], node,
+			    json_pack("{s:{s:s}, s:{s:s}}", "metadata", "name", node, "spec",
+				      "underlay_ip", "127.0.0.1"));
 	json_object_set_new(c.objs[CACHE_VMS], "vm1", vm);
 	json_object_set_new(c.objs[CACHE_PORTS], "vm1", port);
 	return c;
 }
 
+static void sync_mig(struct vm_manager *m, const char *node, const char *target, const char *tap,
+		     const char *migration, bool cancel)
+{
+	struct cache c = make_cache(node, target, tap, true, migration, cancel);
+
+	if (vm_manager_sync(m, &c) < 0)
+		die("vm_manager_sync");
+	cache_clear(&c);
+}
+
 static void sync_to(struct vm_manager *m, const char *node, const char *target, const char *tap,
 		    bool present)
 {
-	struct cache c = make_cache(node, target, tap, present);
+	struct cache c = make_cache(node, target, tap, present, target ? "m1" : NULL, false);
 
 	if (vm_manager_sync(m, &c) < 0)
 		die("vm_manager_sync");
@@ -193,6 +240,7 @@ static bool file_has(const char *path, const char *needle)
 int main(void)
 {
 	char kernel[512], initrd[512], tap_a[16], tap_b[16], cmd[256], path[256], uri[64];
+	int sock;
 	struct vm_config ca = {.node = "na", .underlay_ip = "127.0.0.1", .accel = "tcg"};
 	struct vm_config cb = {.node = "nb", .underlay_ip = "127.0.0.1", .accel = "tcg"};
 	struct vm_migrate_params mp = {.downtime_ms = 30};
@@ -248,34 +296,38 @@ int main(void)
 	printf("boot: QEMU start to ready line %lld ms\n", (long long)t_boot);
 	json_decref(va);
 
-	/* the incoming side */
+	/* the incoming side: the agent listens (the source is "na" on 127.0.0.1) */
 	sync_to(ma, "na", "nb", tap_a, true);
 	sync_to(mb, "na", "nb", tap_b, true);
-	vb = wait_for(mb, has_uri, 20000, "incoming_uri");
-	snprintf(uri, sizeof(uri), "%s", str(vb, "incoming_uri"));
+	vb = wait_for(mb, has_uri, 20000, "incoming.uri");
+	snprintf(uri, sizeof(uri), "%s", str(json_object_get(vb, "incoming"), "uri"));
 	if (strncmp(uri, "tcp:127.0.0.1:", 14) != 0 || strcmp(str(vb, "phase"), "incoming"))
 		die("unexpected incoming side: uri %s phase %s", uri, str(vb, "phase"));
 	json_decref(vb);
-	if (vm_incoming_prepare(mb, "vm1", NULL, uri, sizeof(uri)) < 0)
-		die("vm_incoming_prepare is not idempotent");
 
-	/* migrate */
+	/* migrate over the agent's own socket */
 	t0 = now_ms();
-	if ((r = vm_migrate_start(ma, "vm1", uri, &mp)) < 0)
+	if ((r = migsock_connect(uri, 256, 2000, &sock)) < 0)
+		die("connect to %s: %s", uri, strerror(-r));
+	if ((r = vm_migrate_start(ma, "vm1", "m1", sock, &mp)) < 0)
 		die("vm_migrate_start: %s", strerror(-r));
-	if (vm_migrate_start(ma, "vm1", uri, &mp) != -EBUSY)
+	if (vm_migrate_start(ma, "vm1", "m1", -1, &mp) != -EBUSY)
 		die("a second migration was not refused");
 	va = wait_for(ma, mig_ended, 30000, "the end of the migration");
 	t_mig = now_ms() - t0;
 	json_t *mig = json_object_get(va, "migration");
-	if (strcmp(str(mig, "status"), "completed"))
-		die("migration %s: %s", str(mig, "status"), str(mig, "error") ?: "");
+	if (strcmp(str(mig, "status"), "completed") || strcmp(str(mig, "name") ?: "", "m1"))
+		die("migration %s %s: %s", str(mig, "name"), str(mig, "status"),
+		    str(mig, "error") ?: "");
 	vb = wait_for(mb, running_resumed, 10000, "RESUME on the target");
-	json_t *stop_a = json_object_get(json_object_get(va, "events"), "STOP");
+	json_t *stop_a = json_object_get(mig, "stop_unix_ns");
 	json_t *stop_recv = json_object_get(json_object_get(va, "events_recv"), "STOP");
-	json_t *resume_b = json_object_get(json_object_get(vb, "events"), "RESUME");
+	json_t *resume_b = json_object_get(json_object_get(vb, "incoming"), "resume_unix_ns");
 	if (!json_is_integer(stop_a) || !json_is_integer(resume_b) || !json_is_integer(stop_recv))
 		die("missing STOP at the source or RESUME at the target");
+	/* the guest is the target's now: the source is never resumed on its own */
+	if ((r = vm_migrate_resume(ma, "vm1", "m1", false)) != -EPERM)
+		die("the completed source was not refused a cont: %d", r);
 	if (json_integer_value(resume_b) <= json_integer_value(stop_a))
 		die("RESUME is not after STOP");
 	if (strcmp(str(va, "phase"), "stopped") || !json_is_true(json_object_get(vb, "ready")))
@@ -311,7 +363,43 @@ int main(void)
 		die("the restarted QEMU has the old pid");
 	json_decref(vb);
 
+	/* a cancel mid-transfer (1 MiB/s): the socket is shut down, the transfer
+	 * fails, the source runs on with the same QEMU, the target never ran it */
+	json_decref(wait_for(mb, is_ready, 90000, "the restarted guest's ready line"));
+	vb = wait_for(mb, restarted, 1000, "the restarted QEMU");
+	pid_t source_pid = (pid_t)json_integer_value(json_object_get(vb, "pid"));
+	json_decref(vb);
+	sync_mig(mb, "nb", "na", tap_b, "m2", false);
+	sync_mig(ma, "nb", "na", tap_a, "m2", false);
+	va = wait_for(ma, has_uri, 20000, "incoming.uri of m2");
+	snprintf(uri, sizeof(uri), "%s", str(json_object_get(va, "incoming"), "uri"));
+	json_decref(va);
+	mp.max_bandwidth = 1024 * 1024;
+	if ((r = migsock_connect(uri, 256, 2000, &sock)) < 0 ||
+	    (r = vm_migrate_start(mb, "vm1", "m2", sock, &mp)) < 0)
+		die("m2 not started: %s", strerror(-r));
+	json_decref(wait_for(mb, mig_active, 20000, "m2 transferring"));
+	sync_mig(mb, "nb", "na", tap_b, "m2", true);
+	sync_mig(ma, "nb", "na", tap_a, "m2", true);
+	if ((r = vm_migrate_cancel(mb, "vm1", "m2")) < 0)
+		die("vm_migrate_cancel: %s", strerror(-r));
+	vb = wait_for(mb, mig_ended, 10000, "m2 to end");
+	if (strcmp(str(json_object_get(vb, "migration"), "status"), "failed") ||
+	    (pid_t)json_integer_value(json_object_get(vb, "pid")) != source_pid ||
+	    strcmp(str(vb, "phase"), "running"))
+		die("after the cancel: %s", json_dumps(vb, JSON_COMPACT));
+	json_decref(vb);
+	va = wait_for(ma, incoming_ended, 10000, "the target's incoming side to end");
+	if (json_is_true(json_object_get(json_object_get(va, "incoming"), "ran")))
+		die("the target ran the guest of a cancelled transfer");
+	printf("cancel mid-transfer: the source runs on (pid %d), the target's side %s\n",
+	       (int)source_pid, str(json_object_get(va, "incoming"), "state"));
+	json_decref(va);
+	if ((r = vm_migrate_resume(mb, "vm1", "m2", false)) != 0)
+		die("the running source after a failed transfer: %d", r);
+
 	/* spec.running false: the target stops too */
+	sync_to(ma, "nb", NULL, tap_a, false);
 	sync_to(mb, "nb", NULL, tap_b, false);
 	json_decref(wait_for(mb, gone, 10000, "the target to stop"));
 	for (int i = 0; i < n_pids; i++)

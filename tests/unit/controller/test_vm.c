@@ -204,7 +204,8 @@ static json_t *node(const char *name, int64_t age_ms, const char *vms)
 			      "underlay_ip", "192.168.0.1");
 
 	if (age_ms >= 0) {
-		json_t *st = json_pack("{s:I}", "heartbeat_ms", (json_int_t)(NOW - age_ms));
+		json_t *st = json_pack("{s:I, s:I}", "heartbeat_ms", (json_int_t)(NOW - age_ms),
+				       "age_ms", (json_int_t)age_ms);
 
 		if (vms)
 			json_object_set_new(st, "vms", json_loads(vms, 0, NULL));
@@ -235,19 +236,19 @@ static void test_schedule(void **state)
 	const char *chosen = NULL;
 
 	(void)state;
-	assert_int_equal(vm_schedule(nodes, vms, NOW, &chosen), 0);
+	assert_int_equal(vm_schedule(nodes, vms, &chosen), 0);
 	assert_string_equal(chosen, "node-1"); /* tie: first by name */
 	json_array_append_new(vms, vm("a", "node-1", NULL, true));
-	assert_int_equal(vm_schedule(nodes, vms, NOW, &chosen), 0);
+	assert_int_equal(vm_schedule(nodes, vms, &chosen), 0);
 	assert_string_equal(chosen, "node-2"); /* fewest */
 	json_array_append_new(vms, vm("b", "node-2", NULL, true));
 	json_array_append_new(vms, vm("c", "node-3", "node-2", true)); /* a target counts */
-	assert_int_equal(vm_schedule(nodes, vms, NOW, &chosen), 0);
+	assert_int_equal(vm_schedule(nodes, vms, &chosen), 0);
 	assert_string_equal(chosen, "node-1");
 	json_decref(nodes);
 	/* no ready node: never reported, or too long ago */
 	nodes = json_pack("[o, o]", node("node-3", -1, NULL), node("node-4", NODE_READY_MS, NULL));
-	assert_int_equal(vm_schedule(nodes, vms, NOW, &chosen), -ENOENT);
+	assert_int_equal(vm_schedule(nodes, vms, &chosen), -ENOENT);
 	json_decref(nodes);
 	json_decref(vms);
 }
@@ -283,7 +284,7 @@ static const struct derive_case derive_cases[] = {
     {"migrating", 100, "{\"testvm\":{\"phase\":\"running\",\"ready\":true}}", true, "node-2",
      "Migrating", NULL},
     {"node not ready", NODE_READY_MS + 2000, "{\"testvm\":{\"phase\":\"running\",\"ready\":true}}",
-     true, NULL, "Running", "node node-1 is not ready (last heartbeat 8 s ago)"},
+     true, NULL, "Running", "node node-1 is not ready (last report 8 s ago)"},
     {"node deleted", -2, NULL, true, NULL, "Scheduled", "node node-1 does not exist"},
 };
 
@@ -297,7 +298,7 @@ static void test_status_derive(void **state)
 		json_t *st = NULL;
 		const char *phase, *reason;
 
-		assert_int_equal(vm_status_derive(v, n, NOW, &st), 0);
+		assert_int_equal(vm_status_derive(v, n, &st), 0);
 		phase = json_string_value(json_object_get(st, "phase"));
 		reason = json_string_value(json_object_get(st, "reason"));
 		if (!phase || strcmp(phase, c->phase) != 0)
@@ -323,7 +324,7 @@ static void test_status_reported_fields(void **state)
 			 "\"guest_resets\":1,\"events\":{}},\"other\":{\"phase\":\"failed\"}}");
 
 	(void)state;
-	assert_int_equal(vm_status_derive(v, n, NOW, &st), 0);
+	assert_int_equal(vm_status_derive(v, n, &st), 0);
 	assert_int_equal(json_integer_value(json_object_get(st, "pid")), 77);
 	assert_int_equal(json_integer_value(json_object_get(st, "memory_mib")), 256);
 	assert_string_equal(json_string_value(json_object_get(st, "console")),
@@ -335,14 +336,14 @@ static void test_status_reported_fields(void **state)
 	v2 = vm("testvm", "node-1", NULL, true);
 	json_object_set_new(v2, "status", st);
 	n = node("node-1", 10, "{\"testvm\":{\"phase\":\"running\",\"ready\":true}}");
-	assert_int_equal(vm_status_derive(v2, n, NOW, &st), 0);
+	assert_int_equal(vm_status_derive(v2, n, &st), 0);
 	assert_null(json_object_get(st, "guest_resets"));
 	json_decref(st);
 	json_decref(n);
 	json_decref(v2);
 	/* a report with wrong types is not copied */
 	n = node("node-1", 10, "{\"testvm\":{\"phase\":7,\"pid\":\"x\",\"console\":1}}");
-	assert_int_equal(vm_status_derive(v, n, NOW, &st), 0);
+	assert_int_equal(vm_status_derive(v, n, &st), 0);
 	assert_string_equal(json_string_value(json_object_get(st, "phase")), "Scheduled");
 	assert_null(json_object_get(st, "pid"));
 	assert_null(json_object_get(st, "console"));
