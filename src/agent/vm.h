@@ -11,12 +11,15 @@
  *   during a migration, VMs whose spec.target is this node (an "incoming"
  *   QEMU started with -incoming defer, below).
  * - Each VM lives in RUNDIR = <run-dir>/<node>/<name> (node in the path:
- *   nodes of a lab share the filesystem): qmp.sock, console.sock (the serial
- *   port, for `godwit console`; one client at a time), console.log (QEMU's
- *   copy of the serial output, tailed for the guest's ready line),
- *   qemu.log (QEMU's stdout/stderr), qemu.pid, and the agent's records:
- *   ready (the guest was ready: an adopter need not see the ready line
- *   again), outgoing and incoming (the migration sides, below).
+ * - Each VM lives in RUNDIR = <run-dir>/<node>/<name> (node in the path:
+ *   nodes of a lab share the filesystem): qmp.sock (the manager's QMP
+ *   monitor), qmp-watch.sock (a second QMP monitor for observers such as
+ *   tests/tools/vmwatch; QEMU sends every event to both; one client at a
+ *   time), console.sock (the serial port, for `godwit console`; one client at
+ *   a time), console.log (QEMU's copy of the serial output, tailed for the
+ *   guest's ready line), qemu.log (QEMU's stdout/stderr), qemu.pid, and the
+ *   agent's records: ready (the guest was ready: an adopter need not see the
+ *   ready line again), outgoing and incoming (the migration sides, below).
  * - QEMU runs in its own session (it survives the agent). On start the
  *   manager adopts every QEMU under <run-dir>/<node>/ whose pidfile names a
  *   live qemu process with a working QMP socket; adopted ones that are not
@@ -31,9 +34,9 @@
  * - The heartbeat is kicked on phase changes, the ready line, STOP/RESUME/
  *   MIGRATION events and migration end.
  * - Events carry QEMU's own timestamp (events.STOP, realtime ns, µs
- *   precision) and the agent's receive time (events_recv.STOP).
- *   events.HANDOFF is when the source's port went into handoff (right after
- *   the STOP of an outgoing transfer), by the agent's clock.
+ *   precision) and the agent's receive time (events_recv.STOP); a
+ *   migration's own are in its records (below): the source's STOP and
+ *   handoff time, the target's RESUME.
  *
  * Live migration (the handover protocol: controller/migration_vm.h)
  * - Source: vm_flow.h (a thread of its own) connects to the target's
