@@ -2,43 +2,43 @@
 #include "agent/bpffs.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
-#include "lib/log.h"
-
-/* Joins the mount namespace of pid when it differs from ours. */
-static int join_mnt_of(pid_t pid)
+static bool under_bpffs_root(const char *path)
 {
-	struct stat self, other;
-	char path[64];
-	int fd, r = 0;
+	size_t n = strlen(BPFFS_ROOT);
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	if (stat("/proc/self/ns/mnt", &self) < 0 || stat(path, &other) < 0)
-		return -errno;
-	if (self.st_ino == other.st_ino && self.st_dev == other.st_dev)
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (setns(fd, CLONE_NEWNS) < 0)
-		r = -errno;
-	close(fd);
-	if (r == 0)
-		log_debug("joined the mount namespace of pid %d (pins must outlive this process)",
-			  (int)pid);
-	return r;
+	return strncmp(path, BPFFS_ROOT, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-int bpffs_join_host(void)
+static bool bpffs_mounted(void)
 {
-	/* PID 1's when we may; else the launcher's (`ip netns exec` execs us in
-	 * place, so our parent is whoever ran it, in the host's mount namespace). */
-	if (join_mnt_of(1) == 0)
+	struct statfs st;
+
+	return statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+/* True only when both namespaces could be read and differ. */
+static bool mnt_ns_private(void)
+{
+	struct stat self, parent;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)getppid());
+	if (stat("/proc/self/ns/mnt", &self) < 0 || stat(path, &parent) < 0)
+		return false;
+	return self.st_ino != parent.st_ino || self.st_dev != parent.st_dev;
+}
+
+int bpffs_check_pins_outlive(const char *pin_dir)
+{
+	if (!under_bpffs_root(pin_dir) || bpffs_mounted() || !mnt_ns_private())
 		return 0;
-	return join_mnt_of(getppid());
+	return -EXDEV;
 }

@@ -1,18 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bpffs: keeps the pins on the host's bpffs when the agent is started with
- * `ip netns exec`. That command gives the process a private mount namespace
- * with a fresh /sys, so a bpffs mounted on its /sys/fs/bpf would be a new,
- * private instance: the pins would vanish when the agent exits and a
- * restarted agent could not adopt the live maps (forwarding would stop).
- * The agent therefore joins PID 1's mount namespace, or when that is not
- * allowed its launcher's (the network namespace
- * is unchanged; netlink does not care about /sys). Must run before any
- * thread starts (setns of a mount namespace needs a single thread).
+ * bpffs: makes sure the pins under /sys/fs/bpf outlive the agent.
+ *
+ * A restarted agent adopts the live datapath through its pinned maps, so the
+ * pins must sit on the host's bpffs. The agent keeps its own root and mount
+ * namespace: it needs only the node's network namespace (the lab and the tests
+ * start it with setns(CLONE_NEWNET), i.e. `nsenter --net=/run/netns/NAME`).
+ * Joining another mount namespace would also move its root, out of a chroot
+ * or a container, onto another system's /run/netns.
+ *
+ * `ip netns exec` is the trap: it gives the process a private mount namespace
+ * with a fresh /sys, where a bpffs mounted on /sys/fs/bpf would be a private
+ * instance that vanishes with the agent (forwarding would stop at the next
+ * restart). bpffs_check_pins_outlive() refuses exactly that case: no bpffs on
+ * /sys/fs/bpf and a mount namespace other than the parent's (`ip netns exec`
+ * execs the agent in place, so the parent is its caller). In every other case
+ * datapath_open() mounts bpffs when it is missing, as on a host at boot.
  */
 #ifndef GODWIT_AGENT_BPFFS_H
 #define GODWIT_AGENT_BPFFS_H
 
-int bpffs_join_host(void);
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+/* 0 when pins made under pin_dir would outlive this process (or pin_dir is not
+ * under BPFFS_ROOT, or it cannot tell); -EXDEV when /sys/fs/bpf is not a bpffs
+ * and this process has a private mount namespace. */
+int bpffs_check_pins_outlive(const char *pin_dir);
 
 #endif

@@ -19,10 +19,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "agent/bpffs.h"
 #include "godwit.skel.h"
 #include "lib/log.h"
 
-#define BPFFS_ROOT "/sys/fs/bpf"
 /* Fixed so that a restarted agent replaces its own filter in place. */
 #define DP_TC_HANDLE   1
 #define DP_TC_PRIORITY 1

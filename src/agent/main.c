@@ -431,10 +431,16 @@ static int agent_start(struct agent *a)
 	if (a->sig_fd < 0 || a->notify_fd < 0 || a->epoll_fd < 0)
 		return log_error_errno(-errno, "cannot create the event loop");
 
-	if (strncmp(a->opt.pin_dir, "/sys/fs/bpf/", 12) == 0) {
-		r = bpffs_join_host();
-		if (r < 0)
-			return log_error_errno(r, "cannot join the host mount namespace for the pins under /sys/fs/bpf");
+	r = bpffs_check_pins_outlive(a->opt.pin_dir);
+	if (r < 0) {
+		/* Not log_error_errno: strerror(EXDEV) would only confuse. */
+		log_error(BPFFS_ROOT " is not the host's bpffs: this process has a private "
+			  "mount namespace with its own /sys (started with `ip netns exec`?); "
+			  "pins made here would vanish with the agent and a restarted agent "
+			  "could not adopt the live datapath. Start the agent in the node's "
+			  "network namespace only (`nsenter --net=/run/netns/NAME`) or "
+			  "bind-mount the host's bpffs on " BPFFS_ROOT);
+		return r;
 	}
 	r = datapath_open(a->opt.pin_dir, &a->dp);
 	if (r < 0)

@@ -103,12 +103,14 @@ kill_daemon() {
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 }
 
-# start_daemon NAME: start it again with the same command line in its namespace
-# and record the new pid in lab.json so that `lab down` stops it.
+# start_daemon NAME: start it again with the same command line in its network
+# namespace only, as `lab up` does (not `ip netns exec`: its private /sys has no
+# bpffs, and the agent refuses to pin there), and record the new pid in lab.json
+# so that `lab down` stops it. nsenter execs the daemon: $! is the daemon's pid.
 start_daemon() {
   local name=$1 args=() pid
   mapfile -t args <"$LAB_DIR/$name.cmdline"
-  ip netns exec "$(daemon_netns "$name")" "${args[@]}" >>"$LAB_DIR/$name.log" 2>&1 &
+  nsenter --net="/run/netns/$(daemon_netns "$name")" "${args[@]}" >>"$LAB_DIR/$name.log" 2>&1 &
   pid=$!
   jq --arg n "$name" --argjson p "$pid" '(.daemons[] | select(.name == $n) | .pid) = $p' \
     "$LAB_DIR/lab.json" >"$LAB_DIR/lab.json.new" && mv "$LAB_DIR/lab.json.new" "$LAB_DIR/lab.json"

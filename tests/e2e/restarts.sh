@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Restarts on a 3-node lab: SIGKILL of agents does not stop a running ping and
-# the restarted agent reconciles what changed meanwhile; SIGKILL of the
+# the restarted agent reconciles what changed meanwhile; an agent restarted with
+# `ip netns exec` refuses to start (src/agent/bpffs.h); SIGKILL of the
 # controller and a restart keep every object, allocation and the revision.
 source "$(dirname "$0")/lib.sh"
 
@@ -41,6 +42,19 @@ gw endpoint add d --network blue --node node-1 || fail "endpoint add after agent
 D=$(ep_ip d)
 ep c ping -c 3 -i 0.2 -W 2 "$D" >/dev/null && ok "new endpoint on restarted node reachable" \
   || fail "ping c -> d (new endpoint after agent restart)"
+
+# --- agent restarted with `ip netns exec`: its private /sys has no bpffs, so the
+# pins would not outlive it; it must refuse at once and say how to start it ---
+kill_daemon node-2
+mapfile -t args <"$LAB_DIR/node-2.cmdline"
+timeout 5 ip netns exec "$LAB-node-2" "${args[@]}" >"$LAB_DIR/netns-exec.out" 2>&1; rc=$?
+if ((rc != 0 && rc != 124)) && grep -q 'nsenter --net' "$LAB_DIR/netns-exec.out"; then
+  ok "agent under \`ip netns exec\` refuses to start (exit $rc) and names nsenter --net"
+else
+  fail "agent under \`ip netns exec\`: exit $rc (124: still running after 5 s), output: $(tail -n 3 "$LAB_DIR/netns-exec.out")"
+fi
+start_daemon node-2
+log "agent of node-2 restarted with nsenter --net"
 
 # --- controller: SIGKILL and restart on the same state ---
 before=$(gw get ports -o json | jq -c '[.[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}]')

@@ -20,12 +20,13 @@ for i in 1 2; do
   ip -n $P-n$i link set $P-u$i name up0; ip -n $P-n$i addr add 10.99.0.$i/24 dev up0
   ip -n $P-n$i link set up0 up; ip -n $P-n$i link set lo up
 done
-ip netns exec $P-br $GODWITD --state-dir $D/state --listen unix:$D/api.sock 2>$D/godwitd.log & pids+=($!)
+nsenter --net=/run/netns/$P-br $GODWITD --state-dir $D/state --listen unix:$D/api.sock 2>$D/godwitd.log & pids+=($!)
 for t in $(seq 50); do [ -s $D/state/token ] && [ -S $D/api.sock ] && break; sleep 0.1; done
 TOK=$(cat $D/state/token)
 api() { curl -s --unix-socket $D/api.sock -H "Authorization: Bearer $TOK" -X "$1" "http://x$2" ${3:+-d "$3"}; echo; }
+# Network namespace only, as `godwit lab up` does (src/agent/bpffs.h: not `ip netns exec`).
 for i in 1 2; do
-  ip netns exec $P-n$i $AGENT --node n$i --server unix:$D/api.sock --token-file $D/state/token \
+  nsenter --net=/run/netns/$P-n$i $AGENT --node n$i --server unix:$D/api.sock --token-file $D/state/token \
     --underlay-ip 10.99.0.$i --pin-dir /sys/fs/bpf/godwit/$P-n$i -v 2>$D/agent$i.log & pids+=($!)
 done
 api POST /v1/networks '{"apiVersion":"godwit/v1","kind":"Network","metadata":{"name":"blue"},"spec":{"cidr":"10.50.0.0/24"}}'
