@@ -12,10 +12,12 @@
  *   QEMU started with -incoming defer; vm_incoming_prepare is called on it at
  *   once with the underlay IP, so its incoming_uri shows up in the report).
  * - Each VM lives in RUNDIR = <run-dir>/<node>/<name> (node in the path:
- *   nodes of a lab share the filesystem): qmp.sock, console.sock (the serial
- *   port, for `godwit console`; one client at a time), console.log (QEMU's
- *   copy of the serial output, tailed for the guest's ready line),
- *   qemu.log (QEMU's stdout/stderr), qemu.pid.
+ *   nodes of a lab share the filesystem): qmp.sock (the manager's QMP
+ *   monitor), qmp-watch.sock (a second QMP monitor for observers such as
+ *   tests/tools/vmwatch; QEMU sends every event to both; one client at a
+ *   time), console.sock (the serial port, for `godwit console`; one client at
+ *   a time), console.log (QEMU's copy of the serial output, tailed for the
+ *   guest's ready line), qemu.log (QEMU's stdout/stderr), qemu.pid.
  * - QEMU runs in its own session (it survives the agent). On start the
  *   manager adopts every QEMU under <run-dir>/<node>/ whose pidfile names a
  *   live qemu process with a working QMP socket; adopted ones that are not

@@ -94,6 +94,12 @@ int vm_qemu_argv(const struct vm_qemu_spec *s, char ***out)
 	r |= add(argv, &n, "chardev:ser0");
 	r |= add(argv, &n, "-qmp");
 	r |= add(argv, &n, "unix:%s/qmp.sock,server=on,wait=off", s->rundir);
+	/* A second monitor for observers (tests/tools/vmwatch): QEMU broadcasts
+	 * every event to all monitors, and the agent keeps qmp.sock to itself. */
+	r |= add(argv, &n, "-chardev");
+	r |= add(argv, &n, "socket,id=qmpw,path=%s/qmp-watch.sock,server=on,wait=off", s->rundir);
+	r |= add(argv, &n, "-mon");
+	r |= add(argv, &n, "chardev=qmpw,mode=control");
 	r |= add(argv, &n, "-pidfile");
 	r |= add(argv, &n, "%s/qemu.pid", s->rundir);
 	if (s->incoming) {

@@ -268,7 +268,7 @@ static void start(struct vm_manager *m, struct vm *v)
 		vm_set_phase(m, v, VM_STARTING, buf);
 		return;
 	}
-	if (strlen(v->rundir) + sizeof("/console.sock") > 108) {
+	if (strlen(v->rundir) + sizeof("/qmp-watch.sock") > 108) { /* the longest socket name */
 		snprintf(buf, sizeof(buf), "run dir %s is too long for a unix socket", v->rundir);
 		return fail_retry(m, v, buf, 30000);
 	}

@@ -57,6 +57,10 @@ static void test_argv(void **state)
 	assert_true(has_pair(argv, "-qmp",
 			     "unix:/run/godwit/vms/n1/vm1/qmp.sock,server=on,"
 			     "wait=off"));
+	assert_true(has_pair(argv, "-chardev",
+			     "socket,id=qmpw,path=/run/godwit/vms/n1/vm1/qmp-watch.sock,"
+			     "server=on,wait=off"));
+	assert_true(has_pair(argv, "-mon", "chardev=qmpw,mode=control"));
 	assert_true(has_pair(argv, "-serial", "chardev:ser0"));
 	assert_false(has_pair(argv, "-incoming", "defer"));
 	vm_qemu_argv_free(argv);

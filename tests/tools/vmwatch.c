@@ -1,0 +1,848 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vmwatch: the invariant checker of the migration fault tests, "a VM runs on
+ * at most one node at any instant".
+ *
+ * Every --interval-ms it connects to each RUN_DIR/NODE/VM/qmp-watch.sock it
+ * has no connection to (the observers' monitor of QEMU, src/agent/vm.h) and
+ * sends query-status to every connected QEMU. When the round's answers are
+ * in (or at the next round, for a QEMU that did not answer) it counts the
+ * QEMUs whose last answer was running:true; two or more is a violation. A
+ * QEMU that has not answered (frozen) keeps its last answer and is not asked
+ * again until it does; a closed connection drops the QEMU.
+ * Between rounds ppoll() waits on every QMP socket, so STOP, RESUME,
+ * MIGRATION and RESET are recorded, and triggers fire, as they arrive.
+ * SIGTERM, SIGINT or the end of --duration-s write the report (usage()).
+ *
+ * The sockets are driven without blocking, with qmp_parse_line for the
+ * messages, rather than with qmp_execute: a frozen (SIGSTOP is one of the
+ * faults) or slow QEMU must not hold up the events of the others, and a
+ * trigger must fire within a millisecond of its event.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "lib/log.h"
+#include "lib/qmp.h"
+
+#define MAX_NODES      64
+#define MAX_TRIGGERS   32
+#define MAX_VIOLATIONS 100
+#define MAX_EVENTS     100000
+#define GREET_MS       200
+#define NS_PER_MS      1000000LL
+#define SOCK_NAME      "qmp-watch.sock"
+
+enum conn_state { C_CLOSED, C_GREETING, C_NEGOTIATING, C_READY };
+
+struct node {
+	char name[NAME_MAX + 1];
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int fd;
+	enum conn_state state;
+	int64_t greet_deadline; /* monotonic ns, while greeting/negotiating */
+	char *buf;		/* bytes read, not yet a full line */
+	size_t len, cap;
+	int64_t next_id, caps_id, pending_id; /* pending_id 0: no query out */
+	uint64_t pending_round;
+	bool answered, running; /* the last query-status answer */
+	uint64_t samples;
+	int last_err; /* of the last failed connect, logged once */
+};
+
+struct trigger {
+	const char *spec;
+	char node[NAME_MAX + 1], event[16], status[32]; /* status "": any */
+	int sig;
+	pid_t pid;
+	int64_t delay_ms;
+	bool matched, fired;
+	int64_t due;	   /* monotonic ns, once matched */
+	uint64_t event_ns; /* receive time of the event that matched */
+	uint64_t unix_ns;  /* when kill() ran */
+	int err;	   /* kill()'s -errno */
+};
+
+struct watch {
+	const char *run_dir, *vm, *out;
+	int interval_ms, duration_s;
+	struct node nodes[MAX_NODES];
+	size_t n_nodes;
+	struct trigger triggers[MAX_TRIGGERS];
+	size_t n_triggers;
+	uint64_t rounds, violation_count, events_dropped;
+	bool round_open;
+	int max_running;
+	json_t *violations, *events;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},	  {"QUIT", SIGQUIT}, {"ABRT", SIGABRT}, {"KILL", SIGKILL},
+    {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
+    {"TERM", SIGTERM}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
+};
+
+static const char *const watched_events[] = {"STOP", "RESUME", "MIGRATION", "RESET"};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: vmwatch --run-dir DIR --vm NAME --out FILE [--interval-ms 10]\n"
+	    "               [--duration-s N] [--trigger NODE:EVENT[=STATUS]:SIGNAL:PID"
+	    "[:DELAY_MS]]...\n"
+	    "Watches DIR/*/NAME/" SOCK_NAME " and checks that at most one QEMU of NAME\n"
+	    "runs at any time. EVENT: STOP, RESUME, MIGRATION (=STATUS matches data.status)\n"
+	    "or RESET; NODE may be '*'; SIGNAL: a name (KILL, STOP, CONT, TERM, ...) or a\n"
+	    "number. On SIGTERM/SIGINT (or after --duration-s) writes FILE:\n"
+	    "{\"vm\", \"interval_ms\", \"rounds\", \"samples_per_node\": {NODE: n},\n"
+	    " \"max_running\", \"violations\": [{\"unix_ms\", \"nodes\"}] (the first %d),\n"
+	    " \"violation_count\", \"events\": [{\"node\", \"event\", \"status\"?, \"qemu_ns\",\n"
+	    " \"recv_ns\"}], \"events_dropped\", \"triggers\": [{\"spec\", \"fired\",\n"
+	    " \"event_recv_ns\"?, \"unix_ns\"?, \"error\"?}], \"running_now\": [NODE]}\n",
+	    MAX_VIOLATIONS);
+}
+
+/* A decimal in [min, max], the whole string. */
+static int parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_signal(const char *s)
+{
+	long long v;
+
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (strcmp(s, signals[i].name) == 0)
+			return signals[i].sig;
+	if (parse_int(s, 1, SIGRTMAX, &v) < 0)
+		return -EINVAL;
+	return (int)v;
+}
+
+static bool watched(const char *event)
+{
+	for (size_t i = 0; i < sizeof(watched_events) / sizeof(watched_events[0]); i++)
+		if (strcmp(event, watched_events[i]) == 0)
+			return true;
+	return false;
+}
+
+static int trig_err(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int trig_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* NODE:EVENT[=STATUS]:SIGNAL:PID[:DELAY_MS]; err says what is wrong. */
+static int parse_trigger(const char *spec, struct trigger *t, char *err, size_t len)
+{
+	char copy[512], *rest = copy, *f[6], *status;
+	size_t n = 0;
+	long long v;
+
+	if (snprintf(copy, sizeof(copy), "%s", spec) >= (int)sizeof(copy))
+		return trig_err(err, len, "too long");
+	while (rest && n < 6)
+		f[n++] = strsep(&rest, ":");
+	if (n < 4 || n > 5)
+		return trig_err(err, len, "expected NODE:EVENT[=STATUS]:SIGNAL:PID[:DELAY_MS]");
+	for (size_t i = 0; i < n; i++)
+		if (!*f[i])
+			return trig_err(err, len, "field %zu is empty", i + 1);
+	memset(t, 0, sizeof(*t));
+	t->spec = spec;
+	snprintf(t->node, sizeof(t->node), "%s", f[0]);
+	status = strchr(f[1], '=');
+	if (status)
+		*status++ = '\0';
+	if (!watched(f[1]))
+		return trig_err(err, len, "unknown event `%s' (STOP, RESUME, MIGRATION or RESET)",
+				f[1]);
+	if (status &&
+	    (strcmp(f[1], "MIGRATION") != 0 || !*status || strlen(status) >= sizeof(t->status)))
+		return trig_err(err, len,
+				"=STATUS only after MIGRATION (e.g. MIGRATION=completed)");
+	snprintf(t->event, sizeof(t->event), "%s", f[1]);
+	snprintf(t->status, sizeof(t->status), "%s", status ? status : "");
+	t->sig = parse_signal(f[2]);
+	if (t->sig < 0)
+		return trig_err(err, len, "unknown signal `%s'", f[2]);
+	/* 0 and negative pids would signal process groups */
+	if (parse_int(f[3], 2, INT32_MAX, &v) < 0)
+		return trig_err(err, len, "PID `%s' is not a process id (> 1)", f[3]);
+	t->pid = (pid_t)v;
+	if (n == 5 && parse_int(f[4], 0, 3600 * 1000, &v) < 0)
+		return trig_err(err, len, "DELAY_MS `%s' is not 0..3600000", f[4]);
+	t->delay_ms = n == 5 ? v : 0;
+	return 0;
+}
+
+static int bad_flag(const char *flag, const char *val, const char *why)
+{
+	fprintf(stderr, "vmwatch: %s `%s': %s\n", flag, val, why);
+	return -EINVAL;
+}
+
+static int parse_args(int argc, char **argv, struct watch *w)
+{
+	static const struct option opts[] = {
+	    {"run-dir", required_argument, NULL, 'd'},
+	    {"vm", required_argument, NULL, 'v'},
+	    {"interval-ms", required_argument, NULL, 'i'},
+	    {"out", required_argument, NULL, 'o'},
+	    {"trigger", required_argument, NULL, 't'},
+	    {"duration-s", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	char err[256];
+	long long v;
+	int c;
+
+	w->interval_ms = 10;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			w->run_dir = optarg;
+			break;
+		case 'v':
+			if (!*optarg || strchr(optarg, '/'))
+				return bad_flag("--vm", optarg, "not a VM name");
+			w->vm = optarg;
+			break;
+		case 'o':
+			w->out = optarg;
+			break;
+		case 'i':
+			if (parse_int(optarg, 1, 60000, &v) < 0)
+				return bad_flag("--interval-ms", optarg, "expected 1..60000");
+			w->interval_ms = (int)v;
+			break;
+		case 's':
+			if (parse_int(optarg, 1, 7 * 86400, &v) < 0)
+				return bad_flag("--duration-s", optarg, "expected 1..604800");
+			w->duration_s = (int)v;
+			break;
+		case 't':
+			if (w->n_triggers == MAX_TRIGGERS)
+				return bad_flag("--trigger", optarg, "too many triggers (32)");
+			if (parse_trigger(optarg, &w->triggers[w->n_triggers], err, sizeof(err)) <
+			    0)
+				return bad_flag("--trigger", optarg, err);
+			w->n_triggers++;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default: /* getopt said which flag */
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		return bad_flag("argument", argv[optind], "unexpected (all options are flags)");
+	if (!w->run_dir || !w->vm || !w->out) {
+		fprintf(stderr, "vmwatch: %s is required\n",
+			!w->run_dir ? "--run-dir"
+			: !w->vm    ? "--vm"
+				    : "--out");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* why: logged unless NULL */
+static void conn_drop(struct node *nd, const char *why)
+{
+	if (why)
+		log_info("%s: %s", nd->name, why);
+	close(nd->fd);
+	nd->fd = -1;
+	nd->state = C_CLOSED;
+	nd->len = 0;
+	nd->pending_id = 0;
+	nd->answered = false;
+	nd->running = false;
+}
+
+/* One command, whole or not at all: one is out at a time, so the socket
+ * buffer has room unless QEMU stopped reading long ago. */
+static int conn_send(struct node *nd, const char *cmd, int64_t *id)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "{\"execute\":\"%s\",\"id\":%lld}\n", cmd,
+			 (long long)nd->next_id);
+	ssize_t w = send(nd->fd, line, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	if (w < 0)
+		return -errno;
+	if (w != n)
+		return -EIO;
+	*id = nd->next_id++;
+	return 0;
+}
+
+static int conn_open(struct node *nd)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, r;
+
+	memcpy(sa.sun_path, nd->path, sizeof(nd->path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	/* a unix connect completes at once, or fails (EAGAIN: backlog full) */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	nd->fd = fd;
+	nd->state = C_GREETING;
+	nd->greet_deadline = mono_ns() + GREET_MS * NS_PER_MS;
+	nd->next_id = 1;
+	return 0;
+}
+
+static void trigger_fire(struct trigger *t)
+{
+	t->unix_ns = real_ns();
+	t->fired = kill(t->pid, t->sig) == 0;
+	t->err = t->fired ? 0 : -errno;
+	if (t->fired)
+		log_info("trigger %s: sent signal %d to %d", t->spec, t->sig, (int)t->pid);
+	else
+		log_warn_errno(t->err, "trigger %s: kill(%d, %d)", t->spec, (int)t->pid, t->sig);
+}
+
+static void triggers_match(struct watch *w, const struct node *nd, const char *event,
+			   const char *status, uint64_t recv_ns, int64_t recv_mono)
+{
+	for (size_t i = 0; i < w->n_triggers; i++) {
+		struct trigger *t = &w->triggers[i];
+
+		if (t->matched || strcmp(t->event, event) != 0 ||
+		    (strcmp(t->node, "*") != 0 && strcmp(t->node, nd->name) != 0) ||
+		    (t->status[0] && (!status || strcmp(t->status, status) != 0)))
+			continue;
+		t->matched = true;
+		t->event_ns = recv_ns;
+		t->due = recv_mono + t->delay_ms * NS_PER_MS;
+		if (t->delay_ms == 0)
+			trigger_fire(t);
+	}
+}
+
+/* The delayed triggers whose time has come; the earliest due later, or 0. */
+static int64_t triggers_due(struct watch *w, int64_t now)
+{
+	int64_t next = 0;
+
+	for (size_t i = 0; i < w->n_triggers; i++) {
+		struct trigger *t = &w->triggers[i];
+
+		if (!t->matched || t->unix_ns)
+			continue;
+		if (t->due <= now)
+			trigger_fire(t);
+		else if (!next || t->due < next)
+			next = t->due;
+	}
+	return next;
+}
+
+static void on_event(struct watch *w, const struct node *nd, const struct qmp_msg *m,
+		     uint64_t recv_ns, int64_t recv_mono)
+{
+	const char *status = json_string_value(json_object_get(m->body, "status"));
+	json_t *e;
+
+	if (!watched(m->event))
+		return;
+	if (strcmp(m->event, "MIGRATION") != 0)
+		status = NULL;
+	triggers_match(w, nd, m->event, status, recv_ns, recv_mono);
+	if (json_array_size(w->events) >= MAX_EVENTS) {
+		w->events_dropped++;
+		return;
+	}
+	e = json_pack("{s:s, s:s, s:I, s:I}", "node", nd->name, "event", m->event, "qemu_ns",
+		      (json_int_t)m->qemu_ns, "recv_ns", (json_int_t)recv_ns);
+	if (e && status)
+		json_object_set_new(e, "status", json_string(status));
+	if (!e || json_array_append_new(w->events, e) < 0)
+		w->events_dropped++;
+}
+
+/* query-status, counted in the current round. */
+static int query(struct watch *w, struct node *nd)
+{
+	int r = conn_send(nd, "query-status", &nd->pending_id);
+
+	if (r < 0)
+		return r;
+	nd->pending_round = w->rounds;
+	w->round_open = true;
+	return 0;
+}
+
+static int on_reply(struct watch *w, struct node *nd, const struct qmp_msg *m)
+{
+	const json_t *running;
+
+	if (nd->state == C_NEGOTIATING && m->id == nd->caps_id) {
+		if (m->type == QMP_MSG_ERROR)
+			return -EPROTO;
+		nd->state = C_READY;
+		nd->last_err = 0;
+		log_info("%s: connected to %s", nd->name, nd->path);
+		return query(w, nd); /* at once, not an interval later */
+	}
+	if (!nd->pending_id || m->id != nd->pending_id)
+		return 0;
+	nd->pending_id = 0;
+	running = json_object_get(m->body, "running");
+	if (m->type == QMP_MSG_ERROR || !json_is_boolean(running)) {
+		log_warn("%s: query-status: %s", nd->name,
+			 m->type == QMP_MSG_ERROR ? m->error_desc : "no \"running\" in the answer");
+		return 0;
+	}
+	nd->answered = true;
+	nd->running = json_is_true(running);
+	nd->samples++;
+	return 0;
+}
+
+static int on_msg(struct watch *w, struct node *nd, const struct qmp_msg *m, uint64_t recv_ns,
+		  int64_t recv_mono)
+{
+	switch (m->type) {
+	case QMP_MSG_EVENT:
+		on_event(w, nd, m, recv_ns, recv_mono);
+		return 0;
+	case QMP_MSG_GREETING:
+		if (nd->state != C_GREETING)
+			return 0;
+		nd->state = C_NEGOTIATING;
+		return conn_send(nd, "qmp_capabilities", &nd->caps_id);
+	default:
+		return on_reply(w, nd, m);
+	}
+}
+
+/* The complete lines in nd->buf. */
+static int conn_lines(struct watch *w, struct node *nd, uint64_t recv_ns, int64_t recv_mono)
+{
+	char err[256];
+	size_t off = 0;
+	char *nl;
+	int r = 0;
+
+	while (r == 0 && (nl = memchr(nd->buf + off, '\n', nd->len - off))) {
+		size_t n = (size_t)(nl - (nd->buf + off));
+		struct qmp_msg m;
+
+		if (n && nd->buf[off + n - 1] == '\r')
+			n--;
+		if (n) {
+			r = qmp_parse_line(nd->buf + off, n, &m, err, sizeof(err));
+			if (r < 0) {
+				log_warn("%s: %s", nd->name, err);
+				break;
+			}
+			r = on_msg(w, nd, &m, recv_ns, recv_mono);
+			qmp_msg_clear(&m);
+		}
+		off = (size_t)(nl + 1 - nd->buf);
+	}
+	memmove(nd->buf, nd->buf + off, nd->len - off);
+	nd->len -= off;
+	return r;
+}
+
+/* Reads what is there. 0, or -errno when the connection is to be dropped. */
+static int conn_read(struct watch *w, struct node *nd)
+{
+	for (;;) {
+		ssize_t n;
+		int r;
+
+		if (nd->len > QMP_MAX_LINE) /* and no newline in it */
+			return -EMSGSIZE;
+		if (nd->cap - nd->len < 4096) {
+			size_t cap = nd->cap ? nd->cap * 2 : 16384;
+			char *b;
+
+			b = realloc(nd->buf, cap);
+			if (!b)
+				return -ENOMEM;
+			nd->buf = b;
+			nd->cap = cap;
+		}
+		n = read(nd->fd, nd->buf + nd->len, nd->cap - nd->len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		nd->len += (size_t)n;
+		r = conn_lines(w, nd, real_ns(), mono_ns());
+		if (r < 0)
+			return r;
+	}
+}
+
+static struct node *node_get(struct watch *w, const char *name)
+{
+	struct node *nd;
+
+	for (size_t i = 0; i < w->n_nodes; i++)
+		if (strcmp(w->nodes[i].name, name) == 0)
+			return &w->nodes[i];
+	if (w->n_nodes == MAX_NODES)
+		return NULL;
+	nd = &w->nodes[w->n_nodes];
+	if (snprintf(nd->path, sizeof(nd->path), "%s/%s/%s/" SOCK_NAME, w->run_dir, name, w->vm) >=
+	    (int)sizeof(nd->path))
+		return NULL;
+	snprintf(nd->name, sizeof(nd->name), "%s", name);
+	nd->fd = -1;
+	w->n_nodes++;
+	return nd;
+}
+
+/* Connects to the sockets of DIR/NODE/VM/ it has no connection to. */
+static void discover(struct watch *w)
+{
+	DIR *d = opendir(w->run_dir);
+	struct dirent *e;
+
+	if (!d)
+		return; /* not there yet */
+	while ((e = readdir(d))) {
+		char path[PATH_MAX];
+		struct node *nd;
+		struct stat st;
+		int r;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/%s/" SOCK_NAME, w->run_dir, e->d_name, w->vm);
+		if (stat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		nd = node_get(w, e->d_name);
+		if (!nd || nd->fd >= 0)
+			continue;
+		r = conn_open(nd);
+		if (r < 0 && r != nd->last_err)
+			log_info("%s: cannot connect to %s (retrying): %s", nd->name, nd->path,
+				 strerror(-r));
+		nd->last_err = r;
+	}
+	closedir(d);
+}
+
+static void round_count(struct watch *w)
+{
+	json_t *nodes = json_array(), *v;
+	int running = 0;
+
+	w->round_open = false;
+	for (size_t i = 0; i < w->n_nodes; i++) {
+		const struct node *nd = &w->nodes[i];
+
+		if (nd->fd >= 0 && nd->answered && nd->running) {
+			running++;
+			json_array_append_new(nodes, json_string(nd->name));
+		}
+	}
+	if (running > w->max_running)
+		w->max_running = running;
+	if (running >= 2) {
+		w->violation_count++;
+		if (w->violation_count == 1)
+			log_warn("violation: %d QEMUs of %s running at once", running, w->vm);
+		if (json_array_size(w->violations) < MAX_VIOLATIONS) {
+			v = json_pack("{s:I, s:O}", "unix_ms", (json_int_t)(real_ns() / NS_PER_MS),
+				      "nodes", nodes);
+			json_array_append_new(w->violations, v);
+		}
+	}
+	json_decref(nodes);
+}
+
+/* The round is over once every query it sent has its answer. */
+static void round_maybe_done(struct watch *w)
+{
+	if (!w->round_open)
+		return;
+	for (size_t i = 0; i < w->n_nodes; i++)
+		if (w->nodes[i].pending_id && w->nodes[i].pending_round == w->rounds)
+			return;
+	round_count(w);
+}
+
+static void round_start(struct watch *w)
+{
+	if (w->round_open)
+		round_count(w); /* some did not answer: their last answers count */
+	discover(w);
+	w->rounds++;
+	for (size_t i = 0; i < w->n_nodes; i++) {
+		struct node *nd = &w->nodes[i];
+		int r;
+
+		if (nd->state != C_READY || nd->pending_id) /* a frozen QEMU: not again */
+			continue;
+		r = query(w, nd);
+		if (r < 0)
+			conn_drop(nd, strerror(-r));
+	}
+	round_maybe_done(w);
+}
+
+static void greetings_expire(struct watch *w, int64_t now)
+{
+	for (size_t i = 0; i < w->n_nodes; i++) {
+		struct node *nd = &w->nodes[i];
+
+		if (nd->state != C_GREETING && nd->state != C_NEGOTIATING)
+			continue;
+		if (now < nd->greet_deadline)
+			continue;
+		if (nd->last_err != -ETIMEDOUT)
+			log_info("%s: no QMP greeting within %d ms (retrying)", nd->name, GREET_MS);
+		conn_drop(nd, NULL);
+		nd->last_err = -ETIMEDOUT;
+	}
+}
+
+static int64_t min_deadline(int64_t a, int64_t b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+static int watch_run(struct watch *w, const sigset_t *waitmask)
+{
+	int64_t interval = w->interval_ms * NS_PER_MS, next_round = mono_ns();
+	int64_t end = w->duration_s ? next_round + w->duration_s * 1000 * NS_PER_MS : 0;
+	struct pollfd pfd[MAX_NODES];
+	struct node *pnode[MAX_NODES];
+
+	while (!stop_requested) {
+		int64_t now = mono_ns(), deadline, left;
+		struct timespec ts;
+		nfds_t n = 0;
+
+		if (end && now >= end)
+			break;
+		if (now >= next_round) {
+			round_start(w);
+			next_round += interval;
+			if (next_round <= now) /* fell behind: skip, do not burst */
+				next_round = now + interval;
+		}
+		greetings_expire(w, now);
+		deadline = min_deadline(min_deadline(next_round, end), triggers_due(w, now));
+		for (size_t i = 0; i < w->n_nodes; i++) {
+			struct node *nd = &w->nodes[i];
+
+			if (nd->fd < 0)
+				continue;
+			if (nd->state != C_READY)
+				deadline = min_deadline(deadline, nd->greet_deadline);
+			pfd[n] = (struct pollfd){.fd = nd->fd, .events = POLLIN};
+			pnode[n++] = nd;
+		}
+		left = deadline - mono_ns();
+		if (left < 0)
+			left = 0;
+		ts = (struct timespec){.tv_sec = left / 1000000000LL,
+				       .tv_nsec = left % 1000000000LL};
+		if (ppoll(pfd, n, &ts, waitmask) < 0 && errno != EINTR)
+			return log_error_errno(-errno, "ppoll");
+		for (nfds_t i = 0; i < n; i++) {
+			int r;
+
+			if (!pfd[i].revents)
+				continue;
+			r = conn_read(w, pnode[i]);
+			if (r == -ECONNRESET)
+				conn_drop(pnode[i], "QMP connection closed (QEMU exited)");
+			else if (r < 0)
+				conn_drop(pnode[i], strerror(-r));
+		}
+		round_maybe_done(w);
+	}
+	return 0;
+}
+
+static json_t *report(const struct watch *w)
+{
+	json_t *samples = json_object(), *triggers = json_array(), *now = json_array();
+
+	for (size_t i = 0; i < w->n_nodes; i++) {
+		const struct node *nd = &w->nodes[i];
+
+		json_object_set_new(samples, nd->name, json_integer((json_int_t)nd->samples));
+		if (nd->fd >= 0 && nd->answered && nd->running)
+			json_array_append_new(now, json_string(nd->name));
+	}
+	for (size_t i = 0; i < w->n_triggers; i++) {
+		const struct trigger *t = &w->triggers[i];
+		json_t *o = json_pack("{s:s, s:b}", "spec", t->spec, "fired", t->fired);
+
+		if (o && t->matched)
+			json_object_set_new(o, "event_recv_ns",
+					    json_integer((json_int_t)t->event_ns));
+		if (o && t->unix_ns)
+			json_object_set_new(o, "unix_ns", json_integer((json_int_t)t->unix_ns));
+		if (o && t->err)
+			json_object_set_new(o, "error", json_string(strerror(-t->err)));
+		json_array_append_new(triggers, o);
+	}
+	return json_pack("{s:s, s:i, s:I, s:o, s:i, s:O, s:I, s:O, s:I, s:o, s:o}", "vm", w->vm,
+			 "interval_ms", w->interval_ms, "rounds", (json_int_t)w->rounds,
+			 "samples_per_node", samples, "max_running", w->max_running, "violations",
+			 w->violations, "violation_count", (json_int_t)w->violation_count, "events",
+			 w->events, "events_dropped", (json_int_t)w->events_dropped, "triggers",
+			 triggers, "running_now", now);
+}
+
+/* FILE via FILE.tmp.PID and a rename: a reader never sees half of it. */
+static int report_write(const struct watch *w)
+{
+	json_t *root = report(w);
+	char tmp[PATH_MAX];
+	int r = 0;
+
+	if (!root)
+		return log_error_errno(-ENOMEM, "building the report");
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", w->out, (int)getpid()) >= (int)sizeof(tmp)) {
+		r = log_error_errno(-ENAMETOOLONG, "%s", w->out);
+		goto cleanup;
+	}
+	if (json_dump_file(root, tmp, JSON_INDENT(2)) < 0) {
+		r = log_error_errno(-EIO, "cannot write %s", tmp);
+		unlink(tmp);
+		goto cleanup;
+	}
+	if (rename(tmp, w->out) < 0) {
+		r = log_error_errno(-errno, "cannot rename %s to %s", tmp, w->out);
+		unlink(tmp);
+	}
+cleanup:
+	json_decref(root);
+	return r;
+}
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* SIGTERM/SIGINT are blocked except inside ppoll(): no wakeup is lost. */
+static int signals_setup(sigset_t *waitmask)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+	sigset_t block;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &block, waitmask) < 0)
+		return -errno;
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct watch w;
+	sigset_t waitmask;
+	int r;
+
+	log_init("vmwatch", LOG_LVL_INFO);
+	if (parse_args(argc, argv, &w) < 0) {
+		fprintf(stderr, "vmwatch: see vmwatch --help\n");
+		return 2;
+	}
+	r = signals_setup(&waitmask);
+	if (r < 0) {
+		log_error_errno(r, "signals");
+		return 1;
+	}
+	w.violations = json_array();
+	w.events = json_array();
+	r = w.violations && w.events ? watch_run(&w, &waitmask) : -ENOMEM;
+	if (r == 0)
+		r = report_write(&w);
+	for (size_t i = 0; i < w.n_nodes; i++) {
+		if (w.nodes[i].fd >= 0)
+			close(w.nodes[i].fd);
+		free(w.nodes[i].buf);
+	}
+	json_decref(w.violations);
+	json_decref(w.events);
+	return r < 0 ? 1 : 0;
+}
