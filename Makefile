@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build guest check demo bench install clean
+.PHONY: all deps build guest check demo bench faults install clean
 
 all: build
 
@@ -38,6 +38,11 @@ demo: build guest
 
 bench: build guest
 	@bench/run $(BUILD)
+
+# The whole fault matrix of docs/MIGRATION.md, three times in a row (a real VM
+# migrating under every fault; ~40 min): bench/results/ and a table.
+faults: build guest
+	@bench/faults.sh $(BUILD)
 
 install: build
 	@meson install -C $(BUILD) --destdir "$(DESTDIR)" >/dev/null

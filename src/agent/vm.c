@@ -121,9 +121,10 @@ static void want_migration(const struct cache *c, const json_t *port, struct vm_
 	const char *name = str_at(port, "status", "migration");
 	const json_t *mig = name ? json_object_get(c->objs[CACHE_MIGRATIONS], name) : NULL;
 	const char *phase = str_at(mig, "status", "phase");
-	const char *source =
-	    json_string_value(json_array_get(json_object_get(json_object_get(port, "spec"), "locations"), 0));
-	const char *ip = str_at(json_object_get(c->objs[CACHE_NODES], source ?: ""), "spec", "underlay_ip");
+	const char *source = json_string_value(
+	    json_array_get(json_object_get(json_object_get(port, "spec"), "locations"), 0));
+	const char *ip =
+	    str_at(json_object_get(c->objs[CACHE_NODES], source ?: ""), "spec", "underlay_ip");
 
 	snprintf(w->migration, sizeof(w->migration), "%s", name ?: "");
 	w->cancel = json_object_get(json_object_get(mig, "status"), "cancel") ||
@@ -287,7 +288,8 @@ static json_t *vm_report_one(const struct vm *v)
 	if (v->guest_resets &&
 	    json_object_set_new(o, "guest_resets", json_integer(v->guest_resets)) < 0)
 		goto fail;
-	if ((v->out.migration[0] && json_object_set_new(o, "migration", vm_outgoing_report(v)) < 0) ||
+	if ((v->out.migration[0] &&
+	     json_object_set_new(o, "migration", vm_outgoing_report(v)) < 0) ||
 	    (v->out.declined[0] &&
 	     json_object_set_new(o, "declined", json_string(v->out.declined)) < 0) ||
 	    (v->in.migration[0] && v->in.state != VM_IN_NONE &&

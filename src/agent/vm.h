@@ -135,8 +135,7 @@ int vm_migrate_cancel(struct vm_manager *m, const char *name, const char *migrat
 /* `cont` a paused source guest after migration ended: only when the transfer
  * ended without completing, or when allowed (the target never ran the
  * guest). 0 when the guest runs; -EPERM when it must not. */
-int vm_migrate_resume(struct vm_manager *m, const char *name, const char *migration,
-		      bool allowed);
+int vm_migrate_resume(struct vm_manager *m, const char *name, const char *migration, bool allowed);
 
 /* The source side's view of a VM for the flow. */
 struct vm_migrate_state {

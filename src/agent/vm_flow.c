@@ -13,8 +13,8 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 
-#define MIB	       (1024ULL * 1024ULL)
-#define RETRY_MS       1000 /* after a failed connect or resume */
+#define MIB	 (1024ULL * 1024ULL)
+#define RETRY_MS 1000 /* after a failed connect or resume */
 
 struct entry {
 	struct entry *next;
@@ -67,8 +67,8 @@ enum vm_flow_action vm_flow_decide(const json_t *mig, const char *node,
 		return VM_FLOW_CANCEL; /* declines it */
 	if (failed && mine && !qemu->active && !qemu->running)
 		return VM_FLOW_RESUME;
-	if (!ending && (is(phase, "Replicating") || is(phase, "Running")) && uri && *uri &&
-	    !mine && !is(qemu->declined, name) && qemu->running && !qemu->active)
+	if (!ending && (is(phase, "Replicating") || is(phase, "Running")) && uri && *uri && !mine &&
+	    !is(qemu->declined, name) && qemu->running && !qemu->active)
 		return VM_FLOW_START;
 	return VM_FLOW_NONE;
 }
@@ -119,20 +119,22 @@ static void step(struct vm_flow *f, struct entry *e)
 	case VM_FLOW_CANCEL:
 		r = vm_migrate_cancel(f->vms, vm, e->name);
 		if (r < 0) {
-			log_warn_errno(r, "migration %s: cannot cancel the transfer here (the target "
-					  "aborts its side)",
+			log_warn_errno(r,
+				       "migration %s: cannot cancel the transfer here (the target "
+				       "aborts its side)",
 				       e->name);
 			e->not_before = clock_mono_ms() + RETRY_MS;
 		}
 		break;
 	case VM_FLOW_RESUME:
-		r = vm_migrate_resume(
-		    f->vms, vm, e->name,
-		    json_is_true(json_object_get(json_object_get(e->mig, "status"), "resume_source")));
+		r = vm_migrate_resume(f->vms, vm, e->name,
+				      json_is_true(json_object_get(
+					  json_object_get(e->mig, "status"), "resume_source")));
 		if (r == -EPERM)
-			log_info("migration %s: vm %s stays paused here: its transfer completed, the "
-				 "guest is the target's",
-				 e->name, vm);
+			log_info(
+			    "migration %s: vm %s stays paused here: its transfer completed, the "
+			    "guest is the target's",
+			    e->name, vm);
 		if (r == 0 || r == -EPERM || r == -ENOENT)
 			e->settled = true;
 		else
@@ -209,8 +211,7 @@ static void *flow_main(void *data)
 			step(f, e);
 		pthread_mutex_lock(&f->lock);
 		ts = clock_mono_after(VM_FLOW_TICK_MS);
-		while (!f->stop && !f->wake &&
-		       pthread_cond_timedwait(&f->cond, &f->lock, &ts) == 0)
+		while (!f->stop && !f->wake && pthread_cond_timedwait(&f->cond, &f->lock, &ts) == 0)
 			;
 		f->wake = false;
 	}

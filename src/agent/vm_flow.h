@@ -37,7 +37,7 @@
 
 struct vm_flow_config {
 	const char *node;
-	uint32_t downtime_ms; /* when the Migration gives no spec.downtime_ms; 0: default */
+	uint32_t downtime_ms;	 /* when the Migration gives no spec.downtime_ms; 0: default */
 	unsigned int buffer_kib; /* the migration socket's send buffer (migsock.h) */
 	struct vm_manager *vms;
 };

@@ -16,8 +16,9 @@
 #define QEMU_FDNAME	"godwit-incoming"
 
 static const char *const state_names[] = {
-    [VM_IN_NONE] = "none",	     [VM_IN_LISTENING] = "listening", [VM_IN_RECEIVING] = "receiving",
-    [VM_IN_COMPLETED] = "completed", [VM_IN_FAILED] = "failed",	      [VM_IN_ABORTED] = "aborted",
+    [VM_IN_NONE] = "none",	     [VM_IN_LISTENING] = "listening",
+    [VM_IN_RECEIVING] = "receiving", [VM_IN_COMPLETED] = "completed",
+    [VM_IN_FAILED] = "failed",	     [VM_IN_ABORTED] = "aborted",
     [VM_IN_LOST] = "lost",
 };
 
@@ -63,10 +64,10 @@ void vm_incoming_reset(struct vm *v)
 
 static void save(const struct vm *v)
 {
-	json_t *rec = json_pack("{s:s, s:s, s:b, s:s, s:I, s:s}", "migration", v->in.migration,
-				"state", vm_incoming_state_name(v->in.state), "ran", v->in.ran,
-				"uri", v->in.uri, "resume_unix_ns", (json_int_t)v->in.resume_ns,
-				"error", v->in.error);
+	json_t *rec =
+	    json_pack("{s:s, s:s, s:b, s:s, s:I, s:s}", "migration", v->in.migration, "state",
+		      vm_incoming_state_name(v->in.state), "ran", v->in.ran, "uri", v->in.uri,
+		      "resume_unix_ns", (json_int_t)v->in.resume_ns, "error", v->in.error);
 
 	vm_record_save(v, INCOMING_RECORD, rec);
 }
@@ -85,7 +86,8 @@ static void set_state(struct vm_manager *m, struct vm *v, enum vm_incoming_state
 	vm_kick(m);
 }
 
-/* The guest ran here: from now on the QEMU is an ordinary VM of this node. */
+/* The guest ran here: from now on the QEMU is an ordinary VM of this node,
+ * ready as it was on the source (its ready line is not printed again). */
 static void ran(struct vm_manager *m, struct vm *v, uint64_t resume_ns)
 {
 	v->in.ran = true;
@@ -93,6 +95,7 @@ static void ran(struct vm_manager *m, struct vm *v, uint64_t resume_ns)
 		v->in.resume_ns = resume_ns;
 	close_fds(v);
 	set_state(m, v, VM_IN_COMPLETED, NULL);
+	vm_set_ready(m, v);
 }
 
 static void listen_now(struct vm_manager *m, struct vm *v)
@@ -160,10 +163,9 @@ static void accept_now(struct vm_manager *m, struct vm *v)
 	close_listener(m, v);
 	v->in.sock = fd;
 	snprintf(uri, sizeof(uri), "fd:%s", QEMU_FDNAME);
-	r = exec_logged(v, "migrate-set-capabilities",
-			json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events",
-				  "state", 1),
-			-1);
+	r = exec_logged(
+	    v, "migrate-set-capabilities",
+	    json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1), -1);
 	if (r == 0)
 		r = exec_logged(v, "getfd", json_pack("{s:s}", "fdname", QEMU_FDNAME), fd);
 	if (r == 0)
@@ -185,10 +187,12 @@ static void abort_now(struct vm_manager *m, struct vm *v)
 {
 	if (v->in.state == VM_IN_NONE && v->want.migration[0]) {
 		snprintf(v->in.migration, sizeof(v->in.migration), "%s", v->want.migration);
-		set_state(m, v, VM_IN_ABORTED, "the migration was ending before the agent listened");
+		set_state(m, v, VM_IN_ABORTED,
+			  "the migration was ending before the agent listened");
 	} else if (v->in.state == VM_IN_LISTENING) {
 		close_listener(m, v);
-		set_state(m, v, VM_IN_ABORTED, "the migration was ending before the source connected");
+		set_state(m, v, VM_IN_ABORTED,
+			  "the migration was ending before the source connected");
 	} else if (v->in.state == VM_IN_RECEIVING && !v->in.aborting) {
 		v->in.aborting = true;
 		if (v->in.sock < 0 && v->pid > 0)
@@ -222,7 +226,6 @@ void vm_incoming_event(struct vm_manager *m, struct vm *v, enum vm_event e, cons
 		v->incoming_run = false;
 		ran(m, v, qemu_ns);
 		vm_set_phase(m, v, VM_RUNNING, NULL);
-		vm_set_ready(m, v);
 	} else if (e == VM_EV_MIGRATION && status && strcmp(status, "completed") == 0) {
 		ran(m, v, 0); /* QEMU resumes the guest on its own */
 	} else if (e == VM_EV_MIGRATION && status && strcmp(status, "failed") == 0 && !v->in.ran) {
@@ -276,6 +279,8 @@ void vm_incoming_adopt(struct vm_manager *m, struct vm *v, bool alive, const cha
 	}
 	if (!v->in.ran && state == VM_IN_RECEIVING) /* it completed while we were away */
 		ran(m, v, 0);
+	else if (v->in.ran)
+		vm_set_ready(m, v);
 }
 
 json_t *vm_incoming_report(const struct vm *v)
@@ -291,7 +296,8 @@ json_t *vm_incoming_report(const struct vm *v)
 	if (v->in.uri[0])
 		json_object_set_new(rep, "uri", json_string(v->in.uri));
 	if (v->in.resume_ns)
-		json_object_set_new(rep, "resume_unix_ns", json_integer((json_int_t)v->in.resume_ns));
+		json_object_set_new(rep, "resume_unix_ns",
+				    json_integer((json_int_t)v->in.resume_ns));
 	if (v->in.error[0])
 		json_object_set_new(rep, "error", json_string(v->in.error));
 	return rep;

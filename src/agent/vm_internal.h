@@ -23,9 +23,9 @@
 enum vm_phase { VM_STARTING, VM_RUNNING, VM_INCOMING, VM_STOPPED, VM_FAILED };
 
 struct vm_want {
-	bool present;	     /* desired on this node (after the last sync) */
-	bool incoming;	     /* this node is spec.target, not spec.node */
-	bool migrating;	     /* spec.target is set */
+	bool present;	/* desired on this node (after the last sync) */
+	bool incoming;	/* this node is spec.target, not spec.node */
+	bool migrating; /* spec.target is set */
 	/* incoming: the Migration (the Port's status.migration), whether it is
 	 * ending (status.cancel, or finished), the source node's underlay IP */
 	char migration[64];
@@ -52,7 +52,7 @@ struct vm_outgoing {
 	uint64_t stop_ns, handoff_ns; /* STOP of this transfer; the port's handoff */
 	unsigned int handoff_drained; /* frames the drain sent on at the handoff */
 	char error[256];
-	int sock; /* our copy of the migration socket (a shutdown cancels); -1 */
+	int sock;	   /* our copy of the migration socket (a shutdown cancels); -1 */
 	char declined[64]; /* a Migration this VM will never start (it was ending) */
 };
 
@@ -137,7 +137,7 @@ void vm_qmp_closed(struct vm_manager *m, struct vm *v);
 
 /* vm_events.c: QMP events (STOP/RESUME/MIGRATION/RESET) and the handoff. */
 void vm_on_event(const struct qmp_event *ev, void *ctx); /* ctx: the struct vm */
-void vm_tap_release(struct vm *v);			   /* closes tap_fd */
+void vm_tap_release(struct vm *v);			 /* closes tap_fd */
 /* Marks the guest ready (and remembers it in RUNDIR/ready for an adopter). */
 void vm_set_ready(struct vm_manager *m, struct vm *v);
 
@@ -166,6 +166,6 @@ const char *vm_incoming_state_name(enum vm_incoming_state s);
 
 /* vm_record.c: small JSON records in the run dir that outlive the agent. */
 int vm_record_save(const struct vm *v, const char *file, json_t *rec); /* steals rec */
-json_t *vm_record_load(const struct vm *v, const char *file);	    /* NULL: none */
+json_t *vm_record_load(const struct vm *v, const char *file);	       /* NULL: none */
 
 #endif

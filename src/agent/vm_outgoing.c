@@ -182,9 +182,9 @@ json_t *vm_outgoing_report(const struct vm *v)
 	if (!o->migration[0])
 		return NULL;
 	rep = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "name", o->migration, "status",
-			o->status[0] ? o->status : "setup", "transferred", (json_int_t)o->transferred,
-			"remaining", (json_int_t)o->remaining, "total", (json_int_t)o->total,
-			"dirty_rate", (json_int_t)o->dirty_rate, "total_ms",
+			o->status[0] ? o->status : "setup", "transferred",
+			(json_int_t)o->transferred, "remaining", (json_int_t)o->remaining, "total",
+			(json_int_t)o->total, "dirty_rate", (json_int_t)o->dirty_rate, "total_ms",
 			(json_int_t)o->total_ms, "downtime_ms", (json_int_t)o->downtime_ms);
 	if (!rep)
 		return NULL;
@@ -193,7 +193,8 @@ json_t *vm_outgoing_report(const struct vm *v)
 	if (o->stop_ns)
 		json_object_set_new(rep, "stop_unix_ns", json_integer((json_int_t)o->stop_ns));
 	if (o->handoff_ns) {
-		json_object_set_new(rep, "handoff_unix_ns", json_integer((json_int_t)o->handoff_ns));
+		json_object_set_new(rep, "handoff_unix_ns",
+				    json_integer((json_int_t)o->handoff_ns));
 		json_object_set_new(rep, "handoff_drained", json_integer(o->handoff_drained));
 	}
 	return rep;
@@ -216,11 +217,11 @@ static int exec_logged(struct vm *v, const char *cmd, json_t *args, int pass_fd)
 
 static int prepare_qemu(struct vm *v, uint32_t downtime, uint64_t bw)
 {
-	int r = exec_logged(v, "migrate-set-capabilities",
-			    json_pack("{s:[{s:s, s:b}, {s:s, s:b}]}", "capabilities", "capability",
-				      "events", "state", 1, "capability", "return-path", "state",
-				      0),
-			    -1);
+	int r =
+	    exec_logged(v, "migrate-set-capabilities",
+			json_pack("{s:[{s:s, s:b}, {s:s, s:b}]}", "capabilities", "capability",
+				  "events", "state", 1, "capability", "return-path", "state", 0),
+			-1);
 
 	if (r == 0)
 		r = exec_logged(v, "migrate-set-parameters",
@@ -341,8 +342,7 @@ static int run_state(struct vm *v, char *out, size_t len)
 	return r;
 }
 
-int vm_migrate_resume(struct vm_manager *m, const char *name, const char *migration,
-		      bool allowed)
+int vm_migrate_resume(struct vm_manager *m, const char *name, const char *migration, bool allowed)
 {
 	char state[32];
 	struct vm *v;

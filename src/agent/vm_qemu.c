@@ -14,7 +14,7 @@
 
 /* x86 COMMAND_LINE_SIZE is 2048; leave room for what the kernel adds. */
 #define CMDLINE_MAX  2000
-#define CMDLINE_BASE "console=ttyS0 quiet loglevel=3 panic=-1 ipv6.disable=1"
+#define CMDLINE_BASE "console=ttyS0 quiet loglevel=4 panic=-1 ipv6.disable=1"
 
 static int add(char **argv, size_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int add(char **argv, size_t *n, const char *fmt, ...)

@@ -20,8 +20,8 @@ int vm_record_save(const struct vm *v, const char *file, json_t *rec)
 	if (json_dump_file(rec, tmp, JSON_COMPACT) < 0 || rename(tmp, path) < 0) {
 		r = -EIO;
 		unlink(tmp);
-		log_warn("vm %s: cannot write %s: an agent restarted now would not know it", v->name,
-			 path);
+		log_warn("vm %s: cannot write %s: an agent restarted now would not know it",
+			 v->name, path);
 	}
 	json_decref(rec);
 	return r;

@@ -266,7 +266,6 @@ static int spawn_qemu(struct vm_manager *m, struct vm *v, char **argv)
 	return 0;
 }
 
-
 static void start(struct vm_manager *m, struct vm *v)
 {
 	char kernel[PATH_MAX], initrd[PATH_MAX], buf[PATH_MAX + 64], **argv = NULL;

@@ -26,7 +26,7 @@
 
 struct migrate {
 	const char *vm, *target;
-	long downtime_ms, bandwidth_mib;
+	long downtime_ms, bandwidth_mib, progress_timeout_s;
 	bool wait, abort, json, tty;
 	char name[96];
 };
@@ -87,6 +87,8 @@ static int create(struct cli *cli, struct migrate *g, json_t **out)
 		json_object_set_new(spec, "downtime_ms", json_integer(g->downtime_ms));
 	if (g->bandwidth_mib)
 		json_object_set_new(spec, "max_bandwidth_mib", json_integer(g->bandwidth_mib));
+	if (g->progress_timeout_s)
+		json_object_set_new(spec, "progress_timeout_s", json_integer(g->progress_timeout_s));
 	r = cli_request(cli, "POST", "/v1/migrations", body, &status, &reply);
 	json_decref(body);
 	if (r)
@@ -195,6 +197,17 @@ static void progress_line(const json_t *m, long long t0, char *buf, size_t len)
 		 num(p, "remaining") / MIB, num(p, "dirty_rate"), qs ? qs : "?");
 }
 
+/* How long a migration may take by its own bounds (docs/MIGRATION.md): each
+ * phase before the transfer, the transfer's progress, the confirmation. */
+static long long wait_bound_ms(const json_t *m)
+{
+	const json_t *spec = json_object_get(m, "spec");
+	json_int_t t = json_integer_value(json_object_get(spec, "timeout_s"));
+	json_int_t p = json_integer_value(json_object_get(spec, "progress_timeout_s"));
+
+	return (3 * (t > 0 ? t : 120) + (p > 0 ? p : 150) + 60) * 1000LL;
+}
+
 static int follow(struct cli *cli, const struct migrate *g, json_t **out)
 {
 	long long t0 = now_ms(), deadline = t0 + 120000 + WAIT_SLACK_MS;
@@ -210,11 +223,7 @@ static int follow(struct cli *cli, const struct migrate *g, json_t **out)
 		if (r)
 			return r;
 		if (!timeout_known) {
-			json_int_t t = json_integer_value(
-			    json_object_get(json_object_get(m, "spec"), "timeout_s"));
-
-			if (t > 0)
-				deadline = t0 + t * 1000 + WAIT_SLACK_MS;
+			deadline = t0 + wait_bound_ms(m) + WAIT_SLACK_MS;
 			timeout_known = true;
 		}
 		if (g->tty) {
@@ -320,6 +329,7 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 					      { "abort", no_argument, NULL, 'a' },
 					      { "downtime-ms", required_argument, NULL, 'd' },
 					      { "max-bandwidth-mib", required_argument, NULL, 'b' },
+					      { "progress-timeout-s", required_argument, NULL, 'p' },
 					      { "json", no_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
@@ -329,7 +339,7 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 	bool ok;
 
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":t:wad:b:jh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":t:wad:b:p:jh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			cli_usage(verb, stdout);
@@ -354,11 +364,16 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 			if (parse_long("--max-bandwidth-mib", optarg, 1048576, &g.bandwidth_mib))
 				return EXIT_USAGE;
 			break;
+		case 'p':
+			if (parse_long("--progress-timeout-s", optarg, 86400, &g.progress_timeout_s))
+				return EXIT_USAGE;
+			break;
 		default:
 			return cli_bad_flag(verb, opt, argv);
 		}
 	}
-	if (optind + 1 != argc || (g.abort && (g.target || g.downtime_ms || g.bandwidth_mib))) {
+	if (optind + 1 != argc || (g.abort && (g.target || g.downtime_ms || g.bandwidth_mib ||
+						     g.progress_timeout_s))) {
 		cli_usage(verb, stderr);
 		return EXIT_USAGE;
 	}

@@ -29,7 +29,8 @@ static const struct cli_verb verbs[] = {
 	{ "delete", cmd_delete, "Delete one object, or every object of a manifest.",
 	  "delete KIND NAME | delete -f FILE|-" },
 	{ "migrate", cmd_migrate, "Live-migrate a VM to another node (or abort its migration).",
-	  "migrate VM [--to NODE] [--wait] [--downtime-ms N] [--max-bandwidth-mib N] [--json]\n"
+	  "migrate VM [--to NODE] [--wait] [--downtime-ms N] [--max-bandwidth-mib N]\n"
+	  "       [--progress-timeout-s N] [--json]\n"
 	  "       godwit migrate VM --abort [--wait] [--json]" },
 	{ "console", cmd_console, "Connect to a VM's serial console (Ctrl-] leaves).",
 	  "console VM" },

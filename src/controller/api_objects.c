@@ -458,8 +458,7 @@ static int get_name(const json_t *spec, const char *key, const char *field, cons
 	if (r < 0)
 		return r;
 	if (*out && !api_name_valid(*out))
-		return api_error_set(err, 400, field, "%s: \"%.64s\" is not %s", field, *out,
-				     what);
+		return api_error_set(err, 400, field, "%s: \"%.64s\" is not %s", field, *out, what);
 	return 0;
 }
 
@@ -603,7 +602,7 @@ static int get_bool(const json_t *spec, const char *key, const char *field, bool
 	if (j && (r = expect_type(j, JSON_TRUE, field, err)) < 0)
 		return r;
 	return json_object_set_new(out, key, json_boolean(j ? json_is_true(j) : def)) < 0 ? -ENOMEM
-											   : 0;
+											  : 0;
 }
 
 static int validate_user_data(const json_t *spec, json_t *out, struct api_error *err)
@@ -654,10 +653,9 @@ static int validate_user_data(const json_t *spec, json_t *out, struct api_error 
  */
 static int validate_vm_spec(const json_t *spec, json_t *out, struct api_error *err)
 {
-	static const char *const allowed[] = {"running",   "memory_mib",	 "cpus",
-					      "image",	   "user_data",		 "user_data_encoding",
-					      "network",   "migratable",	 "node",
-					      "target",	   NULL};
+	static const char *const allowed[] = {
+	    "running", "memory_mib", "cpus", "image",  "user_data", "user_data_encoding",
+	    "network", "migratable", "node", "target", NULL};
 	const char *image, *network, *node, *target;
 	int r;
 
@@ -844,7 +842,7 @@ cleanup:
 int api_node_status_validate(const json_t *in, json_t **out, struct api_error *err)
 {
 	static const char *const allowed[] = {"applied_revision", "counters", "ports",
-					      "drops_standby", "vms", NULL};
+					      "drops_standby",	  "vms",      NULL};
 	static const char *const maps[] = {"ports", "vms"};
 	json_t *rev, *counters, *map, *drops, *res, *copy;
 	const char *key;

@@ -46,7 +46,8 @@ static void usage(FILE *f)
 	    "  --event-retention N  watch events kept (default %d)\n"
 	    "  --max-objects N      objects per kind (default %d)\n"
 	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
-	    "                       start (default " DEFAULT_CIDR "; \"none\": no default network)\n"
+	    "                       start (default " DEFAULT_CIDR
+	    "; \"none\": no default network)\n"
 	    "  -v, --verbose        debug logging\n",
 	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS);
 }

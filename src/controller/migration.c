@@ -158,7 +158,8 @@ static const json_t *lagging_node(const json_t *nodes, int64_t revision,
 			continue;
 		if (!migration_node_ready(node)) {
 			if (d)
-				migration_note(d, "node %s is not ready: not counted for replication",
+				migration_note(d,
+					       "node %s is not ready: not counted for replication",
 					       obj_name(node));
 			continue;
 		}
@@ -185,7 +186,8 @@ static void waiting_for(const json_t *mig, enum migration_phase p, const json_t 
 		lag = lagging_node(nodes, rev, NULL);
 		if (lag)
 			snprintf(buf, size, "node %s has applied revision %lld < %lld",
-				 obj_name(lag), (long long)migration_applied_revision(lag), (long long)rev);
+				 obj_name(lag), (long long)migration_applied_revision(lag),
+				 (long long)rev);
 		else
 			snprintf(buf, size, "replication of revision %lld not confirmed",
 				 (long long)rev);
@@ -224,8 +226,7 @@ static void activation_figures(const json_t *mig, const json_t *target, const ch
  * active (a report from before the activation, e.g. when `complete` came
  * first, would count the drops of the blackout as drops after the switch).
  */
-static void switch_drops(const json_t *mig, const char *state, const json_t *drops,
-			 json_t *figures)
+static void switch_drops(const json_t *mig, const char *state, const json_t *drops, json_t *figures)
 {
 	const json_t *have = json_object_get(status_of(mig), "figures");
 
@@ -259,9 +260,9 @@ static void success_figures(const json_t *mig, const json_t *target,
 	d->port = MIGRATION_PORT_MOVE;
 	json_object_set_new(d->figures, "total_ms", json_integer(c->unix_ms - started_ms(mig)));
 	if (json_is_integer(drops) && json_is_integer(at_switch))
-		json_object_set_new(d->figures, "standby_drops_after_switch",
-				    json_integer(json_integer_value(drops) -
-						 json_integer_value(at_switch)));
+		json_object_set_new(
+		    d->figures, "standby_drops_after_switch",
+		    json_integer(json_integer_value(drops) - json_integer_value(at_switch)));
 }
 
 /* Pending and TargetReady (every migration): preparing the target. */
@@ -337,7 +338,8 @@ static bool must_fail_early(const json_t *mig, enum migration_phase cur, const j
 		migration_finish(d, MIGRATION_ABORTED, MIGRATION_PORT_ROLLBACK,
 				 "aborted on request in phase %s", migration_phase_name(cur));
 	else if (fail)
-		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK, "reported by hypervisor: %s",
+		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK,
+				 "reported by hypervisor: %s",
 				 json_string_value(json_object_get(fail, "reason")) ?: "");
 	else if (migration_is_vm(mig) &&
 		 migration_vm_target_failed(mig, target, what, sizeof(what)))
@@ -352,8 +354,8 @@ static bool must_fail_early(const json_t *mig, enum migration_phase cur, const j
 	} else if (c->t.in_phase_ms >= bound) {
 		waiting_for(mig, cur, nodes, what, sizeof(what));
 		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK,
-				 "timeout after %lld s in phase %s: %s",
-				 (long long)(bound / 1000), migration_phase_name(cur), what);
+				 "timeout after %lld s in phase %s: %s", (long long)(bound / 1000),
+				 migration_phase_name(cur), what);
 	} else {
 		return false;
 	}
@@ -379,14 +381,13 @@ int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
 	if (migration_phase_finished(cur))
 		return 0;
 	if (!port) {
-		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_KEEP, "port %s no longer exists",
-				 str_at(mig, "spec", "port"));
+		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_KEEP,
+				 "port %s no longer exists", str_at(mig, "spec", "port"));
 		return 0;
 	}
 	if (vm && cur >= MIGRATION_REPLICATING) {
 		r = migration_vm_decide_transfer(mig, cur, nodes, c, d);
-	} else if (cur < MIGRATION_SWITCHED &&
-		   must_fail_early(mig, cur, nodes, target, c, d)) {
+	} else if (cur < MIGRATION_SWITCHED && must_fail_early(mig, cur, nodes, target, c, d)) {
 		return 0;
 	} else if (cur < MIGRATION_REPLICATING) {
 		if (vm)

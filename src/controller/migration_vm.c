@@ -43,7 +43,8 @@ static bool fresh(const json_t *mig, const json_t *node)
 /* The source's record of its transfer for this migration, or NULL. */
 static const json_t *source_transfer(const json_t *mig, const json_t *source)
 {
-	const json_t *t = json_object_get(vm_report(source, str_at(mig, "spec", "vm")), "migration");
+	const json_t *t =
+	    json_object_get(vm_report(source, str_at(mig, "spec", "vm")), "migration");
 
 	return strcmp(json_string_value(json_object_get(t, "name")) ?: "", mig_name(mig)) == 0
 		   ? t
@@ -53,7 +54,8 @@ static const json_t *source_transfer(const json_t *mig, const json_t *source)
 /* The target's record of its incoming side for this migration, or NULL. */
 static const json_t *target_incoming(const json_t *mig, const json_t *target)
 {
-	const json_t *in = json_object_get(vm_report(target, str_at(mig, "spec", "vm")), "incoming");
+	const json_t *in =
+	    json_object_get(vm_report(target, str_at(mig, "spec", "vm")), "incoming");
 
 	return strcmp(json_string_value(json_object_get(in, "migration")) ?: "", mig_name(mig)) == 0
 		   ? in
@@ -61,13 +63,12 @@ static const json_t *target_incoming(const json_t *mig, const json_t *target)
 }
 
 /* A figure as it will be after d: d's value, else the stored one. */
-static const json_t *figure(const json_t *mig, const struct migration_decision *d,
-			    const char *key)
+static const json_t *figure(const json_t *mig, const struct migration_decision *d, const char *key)
 {
 	const json_t *v = json_object_get(d->figures, key);
 
-	return v ? v : json_object_get(json_object_get(json_object_get(mig, "status"), "figures"),
-				       key);
+	return v ? v
+		 : json_object_get(json_object_get(json_object_get(mig, "status"), "figures"), key);
 }
 
 static int set_new(json_t *obj, const char *key, json_t *value)
@@ -166,8 +167,9 @@ int migration_vm_observe(const json_t *mig, enum migration_phase cur, const json
 	if (r == 0 && json_object_get(t, "handoff_unix_ns") &&
 	    json_is_integer(json_object_get(t, "handoff_drained")) &&
 	    !figure(mig, d, "handoff_tap_frames"))
-		r = set_new(d->figures, "handoff_tap_frames",
-			    json_integer(json_integer_value(json_object_get(t, "handoff_drained"))));
+		r = set_new(
+		    d->figures, "handoff_tap_frames",
+		    json_integer(json_integer_value(json_object_get(t, "handoff_drained"))));
 	if (r == 0)
 		r = copy_figure(mig, d, "resume_unix_ns", in, "resume_unix_ns");
 	return r;
@@ -207,8 +209,8 @@ static void gather(const json_t *mig, const json_t *source, const json_t *target
 	const json_t *t = source_transfer(mig, source), *in = target_incoming(mig, target);
 	const char *ts = json_string_value(json_object_get(t, "status"));
 	const char *is_state = json_string_value(json_object_get(in, "state"));
-	const char *declined =
-	    json_string_value(json_object_get(vm_report(source, str_at(mig, "spec", "vm")), "declined"));
+	const char *declined = json_string_value(
+	    json_object_get(vm_report(source, str_at(mig, "spec", "vm")), "declined"));
 
 	memset(ev, 0, sizeof(*ev));
 	if (is(ts, "completed"))
@@ -232,8 +234,7 @@ static void gather(const json_t *mig, const json_t *source, const json_t *target
 	ev->target_reason = json_string_value(json_object_get(in, "error"));
 }
 
-bool migration_vm_target_failed(const json_t *mig, const json_t *target, char *reason,
-				size_t size)
+bool migration_vm_target_failed(const json_t *mig, const json_t *target, char *reason, size_t size)
 {
 	const json_t *rep = vm_report(target, str_at(mig, "spec", "vm"));
 	struct evidence ev;
@@ -261,8 +262,9 @@ static const json_t *cancel_of(const json_t *mig)
 /* The phase a cancel ends in (Aborted on request, else Failed). */
 static enum migration_phase cancel_phase(const json_t *cancel)
 {
-	return is(json_string_value(json_object_get(cancel, "phase")), "Aborted") ? MIGRATION_ABORTED
-										  : MIGRATION_FAILED;
+	return is(json_string_value(json_object_get(cancel, "phase")), "Aborted")
+		   ? MIGRATION_ABORTED
+		   : MIGRATION_FAILED;
 }
 
 static const char *cancel_reason(const json_t *cancel)
@@ -284,7 +286,7 @@ static int64_t completion_bound_s(const json_t *mig)
 	    json_object_get(json_object_get(json_object_get(mig, "status"), "progress"), "total");
 	double gib = json_is_integer(total) ? (double)json_integer_value(total) / GIB : 1.0;
 	int64_t s = (int64_t)(gib * (double)spec_int(mig, "completion_timeout_per_gib_s",
-						       MIGRATION_COMPLETION_PER_GIB_DEFAULT_S));
+						     MIGRATION_COMPLETION_PER_GIB_DEFAULT_S));
 
 	return s < MIGRATION_COMPLETION_MIN_S ? MIGRATION_COMPLETION_MIN_S : s;
 }
@@ -301,7 +303,8 @@ static bool must_end(const json_t *mig, enum migration_phase cur, const json_t *
 	const json_t *progress = json_object_get(json_object_get(mig, "status"), "progress");
 	const char *tname = str_at(mig, "spec", "target"), *sname = str_at(mig, "status", "source");
 	json_int_t timeout = spec_int(mig, "timeout_s", MIGRATION_TIMEOUT_DEFAULT_S);
-	json_int_t stall = spec_int(mig, "progress_timeout_s", MIGRATION_PROGRESS_TIMEOUT_DEFAULT_S);
+	json_int_t stall =
+	    spec_int(mig, "progress_timeout_s", MIGRATION_PROGRESS_TIMEOUT_DEFAULT_S);
 	int64_t bound = completion_bound_s(mig);
 
 	*phase = MIGRATION_FAILED;
@@ -340,8 +343,9 @@ static int request_cancel(const json_t *mig, enum migration_phase phase, const c
 
 	if (!cancel || json_object_set_new(d->status, "cancel", cancel) < 0)
 		return -ENOMEM;
-	migration_note(d, "cancelling (%s): waiting for node %s or %s to confirm where the guest "
-			  "runs",
+	migration_note(d,
+		       "cancelling (%s): waiting for node %s or %s to confirm where the guest "
+		       "runs",
 		       why, str_at(mig, "status", "source"), str_at(mig, "spec", "target"));
 	return 0;
 }
@@ -375,15 +379,18 @@ static int decide_transfer(const json_t *mig, enum migration_phase cur, const js
 	}
 	if (ev->source == SOURCE_FAILED) {
 		if (cancel)
-			migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s", cancel_reason(cancel));
+			migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
+					 cancel_reason(cancel));
 		else
-			migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "QEMU migration failed: %s",
+			migration_finish(d, end, MIGRATION_PORT_ROLLBACK,
+					 "QEMU migration failed: %s",
 					 ev->source_error ?: "no error text");
 		return 0;
 	}
 	if (ev->target == TARGET_NEVER_RAN) {
 		if (cancel)
-			migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s", cancel_reason(cancel));
+			migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
+					 cancel_reason(cancel));
 		else
 			migration_finish(d, end, MIGRATION_PORT_ROLLBACK,
 					 "target QEMU ended before it ran the guest: %s",
@@ -396,10 +403,10 @@ static int decide_transfer(const json_t *mig, enum migration_phase cur, const js
 	}
 	if (cancel) {
 		if (c->t.in_phase_ms >= MIGRATION_VM_CANCEL_NOTE_MS)
-			migration_note(d,
-				       "%s: neither node %s nor %s has confirmed where the guest runs",
-				       cancel_reason(cancel), str_at(mig, "status", "source"),
-				       str_at(mig, "spec", "target"));
+			migration_note(
+			    d, "%s: neither node %s nor %s has confirmed where the guest runs",
+			    cancel_reason(cancel), str_at(mig, "status", "source"),
+			    str_at(mig, "spec", "target"));
 		return 0;
 	}
 	if (must_end(mig, cur, nodes, c, &end, why, sizeof(why)))
@@ -434,9 +441,10 @@ static void decide_switched(const json_t *mig, const struct migration_clock *c,
 			    const struct evidence *ev, struct migration_decision *d)
 {
 	if (ev->target == TARGET_NEVER_RAN) {
-		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK,
-				 "the target could not run the guest (%s): it runs on at the source",
-				 ev->target_reason ?: "its QEMU ended");
+		migration_finish(
+		    d, MIGRATION_FAILED, MIGRATION_PORT_ROLLBACK,
+		    "the target could not run the guest (%s): it runs on at the source",
+		    ev->target_reason ?: "its QEMU ended");
 		resume_source(d);
 		return;
 	}

@@ -75,8 +75,7 @@ int migration_vm_observe(const json_t *mig, enum migration_phase cur, const json
 int migration_vm_derive(const json_t *mig, struct migration_decision *d);
 
 /* true (and reason) when the target's QEMU failed during this migration. */
-bool migration_vm_target_failed(const json_t *mig, const json_t *target, char *reason,
-				size_t size);
+bool migration_vm_target_failed(const json_t *mig, const json_t *target, char *reason, size_t size);
 
 /* The decision from phase Replicating on (the handover protocol above). */
 int migration_vm_decide_transfer(const json_t *mig, enum migration_phase cur, const json_t *nodes,

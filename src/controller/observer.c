@@ -150,8 +150,8 @@ int64_t observer_node_age(struct observer *o, const char *node, int64_t stamp)
 	return age;
 }
 
-void observer_migration(struct observer *o, const char *name, const char *phase,
-			int64_t remaining, struct migration_times *out)
+void observer_migration(struct observer *o, const char *name, const char *phase, int64_t remaining,
+			struct migration_times *out)
 {
 	struct seen *e;
 	int64_t now;

@@ -49,15 +49,16 @@ int64_t observer_node_age(struct observer *o, const char *node, int64_t stamp);
 
 /* What the decision function needs to know of time (migration.h). */
 struct migration_times {
-	int64_t in_phase_ms;	   /* since the current phase was first seen */
-	int64_t since_progress_ms; /* since remaining bytes reached a new low (or the phase began) */
-	int64_t in_transfer_ms;	   /* since phase Running was first seen (0 before) */
+	int64_t in_phase_ms; /* since the current phase was first seen */
+	int64_t
+	    since_progress_ms;	/* since remaining bytes reached a new low (or the phase began) */
+	int64_t in_transfer_ms; /* since phase Running was first seen (0 before) */
 };
 
 /* The ages of migration name in phase (remaining: the transfer's remaining
  * bytes as last reported, -1 when unknown). */
-void observer_migration(struct observer *o, const char *name, const char *phase,
-			int64_t remaining, struct migration_times *out);
+void observer_migration(struct observer *o, const char *name, const char *phase, int64_t remaining,
+			struct migration_times *out);
 /* Forgets a finished or deleted migration. */
 void observer_forget_migration(struct observer *o, const char *name);
 

@@ -60,8 +60,8 @@ int registry_node_status_get(struct registry *reg, const char *name, json_t **ou
 	if (r < 0)
 		return r;
 	if (reg->obs)
-		age = observer_node_age(
-		    reg->obs, name, json_integer_value(json_object_get(st, "heartbeat_ms")));
+		age = observer_node_age(reg->obs, name,
+					json_integer_value(json_object_get(st, "heartbeat_ms")));
 	if (json_object_set_new(st, "age_ms", json_integer(age)) < 0 ||
 	    json_object_set_new(st, "ready", json_boolean(age < NODE_READY_MS)) < 0) {
 		json_decref(st);

@@ -67,9 +67,9 @@ int vm_schedule(const json_t *nodes, const json_t *vms, const char **node)
 
 int vm_merge(json_t *obj, const json_t *old, const json_t *body, struct api_error *err)
 {
-	static const char *const fixed[] = {"memory_mib", "cpus",	"image",
-					    "user_data",  "user_data_encoding", "network",
-					    "migratable"};
+	static const char *const fixed[] = {
+	    "memory_mib",	  "cpus",    "image",	  "user_data",
+	    "user_data_encoding", "network", "migratable"};
 	static const char *const controller_owned[] = {"node", "target"};
 	const json_t *given = spec_of(body);
 	json_t *spec = spec_of(obj), *had;
@@ -185,7 +185,8 @@ int vm_status_derive(const json_t *vm, const json_t *node, json_t **out)
 	const json_t *rep = json_object_get(json_object_get(nst, "vms"), obj_name(vm));
 	const char *node_name = json_string_value(json_object_get(spec, "node"));
 	const char *target = json_string_value(json_object_get(spec, "target"));
-	const char *phase, *reason = NULL, *rphase = json_string_value(json_object_get(rep, "phase"));
+	const char *phase, *reason = NULL,
+			   *rphase = json_string_value(json_object_get(rep, "phase"));
 	json_t *st = json_deep_copy(json_object_get(vm, "status"));
 	char buf[160], live[64];
 	int r = -ENOMEM;
@@ -237,7 +238,8 @@ cleanup:
 bool vm_follow_port(json_t *vm, const json_t *port)
 {
 	json_t *spec = spec_of(vm), *pspec = spec_of(port);
-	json_t *target = json_object_get(pspec, "target"), *locs = json_object_get(pspec, "locations");
+	json_t *target = json_object_get(pspec, "target"),
+	       *locs = json_object_get(pspec, "locations");
 	bool changed = false;
 
 	if (target && !json_equal(target, json_object_get(spec, "target"))) {

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_NETWORK		"default"
-#define DEFAULT_NETWORK_FLAG	"default_network_created"
+#define DEFAULT_NETWORK	     "default"
+#define DEFAULT_NETWORK_FLAG "default_network_created"
 /* Below the automatic range (IPAM_VNI_FIRST), so other networks keep their numbers. */
-#define DEFAULT_NETWORK_VNI	1
+#define DEFAULT_NETWORK_VNI 1
 
 static const char *str_at(const json_t *obj, const char *a, const char *b)
 {
@@ -359,8 +359,7 @@ int vm_follow_migration(struct registry *reg, const json_t *mig, const json_t *p
 	return r;
 }
 
-int vm_default_network(struct registry *reg, const char *cidr, bool *created,
-		       struct api_error *err)
+int vm_default_network(struct registry *reg, const char *cidr, bool *created, struct api_error *err)
 {
 	struct store *s = reg->store;
 	json_t *body = NULL, *net = NULL, *existing = NULL;

@@ -214,15 +214,46 @@ apply_all
 wait_mig_phase m2 TargetReady
 apply_all # the nodes apply the replication revision
 wait_mig_phase m2 Replicating
-req POST /v1/migrations/m2/running
-expect 200 '' "running"
 req POST /v1/migrations/m2/complete
-expect 200 '' "complete"
+expect 409 'moves a VM' "a VM's transfer follows the agents' reports: POST complete is refused"
+vms[node-1]='{"testvm":{"phase":"running","migration":{"name":"m2","status":"active","remaining":9}}}'
+heartbeat
+wait_mig_phase m2 Running
+vms[node-1]='{"testvm":{"phase":"stopped","migration":{"name":"m2","status":"completed","downtime_ms":3}}}'
+heartbeat
+wait_mig_phase m2 Switched
+req GET /v1/vms/testvm
+check "switched, unconfirmed: the VM stays on node-1 (its QEMU is kept)" 'd["spec"]["node"] == "node-1"'
+vms[node-2]='{"testvm":{"phase":"running","ready":true,"incoming":{"migration":"m2","state":"completed","ran":true}}}'
+heartbeat
 wait_mig_phase m2 Succeeded
 req GET /v1/vms/testvm
 check "after success: spec.node is the target, no target" '"target" not in d["spec"] and d["spec"]["node"] == "node-2"'
 req GET /v1/ports/testvm
 check "the port moved with the same address" "d['spec']['locations'] == ['node-2'] and d['spec']['ipv4'] == '$ip'"
+
+# --- an abort while the transfer runs is a request: the source confirms --------------
+vms[node-1]='{}' vms[node-2]='{"testvm":{"phase":"running","ready":true}}'
+heartbeat
+req POST /v1/migrations '{"metadata":{"name":"m3"},"spec":{"vm":"testvm","target":"node-1"}}'
+expect 201 '' "migrate testvm back"
+ports[node-1]='{"testvm":{"state":"standby"}}'
+apply_all
+wait_mig_phase m3 TargetReady
+apply_all
+wait_mig_phase m3 Replicating
+vms[node-2]='{"testvm":{"phase":"running","migration":{"name":"m3","status":"active"}}}'
+heartbeat
+wait_mig_phase m3 Running
+req POST /v1/migrations/m3/abort
+expect 200 '"cancel"' "abort while Running: recorded as a cancel"
+check "the phase waits for the source" 'd["status"]["phase"] == "Running" and d["status"]["cancel"]["phase"] == "Aborted"'
+vms[node-2]='{"testvm":{"phase":"running","migration":{"name":"m3","status":"failed","error":"Unable to write to socket: Broken pipe"}}}'
+heartbeat
+wait_mig_phase m3 Aborted
+req GET /v1/vms/testvm
+check "aborted: the VM stays on node-2" '"target" not in d["spec"] and d["spec"]["node"] == "node-2"'
+ports[node-1]='{}'
 
 # --- delete ---------------------------------------------------------------------------
 for v in testvm vm2 vm3; do

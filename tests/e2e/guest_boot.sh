@@ -114,7 +114,7 @@ boot_guest() {
 	ip netns exec "$NS" qemu-system-x86_64 "${accel_opt[@]}" -cpu qemu64 -m 128 -smp 1 \
 		-nographic -no-reboot -monitor none \
 		-kernel "$guest_dir/vmlinuz" -initrd "$guest_dir/initramfs.cpio.gz" \
-		-append "console=ttyS0 quiet loglevel=3 panic=-1 ipv6.disable=1 godwit.userdata=$ud" \
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 ipv6.disable=1 godwit.userdata=$ud" \
 		-netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
 		-device virtio-net-pci,netdev=n0,mac=$MAC \
 		-serial "file:$DIR/console.log" </dev/null >"$DIR/qemu.out" 2>"$DIR/qemu.err" &

@@ -46,6 +46,7 @@ struct fake {
 	void (*after)(struct fake *f); /* after each reply; may be NULL */
 	struct fake *peer;
 	atomic_int trues, falses; /* running:true / false answers sent */
+	atomic_int queries;	  /* query-status received (the late-answer case) */
 	atomic_bool closed;
 	bool started;
 	bool resumed, stopped;
@@ -382,9 +383,11 @@ static void test_overlap(void **state)
 
 	assert_true(get_int(root, "violation_count") > 0);
 	assert_int_equal(get_int(root, "max_running"), 2);
+	assert_true(get_int(root, "sampled_overlap_count") > 0);
 	v = json_array_get(json_object_get(root, "violations"), 0);
 	assert_non_null(v);
-	assert_true(get_int(v, "unix_ms") > 0);
+	assert_true(get_int(v, "to_ns") > get_int(v, "from_ns"));
+	assert_true(json_number_value(json_object_get(v, "ms")) > 0);
 	assert_int_equal(json_array_size(json_object_get(v, "nodes")), 2);
 	assert_true(has_string(json_object_get(v, "nodes"), "node-a"));
 	assert_true(has_string(json_object_get(v, "nodes"), "node-b"));
@@ -461,6 +464,85 @@ static void test_handover(void **state)
 	assert_int_equal(json_array_size(json_object_get(root, "running_now")), 1);
 	assert_true(has_string(json_object_get(root, "running_now"), "node-b"));
 	assert_int_equal(json_array_size(json_object_get(root, "triggers")), 0);
+	json_decref(root);
+}
+
+/* --- a late answer: node-a answers running, then stops; node-b resumes after
+ * that and answers in the same round. The round sees both running, the
+ * timeline (QEMU's own STOP and RESUME times) knows they never were. ------ */
+
+/* Waits (≤ 1 s) until *v reaches want. */
+static void await_at_least(atomic_int *v, int want)
+{
+	const struct timespec ms = {0, 1000000};
+
+	for (int i = 0; i < 1000 && atomic_load(v) < want; i++)
+		nanosleep(&ms, NULL);
+}
+
+/* Its 4th answer says running, once node-b got its own 4th query (one round);
+ * then it stops. */
+static int late_a(struct fake *f)
+{
+	int n = atomic_fetch_add(&f->queries, 1) + 1;
+
+	if (n == 4)
+		await_at_least(&f->peer->queries, 4);
+	return n <= 4;
+}
+
+static void late_a_after(struct fake *f)
+{
+	if (atomic_load(&f->queries) == 4 && !f->stopped) {
+		send_event(f, "STOP", NULL);
+		f->stopped = true;
+		atomic_store(&f->falses, -1000); /* tells node-b: it stopped */
+	}
+}
+
+/* Its 4th answer comes 1 ms after node-a's STOP and its own RESUME. */
+static int late_b(struct fake *f)
+{
+	const struct timespec ms = {0, 1000000};
+	int n = atomic_fetch_add(&f->queries, 1) + 1;
+
+	if (n < 4)
+		return 0;
+	if (n == 4) {
+		for (int i = 0; i < 1000 && atomic_load(&f->peer->falses) != -1000; i++)
+			nanosleep(&ms, NULL);
+		nanosleep(&ms, NULL);
+		send_event(f, "RESUME", NULL);
+		f->resumed = true;
+	}
+	return 1;
+}
+
+static bool late_done(void *ctx)
+{
+	struct env *e = ctx;
+
+	return atomic_load(&e->b.trues) >= 5;
+}
+
+static void test_late_answer_is_no_violation(void **state)
+{
+	struct env *e = *state;
+	json_t *root;
+
+	e->a.peer = &e->b;
+	e->b.peer = &e->a;
+	e->a.after = late_a_after;
+	fake_start(&e->a, e->dir, "node-a", late_a);
+	fake_start(&e->b, e->dir, "node-b", late_b);
+	vmwatch_start(e, "20", NULL);
+	assert_true(wait_until(late_done, e, 20000));
+	root = vmwatch_stop(e);
+
+	assert_true(get_int(root, "sampled_overlap_count") > 0);
+	assert_int_equal(get_int(root, "violation_count"), 0);
+	assert_non_null(find_event(root, "node-a", "STOP"));
+	assert_non_null(find_event(root, "node-b", "RESUME"));
 	json_decref(root);
 }
 
@@ -599,6 +681,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_overlap, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_handover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_late_answer_is_no_violation, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_triggers_between_rounds, setup, teardown),
 	    cmocka_unit_test(test_bad_flags),
 	};

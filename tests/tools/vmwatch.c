@@ -64,7 +64,10 @@ struct node {
 	uint64_t pending_round;
 	bool answered, running; /* the last query-status answer */
 	uint64_t samples;
-	int last_err; /* of the last failed connect, logged once */
+	/* the timeline (below): running since tl_from, as far as known */
+	bool tl_known, tl_running;
+	uint64_t tl_from, heard_ns; /* heard_ns: its last message, our clock */
+	int last_err;		    /* of the last failed connect, logged once */
 };
 
 struct trigger {
@@ -87,10 +90,10 @@ struct watch {
 	size_t n_nodes;
 	struct trigger triggers[MAX_TRIGGERS];
 	size_t n_triggers;
-	uint64_t rounds, violation_count, events_dropped;
+	uint64_t rounds, sample_overlaps, events_dropped;
 	bool round_open;
 	int max_running;
-	json_t *violations, *events;
+	json_t *sampled, *events; /* sampled: rounds that saw two running (a cross-check) */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -132,10 +135,16 @@ static void usage(FILE *f)
 	    "Watches DIR/*/NAME/" SOCK_NAME " and checks that at most one QEMU of NAME\n"
 	    "runs at any time. EVENT: STOP, RESUME, MIGRATION (=STATUS matches data.status)\n"
 	    "or RESET; NODE may be '*'; SIGNAL: a name (KILL, STOP, CONT, TERM, ...) or a\n"
-	    "number. On SIGTERM/SIGINT (or after --duration-s) writes FILE:\n"
+	    "number; PID may be qemu (the QEMU that sent the event). On SIGTERM/SIGINT\n"
+	    "(or after --duration-s) writes FILE:\n"
 	    "{\"vm\", \"interval_ms\", \"rounds\", \"samples_per_node\": {NODE: n},\n"
-	    " \"max_running\", \"violations\": [{\"unix_ms\", \"nodes\"}] (the first %d),\n"
-	    " \"violation_count\", \"events\": [{\"node\", \"event\", \"status\"?, \"qemu_ns\",\n"
+	    " \"max_running\", \"violations\": [{\"nodes\", \"from_ns\", \"to_ns\", \"ms\"}] (two\n"
+	    " QEMUs running at once by their own RESUME/STOP timestamps), \"violation_count\",\n"
+	    " \"spans\": [{\"node\", \"from_ns\", \"to_ns\"}], \"sampled_overlaps\": "
+	    "[{\"unix_ms\",\n"
+	    " \"nodes\"}] (the first %d rounds whose answers said both), "
+	    "\"sampled_overlap_count\",\n"
+	    " \"events\": [{\"node\", \"event\", \"status\"?, \"qemu_ns\",\n"
 	    " \"recv_ns\"}], \"events_dropped\", \"triggers\": [{\"spec\", \"fired\",\n"
 	    " \"event_recv_ns\"?, \"unix_ns\"?, \"error\"?}], \"running_now\": [NODE]}\n",
 	    MAX_VIOLATIONS);
@@ -223,9 +232,12 @@ static int parse_trigger(const char *spec, struct trigger *t, char *err, size_t 
 	t->sig = parse_signal(f[2]);
 	if (t->sig < 0)
 		return trig_err(err, len, "unknown signal `%s'", f[2]);
-	/* 0 and negative pids would signal process groups */
-	if (parse_int(f[3], 2, INT32_MAX, &v) < 0)
-		return trig_err(err, len, "PID `%s' is not a process id (> 1)", f[3]);
+	/* 0 and negative pids would signal process groups; "qemu": the QEMU
+	 * that sent the event (its qemu.pid), resolved when it comes */
+	if (strcmp(f[3], "qemu") == 0)
+		v = 0;
+	else if (parse_int(f[3], 2, INT32_MAX, &v) < 0)
+		return trig_err(err, len, "PID `%s' is not a process id (> 1) or qemu", f[3]);
 	t->pid = (pid_t)v;
 	if (n == 5 && parse_int(f[4], 0, 3600 * 1000, &v) < 0)
 		return trig_err(err, len, "DELAY_MS `%s' is not 0..3600000", f[4]);
@@ -307,10 +319,59 @@ static int parse_args(int argc, char **argv, struct watch *w)
 }
 
 /* why: logged unless NULL */
+/*
+ * The timeline: when each QEMU ran, by QEMU's own event timestamps (RESUME
+ * opens a span, STOP closes it; a QEMU first seen running opens one when it
+ * answers, one that goes closes it at the last word heard from it). Two spans
+ * of different nodes that overlap are a violation. Sampling alone cannot
+ * decide it: a target busy loading the state answers its query-status only
+ * after its RESUME, while the source's answer came before its STOP, so one
+ * round may see both running though they never did at once. Spans start at
+ * the latest and end at the earliest instant known, so an overlap found is
+ * real.
+ */
+struct span {
+	char node[NAME_MAX + 1];
+	uint64_t from, to; /* unix ns */
+};
+static struct span *spans;
+static size_t n_spans, cap_spans;
+
+static void span_open(struct node *nd, uint64_t from)
+{
+	nd->tl_known = nd->tl_running = true;
+	nd->tl_from = from;
+}
+
+static void span_close(struct node *nd, uint64_t to)
+{
+	struct span *s;
+
+	nd->tl_known = true;
+	if (!nd->tl_running)
+		return;
+	nd->tl_running = false;
+	if (n_spans == cap_spans) {
+		size_t cap = cap_spans ? cap_spans * 2 : 64;
+
+		s = realloc(spans, cap * sizeof(*s));
+		if (!s)
+			return;
+		spans = s;
+		cap_spans = cap;
+	}
+	s = &spans[n_spans++];
+	snprintf(s->node, sizeof(s->node), "%s", nd->name);
+	s->from = nd->tl_from;
+	s->to = to > nd->tl_from ? to : nd->tl_from;
+}
+
 static void conn_drop(struct node *nd, const char *why)
 {
 	if (why)
 		log_info("%s: %s", nd->name, why);
+	span_close(nd, nd->heard_ns);
+	nd->tl_known = false;
 	close(nd->fd);
 	nd->fd = -1;
 	nd->state = C_CLOSED;
@@ -359,8 +420,35 @@ static int conn_open(struct node *nd)
 	return 0;
 }
 
+/* The pid in qemu.pid next to the node's watch socket (0 when unreadable). */
+static pid_t qemu_pid_of(const struct node *nd)
+{
+	char path[sizeof(nd->path) + 16], *slash;
+	long pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s", nd->path);
+	slash = strrchr(path, '/');
+	if (!slash)
+		return 0;
+	snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path), "qemu.pid");
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld", &pid) != 1 || pid < 2)
+		pid = 0;
+	fclose(f);
+	return (pid_t)pid;
+}
+
 static void trigger_fire(struct trigger *t)
 {
+	if (t->pid < 2) {
+		t->unix_ns = real_ns();
+		t->err = -ESRCH;
+		log_warn("trigger %s: the QEMU's pid is unknown", t->spec);
+		return;
+	}
 	t->unix_ns = real_ns();
 	t->fired = kill(t->pid, t->sig) == 0;
 	t->err = t->fired ? 0 : -errno;
@@ -382,6 +470,8 @@ static void triggers_match(struct watch *w, const struct node *nd, const char *e
 			continue;
 		t->matched = true;
 		t->event_ns = recv_ns;
+		if (!t->pid)
+			t->pid = qemu_pid_of(nd);
 		t->due = recv_mono + t->delay_ms * NS_PER_MS;
 		if (t->delay_ms == 0)
 			trigger_fire(t);
@@ -406,8 +496,8 @@ static int64_t triggers_due(struct watch *w, int64_t now)
 	return next;
 }
 
-static void on_event(struct watch *w, const struct node *nd, const struct qmp_msg *m,
-		     uint64_t recv_ns, int64_t recv_mono)
+static void on_event(struct watch *w, struct node *nd, const struct qmp_msg *m, uint64_t recv_ns,
+		     int64_t recv_mono)
 {
 	const char *status = json_string_value(json_object_get(m->body, "status"));
 	json_t *e;
@@ -417,6 +507,10 @@ static void on_event(struct watch *w, const struct node *nd, const struct qmp_ms
 	if (strcmp(m->event, "MIGRATION") != 0)
 		status = NULL;
 	triggers_match(w, nd, m->event, status, recv_ns, recv_mono);
+	if (strcmp(m->event, "RESUME") == 0 && !nd->tl_running)
+		span_open(nd, m->qemu_ns ? m->qemu_ns : recv_ns);
+	else if (strcmp(m->event, "STOP") == 0)
+		span_close(nd, m->qemu_ns ? m->qemu_ns : recv_ns);
 	if (json_array_size(w->events) >= MAX_EVENTS) {
 		w->events_dropped++;
 		return;
@@ -465,6 +559,9 @@ static int on_reply(struct watch *w, struct node *nd, const struct qmp_msg *m)
 	nd->answered = true;
 	nd->running = json_is_true(running);
 	nd->samples++;
+	if (!nd->tl_known && nd->running)
+		span_open(nd, nd->heard_ns);
+	nd->tl_known = true;
 	return 0;
 }
 
@@ -500,6 +597,7 @@ static int conn_lines(struct watch *w, struct node *nd, uint64_t recv_ns, int64_
 		if (n && nd->buf[off + n - 1] == '\r')
 			n--;
 		if (n) {
+			nd->heard_ns = recv_ns;
 			r = qmp_parse_line(nd->buf + off, n, &m, err, sizeof(err));
 			if (r < 0) {
 				log_warn("%s: %s", nd->name, err);
@@ -615,13 +713,11 @@ static void round_count(struct watch *w)
 	if (running > w->max_running)
 		w->max_running = running;
 	if (running >= 2) {
-		w->violation_count++;
-		if (w->violation_count == 1)
-			log_warn("violation: %d QEMUs of %s running at once", running, w->vm);
-		if (json_array_size(w->violations) < MAX_VIOLATIONS) {
+		w->sample_overlaps++;
+		if (json_array_size(w->sampled) < MAX_VIOLATIONS) {
 			v = json_pack("{s:I, s:O}", "unix_ms", (json_int_t)(real_ns() / NS_PER_MS),
 				      "nodes", nodes);
-			json_array_append_new(w->violations, v);
+			json_array_append_new(w->sampled, v);
 		}
 	}
 	json_decref(nodes);
@@ -733,6 +829,48 @@ static int watch_run(struct watch *w, const sigset_t *waitmask)
 	return 0;
 }
 
+/* Every span, the running ones closed now; and the overlaps among them. */
+static json_t *timeline(const struct watch *w, json_t **overlaps)
+{
+	size_t n = n_spans;
+	struct span *all = calloc(n_spans + w->n_nodes + 1, sizeof(*all));
+	json_t *list = json_array();
+	uint64_t now = real_ns();
+
+	*overlaps = json_array();
+	if (!all || !list || !*overlaps) {
+		free(all);
+		return list;
+	}
+	memcpy(all, spans, n_spans * sizeof(*all));
+	for (size_t i = 0; i < w->n_nodes; i++)
+		if (w->nodes[i].tl_running) {
+			snprintf(all[n].node, sizeof(all[n].node), "%s", w->nodes[i].name);
+			all[n].from = w->nodes[i].tl_from;
+			all[n++].to = now;
+		}
+	for (size_t i = 0; i < n; i++) {
+		if (i < 1000)
+			json_array_append_new(list,
+					      json_pack("{s:s, s:I, s:I}", "node", all[i].node,
+							"from_ns", (json_int_t)all[i].from, "to_ns",
+							(json_int_t)all[i].to));
+		for (size_t j = i + 1; j < n; j++) {
+			uint64_t from = all[i].from > all[j].from ? all[i].from : all[j].from;
+			uint64_t to = all[i].to < all[j].to ? all[i].to : all[j].to;
+
+			if (strcmp(all[i].node, all[j].node) == 0 || from >= to)
+				continue;
+			json_array_append_new(
+			    *overlaps, json_pack("{s:[s,s], s:I, s:I, s:f}", "nodes", all[i].node,
+						 all[j].node, "from_ns", (json_int_t)from, "to_ns",
+						 (json_int_t)to, "ms", (double)(to - from) / 1e6));
+		}
+	}
+	free(all);
+	return list;
+}
+
 static json_t *report(const struct watch *w)
 {
 	json_t *samples = json_object(), *triggers = json_array(), *now = json_array();
@@ -757,12 +895,16 @@ static json_t *report(const struct watch *w)
 			json_object_set_new(o, "error", json_string(strerror(-t->err)));
 		json_array_append_new(triggers, o);
 	}
-	return json_pack("{s:s, s:i, s:I, s:o, s:i, s:O, s:I, s:O, s:I, s:o, s:o}", "vm", w->vm,
-			 "interval_ms", w->interval_ms, "rounds", (json_int_t)w->rounds,
-			 "samples_per_node", samples, "max_running", w->max_running, "violations",
-			 w->violations, "violation_count", (json_int_t)w->violation_count, "events",
-			 w->events, "events_dropped", (json_int_t)w->events_dropped, "triggers",
-			 triggers, "running_now", now);
+	json_t *overlaps = NULL, *spans_json = timeline(w, &overlaps);
+
+	return json_pack("{s:s, s:i, s:I, s:o, s:i, s:o, s:I, s:o, s:O, s:I, s:O, s:I, s:o, s:o}",
+			 "vm", w->vm, "interval_ms", w->interval_ms, "rounds",
+			 (json_int_t)w->rounds, "samples_per_node", samples, "max_running",
+			 w->max_running, "violations", overlaps, "violation_count",
+			 (json_int_t)json_array_size(overlaps), "spans", spans_json,
+			 "sampled_overlaps", w->sampled, "sampled_overlap_count",
+			 (json_int_t)w->sample_overlaps, "events", w->events, "events_dropped",
+			 (json_int_t)w->events_dropped, "triggers", triggers, "running_now", now);
 }
 
 /* FILE via FILE.tmp.PID and a rename: a reader never sees half of it. */
@@ -832,9 +974,9 @@ int main(int argc, char **argv)
 		log_error_errno(r, "signals");
 		return 1;
 	}
-	w.violations = json_array();
+	w.sampled = json_array();
 	w.events = json_array();
-	r = w.violations && w.events ? watch_run(&w, &waitmask) : -ENOMEM;
+	r = w.sampled && w.events ? watch_run(&w, &waitmask) : -ENOMEM;
 	if (r == 0)
 		r = report_write(&w);
 	for (size_t i = 0; i < w.n_nodes; i++) {
@@ -842,7 +984,7 @@ int main(int argc, char **argv)
 			close(w.nodes[i].fd);
 		free(w.nodes[i].buf);
 	}
-	json_decref(w.violations);
+	json_decref(w.sampled);
 	json_decref(w.events);
 	return r < 0 ? 1 : 0;
 }

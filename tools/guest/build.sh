@@ -18,7 +18,7 @@ net_modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virt
 	     failover net_failover virtio_net)
 optional_modules=(qemu_fw_cfg)
 min_memory_mib=96
-cmdline="console=ttyS0 quiet loglevel=3 panic=-1 ipv6.disable=1"
+cmdline="console=ttyS0 quiet loglevel=4 panic=-1 ipv6.disable=1"
 userdata_max_base64=1900
 
 say() { echo "guest: $*" >&2; }

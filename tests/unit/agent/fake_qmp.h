@@ -26,8 +26,10 @@ static int read_line_fd(int fd, char *buf, size_t cap)
 {
 	char control[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {.iov_base = buf, .iov_len = 1};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = control,
+			    .msg_controllen = sizeof(control)};
 	struct cmsghdr *c;
 	int got = -1;
 	size_t n = 0;
@@ -71,8 +73,8 @@ static void *fake_main(void *data)
 			f->got_fd = read_line_fd(f->fd, line, sizeof(line));
 			if (f->got_fd < 0 || strncmp(line, *s + 1, strlen(*s + 1)) != 0) {
 				snprintf(f->failure, sizeof(f->failure),
-					 "expected `%s' with a descriptor, got `%s' (fd %d)", *s + 1,
-					 line, f->got_fd);
+					 "expected `%s' with a descriptor, got `%s' (fd %d)",
+					 *s + 1, line, f->got_fd);
 				break;
 			}
 		} else if ((*s)[0] == '>') {

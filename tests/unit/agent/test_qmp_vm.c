@@ -49,7 +49,7 @@ static void test_argv(void **state)
 	assert_true(has_pair(argv, "-m", "128"));
 	assert_true(has_pair(argv, "-smp", "2"));
 	assert_true(has_pair(argv, "-append",
-			     "console=ttyS0 quiet loglevel=3 panic=-1 "
+			     "console=ttyS0 quiet loglevel=4 panic=-1 "
 			     "ipv6.disable=1 godwit.userdata=SGkK"));
 	assert_true(has_pair(argv, "-netdev",
 			     "tap,id=n0,ifname=gw0123456789,script=no,"
@@ -74,7 +74,7 @@ static void test_argv(void **state)
 	assert_true(has_pair(argv, "-incoming", "defer"));
 	assert_false(has_pair(argv, "-accel", "kvm"));
 	assert_true(has_pair(argv, "-append",
-			     "console=ttyS0 quiet loglevel=3 panic=-1 "
+			     "console=ttyS0 quiet loglevel=4 panic=-1 "
 			     "ipv6.disable=1"));
 	vm_qemu_argv_free(argv);
 
@@ -352,10 +352,9 @@ static void fake_done(struct vm_manager *m, struct vm *v)
 	pthread_mutex_destroy(&m->lock);
 }
 
-#define QMP_HELLO                                                                                  \
-	GREETING, "<{\"execute\":\"qmp_capabilities\"", ">{\"return\": {}, \"id\": 1}"
+#define QMP_HELLO GREETING, "<{\"execute\":\"qmp_capabilities\"", ">{\"return\": {}, \"id\": 1}"
 #define QUERY_STATUS(id, st)                                                                       \
-	"<{\"execute\":\"query-status\",\"id\":" #id,                                                \
+	"<{\"execute\":\"query-status\",\"id\":" #id,                                              \
 	    ">{\"return\": {\"status\": \"" st "\", \"running\": false}, \"id\": " #id "}"
 
 /*

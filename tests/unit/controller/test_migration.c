@@ -47,7 +47,8 @@ static const struct migration_clock *at2(int64_t ms, int64_t in_phase)
 	static struct migration_clock c;
 
 	c = (struct migration_clock){.unix_ms = T0 + ms,
-				     .t = {.in_phase_ms = in_phase, .since_progress_ms = in_phase,
+				     .t = {.in_phase_ms = in_phase,
+					   .since_progress_ms = in_phase,
 					   .in_transfer_ms = in_phase}};
 	return &c;
 }
@@ -57,9 +58,9 @@ static const struct migration_clock *at(int64_t ms)
 {
 	static struct migration_clock c;
 
-	c = (struct migration_clock){.unix_ms = T0 + ms,
-				     .t = {.in_phase_ms = ms, .since_progress_ms = ms,
-					   .in_transfer_ms = ms}};
+	c = (struct migration_clock){
+	    .unix_ms = T0 + ms,
+	    .t = {.in_phase_ms = ms, .since_progress_ms = ms, .in_transfer_ms = ms}};
 	return &c;
 }
 
@@ -560,7 +561,6 @@ static void test_walk_through(void **state)
 	json_decref(nodes);
 }
 
-
 /* Sets node i's report of VM web (JSON text) in nodes. */
 static void vm_report(json_t *nodes, size_t i, const char *json)
 {
@@ -634,7 +634,8 @@ static const json_t *figure_at(const json_t *m, const char *key)
 #define NS(ms) ((T0 + (ms)) * 1000000LL)
 
 /* The source's transfer record of m1 in a report of VM web. */
-#define SRC(status) "{\"phase\":\"running\",\"migration\":{\"name\":\"m1\",\"status\":\"" status "\"}}"
+#define SRC(status)                                                                                \
+	"{\"phase\":\"running\",\"migration\":{\"name\":\"m1\",\"status\":\"" status "\"}}"
 #define TGT(state, ran)                                                                            \
 	"{\"phase\":\"incoming\",\"incoming\":{\"migration\":\"m1\",\"state\":\"" state            \
 	"\",\"ran\":" ran "}}"
@@ -677,8 +678,8 @@ static const struct vm_row vm_rows[] = {
      NULL},
     {"running: the guest speaks from the target", MIGRATION_RUNNING, 100, 100, NULL, NULL, NULL,
      NULL, ACTIVE, 0, MIGRATION_SWITCHED, MIGRATION_PORT_KEEP, false, false, NULL},
-    {"running: another migration's incoming side does not count", MIGRATION_RUNNING, 100, 100,
-     NULL, NULL, SRC("active"),
+    {"running: another migration's incoming side does not count", MIGRATION_RUNNING, 100, 100, NULL,
+     NULL, SRC("active"),
      "{\"incoming\":{\"migration\":\"m0\",\"state\":\"completed\",\"ran\":true}}", STANDBY, 0,
      MIGRATION_RUNNING, MIGRATION_PORT_KEEP, false, false, NULL},
     {"running: an abort asks first", MIGRATION_RUNNING, 100, 100, NULL, "abort", SRC("active"),
@@ -723,13 +724,13 @@ static const struct vm_row vm_rows[] = {
      SRC("completed"), TGT("completed", "true"), STANDBY, 0, MIGRATION_SUCCEEDED,
      MIGRATION_PORT_MOVE, false, false, NULL},
     {"switched: unconfirmed for 60 s -> Succeeded", MIGRATION_SWITCHED, 60000, 60000, NULL, NULL,
-     SRC("completed"), NULL, STANDBY, 60000, MIGRATION_SUCCEEDED, MIGRATION_PORT_MOVE, false,
-     false, NULL},
-    {"switched: the target could not run it -> Failed, the source resumes", MIGRATION_SWITCHED,
-     100, 100, NULL, NULL, SRC("completed"), TGT("failed", "false"), STANDBY, 0, MIGRATION_FAILED,
+     SRC("completed"), NULL, STANDBY, 60000, MIGRATION_SUCCEEDED, MIGRATION_PORT_MOVE, false, false,
+     NULL},
+    {"switched: the target could not run it -> Failed, the source resumes", MIGRATION_SWITCHED, 100,
+     100, NULL, NULL, SRC("completed"), TGT("failed", "false"), STANDBY, 0, MIGRATION_FAILED,
      MIGRATION_PORT_ROLLBACK, false, true, "it runs on at the source"},
-    {"pending: an abort ends at once", MIGRATION_PENDING, 100, 100, NULL, "abort", NULL, NULL,
-     "{}", 0, MIGRATION_ABORTED, MIGRATION_PORT_ROLLBACK, false, false, "aborted on request"},
+    {"pending: an abort ends at once", MIGRATION_PENDING, 100, 100, NULL, "abort", NULL, NULL, "{}",
+     0, MIGRATION_ABORTED, MIGRATION_PORT_ROLLBACK, false, false, "aborted on request"},
 };
 
 static void test_vm_handover_table(void **state)
@@ -761,7 +762,8 @@ static void test_vm_handover_table(void **state)
 		assert_int_equal(migration_decide(m, p, nodes, &c, &d), 0);
 		cancel = json_object_get(d.status, "cancel");
 		reason = cancel ? json_string_value(json_object_get(cancel, "reason")) : d.reason;
-		if (d.next != row->want || d.port != row->want_port || !!cancel != row->want_cancel ||
+		if (d.next != row->want || d.port != row->want_port ||
+		    !!cancel != row->want_cancel ||
 		    json_is_true(json_object_get(d.status, "resume_source")) != row->want_resume ||
 		    (row->want_reason && !strstr(reason ?: "", row->want_reason)))
 			fail_msg("%s: got %s port %d cancel %d resume %d reason \"%s\" note \"%s\"",
@@ -823,8 +825,9 @@ static void test_vm_walk(void **state)
 		 "\"completed\",\"ran\":true,\"resume_unix_ns\":%lld}}",
 		 NS(520));
 	vm_report(nodes, 1, rep);
-	vm_report(nodes, 0, "{\"phase\":\"stopped\",\"migration\":{\"name\":\"m1\",\"status\":"
-			    "\"completed\"}}");
+	vm_report(nodes, 0,
+		  "{\"phase\":\"stopped\",\"migration\":{\"name\":\"m1\",\"status\":"
+		  "\"completed\"}}");
 	assert_int_equal(migration_evaluate(m, p, nodes, at2(620, 10), R + 3), 0);
 	assert_int_equal(migration_phase_of(m, &ph), 0);
 	assert_int_equal(ph, MIGRATION_SUCCEEDED);
@@ -844,7 +847,8 @@ static void test_vm_walk(void **state)
  * (not a record of another migration, not a stale report). */
 static void test_vm_incoming_uri(void **state)
 {
-	struct row nr = {.hb = {0, 0, 0}, .applied = {CREATED, CREATED, CREATED}, .target_ports = "{}"};
+	struct row nr = {
+	    .hb = {0, 0, 0}, .applied = {CREATED, CREATED, CREATED}, .target_ports = "{}"};
 	json_t *m = vm_migration(MIGRATION_PENDING), *p = port("node-1", NULL);
 	json_t *nodes = nodes_of(&nr);
 

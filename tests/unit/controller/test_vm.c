@@ -20,8 +20,8 @@
 #include "vm.h"
 
 #define VM_BODY(extra)                                                                             \
-	"{\"metadata\":{\"name\":\"testvm\"},\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\"" \
-	extra "}}"
+	"{\"metadata\":{\"name\":\"testvm\"},\"spec\":{\"memory_mib\":64,\"image\":\"godwit-"      \
+	"demo\"" extra "}}"
 
 struct row {
 	const char *description;
@@ -40,23 +40,25 @@ static const struct row rows[] = {
      VM_BODY(",\"running\":false,\"cpus\":16,\"user_data\":\"SGkuXG4=\","
 	     "\"user_data_encoding\":\"base64\",\"network\":\"blue\",\"migratable\":true"),
      0, NULL, "\"user_data_encoding\":\"base64\",\"user_data\":\"SGkuXG4=\""},
-    {"text user data by default", API_KIND_VM, VM_BODY(",\"user_data\":\"#cloud-config\""), 0,
-     NULL, "\"user_data_encoding\":\"text\""},
+    {"text user data by default", API_KIND_VM, VM_BODY(",\"user_data\":\"#cloud-config\""), 0, NULL,
+     "\"user_data_encoding\":\"text\""},
     {"memory missing", API_KIND_VM,
-     "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"image\":\"godwit-demo\"}}", 400,
-     "spec.memory_mib", "spec.memory_mib is required"},
+     "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"image\":\"godwit-demo\"}}", 400, "spec.memory_mib",
+     "spec.memory_mib is required"},
     {"memory 0", API_KIND_VM, VM_BODY(",\"memory_mib\":0"), 400, "spec.memory_mib",
      "spec.memory_mib: 0 is out of range 1..65536"},
     {"memory 65537", API_KIND_VM, VM_BODY(",\"memory_mib\":65537"), 400, "spec.memory_mib",
      "out of range"},
     {"memory a string", API_KIND_VM, VM_BODY(",\"memory_mib\":\"64Mi\""), 400, "spec.memory_mib",
      "expected an integer, got string"},
-    {"cpus 0", API_KIND_VM, VM_BODY(",\"cpus\":0"), 400, "spec.cpus", "spec.cpus: 0 is out of range 1..16"},
+    {"cpus 0", API_KIND_VM, VM_BODY(",\"cpus\":0"), 400, "spec.cpus",
+     "spec.cpus: 0 is out of range 1..16"},
     {"cpus 17", API_KIND_VM, VM_BODY(",\"cpus\":17"), 400, "spec.cpus", "out of range 1..16"},
-    {"image empty", API_KIND_VM, "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"memory_mib\":64,\"image\":\"\"}}",
-     400, "spec.image", "spec.image is required"},
-    {"image missing", API_KIND_VM, "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"memory_mib\":64}}", 400,
+    {"image empty", API_KIND_VM,
+     "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"memory_mib\":64,\"image\":\"\"}}", 400,
      "spec.image", "spec.image is required"},
+    {"image missing", API_KIND_VM, "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"memory_mib\":64}}",
+     400, "spec.image", "spec.image is required"},
     {"running not a bool", API_KIND_VM, VM_BODY(",\"running\":1"), 400, "spec.running",
      "spec.running: expected a boolean"},
     {"migratable not a bool", API_KIND_VM, VM_BODY(",\"migratable\":\"true\""), 400,
@@ -65,8 +67,8 @@ static const struct row rows[] = {
      VM_BODY(",\"user_data\":\"SGk*\",\"user_data_encoding\":\"base64\""), 400, "spec.user_data",
      "not valid base64"},
     {"base64 not padded", API_KIND_VM,
-     VM_BODY(",\"user_data\":\"SGkuX\",\"user_data_encoding\":\"base64\""), 400,
-     "spec.user_data", "not valid base64"},
+     VM_BODY(",\"user_data\":\"SGkuX\",\"user_data_encoding\":\"base64\""), 400, "spec.user_data",
+     "not valid base64"},
     {"padding inside", API_KIND_VM,
      VM_BODY(",\"user_data\":\"SG==SGku\",\"user_data_encoding\":\"base64\""), 400,
      "spec.user_data", "not valid base64"},
@@ -85,8 +87,7 @@ static const struct row rows[] = {
      "does not match the path (/v1/vms takes VM)"},
     /* Migrations of VMs */
     {"migration of a VM", API_KIND_MIGRATION,
-     "{\"metadata\":{\"name\":\"m\"},\"spec\":{\"vm\":\"testvm\"}}", 0, NULL,
-     "\"vm\":\"testvm\""},
+     "{\"metadata\":{\"name\":\"m\"},\"spec\":{\"vm\":\"testvm\"}}", 0, NULL, "\"vm\":\"testvm\""},
     {"migration normalised: vm and port equal", API_KIND_MIGRATION,
      "{\"metadata\":{\"name\":\"m\"},\"spec\":{\"vm\":\"testvm\",\"port\":\"testvm\"}}", 0, NULL,
      "\"port\":\"testvm\",\"vm\":\"testvm\""},
@@ -200,8 +201,8 @@ static void test_catalog(void **state)
 /* A node that reported age_ms ago (-1: never), with a vms map (may be NULL). */
 static json_t *node(const char *name, int64_t age_ms, const char *vms)
 {
-	json_t *n = json_pack("{s:{s:s}, s:{s:s}}", "metadata", "name", name, "spec",
-			      "underlay_ip", "192.168.0.1");
+	json_t *n = json_pack("{s:{s:s}, s:{s:s}}", "metadata", "name", name, "spec", "underlay_ip",
+			      "192.168.0.1");
 
 	if (age_ms >= 0) {
 		json_t *st = json_pack("{s:I, s:I}", "heartbeat_ms", (json_int_t)(NOW - age_ms),
@@ -229,9 +230,9 @@ static json_t *vm(const char *name, const char *node_name, const char *target, b
 
 static void test_schedule(void **state)
 {
-	json_t *nodes = json_pack("[o, o, o, o]", node("node-1", 100, NULL),
-				  node("node-2", 100, NULL), node("node-3", -1, NULL),
-				  node("node-4", NODE_READY_MS + 1, NULL));
+	json_t *nodes =
+	    json_pack("[o, o, o, o]", node("node-1", 100, NULL), node("node-2", 100, NULL),
+		      node("node-3", -1, NULL), node("node-4", NODE_READY_MS + 1, NULL));
 	json_t *vms = json_array();
 	const char *chosen = NULL;
 
@@ -264,7 +265,8 @@ struct derive_case {
 };
 
 static const struct derive_case derive_cases[] = {
-    {"no report yet", -1, NULL, true, NULL, "Scheduled", "node node-1 is not ready (no status report yet)"},
+    {"no report yet", -1, NULL, true, NULL, "Scheduled",
+     "node node-1 is not ready (no status report yet)"},
     {"node reports, not the VM", 100, "{}", true, NULL, "Scheduled", NULL},
     {"starting", 100, "{\"testvm\":{\"phase\":\"starting\"}}", true, NULL, "Starting", NULL},
     {"running, not ready", 100, "{\"testvm\":{\"phase\":\"running\",\"ready\":false}}", true, NULL,
@@ -403,41 +405,44 @@ static void test_merge(void **state)
 	json_object_set_new(json_object_get(old, "spec"), "migratable", json_true());
 	json_object_set_new(json_object_get(old, "spec"), "network", json_string("default"));
 	/* running changes; left-out fields are kept (cpus 2, not the default 1) */
-	assert_int_equal(put(old, "{\"spec\":{\"running\":false,\"memory_mib\":64,\"image\":"
-				  "\"godwit-demo\"}}",
+	assert_int_equal(put(old,
+			     "{\"spec\":{\"running\":false,\"memory_mib\":64,\"image\":"
+			     "\"godwit-demo\"}}",
 			     &merged, &err),
 			 0);
 	assert_true(json_is_false(json_object_get(json_object_get(merged, "spec"), "running")));
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(merged, "spec"), "cpus")),
-			 2);
+	assert_int_equal(
+	    json_integer_value(json_object_get(json_object_get(merged, "spec"), "cpus")), 2);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(merged, "spec"), "node")), "node-1");
 	json_decref(merged);
-	assert_int_equal(put(old, "{\"spec\":{\"memory_mib\":128,\"image\":\"godwit-demo\"}}",
-			     &merged, &err),
-			 422);
+	assert_int_equal(
+	    put(old, "{\"spec\":{\"memory_mib\":128,\"image\":\"godwit-demo\"}}", &merged, &err),
+	    422);
 	assert_string_equal(err.field, "spec.memory_mib");
 	assert_non_null(strstr(err.message, "spec.memory_mib is immutable (vm testvm has 64)"));
-	assert_int_equal(put(old, "{\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\","
-				  "\"cpus\":1}}",
+	assert_int_equal(put(old,
+			     "{\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\","
+			     "\"cpus\":1}}",
 			     &merged, &err),
 			 422);
 	assert_string_equal(err.field, "spec.cpus");
-	assert_int_equal(put(old, "{\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\","
-				  "\"node\":\"node-2\"}}",
+	assert_int_equal(put(old,
+			     "{\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\","
+			     "\"node\":\"node-2\"}}",
 			     &merged, &err),
 			 422);
 	assert_string_equal(err.field, "spec.node");
-	assert_int_equal(put(old, "{\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\","
-				  "\"target\":\"node-2\"}}",
+	assert_int_equal(put(old,
+			     "{\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\","
+			     "\"target\":\"node-2\"}}",
 			     &merged, &err),
 			 422);
 	assert_string_equal(err.field, "spec.target");
 	/* running left out stays as stored, not the create-time default */
 	json_object_set_new(json_object_get(old, "spec"), "running", json_false());
-	assert_int_equal(put(old, "{\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\"}}",
-			     &merged, &err),
-			 0);
+	assert_int_equal(
+	    put(old, "{\"spec\":{\"memory_mib\":64,\"image\":\"godwit-demo\"}}", &merged, &err), 0);
 	assert_true(json_is_false(json_object_get(json_object_get(merged, "spec"), "running")));
 	json_decref(merged);
 	json_decref(old);
@@ -453,8 +458,8 @@ static void test_follow_port(void **state)
 
 	(void)state;
 	assert_true(vm_follow_port(v, port)); /* Pending: target set, node kept */
-	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "spec"), "target")),
-			    "node-2");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(v, "spec"), "target")), "node-2");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "spec"), "node")),
 			    "node-1");
 	assert_false(vm_follow_port(v, port)); /* nothing new */
@@ -473,10 +478,10 @@ static void test_follow_port(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_validation),	     cmocka_unit_test(test_user_data_sizes),
-	    cmocka_unit_test(test_catalog),	     cmocka_unit_test(test_schedule),
-	    cmocka_unit_test(test_status_derive),    cmocka_unit_test(test_status_reported_fields),
-	    cmocka_unit_test(test_initial_status),   cmocka_unit_test(test_merge),
+	    cmocka_unit_test(test_validation),	   cmocka_unit_test(test_user_data_sizes),
+	    cmocka_unit_test(test_catalog),	   cmocka_unit_test(test_schedule),
+	    cmocka_unit_test(test_status_derive),  cmocka_unit_test(test_status_reported_fields),
+	    cmocka_unit_test(test_initial_status), cmocka_unit_test(test_merge),
 	    cmocka_unit_test(test_follow_port),
 	};
 
