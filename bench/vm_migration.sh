@@ -1,23 +1,37 @@
 #!/usr/bin/env bash
-# Real VM live migrations (issue 4): BENCH_VM_MIGRATIONS (default 20) QEMU live
-# migrations of testvm round the three nodes under a 1000/s probe and a TCP
-# stream from an observer endpoint. Per migration: the client's loss window
-# against the VM blackout (QMP STOP on the source -> RESUME on the target), the
-# probes lost, and the zero-loss handoff's figures (STOP -> handoff, frames
-# drained from the source tap).
+# Real VM live migrations, measured as the anchors are (issue 10): testvm
+# migrates node-1 <-> node-2 while an observer on node-3 runs godwit probe: a
+# fixed-schedule ICMP prober at BENCH_RATE/s (default 200, SCHED_FIFO) and a
+# TCP connection to the guest's echo service carrying BENCH_TCP_RATE bytes/s
+# (default 500: a numbered line's worth every 10 ms, echoed by the guest's
+# `nc -e cat`). Per migration: the VM blackout (QMP STOP on the source ->
+# RESUME on the target), QEMU's own downtime, probes lost and answered twice,
+# the longest gap between replies and the TCP stream's longest stall around
+# the switchover, and whether the guest died (stopped answering or reset).
+#
+# Variants, in one run on one lab, BENCH_VM_MIGRATIONS migrations each
+# (default 100):
+#   bounded   the agents as they ship: the migration socket's buffers bounded
+#             (--migrate-socket-buffer-kib 256)
+#   autotuned the previous transport: the kernel's autotuned socket buffers
+#             (--migrate-socket-buffer-kib 0), for the comparison
+# and then BENCH_RAM_CHECKS migrations (default 50) with the target paused
+# after the transfer (--vm-incoming-paused) whose guest RAM is compared byte
+# for byte with the source's (bench/ramcheck.py).
 #   bench/vm_migration.sh BUILD_DIR OUT.json
 set -uo pipefail
 build=$1 out=$2
 GODWIT=$build/godwit
 LAB=v$$
 export GODWIT_CONFIG=$(mktemp -d)/config
-N=${BENCH_VM_MIGRATIONS:-20} RATE=${BENCH_RATE:-1000}
+N=${BENCH_VM_MIGRATIONS:-100} RATE=${BENCH_RATE:-200} TCP_RATE=${BENCH_TCP_RATE:-500}
+RAM_CHECKS=${BENCH_RAM_CHECKS:-50} VARIANTS=${BENCH_VARIANTS:-bounded autotuned}
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  if [[ -n ${BENCH_KEEP_LOGS:-} ]]; then   # the lab's logs and the raw figures, for diagnosis
+  if [[ -n ${BENCH_KEEP_LOGS:-} ]]; then # the lab's logs and the raw figures, for diagnosis
     mkdir -p "$BENCH_KEEP_LOGS" && cp -r "/run/godwit/labs/$LAB" "$tmp" "$BENCH_KEEP_LOGS/" 2>/dev/null
   fi
   "$GODWIT" lab down --name "$LAB" >/dev/null 2>&1
@@ -26,79 +40,163 @@ cleanup() {
 trap cleanup EXIT
 gw() { "$GODWIT" --lab "$LAB" "$@"; }
 say() { echo "  $*" >&2; }
+LAB_DIR=/run/godwit/labs/$LAB
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 missing (make deps)" >&2; exit 1; }
+
+vm_field() { gw get vm testvm -o json 2>/dev/null | jq -r "$1"; }
+answers() { ip netns exec "$LAB-ep-obs" ping -c 1 -W 1 "$IP" >/dev/null 2>&1; }
+settled() {
+  gw get vm testvm -o json 2>/dev/null | jq -e '.status.phase == "Running" and .status.ready
+    and .spec.target == null and .status.node == .spec.node' >/dev/null
+}
+
+# Restarts every agent with the shipped flags plus "$@" (as the tests do: the
+# same command line, in the node's network namespace only).
+restart_agents() {
+  local n pid args=() extra=("$@")
+  for n in node-1 node-2 node-3; do
+    pid=$(jq -r --arg n "$n" '.daemons[] | select(.name == $n) | .pid' "$LAB_DIR/lab.json" | tail -n 1)
+    [[ -f $tmp/$n.cmdline ]] || tr '\0' '\n' <"/proc/$pid/cmdline" >"$tmp/$n.cmdline"
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    mapfile -t args <"$tmp/$n.cmdline"
+    nsenter --net="/run/netns/$LAB-$n" "${args[@]}" "${extra[@]}" >>"$LAB_DIR/$n.log" 2>&1 &
+    pid=$!
+    jq --arg n "$n" --argjson p "$pid" '(.daemons[] | select(.name == $n) | .pid) = $p' \
+      "$LAB_DIR/lab.json" >"$LAB_DIR/lab.json.new" && mv "$LAB_DIR/lab.json.new" "$LAB_DIR/lab.json"
+  done
+  for _ in $(seq 100); do
+    [[ $(gw get nodes -o json | jq '[.items[] | select(.status.ready)] | length') == 3 ]] && break
+    sleep 0.2
+  done
+}
+
+# One migration to the other of node-1/node-2; prints nothing; $tmp/$1.json.
+migrate() { # TAG
+  local to
+  [[ $(vm_field .spec.node) == node-1 ]] && to=node-2 || to=node-1
+  gw migrate testvm --to "$to" --wait --json >"$tmp/$1.json" 2>"$tmp/$1.err" ||
+    say "migration $1 failed: $(tail -n 1 "$tmp/$1.err")"
+}
+
+# After a migration: the guest answers (30 s) and has not reset, else it died.
+guest_alive() {
+  local i
+  for i in $(seq 60); do answers && break; sleep 0.5; done
+  answers || return 1
+  [[ $(vm_field '.status.guest_resets // 0') == 0 ]]
+}
+
+# A variant: N migrations under the probe; $tmp/VARIANT.json.
+run_variant() { # VARIANT
+  local v=$1 i died=null
+  for _ in $(seq 120); do settled && answers && break; sleep 0.5; done
+  ip netns exec "$LAB-ep-obs" "$GODWIT" probe "$IP" --rate "$RATE" --tcp 7 --tcp-rate "$TCP_RATE" \
+    --duration 36000 --grace-ms 1000 --json --record "$tmp/$v.probe.csv" \
+    >"$tmp/$v.probe.json" 2>"$tmp/$v.probe.err" &
+  local probe=$!
+  pids+=("$probe")
+  sleep 1
+  say "$v: $N live migrations under a ${RATE}/s probe and a ${TCP_RATE} B/s TCP echo"
+  for i in $(seq 1 "$N"); do
+    migrate "$v-m$i"
+    if ! guest_alive; then
+      say "$v: the guest died after migration $i (no answer, or a reset): stopping the variant"
+      died=$i
+      break
+    fi
+    while ! settled; do sleep 0.1; done
+    sleep 0.6 # the next migration after the TCP stream and the probe settle
+    ((i % 10 == 0)) && say "$v: $i/$N"
+  done
+  sleep 1
+  kill -INT "$probe" 2>/dev/null
+  wait "$probe"
+  jq -s '.' $(ls "$tmp/$v"-m*.json 2>/dev/null | sort -V) </dev/null >"$tmp/$v.migs.json" 2>/dev/null ||
+    echo '[]' >"$tmp/$v.migs.json"
+  # the probe's record: reply times (send + rtt) for the reply gaps, duplicates per probe
+  awk -F, 'NR > 1 && $3 != "" {printf "%.3f\n", $2 + $3}' "$tmp/$v.probe.csv" | sort -n >"$tmp/$v.replies"
+  jq -Rn '[inputs | tonumber]' <"$tmp/$v.replies" >"$tmp/$v.replies.json"
+  awk -F, 'NR > 1 && $4 > 0 {print $2}' "$tmp/$v.probe.csv" | jq -Rn '[inputs | tonumber]' >"$tmp/$v.dups.json"
+  jq -n -L "$here/bench" --slurpfile p "$tmp/$v.probe.json" --slurpfile m "$tmp/$v.migs.json" \
+    --slurpfile replies "$tmp/$v.replies.json" --slurpfile dups "$tmp/$v.dups.json" \
+    --argjson rate "$RATE" --argjson died "$died" --arg v "$v" '
+    include "stats";
+    ($p[0]) as $probe |
+    def gap($from; $to): [$replies[0][] | select(. >= $from and . <= $to)] as $r
+      | [range(1; $r | length) | $r[.] - $r[. - 1]] | max // null;
+    [ $m[0][] | select(.status.phase == "Succeeded") | .status.figures as $f |
+      ($f.stop_unix_ns / 1e6) as $s | ($f.resume_unix_ns / 1e6) as $r |
+      { migration: .metadata.name, blackout_ms: $f.vm_blackout_ms, qemu_downtime_ms: $f.qemu_downtime_ms,
+        blackout_minus_downtime_ms: (if $f.qemu_downtime_ms then $f.vm_blackout_ms - $f.qemu_downtime_ms else null end),
+        lost: ([$probe.windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r + 1000) | .lost] | add // 0),
+        duplicates: ([$dups[0][] | select(. >= $s - 1000 and . <= $r + 2000)] | length),
+        reply_gap_ms: gap($s - 500; $r + 1500),
+        tcp_stall_ms: ([$probe.tcp.stalls[] | select(.start_unix_ms >= $s - 500 and .start_unix_ms <= $r + 1500) | .length_ms] | max // 0) } ] as $per |
+    { variant: $v, migrations: ($m[0] | length), succeeded: ($per | length), guest_died_after: $died,
+      probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
+              tcp: ($probe.tcp | del(.stalls))},
+      vm_blackout_ms: dist([$per[].blackout_ms]),
+      qemu_downtime_ms: dist([$per[].qemu_downtime_ms | select(. != null)]),
+      blackout_minus_downtime_ms: dist([$per[].blackout_minus_downtime_ms | select(. != null)]),
+      lost_probes: dist([$per[].lost]), duplicates: dist([$per[].duplicates]),
+      reply_gap_ms: dist([$per[].reply_gap_ms | select(. != null)]),
+      tcp_stall_ms: dist([$per[].tcp_stall_ms]),
+      zero_loss: ([$per[] | select(.lost == 0)] | length),
+      per_migration: $per }' >"$tmp/$v.json"
+  say "$v: $(jq -c '{succeeded, guest_died_after, zero_loss, vm_blackout_ms: .vm_blackout_ms.p50, qemu_downtime_ms: .qemu_downtime_ms.p50, reply_gap_ms: .reply_gap_ms.p50, tcp_stall_ms: .tcp_stall_ms.p50}' "$tmp/$v.json")"
+}
+
+# BENCH_RAM_CHECKS migrations whose guest RAM is compared; $tmp/ram.json.
+run_ram_checks() {
+  local i dst
+  restart_agents --vm-incoming-paused
+  say "ram: $RAM_CHECKS migrations with the guest RAM compared at the switchover"
+  for i in $(seq 1 "$RAM_CHECKS"); do
+    for _ in $(seq 120); do settled && break; sleep 0.5; done
+    [[ $(vm_field .spec.node) == node-1 ]] && dst=node-2 || dst=node-1
+    python3 "$here/bench/ramcheck.py" "$LAB_DIR/vms" testvm "$(vm_field .spec.node)" "$dst" \
+      "$tmp/ram-$i.json" 120 2>"$tmp/ram-$i.err" &
+    local chk=$!
+    sleep 0.3
+    migrate "ram-m$i"
+    wait "$chk"
+    guest_alive || { say "ram: the guest died after check $i"; break; }
+  done
+  jq -s '{checks: length, exact: map(select(.differing_pages == 0)) | length,
+          differing: map(select(.differing_pages > 0)) | length, failed: map(select(.error)) | length,
+          differing_pages: (map(.differing_pages // 0) | add // 0), results: .}' \
+    $(ls "$tmp"/ram-[0-9]*.json 2>/dev/null | sort -V) </dev/null >"$tmp/ram.json" 2>/dev/null ||
+    echo '{"checks": 0}' >"$tmp/ram.json"
+  say "ram: $(jq -c '{checks, exact, differing, failed, differing_pages}' "$tmp/ram.json")"
+  restart_agents
+}
 
 gw lab up --name "$LAB" --nodes 3 >/dev/null || { echo "lab up failed" >&2; exit 1; }
 gw apply -f "$here/examples/testvm.yaml" >/dev/null 2>&1 || exit 1
-for _ in $(seq 180); do
-  [[ $(gw get vm testvm -o json 2>/dev/null | jq -r .status.phase) == Running ]] && break
-  sleep 0.5
-done
-IP=$(gw get vm testvm -o json | jq -r .status.ipv4)
+for _ in $(seq 240); do settled && break; sleep 0.5; done
+IP=$(vm_field .status.ipv4)
 gw endpoint add obs --network default --node node-3 >/dev/null || exit 1
-for _ in $(seq 100); do ip netns exec "$LAB-ep-obs" ping -c 1 -W 1 "$IP" >/dev/null 2>&1 && break; done
-ip netns exec "$LAB-ep-obs" "$GODWIT" probe "$IP" --rate "$RATE" --tcp 7 --duration 3600 --json \
-  --record "$tmp/probe.csv" \
-  >"$tmp/probe.json" 2>"$tmp/probe.err" & probe_pid=$!; pids+=($probe_pid)
-sleep 1
-say "$N live migrations of testvm under a ${RATE}/s probe"
-node=node-1 unreachable_after=null reset_after=null
-for i in $(seq 1 "$N"); do
-  case $node in node-1) to=node-2 ;; node-2) to=node-3 ;; *) to=node-1 ;; esac
-  gw migrate testvm --to "$to" --wait --json >"$tmp/m-$i.json" 2>"$tmp/m-$i.err" \
-    || say "migration $i failed: $(tail -n 1 "$tmp/m-$i.err")"
-  node=$to
-  answered=0
-  for _ in $(seq 30); do   # the guest answers again before the next one starts
-    ip netns exec "$LAB-ep-obs" ping -c 1 -W 1 "$IP" >/dev/null 2>&1 && { answered=1; break; }
-  done
-  if (( ! answered )); then   # a guest whose network is gone: say so, measure no further
-    say "the guest does not answer 30 s after migration $i: stopping the run"
-    unreachable_after=$i
-    break
-  fi
-  # a guest that rebooted itself (QMP RESET): stop with its console in the lab
-  if [[ $(gw get vm testvm -o json | jq '.status.guest_resets // 0') != 0 ]]; then
-    say "the guest reset itself after migration $i: stopping the run"
-    reset_after=$i
-    break
-  fi
-  sleep 0.5
-  (( i % 5 == 0 )) && say "$i/$N"
+for _ in $(seq 100); do answers && break; done
+status=0
+for v in $VARIANTS; do
+  case $v in
+    bounded) restart_agents ;;
+    autotuned) restart_agents --migrate-socket-buffer-kib 0 ;;
+    *) echo "unknown variant $v" >&2; exit 2 ;;
+  esac
+  run_variant "$v"
+  [[ $(jq .guest_died_after "$tmp/$v.json") == null ]] || status=1
 done
-sleep 1
-kill -INT "$probe_pid" 2>/dev/null; wait "$probe_pid"
-
-jq -s '.' $(ls "$tmp"/m-*.json 2>/dev/null | sort -V) </dev/null >"$tmp/all.json" 2>/dev/null || echo '[]' >"$tmp/all.json"
-jq -n -L "$(dirname "$0")" --slurpfile p "$tmp/probe.json" --slurpfile m "$tmp/all.json" --argjson rate "$RATE" \
-  --argjson unreachable "$unreachable_after" --argjson reset "$reset_after" '
-  include "stats";
-  ($p[0]) as $probe | (1000 / $rate) as $interval |
-  [ $m[0][] | select(.status.phase == "Succeeded") | .status.figures as $f |
-    ($f.stop_unix_ns / 1e6) as $s | ($f.resume_unix_ns / 1e6) as $r |
-    ([ $probe.windows[] | select(.end_unix_ms >= $s and .start_unix_ms <= $r + 200) ]) as $w |
-    ([ $w[].length_ms ] | add // 0) as $win |
-    { blackout_ms: $f.vm_blackout_ms, window_ms: $win,
-      lost: ([ $w[].lost ] | add // 0),
-      stop_to_handoff_ms: $f.stop_to_handoff_ms, handoff_tap_frames: $f.handoff_tap_frames,
-      diff_ms: ($win - $f.vm_blackout_ms),
-      ratio: (if $f.vm_blackout_ms > 0 then $win / $f.vm_blackout_ms else null end),
-      within_goal: ($win <= $f.vm_blackout_ms + 2 * $interval),
-      standby_drops: ($f.standby_drops_after_switch // 0) } ] as $per |
-  { migrations: ($m[0] | length), succeeded: ($per | length),
-    guest_unreachable_after: $unreachable, guest_reset_after: $reset,
-    probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
-            tcp: $probe.tcp},
-    vm_blackout_ms: dist([ $per[].blackout_ms ]),
-    loss_window_ms: dist([ $per[].window_ms ]),
-    window_minus_blackout_ms: dist([ $per[].diff_ms ]),
-    window_over_blackout: dist([ $per[].ratio | select(. != null) ]),
-    within_goal: ([ $per[] | select(.within_goal) ] | length),
-    zero_loss: ([ $per[] | select(.lost == 0) ] | length),
-    lost_probes: dist([ $per[].lost ]),
-    stop_to_handoff_ms: dist([ $per[].stop_to_handoff_ms | select(. != null) ]),
-    handoff_tap_frames: dist([ $per[].handoff_tap_frames | select(. != null) ]),
-    standby_drops_after_switch: ([ $per[].standby_drops ] | add // 0),
-    per_migration: $per }' >"$out"
-say "$(jq -c '{succeeded, within_goal, zero_loss, vm_blackout_ms, loss_window_ms, duplicates: .probe.duplicates}' "$out")"
-[[ $unreachable_after == null && $reset_after == null ]]
+if ((RAM_CHECKS > 0)); then
+  run_ram_checks
+  [[ $(jq '.differing // 1' "$tmp/ram.json") == 0 ]] || status=1
+fi
+[[ -f $tmp/ram.json ]] || echo null >"$tmp/ram.json"
+files=()
+for v in $VARIANTS; do files+=("$tmp/$v.json"); done
+jq -n --arg qemu "$(qemu-system-x86_64 --version | head -1)" --slurpfile ram "$tmp/ram.json" \
+  --argjson rate "$RATE" --argjson tcp_rate "$TCP_RATE" \
+  '{qemu: $qemu, rate_hz: $rate, tcp_rate: $tcp_rate, variants: [inputs], ram_check: $ram[0]}' \
+  "${files[@]}" >"$out"
+exit $status

@@ -62,6 +62,7 @@ struct options {
 	uint32_t mtu;
 	uint32_t migrate_downtime_ms; /* 0: VM_DEFAULT_DOWNTIME_MS */
 	uint32_t migrate_buffer_kib;  /* migsock.h */
+	bool vm_incoming_paused;      /* vm.h: verification only */
 	bool verbose;
 };
 
@@ -75,6 +76,7 @@ static void usage(FILE *f)
 		   "                    [--migrate-downtime-ms N (default %d)]\n"
 		   "                    [--migrate-socket-buffer-kib N (default %d; 0: the "
 		   "kernel's)]\n"
+		   "                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
 		   "Runs inside the node's network namespace. Default pin dir: "
 		   "/sys/fs/bpf/godwit/<node>.\n"
 		   "VMs: guest image from %s (current or the newest version), run dirs\n"
@@ -110,6 +112,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "vm-accel", required_argument, NULL, 'A' },
 		{ "migrate-downtime-ms", required_argument, NULL, 'D' },
 		{ "migrate-socket-buffer-kib", required_argument, NULL, 'B' },
+		{ "vm-incoming-paused", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -161,6 +164,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			}
 			o->migrate_buffer_kib = (uint32_t)mtu;
 			break;
+		case 'P': o->vm_incoming_paused = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'm':
 			errno = 0;
@@ -411,6 +415,7 @@ static int agent_start(struct agent *a)
 	    .handoff = handoff_port,
 	    .handoff_ctx = a,
 	    .migrate_buffer_kib = a->opt.migrate_buffer_kib,
+	    .incoming_paused = a->opt.vm_incoming_paused,
 	};
 	struct heartbeat_config hc = {
 		.server = a->opt.server, .token = a->token, .node = a->opt.node,

@@ -103,6 +103,11 @@ struct vm_config {
 	void *handoff_ctx;
 	/* The migration sockets' buffer (migsock.h; 0: the kernel's autotuning). */
 	unsigned int migrate_buffer_kib;
+	/* Verification (bench/ramcheck.py): an incoming QEMU stays paused after
+	 * the transfer until someone `cont`s it on its qmp-watch.sock, so that
+	 * both guests' RAM can be compared at the switchover. Never in production:
+	 * the guest stays paused without that someone. */
+	bool incoming_paused;
 };
 
 struct vm_manager;
@@ -155,6 +160,7 @@ struct vm_qemu_spec {
 	const char *ifname, *mac, *userdata_b64; /* userdata may be NULL */
 	uint32_t memory_mib, cpus;
 	int incoming;
+	bool incoming_paused; /* -S: the incoming guest stays paused after the transfer */
 };
 /* A NULL-terminated argv (free with vm_qemu_argv_free). -E2BIG: the kernel
  * command line would be too long (user data). */

@@ -109,6 +109,8 @@ int vm_qemu_argv(const struct vm_qemu_spec *s, char ***out)
 	if (s->incoming) {
 		r |= add(argv, &n, "-incoming");
 		r |= add(argv, &n, "defer");
+		if (s->incoming_paused)
+			r |= add(argv, &n, "-S");
 	}
 	if (r < 0) {
 		r = -ENOMEM;

@@ -171,9 +171,21 @@ static void adopt_dead(struct vm_manager *m, struct vm *v)
 		fail_retry(m, v, "QEMU exited while the agent was away", 0);
 }
 
-void vm_adopt_all(struct vm_manager *m)
+/* An adopted QEMU that answers on QMP: its phase, and the migrations its
+ * run dir records (once). */
+static void adopt_records(struct vm_manager *m, struct vm *v)
 {
 	char run_state[32];
+
+	phase_from_status(m, v, run_state, sizeof(run_state));
+	v->incoming_run = v->phase == VM_INCOMING;
+	vm_outgoing_adopt(m, v, true);
+	vm_incoming_adopt(m, v, true, run_state);
+	v->records_pending = false;
+}
+
+void vm_adopt_all(struct vm_manager *m)
+{
 	struct dirent *e;
 	DIR *d = opendir(m->node_dir);
 
@@ -212,6 +224,7 @@ void vm_adopt_all(struct vm_manager *m)
 		}
 		v->pid = pid;
 		v->child = false;
+		v->records_pending = true;
 		v->console_off = 0; /* a started QEMU's console.log is fresh: scan all */
 		v->ready = access_rundir(v, "ready");
 		if (!v->qmp && qmp_attach(m, v, VM_QMP_TIMEOUT_MS) < 0) {
@@ -221,10 +234,7 @@ void vm_adopt_all(struct vm_manager *m)
 		}
 		log_info("vm %s: adopted QEMU pid %d%s", v->name, pid,
 			 v->ready ? " (its guest was ready)" : "");
-		phase_from_status(m, v, run_state, sizeof(run_state));
-		v->incoming_run = v->phase == VM_INCOMING;
-		vm_outgoing_adopt(m, v, true);
-		vm_incoming_adopt(m, v, true, run_state);
+		adopt_records(m, v);
 	}
 	closedir(d);
 }
@@ -280,6 +290,7 @@ static void start(struct vm_manager *m, struct vm *v)
 	    .memory_mib = v->want.memory_mib,
 	    .cpus = v->want.cpus,
 	    .incoming = v->want.incoming,
+	    .incoming_paused = m->cfg.incoming_paused,
 	};
 	int r;
 
@@ -459,7 +470,9 @@ bool vm_step(struct vm_manager *m, struct vm *v)
 	if (!v->qmp) {
 		/* QEMU creates the socket early; until then, try each tick (briefly:
 		 * a socket another client holds accepts but never greets). */
-		if (qmp_attach(m, v, VM_POLL_MS) == 0)
+		if (qmp_attach(m, v, VM_POLL_MS) == 0 && v->records_pending)
+			adopt_records(m, v);
+		else if (v->qmp)
 			phase_from_status(m, v, NULL, 0);
 		return false;
 	}

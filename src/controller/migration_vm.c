@@ -302,7 +302,9 @@ static bool must_end(const json_t *mig, enum migration_phase cur, const json_t *
 	const json_t *req = json_object_get(json_object_get(mig, "status"), "requested");
 	const json_t *progress = json_object_get(json_object_get(mig, "status"), "progress");
 	const char *tname = str_at(mig, "spec", "target"), *sname = str_at(mig, "status", "source");
+	const json_t *target = migration_find_node(nodes, tname);
 	json_int_t timeout = spec_int(mig, "timeout_s", MIGRATION_TIMEOUT_DEFAULT_S);
+	char live[64];
 	json_int_t stall =
 	    spec_int(mig, "progress_timeout_s", MIGRATION_PROGRESS_TIMEOUT_DEFAULT_S);
 	int64_t bound = completion_bound_s(mig);
@@ -315,8 +317,12 @@ static bool must_end(const json_t *mig, enum migration_phase cur, const json_t *
 		snprintf(why, size, "reported by hypervisor: %s",
 			 json_string_value(json_object_get(json_object_get(req, "fail"), "reason"))
 			     ?: "");
-	} else if (!migration_find_node(nodes, tname)) {
+	} else if (!target) {
 		snprintf(why, size, "target node %s no longer exists", tname);
+	} else if (cur == MIGRATION_REPLICATING && !migration_node_ready(target)) {
+		/* before the transfer its listener is the agent's: nothing to migrate to */
+		migration_node_liveness(target, live, sizeof(live));
+		snprintf(why, size, "target node %s is not ready (%s)", tname, live);
 	} else if (cur == MIGRATION_REPLICATING && c->t.in_phase_ms >= timeout * 1000) {
 		snprintf(why, size,
 			 "timeout after %lld s in phase Replicating: node %s did not start the "

@@ -235,6 +235,7 @@ static int finish(struct run *r, uint64_t stop_rel, uint64_t start_unix_ns)
 	    .rate_hz = o->rate_hz,
 	    .duration_s = (double)stop_rel / 1e9,
 	    .start_unix_ns = start_unix_ns,
+	    .start_mono_ns = r->t0, /* start_unix_ns is slot 0's time */
 	    .ignored = r->ignored,
 	    .send_errors = r->send_errors,
 	    .has_tcp = r->tcp != NULL,

@@ -94,20 +94,41 @@ static json_t *windows_json(const struct probe_report *r)
 	return arr;
 }
 
+/* The stalls of at least TCP_STALL_MIN_NS: [{start_unix_ms, length_ms}]. */
+static json_t *stalls_json(const struct probe_report *r)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < r->tcp.n_stalls; i++) {
+		const struct tcp_stall *s = &r->tcp.stalls[i];
+		uint64_t unix_ns = r->start_unix_ns + (s->from_ns - r->start_mono_ns);
+
+		if (json_array_append_new(arr, json_pack("{s:o, s:o}", "start_unix_ms",
+							 json_ms(unix_ns), "length_ms",
+							 json_ms(s->len_ns))) < 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 static json_t *tcp_json(const struct probe_report *r)
 {
 	const struct tcp_result *t = &r->tcp;
 
 	if (!r->has_tcp)
 		return json_null();
-	return json_pack("{s:i, s:b, s:b, s:I, s:I, s:I, s:o, s:I, s:o, s:o}", "port", r->tcp_port,
+	return json_pack("{s:i, s:b, s:b, s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:o}", "port",
+			 r->tcp_port,
 			 "connected", t->connected, "reset", t->reset, "bytes_sent",
 			 (json_int_t)t->bytes_sent, "bytes_received", (json_int_t)t->bytes_received,
 			 "bytes_verified", (json_int_t)t->bytes_verified, "mismatch",
 			 t->mismatch >= 0 ? json_integer(t->mismatch) : json_null(), "retransmits",
 			 (json_int_t)t->retransmits, "longest_stall_ms",
 			 json_ms(t->longest_stall_ns), "error",
-			 t->error ? json_string(tcp_error_str(t->error)) : json_null());
+			 t->error ? json_string(tcp_error_str(t->error)) : json_null(), "stalls",
+			 stalls_json(r));
 }
 
 int report_json(FILE *f, const struct probe_report *r)

@@ -18,6 +18,7 @@ struct probe_report {
 	uint64_t rate_hz;
 	double duration_s;	/* how long it sent */
 	uint64_t start_unix_ns; /* CLOCK_REALTIME of the start */
+	uint64_t start_mono_ns; /* the same instant, CLOCK_MONOTONIC */
 	struct tally_result icmp;
 	uint64_t ignored;     /* replies that were not ours or malformed */
 	uint64_t send_errors; /* probes the kernel refused to send (counted as sent) */

@@ -123,6 +123,20 @@ static void sample_retransmits(struct tcp_client *c)
 		c->retransmits = ti.tcpi_total_retrans;
 }
 
+/* A stall (bytes outstanding, no echo since stall_since) ends or is cut at now. */
+static void end_stall(struct tcp_client *c, uint64_t now)
+{
+	uint64_t len;
+
+	if (!c->stall_since)
+		return;
+	len = now - c->stall_since;
+	if (len > c->longest_stall_ns)
+		c->longest_stall_ns = len;
+	if (len >= TCP_STALL_MIN_NS && c->n_stalls < TCP_STALLS_MAX)
+		c->stalls[c->n_stalls++] = (struct tcp_stall){.from_ns = c->stall_since, .len_ns = len};
+}
+
 static void close_with(struct tcp_client *c, int err, uint64_t now)
 {
 	if (c->state == TCP_CLIENT_CLOSED)
@@ -132,8 +146,7 @@ static void close_with(struct tcp_client *c, int err, uint64_t now)
 		/* ECONNRESET, EPIPE, an unexpected EOF (-ENODATA) or any other error
 		 * (ETIMEDOUT...) broke an open connection: all count as a reset */
 		c->reset = true;
-		if (c->stall_since && now - c->stall_since > c->longest_stall_ns)
-			c->longest_stall_ns = now - c->stall_since;
+		end_stall(c, now);
 	}
 	if (err && !c->error)
 		c->error = err;
@@ -163,8 +176,7 @@ static void read_echo(struct tcp_client *c, uint64_t now)
 			return;
 		}
 		stream_verify(&c->verifier, buf, (size_t)n);
-		if (c->stall_since && now - c->stall_since > c->longest_stall_ns)
-			c->longest_stall_ns = now - c->stall_since;
+		end_stall(c, now);
 		c->stall_since = outstanding(c) ? now : 0;
 	}
 }
@@ -244,8 +256,7 @@ void tcp_client_finish(struct tcp_client *c, uint64_t now, struct tcp_result *re
 {
 	if (c->state == TCP_CLIENT_OPEN) {
 		sample_retransmits(c);
-		if (c->stall_since && now - c->stall_since > c->longest_stall_ns)
-			c->longest_stall_ns = now - c->stall_since;
+		end_stall(c, now);
 	}
 	*res = (struct tcp_result){
 	    .connected = c->connected,
@@ -257,6 +268,8 @@ void tcp_client_finish(struct tcp_client *c, uint64_t now, struct tcp_result *re
 	    .mismatch = c->verifier.mismatch,
 	    .retransmits = c->retransmits,
 	    .longest_stall_ns = c->longest_stall_ns,
+	    .stalls = c->stalls,
+	    .n_stalls = c->n_stalls,
 	};
 	if (c->fd >= 0)
 		close(c->fd);

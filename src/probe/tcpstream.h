@@ -7,7 +7,10 @@
  * byte lost, duplicated or changed anywhere shows up as a mismatch at its offset.
  * It reports a reset (ECONNRESET, EPIPE or an EOF the client did not ask for), TCP
  * retransmissions (tcpi_total_retrans) and the longest stall: the largest interval
- * without any echoed byte while bytes were outstanding.
+ * without any echoed byte while bytes were outstanding; and every stall of at least
+ * TCP_STALL_MIN_NS with its start, so that a benchmark can tell which migration
+ * caused which (the anchors' "TCP echo gap" with a small --tcp-rate: a few bytes,
+ * a numbered line's worth, every 10 ms).
  */
 #ifndef GODWIT_PROBE_TCPSTREAM_H
 #define GODWIT_PROBE_TCPSTREAM_H
@@ -38,6 +41,13 @@ bool stream_verify(struct stream_verifier *v, const uint8_t *buf, size_t len);
 
 #define TCP_CLIENT_TICK_NS 10000000ULL /* one write per 10 ms */
 #define TCP_CLIENT_PENDING 65536
+#define TCP_STALL_MIN_NS   30000000ULL /* three ticks without an echo */
+#define TCP_STALLS_MAX	   4096
+
+struct tcp_stall {
+	uint64_t from_ns; /* CLOCK_MONOTONIC of the last progress before it */
+	uint64_t len_ns;
+};
 
 enum tcp_client_state {
 	TCP_CLIENT_CONNECTING,
@@ -63,6 +73,8 @@ struct tcp_client {
 	uint64_t retransmits;
 	uint64_t stall_since; /* last progress while bytes are outstanding; 0: none outstanding */
 	uint64_t longest_stall_ns;
+	struct tcp_stall stalls[TCP_STALLS_MAX];
+	size_t n_stalls;
 };
 
 struct tcp_result {
@@ -75,6 +87,8 @@ struct tcp_result {
 	int64_t mismatch;
 	uint64_t retransmits;
 	uint64_t longest_stall_ns;
+	const struct tcp_stall *stalls; /* the client's (valid while it is) */
+	size_t n_stalls;
 };
 
 /* Starts a non-blocking connect to addr. -errno only on local failures (socket). */

@@ -64,6 +64,8 @@ static void test_argv(void **state)
 			     "server=on,wait=off"));
 	assert_true(has_pair(argv, "-mon", "chardev=qmpw,mode=control"));
 	assert_true(has_pair(argv, "-serial", "chardev:ser0"));
+	/* the end-of-state marker is the stream's last byte (controller/migration_vm.h) */
+	assert_true(has_pair(argv, "-machine", "pc,suppress-vmdesc=on"));
 	assert_false(has_pair(argv, "-incoming", "defer"));
 	vm_qemu_argv_free(argv);
 
@@ -76,6 +78,12 @@ static void test_argv(void **state)
 	assert_true(has_pair(argv, "-append",
 			     "console=ttyS0 quiet loglevel=4 panic=-1 "
 			     "ipv6.disable=1"));
+	for (char **a = argv; *a; a++)
+		assert_string_not_equal(*a, "-S");
+	vm_qemu_argv_free(argv);
+	s.incoming_paused = true; /* verification: stays paused after the transfer */
+	assert_int_equal(vm_qemu_argv(&s, &argv), 0);
+	assert_true(has_pair(argv, "defer", "-S"));
 	vm_qemu_argv_free(argv);
 
 	memset(big, 'A', sizeof(big) - 1);
