@@ -87,7 +87,7 @@ struct vm {
 
 	enum vm_phase phase;
 	pid_t pid;  /* 0: no QEMU */
-	bool child;	      /* ours (waitpid) or adopted (kill 0) */
+	bool child; /* ours (waitpid) or adopted (kill 0) */
 	bool records_pending; /* adopted: its run dir's records not read yet (no QMP yet) */
 	bool quitting;
 	bool incoming_run;     /* the running QEMU was started with -incoming */

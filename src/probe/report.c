@@ -103,9 +103,9 @@ static json_t *stalls_json(const struct probe_report *r)
 		const struct tcp_stall *s = &r->tcp.stalls[i];
 		uint64_t unix_ns = r->start_unix_ns + (s->from_ns - r->start_mono_ns);
 
-		if (json_array_append_new(arr, json_pack("{s:o, s:o}", "start_unix_ms",
-							 json_ms(unix_ns), "length_ms",
-							 json_ms(s->len_ns))) < 0) {
+		if (json_array_append_new(arr,
+					  json_pack("{s:o, s:o}", "start_unix_ms", json_ms(unix_ns),
+						    "length_ms", json_ms(s->len_ns))) < 0) {
 			json_decref(arr);
 			return NULL;
 		}
@@ -120,8 +120,7 @@ static json_t *tcp_json(const struct probe_report *r)
 	if (!r->has_tcp)
 		return json_null();
 	return json_pack("{s:i, s:b, s:b, s:I, s:I, s:I, s:o, s:I, s:o, s:o, s:o}", "port",
-			 r->tcp_port,
-			 "connected", t->connected, "reset", t->reset, "bytes_sent",
+			 r->tcp_port, "connected", t->connected, "reset", t->reset, "bytes_sent",
 			 (json_int_t)t->bytes_sent, "bytes_received", (json_int_t)t->bytes_received,
 			 "bytes_verified", (json_int_t)t->bytes_verified, "mismatch",
 			 t->mismatch >= 0 ? json_integer(t->mismatch) : json_null(), "retransmits",

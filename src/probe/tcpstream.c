@@ -134,7 +134,8 @@ static void end_stall(struct tcp_client *c, uint64_t now)
 	if (len > c->longest_stall_ns)
 		c->longest_stall_ns = len;
 	if (len >= TCP_STALL_MIN_NS && c->n_stalls < TCP_STALLS_MAX)
-		c->stalls[c->n_stalls++] = (struct tcp_stall){.from_ns = c->stall_since, .len_ns = len};
+		c->stalls[c->n_stalls++] =
+		    (struct tcp_stall){.from_ns = c->stall_since, .len_ns = len};
 }
 
 static void close_with(struct tcp_client *c, int err, uint64_t now)
