@@ -90,6 +90,19 @@ static void vm_free(struct vm *v)
 	free(v);
 }
 
+int vm_qmp_exec(struct vm *v, const char *cmd, json_t *args, int pass_fd)
+{
+	int r;
+
+	if (!args)
+		return -ENOMEM;
+	r = qmp_execute_fd(v->qmp, cmd, args, pass_fd, NULL, VM_QMP_TIMEOUT_MS);
+	json_decref(args);
+	if (r < 0)
+		log_warn("vm %s: %s: %s", v->name, cmd, qmp_error(v->qmp));
+	return r;
+}
+
 void vm_qmp_closed(struct vm_manager *m, struct vm *v)
 {
 	if (!v->qmp)

@@ -127,19 +127,6 @@ static void listen_now(struct vm_manager *m, struct vm *v)
 	set_state(m, v, VM_IN_LISTENING, NULL);
 }
 
-static int exec_logged(struct vm *v, const char *cmd, json_t *args, int pass_fd)
-{
-	int r;
-
-	if (!args)
-		return -ENOMEM;
-	r = qmp_execute_fd(v->qmp, cmd, args, pass_fd, NULL, VM_QMP_TIMEOUT_MS);
-	json_decref(args);
-	if (r < 0)
-		log_warn("vm %s: %s: %s", v->name, cmd, qmp_error(v->qmp));
-	return r;
-}
-
 /* The source connected: only its node's address is handed to QEMU. */
 static void accept_now(struct vm_manager *m, struct vm *v)
 {
@@ -163,13 +150,13 @@ static void accept_now(struct vm_manager *m, struct vm *v)
 	close_listener(m, v);
 	v->in.sock = fd;
 	snprintf(uri, sizeof(uri), "fd:%s", QEMU_FDNAME);
-	r = exec_logged(
+	r = vm_qmp_exec(
 	    v, "migrate-set-capabilities",
 	    json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1), -1);
 	if (r == 0)
-		r = exec_logged(v, "getfd", json_pack("{s:s}", "fdname", QEMU_FDNAME), fd);
+		r = vm_qmp_exec(v, "getfd", json_pack("{s:s}", "fdname", QEMU_FDNAME), fd);
 	if (r == 0)
-		r = exec_logged(v, "migrate-incoming", json_pack("{s:s}", "uri", uri), -1);
+		r = vm_qmp_exec(v, "migrate-incoming", json_pack("{s:s}", "uri", uri), -1);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "QEMU refused the incoming stream: %s",
 			 v->qmp ? qmp_error(v->qmp) : "QMP gone");

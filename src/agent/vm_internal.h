@@ -135,6 +135,9 @@ void vm_adopt_all(struct vm_manager *m);
 struct vm *vm_find(struct vm_manager *m, const char *name);
 struct vm *vm_add(struct vm_manager *m, const char *name);
 void vm_qmp_closed(struct vm_manager *m, struct vm *v);
+/* QMP cmd with args (stolen; NULL: out of memory) and pass_fd (or -1); a
+ * refusal is logged with QEMU's error. */
+int vm_qmp_exec(struct vm *v, const char *cmd, json_t *args, int pass_fd);
 
 /* vm_events.c: QMP events (STOP/RESUME/MIGRATION/RESET) and the handoff. */
 void vm_on_event(const struct qmp_event *ev, void *ctx); /* ctx: the struct vm */

@@ -202,29 +202,16 @@ json_t *vm_outgoing_report(const struct vm *v)
 
 /* ---- what the flow calls ---- */
 
-static int exec_logged(struct vm *v, const char *cmd, json_t *args, int pass_fd)
-{
-	int r;
-
-	if (!args)
-		return -ENOMEM;
-	r = qmp_execute_fd(v->qmp, cmd, args, pass_fd, NULL, VM_QMP_TIMEOUT_MS);
-	json_decref(args);
-	if (r < 0)
-		log_warn("vm %s: %s: %s", v->name, cmd, qmp_error(v->qmp));
-	return r;
-}
-
 static int prepare_qemu(struct vm *v, uint32_t downtime, uint64_t bw)
 {
 	int r =
-	    exec_logged(v, "migrate-set-capabilities",
+	    vm_qmp_exec(v, "migrate-set-capabilities",
 			json_pack("{s:[{s:s, s:b}, {s:s, s:b}]}", "capabilities", "capability",
 				  "events", "state", 1, "capability", "return-path", "state", 0),
 			-1);
 
 	if (r == 0)
-		r = exec_logged(v, "migrate-set-parameters",
+		r = vm_qmp_exec(v, "migrate-set-parameters",
 				json_pack("{s:I, s:I}", "downtime-limit", (json_int_t)downtime,
 					  "max-bandwidth", (json_int_t)bw),
 				-1);
@@ -250,10 +237,10 @@ static int hand_over(struct vm_manager *m, struct vm *v, const char *migration, 
 			       v->name, v->want.ifname);
 		v->tap_fd = -1;
 	}
-	r = exec_logged(v, "getfd", json_pack("{s:s}", "fdname", QEMU_FDNAME), sock);
+	r = vm_qmp_exec(v, "getfd", json_pack("{s:s}", "fdname", QEMU_FDNAME), sock);
 	snprintf(uri, sizeof(uri), "fd:%s", QEMU_FDNAME);
 	if (r == 0)
-		r = exec_logged(v, "migrate", json_pack("{s:s}", "uri", uri), -1);
+		r = vm_qmp_exec(v, "migrate", json_pack("{s:s}", "uri", uri), -1);
 	if (r < 0) {
 		snprintf(v->out.error, sizeof(v->out.error), "%s",
 			 v->qmp ? qmp_error(v->qmp) : "QMP gone");
@@ -368,7 +355,7 @@ int vm_migrate_resume(struct vm_manager *m, const char *name, const char *migrat
 		 v->out.status,
 		 failed ? "the target never got the whole guest"
 			: "the target reported that it never ran the guest");
-	r = exec_logged(v, "cont", json_object(), -1);
+	r = vm_qmp_exec(v, "cont", json_object(), -1);
 	if (r == 0) {
 		vm_set_phase(m, v, VM_RUNNING, NULL);
 		vm_kick(m);
