@@ -696,6 +696,12 @@ static int write_outputs(struct demo *d)
 			    run_cmd((const char *const[]){"convert", path, png, NULL}, true) == 0;
 	}
 	demo_print_report(stdout, rep, d->out, d->have_png);
+	if (json_is_true(json_object_get(rep, "migration_failed"))) {
+		fprintf(stderr, "godwit lab demo: the guest stopped answering after the migration "
+				"(its console: %s/logs)\n",
+			d->out);
+		r = -EPROTO;
+	}
 cleanup:
 	json_decref(rep);
 	json_decref(probe);

@@ -13,6 +13,12 @@
 #define SWITCHOVER_TAIL_MS 500
 /* The picture shows this much before the migration's creation and after its end. */
 #define TIMELINE_MARGIN_MS 1000
+/* The longest gap between replies is looked for this long around the switchover. */
+#define GAP_BEFORE_MS 500
+#define GAP_AFTER_MS  1500
+/* A guest that answers no probe sent this long after its resume has died:
+ * a failed migration, whatever the network did. */
+#define DEAD_AFTER_MS 1000
 
 static const char csv_header[] = "seq,send_unix_ms,rtt_ms,dups";
 
@@ -223,16 +229,70 @@ static const json_t *switchover_window(const json_t *probe, double lo, double hi
 
 static json_t *tcp_summary(const json_t *tcp)
 {
+	const json_t *stall = json_object_get(tcp, "longest_stall_ms");
+
 	if (!json_is_object(tcp))
-		return json_pack("{s:b, s:b, s:I, s:I, s:I}", "connected", 0, "reset", 0,
+		return json_pack("{s:b, s:b, s:I, s:I, s:I, s:n}", "connected", 0, "reset", 0,
 				 "bytes_sent", (json_int_t)0, "bytes_verified", (json_int_t)0,
-				 "retransmits", (json_int_t)0);
-	return json_pack("{s:b, s:b, s:I, s:I, s:I}", "connected",
+				 "retransmits", (json_int_t)0, "longest_stall_ms");
+	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:O}", "connected",
 			 json_is_true(json_object_get(tcp, "connected")), "reset",
 			 json_is_true(json_object_get(tcp, "reset")), "bytes_sent",
 			 json_integer_value(json_object_get(tcp, "bytes_sent")), "bytes_verified",
 			 json_integer_value(json_object_get(tcp, "bytes_verified")), "retransmits",
-			 json_integer_value(json_object_get(tcp, "retransmits")));
+			 json_integer_value(json_object_get(tcp, "retransmits")), "longest_stall_ms",
+			 json_is_number(stall) ? stall : json_null());
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The longest gap between two replies received within [from, to] (unix ms);
+ * NAN with fewer than two there. */
+static double longest_reply_gap(const struct demo_inputs *in, double grace_ms, double from,
+				double to)
+{
+	double *t = malloc((in->n_samples + 1) * sizeof(*t)), gap = NAN;
+	size_t n = 0;
+
+	if (!t)
+		return NAN;
+	for (size_t i = 0; i < in->n_samples; i++) {
+		const struct demo_sample *s = &in->samples[i];
+		double at = s->send_unix_ms + s->rtt_ms;
+
+		if (!sample_lost(s, grace_ms) && at > from && at < to)
+			t[n++] = at;
+	}
+	if (n >= 2) {
+		qsort(t, n, sizeof(*t), cmp_double);
+		gap = 0;
+		for (size_t i = 1; i < n; i++)
+			if (t[i] - t[i - 1] > gap)
+				gap = t[i] - t[i - 1];
+	}
+	free(t);
+	return gap;
+}
+
+/* Whether the guest answered a probe sent after `after` (-1: no probe was
+ * sent that late, so it cannot be told). */
+static int answered_after(const struct demo_inputs *in, double after)
+{
+	int sent = 0;
+
+	for (size_t i = 0; i < in->n_samples; i++) {
+		if (in->samples[i].send_unix_ms < after)
+			continue;
+		sent = 1;
+		if (!sample_lost(&in->samples[i], in->grace_ms))
+			return 1;
+	}
+	return sent ? 0 : -1;
 }
 
 int demo_report(const struct demo_inputs *in, json_t **out)
@@ -247,6 +307,7 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 	double lo, hi, last, from_ms, to_ms;
 	bool early_measured = true;
 	char verdict[96], note[256];
+	int alive;
 
 	if (!json_array_size(phases) ||
 	    !isfinite(time_value(json_object_get(json_array_get(phases, 0), "unix_ms"))))
@@ -329,7 +390,19 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 		snprintf(verdict, sizeof(verdict),
 			 "network-added loss not measured (no RESUME time recorded)");
 	}
+	alive = isfinite(hi) ? answered_after(in, hi + DEAD_AFTER_MS) : -1;
+	json_object_set_new(rep, "guest_answers_after_migration",
+			    alive < 0 ? json_null() : json_boolean(alive));
+	if (alive == 0)
+		snprintf(verdict, sizeof(verdict),
+			 "the guest stopped answering after the migration: a failed migration");
 	json_object_set_new(rep, "verdict", json_string(verdict));
+	json_object_set_new(rep, "migration_failed", json_boolean(alive == 0));
+	fig = figure(in->migration, "qemu_downtime_ms");
+	json_object_set_new(rep, "qemu_downtime_ms", fig ? json_incref((json_t *)fig) : json_null());
+	json_object_set_new(rep, "reply_gap_ms",
+			    json_ms(longest_reply_gap(in, in->grace_ms, lo - GAP_BEFORE_MS,
+						      hi + GAP_AFTER_MS)));
 	if ((fig = figure(in->migration, "stop_to_handoff_ms")))
 		json_object_set_new(rep, "handoff",
 				    json_pack("{s:o, s:O?}", "stop_to_handoff_ms",
@@ -422,18 +495,28 @@ void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool hav
 	size_t i;
 
 	fprintf(f, "\n\033[1m%s\033[0m\n", json_string_value(json_object_get(rep, "verdict")));
-	if (json_is_number(json_object_get(rep, "vm_blackout_ms")))
+	if (json_is_number(json_object_get(rep, "vm_blackout_ms")) &&
+	    json_is_number(json_object_get(rep, "qemu_downtime_ms")))
+		fprintf(f, "  %-26s %.1f ms (QEMU's own downtime %.0f ms)\n",
+			"VM blackout (STOP->RESUME)",
+			json_number_value(json_object_get(rep, "vm_blackout_ms")),
+			json_number_value(json_object_get(rep, "qemu_downtime_ms")));
+	else if (json_is_number(json_object_get(rep, "vm_blackout_ms")))
 		fprintf(f, "  %-26s %.1f ms\n",
 			vm ? "VM blackout (STOP->RESUME)" : "blackout (link down->up)",
 			json_number_value(json_object_get(rep, "vm_blackout_ms")));
 	else
 		fprintf(f, "  %-26s not recorded\n",
 			vm ? "VM blackout (STOP->RESUME)" : "blackout");
-	fprintf(f, "  %-26s %.1f ms (%lld of %lld probes lost at %lld/s)\n", "client loss window",
+	fprintf(f, "  %-26s %.1f ms (%lld of %lld probes lost at %lld/s)", "client loss window",
 		json_number_value(json_object_get(rep, "loss_window_ms")),
 		(long long)json_integer_value(json_object_get(probe, "lost")),
 		(long long)json_integer_value(json_object_get(probe, "sent")),
 		(long long)json_integer_value(json_object_get(probe, "rate_hz")));
+	if (json_is_number(json_object_get(rep, "reply_gap_ms")))
+		fprintf(f, "; longest reply gap %.1f ms",
+			json_number_value(json_object_get(rep, "reply_gap_ms")));
+	fputc('\n', f);
 	if (detail)
 		fprintf(f, "  %-26s %lld (%lld probes lost after resume + %lld standby drops)\n",
 			"network-added loss",
@@ -461,11 +544,12 @@ void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool hav
 	if (!json_is_true(json_object_get(tcp, "connected")))
 		fprintf(f, "  %-26s not connected\n", "TCP");
 	else
-		fprintf(f, "  %-26s %s, %lld of %lld bytes verified, %lld retransmits\n", "TCP",
-			json_is_true(json_object_get(tcp, "reset")) ? "RESET" : "survived",
+		fprintf(f, "  %-26s %s, %lld of %lld bytes verified, %lld retransmits, longest stall %.0f ms\n",
+			"TCP", json_is_true(json_object_get(tcp, "reset")) ? "RESET" : "survived",
 			(long long)json_integer_value(json_object_get(tcp, "bytes_verified")),
 			(long long)json_integer_value(json_object_get(tcp, "bytes_sent")),
-			(long long)json_integer_value(json_object_get(tcp, "retransmits")));
+			(long long)json_integer_value(json_object_get(tcp, "retransmits")),
+			json_number_value(json_object_get(tcp, "longest_stall_ms")));
 	if (json_is_number(ff))
 		fprintf(f, "  %-26s %.3f ms\n",
 			vm ? "resume -> activation" : "first frame -> activation",

@@ -175,6 +175,10 @@ static void test_loss_inside_blackout(void **state)
 	assert_float_equal(nget(json_object_get(rep, "loss_window"), "start_ms"), 100, 1e-6);
 	assert_string_equal(json_string_value(json_object_get(rep, "verdict")),
 			    "network added no loss");
+	/* the replies to 100 and 130 are the longest gap around the switchover */
+	assert_float_equal(nget(rep, "reply_gap_ms"), 30, 1e-6);
+	assert_true(json_is_true(json_object_get(rep, "guest_answers_after_migration")));
+	assert_false(json_is_true(json_object_get(rep, "migration_failed")));
 	json_decref(rep);
 	json_decref(probe);
 	json_decref(mig);
@@ -197,6 +201,27 @@ static void test_loss_after_resume(void **state)
 	assert_string_equal(json_string_value(json_object_get(rep, "verdict")),
 			    "network added 7 lost probes");
 	assert_float_equal(nget(rep, "loss_window_ms"), 36, 1e-9);
+	json_decref(rep);
+	json_decref(probe);
+	json_decref(mig);
+}
+
+/* A guest that answers nothing a second after its resume died: whatever the
+ * network did, the migration failed, and the report says so first. */
+static void test_guest_death(void **state)
+{
+	json_t *probe, *mig, *rep;
+
+	(void)state;
+	make_run(&run, -1000, 1600);
+	lose(&run, 101, 1600);
+	probe = probe_json(&run);
+	mig = vm_migration(100, 130, 131, 0);
+	rep = report_for(&run, probe, mig, NULL);
+	assert_true(json_is_false(json_object_get(rep, "guest_answers_after_migration")));
+	assert_true(json_is_true(json_object_get(rep, "migration_failed")));
+	assert_string_equal(json_string_value(json_object_get(rep, "verdict")),
+			    "the guest stopped answering after the migration: a failed migration");
 	json_decref(rep);
 	json_decref(probe);
 	json_decref(mig);
@@ -454,6 +479,7 @@ int main(void)
 	    cmocka_unit_test(test_csv),
 	    cmocka_unit_test(test_svg),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_guest_death),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
