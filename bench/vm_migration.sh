@@ -66,7 +66,7 @@ restart_agents() {
       "$LAB_DIR/lab.json" >"$LAB_DIR/lab.json.new" && mv "$LAB_DIR/lab.json.new" "$LAB_DIR/lab.json"
   done
   for _ in $(seq 100); do
-    [[ $(gw get nodes -o json | jq '[.items[] | select(.status.ready)] | length') == 3 ]] && break
+    [[ $(gw get nodes -o json | jq '[(.items? // .)[] | select(.status.ready)] | length') == 3 ]] && break
     sleep 0.2
   done
 }
@@ -106,7 +106,7 @@ run_variant() { # VARIANT
       break
     fi
     while ! settled; do sleep 0.1; done
-    sleep 0.6 # the next migration after the TCP stream and the probe settle
+    sleep 1 # the next migration after the TCP stream and the probe settle (windows never overlap)
     ((i % 10 == 0)) && say "$v: $i/$N"
   done
   sleep 1
@@ -131,8 +131,8 @@ run_variant() { # VARIANT
         blackout_minus_downtime_ms: (if $f.qemu_downtime_ms then $f.vm_blackout_ms - $f.qemu_downtime_ms else null end),
         lost: ([$probe.windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r + 1000) | .lost] | add // 0),
         duplicates: ([$dups[0][] | select(. >= $s - 1000 and . <= $r + 2000)] | length),
-        reply_gap_ms: gap($s - 500; $r + 1500),
-        tcp_stall_ms: ([$probe.tcp.stalls[] | select(.start_unix_ms >= $s - 500 and .start_unix_ms <= $r + 1500) | .length_ms] | max // 0) } ] as $per |
+        reply_gap_ms: gap($s - 200; $r + 500),
+        tcp_stall_ms: ([$probe.tcp.stalls[] | select(.start_unix_ms >= $s - 200 and .start_unix_ms <= $r + 500) | .length_ms] | max // 0) } ] as $per |
     { variant: $v, migrations: ($m[0] | length), succeeded: ($per | length), guest_died_after: $died,
       probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
               tcp: ($probe.tcp | del(.stalls))},

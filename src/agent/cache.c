@@ -35,6 +35,7 @@ int cache_copy(const struct cache *src, struct cache *dst)
 {
 	struct cache tmp = { .revision = src->revision };
 
+	memcpy(tmp.changes, src->changes, sizeof(tmp.changes));
 	for (int k = 0; k < CACHE__KINDS; k++) {
 		tmp.objs[k] = json_deep_copy(src->objs[k]);
 		if (!tmp.objs[k]) {
@@ -103,6 +104,7 @@ int cache_load_list(struct cache *c, enum cache_kind kind, const json_t *reply,
 	}
 	json_decref(c->objs[kind]);
 	c->objs[kind] = objs;
+	c->changes[kind]++;
 	*revision = rev;
 	return 0;
 }
@@ -152,6 +154,8 @@ int cache_apply_line(struct cache *c, const char *line, size_t len)
 		}
 		r = 1;
 	}
+	if (r == 1)
+		c->changes[kind]++;
 done:
 	if (rev > c->revision)
 		c->revision = rev;

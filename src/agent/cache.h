@@ -23,6 +23,9 @@ enum cache_kind {
 struct cache {
 	json_t *objs[CACHE__KINDS]; /* JSON object: name -> object */
 	uint64_t revision;
+	/* How many times each kind changed (a list, a watch event that changed
+	 * it): a reader compares them to tell what changed since it last looked. */
+	uint64_t changes[CACHE__KINDS];
 };
 
 int cache_init(struct cache *c);

@@ -253,6 +253,8 @@ struct agent {
 	struct vm_manager *vms;
 	struct vm_flow *flow; /* the source side of VM migrations */
 	struct reconciler *rc;
+	bool reconciled; /* the last reconcile_run succeeded, at reconciled_changes */
+	uint64_t reconciled_changes[CACHE__KINDS];
 	int sig_fd, notify_fd, epoll_fd;
 };
 
@@ -274,8 +276,28 @@ static void on_activation(const struct gw_event *e, void *ctx)
 		heartbeat_note_activation(a->heartbeat, &act);
 }
 
-/* Returns the delay until the next reconcile. */
-static int64_t reconcile_once(struct agent *a)
+/*
+ * Whether the datapath needs no reconcile for snap: the kinds it is made of
+ * (Networks, Ports, Nodes) are as they were at the last reconcile that
+ * succeeded. A migration's progress changes its Migration ten times a second:
+ * that is for the VM modules only, and a node that re-synced its devices and
+ * maps each time would take the CPU from the guests it moves.
+ */
+static bool datapath_unchanged(const struct agent *a, const struct cache *snap)
+{
+	static const enum cache_kind made_of[] = {CACHE_NETWORKS, CACHE_PORTS, CACHE_NODES};
+
+	if (!a->reconciled)
+		return false;
+	for (size_t i = 0; i < sizeof(made_of) / sizeof(made_of[0]); i++)
+		if (snap->changes[made_of[i]] != a->reconciled_changes[made_of[i]])
+			return false;
+	return true;
+}
+
+/* Returns the delay until the next reconcile; full: also when only the VM
+ * modules' kinds changed (the periodic resync repairs drift). */
+static int64_t reconcile_once(struct agent *a, bool full)
 {
 	const struct port_ref *refs;
 	struct cache snap;
@@ -293,7 +315,14 @@ static int64_t reconcile_once(struct agent *a)
 		log_warn("out of memory: the VMs are not updated");
 	if (a->flow && vm_flow_sync(a->flow, &snap) < 0)
 		log_warn("out of memory: the VM migrations are not updated");
+	if (!full && datapath_unchanged(a, &snap)) {
+		heartbeat_set_applied(a->heartbeat, snap.revision);
+		cache_clear(&snap);
+		return RESYNC_MS;
+	}
 	r = reconcile_run(a->rc, &snap);
+	a->reconciled = r == 0;
+	memcpy(a->reconciled_changes, snap.changes, sizeof(a->reconciled_changes));
 	reconciler_ports(a->rc, &refs, &n_refs);
 	if (heartbeat_set_ports(a->heartbeat, refs, n_refs) < 0)
 		log_warn("out of memory: the port report is not updated");
@@ -345,8 +374,10 @@ static int run_loop(struct agent *a)
 			}
 		}
 		if (now_ms() >= next) {
+			bool notified = pending;
+
 			pending = false;
-			next = now_ms() + reconcile_once(a);
+			next = now_ms() + reconcile_once(a, !notified);
 		}
 	}
 }

@@ -47,6 +47,31 @@ static void test_added_modified_deleted(void **state)
 	cache_clear(&c);
 }
 
+/* The change counters tell a reader which kinds changed: a Migration's
+ * progress leaves the datapath's kinds as they were. */
+static void test_change_counters(void **state)
+{
+	struct cache c, copy;
+
+	(void)state;
+	assert_int_equal(cache_init(&c), 0);
+	assert_int_equal(apply(&c, NET("ADDED", 3, "blue", "10.0.0.0/24")), 1);
+	assert_int_equal(c.changes[CACHE_NETWORKS], 1);
+	assert_int_equal(apply(&c, "{\"type\":\"MODIFIED\",\"revision\":4,\"object\":{\"kind\":"
+				   "\"Migration\",\"metadata\":{\"name\":\"m1\"},\"status\":{}}}"),
+			 1);
+	assert_int_equal(c.changes[CACHE_MIGRATIONS], 1);
+	assert_int_equal(c.changes[CACHE_NETWORKS], 1);
+	assert_int_equal(apply(&c, "{\"type\":\"BOOKMARK\",\"revision\":5}"), 0);
+	assert_int_equal(apply(&c, NET("DELETED", 6, "red", "10.0.0.0/24")), 0); /* not there */
+	assert_int_equal(c.changes[CACHE_NETWORKS], 1);
+	assert_int_equal(cache_copy(&c, &copy), 0);
+	assert_int_equal(copy.changes[CACHE_MIGRATIONS], 1);
+	assert_int_equal(copy.changes[CACHE_NETWORKS], 1);
+	cache_clear(&copy);
+	cache_clear(&c);
+}
+
 static void test_bookmark_and_other_kinds(void **state)
 {
 	struct cache c;
@@ -130,6 +155,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_added_modified_deleted),
+		cmocka_unit_test(test_change_counters),
 		cmocka_unit_test(test_bookmark_and_other_kinds),
 		cmocka_unit_test(test_garbage_lines),
 		cmocka_unit_test(test_load_list),
