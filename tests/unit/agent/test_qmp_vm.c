@@ -353,8 +353,12 @@ static void fake_vm(struct vm_manager *m, struct vm *v, const char *const *scrip
 
 static void fake_done(struct vm_manager *m, struct vm *v)
 {
+	char extra[256];
+
 	pthread_join(fake_thread, NULL);
 	assert_string_equal(fake_q.failure, "");
+	/* nothing sent after the script's end (a command it did not expect) */
+	assert_int_equal(recv(fake_q.fd, extra, sizeof(extra), MSG_DONTWAIT | MSG_PEEK), -1);
 	qmp_close(v->qmp);
 	close(fake_q.fd);
 	pthread_mutex_destroy(&m->lock);
