@@ -17,7 +17,9 @@
 #             (--migrate-socket-buffer-kib 0), for the comparison
 # and then BENCH_RAM_CHECKS migrations (default 50) with the target paused
 # after the transfer (--vm-incoming-paused) whose guest RAM is compared byte
-# for byte with the source's (bench/ramcheck.py).
+# for byte with the source's (bench/ramcheck.py), and the control:
+# BENCH_PAUSES (default 50) pauses of the guest in place, as long as the
+# bounded variant's median blackout (bench/pause.py), under the same probe.
 #   bench/vm_migration.sh BUILD_DIR OUT.json
 set -uo pipefail
 build=$1 out=$2
@@ -26,6 +28,7 @@ LAB=v$$
 export GODWIT_CONFIG=$(mktemp -d)/config
 N=${BENCH_VM_MIGRATIONS:-100} RATE=${BENCH_RATE:-200} TCP_RATE=${BENCH_TCP_RATE:-500}
 RAM_CHECKS=${BENCH_RAM_CHECKS:-50} VARIANTS=${BENCH_VARIANTS:-bounded autotuned}
+PAUSES=${BENCH_PAUSES:-50}
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 pids=()
@@ -87,16 +90,31 @@ guest_alive() {
   [[ $(vm_field '.status.guest_resets // 0') == 0 ]]
 }
 
+# The observer's probe for a run TAG: started before it, finished after it
+# ($tmp/TAG.probe.json, and from its record the reply times (send + rtt) in
+# $tmp/TAG.replies.json and the probes answered twice in $tmp/TAG.dups.json).
+probe_start() { # TAG
+  ip netns exec "$LAB-ep-obs" "$GODWIT" probe "$IP" --rate "$RATE" --tcp 7 --tcp-rate "$TCP_RATE" \
+    --duration 36000 --grace-ms 1000 --json --record "$tmp/$1.probe.csv" \
+    >"$tmp/$1.probe.json" 2>"$tmp/$1.probe.err" &
+  PROBE=$!
+  pids+=("$PROBE")
+  sleep 1
+}
+probe_finish() { # TAG
+  sleep 1
+  kill -INT "$PROBE" 2>/dev/null
+  wait "$PROBE"
+  awk -F, 'NR > 1 && $3 != "" {printf "%.3f\n", $2 + $3}' "$tmp/$1.probe.csv" | sort -n |
+    jq -Rn '[inputs | tonumber]' >"$tmp/$1.replies.json"
+  awk -F, 'NR > 1 && $4 > 0 {print $2}' "$tmp/$1.probe.csv" | jq -Rn '[inputs | tonumber]' >"$tmp/$1.dups.json"
+}
+
 # A variant: N migrations under the probe; $tmp/VARIANT.json.
 run_variant() { # VARIANT
   local v=$1 i died=null
   for _ in $(seq 120); do settled && answers && break; sleep 0.5; done
-  ip netns exec "$LAB-ep-obs" "$GODWIT" probe "$IP" --rate "$RATE" --tcp 7 --tcp-rate "$TCP_RATE" \
-    --duration 36000 --grace-ms 1000 --json --record "$tmp/$v.probe.csv" \
-    >"$tmp/$v.probe.json" 2>"$tmp/$v.probe.err" &
-  local probe=$!
-  pids+=("$probe")
-  sleep 1
+  probe_start "$v"
   say "$v: $N live migrations under a ${RATE}/s probe and a ${TCP_RATE} B/s TCP echo"
   for i in $(seq 1 "$N"); do
     migrate "$v-m$i"
@@ -109,30 +127,22 @@ run_variant() { # VARIANT
     sleep 1 # the next migration after the TCP stream and the probe settle (windows never overlap)
     ((i % 10 == 0)) && say "$v: $i/$N"
   done
-  sleep 1
-  kill -INT "$probe" 2>/dev/null
-  wait "$probe"
+  probe_finish "$v"
   jq -s '.' $(ls "$tmp/$v"-m*.json 2>/dev/null | sort -V) </dev/null >"$tmp/$v.migs.json" 2>/dev/null ||
     echo '[]' >"$tmp/$v.migs.json"
-  # the probe's record: reply times (send + rtt) for the reply gaps, duplicates per probe
-  awk -F, 'NR > 1 && $3 != "" {printf "%.3f\n", $2 + $3}' "$tmp/$v.probe.csv" | sort -n >"$tmp/$v.replies"
-  jq -Rn '[inputs | tonumber]' <"$tmp/$v.replies" >"$tmp/$v.replies.json"
-  awk -F, 'NR > 1 && $4 > 0 {print $2}' "$tmp/$v.probe.csv" | jq -Rn '[inputs | tonumber]' >"$tmp/$v.dups.json"
   jq -n -L "$here/bench" --slurpfile p "$tmp/$v.probe.json" --slurpfile m "$tmp/$v.migs.json" \
     --slurpfile replies "$tmp/$v.replies.json" --slurpfile dups "$tmp/$v.dups.json" \
     --argjson rate "$RATE" --argjson died "$died" --arg v "$v" '
     include "stats";
     ($p[0]) as $probe |
-    def gap($from; $to): [$replies[0][] | select(. >= $from and . <= $to)] as $r
-      | [range(1; $r | length) | $r[.] - $r[. - 1]] | max // null;
     [ $m[0][] | select(.status.phase == "Succeeded") | .status.figures as $f |
       ($f.stop_unix_ns / 1e6) as $s | ($f.resume_unix_ns / 1e6) as $r |
       { migration: .metadata.name, blackout_ms: $f.vm_blackout_ms, qemu_downtime_ms: $f.qemu_downtime_ms,
         blackout_minus_downtime_ms: (if $f.qemu_downtime_ms then $f.vm_blackout_ms - $f.qemu_downtime_ms else null end),
-        lost: ([$probe.windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r + 1000) | .lost] | add // 0),
+        lost: lost_around($probe.windows; $s; $r),
         duplicates: ([$dups[0][] | select(. >= $s - 1000 and . <= $r + 2000)] | length),
-        reply_gap_ms: gap($s - 200; $r + 500),
-        tcp_stall_ms: ([$probe.tcp.stalls[] | select(.start_unix_ms >= $s - 200 and .start_unix_ms <= $r + 500) | .length_ms] | max // 0) } ] as $per |
+        reply_gap_ms: reply_gap($replies[0]; $s; $r),
+        tcp_stall_ms: tcp_stall($probe.tcp.stalls; $s; $r) } ] as $per |
     { variant: $v, migrations: ($m[0] | length), succeeded: ($per | length), guest_died_after: $died,
       probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
               tcp: ($probe.tcp | del(.stalls))},
@@ -172,6 +182,30 @@ run_ram_checks() {
   restart_agents
 }
 
+# The control: BENCH_PAUSES pauses of the guest in place (QMP stop, cont
+# PAUSE_MS later; the same QEMU) under the same probe: what the guest alone
+# needs to recover from a pause as long as a migration's blackout.
+run_pauses() { # PAUSE_MS
+  local sock="$LAB_DIR/vms/$(vm_field .spec.node)/testvm/qmp-watch.sock"
+  for _ in $(seq 120); do settled && answers && break; sleep 0.5; done
+  probe_start pause
+  say "pause: $PAUSES pauses of $1 ms in place under the same probe"
+  python3 "$here/bench/pause.py" "$sock" "$PAUSES" "$1" 1.5 "$tmp/pauses.json" 2>"$tmp/pause.err" ||
+    say "pause: $(tail -n 1 "$tmp/pause.err")"
+  probe_finish pause
+  [[ -s $tmp/pauses.json ]] || echo '[]' >"$tmp/pauses.json"
+  jq -n -L "$here/bench" --slurpfile p "$tmp/pause.probe.json" --slurpfile x "$tmp/pauses.json" \
+    --slurpfile replies "$tmp/pause.replies.json" --argjson ms "$1" '
+    include "stats";
+    [ $x[0][] | (.stop_unix_ns / 1e6) as $s | (.resume_unix_ns / 1e6) as $r |
+      { pause_ms: ($r - $s), lost: lost_around($p[0].windows; $s; $r),
+        reply_gap_ms: reply_gap($replies[0]; $s; $r), tcp_stall_ms: tcp_stall($p[0].tcp.stalls; $s; $r) } ] as $per |
+    { requested_ms: $ms, pauses: ($per | length), pause_ms: dist([$per[].pause_ms]),
+      lost_probes: dist([$per[].lost]), reply_gap_ms: dist([$per[].reply_gap_ms | select(. != null)]),
+      tcp_stall_ms: dist([$per[].tcp_stall_ms]), per_pause: $per }' >"$tmp/pause.json"
+  say "pause: $(jq -c '{pauses, pause_ms: .pause_ms.p50, reply_gap_ms: .reply_gap_ms.p50, tcp_stall_ms: .tcp_stall_ms.p50}' "$tmp/pause.json")"
+}
+
 gw lab up --name "$LAB" --nodes 3 >/dev/null || { echo "lab up failed" >&2; exit 1; }
 gw apply -f "$here/examples/testvm.yaml" >/dev/null 2>&1 || exit 1
 for _ in $(seq 240); do settled && break; sleep 0.5; done
@@ -188,6 +222,11 @@ for v in $VARIANTS; do
   run_variant "$v"
   [[ $(jq .guest_died_after "$tmp/$v.json") == null ]] || status=1
 done
+echo null >"$tmp/pause.json"
+if ((PAUSES > 0)); then # as long as the shipped transport's median blackout (else 8 ms)
+  pause_ms=$(jq -r '.vm_blackout_ms.p50 // 8 | round' "$tmp/bounded.json" 2>/dev/null || echo 8)
+  run_pauses "${pause_ms:-8}"
+fi
 if ((RAM_CHECKS > 0)); then
   run_ram_checks
   [[ $(jq '.differing // 1' "$tmp/ram.json") == 0 ]] || status=1
@@ -196,7 +235,8 @@ fi
 files=()
 for v in $VARIANTS; do files+=("$tmp/$v.json"); done
 jq -n --arg qemu "$(qemu-system-x86_64 --version | head -1)" --slurpfile ram "$tmp/ram.json" \
+  --slurpfile pause "$tmp/pause.json" \
   --argjson rate "$RATE" --argjson tcp_rate "$TCP_RATE" \
-  '{qemu: $qemu, rate_hz: $rate, tcp_rate: $tcp_rate, variants: [inputs], ram_check: $ram[0]}' \
+  '{qemu: $qemu, rate_hz: $rate, tcp_rate: $tcp_rate, variants: [inputs], ram_check: $ram[0], pause: $pause[0]}' \
   "${files[@]}" >"$out"
 exit $status
