@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -57,14 +58,6 @@ static const struct sock_filter dhcp_filter[] = {
     BPF_STMT(BPF_RET | BPF_K, 0xffff),
     BPF_STMT(BPF_RET | BPF_K, 0),
 };
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* A packet socket on ifindex that sees only received DHCP-server traffic. */
 static int open_socket(int ifindex, int *out)
@@ -168,7 +161,7 @@ static void handle_frame(struct dhcp_server *s, struct dhcp_sock *sk, const uint
 		s->stats.oversized++;
 		return;
 	}
-	if (!rate_allow(sk, monotonic_ns())) {
+	if (!rate_allow(sk, (uint64_t)clock_mono_ns())) {
 		s->stats.rate_limited++;
 		return;
 	}

@@ -13,6 +13,7 @@
 
 #include "lib/apiclient.h"
 #include "lib/log.h"
+#include "lib/clock.h"
 
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
@@ -109,16 +110,9 @@ static json_t *status_body(struct heartbeat *hb, uint64_t applied, const uint64_
  * when stopping. */
 static bool pause_ms(struct heartbeat *hb, long ms, bool kickable)
 {
-	struct timespec ts;
+	struct timespec ts = clock_mono_after(ms);
 	bool s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&hb->lock);
 	while (!hb->stop && !(kickable && hb->kick) &&
 	       pthread_cond_timedwait(&hb->wake, &hb->lock, &ts) != ETIMEDOUT)

@@ -12,6 +12,7 @@
 
 #include "lib/apiclient.h"
 #include "lib/log.h"
+#include "lib/clock.h"
 
 #define WATCH_IDLE_TIMEOUT_MS 15000 /* the server sends a BOOKMARK every 5 s */
 #define BACKOFF_MIN_MS 200
@@ -52,16 +53,9 @@ static bool stopping(struct informer *inf)
 /* Sleeps ms unless asked to stop; returns true when stopping. */
 static bool pause_ms(struct informer *inf, long ms)
 {
-	struct timespec ts;
+	struct timespec ts = clock_mono_after(ms);
 	bool s;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&inf->lock);
 	while (!inf->stop && pthread_cond_timedwait(&inf->wake, &inf->lock, &ts) != ETIMEDOUT)
 		;
@@ -239,13 +233,7 @@ void informer_stop(struct informer *inf, long timeout_ms)
 	pthread_cond_broadcast(&inf->wake);
 	pthread_mutex_unlock(&inf->lock);
 	/* A watch blocks until the next line (a BOOKMARK within 5 s): don't wait that long. */
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = clock_unix_after(timeout_ms);
 	if (pthread_timedjoin_np(inf->thread, NULL, &ts) == 0)
 		informer_free(inf);
 	else

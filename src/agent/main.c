@@ -42,6 +42,7 @@
 #include "agent/reconcile.h"
 #include "agent/vm.h"
 #include "agent/vm_flow.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/nl.h"
 
@@ -233,14 +234,6 @@ static int read_token(const char *path, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct agent {
 	struct options opt;
 	char *token;
@@ -336,12 +329,12 @@ static int64_t reconcile_once(struct agent *a, bool full)
 
 static int run_loop(struct agent *a)
 {
-	int64_t next = now_ms() + RESYNC_MS;
+	int64_t next = clock_mono_ms() + RESYNC_MS;
 	struct epoll_event evs[4];
 	bool pending = false;
 
 	for (;;) {
-		int64_t wait = next - now_ms();
+		int64_t wait = next - clock_mono_ms();
 		int n = epoll_wait(a->epoll_fd, evs, 4, wait < 0 ? 0 : (int)wait);
 
 		if (n < 0 && errno != EINTR)
@@ -364,7 +357,7 @@ static int run_loop(struct agent *a)
 					log_warn_errno(-errno, "reading the informer's eventfd");
 				if (!pending) {
 					pending = true;
-					next = now_ms() + COALESCE_MS;
+					next = clock_mono_ms() + COALESCE_MS;
 				}
 			} else if (a->events) {
 				int r = events_consume(a->events);
@@ -373,11 +366,11 @@ static int run_loop(struct agent *a)
 					log_warn_errno(r, "reading datapath events");
 			}
 		}
-		if (now_ms() >= next) {
+		if (clock_mono_ms() >= next) {
 			bool notified = pending;
 
 			pending = false;
-			next = now_ms() + reconcile_once(a, !notified);
+			next = clock_mono_ms() + reconcile_once(a, !notified);
 		}
 	}
 }

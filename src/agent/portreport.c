@@ -2,6 +2,7 @@
 #include "agent/portreport.h"
 
 #include <time.h>
+#include "lib/clock.h"
 
 uint64_t port_mono_to_unix(uint64_t ts, uint64_t mono_now, uint64_t real_now)
 {
@@ -11,18 +12,10 @@ uint64_t port_mono_to_unix(uint64_t ts, uint64_t mono_now, uint64_t real_now)
 	return real_now > age ? real_now - age : 0;
 }
 
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 void port_clocks_now(uint64_t *mono_now, uint64_t *real_now)
 {
-	*mono_now = clock_ns(CLOCK_MONOTONIC);
-	*real_now = clock_ns(CLOCK_REALTIME);
+	*mono_now = (uint64_t)clock_mono_ns();
+	*real_now = (uint64_t)clock_unix_ns();
 }
 
 json_t *port_report_json(const struct port_ref *refs, size_t n, port_lookup_fn lookup, void *ctx,

@@ -11,6 +11,7 @@
 #include "agent/dhcp.h"
 #include "agent/mapsync.h"
 #include "agent/ports.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #define MAX_ATTACHED GW_MAX_PORTS
@@ -183,14 +184,6 @@ static void prune_attached(struct reconciler *rc, const struct link_table *t)
 	rc->n_attached = j;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* the clock of bpf_ktime_get_ns() */
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* state/activated_ns belong to the datapath once an entry exists. */
 static void port_merge(void *want_val, const void *old_val, const void *entry)
 {
@@ -198,7 +191,8 @@ static void port_merge(void *want_val, const void *old_val, const void *entry)
 	const struct gw_port *o = old_val;
 	struct gw_port *w = want_val;
 
-	desired_port_merge(w, o, e->force_active, e->handoff_ok, monotonic_ns());
+	desired_port_merge(w, o, e->force_active, e->handoff_ok,
+			   (uint64_t)clock_mono_ns() /* the clock of bpf_ktime_get_ns() */);
 	/* Migration completed with a silent guest: activated here. */
 	if (o->state == GW_PORT_STANDBY && w->state == GW_PORT_ACTIVE)
 		log_info("port ifindex %u: migration completed, standby port activated",

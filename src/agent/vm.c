@@ -19,14 +19,6 @@ static const char *const catalog[] = {"godwit-demo", "quay.io/kubevirt/cirros-co
 				      NULL};
 static const char *const event_names[VM__EVENTS] = {"STOP", "RESUME", "MIGRATION"};
 
-int64_t vm_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *vm_phase_name(enum vm_phase p)
 {
 	static const char *const names[] = {"starting", "running", "incoming", "stopped", "failed"};

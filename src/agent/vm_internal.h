@@ -122,7 +122,6 @@ struct vm_manager {
 	struct vm *vms;
 };
 
-int64_t vm_now_ms(void); /* CLOCK_MONOTONIC */
 const char *vm_phase_name(enum vm_phase p);
 void vm_set_phase(struct vm_manager *m, struct vm *v, enum vm_phase p, const char *reason);
 void vm_kick(struct vm_manager *m);

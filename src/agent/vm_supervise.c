@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/log.h"
 
 extern char **environ;
@@ -149,7 +150,7 @@ static void phase_from_status(struct vm_manager *m, struct vm *v, char *state, s
 static void fail_retry(struct vm_manager *m, struct vm *v, const char *reason, int64_t delay)
 {
 	vm_set_phase(m, v, VM_FAILED, reason);
-	v->retry_at = vm_now_ms() + delay;
+	v->retry_at = clock_mono_ms() + delay;
 }
 
 static bool access_rundir(const struct vm *v, const char *file)
@@ -416,7 +417,7 @@ static bool stop(struct vm_manager *m, struct vm *v)
 	}
 	if (!v->quitting) {
 		v->quitting = true;
-		v->quit_deadline = vm_now_ms() + VM_QUIT_GRACE_MS;
+		v->quit_deadline = clock_mono_ms() + VM_QUIT_GRACE_MS;
 		log_info("vm %s: stopping QEMU pid %d", v->name, v->pid);
 		if (!v->qmp || qmp_execute(v->qmp, "quit", NULL, NULL, VM_QMP_TIMEOUT_MS) < 0)
 			kill(v->pid, SIGTERM);
@@ -428,11 +429,11 @@ static bool stop(struct vm_manager *m, struct vm *v)
 		remove_rundir(v);
 		return true;
 	}
-	if (vm_now_ms() >= v->quit_deadline) {
+	if (clock_mono_ms() >= v->quit_deadline) {
 		log_warn("vm %s: QEMU pid %d did not quit in %d ms: SIGKILL", v->name, v->pid,
 			 VM_QUIT_GRACE_MS);
 		kill(v->pid, SIGKILL);
-		v->quit_deadline = vm_now_ms() + VM_QUIT_GRACE_MS;
+		v->quit_deadline = clock_mono_ms() + VM_QUIT_GRACE_MS;
 	}
 	return false;
 }
@@ -440,7 +441,7 @@ static bool stop(struct vm_manager *m, struct vm *v)
 bool vm_step(struct vm_manager *m, struct vm *v)
 {
 	char status[128], line[256], reason[512];
-	int64_t now = vm_now_ms();
+	int64_t now = clock_mono_ms();
 
 	if (!v->want.present || v->quitting)
 		return stop(m, v);

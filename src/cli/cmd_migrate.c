@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "lib/apiclient.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,22 +31,6 @@ struct migrate {
 	bool wait, abort, json, tty;
 	char name[96];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -75,7 +60,8 @@ static int create(struct cli *cli, struct migrate *g, json_t **out)
 	long status;
 	int r;
 
-	snprintf(g->name, sizeof(g->name), "%.40s-%lld", g->vm, realtime_ms() % 100000000);
+	snprintf(g->name, sizeof(g->name), "%.40s-%lld", g->vm,
+		 (long long)(clock_unix_ms() % 100000000));
 	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
 			 "Migration", "metadata", "name", g->name, "spec", "vm", g->vm);
 	if (!body)
@@ -189,11 +175,12 @@ static void progress_line(const json_t *m, long long t0, char *buf, size_t len)
 	const char *qs = json_string_value(json_object_get(p, "status"));
 
 	if (!p) {
-		snprintf(buf, len, "%-12s %5.1f s", phase_of(m), (now_ms() - t0) / 1000.0);
+		snprintf(buf, len, "%-12s %5.1f s", phase_of(m), (clock_mono_ms() - t0) / 1000.0);
 		return;
 	}
-	snprintf(buf, len, "%-12s %5.1f s  memory %.1f MiB sent, %.1f MiB left, dirty %.0f pages/s (%s)",
-		 phase_of(m), (now_ms() - t0) / 1000.0, num(p, "transferred") / MIB,
+	snprintf(buf, len,
+		 "%-12s %5.1f s  memory %.1f MiB sent, %.1f MiB left, dirty %.0f pages/s (%s)",
+		 phase_of(m), (clock_mono_ms() - t0) / 1000.0, num(p, "transferred") / MIB,
 		 num(p, "remaining") / MIB, num(p, "dirty_rate"), qs ? qs : "?");
 }
 
@@ -210,7 +197,7 @@ static long long wait_bound_ms(const json_t *m)
 
 static int follow(struct cli *cli, const struct migrate *g, json_t **out)
 {
-	long long t0 = now_ms(), deadline = t0 + 120000 + WAIT_SLACK_MS;
+	long long t0 = clock_mono_ms(), deadline = t0 + 120000 + WAIT_SLACK_MS;
 	char last[32] = "", line[256];
 	json_t *m = NULL;
 	bool timeout_known = false;
@@ -237,7 +224,7 @@ static int follow(struct cli *cli, const struct migrate *g, json_t **out)
 		snprintf(last, sizeof(last), "%s", phase_of(m));
 		if (phase_final(last))
 			break;
-		if (now_ms() > deadline) {
+		if (clock_mono_ms() > deadline) {
 			if (g->tty)
 				putchar('\n');
 			fprintf(stderr, "godwit migrate: migration %s stuck in phase %s\n", g->name,

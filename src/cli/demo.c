@@ -11,6 +11,7 @@
 #include "netns.h"
 
 #include "lib/apiclient.h"
+#include "lib/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -172,7 +173,7 @@ static int wait_child(pid_t pid, long long deadline_ms, int *status)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (now_ms() > deadline_ms)
+		if (clock_mono_ms() > deadline_ms)
 			return -ETIMEDOUT;
 		sleep_ms(20);
 	}
@@ -349,9 +350,9 @@ static int subject_endpoint(struct demo *d)
 			strerror(-r));
 		return r;
 	}
-	deadline = now_ms() + ECHO_DEADLINE_MS;
+	deadline = clock_mono_ms() + ECHO_DEADLINE_MS;
 	while (!echo_listening(ns)) {
-		if (!pid_alive(d->echo_pid) || now_ms() > deadline || interrupted) {
+		if (!pid_alive(d->echo_pid) || clock_mono_ms() > deadline || interrupted) {
 			fprintf(stderr,
 				"godwit lab demo: the TCP echo in %s is not listening on port "
 				"%s (is the port in use?)\n",
@@ -403,7 +404,7 @@ static int subject_vm(struct demo *d)
 	step("applying %s (a KubeVirt VirtualMachine) and waiting for it to boot", manifest);
 	if (cmd_apply(d->cli, &apply_verb, 3, argv))
 		return -EIO;
-	start = now_ms();
+	start = clock_mono_ms();
 	deadline = start + VM_READY_DEADLINE_MS;
 	for (;;) {
 		const json_t *st;
@@ -417,7 +418,8 @@ static int subject_vm(struct demo *d)
 		st = json_object_get(vm, "status");
 		phase = json_string_value(json_object_get(st, "phase")) ?: "?";
 		if (strcmp(phase, last)) {
-			printf("  %-10s +%.1f s\n", phase, (double)(now_ms() - start) / 1000);
+			printf("  %-10s +%.1f s\n", phase,
+			       (double)(clock_mono_ms() - start) / 1000);
 			fflush(stdout);
 			snprintf(last, sizeof(last), "%s", phase);
 		}
@@ -429,7 +431,7 @@ static int subject_vm(struct demo *d)
 			r = -EIO;
 			goto cleanup;
 		}
-		if (now_ms() > deadline || interrupted) {
+		if (clock_mono_ms() > deadline || interrupted) {
 			fprintf(stderr,
 				"godwit lab demo: VM %s not running and ready after %d s "
 				"(phase %s); see the node logs in %s/logs\n",
@@ -449,7 +451,7 @@ static int subject_vm(struct demo *d)
 		 json_string_value(json_object_get(json_object_get(vm, "spec"), "network"))
 		     ?: "default");
 	printf("VM %s is running and ready on %s after %.1f s (%s)\n", VM_NAME, d->source,
-	       (double)(now_ms() - start) / 1000, d->ip);
+	       (double)(clock_mono_ms() - start) / 1000, d->ip);
 cleanup:
 	json_decref(vm);
 	return r;
@@ -520,8 +522,8 @@ static bool phase_final(const json_t *mig)
 static int migrate_vm(struct demo *d)
 {
 	char path[160];
-	long long deadline = now_ms() + MIGRATION_DEADLINE_MS;
-	long long hint_at = now_ms() + 15000;
+	long long deadline = clock_mono_ms() + MIGRATION_DEADLINE_MS;
+	long long hint_at = clock_mono_ms() + 15000;
 	size_t shown = 0;
 	json_t *body;
 	int r;
@@ -546,14 +548,14 @@ static int migrate_vm(struct demo *d)
 		print_new_phases(d->mig, &shown);
 		if (phase_final(d->mig))
 			return 0;
-		if (hint_at && now_ms() > hint_at && shown <= 3) {
+		if (hint_at && clock_mono_ms() > hint_at && shown <= 3) {
 			printf("  (still Replicating: the source's agent starts the QEMU transfer; "
 			       "see %s/%s/%s.log)\n",
 			       LAB_ROOT, d->name, d->source);
 			fflush(stdout);
 			hint_at = 0;
 		}
-		if (now_ms() > deadline || interrupted) {
+		if (clock_mono_ms() > deadline || interrupted) {
 			fprintf(stderr, "godwit lab demo: migration %s unfinished after %d s\n",
 				d->migration, MIGRATION_DEADLINE_MS / 1000);
 			return -ETIMEDOUT;
@@ -580,7 +582,7 @@ static int migrate_endpoint(struct demo *d)
 		  out, NULL, &pid);
 	if (r)
 		return r;
-	r = wait_child(pid, now_ms() + MIGRATION_DEADLINE_MS, &status);
+	r = wait_child(pid, clock_mono_ms() + MIGRATION_DEADLINE_MS, &status);
 	if (r) {
 		stop_pid(pid, 1000);
 		fprintf(stderr, "godwit lab demo: the drill did not finish\n");
@@ -609,7 +611,7 @@ static int stop_probe(struct demo *d)
 	int status, r;
 
 	kill(d->probe_pid, SIGINT);
-	r = wait_child(d->probe_pid, now_ms() + PROBE_STOP_DEADLINE_MS, &status);
+	r = wait_child(d->probe_pid, clock_mono_ms() + PROBE_STOP_DEADLINE_MS, &status);
 	if (r) {
 		stop_pid(d->probe_pid, 500);
 		fprintf(stderr, "godwit lab demo: the probe did not stop on SIGINT\n");
@@ -738,7 +740,7 @@ static void save_logs(const struct demo *d)
 static int bring_up(struct demo *d)
 {
 	char ul[32], log[PATH_MAX + 16], dir[PATH_MAX];
-	long long t = now_ms();
+	long long t = clock_mono_ms();
 	int saved, fd, r;
 
 	snprintf(ul, sizeof(ul), "%s-ul", d->name);
@@ -768,7 +770,7 @@ static int bring_up(struct demo *d)
 		return r;
 	}
 	printf("lab %s is up: node-1, node-2, node-3 in %.1f s\n", d->name,
-	       (double)(now_ms() - t) / 1000);
+	       (double)(clock_mono_ms() - t) / 1000);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include "netns.h"
 
 #include "lib/apiclient.h"
+#include "lib/clock.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -39,14 +40,6 @@
 #define DRILL_PHASE_DEADLINE_MS 60000
 #define DRILL_OLD_LINK_DEADLINE_MS 15000
 #define DRILL_ACTIVATION_WAIT_MS 1000
-
-static long long realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int parse_mac(const char *text, unsigned char mac[6])
 {
@@ -204,11 +197,11 @@ static long long link_rx_packets(const char *netns, const char *ifname)
 static int request_retrying(struct cli *cli, const char *method, const char *path, json_t *body,
 			    long *status, json_t **reply)
 {
-	long long deadline = now_ms() + DRILL_PHASE_DEADLINE_MS;
+	long long deadline = clock_mono_ms() + DRILL_PHASE_DEADLINE_MS;
 	int r;
 
 	while ((r = cli_request(cli, method, path, body, status, reply)) < 0 &&
-	       now_ms() < deadline)
+	       clock_mono_ms() < deadline)
 		sleep_ms(100);
 	return r;
 }
@@ -268,7 +261,7 @@ static int wait_phase(struct cli *cli, const char *name, const char *want, bool 
 		      json_t **out)
 {
 	char path[160], last[32] = "";
-	long long deadline = now_ms() + DRILL_PHASE_DEADLINE_MS;
+	long long deadline = clock_mono_ms() + DRILL_PHASE_DEADLINE_MS;
 	json_t *m = NULL;
 	int r;
 
@@ -287,7 +280,7 @@ static int wait_phase(struct cli *cli, const char *name, const char *want, bool 
 		snprintf(last, sizeof(last), "%s", phase);
 		if (!strcmp(phase, want) || phase_final(phase))
 			break;
-		if (now_ms() > deadline) {
+		if (clock_mono_ms() > deadline) {
 			fprintf(stderr, "godwit drill: migration %s stuck in phase %s\n", name, phase);
 			json_decref(m);
 			return -ETIMEDOUT;
@@ -360,7 +353,7 @@ static int create_migration(struct cli *cli, struct drill *d)
 	int r;
 
 	snprintf(d->migration, sizeof(d->migration), "drill-%.40s-%lld", d->endpoint,
-		 (realtime_ns() / 1000000) % 100000000);
+		 (long long)(clock_unix_ns() / 1000000 % 100000000));
 	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "godwit/v1",
 			 "kind", "Migration", "metadata", "name", d->migration, "spec", "port",
 			 d->endpoint, "target", d->target, "strategy", d->strategy);
@@ -415,7 +408,7 @@ static int switchover(struct drill *d)
 	size_t len;
 	int r;
 
-	d->t_silence_ns = realtime_ns();
+	d->t_silence_ns = clock_unix_ns();
 	r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "link", "set", d->old_link,
 					   "down", NULL },
 		    false);
@@ -429,7 +422,7 @@ static int switchover(struct drill *d)
 		if (parse_mac(d->mac, mac) || inet_pton(AF_INET, d->ipv4, &ip) != 1)
 			return -EINVAL;
 		len = drill_build_announce(d->announce, mac, ip.s_addr, frame);
-		d->t_announce_ns = realtime_ns();
+		d->t_announce_ns = clock_unix_ns();
 		r = send_in_netns(d->netns, d->new_link, frame, len);
 		if (r) {
 			fprintf(stderr, "godwit drill: sending the announcement on %s: %s\n",
@@ -445,15 +438,15 @@ static int switchover(struct drill *d)
 		r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "addr", "add", addr, "dev",
 						   d->new_link, NULL },
 			    false);
-	d->t_resume_ns = realtime_ns(); /* the endpoint can answer from here on */
+	d->t_resume_ns = clock_unix_ns(); /* the endpoint can answer from here on */
 	return r;
 }
 
 static int wait_old_link_gone(struct drill *d)
 {
-	long long deadline = now_ms() + DRILL_OLD_LINK_DEADLINE_MS;
+	long long deadline = clock_mono_ms() + DRILL_OLD_LINK_DEADLINE_MS;
 
-	while (now_ms() < deadline) {
+	while (clock_mono_ms() < deadline) {
 		json_t *links = netns_links(d->netns), *link;
 		bool present = false;
 		size_t i;
@@ -477,11 +470,11 @@ static int wait_old_link_gone(struct drill *d)
  * A guest whose frames do not activate (rarp strategy, no RARP) waits it out. */
 static void await_activation(struct cli *cli, const struct drill *d)
 {
-	long long deadline = now_ms() + DRILL_ACTIVATION_WAIT_MS;
+	long long deadline = clock_mono_ms() + DRILL_ACTIVATION_WAIT_MS;
 	char path[160];
 
 	snprintf(path, sizeof(path), "/v1/migrations/%s", d->migration);
-	while (now_ms() < deadline) {
+	while (clock_mono_ms() < deadline) {
 		json_t *m = NULL;
 		bool switched;
 

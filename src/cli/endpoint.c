@@ -12,6 +12,7 @@
 #include "views.h"
 
 #include "lib/apiclient.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -109,9 +110,9 @@ static int ep_add(struct cli *cli, const char *lab, const char *name, const char
 		fprintf(stderr, "godwit endpoint add: the controller gave port %s no ipv4\n", name);
 		goto cleanup;
 	}
-	deadline = now_ms() + EP_DEADLINE_MS;
+	deadline = clock_mono_ms() + EP_DEADLINE_MS;
 	while (!has_ipv4(ns, ipv4)) {
-		if (now_ms() > deadline) {
+		if (clock_mono_ms() > deadline) {
 			fprintf(stderr,
 				"godwit endpoint add: eth0 in %s did not get %s within %d s "
 				"(is the agent on %s running? see `godwit lab status`)\n",

@@ -6,6 +6,7 @@
 #include "netns.h"
 
 #include "lib/apiclient.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -176,7 +177,7 @@ static const char *dead_daemon(const struct lab *lab)
 static int wait_controller(const struct lab *lab, struct api_client **out)
 {
 	char token_path[PATH_MAX + 16], sock[PATH_MAX + 32], token[256];
-	long long deadline = now_ms() + HEALTH_DEADLINE_MS;
+	long long deadline = clock_mono_ms() + HEALTH_DEADLINE_MS;
 	struct api_client *api = NULL;
 	FILE *f;
 
@@ -184,7 +185,7 @@ static int wait_controller(const struct lab *lab, struct api_client **out)
 	snprintf(sock, sizeof(sock), "unix:%s/api.sock", lab->dir);
 	printf("waiting for the controller (token and /v1/healthz)...\n");
 	fflush(stdout);
-	while (now_ms() < deadline) {
+	while (clock_mono_ms() < deadline) {
 		long status;
 		json_t *reply = NULL;
 
@@ -246,10 +247,10 @@ static int count_ready(const struct lab *lab, struct api_client *api)
 
 static int wait_nodes(const struct lab *lab, struct api_client *api)
 {
-	long long deadline = now_ms() + READY_DEADLINE_MS;
+	long long deadline = clock_mono_ms() + READY_DEADLINE_MS;
 	int ready = -1;
 
-	while (now_ms() < deadline) {
+	while (clock_mono_ms() < deadline) {
 		const char *dead = dead_daemon(lab);
 		int now;
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "netns.h"
 
+#include "lib/clock.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,14 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void sleep_ms(int ms)
 {
@@ -222,21 +216,21 @@ bool pid_runs(pid_t pid, const char *exe_base)
 
 int stop_pid(pid_t pid, int timeout_ms)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_mono_ms() + timeout_ms;
 
 	if (!pid_alive(pid))
 		return 0;
 	if (kill(pid, SIGTERM) < 0)
 		return errno == ESRCH ? 0 : -errno;
-	while (now_ms() < deadline) {
+	while (clock_mono_ms() < deadline) {
 		if (!pid_alive(pid))
 			return 0;
 		sleep_ms(20);
 	}
 	if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
 		return -errno;
-	deadline = now_ms() + 2000;
-	while (pid_alive(pid) && now_ms() < deadline)
+	deadline = clock_mono_ms() + 2000;
+	while (pid_alive(pid) && clock_mono_ms() < deadline)
 		sleep_ms(10);
 	return pid_alive(pid) ? -ETIMEDOUT : 0;
 }

@@ -41,8 +41,6 @@ int netns_kill_all(const char *netns);
 /* rm -r path (no error when missing). */
 int rm_rf(const char *path);
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-long long now_ms(void);
 /* Sleeps ms milliseconds (for poll loops with deadlines). */
 void sleep_ms(int ms);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "migrator.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "migration_api.h"
 
@@ -56,12 +57,7 @@ static void *loop(void *arg)
 
 	pthread_mutex_lock(&m->lock);
 	while (!m->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_nsec += MIGRATOR_PERIOD_MS * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
+		deadline = clock_mono_after(MIGRATOR_PERIOD_MS);
 		while (!m->wake && !m->stop &&
 		       pthread_cond_timedwait(&m->cond, &m->lock, &deadline) == 0)
 			;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include "lib/clock.h"
 
 static json_t *spec_of(const json_t *obj)
 {
@@ -34,14 +35,6 @@ static const char *obj_name(const json_t *obj)
 static bool body_has(const json_t *body, const char *key)
 {
 	return json_object_get(json_object_get(body, "spec"), key) != NULL;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t max_objects(const struct registry *reg)
@@ -597,7 +590,7 @@ int registry_node_status(struct registry *reg, const char *name, const json_t *b
 				  name);
 	if (r < 0)
 		goto cleanup;
-	json_object_set_new(status, "heartbeat_ms", json_integer(now_ms()));
+	json_object_set_new(status, "heartbeat_ms", json_integer(clock_unix_ms()));
 	r = s->ops->node_status_put(s, name, status);
 	if (r < 0)
 		goto cleanup;

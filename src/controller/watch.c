@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "watch.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -61,16 +62,9 @@ void watch_hub_close(struct watch_hub *hub)
 
 int watch_hub_wait(struct watch_hub *hub, int64_t since, int timeout_ms)
 {
-	struct timespec deadline;
+	struct timespec deadline = clock_mono_after(timeout_ms);
 	int r = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (deadline.tv_nsec >= 1000000000) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000;
-	}
 	pthread_mutex_lock(&hub->lock);
 	while (!hub->closing && hub->revision <= since && r == 0)
 		r = pthread_cond_timedwait(&hub->cond, &hub->lock, &deadline);

@@ -50,4 +50,13 @@ static inline struct timespec clock_mono_after(int64_t ms)
 	return (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
 }
 
+/* An absolute CLOCK_REALTIME time ms from now, for the calls that take no
+ * other clock (pthread_timedjoin_np, pthread_mutex_timedlock). */
+static inline struct timespec clock_unix_after(int64_t ms)
+{
+	int64_t ns = clock_unix_ns() + ms * 1000000;
+
+	return (struct timespec){.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+}
+
 #endif

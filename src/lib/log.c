@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "log.h"
 
+#include "lib/clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,15 +26,15 @@ void log_set_level(enum log_level level)
 
 static void log_vprint(enum log_level level, const char *suffix, const char *fmt, va_list ap)
 {
-	struct timespec ts;
+	int64_t ns = clock_unix_ns();
+	time_t sec = (time_t)(ns / 1000000000);
 	struct tm tm;
 	char stamp[32];
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
 	flockfile(stderr);
-	fprintf(stderr, "%s.%03ld %s[%s] ", stamp, ts.tv_nsec / 1000000, log_program,
+	fprintf(stderr, "%s.%03ld %s[%s] ", stamp, (long)(ns % 1000000000 / 1000000), log_program,
 		level_names[level]);
 	vfprintf(stderr, fmt, ap);
 	if (suffix)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "lib/qmp.h"
 
+#include "lib/clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,22 +26,6 @@ struct qmp {
 	int failed; /* sticky -errno once the stream is unusable */
 	char err[512];
 };
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The text of a bad line for an error message: at most 80 bytes, printable. */
 static void quote(const char *line, size_t len, char *out, size_t outlen)
@@ -228,7 +214,7 @@ static void dispatch_event(struct qmp *q, const struct qmp_msg *m, uint64_t recv
 static int wait_reply(struct qmp *q, struct qmp_msg *m, int64_t deadline)
 {
 	struct pollfd p = {.fd = q->fd, .events = POLLIN};
-	uint64_t recv_ns = realtime_ns();
+	uint64_t recv_ns = (uint64_t)clock_unix_ns();
 	int r;
 
 	for (;;) {
@@ -242,7 +228,7 @@ static int wait_reply(struct qmp *q, struct qmp_msg *m, int64_t deadline)
 			qmp_msg_clear(m);
 			continue;
 		}
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - clock_mono_ms();
 
 		if (left <= 0)
 			return -ETIMEDOUT;
@@ -251,7 +237,7 @@ static int wait_reply(struct qmp *q, struct qmp_msg *m, int64_t deadline)
 			return fail(q, -errno, "QMP: poll: %s", strerror(errno));
 		if (r <= 0)
 			continue;
-		recv_ns = realtime_ns();
+		recv_ns = (uint64_t)clock_unix_ns();
 		r = fill(q);
 		if (r < 0)
 			return r;
@@ -287,7 +273,7 @@ static int write_all(struct qmp *q, const char *s, size_t n, int pass_fd, int64_
 		ssize_t w = send_some(q->fd, s, n, pass_fd);
 
 		if (w < 0 && errno == EAGAIN) {
-			int64_t left = deadline - mono_ms();
+			int64_t left = deadline - clock_mono_ms();
 
 			if (left <= 0)
 				return -ETIMEDOUT;
@@ -314,7 +300,7 @@ int qmp_execute(struct qmp *q, const char *cmd, const json_t *args, json_t **rep
 int qmp_execute_fd(struct qmp *q, const char *cmd, const json_t *args, int pass_fd, json_t **reply,
 		   int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms, id;
+	int64_t deadline = clock_mono_ms() + timeout_ms, id;
 	struct qmp_msg m = {0};
 	json_t *req;
 	char *text;
@@ -374,7 +360,7 @@ int qmp_poll(struct qmp *q)
 		got = fill(q);
 		if (got < 0)
 			return got;
-		recv_ns = realtime_ns();
+		recv_ns = (uint64_t)clock_unix_ns();
 		while ((r = next_msg(q, &m)) > 0) {
 			if (m.type == QMP_MSG_EVENT)
 				dispatch_event(q, &m, recv_ns);
@@ -388,7 +374,7 @@ int qmp_poll(struct qmp *q)
 
 int qmp_open_fd(int fd, int timeout_ms, qmp_event_fn fn, void *ctx, struct qmp **out)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = clock_mono_ms() + timeout_ms;
 	struct qmp *q = calloc(1, sizeof(*q));
 	struct qmp_msg m = {0};
 	int r;
@@ -415,7 +401,7 @@ int qmp_open_fd(int fd, int timeout_ms, qmp_event_fn fn, void *ctx, struct qmp *
 		goto cleanup;
 	}
 	qmp_msg_clear(&m);
-	r = qmp_execute(q, "qmp_capabilities", NULL, NULL, (int)(deadline - mono_ms()));
+	r = qmp_execute(q, "qmp_capabilities", NULL, NULL, (int)(deadline - clock_mono_ms()));
 	if (r < 0)
 		goto cleanup;
 	*out = q;

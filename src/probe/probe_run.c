@@ -7,6 +7,7 @@
 #include "probe.h"
 
 #include "icmp.h"
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "report.h"
 #include "schedule.h"
@@ -57,7 +58,8 @@ static uint64_t random_u64(void)
 	uint64_t v = 0;
 
 	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
-		v = now_ns() ^ ((uint64_t)getpid() << 32); /* unique enough per run */
+		v = (uint64_t)clock_mono_ns() ^
+		    ((uint64_t)getpid() << 32); /* unique enough per run */
 	return v;
 }
 
@@ -84,7 +86,7 @@ static void send_due(struct run *r, int64_t due)
 	uint8_t pkt[ICMP_PROBE_LEN];
 
 	for (; due > 0 && r->slots < r->total_slots; due--, r->slots++) {
-		uint64_t rel = now_ns() - r->t0, seq;
+		uint64_t rel = (uint64_t)clock_mono_ns() - r->t0, seq;
 
 		if (tally_sent(&r->tally, rel, &seq) < 0) {
 			r->total_slots = r->slots; /* out of memory: stop sending */
@@ -114,7 +116,7 @@ static void read_replies(struct run *r)
 		if (n < 0)
 			return; /* EAGAIN, or an ICMP error queued for the socket: nothing to count
 				 */
-		rel = now_ns() - r->t0;
+		rel = (uint64_t)clock_mono_ns() - r->t0;
 		if (icmp_parse_reply(buf, (size_t)n, &r->expect, &reply) < 0 ||
 		    tally_reply(&r->tally, reply.seq, rel) < 0) {
 			r->ignored++;
@@ -182,7 +184,7 @@ static int loop(struct run *r, int sfd, uint64_t *stop_rel)
 		    {.fd = sfd, .events = POLLIN},
 		    {.fd = tcp_events ? r->tcp->fd : -1, .events = tcp_events},
 		};
-		uint64_t now = now_ns();
+		uint64_t now = (uint64_t)clock_mono_ns();
 		int timeout;
 
 		if (sending && (now >= end_send || r->stop_requested)) {
@@ -220,8 +222,8 @@ static int loop(struct run *r, int sfd, uint64_t *stop_rel)
 		if (p[1].revents)
 			read_replies(r);
 		if (r->tcp)
-			tcp_client_run(r->tcp, p[3].revents, now_ns());
-		now = now_ns();
+			tcp_client_run(r->tcp, p[3].revents, (uint64_t)clock_mono_ns());
+		now = (uint64_t)clock_mono_ns();
 		if (r->o->interval_report && now > r->t0)
 			interval_flush(r, now - r->t0);
 	}
@@ -248,7 +250,7 @@ static int finish(struct run *r, uint64_t stop_rel, uint64_t start_unix_ns)
 	if (ret < 0)
 		return log_error_errno(ret, "computing the results");
 	if (r->tcp)
-		tcp_client_finish(r->tcp, now_ns(), &rep.tcp);
+		tcp_client_finish(r->tcp, (uint64_t)clock_mono_ns(), &rep.tcp);
 	if (o->record_path) {
 		ret = report_record_csv(o->record_path, &r->tally, start_unix_ns);
 		if (ret < 0)
@@ -271,8 +273,7 @@ int probe_run(const struct probe_opts *o)
 {
 	static struct tcp_client tcp; /* large buffer; one probe per process */
 	struct run r = {.o = o, .sock.fd = -1, .sched.fd = -1};
-	struct timespec rt;
-	uint64_t stop_rel = 0, start_unix_ns, mono;
+	uint64_t stop_rel = 0, start_unix_ns, mono, real;
 	sigset_t old;
 	int sfd, ret;
 
@@ -296,15 +297,16 @@ int probe_run(const struct probe_opts *o)
 	r.expect.id = r.sock.id;
 	r.expect.src = o->target.sin_addr.s_addr;
 	schedule_try_realtime();
-	r.t0 = now_ns() + 1000000; /* first slot 1 ms from now */
-	clock_gettime(CLOCK_REALTIME, &rt);
-	mono = now_ns();
-	start_unix_ns = (uint64_t)rt.tv_sec * SEC_NS + (uint64_t)rt.tv_nsec + (r.t0 - mono);
+	r.t0 = (uint64_t)clock_mono_ns() + 1000000; /* first slot 1 ms from now */
+	real = (uint64_t)clock_unix_ns();
+	mono = (uint64_t)clock_mono_ns();
+	start_unix_ns = real + (r.t0 - mono);
 	if (o->tcp_port) {
 		struct sockaddr_in addr = o->target;
 
 		addr.sin_port = htons(o->tcp_port);
-		ret = tcp_client_start(&tcp, &addr, o->tcp_rate, random_u64(), now_ns());
+		ret = tcp_client_start(&tcp, &addr, o->tcp_rate, random_u64(),
+				       (uint64_t)clock_mono_ns());
 		if (ret < 0) {
 			log_error_errno(ret, "creating the TCP socket");
 			goto cleanup;
@@ -329,7 +331,7 @@ cleanup:
 	if (r.tcp && tcp.fd >= 0) {
 		struct tcp_result unused;
 
-		tcp_client_finish(&tcp, now_ns(), &unused);
+		tcp_client_finish(&tcp, (uint64_t)clock_mono_ns(), &unused);
 	}
 	schedule_stop(&r.sched);
 	icmp_close(&r.sock);

@@ -7,14 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static struct timespec to_ts(uint64_t ns)
 {
 	return (struct timespec){.tv_sec = (time_t)(ns / 1000000000ULL),

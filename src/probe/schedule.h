@@ -14,7 +14,6 @@ struct schedule {
 	uint64_t period_ns;
 };
 
-uint64_t now_ns(void); /* CLOCK_MONOTONIC */
 /* Starts a schedule of rate_hz slots per second, the first one at start_ns. */
 int schedule_start(struct schedule *s, uint64_t rate_hz, uint64_t start_ns);
 /* Number of slots due since the last call (0 when none; -errno on failure). */
