@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/dhcp_proto.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 
 /* Grows *arr (of elem-sized items) so that one more fits. */
@@ -22,20 +23,6 @@ static int grow(void **arr, size_t n, size_t elem)
 	if (!p)
 		return -ENOMEM;
 	*arr = p;
-	return 0;
-}
-
-int desired_parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-	char end;
-
-	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-			 &b[5], &end) != 6 ||
-	    strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
 	return 0;
 }
 
@@ -59,13 +46,15 @@ static const char *spec_str(const json_t *obj, const char *field)
 	return json_string_value(json_object_get(spec_of(obj), field));
 }
 
+/* An IPv4 address in network byte order (the datapath's form). */
 static int parse_ipv4(const char *s, uint32_t *out)
 {
-	struct in_addr a;
+	uint32_t a;
+	int r = addr_ipv4_parse(s, &a);
 
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
-		return -EINVAL;
-	*out = a.s_addr;
+	if (r < 0)
+		return r;
+	*out = htonl(a);
 	return 0;
 }
 
@@ -124,7 +113,7 @@ static int parse_port(const struct cache *c, const json_t *port, struct desired_
 	memset(p, 0, sizeof(*p));
 	if (!net || parse_network(net, &p->vni, &p->prefixlen) < 0)
 		return -ENOENT;
-	if (desired_parse_mac(spec_str(port, "mac"), p->mac) < 0)
+	if (addr_mac_parse(spec_str(port, "mac"), p->mac) < 0)
 		return -EINVAL;
 	if (ipv4 && parse_ipv4(ipv4, &p->ipv4) < 0)
 		return -EINVAL;

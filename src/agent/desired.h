@@ -113,7 +113,6 @@ void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool fo
 			bool handoff_ok, uint64_t now_ns);
 
 /* Helpers shared with the tests and the reconciler. */
-int desired_parse_mac(const char *s, uint8_t mac[6]);
 bool desired_ifname_valid(const char *ifname); /* ^gw[0-9a-f]{10}$ */
 
 #endif

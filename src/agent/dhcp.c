@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/addr.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -100,7 +101,7 @@ static bool rate_allow(struct dhcp_sock *sk, uint64_t now)
 
 static void format_ip(uint32_t a, char buf[INET_ADDRSTRLEN])
 {
-	inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+	addr_ipv4_format(ntohl(a), buf); /* a: network byte order */
 }
 
 static void count_reply(struct dhcp_stats *st, int type)

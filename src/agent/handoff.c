@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "bpf/abi.h"
+#include "lib/addr.h"
 
 #define VXLAN_HDR_LEN 8
 #define TAP_READ_MAX  (65536 + 64)
@@ -79,16 +80,16 @@ int handoff_prime(const char *ifname, const char *mac)
 	static const char note[] = "godwit: handoff primer";
 	struct sockaddr_ll to = {.sll_family = AF_PACKET, .sll_halen = ETH_ALEN};
 	uint8_t frame[ETH_ZLEN] = {0};
-	unsigned int b[ETH_ALEN];
+	uint8_t b[ETH_ALEN];
 	int fd, r = 0;
 
-	if (sscanf(mac, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+	if (addr_mac_parse(mac, b) < 0)
 		return -EINVAL;
 	to.sll_ifindex = (int)if_nametoindex(ifname);
 	if (to.sll_ifindex == 0)
 		return -errno;
 	for (int i = 0; i < ETH_ALEN; i++)
-		frame[i] = to.sll_addr[i] = (uint8_t)b[i];
+		frame[i] = to.sll_addr[i] = b[i];
 	/* source: a locally administered address no port has */
 	memcpy(frame + ETH_ALEN, (const uint8_t[ETH_ALEN]){0x0a, 0x58, 0xff, 0xff, 0xff, 0xfe},
 	       ETH_ALEN);

@@ -42,6 +42,7 @@
 #include "agent/reconcile.h"
 #include "agent/vm.h"
 #include "agent/vm_flow.h"
+#include "lib/addr.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/nl.h"
@@ -119,7 +120,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ 0 },
 	};
 	const char *pin_dir = NULL;
-	struct in_addr a;
+	uint32_t a;
 	char *end;
 	long mtu;
 	int c;
@@ -197,12 +198,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 				"([a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 chars)\n", o->node);
 		return -EINVAL;
 	}
-	if (inet_pton(AF_INET, o->underlay, &a) != 1 || a.s_addr == 0) {
+	if (addr_ipv4_parse(o->underlay, &a) < 0 || a == 0) {
 		fprintf(stderr, "godwit-agent: --underlay-ip: `%s' is not an IPv4 address\n",
 			o->underlay);
 		return -EINVAL;
 	}
-	o->underlay_ip = a.s_addr;
+	o->underlay_ip = htonl(a);
 	if (pin_dir && (!*pin_dir || strlen(pin_dir) >= sizeof(o->pin_dir))) {
 		fprintf(stderr, "godwit-agent: --pin-dir: `%s' is not a usable path\n", pin_dir);
 		return -EINVAL;

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/addr.h"
+
 #define TCP_ESTABLISHED_HEX "01"
 
 int migsock_parse_uri(const char *uri, struct sockaddr_in *sa)
@@ -23,6 +25,7 @@ int migsock_parse_uri(const char *uri, struct sockaddr_in *sa)
 	char ip[INET_ADDRSTRLEN], *end;
 	const char *colon;
 	unsigned long port;
+	uint32_t a;
 
 	if (!uri || strncmp(uri, "tcp:", 4) != 0)
 		return -EINVAL;
@@ -38,7 +41,10 @@ int migsock_parse_uri(const char *uri, struct sockaddr_in *sa)
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -EINVAL;
+	if (addr_ipv4_parse(ip, &a) < 0)
+		return -EINVAL;
+	sa->sin_addr.s_addr = htonl(a);
+	return 0;
 }
 
 /* The kernel doubles what SO_SNDBUF/SO_RCVBUF get: ask for half. */
@@ -57,8 +63,11 @@ int migsock_listen(const char *ip, unsigned int buffer_kib, uint16_t *port, int 
 	socklen_t len = sizeof(sa);
 	int s, r = 0;
 
-	if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+	uint32_t a;
+
+	if (addr_ipv4_parse(ip, &a) < 0)
 		return -EINVAL;
+	sa.sin_addr.s_addr = htonl(a);
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s < 0)
 		return -errno;

@@ -19,6 +19,7 @@
 #include "drill.h"
 #include "netns.h"
 
+#include "lib/addr.h"
 #include "lib/apiclient.h"
 #include "lib/clock.h"
 
@@ -40,18 +41,6 @@
 #define DRILL_PHASE_DEADLINE_MS 60000
 #define DRILL_OLD_LINK_DEADLINE_MS 15000
 #define DRILL_ACTIVATION_WAIT_MS 1000
-
-static int parse_mac(const char *text, unsigned char mac[6])
-{
-	unsigned int b[6];
-
-	if (sscanf(text, "%02x:%02x:%02x:%02x:%02x:%02x", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5]) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (unsigned char)b[i];
-	return 0;
-}
 
 /* Builds the announcement frame (60 bytes, padded): RARP as QEMU sends it after
  * a migration (op 3, sender = target = the MAC), or a gratuitous ARP request. */
@@ -403,7 +392,7 @@ static int switchover(struct drill *d)
 {
 	unsigned char mac[6], frame[60];
 	char addr[48];
-	struct in_addr ip;
+	uint32_t ip;
 	long long rx;
 	size_t len;
 	int r;
@@ -419,9 +408,9 @@ static int switchover(struct drill *d)
 	rx = link_rx_packets(d->netns, d->new_link);
 	d->early_deliveries = rx < 0 ? 0 : rx;
 	if (d->announce != DRILL_ANNOUNCE_NONE) {
-		if (parse_mac(d->mac, mac) || inet_pton(AF_INET, d->ipv4, &ip) != 1)
+		if (addr_mac_parse(d->mac, mac) < 0 || addr_ipv4_parse(d->ipv4, &ip) < 0)
 			return -EINVAL;
-		len = drill_build_announce(d->announce, mac, ip.s_addr, frame);
+		len = drill_build_announce(d->announce, mac, htonl(ip), frame);
 		d->t_announce_ns = clock_unix_ns();
 		r = send_in_netns(d->netns, d->new_link, frame, len);
 		if (r) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "api_objects.h"
-#include "ipv4.h"
+#include "lib/addr.h"
 #include "lib/base64.h"
 
 #include <errno.h>
@@ -204,13 +204,13 @@ static int validate_network_spec(const json_t *spec, json_t *out, struct api_err
 		return r;
 	if (!cidr)
 		return api_error_set(err, 400, "spec.cidr", "spec.cidr is required");
-	if (!ipv4_parse_cidr(cidr, &net, &len))
+	if (addr_ipv4_parse_cidr(cidr, &net, &len) < 0)
 		return api_error_set(err, 400, "spec.cidr",
 				     "spec.cidr: \"%.64s\" is not an IPv4 CIDR", cidr);
 	if (len < 8 || len > 30)
 		return api_error_set(err, 400, "spec.cidr",
 				     "spec.cidr: \"%s\": prefix length must be 8..30", cidr);
-	mask = ipv4_mask(len);
+	mask = addr_ipv4_mask(len);
 	if (net & ~mask)
 		return api_error_set(err, 400, "spec.cidr", "spec.cidr: \"%s\" has host bits set",
 				     cidr);
@@ -232,7 +232,7 @@ static int validate_network_spec(const json_t *spec, json_t *out, struct api_err
 	if (r < 0)
 		return r;
 	if (gateway) {
-		if (!ipv4_parse(gateway, &gw))
+		if (addr_ipv4_parse(gateway, &gw) < 0)
 			return api_error_set(err, 400, "spec.gateway",
 					     "spec.gateway: \"%.64s\" is not an IPv4 address",
 					     gateway);
@@ -243,7 +243,7 @@ static int validate_network_spec(const json_t *spec, json_t *out, struct api_err
 	} else {
 		gw = net + 1;
 	}
-	ipv4_format(gw, buf);
+	addr_ipv4_format(gw, buf);
 	json_object_set_new(out, "gateway", json_string(buf));
 
 	j = json_object_get(spec, "dhcp");
@@ -366,13 +366,13 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 	if (r < 0)
 		return r;
 	if (mac) {
-		if (!mac_parse(mac, &mac_value))
+		if (addr_mac_parse_u64(mac, &mac_value) < 0)
 			return api_error_set(err, 400, "spec.mac",
 					     "spec.mac: \"%.64s\" is not a MAC address", mac);
 		if (mac_value == 0 || (mac_value >> 40) & 1)
 			return api_error_set(err, 400, "spec.mac",
 					     "spec.mac: \"%s\" is not a unicast address", mac);
-		mac_format(mac_value, buf);
+		addr_mac_format_u64(mac_value, buf);
 		json_object_set_new(out, "mac", json_string(buf));
 	}
 
@@ -380,7 +380,7 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 	if (r < 0)
 		return r;
 	if (ipv4) {
-		if (!ipv4_parse(ipv4, &addr))
+		if (addr_ipv4_parse(ipv4, &addr) < 0)
 			return api_error_set(err, 400, "spec.ipv4",
 					     "spec.ipv4: \"%.64s\" is not an IPv4 address", ipv4);
 		json_object_set_new(out, "ipv4", json_string(ipv4));
@@ -442,7 +442,7 @@ static int validate_node_spec(const json_t *spec, json_t *out, struct api_error 
 		return r;
 	if (!ip)
 		return api_error_set(err, 400, "spec.underlay_ip", "spec.underlay_ip is required");
-	if (!ipv4_parse(ip, &addr))
+	if (addr_ipv4_parse(ip, &addr) < 0)
 		return api_error_set(err, 400, "spec.underlay_ip",
 				     "spec.underlay_ip: \"%.64s\" is not an IPv4 address", ip);
 	json_object_set_new(out, "underlay_ip", json_string(ip));

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "ipam.h"
-#include "ipv4.h"
+#include "lib/addr.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -29,8 +29,8 @@ int ipam_network_from_object(const json_t *network, struct ipam_network *out)
 	const char *gw = json_string_value(json_object_get(spec, "gateway"));
 	struct ipam_network n = {.name = name};
 
-	if (!name || !cidr || !gw || !ipv4_parse_cidr(cidr, &n.net, &n.len) ||
-	    !ipv4_parse(gw, &n.gateway) || n.len < 8 || n.len > 30)
+	if (!name || !cidr || !gw || addr_ipv4_parse_cidr(cidr, &n.net, &n.len) < 0 ||
+	    addr_ipv4_parse(gw, &n.gateway) < 0 || n.len < 8 || n.len > 30)
 		return -EINVAL;
 	*out = n;
 	return 0;
@@ -78,7 +78,7 @@ static int next_free(struct store *s, const char *pool, uint64_t lo, uint64_t hi
 int ipam_ipv4_acquire(struct store *s, const struct ipam_network *n, const char *owner,
 		      const char *requested, uint32_t *addr, struct api_error *err)
 {
-	uint32_t mask = ipv4_mask(n->len), lo = n->net + 1, hi = (n->net | ~mask) - 1, a = 0;
+	uint32_t mask = addr_ipv4_mask(n->len), lo = n->net + 1, hi = (n->net | ~mask) - 1, a = 0;
 	char pool[96], text[16], cidr[24];
 	uint64_t value, cursor;
 	char *holder = NULL;
@@ -86,14 +86,14 @@ int ipam_ipv4_acquire(struct store *s, const struct ipam_network *n, const char 
 	int r;
 
 	ipv4_pool(n->name, pool);
-	ipv4_format(n->net, text);
+	addr_ipv4_format(n->net, text);
 	snprintf(cidr, sizeof(cidr), "%s/%u", text, n->len);
 
 	r = s->ops->alloc_find_owner(s, pool, owner, &value, &held);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (r == 0 && held) {
-		ipv4_format((uint32_t)value, text);
+		addr_ipv4_format((uint32_t)value, text);
 		return api_error_set(err, 409, "spec.owner",
 				     "spec.owner: \"%s\" already holds %s in network %s", owner,
 				     text, n->name);
@@ -101,13 +101,13 @@ int ipam_ipv4_acquire(struct store *s, const struct ipam_network *n, const char 
 	bool owner_had = r == 0;
 
 	if (requested) {
-		if (!ipv4_parse(requested, &a) || (a & mask) != n->net || a < lo || a > hi ||
-		    a == n->gateway)
+		if (addr_ipv4_parse(requested, &a) < 0 || (a & mask) != n->net || a < lo ||
+		    a > hi || a == n->gateway)
 			return api_error_set(err, 400, "spec.ipv4",
 					     "spec.ipv4: \"%s\" is not a free host address of %s "
 					     "(network %s, gateway %s excluded)",
 					     requested, cidr, n->name,
-					     (ipv4_format(n->gateway, text), text));
+					     (addr_ipv4_format(n->gateway, text), text));
 		r = describe_holder(s, pool, a, &holder, &held);
 		if (r < 0)
 			return r;
@@ -168,7 +168,7 @@ int ipam_mac_acquire(struct store *s, const char *network, const char *owner, co
 	bool owner_had = r == 0 && !held;
 
 	if (requested) {
-		if (!mac_parse(requested, &m))
+		if (addr_mac_parse_u64(requested, &m) < 0)
 			return api_error_set(err, 400, "spec.mac",
 					     "spec.mac: \"%s\" is not a MAC address", requested);
 		r = describe_holder(s, "mac", m, &holder, &held);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "registry.h"
 #include "ipam.h"
-#include "ipv4.h"
+#include "lib/addr.h"
 #include "migration_api.h"
 #include "vm.h"
 #include "vm_api.h"
@@ -165,9 +165,9 @@ static int port_allocate(struct registry *reg, json_t *obj, struct api_error *er
 	r = ipam_ifname_acquire(s, name, ifname, err);
 	if (r < 0)
 		goto cleanup;
-	ipv4_format(addr, text);
+	addr_ipv4_format(addr, text);
 	json_object_set_new(spec, "ipv4", json_string(text));
-	mac_format(mac, text);
+	addr_mac_format_u64(mac, text);
 	json_object_set_new(spec, "mac", json_string(text));
 	json_object_set_new(spec, "ifname", json_string(ifname));
 cleanup:
@@ -259,7 +259,8 @@ static int port_release(struct registry *reg, const json_t *port)
 	uint64_t mac;
 	int r;
 
-	if (!ipv4_parse(spec_str(port, "ipv4"), &addr) || !mac_parse(spec_str(port, "mac"), &mac))
+	if (addr_ipv4_parse(spec_str(port, "ipv4"), &addr) < 0 ||
+	    addr_mac_parse_u64(spec_str(port, "mac"), &mac) < 0)
 		return -EIO;
 	r = ipam_ipv4_release(s, network, addr, owner);
 	if (r < 0)

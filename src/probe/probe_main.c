@@ -3,6 +3,7 @@
 #include "probe.h"
 
 #include "echo_server.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 
 #include <arpa/inet.h>
@@ -58,10 +59,13 @@ static int parse_u64(const char *flag, const char *s, uint64_t min, uint64_t max
 
 static int parse_ipv4(const char *flag, const char *s, struct in_addr *out)
 {
-	if (inet_pton(AF_INET, s, out) != 1) {
+	uint32_t a;
+
+	if (addr_ipv4_parse(s, &a) < 0) {
 		log_error("invalid %s `%s': expected an IPv4 address", flag, s);
 		return -EINVAL;
 	}
+	out->s_addr = htonl(a);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "agent/desired.h"
+#include "lib/addr.h"
 
 static const char *const objects[] = {
 	"{\"kind\":\"Network\",\"metadata\":{\"name\":\"blue\"},\"spec\":{\"cidr\":\"10.0.0.0/24\",\"vni\":100}}",
@@ -428,11 +429,11 @@ static void test_helpers(void **state)
 	uint8_t mac[6];
 
 	(void)state;
-	assert_int_equal(desired_parse_mac("0a:58:0A:ff:00:01", mac), 0);
+	assert_int_equal(addr_mac_parse("0a:58:0A:ff:00:01", mac), 0);
 	assert_int_equal(mac[2], 0x0a);
-	assert_int_equal(desired_parse_mac("0a:58:0a:ff:00:01:02", mac), -EINVAL);
-	assert_int_equal(desired_parse_mac("0a:58:0a:ff:00", mac), -EINVAL);
-	assert_int_equal(desired_parse_mac("0a-58-0a-ff-00-01", mac), -EINVAL);
+	assert_int_equal(addr_mac_parse("0a:58:0a:ff:00:01:02", mac), -EINVAL);
+	assert_int_equal(addr_mac_parse("0a:58:0a:ff:00", mac), -EINVAL);
+	assert_int_equal(addr_mac_parse("0a-58-0a-ff-00-01", mac), -EINVAL);
 	assert_true(desired_ifname_valid("gw0123456789"));
 	assert_true(desired_ifname_valid("gwabcdef0123"));
 	assert_false(desired_ifname_valid("gw-vxlan"));

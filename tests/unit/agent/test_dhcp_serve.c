@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agent/desired.h"
+#include "lib/addr.h"
 #include "agent/dhcp.h"
 #include "lib/log.h"
 
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
 	snprintf(port.name, sizeof(port.name), "test-%s", argv[1]);
 	port.ifindex = (int)if_nametoindex(argv[1]);
 	slash = strchr(argv[3], '/');
-	if (!port.ifindex || desired_parse_mac(argv[2], port.lease.mac) < 0 || !slash) {
+	if (!port.ifindex || addr_mac_parse(argv[2], port.lease.mac) < 0 || !slash) {
 		fprintf(stderr, "bad IFNAME, MAC or IPV4/PREFIX\n");
 		return 2;
 	}

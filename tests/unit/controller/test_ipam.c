@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "ipam.h"
-#include "ipv4.h"
+#include "lib/addr.h"
 #include "tmpstore.h"
 
 static int setup(void **state)
@@ -35,8 +35,8 @@ static struct ipam_network net(const char *name, const char *cidr, const char *g
 {
 	struct ipam_network n = {.name = name};
 
-	assert_true(ipv4_parse_cidr(cidr, &n.net, &n.len));
-	assert_true(ipv4_parse(gw, &n.gateway));
+	assert_int_equal(0, addr_ipv4_parse_cidr(cidr, &n.net, &n.len));
+	assert_int_equal(0, addr_ipv4_parse(gw, &n.gateway));
 	return n;
 }
 
@@ -56,7 +56,7 @@ static int acquire(struct store *s, const struct ipam_network *n, const char *ow
 		return r;
 	}
 	assert_int_equal(s->ops->commit(s), 0);
-	ipv4_format(a, text);
+	addr_ipv4_format(a, text);
 	return 0;
 }
 
@@ -65,7 +65,7 @@ static void release(struct store *s, const char *network, const char *addr, cons
 	uint32_t a;
 	int64_t rev;
 
-	assert_true(ipv4_parse(addr, &a));
+	assert_int_equal(0, addr_ipv4_parse(addr, &a));
 	assert_int_equal(s->ops->begin(s, &rev), 0);
 	assert_int_equal(ipam_ipv4_release(s, network, a, owner), 0);
 	assert_int_equal(s->ops->commit(s), 0);
@@ -197,9 +197,9 @@ static void test_mac_vni_ifname(void **state)
 	assert_int_equal(ipam_mac_acquire(s, "blue", "a", NULL, &m1, &err), 0);
 	assert_int_equal(ipam_mac_acquire(s, "red", "a", NULL, &m2, &err), 0);
 	assert_int_not_equal(m1, m2);
-	mac_format(m1, text);
+	addr_mac_format_u64(m1, text);
 	assert_string_equal(text, "0a:58:00:00:00:01");
-	mac_format(m2, text);
+	addr_mac_format_u64(m2, text);
 	assert_int_not_equal(ipam_mac_acquire(s, "red", "b", text, &m3, &err), 0);
 	assert_int_equal(err.status, 409);
 
