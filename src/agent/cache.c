@@ -4,11 +4,6 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const kind_paths[CACHE__KINDS] = { "networks", "ports", "nodes", "vms",
-						       "migrations" };
-static const char *const kind_names[CACHE__KINDS] = { "Network", "Port", "Node", "VM",
-						       "Migration" };
-
 int cache_init(struct cache *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -49,23 +44,21 @@ int cache_copy(const struct cache *src, struct cache *dst)
 
 int cache_kind_from_path(const char *plural)
 {
-	for (int k = 0; k < CACHE__KINDS; k++)
-		if (strcmp(plural, kind_paths[k]) == 0)
-			return k;
-	return -1;
+	enum kind k;
+
+	return kind_from_plural(plural, &k) == 0 ? (int)k : -1;
 }
 
 int cache_kind_from_name(const char *kind)
 {
-	for (int k = 0; k < CACHE__KINDS; k++)
-		if (strcmp(kind, kind_names[k]) == 0)
-			return k;
-	return -1;
+	enum kind k;
+
+	return kind_from_str(kind, &k) == 0 ? (int)k : -1;
 }
 
 const char *cache_kind_path(enum cache_kind kind)
 {
-	return kind_paths[kind];
+	return kind_plural((enum kind)kind);
 }
 
 static const char *object_name(const json_t *obj)

@@ -11,13 +11,17 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "lib/kinds.h"
+
+/* The agent caches every kind of lib/kinds.h, indexed by it. */
 enum cache_kind {
-	CACHE_NETWORKS,
-	CACHE_PORTS,
-	CACHE_NODES,
-	CACHE_VMS,
-	CACHE_MIGRATIONS, /* the source agent drives the hypervisor's side (vm_flow.h) */
-	CACHE__KINDS
+	CACHE_NETWORKS = KIND_NETWORK,
+	CACHE_PORTS = KIND_PORT,
+	CACHE_NODES = KIND_NODE,
+	CACHE_VMS = KIND_VM,
+	/* the source agent drives the hypervisor's side (vm_flow.h) */
+	CACHE_MIGRATIONS = KIND_MIGRATION,
+	CACHE__KINDS = KIND__COUNT
 };
 
 struct cache {

@@ -44,6 +44,7 @@
 #include "agent/vm_flow.h"
 #include "lib/addr.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 #include "lib/log.h"
 #include "lib/nl.h"
 
@@ -85,18 +86,6 @@ static void usage(FILE *f)
 		   "under %s/<node>/<vm>.\n",
 		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB, VM_DEFAULT_GUEST_DIR,
 		VM_DEFAULT_RUN_DIR);
-}
-
-static bool dns_label(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
-			return false;
-	return true;
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -193,7 +182,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return -EINVAL;
 	}
-	if (!dns_label(o->node)) {
+	if (!object_name_valid(o->node)) {
 		fprintf(stderr, "godwit-agent: --node: `%s' is not a DNS label "
 				"([a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 chars)\n", o->node);
 		return -EINVAL;

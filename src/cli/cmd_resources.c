@@ -12,9 +12,9 @@
 
 int apply_delete_file(struct cli *cli, const char *file);
 
-static const struct api_kind *kind_arg(const char *verb, const char *word)
+static const struct kind_info *kind_arg(const char *verb, const char *word)
 {
-	const struct api_kind *k = api_kind_lookup(word);
+	const struct kind_info *k = kind_lookup(word);
 
 	if (!k)
 		fprintf(stderr,
@@ -50,7 +50,7 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
 	const char *output = NULL;
-	const struct api_kind *k;
+	const struct kind_info *k;
 	json_t *reply = NULL, *ports = NULL;
 	char path[256], what[160];
 	int opt, ret = 1;
@@ -99,7 +99,7 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		json_t *items = argc - optind == 1 ? json_incref(json_object_get(reply, "items"))
 						   : json_pack("[O]", reply);
 
-		if (strcmp(k->plural, "networks") == 0) {
+		if (kind_of(k) == KIND_NETWORK) {
 			json_t *pl = NULL;
 
 			if (get_json(cli, "/v1/ports", "ports", &pl) == 0)
@@ -124,7 +124,7 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
-	const struct api_kind *k;
+	const struct kind_info *k;
 	json_t *obj = NULL, *ports = NULL;
 	char path[256], what[160];
 	int opt;
@@ -147,7 +147,7 @@ int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **
 	snprintf(what, sizeof(what), "%s/%s", k->singular, argv[optind + 1]);
 	if (get_json(cli, path, what, &obj))
 		return 1;
-	if (strcmp(k->plural, "networks") == 0) {
+	if (kind_of(k) == KIND_NETWORK) {
 		json_t *pl = NULL;
 
 		if (get_json(cli, "/v1/ports", "ports", &pl) == 0)
@@ -166,7 +166,7 @@ int cmd_delete(struct cli *cli, const struct cli_verb *verb, int argc, char **ar
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
 	const char *file = NULL;
-	const struct api_kind *k;
+	const struct kind_info *k;
 	json_t *reply = NULL;
 	char path[256];
 	long status;

@@ -190,7 +190,7 @@ static int ep_list(struct cli *cli, const char *lab)
 	}
 	if (json_array_size(eps) == 0)
 		printf("No endpoints in lab %s.\n", lab);
-	else if (view_table(&api_kinds[1], eps, NULL, true, &t) == 0) {
+	else if (view_table(&kind_table[KIND_PORT], eps, NULL, true, &t) == 0) {
 		table_print(&t, stdout);
 		table_free(&t);
 	}
@@ -256,7 +256,7 @@ int cmd_endpoint(struct cli *cli, const struct cli_verb *verb, int argc, char **
 		}
 		return ep_list(cli, lab);
 	}
-	if (nargs < 1 || !manifest_name_valid(args[0])) {
+	if (nargs < 1 || !object_name_valid(args[0])) {
 		fprintf(stderr, "godwit endpoint %s: %s\n%s", sub,
 			nargs < 1 ? "NAME is required" : "NAME must be a DNS label (a-z, 0-9, '-')",
 			ep_usage);

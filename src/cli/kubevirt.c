@@ -460,7 +460,7 @@ static int map_networks(struct manifest_doc *ctx, const json_t *tspec, struct vm
 					  "missing or not a string (the godwit network's name)");
 	slash = strrchr(target, '/'); /* "namespace/name": godwit has no namespaces */
 	f->network = slash ? slash + 1 : target;
-	if (!manifest_name_valid(f->network))
+	if (!object_name_valid(f->network))
 		return manifest_doc_error(ctx, TSPEC ".networks.0.multus.networkName",
 					  "'%.60s' is not a network name", target);
 	{
@@ -610,7 +610,7 @@ int kubevirt_map_vm(const struct manifest_kind *mk, const json_t *doc, struct ma
 	if (!name)
 		return manifest_doc_error(ctx, meta ? "metadata.name" : "metadata",
 					  "metadata.name is missing");
-	if (!manifest_name_valid(name))
+	if (!object_name_valid(name))
 		return manifest_doc_error(ctx, "metadata.name",
 					  "'%.80s' is not a valid name (1-63 of a-z, 0-9, '-'; "
 					  "starts and ends alphanumeric)", name);

@@ -220,7 +220,8 @@ int lab_status(const char *name)
 		printf("  controller not reachable at unix:%s/api.sock (%s)\n", lab.dir,
 		       r ? strerror(-r) : api_error_text(reply));
 	} else {
-		if (view_table(&api_kinds[2], json_object_get(reply, "items"), NULL, false, &t) == 0) {
+		if (view_table(&kind_table[KIND_NODE], json_object_get(reply, "items"), NULL, false,
+			       &t) == 0) {
 			table_print(&t, stdout);
 			table_free(&t);
 		}
@@ -242,7 +243,7 @@ int lab_status(const char *name)
 			}
 			if (json_array_size(eps) == 0)
 				printf("  (none)\n");
-			else if (view_table(&api_kinds[1], eps, NULL, true, &t) == 0) {
+			else if (view_table(&kind_table[KIND_PORT], eps, NULL, true, &t) == 0) {
 				table_print(&t, stdout);
 				table_free(&t);
 			}

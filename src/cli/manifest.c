@@ -12,27 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const struct api_kind api_kinds[] = {
-	{ "Network", "networks", "network", { "network", "networks", "net", "nets" } },
-	{ "Port", "ports", "port", { "port", "ports", "po", NULL } },
-	{ "Node", "nodes", "node", { "node", "nodes", "no", NULL } },
-	{ "Migration", "migrations", "migration", { "migration", "migrations", "mig", NULL } },
-	{ "VM", "vms", "vm", { "vm", "vms", "virtualmachine", "virtualmachines" } },
-};
-const size_t api_kinds_count = sizeof(api_kinds) / sizeof(api_kinds[0]);
-
-const struct api_kind *api_kind_lookup(const char *word)
-{
-	for (size_t i = 0; i < api_kinds_count; i++) {
-		if (strcmp(word, api_kinds[i].kind) == 0)
-			return &api_kinds[i];
-		for (size_t a = 0; a < 4 && api_kinds[i].aliases[a]; a++)
-			if (strcmp(word, api_kinds[i].aliases[a]) == 0)
-				return &api_kinds[i];
-	}
-	return NULL;
-}
-
 struct manifest_doc {
 	struct manifest *m;
 	json_t *lines;
@@ -40,21 +19,6 @@ struct manifest_doc {
 	char *err;
 	size_t errlen;
 };
-
-int manifest_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n < 1 || n > 63)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-			return 0;
-	}
-	return name[0] != '-' && name[n - 1] != '-';
-}
 
 static int lines_lookup(const json_t *lines, const char *path)
 {
@@ -114,7 +78,7 @@ int manifest_doc_warn(struct manifest_doc *ctx, const char *fmt, ...)
 	return json_array_append_new(ctx->m->warnings, json_string(buf)) ? -ENOMEM : 0;
 }
 
-int manifest_doc_append(struct manifest_doc *ctx, const struct api_kind *kind, json_t *body)
+int manifest_doc_append(struct manifest_doc *ctx, const struct kind_info *kind, json_t *body)
 {
 	struct manifest *m = ctx->m;
 	struct manifest_obj *grown;
@@ -175,7 +139,7 @@ static int map_godwit(const struct manifest_kind *mk, const json_t *doc, struct 
 	if (!v)
 		return manifest_doc_error(ctx, "metadata", "metadata.name is missing");
 	name = json_string_value(v);
-	if (!name || !manifest_name_valid(name))
+	if (!name || !object_name_valid(name))
 		return manifest_doc_error(ctx, "metadata.name",
 					  "'%.80s' is not a valid name (1-63 of a-z, 0-9, '-'; "
 					  "starts and ends alphanumeric)",
@@ -197,10 +161,10 @@ static int map_godwit(const struct manifest_kind *mk, const json_t *doc, struct 
 
 /* Supported (apiVersion, kind) pairs. */
 static const struct manifest_kind manifest_kinds[] = {
-	{ "godwit/v1", "Network", map_godwit, &api_kinds[0] },
-	{ "godwit/v1", "Port", map_godwit, &api_kinds[1] },
-	{ "godwit/v1", "VM", map_godwit, &api_kinds[4] },
-	{ "kubevirt.io/v1", "VirtualMachine", kubevirt_map_vm, &api_kinds[4] },
+    {"godwit/v1", "Network", map_godwit, &kind_table[KIND_NETWORK]},
+    {"godwit/v1", "Port", map_godwit, &kind_table[KIND_PORT]},
+    {"godwit/v1", "VM", map_godwit, &kind_table[KIND_VM]},
+    {"kubevirt.io/v1", "VirtualMachine", kubevirt_map_vm, &kind_table[KIND_VM]},
 };
 
 static int supported_list(char *buf, size_t len)

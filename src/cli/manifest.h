@@ -19,22 +19,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* A kind of the API: its path segment and the words the CLI accepts for it. */
-struct api_kind {
-	const char *kind;     /* "Network" (as in bodies) */
-	const char *plural;   /* "networks" (as in paths) */
-	const char *singular; /* "network" (as printed: network/blue) */
-	const char *aliases[4];
-};
-
-extern const struct api_kind api_kinds[];
-extern const size_t api_kinds_count;
-
-/* "net", "networks", "Network", ... -> the kind, or NULL. */
-const struct api_kind *api_kind_lookup(const char *word);
+#include "lib/kinds.h" /* the kinds, their words and the name rule */
 
 struct manifest_obj {
-	const struct api_kind *kind;
+	const struct kind_info *kind;
 	json_t *body;  /* {apiVersion, kind, metadata: {name}, spec} ready to POST */
 	json_t *lines; /* borrowed ref of the document's line map (NULL for JSON) */
 	int doc;       /* 1-based document index */
@@ -56,10 +44,10 @@ struct manifest_kind {
 	const char *kind;
 	/* Checks doc and appends its API objects with manifest_doc_append(). */
 	int (*map)(const struct manifest_kind *mk, const json_t *doc, struct manifest_doc *ctx);
-	const struct api_kind *target; /* for 1:1 kinds */
+	const struct kind_info *target; /* for 1:1 kinds */
 };
 
-int manifest_doc_append(struct manifest_doc *ctx, const struct api_kind *kind, json_t *body);
+int manifest_doc_append(struct manifest_doc *ctx, const struct kind_info *kind, json_t *body);
 /* Formats a mapping error for field path (line looked up), returns -EINVAL. */
 int manifest_doc_error(struct manifest_doc *ctx, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -74,9 +62,6 @@ void manifest_free(struct manifest *m);
 
 /* Line of field path ("spec.cidr") in obj's document, or of its nearest parent; 0 if unknown. */
 int manifest_field_line(const struct manifest_obj *obj, const char *path);
-
-/* True when name is a DNS label as the API requires for metadata.name. */
-int manifest_name_valid(const char *name);
 
 /*
  * apply's update rule: desired is a manifest body, stored the server's object.

@@ -224,7 +224,7 @@ static int vm_row(const json_t *o, bool wide, struct table *t)
 	return table_add_row(t, row);
 }
 
-int view_table(const struct api_kind *k, const json_t *items, const json_t *ports, bool wide,
+int view_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
 	       struct table *out)
 {
 	static const char *const net_hdr[] = { "NAME", "VNI",  "CIDR",	   "GATEWAY",
@@ -243,16 +243,16 @@ int view_table(const struct api_kind *k, const json_t *items, const json_t *port
 	json_t *o;
 	int r;
 
-	if (strcmp(k->plural, "networks") == 0) {
+	if (kind_of(k) == KIND_NETWORK) {
 		hdr = net_hdr;
 		ncols = wide ? 7 : 6;
-	} else if (strcmp(k->plural, "ports") == 0) {
+	} else if (kind_of(k) == KIND_PORT) {
 		hdr = port_hdr;
 		ncols = wide ? 9 : 6;
-	} else if (strcmp(k->plural, "migrations") == 0) {
+	} else if (kind_of(k) == KIND_MIGRATION) {
 		hdr = mig_hdr;
 		ncols = wide ? 7 : 6;
-	} else if (strcmp(k->plural, "vms") == 0) {
+	} else if (kind_of(k) == KIND_VM) {
 		hdr = vm_hdr;
 		ncols = wide ? 7 : 4;
 	} else {
@@ -319,20 +319,20 @@ static void print_fields(const json_t *obj, int indent, FILE *f)
 	}
 }
 
-void view_describe(const struct api_kind *k, const json_t *obj, const json_t *related, FILE *f)
+void view_describe(const struct kind_info *k, const json_t *obj, const json_t *related, FILE *f)
 {
 	const json_t *meta = json_object_get(obj, "metadata");
 	const json_t *status = json_object_get(obj, "status");
 	char rev[32], created[32];
 
 	fprintf(f, "Name:      %s\n", str(meta, "name") ? str(meta, "name") : "-");
-	fprintf(f, "Kind:      %s\n", k->kind);
+	fprintf(f, "Kind:      %s\n", k->name);
 	fprintf(f, "Revision:  %s (created at revision %s)\n",
 		scalar(json_object_get(meta, "revision"), rev, sizeof(rev)),
 		scalar(json_object_get(meta, "created"), created, sizeof(created)));
 	fprintf(f, "Spec:\n");
 	print_fields(json_object_get(obj, "spec"), 2, f);
-	if (strcmp(k->plural, "nodes") == 0) {
+	if (kind_of(k) == KIND_NODE) {
 		const json_t *counters = json_object_get(status, "counters");
 		json_t *copy = json_deep_copy(status);
 		const char *key;

@@ -14,14 +14,14 @@
  * Builds the `get` table of items (an array of objects of kind k). ports is
  * the list of all ports (to count PORTS per network), may be NULL.
  */
-int view_table(const struct api_kind *k, const json_t *items, const json_t *ports, bool wide,
+int view_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
 	       struct table *out);
 
 /* "rx=N fwd=N flood=N drops=N" from a node's status.counters. */
 void view_counters_summary(const json_t *counters, char *buf, size_t len);
 
 /* Multi-line human view of one object; related = ports of a network (may be NULL). */
-void view_describe(const struct api_kind *k, const json_t *obj, const json_t *related, FILE *f);
+void view_describe(const struct kind_info *k, const json_t *obj, const json_t *related, FILE *f);
 
 /* -o json / -o yaml: a single object, or a list (YAML: `---`-separated documents). */
 int view_dump(const json_t *v, bool is_list, bool yaml, FILE *f);

@@ -13,17 +13,6 @@
 #define COUNTERS_MAX	 256
 #define COUNTER_NAME_MAX 64
 
-static const struct {
-	const char *name;
-	const char *plural;
-} kinds[API_KIND_COUNT] = {
-    [API_KIND_NETWORK] = {"Network", "networks"},
-    [API_KIND_PORT] = {"Port", "ports"},
-    [API_KIND_NODE] = {"Node", "nodes"},
-    [API_KIND_MIGRATION] = {"Migration", "migrations"},
-    [API_KIND_VM] = {"VM", "vms"},
-};
-
 int api_error_set(struct api_error *err, int status, const char *field, const char *fmt, ...)
 {
 	va_list ap;
@@ -43,53 +32,6 @@ json_t *api_error_json(const struct api_error *err)
 	if (j && err->field[0])
 		json_object_set_new(j, "field", json_string(err->field));
 	return j;
-}
-
-const char *api_kind_name(enum api_kind kind)
-{
-	return kinds[kind].name;
-}
-
-const char *api_kind_plural(enum api_kind kind)
-{
-	return kinds[kind].plural;
-}
-
-int api_kind_from_plural(const char *plural, enum api_kind *kind)
-{
-	for (int k = 0; k < API_KIND_COUNT; k++) {
-		if (strcmp(kinds[k].plural, plural) == 0) {
-			*kind = (enum api_kind)k;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-int api_kind_from_name(const char *name, enum api_kind *kind)
-{
-	for (int k = 0; k < API_KIND_COUNT; k++) {
-		if (strcmp(kinds[k].name, name) == 0) {
-			*kind = (enum api_kind)k;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-bool api_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len < 1 || len > 63 || name[0] == '-' || name[len - 1] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-			return false;
-	}
-	return true;
 }
 
 int api_body_decode(const char *body, size_t len, json_t **out, struct api_error *err)
@@ -286,7 +228,7 @@ static int validate_locations(const json_t *spec, json_t *out, struct api_error 
 				     json_array_size(locs));
 	json_array_foreach(locs, i, item)
 	{
-		if (!json_is_string(item) || !api_name_valid(json_string_value(item)))
+		if (!json_is_string(item) || !object_name_valid(json_string_value(item)))
 			return api_error_set(err, 400, "spec.locations",
 					     "spec.locations[%zu]: not a node name", i);
 	}
@@ -345,7 +287,7 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 		return r;
 	if (!network)
 		return api_error_set(err, 400, "spec.network", "spec.network is required");
-	if (!api_name_valid(network))
+	if (!object_name_valid(network))
 		return api_error_set(err, 400, "spec.network",
 				     "spec.network: \"%.64s\" is not a valid name", network);
 	json_object_set_new(out, "network", json_string(network));
@@ -353,7 +295,7 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 	r = get_string(spec, "owner", "spec.owner", &owner, err);
 	if (r < 0)
 		return r;
-	if (owner && !api_name_valid(owner))
+	if (owner && !object_name_valid(owner))
 		return api_error_set(err, 400, "spec.owner",
 				     "spec.owner: \"%.64s\" is not a valid name", owner);
 	json_object_set_new(out, "owner", json_string(owner ? owner : name));
@@ -418,7 +360,7 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 	if (r < 0)
 		return r;
 	if (target) {
-		if (!api_name_valid(target))
+		if (!object_name_valid(target))
 			return api_error_set(err, 400, "spec.target",
 					     "spec.target: \"%.64s\" is not a node name", target);
 		json_object_set_new(out, "target", json_string(target));
@@ -457,7 +399,7 @@ static int get_name(const json_t *spec, const char *key, const char *field, cons
 
 	if (r < 0)
 		return r;
-	if (*out && !api_name_valid(*out))
+	if (*out && !object_name_valid(*out))
 		return api_error_set(err, 400, field, "%s: \"%.64s\" is not %s", field, *out, what);
 	return 0;
 }
@@ -521,7 +463,7 @@ static int validate_migration_spec(const json_t *spec, json_t *out, struct api_e
 	if (r < 0)
 		return r;
 	if (target) {
-		if (!api_name_valid(target))
+		if (!object_name_valid(target))
 			return api_error_set(err, 400, "spec.target",
 					     "spec.target: \"%.64s\" is not a node name", target);
 		json_object_set_new(out, "target", json_string(target));
@@ -747,7 +689,7 @@ static int validate_metadata(const json_t *in, const char *path_name, json_t *ou
 				     path_name);
 	if (!n)
 		n = path_name;
-	if (!api_name_valid(n))
+	if (!object_name_valid(n))
 		return api_error_set(err, 400, "metadata.name",
 				     "metadata.name: \"%.64s\" is not a DNS label "
 				     "([a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 chars)",
@@ -757,7 +699,7 @@ static int validate_metadata(const json_t *in, const char *path_name, json_t *ou
 	return 0;
 }
 
-int api_object_validate(enum api_kind kind, const json_t *in, const char *path_name, json_t **out,
+int api_object_validate(enum kind kind, const json_t *in, const char *path_name, json_t **out,
 			struct api_error *err)
 {
 	static const char *const allowed[] = {"apiVersion", "kind",   "metadata",
@@ -782,10 +724,10 @@ int api_object_validate(enum api_kind kind, const json_t *in, const char *path_n
 	r = get_string(in, "kind", "kind", &s, err);
 	if (r < 0)
 		return r;
-	if (s && strcmp(s, api_kind_name(kind)) != 0)
+	if (s && strcmp(s, kind_str(kind)) != 0)
 		return api_error_set(err, 400, "kind",
 				     "kind: \"%.64s\" does not match the path (/v1/%s takes %s)", s,
-				     api_kind_plural(kind), api_kind_name(kind));
+				     kind_plural(kind), kind_str(kind));
 
 	meta = json_object();
 	spec_out = json_object();
@@ -806,16 +748,16 @@ int api_object_validate(enum api_kind kind, const json_t *in, const char *path_n
 	if (r < 0)
 		goto cleanup;
 	switch (kind) {
-	case API_KIND_NETWORK:
+	case KIND_NETWORK:
 		r = validate_network_spec(spec, spec_out, err);
 		break;
-	case API_KIND_PORT:
+	case KIND_PORT:
 		r = validate_port_spec(spec, name, spec_out, err);
 		break;
-	case API_KIND_MIGRATION:
+	case KIND_MIGRATION:
 		r = validate_migration_spec(spec, spec_out, err);
 		break;
-	case API_KIND_VM:
+	case KIND_VM:
 		r = validate_vm_spec(spec, spec_out, err);
 		break;
 	default:
@@ -825,8 +767,8 @@ int api_object_validate(enum api_kind kind, const json_t *in, const char *path_n
 	if (r < 0)
 		goto cleanup;
 
-	obj = json_pack("{s:s, s:s, s:O, s:O}", "apiVersion", API_VERSION, "kind",
-			api_kind_name(kind), "metadata", meta, "spec", spec_out);
+	obj = json_pack("{s:s, s:s, s:O, s:O}", "apiVersion", API_VERSION, "kind", kind_str(kind),
+			"metadata", meta, "spec", spec_out);
 	if (!obj) {
 		r = -ENOMEM;
 		goto cleanup;

@@ -15,17 +15,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/kinds.h"
+
 #define API_VERSION  "godwit/v1"
 #define API_MAX_BODY (1024 * 1024)
-
-enum api_kind {
-	API_KIND_NETWORK,
-	API_KIND_PORT,
-	API_KIND_NODE,
-	API_KIND_MIGRATION,
-	API_KIND_VM,
-	API_KIND_COUNT
-};
 
 #define MIGRATION_TIMEOUT_DEFAULT_S 120
 #define MIGRATION_TIMEOUT_MAX_S	    3600
@@ -50,13 +43,6 @@ int api_error_set(struct api_error *err, int status, const char *field, const ch
 /* {"error": message[, "field": field]} */
 json_t *api_error_json(const struct api_error *err);
 
-const char *api_kind_name(enum api_kind kind);	 /* "Network" */
-const char *api_kind_plural(enum api_kind kind); /* "networks" */
-int api_kind_from_plural(const char *plural, enum api_kind *kind);
-int api_kind_from_name(const char *name, enum api_kind *kind);
-
-bool api_name_valid(const char *name);
-
 /* Parses a request body; it must be one JSON object. */
 int api_body_decode(const char *body, size_t len, json_t **out, struct api_error *err);
 
@@ -65,7 +51,7 @@ int api_body_decode(const char *body, size_t len, json_t **out, struct api_error
  * URL (PUT) or NULL (POST); when given, metadata.name may be absent and must
  * otherwise match.
  */
-int api_object_validate(enum api_kind kind, const json_t *in, const char *path_name, json_t **out,
+int api_object_validate(enum kind kind, const json_t *in, const char *path_name, json_t **out,
 			struct api_error *err);
 
 /*

@@ -230,7 +230,7 @@ static bool decode_body(struct MHD_Connection *conn, const struct request *req, 
 }
 
 static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Connection *conn,
-				   const char *method, enum api_kind kind, const char *name,
+				   const char *method, enum kind kind, const char *name,
 				   const char *sub, const struct request *req)
 {
 	struct registry *reg = ctx->registry;
@@ -240,11 +240,11 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 	bool created = false;
 	int r;
 
-	if (name && !api_name_valid(name)) {
+	if (name && !object_name_valid(name)) {
 		api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", name);
 		return reply_error(conn, &err);
 	}
-	if (sub && kind == API_KIND_MIGRATION) {
+	if (sub && kind == KIND_MIGRATION) {
 		if (strcmp(method, "POST") != 0)
 			return reply_method_not_allowed(conn, method, "a migration's action");
 		if (req->len && !decode_body(conn, req, &body, &ret))
@@ -254,7 +254,7 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 		return reply_result(conn, r, 200, out, &err);
 	}
 	if (sub) {
-		if (kind != API_KIND_NODE || strcmp(sub, "status") != 0)
+		if (kind != KIND_NODE || strcmp(sub, "status") != 0)
 			return reply_msg(conn, 404, "no such path");
 		if (strcmp(method, "GET") == 0) {
 			r = registry_get(reg, kind, name, &out, &err);
@@ -274,7 +274,7 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 			return reply_result(conn, r, 200, out, &err);
 		}
 		if (strcmp(method, "POST") != 0)
-			return reply_method_not_allowed(conn, method, api_kind_plural(kind));
+			return reply_method_not_allowed(conn, method, kind_plural(kind));
 		if (!decode_body(conn, req, &body, &ret))
 			return ret;
 		r = registry_create(reg, kind, body, &out, &err);
@@ -304,7 +304,7 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 {
 	char path[512], *save = NULL, *seg[5] = {0};
 	struct api_error err = {0};
-	enum api_kind kind;
+	enum kind kind;
 	int n = 0;
 
 	if (strlen(url) >= sizeof(path))
@@ -322,7 +322,7 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 			return reply_method_not_allowed(conn, method, url);
 		return handle_watch(ctx, conn);
 	}
-	if (api_kind_from_plural(seg[1], &kind) < 0) {
+	if (kind_from_plural(seg[1], &kind) < 0) {
 		api_error_set(&err, 404, NULL,
 			      "unknown kind \"%.64s\" (networks, ports, nodes, migrations, vms)",
 			      seg[1]);

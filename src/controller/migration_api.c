@@ -221,7 +221,7 @@ int migration_create(struct registry *reg, const json_t *body, json_t **out, str
 	int64_t rev;
 	int r;
 
-	r = api_object_validate(API_KIND_MIGRATION, body, NULL, &mig, err);
+	r = api_object_validate(KIND_MIGRATION, body, NULL, &mig, err);
 	if (r < 0)
 		return r;
 	json_object_del(json_object_get(mig, "metadata"), "revision"); /* server-set */

@@ -83,11 +83,11 @@ static int node_decorate(struct registry *reg, json_t *node)
 }
 
 /* What a reader sees of obj beyond what is stored (nodes and VMs). */
-static int decorate(struct registry *reg, enum api_kind kind, json_t *obj)
+static int decorate(struct registry *reg, enum kind kind, json_t *obj)
 {
-	if (kind == API_KIND_NODE)
+	if (kind == KIND_NODE)
 		return node_decorate(reg, obj);
-	if (kind == API_KIND_VM)
+	if (kind == KIND_VM)
 		return vm_decorate(reg, obj);
 	return 0;
 }
@@ -278,7 +278,7 @@ static void notify(struct registry *reg, int64_t revision)
 }
 
 /* Commits and fills *out with a copy of obj (decorated for nodes). */
-static int finish(struct registry *reg, enum api_kind kind, json_t *obj, int64_t rev, json_t **out)
+static int finish(struct registry *reg, enum kind kind, json_t *obj, int64_t rev, json_t **out)
 {
 	struct store *s = reg->store;
 	int r;
@@ -294,11 +294,11 @@ static int finish(struct registry *reg, enum api_kind kind, json_t *obj, int64_t
 	return 0;
 }
 
-int registry_create_locked(struct registry *reg, enum api_kind kind, json_t *obj, int64_t rev,
+int registry_create_locked(struct registry *reg, enum kind kind, json_t *obj, int64_t rev,
 			   struct api_error *err)
 {
 	struct store *s = reg->store;
-	const char *kname = api_kind_name(kind), *name = obj_name(obj);
+	const char *kname = kind_str(kind), *name = obj_name(obj);
 	json_t *meta = meta_of(obj), *existing = NULL;
 	int64_t n;
 	int r;
@@ -307,31 +307,31 @@ int registry_create_locked(struct registry *reg, enum api_kind kind, json_t *obj
 	json_decref(existing);
 	if (r == 0)
 		return api_error_set(err, 409, "metadata.name", "%s \"%s\" already exists",
-				     api_kind_plural(kind), name);
+				     kind_plural(kind), name);
 	if (r != -ENOENT)
 		return r;
 	r = s->ops->count(s, kname, &n);
 	if (r < 0)
 		return r;
 	if (n >= max_objects(reg))
-		return api_error_set(err, 507, NULL, "too many %s (limit %lld)",
-				     api_kind_plural(kind), (long long)max_objects(reg));
-	if (kind == API_KIND_NETWORK)
+		return api_error_set(err, 507, NULL, "too many %s (limit %lld)", kind_plural(kind),
+				     (long long)max_objects(reg));
+	if (kind == KIND_NETWORK)
 		r = network_allocate(reg, obj, NULL, NULL, err);
-	else if (kind == API_KIND_PORT)
+	else if (kind == KIND_PORT)
 		r = port_allocate(reg, obj, err);
-	else if (kind == API_KIND_VM)
+	else if (kind == KIND_VM)
 		r = vm_prepare_create(reg, obj, rev, err);
 	if (r < 0)
 		return r;
 	json_object_set_new(meta, "revision", json_integer(rev));
 	json_object_set_new(meta, "created", json_integer(rev));
-	if (kind != API_KIND_NODE && !json_object_get(obj, "status"))
+	if (kind != KIND_NODE && !json_object_get(obj, "status"))
 		json_object_set_new(obj, "status", json_object());
 	return s->ops->put(s, kname, name, "ADDED", obj);
 }
 
-int registry_create(struct registry *reg, enum api_kind kind, const json_t *body, json_t **out,
+int registry_create(struct registry *reg, enum kind kind, const json_t *body, json_t **out,
 		    struct api_error *err)
 {
 	struct store *s = reg->store;
@@ -339,7 +339,7 @@ int registry_create(struct registry *reg, enum api_kind kind, const json_t *body
 	int64_t rev;
 	int r;
 
-	if (kind == API_KIND_MIGRATION)
+	if (kind == KIND_MIGRATION)
 		return migration_create(reg, body, out, err);
 	r = api_object_validate(kind, body, NULL, &obj, err);
 	if (r < 0)
@@ -360,7 +360,7 @@ cleanup:
 	return r;
 }
 
-static int do_update(struct registry *reg, enum api_kind kind, json_t *obj, const json_t *old,
+static int do_update(struct registry *reg, enum kind kind, json_t *obj, const json_t *old,
 		     const json_t *body, int64_t rev, bool *changed, struct api_error *err)
 {
 	struct store *s = reg->store;
@@ -373,11 +373,11 @@ static int do_update(struct registry *reg, enum api_kind kind, json_t *obj, cons
 				     "metadata.revision: %lld is not the stored %lld "
 				     "(changed meanwhile; get it again)",
 				     (long long)json_integer_value(given), (long long)stored);
-	if (kind == API_KIND_NETWORK)
+	if (kind == KIND_NETWORK)
 		r = network_allocate(reg, obj, old, body, err);
-	else if (kind == API_KIND_PORT)
+	else if (kind == KIND_PORT)
 		r = port_merge(obj, old, body, err);
-	else if (kind == API_KIND_VM)
+	else if (kind == KIND_VM)
 		r = vm_merge(obj, old, body, err);
 	if (r < 0)
 		return r;
@@ -388,10 +388,10 @@ static int do_update(struct registry *reg, enum api_kind kind, json_t *obj, cons
 	json_object_set(meta, "created", json_object_get(meta_of(old), "created"));
 	if (json_object_get(old, "status"))
 		json_object_set(obj, "status", json_object_get(old, "status"));
-	return s->ops->put(s, api_kind_name(kind), obj_name(obj), "MODIFIED", obj);
+	return s->ops->put(s, kind_str(kind), obj_name(obj), "MODIFIED", obj);
 }
 
-int registry_update(struct registry *reg, enum api_kind kind, const char *name, const json_t *body,
+int registry_update(struct registry *reg, enum kind kind, const char *name, const json_t *body,
 		    json_t **out, bool *created, struct api_error *err)
 {
 	struct store *s = reg->store;
@@ -400,7 +400,7 @@ int registry_update(struct registry *reg, enum api_kind kind, const char *name, 
 	int64_t rev;
 	int r;
 
-	if (kind == API_KIND_MIGRATION)
+	if (kind == KIND_MIGRATION)
 		return api_error_set(err, 405, NULL,
 				     "a migration changes only through its actions (POST "
 				     "/v1/migrations/%s/{abort,running,complete,fail})",
@@ -411,8 +411,8 @@ int registry_update(struct registry *reg, enum api_kind kind, const char *name, 
 	r = s->ops->begin(s, &rev);
 	if (r < 0)
 		goto cleanup;
-	r = s->ops->get(s, api_kind_name(kind), name, &old);
-	if (r == -ENOENT && kind == API_KIND_NODE) {
+	r = s->ops->get(s, kind_str(kind), name, &old);
+	if (r == -ENOENT && kind == KIND_NODE) {
 		json_object_del(meta_of(obj), "revision");
 		r = registry_create_locked(reg, kind, obj, rev, err);
 		if (r < 0)
@@ -422,8 +422,7 @@ int registry_update(struct registry *reg, enum api_kind kind, const char *name, 
 		goto cleanup;
 	}
 	if (r == -ENOENT)
-		r = api_error_set(err, 404, NULL, "%s \"%s\" not found", api_kind_plural(kind),
-				  name);
+		r = api_error_set(err, 404, NULL, "%s \"%s\" not found", kind_plural(kind), name);
 	if (r < 0)
 		goto fail;
 	r = do_update(reg, kind, obj, old, body, rev, &changed, err);
@@ -448,7 +447,7 @@ cleanup:
 	return r;
 }
 
-int registry_delete_locked(struct registry *reg, enum api_kind kind, const json_t *old,
+int registry_delete_locked(struct registry *reg, enum kind kind, const json_t *old,
 			   struct api_error *err)
 {
 	struct store *s = reg->store;
@@ -457,7 +456,7 @@ int registry_delete_locked(struct registry *reg, enum api_kind kind, const json_
 	int r;
 
 	switch (kind) {
-	case API_KIND_NETWORK:
+	case KIND_NETWORK:
 		r = ipam_network_in_use(s, name, &in_use);
 		if (r < 0)
 			return r;
@@ -470,7 +469,7 @@ int registry_delete_locked(struct registry *reg, enum api_kind kind, const json_
 			return r;
 		r = ipam_network_drop(s, name);
 		break;
-	case API_KIND_PORT:
+	case KIND_PORT:
 		if (port_migration(old))
 			return api_error_set(err, 409, NULL,
 					     "port %s is being migrated by %s; abort the migration "
@@ -478,7 +477,7 @@ int registry_delete_locked(struct registry *reg, enum api_kind kind, const json_
 					     name, port_migration(old));
 		r = port_release(reg, old);
 		break;
-	case API_KIND_VM:
+	case KIND_VM:
 		r = vm_release_port(reg, old, err);
 		break;
 	default:
@@ -487,10 +486,10 @@ int registry_delete_locked(struct registry *reg, enum api_kind kind, const json_
 	}
 	if (r < 0)
 		return r;
-	return s->ops->del(s, api_kind_name(kind), name, old);
+	return s->ops->del(s, kind_str(kind), name, old);
 }
 
-int registry_delete(struct registry *reg, enum api_kind kind, const char *name, json_t **out,
+int registry_delete(struct registry *reg, enum kind kind, const char *name, json_t **out,
 		    struct api_error *err)
 {
 	struct store *s = reg->store;
@@ -498,16 +497,15 @@ int registry_delete(struct registry *reg, enum api_kind kind, const char *name, 
 	int64_t rev;
 	int r;
 
-	if (kind == API_KIND_MIGRATION)
+	if (kind == KIND_MIGRATION)
 		return migration_delete(reg, name, out, err);
 	r = s->ops->begin(s, &rev);
 	if (r < 0)
 		return r;
-	r = s->ops->get(s, api_kind_name(kind), name, &old);
+	r = s->ops->get(s, kind_str(kind), name, &old);
 	if (r == -ENOENT)
-		r = api_error_set(err, 404, NULL, "%s \"%s\" not found", api_kind_plural(kind),
-				  name);
-	if (r == 0 && kind == API_KIND_PORT) /* a VM's port goes with its VM */
+		r = api_error_set(err, 404, NULL, "%s \"%s\" not found", kind_plural(kind), name);
+	if (r == 0 && kind == KIND_PORT) /* a VM's port goes with its VM */
 		r = vm_port_guard(reg, old, err);
 	if (r < 0)
 		goto fail;
@@ -527,16 +525,16 @@ cleanup:
 	return r;
 }
 
-int registry_get(struct registry *reg, enum api_kind kind, const char *name, json_t **out,
+int registry_get(struct registry *reg, enum kind kind, const char *name, json_t **out,
 		 struct api_error *err)
 {
 	struct store *s = reg->store;
 	json_t *obj = NULL;
 	int r;
 
-	r = s->ops->get(s, api_kind_name(kind), name, &obj);
+	r = s->ops->get(s, kind_str(kind), name, &obj);
 	if (r == -ENOENT)
-		return api_error_set(err, 404, NULL, "%s \"%s\" not found", api_kind_plural(kind),
+		return api_error_set(err, 404, NULL, "%s \"%s\" not found", kind_plural(kind),
 				     name);
 	if (r < 0)
 		return r;
@@ -548,7 +546,7 @@ int registry_get(struct registry *reg, enum api_kind kind, const char *name, jso
 	return 0;
 }
 
-int registry_list(struct registry *reg, enum api_kind kind, json_t **out, struct api_error *err)
+int registry_list(struct registry *reg, enum kind kind, json_t **out, struct api_error *err)
 {
 	struct store *s = reg->store;
 	json_t *items = NULL, *item, *res;
@@ -557,7 +555,7 @@ int registry_list(struct registry *reg, enum api_kind kind, json_t **out, struct
 	int r;
 
 	(void)err;
-	r = s->ops->list(s, api_kind_name(kind), &items, &rev);
+	r = s->ops->list(s, kind_str(kind), &items, &rev);
 	if (r < 0)
 		return r;
 	json_array_foreach(items, i, item)

@@ -4,9 +4,9 @@
  * transaction: validate, check references, allocate (ipam.c), write, commit.
  * On any failure the transaction is rolled back, so nothing is half-stored.
  *
- * VMs (API_KIND_VM) create and delete their Port in the same transaction
+ * VMs (KIND_VM) create and delete their Port in the same transaction
  * (vm_api.c); their status is derived at every read.
- * Migrations (API_KIND_MIGRATION) are handed to migration_api.c; a port's
+ * Migrations (KIND_MIGRATION) are handed to migration_api.c; a port's
  * spec.target and, while a migration runs, its locations and strategy belong
  * to the migration (422/409 on a change by a client).
  *
@@ -42,25 +42,25 @@ struct registry {
 	void *on_status_ctx;
 };
 
-int registry_create(struct registry *reg, enum api_kind kind, const json_t *body, json_t **out,
+int registry_create(struct registry *reg, enum kind kind, const json_t *body, json_t **out,
 		    struct api_error *err);
 /* For nodes a PUT of a missing object creates it (*created set). */
-int registry_update(struct registry *reg, enum api_kind kind, const char *name, const json_t *body,
+int registry_update(struct registry *reg, enum kind kind, const char *name, const json_t *body,
 		    json_t **out, bool *created, struct api_error *err);
-int registry_delete(struct registry *reg, enum api_kind kind, const char *name, json_t **out,
+int registry_delete(struct registry *reg, enum kind kind, const char *name, json_t **out,
 		    struct api_error *err);
-int registry_get(struct registry *reg, enum api_kind kind, const char *name, json_t **out,
+int registry_get(struct registry *reg, enum kind kind, const char *name, json_t **out,
 		 struct api_error *err);
 /* {"revision": R, "items": [...]} */
-int registry_list(struct registry *reg, enum api_kind kind, json_t **out, struct api_error *err);
+int registry_list(struct registry *reg, enum kind kind, json_t **out, struct api_error *err);
 /*
  * Inside a transaction (begin .. commit/rollback by the caller), for kinds
  * that create or delete others: create a validated obj at revision rev
  * (allocations, metadata and status filled in), or delete the stored old.
  */
-int registry_create_locked(struct registry *reg, enum api_kind kind, json_t *obj, int64_t rev,
+int registry_create_locked(struct registry *reg, enum kind kind, json_t *obj, int64_t rev,
 			   struct api_error *err);
-int registry_delete_locked(struct registry *reg, enum api_kind kind, const json_t *old,
+int registry_delete_locked(struct registry *reg, enum kind kind, const json_t *old,
 			   struct api_error *err);
 
 int registry_node_status(struct registry *reg, const char *name, const json_t *body, json_t **out,

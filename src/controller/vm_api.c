@@ -105,7 +105,7 @@ static int clear_port_name(struct registry *reg, const char *vm, struct api_erro
 				  "the VM's name: delete the port or name the VM otherwise",
 				  vm, owner ? owner : "none", type ? type : "none");
 	else
-		r = registry_delete_locked(reg, API_KIND_PORT, port, err);
+		r = registry_delete_locked(reg, KIND_PORT, port, err);
 	json_decref(port);
 	return r;
 }
@@ -125,10 +125,10 @@ static int create_port(struct registry *reg, const json_t *vm, int64_t rev, json
 			 "locations", str_at(vm, "spec", "node"));
 	if (!body)
 		return -ENOMEM;
-	r = api_object_validate(API_KIND_PORT, body, NULL, &port, err);
+	r = api_object_validate(KIND_PORT, body, NULL, &port, err);
 	if (r < 0)
 		goto cleanup;
-	r = registry_create_locked(reg, API_KIND_PORT, port, rev, err);
+	r = registry_create_locked(reg, KIND_PORT, port, rev, err);
 	if (r < 0)
 		goto cleanup;
 	*out = port;
@@ -215,7 +215,7 @@ int vm_release_port(struct registry *reg, const json_t *vm, struct api_error *er
 				  "(POST /v1/migrations/%s/abort)",
 				  obj_name(vm), migration, migration);
 	else
-		r = registry_delete_locked(reg, API_KIND_PORT, port, err);
+		r = registry_delete_locked(reg, KIND_PORT, port, err);
 	json_decref(port);
 	return r;
 }
@@ -378,7 +378,7 @@ int vm_default_network(struct registry *reg, const char *cidr, bool *created, st
 			 "cidr", cidr, "dhcp", 1);
 	if (!body)
 		return -ENOMEM;
-	r = api_object_validate(API_KIND_NETWORK, body, NULL, &net, err);
+	r = api_object_validate(KIND_NETWORK, body, NULL, &net, err);
 	if (r < 0)
 		goto cleanup;
 	r = s->ops->begin(s, &rev);
@@ -397,7 +397,7 @@ int vm_default_network(struct registry *reg, const char *cidr, bool *created, st
 			vni = json_integer(DEFAULT_NETWORK_VNI);
 		if (vni)
 			json_object_set_new(json_object_get(net, "spec"), "vni", vni);
-		r = registry_create_locked(reg, API_KIND_NETWORK, net, rev, err);
+		r = registry_create_locked(reg, KIND_NETWORK, net, rev, err);
 		*created = r == 0;
 	}
 	if (r == 0)

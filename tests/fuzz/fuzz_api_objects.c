@@ -10,7 +10,7 @@
 
 #include "api_objects.h"
 
-static void check_idempotent(enum api_kind kind, const json_t *out)
+static void check_idempotent(enum kind kind, const json_t *out)
 {
 	struct api_error err = {0};
 	json_t *again = NULL;
@@ -30,12 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	for (int k = 0; k < API_KIND_COUNT; k++) {
+	for (int k = 0; k < KIND__COUNT; k++) {
 		for (int put = 0; put < 2; put++) {
 			out = NULL;
-			if (api_object_validate((enum api_kind)k, body, put ? "fuzz" : NULL, &out,
+			if (api_object_validate((enum kind)k, body, put ? "fuzz" : NULL, &out,
 						&err) == 0) {
-				check_idempotent((enum api_kind)k, out);
+				check_idempotent((enum kind)k, out);
 				json_decref(out);
 			} else if (err.status < 400 || err.status > 499 || !err.message[0]) {
 				abort();

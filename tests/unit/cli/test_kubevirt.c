@@ -354,8 +354,8 @@ static void test_halted_and_godwit_vm(void **state)
 		 &m);
 	assert_string_equal(m.objs[0].kind->plural, "vms");
 	manifest_free(&m);
-	assert_string_equal(api_kind_lookup("virtualmachines")->plural, "vms");
-	assert_string_equal(api_kind_lookup("vm")->plural, "vms");
+	assert_string_equal(kind_lookup("virtualmachines")->plural, "vms");
+	assert_string_equal(kind_lookup("vm")->plural, "vms");
 }
 
 int main(void)

@@ -140,11 +140,11 @@ static void test_kind_lookup(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < 4; i++)
-		assert_string_equal(api_kind_lookup(words[i])->plural, "networks");
-	assert_string_equal(api_kind_lookup("ports")->plural, "ports");
-	assert_string_equal(api_kind_lookup("node")->plural, "nodes");
-	assert_string_equal(api_kind_lookup("vm")->plural, "vms");
-	assert_null(api_kind_lookup("vmi"));
+		assert_string_equal(kind_lookup(words[i])->plural, "networks");
+	assert_string_equal(kind_lookup("ports")->plural, "ports");
+	assert_string_equal(kind_lookup("node")->plural, "nodes");
+	assert_string_equal(kind_lookup("vm")->plural, "vms");
+	assert_null(kind_lookup("vmi"));
 }
 
 static void test_update_rule(void **state)
@@ -183,15 +183,17 @@ static void test_update_rule(void **state)
 static void test_name_rule(void **state)
 {
 	(void)state;
-	assert_true(manifest_name_valid("a"));
-	assert_true(manifest_name_valid("node-1"));
-	assert_false(manifest_name_valid(""));
-	assert_false(manifest_name_valid("-a"));
-	assert_false(manifest_name_valid("a-"));
-	assert_false(manifest_name_valid("A"));
-	assert_false(manifest_name_valid("a_b"));
-	assert_true(manifest_name_valid("a23456789012345678901234567890123456789012345678901234567890123"));
-	assert_false(manifest_name_valid("a234567890123456789012345678901234567890123456789012345678901234"));
+	assert_true(object_name_valid("a"));
+	assert_true(object_name_valid("node-1"));
+	assert_false(object_name_valid(""));
+	assert_false(object_name_valid("-a"));
+	assert_false(object_name_valid("a-"));
+	assert_false(object_name_valid("A"));
+	assert_false(object_name_valid("a_b"));
+	assert_true(
+	    object_name_valid("a23456789012345678901234567890123456789012345678901234567890123"));
+	assert_false(
+	    object_name_valid("a234567890123456789012345678901234567890123456789012345678901234"));
 }
 
 int main(void)

@@ -63,14 +63,14 @@ static void test_views(void **state)
 	char *out;
 
 	(void)state;
-	assert_int_equal(view_table(&api_kinds[0], nets, ports, false, &t), 0);
+	assert_int_equal(view_table(&kind_table[KIND_NETWORK], nets, ports, false, &t), 0);
 	out = render(&t);
 	assert_string_equal(out, "NAME   VNI   CIDR           GATEWAY     DHCP   PORTS\n"
 				 "blue   100   10.20.0.0/24   10.20.0.1   true   1\n");
 	free(out);
 	table_free(&t);
 
-	assert_int_equal(view_table(&api_kinds[1], ports, NULL, false, &t), 0);
+	assert_int_equal(view_table(&kind_table[KIND_PORT], ports, NULL, false, &t), 0);
 	out = render(&t);
 	assert_string_equal(out,
 			    "NAME   NETWORK   IP          MAC                 NODE(S)         TYPE\n"
@@ -79,7 +79,7 @@ static void test_views(void **state)
 	free(out);
 	table_free(&t);
 
-	assert_int_equal(view_table(&api_kinds[2], nodes, NULL, true, &t), 0);
+	assert_int_equal(view_table(&kind_table[KIND_NODE], nodes, NULL, true, &t), 0);
 	out = render(&t);
 	assert_string_equal(out, "NAME     UNDERLAY      READY   APPLIED   COUNTERS\n"
 				 "node-1   10.254.0.11   True    7         "

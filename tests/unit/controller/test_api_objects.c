@@ -12,7 +12,7 @@
 
 struct validation_case {
 	const char *description;
-	enum api_kind kind;
+	enum kind kind;
 	const char *path_name; /* NULL: POST */
 	const char *json;
 	int status;	      /* 0: valid */
@@ -21,175 +21,175 @@ struct validation_case {
 
 static const struct validation_case cases[] = {
     /* Networks */
-    {"minimal network", API_KIND_NETWORK, NULL,
+    {"minimal network", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"blue\"},\"spec\":{\"cidr\":\"10.20.0.0/24\"}}", 0,
      "\"gateway\":\"10.20.0.1\""},
-    {"full network", API_KIND_NETWORK, NULL,
+    {"full network", KIND_NETWORK, NULL,
      "{\"apiVersion\":\"godwit/v1\",\"kind\":\"Network\",\"metadata\":{\"name\":\"b-1\"},"
      "\"spec\":{\"cidr\":\"10.0.0.0/8\",\"vni\":7,\"gateway\":\"10.0.0.254\",\"dhcp\":true}}",
      0, "\"vni\":7"},
-    {"default dhcp false", API_KIND_NETWORK, NULL,
+    {"default dhcp false", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/30\"}}", 0, "\"dhcp\":false"},
-    {"unknown spec field", API_KIND_NETWORK, NULL,
+    {"unknown spec field", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidrr\":\"10.0.0.0/24\"}}", 400,
      "unknown field \"spec.cidrr\""},
-    {"unknown top field", API_KIND_NETWORK, NULL,
+    {"unknown top field", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spce\":{},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
      "unknown field \"spce\""},
-    {"unknown metadata field", API_KIND_NETWORK, NULL,
+    {"unknown metadata field", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\",\"labels\":{}},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
      "unknown field \"metadata.labels\""},
-    {"prefix 33", API_KIND_NETWORK, NULL,
+    {"prefix 33", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/33\"}}", 400,
      "spec.cidr: \"10.0.0.0/33\" is not an IPv4 CIDR"},
-    {"prefix too long", API_KIND_NETWORK, NULL,
+    {"prefix too long", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/31\"}}", 400,
      "prefix length must be 8..30"},
-    {"host bits", API_KIND_NETWORK, NULL,
+    {"host bits", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.1/24\"}}", 400,
      "has host bits set"},
-    {"octet 256", API_KIND_NETWORK, NULL,
+    {"octet 256", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.256.0.0/16\"}}", 400,
      "is not an IPv4 CIDR"},
-    {"leading zero", API_KIND_NETWORK, NULL,
+    {"leading zero", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"010.0.0.0/8\"}}", 400,
      "is not an IPv4 CIDR"},
-    {"cidr missing", API_KIND_NETWORK, NULL, "{\"metadata\":{\"name\":\"b\"},\"spec\":{}}", 400,
+    {"cidr missing", KIND_NETWORK, NULL, "{\"metadata\":{\"name\":\"b\"},\"spec\":{}}", 400,
      "spec.cidr is required"},
-    {"cidr not a string", API_KIND_NETWORK, NULL,
+    {"cidr not a string", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":10}}", 400,
      "spec.cidr: expected a string, got integer"},
-    {"gateway outside", API_KIND_NETWORK, NULL,
+    {"gateway outside", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
      "\"gateway\":\"10.0.1.1\"}}",
      400, "spec.gateway: \"10.0.1.1\" is not a host address of 10.0.0.0/24"},
-    {"gateway broadcast", API_KIND_NETWORK, NULL,
+    {"gateway broadcast", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
      "\"gateway\":\"10.0.0.255\"}}",
      400, "is not a host address"},
-    {"vni zero", API_KIND_NETWORK, NULL,
+    {"vni zero", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\",\"vni\":0}}", 400,
      "spec.vni: 0 is out of range"},
-    {"vni too big", API_KIND_NETWORK, NULL,
+    {"vni too big", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\",\"vni\":16777216}}", 400,
      "out of range"},
-    {"vni string", API_KIND_NETWORK, NULL,
+    {"vni string", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\",\"vni\":\"7\"}}", 400,
      "spec.vni: expected an integer, got string"},
-    {"dhcp string", API_KIND_NETWORK, NULL,
+    {"dhcp string", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\",\"dhcp\":\"yes\"}}", 400,
      "spec.dhcp: expected a boolean"},
-    {"kind mismatch", API_KIND_NETWORK, NULL,
+    {"kind mismatch", KIND_NETWORK, NULL,
      "{\"kind\":\"Port\",\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
      "kind: \"Port\" does not match the path"},
-    {"bad apiVersion", API_KIND_NETWORK, NULL,
+    {"bad apiVersion", KIND_NETWORK, NULL,
      "{\"apiVersion\":\"v2\",\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}",
      400, "apiVersion: \"v2\" is not supported"},
-    {"name upper case", API_KIND_NETWORK, NULL,
+    {"name upper case", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"Blue\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
      "metadata.name: \"Blue\" is not a DNS label"},
-    {"name trailing dash", API_KIND_NETWORK, NULL,
+    {"name trailing dash", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b-\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
      "is not a DNS label"},
-    {"name 64 chars", API_KIND_NETWORK, NULL,
+    {"name 64 chars", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}"
      ","
      "\"spec\":{\"cidr\":\"10.0.0.0/24\"}}",
      400, "is not a DNS label"},
-    {"name missing on POST", API_KIND_NETWORK, NULL, "{\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
+    {"name missing on POST", KIND_NETWORK, NULL, "{\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
      "metadata.name is required"},
-    {"name from path on PUT", API_KIND_NETWORK, "blue", "{\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 0,
+    {"name from path on PUT", KIND_NETWORK, "blue", "{\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 0,
      "\"cidr\":\"10.0.0.0/24\""},
-    {"name differs from path", API_KIND_NETWORK, "blue",
+    {"name differs from path", KIND_NETWORK, "blue",
      "{\"metadata\":{\"name\":\"red\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
      "does not match the path"},
-    {"spec missing", API_KIND_NETWORK, NULL, "{\"metadata\":{\"name\":\"b\"}}", 400,
+    {"spec missing", KIND_NETWORK, NULL, "{\"metadata\":{\"name\":\"b\"}}", 400,
      "spec is required"},
-    {"spec an array", API_KIND_NETWORK, NULL, "{\"metadata\":{\"name\":\"b\"},\"spec\":[]}", 400,
+    {"spec an array", KIND_NETWORK, NULL, "{\"metadata\":{\"name\":\"b\"},\"spec\":[]}", 400,
      "spec: expected an object, got array"},
-    {"negative revision", API_KIND_NETWORK, NULL,
+    {"negative revision", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\",\"revision\":-1},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}", 400,
      "metadata.revision: must not be negative"},
     /* Ports */
-    {"minimal port", API_KIND_PORT, NULL,
+    {"minimal port", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"]}}", 0,
      "\"owner\":\"p\""},
-    {"port defaults", API_KIND_PORT, NULL,
+    {"port defaults", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"]}}", 0,
      "\"type\":\"veth\""},
-    {"port strategy default", API_KIND_PORT, NULL,
+    {"port strategy default", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"]}}", 0,
      "\"strategy\":\"first-frame\""},
-    {"port security default", API_KIND_PORT, NULL,
+    {"port security default", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"]}}", 0,
      "\"security\":true"},
-    {"mac normalised", API_KIND_PORT, NULL,
+    {"mac normalised", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"],"
      "\"mac\":\"0A:58:00:00:00:AB\"}}",
      0, "\"mac\":\"0a:58:00:00:00:ab\""},
-    {"two locations", API_KIND_PORT, NULL,
+    {"two locations", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\",\"n2\"],"
      "\"type\":\"tap\",\"strategy\":\"rarp\",\"security\":false,\"netns\":\"ep-1\","
      "\"owner\":\"vm1\",\"ipv4\":\"10.0.0.5\"}}",
      0, "\"owner\":\"vm1\""},
-    {"no network", API_KIND_PORT, NULL,
+    {"no network", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"locations\":[\"n1\"]}}", 400,
      "spec.network is required"},
-    {"no locations", API_KIND_PORT, NULL,
+    {"no locations", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\"}}", 400,
      "spec.locations is required"},
-    {"three locations", API_KIND_PORT, NULL,
+    {"three locations", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\","
      "\"locations\":[\"a\",\"b\",\"c\"]}}",
      400, "needs 1 or 2 node names, got 3"},
-    {"empty locations", API_KIND_PORT, NULL,
+    {"empty locations", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[]}}", 400,
      "got 0"},
-    {"location twice", API_KIND_PORT, NULL,
+    {"location twice", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\",\"a\"]}}",
      400, "\"a\" is listed twice"},
-    {"location not a name", API_KIND_PORT, NULL,
+    {"location not a name", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[1]}}", 400,
      "spec.locations[0]: not a node name"},
-    {"bad type", API_KIND_PORT, NULL,
+    {"bad type", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\"],"
      "\"type\":\"macvtap\"}}",
      400, "spec.type: \"macvtap\" is not one of veth|tap"},
-    {"bad strategy", API_KIND_PORT, NULL,
+    {"bad strategy", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\"],"
      "\"strategy\":\"garp\"}}",
      400, "spec.strategy: \"garp\""},
-    {"bad mac", API_KIND_PORT, NULL,
+    {"bad mac", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\"],"
      "\"mac\":\"0a:58:00:00:00\"}}",
      400, "spec.mac: \"0a:58:00:00:00\" is not a MAC address"},
-    {"multicast mac", API_KIND_PORT, NULL,
+    {"multicast mac", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\"],"
      "\"mac\":\"01:00:5e:00:00:01\"}}",
      400, "is not a unicast address"},
-    {"bad ipv4", API_KIND_PORT, NULL,
+    {"bad ipv4", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\"],"
      "\"ipv4\":\"10.0.0\"}}",
      400, "spec.ipv4: \"10.0.0\" is not an IPv4 address"},
-    {"bad netns", API_KIND_PORT, NULL,
+    {"bad netns", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\"],"
      "\"netns\":\"../etc\"}}",
      400, "spec.netns: \"../etc\" is not a namespace name"},
-    {"security not bool", API_KIND_PORT, NULL,
+    {"security not bool", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\"],"
      "\"security\":1}}",
      400, "spec.security: expected a boolean, got integer"},
-    {"unknown port field", API_KIND_PORT, NULL,
+    {"unknown port field", KIND_PORT, NULL,
      "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"network\":\"blue\",\"locations\":[\"a\"],"
      "\"vlan\":3}}",
      400, "unknown field \"spec.vlan\""},
     /* Nodes */
-    {"node", API_KIND_NODE, "n1", "{\"spec\":{\"underlay_ip\":\"192.168.0.1\"}}", 0,
+    {"node", KIND_NODE, "n1", "{\"spec\":{\"underlay_ip\":\"192.168.0.1\"}}", 0,
      "\"underlay_ip\":\"192.168.0.1\""},
-    {"node without ip", API_KIND_NODE, "n1", "{\"spec\":{}}", 400, "spec.underlay_ip is required"},
-    {"node bad ip", API_KIND_NODE, "n1", "{\"spec\":{\"underlay_ip\":\"1.2.3.4.5\"}}", 400,
+    {"node without ip", KIND_NODE, "n1", "{\"spec\":{}}", 400, "spec.underlay_ip is required"},
+    {"node bad ip", KIND_NODE, "n1", "{\"spec\":{\"underlay_ip\":\"1.2.3.4.5\"}}", 400,
      "spec.underlay_ip: \"1.2.3.4.5\" is not an IPv4 address"},
-    {"node kind mismatch", API_KIND_NODE, "n1",
+    {"node kind mismatch", KIND_NODE, "n1",
      "{\"kind\":\"Network\",\"spec\":{\"underlay_ip\":\"1.2.3.4\"}}", 400,
      "does not match the path"},
 };
@@ -272,13 +272,13 @@ static void test_node_status(void **state)
 
 static void test_kinds(void **state)
 {
-	enum api_kind k;
+	enum kind k;
 
 	(void)state;
-	assert_int_equal(api_kind_from_plural("ports", &k), 0);
-	assert_int_equal(k, API_KIND_PORT);
-	assert_int_not_equal(api_kind_from_plural("port", &k), 0);
-	assert_string_equal(api_kind_name(API_KIND_NODE), "Node");
+	assert_int_equal(kind_from_plural("ports", &k), 0);
+	assert_int_equal(k, KIND_PORT);
+	assert_int_not_equal(kind_from_plural("port", &k), 0);
+	assert_string_equal(kind_str(KIND_NODE), "Node");
 }
 
 int main(void)

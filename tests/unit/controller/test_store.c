@@ -162,14 +162,14 @@ static void test_registry_failures_store_nothing(void **state)
 	bool created;
 
 	body = parse("{\"metadata\":{\"name\":\"tiny\"},\"spec\":{\"cidr\":\"10.20.0.0/30\"}}");
-	assert_int_equal(registry_create(&reg, API_KIND_NETWORK, body, &out, &err), 0);
+	assert_int_equal(registry_create(&reg, KIND_NETWORK, body, &out, &err), 0);
 	json_decref(body);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "spec"), "vni")),
 			 100);
 	json_decref(out);
 	body = parse("{\"metadata\":{\"name\":\"p1\"},\"spec\":{\"network\":\"tiny\","
 		     "\"locations\":[\"n1\"]}}");
-	assert_int_equal(registry_create(&reg, API_KIND_PORT, body, &out, &err), 0);
+	assert_int_equal(registry_create(&reg, KIND_PORT, body, &out, &err), 0);
 	json_decref(body);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(out, "spec"), "ipv4")), "10.20.0.2");
@@ -179,31 +179,31 @@ static void test_registry_failures_store_nothing(void **state)
 	/* Exhaustion: nothing of the failed port is stored. */
 	body = parse("{\"metadata\":{\"name\":\"p2\"},\"spec\":{\"network\":\"tiny\","
 		     "\"locations\":[\"n1\"]}}");
-	assert_int_not_equal(registry_create(&reg, API_KIND_PORT, body, &out, &err), 0);
+	assert_int_not_equal(registry_create(&reg, KIND_PORT, body, &out, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 507);
 	/* A duplicate MAC fails after the IPv4 step: that allocation is rolled back. */
 	body = parse("{\"metadata\":{\"name\":\"blue\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}");
-	assert_int_equal(registry_create(&reg, API_KIND_NETWORK, body, &out, &err), 0);
+	assert_int_equal(registry_create(&reg, KIND_NETWORK, body, &out, &err), 0);
 	json_decref(body);
 	json_decref(out);
 	rev = revision(t->s);
 	body = parse("{\"metadata\":{\"name\":\"p3\"},\"spec\":{\"network\":\"blue\","
 		     "\"locations\":[\"n1\"],\"mac\":\"0a:58:00:00:00:01\"}}");
-	assert_int_not_equal(registry_create(&reg, API_KIND_PORT, body, &out, &err), 0);
+	assert_int_not_equal(registry_create(&reg, KIND_PORT, body, &out, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 409);
 	assert_int_equal(revision(t->s), rev);
 	/* Duplicate name, delete of a network in use, missing network. */
 	body = parse("{\"metadata\":{\"name\":\"blue\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}");
-	assert_int_not_equal(registry_create(&reg, API_KIND_NETWORK, body, &out, &err), 0);
+	assert_int_not_equal(registry_create(&reg, KIND_NETWORK, body, &out, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 409);
-	assert_int_not_equal(registry_delete(&reg, API_KIND_NETWORK, "tiny", &out, &err), 0);
+	assert_int_not_equal(registry_delete(&reg, KIND_NETWORK, "tiny", &out, &err), 0);
 	assert_int_equal(err.status, 409);
 	body = parse("{\"metadata\":{\"name\":\"p4\"},\"spec\":{\"network\":\"nope\","
 		     "\"locations\":[\"n1\"]}}");
-	assert_int_not_equal(registry_create(&reg, API_KIND_PORT, body, &out, &err), 0);
+	assert_int_not_equal(registry_create(&reg, KIND_PORT, body, &out, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 404);
 	assert_int_equal(revision(t->s), rev);
@@ -211,25 +211,25 @@ static void test_registry_failures_store_nothing(void **state)
 	/* The next port in blue gets .2: the failed p3 did not consume it. */
 	body = parse("{\"metadata\":{\"name\":\"p5\"},\"spec\":{\"network\":\"blue\","
 		     "\"locations\":[\"n1\"]}}");
-	assert_int_equal(registry_create(&reg, API_KIND_PORT, body, &out, &err), 0);
+	assert_int_equal(registry_create(&reg, KIND_PORT, body, &out, &err), 0);
 	json_decref(body);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(out, "spec"), "ipv4")), "10.0.0.2");
 	json_decref(out);
 
-	assert_int_equal(registry_list(&reg, API_KIND_PORT, &list, &err), 0);
+	assert_int_equal(registry_list(&reg, KIND_PORT, &list, &err), 0);
 	assert_int_equal(json_array_size(json_object_get(list, "items")), 2);
 	json_decref(list);
 
 	/* Updates: immutable fields, stale revision, no-op keeps the revision. */
 	rev = revision(t->s);
 	body = parse("{\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"]}}");
-	assert_int_equal(registry_update(&reg, API_KIND_PORT, "p5", body, &out, &created, &err), 0);
+	assert_int_equal(registry_update(&reg, KIND_PORT, "p5", body, &out, &created, &err), 0);
 	json_decref(body);
 	json_decref(out);
 	assert_int_equal(revision(t->s), rev);
 	body = parse("{\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\",\"n2\"]}}");
-	assert_int_equal(registry_update(&reg, API_KIND_PORT, "p5", body, &out, &created, &err), 0);
+	assert_int_equal(registry_update(&reg, KIND_PORT, "p5", body, &out, &created, &err), 0);
 	json_decref(body);
 	assert_int_equal(revision(t->s), rev + 1);
 	assert_string_equal(
@@ -237,14 +237,12 @@ static void test_registry_failures_store_nothing(void **state)
 	json_decref(out);
 	body = parse("{\"metadata\":{\"revision\":1},\"spec\":{\"network\":\"blue\","
 		     "\"locations\":[\"n1\"]}}");
-	assert_int_not_equal(registry_update(&reg, API_KIND_PORT, "p5", body, &out, &created, &err),
-			     0);
+	assert_int_not_equal(registry_update(&reg, KIND_PORT, "p5", body, &out, &created, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 409);
 	body = parse("{\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"],"
 		     "\"ipv4\":\"10.0.0.9\"}}");
-	assert_int_not_equal(registry_update(&reg, API_KIND_PORT, "p5", body, &out, &created, &err),
-			     0);
+	assert_int_not_equal(registry_update(&reg, KIND_PORT, "p5", body, &out, &created, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 422);
 	assert_int_equal(revision(t->s), rev + 1);
@@ -261,7 +259,7 @@ static void test_object_limit(void **state)
 	for (int i = 0; i < 3; i++) {
 		body = json_pack("{s:{s:s}, s:{s:s}}", "metadata", "name", names[i], "spec",
 				 "underlay_ip", "192.168.0.1");
-		int r = registry_create(&reg, API_KIND_NODE, body, &out, &err);
+		int r = registry_create(&reg, KIND_NODE, body, &out, &err);
 
 		json_decref(body);
 		if (i < 2) {

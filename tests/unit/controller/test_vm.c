@@ -25,7 +25,7 @@
 
 struct row {
 	const char *description;
-	enum api_kind kind;
+	enum kind kind;
 	const char *json;
 	int status;	      /* 0: valid */
 	const char *field;    /* of the error */
@@ -33,70 +33,69 @@ struct row {
 };
 
 static const struct row rows[] = {
-    {"minimal VM: defaults", API_KIND_VM, VM_BODY(""), 0, NULL,
+    {"minimal VM: defaults", KIND_VM, VM_BODY(""), 0, NULL,
      "{\"running\":true,\"memory_mib\":64,\"cpus\":1,\"image\":\"godwit-demo\","
      "\"network\":\"default\",\"migratable\":false}"},
-    {"full VM", API_KIND_VM,
+    {"full VM", KIND_VM,
      VM_BODY(",\"running\":false,\"cpus\":16,\"user_data\":\"SGkuXG4=\","
 	     "\"user_data_encoding\":\"base64\",\"network\":\"blue\",\"migratable\":true"),
      0, NULL, "\"user_data_encoding\":\"base64\",\"user_data\":\"SGkuXG4=\""},
-    {"text user data by default", API_KIND_VM, VM_BODY(",\"user_data\":\"#cloud-config\""), 0, NULL,
+    {"text user data by default", KIND_VM, VM_BODY(",\"user_data\":\"#cloud-config\""), 0, NULL,
      "\"user_data_encoding\":\"text\""},
-    {"memory missing", API_KIND_VM,
+    {"memory missing", KIND_VM,
      "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"image\":\"godwit-demo\"}}", 400, "spec.memory_mib",
      "spec.memory_mib is required"},
-    {"memory 0", API_KIND_VM, VM_BODY(",\"memory_mib\":0"), 400, "spec.memory_mib",
+    {"memory 0", KIND_VM, VM_BODY(",\"memory_mib\":0"), 400, "spec.memory_mib",
      "spec.memory_mib: 0 is out of range 1..65536"},
-    {"memory 65537", API_KIND_VM, VM_BODY(",\"memory_mib\":65537"), 400, "spec.memory_mib",
+    {"memory 65537", KIND_VM, VM_BODY(",\"memory_mib\":65537"), 400, "spec.memory_mib",
      "out of range"},
-    {"memory a string", API_KIND_VM, VM_BODY(",\"memory_mib\":\"64Mi\""), 400, "spec.memory_mib",
+    {"memory a string", KIND_VM, VM_BODY(",\"memory_mib\":\"64Mi\""), 400, "spec.memory_mib",
      "expected an integer, got string"},
-    {"cpus 0", API_KIND_VM, VM_BODY(",\"cpus\":0"), 400, "spec.cpus",
+    {"cpus 0", KIND_VM, VM_BODY(",\"cpus\":0"), 400, "spec.cpus",
      "spec.cpus: 0 is out of range 1..16"},
-    {"cpus 17", API_KIND_VM, VM_BODY(",\"cpus\":17"), 400, "spec.cpus", "out of range 1..16"},
-    {"image empty", API_KIND_VM,
+    {"cpus 17", KIND_VM, VM_BODY(",\"cpus\":17"), 400, "spec.cpus", "out of range 1..16"},
+    {"image empty", KIND_VM,
      "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"memory_mib\":64,\"image\":\"\"}}", 400,
      "spec.image", "spec.image is required"},
-    {"image missing", API_KIND_VM, "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"memory_mib\":64}}",
-     400, "spec.image", "spec.image is required"},
-    {"running not a bool", API_KIND_VM, VM_BODY(",\"running\":1"), 400, "spec.running",
+    {"image missing", KIND_VM, "{\"metadata\":{\"name\":\"v\"},\"spec\":{\"memory_mib\":64}}", 400,
+     "spec.image", "spec.image is required"},
+    {"running not a bool", KIND_VM, VM_BODY(",\"running\":1"), 400, "spec.running",
      "spec.running: expected a boolean"},
-    {"migratable not a bool", API_KIND_VM, VM_BODY(",\"migratable\":\"true\""), 400,
-     "spec.migratable", "expected a boolean, got string"},
-    {"bad base64", API_KIND_VM,
-     VM_BODY(",\"user_data\":\"SGk*\",\"user_data_encoding\":\"base64\""), 400, "spec.user_data",
-     "not valid base64"},
-    {"base64 not padded", API_KIND_VM,
+    {"migratable not a bool", KIND_VM, VM_BODY(",\"migratable\":\"true\""), 400, "spec.migratable",
+     "expected a boolean, got string"},
+    {"bad base64", KIND_VM, VM_BODY(",\"user_data\":\"SGk*\",\"user_data_encoding\":\"base64\""),
+     400, "spec.user_data", "not valid base64"},
+    {"base64 not padded", KIND_VM,
      VM_BODY(",\"user_data\":\"SGkuX\",\"user_data_encoding\":\"base64\""), 400, "spec.user_data",
      "not valid base64"},
-    {"padding inside", API_KIND_VM,
+    {"padding inside", KIND_VM,
      VM_BODY(",\"user_data\":\"SG==SGku\",\"user_data_encoding\":\"base64\""), 400,
      "spec.user_data", "not valid base64"},
-    {"bad encoding", API_KIND_VM, VM_BODY(",\"user_data\":\"x\",\"user_data_encoding\":\"gzip\""),
-     400, "spec.user_data_encoding", "\"gzip\" is not one of text|base64"},
-    {"encoding without data", API_KIND_VM, VM_BODY(",\"user_data_encoding\":\"text\""), 400,
+    {"bad encoding", KIND_VM, VM_BODY(",\"user_data\":\"x\",\"user_data_encoding\":\"gzip\""), 400,
+     "spec.user_data_encoding", "\"gzip\" is not one of text|base64"},
+    {"encoding without data", KIND_VM, VM_BODY(",\"user_data_encoding\":\"text\""), 400,
      "spec.user_data_encoding", "given without spec.user_data"},
-    {"bad network name", API_KIND_VM, VM_BODY(",\"network\":\"Blue\""), 400, "spec.network",
+    {"bad network name", KIND_VM, VM_BODY(",\"network\":\"Blue\""), 400, "spec.network",
      "spec.network: \"Blue\" is not a valid name"},
-    {"bad node name", API_KIND_VM, VM_BODY(",\"node\":\"n_1\""), 400, "spec.node",
+    {"bad node name", KIND_VM, VM_BODY(",\"node\":\"n_1\""), 400, "spec.node",
      "is not a node name"},
-    {"unknown field", API_KIND_VM, VM_BODY(",\"disk\":\"x\""), 400, "spec.disk",
+    {"unknown field", KIND_VM, VM_BODY(",\"disk\":\"x\""), 400, "spec.disk",
      "unknown field \"spec.disk\""},
-    {"kind mismatch", API_KIND_VM,
+    {"kind mismatch", KIND_VM,
      "{\"kind\":\"VirtualMachine\",\"metadata\":{\"name\":\"v\"},\"spec\":{}}", 400, "kind",
      "does not match the path (/v1/vms takes VM)"},
     /* Migrations of VMs */
-    {"migration of a VM", API_KIND_MIGRATION,
+    {"migration of a VM", KIND_MIGRATION,
      "{\"metadata\":{\"name\":\"m\"},\"spec\":{\"vm\":\"testvm\"}}", 0, NULL, "\"vm\":\"testvm\""},
-    {"migration normalised: vm and port equal", API_KIND_MIGRATION,
+    {"migration normalised: vm and port equal", KIND_MIGRATION,
      "{\"metadata\":{\"name\":\"m\"},\"spec\":{\"vm\":\"testvm\",\"port\":\"testvm\"}}", 0, NULL,
      "\"port\":\"testvm\",\"vm\":\"testvm\""},
-    {"migration: vm and port differ", API_KIND_MIGRATION,
+    {"migration: vm and port differ", KIND_MIGRATION,
      "{\"metadata\":{\"name\":\"m\"},\"spec\":{\"vm\":\"a\",\"port\":\"b\"}}", 400, "spec.vm",
      "give one of them"},
-    {"migration of nothing", API_KIND_MIGRATION, "{\"metadata\":{\"name\":\"m\"},\"spec\":{}}", 400,
+    {"migration of nothing", KIND_MIGRATION, "{\"metadata\":{\"name\":\"m\"},\"spec\":{}}", 400,
      "spec.port", "spec.port or spec.vm is required"},
-    {"migration: bad vm name", API_KIND_MIGRATION,
+    {"migration: bad vm name", KIND_MIGRATION,
      "{\"metadata\":{\"name\":\"m\"},\"spec\":{\"vm\":\"A\"}}", 400, "spec.vm",
      "is not a valid name"},
 };
@@ -151,14 +150,14 @@ static void test_user_data_sizes(void **state)
 	data[1536] = '\0';
 	snprintf(body, sizeof(body), VM_BODY(",\"user_data\":\"%s\""), data);
 	in = json_loads(body, 0, NULL);
-	assert_int_equal(api_object_validate(API_KIND_VM, in, NULL, &out, &err), 0);
+	assert_int_equal(api_object_validate(KIND_VM, in, NULL, &out, &err), 0);
 	json_decref(out);
 	json_decref(in);
 	data[1536] = 'a';
 	data[1537] = '\0';
 	snprintf(body, sizeof(body), VM_BODY(",\"user_data\":\"%s\""), data);
 	in = json_loads(body, 0, NULL);
-	assert_int_not_equal(api_object_validate(API_KIND_VM, in, NULL, &out, &err), 0);
+	assert_int_not_equal(api_object_validate(KIND_VM, in, NULL, &out, &err), 0);
 	assert_string_equal(err.field, "spec.user_data");
 	assert_non_null(strstr(err.message, "1537 bytes of text, more than 1536"));
 	json_decref(in);
@@ -168,7 +167,7 @@ static void test_user_data_sizes(void **state)
 	snprintf(body, sizeof(body),
 		 VM_BODY(",\"user_data\":\"%s\",\"user_data_encoding\":\"base64\""), data);
 	in = json_loads(body, 0, NULL);
-	assert_int_equal(api_object_validate(API_KIND_VM, in, NULL, &out, &err), 0);
+	assert_int_equal(api_object_validate(KIND_VM, in, NULL, &out, &err), 0);
 	json_decref(out);
 	json_decref(in);
 	data[2048] = 'Q';
@@ -176,7 +175,7 @@ static void test_user_data_sizes(void **state)
 	snprintf(body, sizeof(body),
 		 VM_BODY(",\"user_data\":\"%s\",\"user_data_encoding\":\"base64\""), data);
 	in = json_loads(body, 0, NULL);
-	assert_int_not_equal(api_object_validate(API_KIND_VM, in, NULL, &out, &err), 0);
+	assert_int_not_equal(api_object_validate(KIND_VM, in, NULL, &out, &err), 0);
 	assert_non_null(strstr(err.message, "2052 bytes of base64, more than 2048"));
 	json_decref(in);
 }
@@ -384,7 +383,7 @@ static int put(const json_t *old, const char *body_text, json_t **merged, struct
 	json_t *body = json_loads(body_text, 0, NULL), *obj = NULL;
 	int r;
 
-	r = api_object_validate(API_KIND_VM, body, "testvm", &obj, err);
+	r = api_object_validate(KIND_VM, body, "testvm", &obj, err);
 	if (r == 0)
 		r = vm_merge(obj, old, body, err);
 	json_decref(body);
