@@ -9,6 +9,7 @@
 
 #include "agent/dhcp_proto.h"
 #include "lib/addr.h"
+#include "lib/phases.h"
 #include "lib/log.h"
 
 /* Grows *arr (of elem-sized items) so that one more fits. */
@@ -109,6 +110,7 @@ static int parse_port(const struct cache *c, const json_t *port, struct desired_
 	const json_t *security = json_object_get(spec_of(port), "security");
 	const char *ipv4 = spec_str(port, "ipv4"), *type = spec_str(port, "type");
 	const char *strategy = spec_str(port, "strategy");
+	enum strategy st = STRATEGY_FIRST_FRAME; /* absent: the default */
 
 	memset(p, 0, sizeof(*p));
 	if (!net || parse_network(net, &p->vni, &p->prefixlen) < 0)
@@ -124,12 +126,9 @@ static int parse_port(const struct cache *c, const json_t *port, struct desired_
 		p->type = DESIRED_TAP;
 	else
 		return -EINVAL;
-	if (!strategy || strcmp(strategy, "first-frame") == 0)
-		p->strategy = GW_ACT_FIRST_FRAME;
-	else if (strcmp(strategy, "rarp") == 0)
-		p->strategy = GW_ACT_RARP;
-	else
+	if (strategy && strategy_parse(strategy, &st) < 0)
 		return -EINVAL;
+	p->strategy = st == STRATEGY_RARP ? GW_ACT_RARP : GW_ACT_FIRST_FRAME;
 	if (!json_is_false(security))
 		p->flags |= GW_PORT_F_SECURITY;
 	if (p->ipv4)

@@ -3,6 +3,7 @@
 
 #include <time.h>
 #include "lib/clock.h"
+#include "lib/phases.h"
 
 uint64_t port_mono_to_unix(uint64_t ts, uint64_t mono_now, uint64_t real_now)
 {
@@ -32,8 +33,9 @@ json_t *port_report_json(const struct port_ref *refs, size_t n, port_lookup_fn l
 		if (lookup(refs[i].ifindex, &port, ctx) < 0)
 			continue;
 		o = json_pack("{s:s, s:I}", "state",
-			      port.state == GW_PORT_STANDBY ? "standby" : "active", "ifindex",
-			      (json_int_t)refs[i].ifindex);
+			      port_state_name(port.state == GW_PORT_STANDBY ? PORT_STATE_STANDBY
+									    : PORT_STATE_ACTIVE),
+			      "ifindex", (json_int_t)refs[i].ifindex);
 		if (o && port.activated_ns) {
 			unix_ns = port_mono_to_unix(port.activated_ns, mono_now, real_now);
 			for (size_t j = 0; j < n_acts; j++)

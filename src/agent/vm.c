@@ -19,27 +19,20 @@ static const char *const catalog[] = {"godwit-demo", "quay.io/kubevirt/cirros-co
 				      NULL};
 static const char *const event_names[VM__EVENTS] = {"STOP", "RESUME", "MIGRATION"};
 
-const char *vm_phase_name(enum vm_phase p)
-{
-	static const char *const names[] = {"starting", "running", "incoming", "stopped", "failed"};
-
-	return names[p];
-}
-
 void vm_kick(struct vm_manager *m)
 {
 	if (m->cfg.kick)
 		m->cfg.kick(m->cfg.kick_ctx);
 }
 
-void vm_set_phase(struct vm_manager *m, struct vm *v, enum vm_phase p, const char *reason)
+void vm_set_phase(struct vm_manager *m, struct vm *v, enum vm_state p, const char *reason)
 {
 	bool changed = v->phase != p || strcmp(v->reason, reason ? reason : "") != 0;
 
 	if (!changed)
 		return;
 	if (v->phase != p)
-		log_info("vm %s: %s -> %s%s%s", v->name, vm_phase_name(v->phase), vm_phase_name(p),
+		log_info("vm %s: %s -> %s%s%s", v->name, vm_state_name(v->phase), vm_state_name(p),
 			 reason && *reason ? ": " : "", reason ? reason : "");
 	v->phase = p;
 	snprintf(v->reason, sizeof(v->reason), "%s", reason ? reason : "");
@@ -133,7 +126,8 @@ static void want_migration(const struct cache *c, const json_t *port, struct vm_
 
 	snprintf(w->migration, sizeof(w->migration), "%s", name ?: "");
 	w->cancel = json_object_get(json_object_get(mig, "status"), "cancel") ||
-		    (phase && (strcmp(phase, "Failed") == 0 || strcmp(phase, "Aborted") == 0));
+		    (migration_phase_is(phase, MIGRATION_FAILED) ||
+		     migration_phase_is(phase, MIGRATION_ABORTED));
 	snprintf(w->source_ip, sizeof(w->source_ip), "%s", ip ?: "");
 }
 
@@ -260,7 +254,7 @@ static json_t *vm_report_one(const struct vm *v)
 	if (!o || !ev || !evr)
 		goto fail;
 	snprintf(console, sizeof(console), "%s/console.sock", v->rundir);
-	if (json_object_set_new(o, "phase", json_string(vm_phase_name(v->phase))) < 0 ||
+	if (json_object_set_new(o, "phase", json_string(vm_state_name(v->phase))) < 0 ||
 	    json_object_set_new(o, "ready", json_boolean(v->ready)) < 0 ||
 	    json_object_set_new(o, "memory_mib", json_integer(v->want.memory_mib)) < 0 ||
 	    json_object_set_new(o, "console", json_string(console)) < 0)

@@ -11,6 +11,7 @@
 
 #include "agent/migsock.h"
 #include "lib/clock.h"
+#include "lib/phases.h"
 #include "lib/log.h"
 
 #define MIB	 (1024ULL * 1024ULL)
@@ -53,7 +54,8 @@ enum vm_flow_action vm_flow_decide(const json_t *mig, const char *node,
 {
 	const char *name = str_at(mig, "metadata", "name"), *phase = str_at(mig, "status", "phase");
 	const char *uri = str_at(mig, "status", "incoming_uri");
-	bool failed = is(phase, "Failed") || is(phase, "Aborted");
+	bool failed = migration_phase_is(phase, MIGRATION_FAILED) ||
+		      migration_phase_is(phase, MIGRATION_ABORTED);
 	bool ending = failed || json_object_get(json_object_get(mig, "status"), "cancel");
 	bool mine;
 
@@ -67,8 +69,10 @@ enum vm_flow_action vm_flow_decide(const json_t *mig, const char *node,
 		return VM_FLOW_CANCEL; /* declines it */
 	if (failed && mine && !qemu->active && !qemu->running)
 		return VM_FLOW_RESUME;
-	if (!ending && (is(phase, "Replicating") || is(phase, "Running")) && uri && *uri && !mine &&
-	    !is(qemu->declined, name) && qemu->running && !qemu->active)
+	if (!ending &&
+	    (migration_phase_is(phase, MIGRATION_REPLICATING) ||
+	     migration_phase_is(phase, MIGRATION_RUNNING)) &&
+	    uri && *uri && !mine && !is(qemu->declined, name) && qemu->running && !qemu->active)
 		return VM_FLOW_START;
 	return VM_FLOW_NONE;
 }

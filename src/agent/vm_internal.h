@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "agent/vm.h"
+#include "lib/phases.h"
 #include "lib/qmp.h"
 
 #define VM_QMP_TIMEOUT_MS 2000
@@ -20,7 +21,7 @@
 #define VM_BACKOFF_MAX_MS 30000
 #define VM_POLL_MS	  100
 
-enum vm_phase { VM_STARTING, VM_RUNNING, VM_INCOMING, VM_STOPPED, VM_FAILED };
+/* a VM's phase here is the vm_state of lib/phases.h (VM_STARTING, ...) */
 
 struct vm_want {
 	bool present;	/* desired on this node (after the last sync) */
@@ -85,7 +86,7 @@ struct vm {
 	char rundir[PATH_MAX];
 	struct vm_want want;
 
-	enum vm_phase phase;
+	enum vm_state phase;
 	pid_t pid;  /* 0: no QEMU */
 	bool child; /* ours (waitpid) or adopted (kill 0) */
 	bool records_pending; /* adopted: its run dir's records not read yet (no QMP yet) */
@@ -122,8 +123,7 @@ struct vm_manager {
 	struct vm *vms;
 };
 
-const char *vm_phase_name(enum vm_phase p);
-void vm_set_phase(struct vm_manager *m, struct vm *v, enum vm_phase p, const char *reason);
+void vm_set_phase(struct vm_manager *m, struct vm *v, enum vm_state p, const char *reason);
 void vm_kick(struct vm_manager *m);
 
 /* vm_supervise.c: one step of a VM; returns true when the VM is gone and

@@ -11,6 +11,7 @@
 
 #include "lib/apiclient.h"
 #include "lib/clock.h"
+#include "lib/phases.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -51,7 +52,7 @@ static const char *phase_of(const json_t *m)
 
 static bool phase_final(const char *p)
 {
-	return !strcmp(p, "Succeeded") || !strcmp(p, "Failed") || !strcmp(p, "Aborted");
+	return migration_phase_name_finished(p);
 }
 
 static int create(struct cli *cli, struct migrate *g, json_t **out)
@@ -404,7 +405,7 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 	} else {
 		print_figures(m);
 	}
-	ok = !strcmp(phase_of(m), g.abort ? "Aborted" : "Succeeded");
+	ok = migration_phase_is(phase_of(m), g.abort ? MIGRATION_ABORTED : MIGRATION_SUCCEEDED);
 	json_decref(m);
 	return ok ? 0 : 1;
 }

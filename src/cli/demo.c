@@ -12,6 +12,7 @@
 
 #include "lib/apiclient.h"
 #include "lib/clock.h"
+#include "lib/phases.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -423,9 +424,10 @@ static int subject_vm(struct demo *d)
 			fflush(stdout);
 			snprintf(last, sizeof(last), "%s", phase);
 		}
-		if (!strcmp(phase, "Running") && !json_is_false(json_object_get(st, "ready")))
+		if (vm_phase_is(phase, VM_PHASE_RUNNING) &&
+		    !json_is_false(json_object_get(st, "ready")))
 			break;
-		if (!strcmp(phase, "Failed")) {
+		if (vm_phase_is(phase, VM_PHASE_FAILED)) {
 			fprintf(stderr, "godwit lab demo: VM %s failed: %s\n", VM_NAME,
 				json_string_value(json_object_get(st, "reason")) ?: "(no reason)");
 			r = -EIO;
@@ -516,7 +518,7 @@ static bool phase_final(const json_t *mig)
 	const char *p =
 	    json_string_value(json_object_get(json_object_get(mig, "status"), "phase")) ?: "";
 
-	return !strcmp(p, "Succeeded") || !strcmp(p, "Failed") || !strcmp(p, "Aborted");
+	return migration_phase_name_finished(p);
 }
 
 static int migrate_vm(struct demo *d)
@@ -817,10 +819,9 @@ static int run_demo(struct demo *d)
 	r = write_outputs(d);
 	if (!r && !phase_final(d->mig))
 		r = -EPROTO;
-	else if (!r && strcmp(json_string_value(
-				  json_object_get(json_object_get(d->mig, "status"), "phase"))
-				  ?: "",
-			      "Succeeded")) {
+	else if (!r && !migration_phase_is(json_string_value(json_object_get(
+					       json_object_get(d->mig, "status"), "phase")),
+					   MIGRATION_SUCCEEDED)) {
 		fprintf(
 		    stderr, "godwit lab demo: the migration ended %s: %s\n",
 		    json_string_value(json_object_get(json_object_get(d->mig, "status"), "phase")),
@@ -863,8 +864,11 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 	    {"keep", no_argument, NULL, 'k'},	    {"subject", required_argument, NULL, 's'},
 	    {"rate", required_argument, NULL, 'r'}, {"strategy", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},	    {0}};
-	struct demo d = {
-	    .cli = cli, .name = "demo", .subject = "vm", .strategy = "first-frame", .rate = 1000};
+	struct demo d = {.cli = cli,
+			 .name = "demo",
+			 .subject = "vm",
+			 .strategy = strategy_names[STRATEGY_FIRST_FRAME],
+			 .rate = 1000};
 	struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
 	const char *out = "demo-out";
 	char *end;
@@ -916,7 +920,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 			d.subject);
 		return EXIT_USAGE;
 	}
-	if (strcmp(d.strategy, "first-frame") && strcmp(d.strategy, "rarp")) {
+	if (strategy_parse(d.strategy, &(enum strategy){0}) < 0) {
 		fprintf(stderr, "godwit lab demo: --strategy '%s': expected first-frame or rarp\n",
 			d.strategy);
 		return EXIT_USAGE;

@@ -2,6 +2,7 @@
 /* The demo's report: pure functions from what the probe, the drill and the
  * Migration recorded to one JSON object, and its text for a person. */
 #include "demo.h"
+#include "lib/phases.h"
 
 #include <errno.h>
 #include <math.h>
@@ -326,12 +327,14 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 	fig = figure(in->migration, "standby_drops_after_switch");
 	standby = fig ? (long long)json_number_value(fig) : 0;
 
-	lo = isfinite(sw.stop) ? sw.stop : phase_time(phases, "Running");
+	lo = isfinite(sw.stop) ? sw.stop
+			       : phase_time(phases, migration_phase_name(MIGRATION_RUNNING));
 	if (!isfinite(lo))
 		lo = sw.t0;
 	hi = max_finite(sw.resume, sw.activation);
 	if (!isfinite(hi))
-		hi = max_finite(phase_time(phases, "Switched"), phase_time(phases, "Succeeded"));
+		hi = max_finite(phase_time(phases, migration_phase_name(MIGRATION_SWITCHED)),
+				phase_time(phases, migration_phase_name(MIGRATION_SUCCEEDED)));
 	if (!isfinite(hi))
 		hi = lo;
 	win = switchover_window(in->probe, lo, hi);
@@ -473,17 +476,9 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 
 static const char *pretty_phase(const char *name)
 {
-	static const char *const map[][2] = {{"Pending", "created"},
-					     {"TargetReady", "target ready"},
-					     {"Replicating", "replication confirmed"},
-					     {"Running", "running"},
-					     {"Switched", "switched"},
-					     {"Succeeded", "completed"}};
+	enum migration_phase p;
 
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(name, map[i][0]))
-			return map[i][1];
-	return name;
+	return migration_phase_parse(name, &p) == 0 ? migration_phase_label(p) : name;
 }
 
 void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool have_png)

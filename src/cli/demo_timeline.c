@@ -7,6 +7,7 @@
  * rows above the plot so that close phases do not overwrite each other.
  */
 #include "demo.h"
+#include "lib/phases.h"
 #include "svg.h"
 
 #include <math.h>
@@ -70,21 +71,17 @@ static double nice_step(double v)
 static const char *label_of(const char *name)
 {
 	static const char *const map[][2] = {
-	    {"Pending", "created"},
-	    {"TargetReady", "target ready"},
-	    {"Replicating", "replication confirmed"},
-	    {"Running", "running"},
-	    {"Switched", "switched"},
-	    {"Succeeded", "completed"},
 	    {"stop", "STOP: blackout starts"},
 	    {"resume", "RESUME"},
 	    {"activation", "activation"},
 	};
 
+	enum migration_phase p;
+
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (!strcmp(name, map[i][0]))
 			return map[i][1];
-	return name;
+	return migration_phase_parse(name, &p) == 0 ? migration_phase_label(p) : name;
 }
 
 struct mark {

@@ -21,6 +21,7 @@
 
 #include "lib/addr.h"
 #include "lib/apiclient.h"
+#include "lib/phases.h"
 #include "lib/clock.h"
 
 #include <arpa/inet.h>
@@ -241,8 +242,7 @@ static const char *phase_of(json_t *migration)
 
 static bool phase_final(const char *phase)
 {
-	return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed") ||
-	       !strcmp(phase, "Aborted");
+	return migration_phase_name_finished(phase);
 }
 
 /* Polls the migration until its phase is `want` or final; prints each phase once. */
@@ -469,7 +469,8 @@ static void await_activation(struct cli *cli, const struct drill *d)
 
 		if (get_json(cli, path, &m))
 			return;
-		switched = !strcmp(phase_of(m), "Switched") || phase_final(phase_of(m));
+		switched =
+		    migration_phase_is(phase_of(m), MIGRATION_SWITCHED) || phase_final(phase_of(m));
 		json_decref(m);
 		if (switched)
 			return;
@@ -554,10 +555,11 @@ static int run_drill(struct cli *cli, struct drill *d)
 	if (!d->quiet)
 		printf("migration %s: %s from %s to %s (%s)\n", d->migration, d->endpoint,
 		       d->source, d->target, d->strategy);
-	r = wait_phase(cli, d->migration, "Replicating", d->quiet, &m);
+	r = wait_phase(cli, d->migration, migration_phase_name(MIGRATION_REPLICATING), d->quiet,
+		       &m);
 	if (r)
 		return r;
-	if (strcmp(phase_of(m), "Replicating")) {
+	if (!migration_phase_is(phase_of(m), MIGRATION_REPLICATING)) {
 		fprintf(stderr, "godwit drill: migration ended %s: %s\n", phase_of(m),
 			json_string_value(json_object_get(json_object_get(m, "status"), "reason"))
 				?: "");
@@ -582,9 +584,10 @@ static int run_drill(struct cli *cli, struct drill *d)
 	}
 	json_decref(m);
 	m = NULL;
-	if (r || (r = wait_phase(cli, d->migration, "Succeeded", d->quiet, &m)))
+	if (r || (r = wait_phase(cli, d->migration, migration_phase_name(MIGRATION_SUCCEEDED),
+				 d->quiet, &m)))
 		return r;
-	if (!d->abort && !strcmp(phase_of(m), "Succeeded"))
+	if (!d->abort && migration_phase_is(phase_of(m), MIGRATION_SUCCEEDED))
 		r = wait_old_link_gone(d);
 report:
 	rep = drill_report(d, m);
@@ -594,7 +597,8 @@ report:
 	} else {
 		print_report(rep);
 	}
-	if (!r && strcmp(phase_of(m), d->abort ? "Aborted" : "Succeeded"))
+	if (!r &&
+	    !migration_phase_is(phase_of(m), d->abort ? MIGRATION_ABORTED : MIGRATION_SUCCEEDED))
 		r = -EPROTO;
 	json_decref(rep);
 	json_decref(m);
@@ -613,8 +617,9 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 					      { "json", no_argument, NULL, 'j' },
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
-	struct drill d = { .strategy = "first-frame", .silence_ms = 20 };
+	struct drill d = {.strategy = strategy_names[STRATEGY_FIRST_FRAME], .silence_ms = 20};
 	const char *announce = NULL;
+	enum strategy strategy;
 	char *end;
 	int opt;
 
@@ -669,12 +674,12 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 		return EXIT_USAGE;
 	}
 	d.endpoint = argv[optind];
-	if (strcmp(d.strategy, "first-frame") && strcmp(d.strategy, "rarp")) {
+	if (strategy_parse(d.strategy, &strategy) < 0) {
 		fprintf(stderr, "godwit drill: --strategy: '%s' is not first-frame or rarp\n",
 			d.strategy);
 		return EXIT_USAGE;
 	}
-	d.announce = !strcmp(d.strategy, "rarp") ? DRILL_ANNOUNCE_RARP : DRILL_ANNOUNCE_GARP;
+	d.announce = strategy == STRATEGY_RARP ? DRILL_ANNOUNCE_RARP : DRILL_ANNOUNCE_GARP;
 	if (announce) {
 		if (!strcmp(announce, "rarp"))
 			d.announce = DRILL_ANNOUNCE_RARP;

@@ -2,6 +2,7 @@
 #include "api_objects.h"
 #include "lib/addr.h"
 #include "lib/base64.h"
+#include "lib/phases.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -271,7 +272,6 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 					      "ipv4",	  "type",     "netns",	   "ifname",
 					      "security", "strategy", "target",	   NULL};
 	static const char *const types[] = {"veth", "tap", NULL};
-	static const char *const strategies[] = {"first-frame", "rarp", NULL};
 	const char *network, *owner, *mac, *ipv4, *netns, *ifname, *target;
 	uint64_t mac_value;
 	uint32_t addr;
@@ -366,7 +366,7 @@ static int validate_port_spec(const json_t *spec, const char *name, json_t *out,
 		json_object_set_new(out, "target", json_string(target));
 	}
 
-	return validate_choice(spec, "strategy", "spec.strategy", strategies, out, err);
+	return validate_choice(spec, "strategy", "spec.strategy", strategy_names, out, err);
 }
 
 static int validate_node_spec(const json_t *spec, json_t *out, struct api_error *err)
@@ -426,7 +426,6 @@ static int validate_migration_spec(const json_t *spec, json_t *out, struct api_e
 		     {"max_bandwidth_mib", "spec.max_bandwidth_mib", 1048576},
 		     {"progress_timeout_s", "spec.progress_timeout_s", 86400},
 		     {"completion_timeout_per_gib_s", "spec.completion_timeout_per_gib_s", 86400}};
-	static const char *const strategies[] = {"first-frame", "rarp", NULL};
 	const char *port, *vm, *target, *strategy;
 	json_int_t timeout = MIGRATION_TIMEOUT_DEFAULT_S;
 	json_t *j;
@@ -474,7 +473,7 @@ static int validate_migration_spec(const json_t *spec, json_t *out, struct api_e
 	if (r < 0)
 		return r;
 	if (strategy) {
-		r = validate_choice(spec, "strategy", "spec.strategy", strategies, out, err);
+		r = validate_choice(spec, "strategy", "spec.strategy", strategy_names, out, err);
 		if (r < 0)
 			return r;
 	}

@@ -8,29 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const phase_names[MIGRATION_PHASE_COUNT] = {
-    [MIGRATION_PENDING] = "Pending",	     [MIGRATION_TARGET_READY] = "TargetReady",
-    [MIGRATION_REPLICATING] = "Replicating", [MIGRATION_RUNNING] = "Running",
-    [MIGRATION_SWITCHED] = "Switched",	     [MIGRATION_SUCCEEDED] = "Succeeded",
-    [MIGRATION_FAILED] = "Failed",	     [MIGRATION_ABORTED] = "Aborted",
-};
-
-const char *migration_phase_name(enum migration_phase p)
-{
-	return p < MIGRATION_PHASE_COUNT ? phase_names[p] : "?";
-}
-
-int migration_phase_parse(const char *name, enum migration_phase *p)
-{
-	for (int i = 0; name && i < MIGRATION_PHASE_COUNT; i++) {
-		if (strcmp(phase_names[i], name) == 0) {
-			*p = (enum migration_phase)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
 static json_t *status_of(const json_t *obj)
 {
 	return json_object_get(obj, "status");
@@ -230,7 +207,7 @@ static void switch_drops(const json_t *mig, const char *state, const json_t *dro
 {
 	const json_t *have = json_object_get(status_of(mig), "figures");
 
-	if (!state || strcmp(state, "active") != 0 || !json_is_integer(drops) ||
+	if (!port_state_is(state, PORT_STATE_ACTIVE) || !json_is_integer(drops) ||
 	    json_object_get(have, "drops_standby_at_switch"))
 		return;
 	json_object_set_new(figures, "drops_standby_at_switch",
@@ -277,7 +254,8 @@ static void decide_prepare(const json_t *mig, enum migration_phase cur, const js
 
 	if (cur == MIGRATION_PENDING) {
 		/* A report after the agent saw spec.target (not a stale one). */
-		if (state && (strcmp(state, "standby") == 0 || strcmp(state, "active") == 0) &&
+		if ((port_state_is(state, PORT_STATE_STANDBY) ||
+		     port_state_is(state, PORT_STATE_ACTIVE)) &&
 		    migration_applied_revision(target) >= created) {
 			d->next = MIGRATION_TARGET_READY;
 			d->port = MIGRATION_PORT_REPLICATE;
@@ -303,7 +281,7 @@ static void decide_port(const json_t *mig, enum migration_phase cur, const json_
 			d->next = MIGRATION_RUNNING;
 		break;
 	case MIGRATION_RUNNING:
-		if ((state && strcmp(state, "active") == 0) || requested(mig, "complete")) {
+		if (port_state_is(state, PORT_STATE_ACTIVE) || requested(mig, "complete")) {
 			d->next = MIGRATION_SWITCHED;
 			migration_port_figures(mig, target, d);
 		}

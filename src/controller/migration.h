@@ -31,6 +31,7 @@
 #define GODWIT_CONTROLLER_MIGRATION_H
 
 #include "api_objects.h"
+#include "lib/phases.h"
 #include "observer.h"
 
 #include <jansson.h>
@@ -44,18 +45,6 @@
 #define MIGRATION_PROGRESS_TIMEOUT_DEFAULT_S   150
 #define MIGRATION_COMPLETION_PER_GIB_DEFAULT_S 800
 #define MIGRATION_COMPLETION_MIN_S	       60
-
-enum migration_phase {
-	MIGRATION_PENDING,
-	MIGRATION_TARGET_READY,
-	MIGRATION_REPLICATING,
-	MIGRATION_RUNNING,
-	MIGRATION_SWITCHED,
-	MIGRATION_SUCCEEDED,
-	MIGRATION_FAILED,
-	MIGRATION_ABORTED,
-	MIGRATION_PHASE_COUNT
-};
 
 /* What a transition does to the port's spec. */
 enum migration_port_change {
@@ -75,12 +64,6 @@ struct migration_decision {
 	char note[256];	  /* to add to status.notes ("" none) */
 };
 
-const char *migration_phase_name(enum migration_phase p);
-int migration_phase_parse(const char *name, enum migration_phase *p);
-static inline bool migration_phase_finished(enum migration_phase p)
-{
-	return p >= MIGRATION_SUCCEEDED;
-}
 /* The phase of a stored migration; -EINVAL when it has no valid one. */
 int migration_phase_of(const json_t *mig, enum migration_phase *p);
 

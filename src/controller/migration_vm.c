@@ -225,7 +225,8 @@ static void gather(const json_t *mig, const json_t *source, const json_t *target
 
 	if (json_is_true(json_object_get(in, "ran")) || is(is_state, "completed") ||
 	    (fresh(mig, target) &&
-	     is(migration_port_state(target, str_at(mig, "spec", "port")), "active")))
+	     port_state_is(migration_port_state(target, str_at(mig, "spec", "port")),
+			   PORT_STATE_ACTIVE)))
 		ev->target = TARGET_RAN;
 	else if (is(is_state, "failed") || is(is_state, "aborted"))
 		ev->target = TARGET_NEVER_RAN;
@@ -245,7 +246,8 @@ bool migration_vm_target_failed(const json_t *mig, const json_t *target, char *r
 			 ev.target_reason ?: "no reason reported");
 		return true;
 	}
-	if (!is(json_string_value(json_object_get(rep, "phase")), "failed") || !fresh(mig, target))
+	if (!vm_state_is(json_string_value(json_object_get(rep, "phase")), VM_FAILED) ||
+	    !fresh(mig, target))
 		return false;
 	snprintf(reason, size, "target QEMU exited: %s",
 		 json_string_value(json_object_get(rep, "reason")) ?: "no reason reported");
@@ -262,7 +264,8 @@ static const json_t *cancel_of(const json_t *mig)
 /* The phase a cancel ends in (Aborted on request, else Failed). */
 static enum migration_phase cancel_phase(const json_t *cancel)
 {
-	return is(json_string_value(json_object_get(cancel, "phase")), "Aborted")
+	return migration_phase_is(json_string_value(json_object_get(cancel, "phase")),
+				  MIGRATION_ABORTED)
 		   ? MIGRATION_ABORTED
 		   : MIGRATION_FAILED;
 }

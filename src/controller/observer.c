@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/clock.h"
+#include "lib/phases.h"
 
 #define BUCKETS 1024
 
@@ -167,7 +168,7 @@ void observer_migration(struct observer *o, const char *name, const char *phase,
 		snprintf(e->phase, sizeof(e->phase), "%s", phase);
 		e->phase_at = e->progress_at = now;
 		e->best_remaining = -1;
-		if (strcmp(phase, "Running") == 0)
+		if (migration_phase_is(phase, MIGRATION_RUNNING))
 			e->transfer_at = now;
 	}
 	if (remaining >= 0 && (e->best_remaining < 0 || remaining < e->best_remaining)) {
@@ -176,7 +177,8 @@ void observer_migration(struct observer *o, const char *name, const char *phase,
 	}
 	out->in_phase_ms = now - e->phase_at;
 	out->since_progress_ms = now - e->progress_at;
-	out->in_transfer_ms = strcmp(phase, "Running") == 0 ? now - e->transfer_at : 0;
+	out->in_transfer_ms =
+	    migration_phase_is(phase, MIGRATION_RUNNING) ? now - e->transfer_at : 0;
 done:
 	pthread_mutex_unlock(&o->lock);
 }

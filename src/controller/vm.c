@@ -148,25 +148,29 @@ int vm_initial_status(const json_t *vm, const json_t *port, const struct catalog
 }
 
 /* The phase (and reason) from the agent's report of the VM. */
-static const char *phase_from_report(const json_t *rep, const char **reason)
+static enum vm_phase phase_from_report(const json_t *rep, const char **reason)
 {
-	const char *phase = json_string_value(json_object_get(rep, "phase"));
+	enum vm_state s;
 
 	*reason = json_string_value(json_object_get(rep, "reason"));
-	if (!rep || !phase)
-		return "Scheduled";
-	if (strcmp(phase, "running") == 0)
-		return json_is_true(json_object_get(rep, "ready")) ? "Running" : "Starting";
-	if (strcmp(phase, "starting") == 0 || strcmp(phase, "incoming") == 0)
-		return "Starting";
-	if (strcmp(phase, "stopped") == 0)
-		return "Stopped";
-	if (strcmp(phase, "failed") == 0) {
+	if (!rep || vm_state_parse(json_string_value(json_object_get(rep, "phase")), &s) < 0)
+		return VM_PHASE_SCHEDULED;
+	switch (s) {
+	case VM_RUNNING:
+		return json_is_true(json_object_get(rep, "ready")) ? VM_PHASE_RUNNING
+								   : VM_PHASE_STARTING;
+	case VM_STARTING:
+	case VM_INCOMING:
+		return VM_PHASE_STARTING;
+	case VM_STOPPED:
+		return VM_PHASE_STOPPED;
+	case VM_FAILED:
 		if (!*reason)
 			*reason = "the agent reports it failed (no reason given)";
-		return "Failed";
+		return VM_PHASE_FAILED;
+	default:
+		return VM_PHASE_SCHEDULED;
 	}
-	return "Scheduled";
 }
 
 /* Copies the report's key into st when it has the given type. */
@@ -185,8 +189,8 @@ int vm_status_derive(const json_t *vm, const json_t *node, json_t **out)
 	const json_t *rep = json_object_get(json_object_get(nst, "vms"), obj_name(vm));
 	const char *node_name = json_string_value(json_object_get(spec, "node"));
 	const char *target = json_string_value(json_object_get(spec, "target"));
-	const char *phase, *reason = NULL,
-			   *rphase = json_string_value(json_object_get(rep, "phase"));
+	const char *reason = NULL, *rphase = json_string_value(json_object_get(rep, "phase"));
+	enum vm_phase phase;
 	json_t *st = json_deep_copy(json_object_get(vm, "status"));
 	char buf[160], live[64];
 	int r = -ENOMEM;
@@ -197,12 +201,12 @@ int vm_status_derive(const json_t *vm, const json_t *node, json_t **out)
 		return -ENOMEM;
 	phase = phase_from_report(rep, &reason);
 	if (!json_is_true(json_object_get(spec, "running"))) {
-		phase = "Stopped";
+		phase = VM_PHASE_STOPPED;
 		reason = NULL;
-		if (rphase && (strcmp(rphase, "running") == 0 || strcmp(rphase, "starting") == 0))
+		if (vm_state_is(rphase, VM_RUNNING) || vm_state_is(rphase, VM_STARTING))
 			reason = "stopping (spec.running is false; the node still runs it)";
 	} else if (target) {
-		phase = "Migrating";
+		phase = VM_PHASE_MIGRATING;
 		reason = NULL;
 	}
 	if (!reason && node_name && !node) {
@@ -213,7 +217,7 @@ int vm_status_derive(const json_t *vm, const json_t *node, json_t **out)
 		snprintf(buf, sizeof(buf), "node %s is not ready (%s)", node_name, live);
 		reason = buf;
 	}
-	if (json_object_set_new(st, "phase", json_string(phase)) < 0 ||
+	if (json_object_set_new(st, "phase", json_string(vm_phase_name(phase))) < 0 ||
 	    (node_name && json_object_set_new(st, "node", json_string(node_name)) < 0) ||
 	    (target && json_object_set_new(st, "target", json_string(target)) < 0) ||
 	    (reason && json_object_set_new(st, "reason", json_string(reason)) < 0))
