@@ -13,10 +13,9 @@
 #include <unistd.h>
 
 #include "lib/base64.h"
+#include "lib/catalog.h"
 #include "lib/log.h"
 
-static const char *const catalog[] = {"godwit-demo", "quay.io/kubevirt/cirros-container-disk-demo",
-				      NULL};
 static const char *const event_names[VM__EVENTS] = {"STOP", "RESUME", "MIGRATION"};
 
 void vm_kick(struct vm_manager *m)
@@ -104,14 +103,6 @@ static const char *str_at(const json_t *o, const char *a, const char *b)
 	return json_string_value(json_object_get(json_object_get(o, a), b));
 }
 
-static bool in_catalog(const char *image)
-{
-	for (const char *const *c = catalog; *c; c++)
-		if (strcmp(*c, image) == 0)
-			return true;
-	return false;
-}
-
 /* The incoming side's Migration (the Port's status.migration): whether it is
  * ending, and the source node's underlay IP (the only peer let in). */
 static void want_migration(const struct cache *c, const json_t *port, struct vm_want *w)
@@ -145,6 +136,7 @@ static int want_from(const struct cache *c, const char *node, const json_t *vm, 
 	const json_t *port, *mem = json_object_get(spec, "memory_mib");
 	const json_t *cpus = json_object_get(spec, "cpus");
 	bool running = json_is_true(json_object_get(spec, "running"));
+	json_int_t want_mib;
 
 	memset(w, 0, sizeof(*w));
 	w->migrating = target && *target;
@@ -152,16 +144,13 @@ static int want_from(const struct cache *c, const char *node, const json_t *vm, 
 	w->present = running && ((vnode && strcmp(vnode, node) == 0) || w->incoming);
 	if (!w->present)
 		return 0;
-	w->spec_memory_mib = json_is_integer(mem) && json_integer_value(mem) > 0 &&
-				     json_integer_value(mem) < 1024 * 1024
-				 ? (uint32_t)json_integer_value(mem)
-				 : VM_GUEST_MIN_MIB;
-	w->memory_mib =
-	    w->spec_memory_mib < VM_GUEST_MIN_MIB ? VM_GUEST_MIN_MIB : w->spec_memory_mib;
-	w->cpus =
-	    json_is_integer(cpus) && json_integer_value(cpus) > 0 && json_integer_value(cpus) <= 64
-		? (uint32_t)json_integer_value(cpus)
-		: 1;
+	want_mib = json_is_integer(mem) ? json_integer_value(mem) : 0;
+	w->memory_mib = catalog_memory_mib(catalog_find(image), want_mib);
+	w->spec_memory_mib =
+	    want_mib >= 1 && want_mib <= VM_MEMORY_MIB_MAX ? (uint32_t)want_mib : w->memory_mib;
+	w->cpus = json_is_integer(cpus) && catalog_cpus_valid(json_integer_value(cpus))
+		      ? (uint32_t)json_integer_value(cpus)
+		      : 1;
 	port = json_object_get(c->objs[CACHE_PORTS],
 			       port_name ? port_name
 					 : json_string_value(json_object_get(
@@ -170,7 +159,7 @@ static int want_from(const struct cache *c, const char *node, const json_t *vm, 
 	snprintf(w->mac, sizeof(w->mac), "%s", str_at(port, "spec", "mac") ?: "");
 	if (w->incoming)
 		want_migration(c, port, w);
-	if (image && !in_catalog(image))
+	if (image && !catalog_find(image))
 		snprintf(w->image_error, sizeof(w->image_error),
 			 "spec.image `%.80s' is not in the catalog (godwit-demo)", image);
 	if (ud && *ud) {

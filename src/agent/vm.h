@@ -74,7 +74,6 @@
 
 #include "agent/cache.h"
 
-#define VM_GUEST_MIN_MIB       128 /* the catalog guest does not boot below ~80 MiB */
 #define VM_DEFAULT_RUN_DIR     "/run/godwit/vms"
 #define VM_DEFAULT_GUEST_DIR   "/var/cache/godwit/guest"
 #define VM_DEFAULT_DOWNTIME_MS 30

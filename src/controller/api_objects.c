@@ -2,6 +2,7 @@
 #include "api_objects.h"
 #include "lib/addr.h"
 #include "lib/base64.h"
+#include "lib/catalog.h"
 #include "lib/phases.h"
 
 #include <errno.h>

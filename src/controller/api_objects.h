@@ -24,8 +24,6 @@
 #define MIGRATION_TIMEOUT_MAX_S	    3600
 
 /* VM spec limits (docs/VM.md). */
-#define VM_MEMORY_MIB_MAX	65536
-#define VM_CPUS_MAX		16
 #define VM_USER_DATA_BASE64_MAX 2048 /* bytes of base64 text */
 #define VM_USER_DATA_TEXT_MAX	1536
 #define VM_IMAGE_MAX		256

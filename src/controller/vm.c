@@ -122,7 +122,7 @@ int vm_initial_status(const json_t *vm, const json_t *port, const struct catalog
 		      json_t **out)
 {
 	json_int_t want = json_integer_value(json_object_get(spec_of(vm), "memory_mib"));
-	json_int_t memory = want < img->min_memory_mib ? img->min_memory_mib : want;
+	json_int_t memory = catalog_memory_mib(img, want);
 	json_t *st, *notes;
 	char note[160];
 

@@ -21,7 +21,7 @@
 #define GODWIT_CONTROLLER_VM_H
 
 #include "api_objects.h"
-#include "catalog.h"
+#include "lib/catalog.h"
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "vm_api.h"
-#include "catalog.h"
 #include "migration.h"
 #include "migration_api.h"
 #include "vm.h"
+
+#include "lib/catalog.h"
 
 #include <errno.h>
 #include <stdlib.h>

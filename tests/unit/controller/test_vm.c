@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "api_objects.h"
-#include "catalog.h"
+#include "lib/catalog.h"
 #include "registry.h"
 #include "vm.h"
 

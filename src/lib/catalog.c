@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include "catalog.h"
+#include "lib/catalog.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define GUEST_DEMO_MIN_MEMORY_MIB 128
+#define GUEST_DEMO_MIN_MEMORY_MIB CATALOG_MIN_MEMORY_MIB
 
 static const struct catalog_image images[] = {
     {"godwit-demo", "godwit-demo", GUEST_DEMO_MIN_MEMORY_MIB},
@@ -34,4 +34,13 @@ void catalog_names(char *buf, size_t size)
 			break;
 		off += (size_t)n;
 	}
+}
+
+unsigned catalog_memory_mib(const struct catalog_image *img, int64_t want)
+{
+	unsigned min = img ? img->min_memory_mib : CATALOG_MIN_MEMORY_MIB;
+
+	if (want < 1 || want > VM_MEMORY_MIB_MAX)
+		return min;
+	return (unsigned)want < min ? min : (unsigned)want;
 }
