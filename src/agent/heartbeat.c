@@ -13,17 +13,14 @@
 
 #include "lib/apiclient.h"
 #include "lib/log.h"
-#include "lib/clock.h"
+#include "lib/worker.h"
 
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
 
 struct heartbeat {
-	pthread_t thread;
+	struct worker worker; /* a kick: report at once */
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stop;
-	bool kick;                    /* report at once */
 	struct port_ref *refs;        /* under lock */
 	size_t n_refs;
 	struct port_activation *acts; /* under lock; one per ifindex */
@@ -84,8 +81,8 @@ static json_t *ports_body(struct heartbeat *hb)
 	json_t *ports;
 
 	port_clocks_now(&mono, &real);
+	worker_take_kick(&hb->worker); /* this report has what the kick was for */
 	pthread_mutex_lock(&hb->lock);
-	hb->kick = false;
 	ports = port_report_json(hb->refs, hb->n_refs, lookup_port, (void *)hb->cfg.dp, hb->acts,
 				 hb->n_acts, mono, real);
 	pthread_mutex_unlock(&hb->lock);
@@ -106,22 +103,6 @@ static json_t *status_body(struct heartbeat *hb, uint64_t applied, const uint64_
 	return body;
 }
 
-/* Sleeps ms unless asked to stop (or kicked, when kickable); returns true
- * when stopping. */
-static bool pause_ms(struct heartbeat *hb, long ms, bool kickable)
-{
-	struct timespec ts = clock_mono_after(ms);
-	bool s;
-
-	pthread_mutex_lock(&hb->lock);
-	while (!hb->stop && !(kickable && hb->kick) &&
-	       pthread_cond_timedwait(&hb->wake, &hb->lock, &ts) != ETIMEDOUT)
-		;
-	s = hb->stop;
-	pthread_mutex_unlock(&hb->lock);
-	return s;
-}
-
 /* PUT path body; returns the HTTP status or -errno. */
 static long put(struct heartbeat *hb, const char *path, json_t *body, json_t **reply)
 {
@@ -135,7 +116,7 @@ static long put(struct heartbeat *hb, const char *path, json_t *body, json_t **r
 	return r < 0 ? r : status;
 }
 
-static void *heartbeat_main(void *data)
+static void heartbeat_main(struct worker *w, void *data)
 {
 	struct heartbeat *hb = data;
 	uint64_t counters[GW_CNT__MAX];
@@ -166,7 +147,7 @@ static void *heartbeat_main(void *data)
 			}
 			json_decref(reply);
 			if (!registered) {
-				if (pause_ms(hb, backoff, false))
+				if (worker_sleep(w, backoff, false))
 					break;
 				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 				continue;
@@ -203,10 +184,10 @@ static void *heartbeat_main(void *data)
 			logged = false;
 		}
 		json_decref(reply);
-		if (pause_ms(hb, registered ? HEARTBEAT_INTERVAL_MS : BACKOFF_MIN_MS, registered))
+		if (worker_sleep(w, registered ? HEARTBEAT_INTERVAL_MS : BACKOFF_MIN_MS,
+				 registered))
 			break;
 	}
-	return NULL;
 }
 
 static void heartbeat_free(struct heartbeat *hb)
@@ -214,7 +195,6 @@ static void heartbeat_free(struct heartbeat *hb)
 	api_client_free(hb->client);
 	free(hb->refs);
 	free(hb->acts);
-	pthread_cond_destroy(&hb->wake);
 	pthread_mutex_destroy(&hb->lock);
 	free(hb);
 }
@@ -222,16 +202,11 @@ static void heartbeat_free(struct heartbeat *hb)
 int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out)
 {
 	struct heartbeat *hb = calloc(1, sizeof(*hb));
-	pthread_condattr_t ca;
 	int r;
 
 	if (!hb)
 		return -ENOMEM;
 	pthread_mutex_init(&hb->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&hb->wake, &ca);
-	pthread_condattr_destroy(&ca);
 	hb->cfg = *cfg;
 	snprintf(hb->path_node, sizeof(hb->path_node), "/v1/nodes/%s", cfg->node);
 	snprintf(hb->path_status, sizeof(hb->path_status), "/v1/nodes/%s/status", cfg->node);
@@ -239,7 +214,7 @@ int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out)
 	if (r == 0) {
 		/* A heartbeat is late after 3 intervals: don't wait longer than one. */
 		api_client_set_timeout_ms(hb->client, HEARTBEAT_INTERVAL_MS);
-		r = -pthread_create(&hb->thread, NULL, heartbeat_main, hb);
+		r = worker_start(&hb->worker, heartbeat_main, hb);
 	}
 	if (r < 0) {
 		heartbeat_free(hb);
@@ -253,20 +228,13 @@ void heartbeat_stop(struct heartbeat *hb)
 {
 	if (!hb)
 		return;
-	pthread_mutex_lock(&hb->lock);
-	hb->stop = true;
-	pthread_cond_broadcast(&hb->wake);
-	pthread_mutex_unlock(&hb->lock);
-	pthread_join(hb->thread, NULL);
+	worker_stop(&hb->worker);
 	heartbeat_free(hb);
 }
 
 void heartbeat_kick(struct heartbeat *hb)
 {
-	pthread_mutex_lock(&hb->lock);
-	hb->kick = true;
-	pthread_cond_broadcast(&hb->wake);
-	pthread_mutex_unlock(&hb->lock);
+	worker_kick(&hb->worker);
 }
 
 void heartbeat_set_applied(struct heartbeat *hb, uint64_t revision)
@@ -324,7 +292,6 @@ void heartbeat_note_activation(struct heartbeat *hb, const struct port_activatio
 	}
 	if (i < hb->n_acts)
 		hb->acts[i] = *act;
-	hb->kick = true;
-	pthread_cond_broadcast(&hb->wake);
 	pthread_mutex_unlock(&hb->lock);
+	worker_kick(&hb->worker); /* after the data: the report reads it */
 }

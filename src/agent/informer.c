@@ -12,17 +12,15 @@
 
 #include "lib/apiclient.h"
 #include "lib/log.h"
-#include "lib/clock.h"
+#include "lib/worker.h"
 
 #define WATCH_IDLE_TIMEOUT_MS 15000 /* the server sends a BOOKMARK every 5 s */
 #define BACKOFF_MIN_MS 200
 #define BACKOFF_MAX_MS 5000
 
 struct informer {
-	pthread_t thread;
+	struct worker worker;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stop;
 	bool synced;
 	struct cache cache; /* under lock */
 	int notify_fd;
@@ -42,26 +40,13 @@ static void notify(struct informer *inf)
 
 static bool stopping(struct informer *inf)
 {
-	bool s;
-
-	pthread_mutex_lock(&inf->lock);
-	s = inf->stop;
-	pthread_mutex_unlock(&inf->lock);
-	return s;
+	return worker_stopping(&inf->worker);
 }
 
 /* Sleeps ms unless asked to stop; returns true when stopping. */
 static bool pause_ms(struct informer *inf, long ms)
 {
-	struct timespec ts = clock_mono_after(ms);
-	bool s;
-
-	pthread_mutex_lock(&inf->lock);
-	while (!inf->stop && pthread_cond_timedwait(&inf->wake, &inf->lock, &ts) != ETIMEDOUT)
-		;
-	s = inf->stop;
-	pthread_mutex_unlock(&inf->lock);
-	return s;
+	return worker_sleep(&inf->worker, ms, false);
 }
 
 /* Lists every kind into a fresh cache; its revision is the lowest list's. */
@@ -132,7 +117,7 @@ static int on_watch_line(const char *line, size_t len, void *data)
 	return stopping(inf) ? 1 : 0;
 }
 
-static void *informer_main(void *data)
+static void informer_main(struct worker *w, void *data)
 {
 	struct informer *inf = data;
 	long backoff = BACKOFF_MIN_MS, status = 0;
@@ -177,14 +162,13 @@ static void *informer_main(void *data)
 		if (r < 0 && status != 410 && pause_ms(inf, BACKOFF_MIN_MS))
 			break;
 	}
-	return NULL;
+	(void)w; /* inf->worker */
 }
 
 static void informer_free(struct informer *inf)
 {
 	api_client_free(inf->client);
 	cache_clear(&inf->cache);
-	pthread_cond_destroy(&inf->wake);
 	pthread_mutex_destroy(&inf->lock);
 	free(inf->server);
 	free(inf->token);
@@ -194,16 +178,11 @@ static void informer_free(struct informer *inf)
 int informer_start(const char *server, const char *token, int notify_fd, struct informer **out)
 {
 	struct informer *inf = calloc(1, sizeof(*inf));
-	pthread_condattr_t ca;
 	int r;
 
 	if (!inf)
 		return -ENOMEM;
 	pthread_mutex_init(&inf->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&inf->wake, &ca);
-	pthread_condattr_destroy(&ca);
 	inf->notify_fd = notify_fd;
 	inf->server = strdup(server);
 	inf->token = strdup(token ? token : "");
@@ -213,7 +192,7 @@ int informer_start(const char *server, const char *token, int notify_fd, struct 
 	if (r == 0)
 		r = api_client_new(server, token, &inf->client);
 	if (r == 0)
-		r = -pthread_create(&inf->thread, NULL, informer_main, inf);
+		r = worker_start(&inf->worker, informer_main, inf);
 	if (r < 0) {
 		informer_free(inf);
 		return r;
@@ -224,20 +203,12 @@ int informer_start(const char *server, const char *token, int notify_fd, struct 
 
 void informer_stop(struct informer *inf, long timeout_ms)
 {
-	struct timespec ts;
-
 	if (!inf)
 		return;
-	pthread_mutex_lock(&inf->lock);
-	inf->stop = true;
-	pthread_cond_broadcast(&inf->wake);
-	pthread_mutex_unlock(&inf->lock);
-	/* A watch blocks until the next line (a BOOKMARK within 5 s): don't wait that long. */
-	ts = clock_unix_after(timeout_ms);
-	if (pthread_timedjoin_np(inf->thread, NULL, &ts) == 0)
+	/* A watch blocks until the next line (a BOOKMARK within 5 s): don't
+	 * wait that long; a thread still in it keeps inf (detached). */
+	if (worker_stop_timeout(&inf->worker, timeout_ms) == 0)
 		informer_free(inf);
-	else
-		pthread_detach(inf->thread);
 }
 
 int informer_snapshot(struct informer *inf, struct cache *out)

@@ -12,6 +12,7 @@
 #include "agent/migsock.h"
 #include "lib/clock.h"
 #include "lib/phases.h"
+#include "lib/worker.h"
 #include "lib/log.h"
 
 #define MIB	 (1024ULL * 1024ULL)
@@ -27,11 +28,9 @@ struct entry {
 };
 
 struct vm_flow {
-	pthread_t thread;
+	struct worker worker; /* a round every VM_FLOW_TICK_MS, and at each sync */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool stop, wake;
-	json_t *pending; /* name -> Migration, from the last sync (NULL: none new) */
+	json_t *pending; /* under lock; name -> Migration, from the last sync (NULL: none new) */
 	char *node;
 	uint32_t downtime_ms;
 	unsigned int buffer_kib;
@@ -196,31 +195,22 @@ static void absorb(struct vm_flow *f, json_t *migs)
 	}
 }
 
-static void *flow_main(void *data)
+static int64_t flow_round(void *data)
 {
 	struct vm_flow *f = data;
-	struct timespec ts;
+	json_t *migs;
 
 	pthread_mutex_lock(&f->lock);
-	while (!f->stop) {
-		json_t *migs = f->pending;
-
-		f->pending = NULL;
-		pthread_mutex_unlock(&f->lock);
-		if (migs) {
-			absorb(f, migs);
-			json_decref(migs);
-		}
-		for (struct entry *e = f->entries; e; e = e->next)
-			step(f, e);
-		pthread_mutex_lock(&f->lock);
-		ts = clock_mono_after(VM_FLOW_TICK_MS);
-		while (!f->stop && !f->wake && pthread_cond_timedwait(&f->cond, &f->lock, &ts) == 0)
-			;
-		f->wake = false;
-	}
+	migs = f->pending;
+	f->pending = NULL;
 	pthread_mutex_unlock(&f->lock);
-	return NULL;
+	if (migs) {
+		absorb(f, migs);
+		json_decref(migs);
+	}
+	for (struct entry *e = f->entries; e; e = e->next)
+		step(f, e);
+	return VM_FLOW_TICK_MS;
 }
 
 /* Only the migrations of VMs whose source is this node. */
@@ -246,9 +236,8 @@ int vm_flow_sync(struct vm_flow *f, const struct cache *c)
 	pthread_mutex_lock(&f->lock);
 	json_decref(f->pending);
 	f->pending = migs;
-	f->wake = true;
-	pthread_cond_signal(&f->cond);
 	pthread_mutex_unlock(&f->lock);
+	worker_kick(&f->worker);
 	return 0;
 }
 
@@ -263,7 +252,6 @@ static void flow_free(struct vm_flow *f)
 	}
 	json_decref(f->pending);
 	free(f->node);
-	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
@@ -271,16 +259,11 @@ static void flow_free(struct vm_flow *f)
 int vm_flow_start(const struct vm_flow_config *cfg, struct vm_flow **out)
 {
 	struct vm_flow *f = calloc(1, sizeof(*f));
-	pthread_condattr_t attr;
 	int r;
 
 	if (!f)
 		return -ENOMEM;
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&f->cond, &attr);
-	pthread_condattr_destroy(&attr);
 	f->vms = cfg->vms;
 	f->downtime_ms = cfg->downtime_ms ? cfg->downtime_ms : VM_DEFAULT_DOWNTIME_MS;
 	f->buffer_kib = cfg->buffer_kib;
@@ -289,7 +272,7 @@ int vm_flow_start(const struct vm_flow_config *cfg, struct vm_flow **out)
 		r = -ENOMEM;
 		goto cleanup;
 	}
-	r = -pthread_create(&f->thread, NULL, flow_main, f);
+	r = worker_start_periodic(&f->worker, 0, flow_round, f); /* a first round at once */
 	if (r < 0)
 		goto cleanup;
 	*out = f;
@@ -303,10 +286,6 @@ void vm_flow_stop(struct vm_flow *f)
 {
 	if (!f)
 		return;
-	pthread_mutex_lock(&f->lock);
-	f->stop = true;
-	pthread_cond_signal(&f->cond);
-	pthread_mutex_unlock(&f->lock);
-	pthread_join(f->thread, NULL);
+	worker_stop(&f->worker);
 	flow_free(f);
 }

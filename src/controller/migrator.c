@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include "migrator.h"
-#include "lib/clock.h"
 #include "lib/log.h"
 #include "migration_api.h"
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
 int migrator_round(struct registry *reg)
 {
@@ -50,71 +48,30 @@ int migrator_round(struct registry *reg)
 	return first;
 }
 
-static void *loop(void *arg)
+/* One round of the worker; the next one comes a period later (or at a wake). */
+static int64_t round_of(void *arg)
 {
 	struct migrator *m = arg;
-	struct timespec deadline;
 
-	pthread_mutex_lock(&m->lock);
-	while (!m->stop) {
-		deadline = clock_mono_after(MIGRATOR_PERIOD_MS);
-		while (!m->wake && !m->stop &&
-		       pthread_cond_timedwait(&m->cond, &m->lock, &deadline) == 0)
-			;
-		if (m->stop)
-			break;
-		m->wake = false;
-		pthread_mutex_unlock(&m->lock);
-		migrator_round(m->reg); /* errors are logged there */
-		pthread_mutex_lock(&m->lock);
-		m->rounds++;
-	}
-	pthread_mutex_unlock(&m->lock);
-	return NULL;
+	migrator_round(m->reg); /* errors are logged there */
+	m->rounds++;
+	return MIGRATOR_PERIOD_MS;
 }
 
 int migrator_start(struct migrator *m, struct registry *reg)
 {
-	pthread_condattr_t attr;
-	int r;
-
 	memset(m, 0, sizeof(*m));
 	m->reg = reg;
-	pthread_mutex_init(&m->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&m->cond, &attr);
-	pthread_condattr_destroy(&attr);
-	r = -pthread_create(&m->thread, NULL, loop, m);
-	if (r < 0) {
-		pthread_cond_destroy(&m->cond);
-		pthread_mutex_destroy(&m->lock);
-		return r;
-	}
-	m->running = true;
-	return 0;
+	return worker_start_periodic(&m->worker, MIGRATOR_PERIOD_MS, round_of, m);
 }
 
 void migrator_wake(struct migrator *m)
 {
-	if (!m || !m->running)
-		return;
-	pthread_mutex_lock(&m->lock);
-	m->wake = true;
-	pthread_cond_signal(&m->cond);
-	pthread_mutex_unlock(&m->lock);
+	if (m)
+		worker_kick(&m->worker);
 }
 
 void migrator_stop(struct migrator *m)
 {
-	if (!m->running)
-		return;
-	pthread_mutex_lock(&m->lock);
-	m->stop = true;
-	pthread_cond_signal(&m->cond);
-	pthread_mutex_unlock(&m->lock);
-	pthread_join(m->thread, NULL);
-	m->running = false;
-	pthread_cond_destroy(&m->cond);
-	pthread_mutex_destroy(&m->lock);
+	worker_stop(&m->worker);
 }

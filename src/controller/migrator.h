@@ -12,7 +12,7 @@
  *   is.
  * - A round runs every MIGRATOR_PERIOD_MS (timeouts, nodes going not ready)
  *   and at once when woken: after every commit and every node status report
- *   (migrator_wake(), a condition variable), so that a report of "standby",
+ *   (migrator_wake(), a kick of its lib/worker.h thread), so that a report of "standby",
  *   "active" or a new applied revision moves a migration on without delay.
  * - Each round ticks the observer (observer.h): a round that comes far
  *   later than its period means the controller was stalled, and that time
@@ -24,19 +24,16 @@
 
 #include "registry.h"
 
-#include <pthread.h>
-#include <stdbool.h>
 #include <stdint.h>
+
+#include "lib/worker.h"
 
 #define MIGRATOR_PERIOD_MS 50
 
 struct migrator {
 	struct registry *reg;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond; /* CLOCK_MONOTONIC */
-	bool wake, stop, running;
-	uint64_t rounds;
+	struct worker worker;
+	uint64_t rounds; /* by the worker's thread */
 };
 
 int migrator_start(struct migrator *m, struct registry *reg);
