@@ -22,6 +22,7 @@
 #include "agent/bpffs.h"
 #include "godwit.skel.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 
 /* Fixed so that a restarted agent replaces its own filter in place. */
 #define DP_TC_HANDLE   1
@@ -61,28 +62,6 @@ static int bpffs_ensure(void)
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	size_t len = strlen(path);
-	char *p;
-
-	if (len == 0 || len >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, path, len + 1);
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int datapath_open(const char *pin_dir, struct datapath **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
@@ -94,7 +73,7 @@ int datapath_open(const char *pin_dir, struct datapath **out)
 	r = bpffs_ensure();
 	if (r < 0)
 		goto cleanup;
-	r = mkdir_p(pin_dir);
+	r = proc_mkdir_p(pin_dir, 0700);
 	if (r < 0) {
 		log_error_errno(r, "Failed to create pin directory '%s'", pin_dir);
 		goto cleanup;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/log.h"
+#include "lib/proc.h"
 
 /* Sets MAC (NULL: leave) and MTU (0: leave) of a link; its up/down state is
  * what it was before, unless up is set (then it ends up). */
@@ -67,36 +68,21 @@ int ports_ipv6_off(const char *netns)
 		"/proc/sys/net/ipv6/conf/default/disable_ipv6",
 		"/proc/sys/net/ipv6/conf/all/disable_ipv6",
 	};
-	int self = -1, target = -1, r = 0;
-	char path[128];
+	int saved, r;
 
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0)
-		return -errno;
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		r = -errno;
-		goto cleanup;
-	}
 	/* /proc/sys/net shows the netns of the thread that opens the file. */
-	if (setns(target, CLONE_NEWNET) < 0) {
-		r = -errno;
-		goto cleanup;
-	}
+	r = proc_netns_enter(netns, &saved);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) && r == 0; i++) {
 		r = write_sysctl(paths[i], "1");
 		if (r == -ENOENT)
 			r = 0; /* no IPv6 in this kernel */
 	}
-	if (setns(self, CLONE_NEWNET) < 0) {
+	if (proc_netns_leave(saved) < 0) {
 		perror("ports_ipv6_off: cannot return to the original network namespace");
 		abort();
 	}
-cleanup:
-	if (self >= 0)
-		close(self);
-	close(target);
 	return r;
 }
 
@@ -193,7 +179,6 @@ static int create_pair(struct nl_sock *nl, struct nl_sock *ep, const struct desi
 {
 	struct nl_link host;
 	const char *name;
-	char path[128];
 	int fd, r;
 
 	r = peer_name(ep, p, &name);
@@ -202,10 +187,9 @@ static int create_pair(struct nl_sock *nl, struct nl_sock *ep, const struct desi
 	r = ports_ipv6_off(p->netns);
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "/run/netns/%s", p->netns);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	r = proc_netns_open(p->netns, &fd);
+	if (r < 0)
+		return r;
 	r = nl_veth_create(nl, p->ifname, name, fd, p->mac, mtu);
 	close(fd);
 	if (r < 0)

@@ -15,6 +15,7 @@
 #include "lib/base64.h"
 #include "lib/catalog.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 
 static const char *const event_names[VM__EVENTS] = {"STOP", "RESUME", "MIGRATION"};
 
@@ -349,26 +350,6 @@ static void *manager_main(void *data)
 	return NULL;
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	if (strlen(path) >= sizeof(buf))
-		return -ENAMETOOLONG;
-	strcpy(buf, path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static void manager_free(struct vm_manager *m)
 {
 	while (m->vms) {
@@ -423,7 +404,7 @@ int vm_manager_start(const struct vm_config *cfg, struct vm_manager **out)
 		goto cleanup;
 	}
 	snprintf(m->node_dir, sizeof(m->node_dir), "%s/%s", m->run_dir, m->node);
-	r = mkdir_p(m->node_dir);
+	r = proc_mkdir_p(m->node_dir, 0755);
 	if (r < 0)
 		goto cleanup;
 	ev.data.fd = m->wake_fd;

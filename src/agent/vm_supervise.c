@@ -18,16 +18,9 @@
 
 #include "lib/clock.h"
 #include "lib/log.h"
+#include "lib/proc.h"
 
 extern char **environ;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 && errno != ENOENT ? -1 : 0;
-}
 
 /* The console of the QEMU that goes is kept as NODE_DIR/.NAME.console.last
  * (a dot: never taken for a VM's run dir). */
@@ -44,8 +37,10 @@ static void keep_console(const struct vm *v)
 static void remove_rundir(const struct vm *v)
 {
 	keep_console(v);
-	if (nftw(v->rundir, rm_entry, 8, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT)
-		log_warn_errno(-errno, "vm %s: cannot remove %s", v->name, v->rundir);
+	int r = proc_rm_rf(v->rundir);
+
+	if (r < 0)
+		log_warn_errno(r, "vm %s: cannot remove %s", v->name, v->rundir);
 }
 
 /* The last non-empty line of RUNDIR/qemu.log (QEMU's stderr). */

@@ -12,6 +12,7 @@
 #include "lib/apiclient.h"
 #include "lib/clock.h"
 #include "lib/phases.h"
+#include "lib/proc.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -32,13 +33,6 @@ struct migrate {
 	bool wait, abort, json, tty;
 	char name[96];
 };
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
 
 static const json_t *status_of(const json_t *m)
 {
@@ -233,7 +227,7 @@ static int follow(struct cli *cli, const struct migrate *g, json_t **out)
 			json_decref(m);
 			return -ETIMEDOUT;
 		}
-		sleep_ms(g->tty ? REFRESH_MS : 50);
+		proc_sleep_ms(g->tty ? REFRESH_MS : 50);
 	}
 	if (g->tty)
 		putchar('\n');

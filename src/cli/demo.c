@@ -90,7 +90,7 @@ static void step(const char *fmt, ...)
 static bool pause_ms(int ms)
 {
 	for (; ms > 0 && !interrupted; ms -= 20)
-		sleep_ms(ms < 20 ? ms : 20);
+		proc_sleep_ms(ms < 20 ? ms : 20);
 	return !interrupted;
 }
 
@@ -115,69 +115,9 @@ static bool in_path(const char *exe)
 static int spawn(const char *netns, const char *const *argv, const char *out_path,
 		 const char *err_path, pid_t *pid)
 {
-	char nspath[PATH_MAX];
-	int nsfd = -1, outfd = -1, errfd = -1, r = 0;
-	pid_t child;
+	struct proc_spawn_opts o = {.netns = netns, .out = out_path, .err = err_path, .mode = 0644};
 
-	if (netns) {
-		snprintf(nspath, sizeof(nspath), "/run/netns/%s", netns);
-		nsfd = open(nspath, O_RDONLY | O_CLOEXEC);
-	}
-	outfd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (err_path)
-		errfd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if ((netns && nsfd < 0) || outfd < 0 || (err_path && errfd < 0)) {
-		r = -errno;
-		goto cleanup;
-	}
-	fflush(NULL);
-	child = fork();
-	if (child < 0) {
-		r = -errno;
-		goto cleanup;
-	}
-	if (child == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		if (null >= 0)
-			dup2(null, STDIN_FILENO);
-		dup2(outfd, STDOUT_FILENO);
-		if (errfd >= 0)
-			dup2(errfd, STDERR_FILENO);
-		setsid();
-		if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0) {
-			fprintf(stderr, "setns %s: %s\n", netns, strerror(errno));
-			_exit(127);
-		}
-		execv(argv[0], (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	*pid = child;
-cleanup:
-	if (nsfd >= 0)
-		close(nsfd);
-	if (outfd >= 0)
-		close(outfd);
-	if (errfd >= 0)
-		close(errfd);
-	return r;
-}
-
-/* Waits for our child until deadline_ms (monotonic); -ETIMEDOUT leaves it running. */
-static int wait_child(pid_t pid, long long deadline_ms, int *status)
-{
-	for (;;) {
-		pid_t r = waitpid(pid, status, WNOHANG);
-
-		if (r == pid)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (clock_mono_ms() > deadline_ms)
-			return -ETIMEDOUT;
-		sleep_ms(20);
-	}
+	return proc_spawn(argv, &o, pid);
 }
 
 static void show_file(const char *path, const char *what)
@@ -353,7 +293,7 @@ static int subject_endpoint(struct demo *d)
 	}
 	deadline = clock_mono_ms() + ECHO_DEADLINE_MS;
 	while (!echo_listening(ns)) {
-		if (!pid_alive(d->echo_pid) || clock_mono_ms() > deadline || interrupted) {
+		if (!proc_pid_alive(d->echo_pid) || clock_mono_ms() > deadline || interrupted) {
 			fprintf(stderr,
 				"godwit lab demo: the TCP echo in %s is not listening on port "
 				"%s (is the port in use?)\n",
@@ -361,7 +301,7 @@ static int subject_endpoint(struct demo *d)
 			show_file(log, "echo service output");
 			return -EIO;
 		}
-		sleep_ms(50);
+		proc_sleep_ms(50);
 	}
 	printf("endpoint %s (%s) answers TCP echo on port %s\n", SUBJECT_EP, d->ip, ECHO_PORT);
 	return 0;
@@ -441,7 +381,7 @@ static int subject_vm(struct demo *d)
 			r = -ETIMEDOUT;
 			goto cleanup;
 		}
-		sleep_ms(100);
+		proc_sleep_ms(100);
 	}
 	snprintf(d->ip, sizeof(d->ip), "%s",
 		 json_string_value(json_object_get(json_object_get(vm, "status"), "ipv4")) ?: "");
@@ -487,7 +427,7 @@ static int start_observer(struct demo *d)
 	}
 	if (!pause_ms(PROBE_BASELINE_MS))
 		return -EINTR;
-	if (!pid_alive(d->probe_pid)) {
+	if (!proc_pid_alive(d->probe_pid)) {
 		fprintf(stderr, "godwit lab demo: the probe stopped at once\n");
 		show_file(err, "probe errors");
 		d->probe_pid = 0;
@@ -562,7 +502,7 @@ static int migrate_vm(struct demo *d)
 				d->migration, MIGRATION_DEADLINE_MS / 1000);
 			return -ETIMEDOUT;
 		}
-		sleep_ms(20);
+		proc_sleep_ms(20);
 	}
 }
 
@@ -584,9 +524,9 @@ static int migrate_endpoint(struct demo *d)
 		  out, NULL, &pid);
 	if (r)
 		return r;
-	r = wait_child(pid, clock_mono_ms() + MIGRATION_DEADLINE_MS, &status);
+	r = proc_wait_exit(pid, clock_mono_ms() + MIGRATION_DEADLINE_MS, &status);
 	if (r) {
-		stop_pid(pid, 1000);
+		proc_stop_pid(pid, 1000);
 		fprintf(stderr, "godwit lab demo: the drill did not finish\n");
 		return r;
 	}
@@ -613,9 +553,9 @@ static int stop_probe(struct demo *d)
 	int status, r;
 
 	kill(d->probe_pid, SIGINT);
-	r = wait_child(d->probe_pid, clock_mono_ms() + PROBE_STOP_DEADLINE_MS, &status);
+	r = proc_wait_exit(d->probe_pid, clock_mono_ms() + PROBE_STOP_DEADLINE_MS, &status);
 	if (r) {
-		stop_pid(d->probe_pid, 500);
+		proc_stop_pid(d->probe_pid, 500);
 		fprintf(stderr, "godwit lab demo: the probe did not stop on SIGINT\n");
 	}
 	d->probe_pid = 0;
@@ -747,7 +687,7 @@ static int bring_up(struct demo *d)
 
 	snprintf(ul, sizeof(ul), "%s-ul", d->name);
 	snprintf(dir, sizeof(dir), "%s/%s", LAB_ROOT, d->name);
-	if (netns_exists(ul) || access(dir, F_OK) == 0) {
+	if (proc_netns_exists(ul) || access(dir, F_OK) == 0) {
 		step("a lab named %s is left over from an earlier run: taking it down", d->name);
 		lab_down(d->name, true);
 	}
@@ -830,23 +770,6 @@ static int run_demo(struct demo *d)
 		r = -EPROTO;
 	}
 	return r;
-}
-
-/* mkdir -p */
-static int mkdir_parents(const char *path)
-{
-	char buf[PATH_MAX];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(buf, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 static const char demo_usage[] =
@@ -938,7 +861,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 				"and loads eBPF programs); try: sudo godwit lab demo\n");
 		return 1;
 	}
-	if (mkdir_parents(out) < 0) {
+	if (proc_mkdir_p(out, 0755) < 0) {
 		fprintf(stderr, "godwit lab demo: cannot create --out %s: %s\n", out,
 			strerror(errno));
 		return 1;
@@ -976,9 +899,9 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 	if (interrupted)
 		fprintf(stderr, "\ngodwit lab demo: interrupted\n");
 	if (d.probe_pid > 0)
-		stop_pid(d.probe_pid, 500);
+		proc_stop_pid(d.probe_pid, 500);
 	if (d.echo_pid > 0)
-		stop_pid(d.echo_pid, 500);
+		proc_stop_pid(d.echo_pid, 500);
 	save_logs(&d);
 	if (d.keep) {
 		printf("\nthe lab stays up (--keep): godwit --lab %s get ports; "

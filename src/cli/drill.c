@@ -73,26 +73,18 @@ size_t drill_build_announce(enum drill_announce kind, const unsigned char mac[6]
 static int send_in_netns(const char *netns, const char *ifname, const unsigned char *frame,
 			 size_t len)
 {
-	char path[PATH_MAX];
-	int self = -1, target = -1, sock = -1, r;
+	int saved, sock = -1, r, back;
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
 
-	snprintf(path, sizeof(path), "/run/netns/%s", netns);
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (self < 0 || target < 0) {
-		r = -errno;
-		goto cleanup;
-	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		r = -errno;
-		goto cleanup;
-	}
+	r = proc_netns_enter(netns, &saved);
+	if (r < 0)
+		return r;
 	sock = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	sll.sll_ifindex = (int)if_nametoindex(ifname);
 	r = sock < 0 ? -errno : sll.sll_ifindex == 0 ? -ENODEV : 0;
-	if (setns(self, CLONE_NEWNET) < 0 && r == 0)
-		r = -errno;
+	back = proc_netns_leave(saved);
+	if (r == 0)
+		r = back;
 	if (r)
 		goto cleanup;
 	sll.sll_halen = 6;
@@ -102,10 +94,6 @@ static int send_in_netns(const char *netns, const char *ifname, const unsigned c
 cleanup:
 	if (sock >= 0)
 		close(sock);
-	if (target >= 0)
-		close(target);
-	if (self >= 0)
-		close(self);
 	return r;
 }
 
@@ -192,7 +180,7 @@ static int request_retrying(struct cli *cli, const char *method, const char *pat
 
 	while ((r = cli_request(cli, method, path, body, status, reply)) < 0 &&
 	       clock_mono_ms() < deadline)
-		sleep_ms(100);
+		proc_sleep_ms(100);
 	return r;
 }
 
@@ -274,7 +262,7 @@ static int wait_phase(struct cli *cli, const char *name, const char *want, bool 
 			json_decref(m);
 			return -ETIMEDOUT;
 		}
-		sleep_ms(10);
+		proc_sleep_ms(10);
 	}
 	*out = m;
 	return 0;
@@ -315,7 +303,7 @@ static int load_port(struct cli *cli, struct drill *d)
 		 json_string_value(json_object_get(spec, "netns")) ?: "");
 	snprintf(d->ipv4, sizeof(d->ipv4), "%s", json_string_value(json_object_get(spec, "ipv4")) ?: "");
 	snprintf(d->mac, sizeof(d->mac), "%s", json_string_value(json_object_get(spec, "mac")) ?: "");
-	if (!d->netns[0] || !netns_exists(d->netns)) {
+	if (!d->netns[0] || !proc_netns_exists(d->netns)) {
 		fprintf(stderr, "godwit drill: port %s is not an endpoint (no network namespace)\n",
 			d->endpoint);
 		r = -EINVAL;
@@ -404,7 +392,7 @@ static int switchover(struct drill *d)
 	if (r)
 		return r;
 	if (d->silence_ms > 0)
-		sleep_ms(d->silence_ms);
+		proc_sleep_ms(d->silence_ms);
 	rx = link_rx_packets(d->netns, d->new_link);
 	d->early_deliveries = rx < 0 ? 0 : rx;
 	if (d->announce != DRILL_ANNOUNCE_NONE) {
@@ -447,7 +435,7 @@ static int wait_old_link_gone(struct drill *d)
 		json_decref(links);
 		if (!present)
 			return 0;
-		sleep_ms(20);
+		proc_sleep_ms(20);
 	}
 	fprintf(stderr, "godwit drill: the source's link %s is still in %s\n", d->old_link,
 		d->netns);
@@ -474,7 +462,7 @@ static void await_activation(struct cli *cli, const struct drill *d)
 		json_decref(m);
 		if (switched)
 			return;
-		sleep_ms(5);
+		proc_sleep_ms(5);
 	}
 }
 
@@ -572,7 +560,7 @@ static int run_drill(struct cli *cli, struct drill *d)
 		if (!r)
 			r = post_action(cli, d->migration, "running");
 		if (!r && d->transfer_ms > 0)
-			sleep_ms(d->transfer_ms); /* the hypervisor copying memory */
+			proc_sleep_ms(d->transfer_ms); /* the hypervisor copying memory */
 		if (!r)
 			r = switchover(d);
 		if (!r && d->announce != DRILL_ANNOUNCE_NONE)

@@ -82,7 +82,7 @@ static int ep_add(struct cli *cli, const char *lab, const char *name, const char
 	int ret = 1;
 
 	ep_netns(lab, name, ns, sizeof(ns));
-	if (netns_exists(ns)) {
+	if (proc_netns_exists(ns)) {
 		fprintf(stderr, "godwit endpoint add: netns %s already exists (endpoint %s is "
 				"there; `godwit endpoint del %s` first)\n",
 			ns, name, name);
@@ -119,7 +119,7 @@ static int ep_add(struct cli *cli, const char *lab, const char *name, const char
 				ns, ipv4, EP_DEADLINE_MS / 1000, node);
 			goto cleanup;
 		}
-		sleep_ms(100);
+		proc_sleep_ms(100);
 	}
 	printf("endpoint %s: %s (%s) on %s\n", name, ipv4, mac ? mac : "?", node);
 	ret = 0;
@@ -152,8 +152,8 @@ static int ep_del(struct cli *cli, const char *lab, const char *name)
 		ret = 1;
 	}
 	json_decref(reply);
-	if (netns_exists(ns)) {
-		netns_kill_all(ns);
+	if (proc_netns_exists(ns)) {
+		proc_netns_kill_all(ns);
 		if (run_cmd((const char *const[]){ "ip", "netns", "del", ns, NULL }, false))
 			ret = 1;
 	} else if (status == 404) {
@@ -284,7 +284,7 @@ int cmd_endpoint(struct cli *cli, const struct cli_verb *verb, int argc, char **
 			return EXIT_USAGE;
 		}
 		ep_netns(lab, args[0], ns, sizeof(ns));
-		if (!netns_exists(ns)) {
+		if (!proc_netns_exists(ns)) {
 			fprintf(stderr, "godwit endpoint exec: no endpoint %s in lab %s (netns %s "
 					"missing)\n",
 				args[0], lab, ns);

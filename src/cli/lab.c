@@ -198,13 +198,14 @@ int lab_status(const char *name)
 		snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT,
 			 json_integer_value(json_object_get(d, "pid")));
 		snprintf(log, sizeof(log), "%s/%s.log", lab.dir, dn ? dn : "?");
-		table_add_row(&t, (const char *const[]){
-					  dn, pid,
-					  pid_runs((pid_t)json_integer_value(json_object_get(d, "pid")),
-						   base ? base : "")
-						  ? "running"
-						  : "dead",
-					  log });
+		table_add_row(
+		    &t, (const char *const[]){
+			    dn, pid,
+			    proc_pid_runs((pid_t)json_integer_value(json_object_get(d, "pid")),
+					  base ? base : "")
+				? "running"
+				: "dead",
+			    log});
 	}
 	table_print(&t, stdout);
 	table_free(&t);
@@ -285,8 +286,9 @@ int lab_list(void)
 				const char *dn = json_string_value(json_object_get(dm, "name"));
 
 				if (dn && strcmp(dn, "godwitd") == 0 &&
-				    pid_runs((pid_t)json_integer_value(json_object_get(dm, "pid")),
-					     "godwitd"))
+				    proc_pid_runs(
+					(pid_t)json_integer_value(json_object_get(dm, "pid")),
+					"godwitd"))
 					state = "running";
 			}
 		}

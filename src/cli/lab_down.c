@@ -30,9 +30,9 @@ static int stop_daemons(struct lab *lab, bool quiet)
 		exe = json_string_value(json_object_get(d, "exe"));
 		pid = (pid_t)json_integer_value(json_object_get(d, "pid"));
 		base = exe && strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
-		if (!base || !pid_runs(pid, base))
+		if (!base || !proc_pid_runs(pid, base))
 			continue;
-		if (stop_pid(pid, STOP_TIMEOUT_MS) < 0) {
+		if (proc_stop_pid(pid, STOP_TIMEOUT_MS) < 0) {
 			fprintf(stderr, "godwit lab down: cannot stop %s (pid %d)\n", name,
 				(int)pid);
 			failed = 1;
@@ -61,7 +61,7 @@ static int delete_namespaces(const char *lab, bool quiet)
 	size_t n = 0;
 	int r, failed = 0;
 
-	r = netns_list(&names, &n);
+	r = proc_netns_list(&names, &n);
 	if (r)
 		return r;
 	for (int rank = 0; rank < 3; rank++) {
@@ -70,11 +70,11 @@ static int delete_namespaces(const char *lab, bool quiet)
 
 			if (!lab_owns_netns(lab, names[i]) || ns_rank(lab, names[i]) != rank)
 				continue;
-			killed = netns_kill_all(names[i]);
+			killed = proc_netns_kill_all(names[i]);
 			if (killed > 0 && !quiet)
 				printf("killed %d leftover process(es) in %s\n", killed, names[i]);
 			if (killed > 0)
-				sleep_ms(50);
+				proc_sleep_ms(50);
 			if (run_cmd((const char *const[]){ "ip", "netns", "del", names[i], NULL },
 				    false))
 				failed = 1;
@@ -82,7 +82,7 @@ static int delete_namespaces(const char *lab, bool quiet)
 				printf("deleted netns %s\n", names[i]);
 		}
 	}
-	strv_free(names, n);
+	proc_strv_free(names, n);
 	return failed ? -EIO : 0;
 }
 
@@ -108,7 +108,7 @@ static int unpin(const char *lab, bool quiet)
 		if (!num)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", LAB_PIN_ROOT, de->d_name);
-		if (rm_rf(path)) {
+		if (proc_rm_rf(path)) {
 			fprintf(stderr, "godwit lab down: cannot remove %s: %s\n", path,
 				strerror(errno));
 			failed = 1;
@@ -143,7 +143,7 @@ int lab_down(const char *name, bool quiet)
 		failed = 1;
 	}
 	free(user);
-	if (!failed && rm_rf(lab.dir)) {
+	if (!failed && proc_rm_rf(lab.dir)) {
 		fprintf(stderr, "godwit lab down: cannot remove %s: %s\n", lab.dir, strerror(errno));
 		failed = 1;
 	}

@@ -141,7 +141,11 @@ static int start_daemon(struct lab *lab, const char *name, const char *netns,
 	int r;
 
 	snprintf(log, sizeof(log), "%s/%s.log", lab->dir, name);
-	r = spawn_in_netns(netns, argv, log, &pid);
+	r = proc_spawn(
+	    argv,
+	    &(struct proc_spawn_opts){
+		.netns = netns, .out = log, .err_to_out = true, .append = true, .mode = 0640},
+	    &pid);
 	if (r) {
 		fprintf(stderr, "godwit lab up: cannot start %s: %s\n", name, strerror(-r));
 		return r;
@@ -168,7 +172,7 @@ static const char *dead_daemon(const struct lab *lab)
 	json_t *d;
 
 	json_array_foreach(json_object_get(lab->state, "daemons"), i, d) {
-		if (!pid_alive((pid_t)json_integer_value(json_object_get(d, "pid"))))
+		if (!proc_pid_alive((pid_t)json_integer_value(json_object_get(d, "pid"))))
 			return json_string_value(json_object_get(d, "name"));
 	}
 	return NULL;
@@ -189,7 +193,7 @@ static int wait_controller(const struct lab *lab, struct api_client **out)
 		long status;
 		json_t *reply = NULL;
 
-		if (!pid_alive(daemon_pid(lab, "godwitd"))) {
+		if (!proc_pid_alive(daemon_pid(lab, "godwitd"))) {
 			fprintf(stderr, "godwit lab up: godwitd exited during start-up\n");
 			show_log_tail(lab, "godwitd");
 			return -ECHILD;
@@ -210,7 +214,7 @@ static int wait_controller(const struct lab *lab, struct api_client **out)
 			return 0;
 		}
 		json_decref(reply);
-		sleep_ms(100);
+		proc_sleep_ms(100);
 	}
 	api_client_free(api);
 	fprintf(stderr, "godwit lab up: the controller did not answer /v1/healthz on %s within "
@@ -267,7 +271,7 @@ static int wait_nodes(const struct lab *lab, struct api_client *api)
 		}
 		if (ready == lab->nodes)
 			return 0;
-		sleep_ms(200);
+		proc_sleep_ms(200);
 	}
 	fprintf(stderr, "godwit lab up: only %d of %d nodes became ready within %d s\n", ready,
 		lab->nodes, READY_DEADLINE_MS / 1000);
@@ -309,7 +313,7 @@ int lab_up(const char *name, int nodes)
 		return r;
 	lab.nodes = nodes;
 	snprintf(ul, sizeof(ul), "%s-ul", name);
-	if (access(lab.dir, F_OK) == 0 || netns_exists(ul)) {
+	if (access(lab.dir, F_OK) == 0 || proc_netns_exists(ul)) {
 		fprintf(stderr, "godwit lab up: lab %s is already up (or half up); run "
 				"`godwit lab down --name %s` first\n",
 			name, name);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "nl.h"
 
+#include "lib/proc.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -52,35 +54,17 @@ cleanup:
 
 int nl_open_netns(const char *name, struct nl_sock **out)
 {
-	char path[256];
-	int self = -1, target = -1, r;
+	int saved, r;
 
-	if (!name || !*name || strchr(name, '/') || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0)
-		return -errno;
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		r = -errno;
-		goto cleanup;
-	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		r = -errno;
-		goto cleanup;
-	}
+	r = proc_netns_enter(name, &saved);
+	if (r < 0)
+		return r;
 	r = nl_open(out);
 	/* The calling thread must never stay in the other namespace. */
-	if (setns(self, CLONE_NEWNET) < 0) {
+	if (proc_netns_leave(saved) < 0) {
 		perror("nl_open_netns: cannot return to the original network namespace");
 		abort();
 	}
-cleanup:
-	if (self >= 0)
-		close(self);
-	close(target);
 	return r;
 }
 
