@@ -56,20 +56,31 @@ static int index_of(const char *const *names, int n, const char *text)
 	return -EINVAL;
 }
 
-const char *migration_phase_name(enum migration_phase p)
-{
-	return name_of(migration_phase_names, MIGRATION_PHASE_COUNT, (int)p);
-}
+/* NAME_name(), NAME_parse() and NAME_is() of one table (declared in phases.h). */
+#define PHASES_TABLE(prefix, type, names, count)                                                   \
+	const char *prefix##_name(type v)                                                          \
+	{                                                                                          \
+		return name_of(names, count, (int)v);                                              \
+	}                                                                                          \
+	int prefix##_parse(const char *text, type *out)                                            \
+	{                                                                                          \
+		int i = index_of(names, count, text);                                              \
+                                                                                                   \
+		if (i < 0)                                                                         \
+			return i;                                                                  \
+		*out = (type)i;                                                                    \
+		return 0;                                                                          \
+	}                                                                                          \
+	bool prefix##_is(const char *text, type v)                                                 \
+	{                                                                                          \
+		return index_of(names, count, text) == (int)v;                                     \
+	}
 
-int migration_phase_parse(const char *name, enum migration_phase *p)
-{
-	int i = index_of(migration_phase_names, MIGRATION_PHASE_COUNT, name);
-
-	if (i < 0)
-		return i;
-	*p = (enum migration_phase)i;
-	return 0;
-}
+PHASES_TABLE(migration_phase, enum migration_phase, migration_phase_names, MIGRATION_PHASE_COUNT)
+PHASES_TABLE(vm_phase, enum vm_phase, vm_phase_names, VM_PHASE_COUNT)
+PHASES_TABLE(vm_state, enum vm_state, vm_state_names, VM_STATE_COUNT)
+PHASES_TABLE(port_state, enum port_state, port_state_names, PORT_STATE_COUNT)
+PHASES_TABLE(strategy, enum strategy, strategy_names, STRATEGY_COUNT)
 
 const char *migration_phase_label(enum migration_phase p)
 {
@@ -83,84 +94,4 @@ bool migration_phase_name_finished(const char *text)
 	enum migration_phase p;
 
 	return migration_phase_parse(text, &p) == 0 && migration_phase_finished(p);
-}
-
-bool migration_phase_is(const char *text, enum migration_phase p)
-{
-	return index_of(migration_phase_names, MIGRATION_PHASE_COUNT, text) == (int)p;
-}
-
-const char *vm_phase_name(enum vm_phase p)
-{
-	return name_of(vm_phase_names, VM_PHASE_COUNT, (int)p);
-}
-
-int vm_phase_parse(const char *name, enum vm_phase *p)
-{
-	int i = index_of(vm_phase_names, VM_PHASE_COUNT, name);
-
-	if (i < 0)
-		return i;
-	*p = (enum vm_phase)i;
-	return 0;
-}
-
-bool vm_phase_is(const char *text, enum vm_phase p)
-{
-	return index_of(vm_phase_names, VM_PHASE_COUNT, text) == (int)p;
-}
-
-const char *vm_state_name(enum vm_state s)
-{
-	return name_of(vm_state_names, VM_STATE_COUNT, (int)s);
-}
-
-int vm_state_parse(const char *name, enum vm_state *s)
-{
-	int i = index_of(vm_state_names, VM_STATE_COUNT, name);
-
-	if (i < 0)
-		return i;
-	*s = (enum vm_state)i;
-	return 0;
-}
-
-bool vm_state_is(const char *text, enum vm_state s)
-{
-	return index_of(vm_state_names, VM_STATE_COUNT, text) == (int)s;
-}
-
-const char *port_state_name(enum port_state s)
-{
-	return name_of(port_state_names, PORT_STATE_COUNT, (int)s);
-}
-
-int port_state_parse(const char *name, enum port_state *s)
-{
-	int i = index_of(port_state_names, PORT_STATE_COUNT, name);
-
-	if (i < 0)
-		return i;
-	*s = (enum port_state)i;
-	return 0;
-}
-
-bool port_state_is(const char *text, enum port_state s)
-{
-	return index_of(port_state_names, PORT_STATE_COUNT, text) == (int)s;
-}
-
-const char *strategy_name(enum strategy s)
-{
-	return name_of(strategy_names, STRATEGY_COUNT, (int)s);
-}
-
-int strategy_parse(const char *name, enum strategy *s)
-{
-	int i = index_of(strategy_names, STRATEGY_COUNT, name);
-
-	if (i < 0)
-		return i;
-	*s = (enum strategy)i;
-	return 0;
 }

@@ -13,9 +13,10 @@
  * - strategy: a Port's or Migration's spec.strategy, how the target's port
  *   activates (docs/API.md "Activation").
  *
- * Each has NAME_name(value) -> its JSON name ("?" for a value out of range)
- * and NAME_parse(text, &value) -> 0, or -EINVAL (NULL or an unknown word;
- * value untouched). A word is added in one place: the enum and its row.
+ * Each has NAME_name(value) -> its JSON name ("?" for a value out of range),
+ * NAME_parse(text, &value) -> 0, or -EINVAL (NULL or an unknown word;
+ * value untouched), and NAME_is(text, value). A word is added in one place:
+ * the enum and its row in phases.c (whose PHASES_TABLE defines the three).
  */
 #ifndef GODWIT_LIB_PHASES_H
 #define GODWIT_LIB_PHASES_H
@@ -99,5 +100,6 @@ enum strategy {
 extern const char *const strategy_names[STRATEGY_COUNT + 1];
 const char *strategy_name(enum strategy s);
 int strategy_parse(const char *name, enum strategy *s);
+bool strategy_is(const char *text, enum strategy s);
 
 #endif

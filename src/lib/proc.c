@@ -28,45 +28,45 @@ void proc_sleep_ms(int64_t ms)
 		;
 }
 
-bool proc_pid_alive(pid_t pid)
+/* The start of /proc/PID/what into buf (NUL-terminated); false when unreadable. */
+static bool read_proc(pid_t pid, const char *what, char *buf, size_t size)
 {
-	char path[64], buf[256];
-	char *paren;
+	char path[64];
 	FILE *f;
 	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return true;
+}
+
+bool proc_pid_alive(pid_t pid)
+{
+	char buf[256], *paren;
 
 	if (pid <= 0)
 		return false;
 	waitpid(pid, NULL, WNOHANG); /* reap our own exited children */
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (!read_proc(pid, "stat", buf, sizeof(buf)))
 		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	paren = strrchr(buf, ')');
 	return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
 }
 
 bool proc_pid_runs(pid_t pid, const char *exe_base)
 {
-	char path[64], buf[4096];
+	char buf[4096];
 	const char *base;
-	FILE *f;
-	size_t n;
 
-	if (!proc_pid_alive(pid))
+	if (!proc_pid_alive(pid) || !read_proc(pid, "cmdline", buf, sizeof(buf)))
 		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
 	base = strrchr(buf, '/');
 	base = base ? base + 1 : buf;
 	return strcmp(base, exe_base) == 0;

@@ -114,6 +114,8 @@ static void test_predicates(void **state)
 	assert_false(vm_state_is(NULL, VM_STARTING));
 	assert_true(port_state_is("active", PORT_STATE_ACTIVE));
 	assert_false(port_state_is(NULL, PORT_STATE_ACTIVE));
+	assert_true(strategy_is("rarp", STRATEGY_RARP));
+	assert_false(strategy_is("rarp", STRATEGY_FIRST_FRAME));
 }
 
 int main(void)
