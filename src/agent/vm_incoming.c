@@ -15,26 +15,6 @@
 #define INCOMING_RECORD "incoming"
 #define QEMU_FDNAME	"godwit-incoming"
 
-static const char *const state_names[] = {
-    [VM_IN_NONE] = "none",	     [VM_IN_LISTENING] = "listening",
-    [VM_IN_RECEIVING] = "receiving", [VM_IN_COMPLETED] = "completed",
-    [VM_IN_FAILED] = "failed",	     [VM_IN_ABORTED] = "aborted",
-    [VM_IN_LOST] = "lost",
-};
-
-const char *vm_incoming_state_name(enum vm_incoming_state s)
-{
-	return s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
-}
-
-static int state_parse(const char *name)
-{
-	for (size_t i = 0; name && i < sizeof(state_names) / sizeof(state_names[0]); i++)
-		if (strcmp(state_names[i], name) == 0)
-			return (int)i;
-	return -1;
-}
-
 static void close_listener(struct vm_manager *m, struct vm *v)
 {
 	if (v->in.listen_fd < 0)
@@ -233,9 +213,10 @@ void vm_incoming_qemu_gone(struct vm *v, const char *why)
 void vm_incoming_adopt(struct vm_manager *m, struct vm *v, bool alive, const char *run_state)
 {
 	json_t *rec = vm_record_load(v, INCOMING_RECORD);
-	int state = state_parse(json_string_value(json_object_get(rec, "state")));
+	enum vm_incoming_state state;
 
-	if (!rec || state < 0) {
+	if (!rec ||
+	    vm_incoming_state_parse(json_string_value(json_object_get(rec, "state")), &state) < 0) {
 		json_decref(rec);
 		return;
 	}
@@ -248,7 +229,7 @@ void vm_incoming_adopt(struct vm_manager *m, struct vm *v, bool alive, const cha
 		 json_string_value(json_object_get(rec, "error")) ?: "");
 	v->in.ran = json_is_true(json_object_get(rec, "ran"));
 	v->in.resume_ns = (uint64_t)json_integer_value(json_object_get(rec, "resume_unix_ns"));
-	v->in.state = (enum vm_incoming_state)state;
+	v->in.state = state;
 	json_decref(rec);
 	if (!alive) {
 		if (!v->in.ran && (state == VM_IN_LISTENING || state == VM_IN_RECEIVING))

@@ -57,16 +57,8 @@ struct vm_outgoing {
 	char declined[64]; /* a Migration this VM will never start (it was ending) */
 };
 
-/* The target side (vm_incoming.c): how the incoming QEMU of a Migration fared. */
-enum vm_incoming_state {
-	VM_IN_NONE,
-	VM_IN_LISTENING, /* the agent listens; QEMU waits for migrate-incoming */
-	VM_IN_RECEIVING, /* QEMU reads the stream */
-	VM_IN_COMPLETED, /* QEMU loaded it all (and runs the guest) */
-	VM_IN_FAILED,	 /* QEMU ended before running the guest */
-	VM_IN_ABORTED,	 /* the agent ended it (the Migration was ending) before it ran */
-	VM_IN_LOST,	 /* QEMU went while the agent was away: whether it ran is unknown */
-};
+/* The target side (vm_incoming.c): how the incoming QEMU of a Migration
+ * fared is enum vm_incoming_state of lib/phases.h. */
 
 struct vm_incoming {
 	char migration[64];
@@ -165,7 +157,6 @@ void vm_incoming_event(struct vm_manager *m, struct vm *v, enum vm_event e, cons
 void vm_incoming_qemu_gone(struct vm *v, const char *why);
 void vm_incoming_adopt(struct vm_manager *m, struct vm *v, bool alive, const char *run_state);
 json_t *vm_incoming_report(const struct vm *v);
-const char *vm_incoming_state_name(enum vm_incoming_state s);
 
 /* vm_record.c: small JSON records in the run dir that outlive the agent. */
 int vm_record_save(const struct vm *v, const char *file, json_t *rec); /* steals rec */

@@ -155,7 +155,7 @@ int migration_vm_observe(const json_t *mig, enum migration_phase cur, const json
 		return 0;
 	if (!d->status && !(d->status = json_object()))
 		return -ENOMEM;
-	if (cur < MIGRATION_SWITCHED && uri && state && strcmp(state, "listening") == 0 &&
+	if (cur < MIGRATION_SWITCHED && uri && vm_incoming_state_is(state, VM_IN_LISTENING) &&
 	    strcmp(json_string_value(json_object_get(st, "incoming_uri")) ?: "", uri) != 0)
 		r = set_new(d->status, "incoming_uri", json_string(uri));
 	if (r == 0 && t && cur >= MIGRATION_REPLICATING)
@@ -223,14 +223,17 @@ static void gather(const json_t *mig, const json_t *source, const json_t *target
 		ev->source = SOURCE_DECLINED;
 	ev->source_error = json_string_value(json_object_get(t, "error"));
 
-	if (json_is_true(json_object_get(in, "ran")) || is(is_state, "completed") ||
+	if (json_is_true(json_object_get(in, "ran")) ||
+	    vm_incoming_state_is(is_state, VM_IN_COMPLETED) ||
 	    (fresh(mig, target) &&
 	     port_state_is(migration_port_state(target, str_at(mig, "spec", "port")),
 			   PORT_STATE_ACTIVE)))
 		ev->target = TARGET_RAN;
-	else if (is(is_state, "failed") || is(is_state, "aborted"))
+	else if (vm_incoming_state_is(is_state, VM_IN_FAILED) ||
+		 vm_incoming_state_is(is_state, VM_IN_ABORTED))
 		ev->target = TARGET_NEVER_RAN;
-	else if (is(is_state, "listening") || is(is_state, "receiving"))
+	else if (vm_incoming_state_is(is_state, VM_IN_LISTENING) ||
+		 vm_incoming_state_is(is_state, VM_IN_RECEIVING))
 		ev->target = TARGET_WAITING;
 	ev->target_reason = json_string_value(json_object_get(in, "error"));
 }

@@ -31,6 +31,13 @@ static const char *const vm_state_names[VM_STATE_COUNT] = {
     [VM_STOPPED] = "stopped",	[VM_FAILED] = "failed",
 };
 
+static const char *const vm_incoming_state_names[VM_IN_STATE_COUNT] = {
+    [VM_IN_NONE] = "none",	     [VM_IN_LISTENING] = "listening",
+    [VM_IN_RECEIVING] = "receiving", [VM_IN_COMPLETED] = "completed",
+    [VM_IN_FAILED] = "failed",	     [VM_IN_ABORTED] = "aborted",
+    [VM_IN_LOST] = "lost",
+};
+
 static const char *const port_state_names[PORT_STATE_COUNT] = {
     [PORT_STATE_ACTIVE] = "active",
     [PORT_STATE_STANDBY] = "standby",
@@ -79,6 +86,7 @@ static int index_of(const char *const *names, int n, const char *text)
 PHASES_TABLE(migration_phase, enum migration_phase, migration_phase_names, MIGRATION_PHASE_COUNT)
 PHASES_TABLE(vm_phase, enum vm_phase, vm_phase_names, VM_PHASE_COUNT)
 PHASES_TABLE(vm_state, enum vm_state, vm_state_names, VM_STATE_COUNT)
+PHASES_TABLE(vm_incoming_state, enum vm_incoming_state, vm_incoming_state_names, VM_IN_STATE_COUNT)
 PHASES_TABLE(port_state, enum port_state, port_state_names, PORT_STATE_COUNT)
 PHASES_TABLE(strategy, enum strategy, strategy_names, STRATEGY_COUNT)
 

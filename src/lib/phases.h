@@ -8,6 +8,8 @@
  * - vm_phase: a VM's status.phase as the controller derives it.
  * - vm_state: what an agent reports of a VM it runs (the node status's
  *   vms.NAME.phase, lower case: "running", "incoming", ...).
+ * - vm_incoming_state: how the incoming QEMU of a Migration fared, as the
+ *   target's agent reports it (vms.NAME.incoming.state) and records it.
  * - port_state: what an agent reports of a port (ports.NAME.state); the
  *   datapath's HANDOFF is reported as active.
  * - strategy: a Port's or Migration's spec.strategy, how the target's port
@@ -79,6 +81,21 @@ enum vm_state {
 const char *vm_state_name(enum vm_state s);
 int vm_state_parse(const char *name, enum vm_state *s);
 bool vm_state_is(const char *text, enum vm_state s);
+
+enum vm_incoming_state {
+	VM_IN_NONE,
+	VM_IN_LISTENING, /* the agent listens; QEMU waits for migrate-incoming */
+	VM_IN_RECEIVING, /* QEMU reads the stream */
+	VM_IN_COMPLETED, /* QEMU loaded it all (and runs the guest) */
+	VM_IN_FAILED,	 /* QEMU ended before running the guest */
+	VM_IN_ABORTED,	 /* the agent ended it (the Migration was ending) before it ran */
+	VM_IN_LOST,	 /* QEMU went while the agent was away: whether it ran is unknown */
+	VM_IN_STATE_COUNT,
+};
+
+const char *vm_incoming_state_name(enum vm_incoming_state s);
+int vm_incoming_state_parse(const char *name, enum vm_incoming_state *s);
+bool vm_incoming_state_is(const char *text, enum vm_incoming_state s);
 
 enum port_state {
 	PORT_STATE_ACTIVE,

@@ -34,6 +34,7 @@ static void test_tables_complete(void **state)
 	CHECK_TABLE(migration_phase, enum migration_phase, MIGRATION_PHASE_COUNT);
 	CHECK_TABLE(vm_phase, enum vm_phase, VM_PHASE_COUNT);
 	CHECK_TABLE(vm_state, enum vm_state, VM_STATE_COUNT);
+	CHECK_TABLE(vm_incoming_state, enum vm_incoming_state, VM_IN_STATE_COUNT);
 	CHECK_TABLE(port_state, enum port_state, PORT_STATE_COUNT);
 	CHECK_TABLE(strategy, enum strategy, STRATEGY_COUNT);
 	for (int i = 0; i < STRATEGY_COUNT; i++)
@@ -59,6 +60,8 @@ static void test_json_names(void **state)
 	assert_string_equal(vm_phase_name(VM_PHASE_MIGRATING), "Migrating");
 	assert_string_equal(vm_state_name(VM_INCOMING), "incoming");
 	assert_string_equal(vm_state_name(VM_FAILED), "failed");
+	assert_string_equal(vm_incoming_state_name(VM_IN_LISTENING), "listening");
+	assert_string_equal(vm_incoming_state_name(VM_IN_LOST), "lost");
 	assert_string_equal(port_state_name(PORT_STATE_STANDBY), "standby");
 	assert_string_equal(port_state_name(PORT_STATE_ACTIVE), "active");
 	assert_string_equal(strategy_name(STRATEGY_FIRST_FRAME), "first-frame");
