@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "lib/apiclient.h"
+#include "lib/kinds.h"
 #include "lib/log.h"
 #include "lib/worker.h"
 
@@ -36,8 +37,9 @@ static const char *const counter_names[GW_CNT__MAX] = GW_COUNTER_NAMES;
 
 json_t *heartbeat_node_body(const char *node, const char *underlay_ip)
 {
-	return json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind", "Node",
-			 "metadata", "name", node, "spec", "underlay_ip", underlay_ip);
+	return json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
+			 kind_str(KIND_NODE), "metadata", "name", node, "spec", "underlay_ip",
+			 underlay_ip);
 }
 
 json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX],

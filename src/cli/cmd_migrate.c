@@ -11,6 +11,7 @@
 
 #include "lib/apiclient.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/proc.h"
 
@@ -57,8 +58,9 @@ static int create(struct cli *cli, struct migrate *g, json_t **out)
 
 	snprintf(g->name, sizeof(g->name), "%.40s-%lld", g->vm,
 		 (long long)(clock_unix_ms() % 100000000));
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
-			 "Migration", "metadata", "name", g->name, "spec", "vm", g->vm);
+	body =
+	    json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
+		      kind_str(KIND_MIGRATION), "metadata", "name", g->name, "spec", "vm", g->vm);
 	if (!body)
 		return -ENOMEM;
 	spec = json_object_get(body, "spec");

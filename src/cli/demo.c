@@ -12,6 +12,7 @@
 
 #include "lib/apiclient.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 #include "lib/phases.h"
 
 #include <dirent.h>
@@ -266,7 +267,8 @@ static int subject_endpoint(struct demo *d)
 	step("creating network %s (%s) and endpoint %s on %s with a TCP echo on port %s",
 	     DEMO_NETWORK, DEMO_CIDR, SUBJECT_EP, node, ECHO_PORT);
 	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
-			 "Network", "metadata", "name", DEMO_NETWORK, "spec", "cidr", DEMO_CIDR);
+			 kind_str(KIND_NETWORK), "metadata", "name", DEMO_NETWORK, "spec", "cidr",
+			 DEMO_CIDR);
 	r = api(d, "POST", "/v1/networks", body, 201, 200, NULL);
 	json_decref(body);
 	if (!r)
@@ -474,8 +476,8 @@ static int migrate_vm(struct demo *d)
 	step("migrating VM %s from %s to %s (strategy %s)", VM_NAME, d->source, d->target,
 	     d->strategy);
 	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "godwit/v1",
-			 "kind", "Migration", "metadata", "name", d->migration, "spec", "vm",
-			 VM_NAME, "target", d->target, "strategy", d->strategy);
+			 "kind", kind_str(KIND_MIGRATION), "metadata", "name", d->migration, "spec",
+			 "vm", VM_NAME, "target", d->target, "strategy", d->strategy);
 	r = api(d, "POST", "/v1/migrations", body, 201, 200, NULL);
 	json_decref(body);
 	if (r)

@@ -21,6 +21,7 @@
 
 #include "lib/addr.h"
 #include "lib/apiclient.h"
+#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/clock.h"
 
@@ -332,8 +333,8 @@ static int create_migration(struct cli *cli, struct drill *d)
 	snprintf(d->migration, sizeof(d->migration), "drill-%.40s-%lld", d->endpoint,
 		 (long long)(clock_unix_ns() / 1000000 % 100000000));
 	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "godwit/v1",
-			 "kind", "Migration", "metadata", "name", d->migration, "spec", "port",
-			 d->endpoint, "target", d->target, "strategy", d->strategy);
+			 "kind", kind_str(KIND_MIGRATION), "metadata", "name", d->migration, "spec",
+			 "port", d->endpoint, "target", d->target, "strategy", d->strategy);
 	if (!body)
 		return -ENOMEM;
 	if (d->naive) /* the baseline: no replication, the fabric switches at completion */

@@ -93,8 +93,8 @@ static int ep_add(struct cli *cli, const char *lab, const char *name, const char
 	if (run_cmd((const char *const[]){ "ip", "-n", ns, "link", "set", "lo", "up", NULL },
 		    false))
 		goto cleanup;
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:[s], s:s, s:s}}", "apiVersion",
-			 "godwit/v1", "kind", "Port", "metadata", "name", name, "spec", "network",
+	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:[s], s:s, s:s}}", "apiVersion", "godwit/v1",
+			 "kind", kind_str(KIND_PORT), "metadata", "name", name, "spec", "network",
 			 net, "locations", node, "type", "veth", "netns", ns);
 	if (!body || cli_request(cli, "POST", "/v1/ports", body, &status, &reply))
 		goto cleanup;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/base64.h"
+#include "lib/kinds.h"
 
 #define MEMORY_MIB_MAX		65536
 #define CPUS_MAX		16
@@ -583,8 +584,8 @@ static json_t *vm_body(const char *name, const struct vm_fields *f)
 		json_decref(spec);
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion", "godwit/v1", "kind", "VM",
-			 "metadata", "name", name, "spec", spec);
+	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion", "godwit/v1", "kind",
+			 kind_str(KIND_VM), "metadata", "name", name, "spec", spec);
 }
 
 int kubevirt_map_vm(const struct manifest_kind *mk, const json_t *doc, struct manifest_doc *ctx)

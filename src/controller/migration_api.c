@@ -7,7 +7,7 @@
 
 #include "lib/clock.h"
 
-#define KIND "Migration"
+#define KIND kind_str(KIND_MIGRATION)
 
 static const char *obj_name(const json_t *obj)
 {
@@ -41,7 +41,7 @@ int migration_nodes(struct registry *reg, json_t **out)
 	size_t i;
 	int r;
 
-	r = s->ops->list(s, "Node", &items, &rev);
+	r = s->ops->list(s, kind_str(KIND_NODE), &items, &rev);
 	if (r < 0)
 		return r;
 	json_array_foreach(items, i, node)
@@ -152,7 +152,7 @@ static int do_create(struct registry *reg, json_t *mig, int64_t rev, int64_t now
 	if (r < 0)
 		return r;
 	pname = spec_str(mig, "port");
-	r = s->ops->get(s, "Port", pname, &port);
+	r = s->ops->get(s, kind_str(KIND_PORT), pname, &port);
 	if (r == -ENOENT)
 		return api_error_set(err, 404, "spec.port", "spec.port: port \"%s\" does not exist",
 				     pname);
@@ -199,7 +199,7 @@ static int do_create(struct registry *reg, json_t *mig, int64_t rev, int64_t now
 	r = s->ops->put(s, KIND, name, "ADDED", mig);
 	if (r < 0)
 		goto cleanup;
-	r = s->ops->put(s, "Port", pname, "MODIFIED", port);
+	r = s->ops->put(s, kind_str(KIND_PORT), pname, "MODIFIED", port);
 	if (r < 0)
 		goto cleanup;
 	r = vm_follow_migration(reg, mig, port, rev);
@@ -334,7 +334,7 @@ static int evaluate_locked(struct registry *reg, const char *name, const char *a
 			goto cleanup;
 	}
 	pname = spec_str(mig, "port");
-	r = s->ops->get(s, "Port", pname, &port);
+	r = s->ops->get(s, kind_str(KIND_PORT), pname, &port);
 	if (r < 0 && r != -ENOENT)
 		goto cleanup;
 	r = migration_nodes(reg, &nodes);
@@ -362,7 +362,7 @@ static int evaluate_locked(struct registry *reg, const char *name, const char *a
 	}
 	if (port && !json_equal(port, port0)) {
 		set_revision(port, rev);
-		r = s->ops->put(s, "Port", pname, "MODIFIED", port);
+		r = s->ops->put(s, kind_str(KIND_PORT), pname, "MODIFIED", port);
 		if (r < 0)
 			goto cleanup;
 		r = vm_follow_migration(reg, mig, port, rev);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "migrator.h"
+#include "lib/kinds.h"
 #include "lib/log.h"
 #include "migration_api.h"
 
@@ -23,7 +24,7 @@ int migrator_round(struct registry *reg)
 				 "nodes and the migrations",
 				 (long long)stall);
 	}
-	r = s->ops->list(s, "Migration", &items, &rev);
+	r = s->ops->list(s, kind_str(KIND_MIGRATION), &items, &rev);
 	if (r < 0)
 		return r;
 	json_array_foreach(items, i, m)

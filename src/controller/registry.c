@@ -146,7 +146,7 @@ static int port_allocate(struct registry *reg, json_t *obj, struct api_error *er
 		return api_error_set(err, 422, "spec.target",
 				     "spec.target is set by the controller through a migration; "
 				     "leave it out (POST /v1/migrations)");
-	r = s->ops->get(s, "Network", spec_str(obj, "network"), &network);
+	r = s->ops->get(s, kind_str(KIND_NETWORK), spec_str(obj, "network"), &network);
 	if (r == -ENOENT)
 		return api_error_set(err, 404, "spec.network",
 				     "spec.network: network \"%s\" does not exist",
@@ -583,7 +583,7 @@ int registry_node_status(struct registry *reg, const char *name, const json_t *b
 	r = api_node_status_validate(body, &status, err);
 	if (r < 0)
 		return r;
-	r = s->ops->get(s, "Node", name, &node);
+	r = s->ops->get(s, kind_str(KIND_NODE), name, &node);
 	if (r == -ENOENT)
 		r = api_error_set(err, 404, NULL, "nodes \"%s\" not found (register it first)",
 				  name);

@@ -62,7 +62,7 @@ static int schedule(struct registry *reg, json_t *vm, struct api_error *err)
 		r = check_node(nodes, given, err);
 		goto cleanup;
 	}
-	r = s->ops->list(s, "VM", &vms, &rev);
+	r = s->ops->list(s, kind_str(KIND_VM), &vms, &rev);
 	if (r < 0)
 		goto cleanup;
 	r = vm_schedule(nodes, vms, &node);
@@ -93,7 +93,7 @@ static int clear_port_name(struct registry *reg, const char *vm, struct api_erro
 	json_t *port = NULL;
 	int r;
 
-	r = s->ops->get(s, "Port", vm, &port);
+	r = s->ops->get(s, kind_str(KIND_PORT), vm, &port);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -159,7 +159,7 @@ int vm_prepare_create(struct registry *reg, json_t *vm, int64_t rev, struct api_
 				     "spec.image: unknown image \"%.128s\"; the catalog has: %s",
 				     image, names);
 	}
-	r = s->ops->get(s, "Network", net, &network);
+	r = s->ops->get(s, kind_str(KIND_NETWORK), net, &network);
 	json_decref(network);
 	if (r == -ENOENT)
 		return api_error_set(err, 404, "spec.network",
@@ -187,7 +187,7 @@ static int owned_port(struct store *s, const json_t *vm, json_t **out)
 	int r;
 
 	*out = NULL;
-	r = s->ops->get(s, "Port", vm_port_name(vm), &port);
+	r = s->ops->get(s, kind_str(KIND_PORT), vm_port_name(vm), &port);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -231,7 +231,7 @@ static int owner_vm(struct store *s, const json_t *port, json_t **vm_out)
 	*vm_out = NULL;
 	if (!owner)
 		return 0;
-	r = s->ops->get(s, "VM", owner, &vm);
+	r = s->ops->get(s, kind_str(KIND_VM), owner, &vm);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -267,7 +267,7 @@ int vm_decorate(struct registry *reg, json_t *vm)
 	int r = 0;
 
 	if (node_name) {
-		r = s->ops->get(s, "Node", node_name, &node);
+		r = s->ops->get(s, kind_str(KIND_NODE), node_name, &node);
 		if (r == -ENOENT)
 			r = 0;
 		if (r < 0)
@@ -297,7 +297,7 @@ int vm_migration_subject(struct registry *reg, json_t *mig, struct api_error *er
 	int r;
 
 	if (!vm_name) {
-		r = s->ops->get(s, "Port", port_name, &port);
+		r = s->ops->get(s, kind_str(KIND_PORT), port_name, &port);
 		if (r == -ENOENT)
 			return 0; /* migration_api.c answers 404 */
 		if (r < 0)
@@ -310,7 +310,7 @@ int vm_migration_subject(struct registry *reg, json_t *mig, struct api_error *er
 					  port_name, obj_name(vm), obj_name(vm));
 		goto cleanup;
 	}
-	r = s->ops->get(s, "VM", vm_name, &vm);
+	r = s->ops->get(s, kind_str(KIND_VM), vm_name, &vm);
 	if (r == -ENOENT)
 		return api_error_set(err, 404, "spec.vm", "spec.vm: vm \"%s\" does not exist",
 				     vm_name);
@@ -347,14 +347,14 @@ int vm_follow_migration(struct registry *reg, const json_t *mig, const json_t *p
 
 	if (!name || !port)
 		return 0;
-	r = s->ops->get(s, "VM", name, &vm);
+	r = s->ops->get(s, kind_str(KIND_VM), name, &vm);
 	if (r == -ENOENT)
 		return 0; /* deleted meanwhile: nothing follows */
 	if (r < 0)
 		return r;
 	if (vm_follow_port(vm, port)) {
 		set_revision(vm, rev);
-		r = s->ops->put(s, "VM", name, "MODIFIED", vm);
+		r = s->ops->put(s, kind_str(KIND_VM), name, "MODIFIED", vm);
 	}
 	json_decref(vm);
 	return r;
@@ -385,7 +385,7 @@ int vm_default_network(struct registry *reg, const char *cidr, bool *created, st
 	r = s->ops->begin(s, &rev);
 	if (r < 0)
 		goto cleanup;
-	r = s->ops->get(s, "Network", DEFAULT_NETWORK, &existing);
+	r = s->ops->get(s, kind_str(KIND_NETWORK), DEFAULT_NETWORK, &existing);
 	if (r == -ENOENT) {
 		json_t *vni = NULL;
 		char *holder = NULL;
