@@ -127,7 +127,8 @@ static int post_abort(struct cli *cli, const struct migrate *g)
 	long status;
 	int r;
 
-	snprintf(path, sizeof(path), "/v1/migrations/%s/abort", g->name);
+	snprintf(path, sizeof(path), "/v1/migrations/%s/%s", g->name,
+		 migration_action_name(MIGRATION_ACTION_ABORT));
 	r = cli_request(cli, "POST", path, body, &status, &reply);
 	json_decref(body);
 	if (r == 0 && status != 200) {

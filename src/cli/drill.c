@@ -555,11 +555,12 @@ static int run_drill(struct cli *cli, struct drill *d)
 		goto report;
 	}
 	if (d->abort) {
-		r = post_action(cli, d->migration, "abort");
+		r = post_action(cli, d->migration, migration_action_name(MIGRATION_ACTION_ABORT));
 	} else {
 		r = prepare_new_link(d);
 		if (!r)
-			r = post_action(cli, d->migration, "running");
+			r = post_action(cli, d->migration,
+					migration_action_name(MIGRATION_ACTION_RUNNING));
 		if (!r && d->transfer_ms > 0)
 			proc_sleep_ms(d->transfer_ms); /* the hypervisor copying memory */
 		if (!r)
@@ -567,9 +568,11 @@ static int run_drill(struct cli *cli, struct drill *d)
 		if (!r && d->announce != DRILL_ANNOUNCE_NONE)
 			await_activation(cli, d);
 		if (!r)
-			r = post_action(cli, d->migration, "complete");
+			r = post_action(cli, d->migration,
+					migration_action_name(MIGRATION_ACTION_COMPLETE));
 		if (r)
-			post_action(cli, d->migration, "fail");
+			post_action(cli, d->migration,
+				    migration_action_name(MIGRATION_ACTION_FAIL));
 	}
 	json_decref(m);
 	m = NULL;

@@ -91,9 +91,10 @@ static int64_t started_ms(const json_t *mig)
 	return json_integer_value(json_object_get(json_array_get(phases, 0), "unix_ms"));
 }
 
-static json_t *requested(const json_t *mig, const char *action)
+static json_t *requested(const json_t *mig, enum migration_action a)
 {
-	return json_object_get(json_object_get(status_of(mig), "requested"), action);
+	return json_object_get(json_object_get(status_of(mig), "requested"),
+			       migration_action_name(a));
 }
 
 void migration_finish(struct migration_decision *d, enum migration_phase p,
@@ -277,18 +278,19 @@ static void decide_port(const json_t *mig, enum migration_phase cur, const json_
 
 	switch (cur) {
 	case MIGRATION_REPLICATING:
-		if (requested(mig, "running"))
+		if (requested(mig, MIGRATION_ACTION_RUNNING))
 			d->next = MIGRATION_RUNNING;
 		break;
 	case MIGRATION_RUNNING:
-		if (port_state_is(state, PORT_STATE_ACTIVE) || requested(mig, "complete")) {
+		if (port_state_is(state, PORT_STATE_ACTIVE) ||
+		    requested(mig, MIGRATION_ACTION_COMPLETE)) {
 			d->next = MIGRATION_SWITCHED;
 			migration_port_figures(mig, target, d);
 		}
 		break;
 	case MIGRATION_SWITCHED:
 		migration_port_figures(mig, target, d);
-		if (requested(mig, "complete"))
+		if (requested(mig, MIGRATION_ACTION_COMPLETE))
 			d->next = MIGRATION_SUCCEEDED;
 		break;
 	default:
@@ -309,10 +311,10 @@ static bool must_fail_early(const json_t *mig, enum migration_phase cur, const j
 	json_int_t timeout_s =
 	    json_integer_value(json_object_get(json_object_get(mig, "spec"), "timeout_s"));
 	int64_t bound = (timeout_s > 0 ? timeout_s : MIGRATION_TIMEOUT_DEFAULT_S) * 1000;
-	json_t *fail = requested(mig, "fail");
+	json_t *fail = requested(mig, MIGRATION_ACTION_FAIL);
 	char what[300];
 
-	if (requested(mig, "abort"))
+	if (requested(mig, MIGRATION_ACTION_ABORT))
 		migration_finish(d, MIGRATION_ABORTED, MIGRATION_PORT_ROLLBACK,
 				 "aborted on request in phase %s", migration_phase_name(cur));
 	else if (fail)
@@ -462,16 +464,18 @@ int migration_request(json_t *mig, const char *action, const char *reason, int64
 {
 	const char *name = obj_name(mig);
 	enum migration_phase cur;
+	enum migration_action a = MIGRATION_ACTION_COUNT; /* unknown: refused below */
 	json_t *req, *value;
 	int r;
 
+	migration_action_parse(action, &a);
 	r = migration_phase_of(mig, &cur);
 	if (r < 0)
 		return r;
 	if (migration_phase_finished(cur))
 		return api_error_set(err, 409, NULL, "migration %s already finished (phase %s)",
 				     name, migration_phase_name(cur));
-	if (strcmp(action, "abort") == 0 || strcmp(action, "fail") == 0) {
+	if (a == MIGRATION_ACTION_ABORT || a == MIGRATION_ACTION_FAIL) {
 		if (cur >= MIGRATION_SWITCHED)
 			return api_error_set(err, 409, NULL,
 					     "migration %s is in phase %s: the VM already runs on "
@@ -481,17 +485,17 @@ int migration_request(json_t *mig, const char *action, const char *reason, int64
 						 ? "it ends Succeeded once the target confirms it"
 						 : "POST complete to finish it");
 	} else if (migration_is_vm(mig) &&
-		   (strcmp(action, "running") == 0 || strcmp(action, "complete") == 0)) {
+		   (a == MIGRATION_ACTION_RUNNING || a == MIGRATION_ACTION_COMPLETE)) {
 		return api_error_set(err, 409, NULL,
 				     "migration %s moves a VM: its transfer follows the agents' "
 				     "reports of QEMU (POST %s is for port migrations)",
 				     name, action);
-	} else if (strcmp(action, "running") == 0) {
+	} else if (a == MIGRATION_ACTION_RUNNING) {
 		if (cur >= MIGRATION_SWITCHED)
 			return api_error_set(err, 409, NULL,
 					     "migration %s is in phase %s: running is over", name,
 					     migration_phase_name(cur));
-	} else if (strcmp(action, "complete") == 0) {
+	} else if (a == MIGRATION_ACTION_COMPLETE) {
 		if (cur < MIGRATION_RUNNING)
 			return api_error_set(err, 409, NULL,
 					     "migration %s is in phase %s: complete needs phase "
@@ -502,7 +506,7 @@ int migration_request(json_t *mig, const char *action, const char *reason, int64
 				     "unknown action \"%.64s\" (abort, running, complete, fail)",
 				     action);
 	}
-	if (strcmp(action, "fail") == 0) {
+	if (a == MIGRATION_ACTION_FAIL) {
 		if (!reason || !reason[0])
 			return api_error_set(err, 400, "reason",
 					     "reason is required (a string saying what failed)");
@@ -516,7 +520,7 @@ int migration_request(json_t *mig, const char *action, const char *reason, int64
 	*recorded = false;
 	if (json_object_get(req, action)) /* repeated: the first one counts */
 		return 0;
-	if (strcmp(action, "fail") == 0)
+	if (a == MIGRATION_ACTION_FAIL)
 		value = json_pack("{s:s, s:I}", "reason", reason, "unix_ms", (json_int_t)now_ms);
 	else
 		value = json_integer(now_ms);

@@ -413,14 +413,11 @@ int migration_action(struct registry *reg, const char *name, const char *action,
 		     json_t **out, struct api_error *err)
 {
 	enum migration_phase from, to;
-	static const char *const actions[] = {"abort", "running", "complete", "fail"};
+	enum migration_action a;
 	const char *reason = NULL, *key;
-	bool known = false;
 	json_t *j;
 
-	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		known = known || strcmp(action, actions[i]) == 0;
-	if (!known)
+	if (migration_action_parse(action, &a) < 0)
 		return api_error_set(err, 404, NULL,
 				     "unknown action \"%.64s\" (abort, running, complete, fail)",
 				     action);
@@ -438,7 +435,7 @@ int migration_action(struct registry *reg, const char *name, const char *action,
 			return api_error_set(err, 400, "reason", "reason: expected a string");
 		reason = json_string_value(j);
 	}
-	if (strcmp(action, "fail") != 0 && reason)
+	if (a != MIGRATION_ACTION_FAIL && reason)
 		return api_error_set(err, 400, "reason", "reason: only \"fail\" takes a reason");
 	return run(reg, name, action, reason, clock_unix_ms(), out, &from, &to, err);
 }

@@ -316,12 +316,14 @@ static bool must_end(const json_t *mig, enum migration_phase cur, const json_t *
 	int64_t bound = completion_bound_s(mig);
 
 	*phase = MIGRATION_FAILED;
-	if (json_object_get(req, "abort")) {
+	if (json_object_get(req, migration_action_name(MIGRATION_ACTION_ABORT))) {
 		*phase = MIGRATION_ABORTED;
 		snprintf(why, size, "aborted on request in phase %s", migration_phase_name(cur));
-	} else if (json_object_get(req, "fail")) {
+	} else if (json_object_get(req, migration_action_name(MIGRATION_ACTION_FAIL))) {
 		snprintf(why, size, "reported by hypervisor: %s",
-			 json_string_value(json_object_get(json_object_get(req, "fail"), "reason"))
+			 json_string_value(json_object_get(
+			     json_object_get(req, migration_action_name(MIGRATION_ACTION_FAIL)),
+			     "reason"))
 			     ?: "");
 	} else if (!target) {
 		snprintf(why, size, "target node %s no longer exists", tname);

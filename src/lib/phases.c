@@ -20,6 +20,13 @@ static const char *const migration_phase_labels[MIGRATION_PHASE_COUNT] = {
     [MIGRATION_SUCCEEDED] = "completed",
 };
 
+static const char *const migration_action_names[MIGRATION_ACTION_COUNT] = {
+    [MIGRATION_ACTION_ABORT] = "abort",
+    [MIGRATION_ACTION_RUNNING] = "running",
+    [MIGRATION_ACTION_COMPLETE] = "complete",
+    [MIGRATION_ACTION_FAIL] = "fail",
+};
+
 static const char *const vm_phase_names[VM_PHASE_COUNT] = {
     [VM_PHASE_SCHEDULED] = "Scheduled", [VM_PHASE_STARTING] = "Starting",
     [VM_PHASE_RUNNING] = "Running",	[VM_PHASE_STOPPED] = "Stopped",
@@ -84,6 +91,8 @@ static int index_of(const char *const *names, int n, const char *text)
 	}
 
 PHASES_TABLE(migration_phase, enum migration_phase, migration_phase_names, MIGRATION_PHASE_COUNT)
+PHASES_TABLE(migration_action, enum migration_action, migration_action_names,
+	     MIGRATION_ACTION_COUNT)
 PHASES_TABLE(vm_phase, enum vm_phase, vm_phase_names, VM_PHASE_COUNT)
 PHASES_TABLE(vm_state, enum vm_state, vm_state_names, VM_STATE_COUNT)
 PHASES_TABLE(vm_incoming_state, enum vm_incoming_state, vm_incoming_state_names, VM_IN_STATE_COUNT)

@@ -5,6 +5,8 @@
  *
  * - migration_phase: a Migration's status.phase (docs/API.md), in the order
  *   the state machine walks it; the last three are final.
+ * - migration_action: what a client POSTs to /v1/migrations/NAME/ACTION,
+ *   recorded in status.requested.ACTION.
  * - vm_phase: a VM's status.phase as the controller derives it.
  * - vm_state: what an agent reports of a VM it runs (the node status's
  *   vms.NAME.phase, lower case: "running", "incoming", ...).
@@ -54,6 +56,18 @@ static inline bool migration_phase_failed(enum migration_phase p)
 bool migration_phase_name_finished(const char *text);
 /* Whether text names phase p (false for NULL or an unknown word). */
 bool migration_phase_is(const char *text, enum migration_phase p);
+
+enum migration_action {
+	MIGRATION_ACTION_ABORT,
+	MIGRATION_ACTION_RUNNING, /* port migrations: the hypervisor's transfer started */
+	MIGRATION_ACTION_COMPLETE,
+	MIGRATION_ACTION_FAIL, /* with a reason */
+	MIGRATION_ACTION_COUNT,
+};
+
+const char *migration_action_name(enum migration_action a);
+int migration_action_parse(const char *name, enum migration_action *a);
+bool migration_action_is(const char *text, enum migration_action a);
 
 enum vm_phase {
 	VM_PHASE_SCHEDULED,

@@ -32,6 +32,7 @@ static void test_tables_complete(void **state)
 {
 	(void)state;
 	CHECK_TABLE(migration_phase, enum migration_phase, MIGRATION_PHASE_COUNT);
+	CHECK_TABLE(migration_action, enum migration_action, MIGRATION_ACTION_COUNT);
 	CHECK_TABLE(vm_phase, enum vm_phase, VM_PHASE_COUNT);
 	CHECK_TABLE(vm_state, enum vm_state, VM_STATE_COUNT);
 	CHECK_TABLE(vm_incoming_state, enum vm_incoming_state, VM_IN_STATE_COUNT);
@@ -56,6 +57,10 @@ static void test_json_names(void **state)
 	assert_string_equal(migration_phase_name(MIGRATION_SUCCEEDED), "Succeeded");
 	assert_string_equal(migration_phase_name(MIGRATION_FAILED), "Failed");
 	assert_string_equal(migration_phase_name(MIGRATION_ABORTED), "Aborted");
+	assert_string_equal(migration_action_name(MIGRATION_ACTION_ABORT), "abort");
+	assert_string_equal(migration_action_name(MIGRATION_ACTION_RUNNING), "running");
+	assert_string_equal(migration_action_name(MIGRATION_ACTION_COMPLETE), "complete");
+	assert_string_equal(migration_action_name(MIGRATION_ACTION_FAIL), "fail");
 	assert_string_equal(vm_phase_name(VM_PHASE_SCHEDULED), "Scheduled");
 	assert_string_equal(vm_phase_name(VM_PHASE_MIGRATING), "Migrating");
 	assert_string_equal(vm_state_name(VM_INCOMING), "incoming");
