@@ -18,6 +18,7 @@ tmp_meas=$(mktemp -d)
 
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do { wait "$p"; } 2>/dev/null; done # no "Killed" notices
   "$GODWIT" lab down --name "$LAB" >/dev/null 2>&1
   for ns in $BL-ul $BL-n1 $BL-n2 $BL-x $BL-y; do ip netns del "$ns" 2>/dev/null; done
   for i in $(seq 1 100); do ip netns del "$LAB-m$i" 2>/dev/null; done

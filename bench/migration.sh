@@ -16,6 +16,7 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do { wait "$p"; } 2>/dev/null; done # no "Killed" notices
   "$GODWIT" lab down --name "$LAB" >/dev/null 2>&1
   rm -rf "$tmp" "$(dirname "$GODWIT_CONFIG")"
 }

@@ -15,3 +15,6 @@ def tcp_stall($stalls; $s; $r):
   [$stalls[] | select(.start_unix_ms >= $s - 200 and .start_unix_ms <= $r + 500) | .length_ms] | max // 0;
 def lost_around($windows; $s; $r):
   [$windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r + 1000) | .lost] | add // 0;
+# How long after the resume at $r the first reply came (ms; null if none within 2 s).
+def first_reply($replies; $r): [$replies[] | select(. >= $r and . <= $r + 2000)] | min // null
+  | if . == null then null else . - $r end;

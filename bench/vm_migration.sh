@@ -142,6 +142,7 @@ run_variant() { # VARIANT
         lost: lost_around($probe.windows; $s; $r),
         duplicates: ([$dups[0][] | select(. >= $s - 1000 and . <= $r + 2000)] | length),
         reply_gap_ms: reply_gap($replies[0]; $s; $r),
+        first_reply_ms: first_reply($replies[0]; $r),
         tcp_stall_ms: tcp_stall($probe.tcp.stalls; $s; $r) } ] as $per |
     { variant: $v, migrations: ($m[0] | length), succeeded: ($per | length), guest_died_after: $died,
       probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
@@ -151,6 +152,7 @@ run_variant() { # VARIANT
       blackout_minus_downtime_ms: dist([$per[].blackout_minus_downtime_ms | select(. != null)]),
       lost_probes: dist([$per[].lost]), duplicates: dist([$per[].duplicates]),
       reply_gap_ms: dist([$per[].reply_gap_ms | select(. != null)]),
+      first_reply_ms: dist([$per[].first_reply_ms | select(. != null)]),
       tcp_stall_ms: dist([$per[].tcp_stall_ms]),
       zero_loss: ([$per[] | select(.lost == 0)] | length),
       per_migration: $per }' >"$tmp/$v.json"
@@ -199,9 +201,11 @@ run_pauses() { # PAUSE_MS
     include "stats";
     [ $x[0][] | (.stop_unix_ns / 1e6) as $s | (.resume_unix_ns / 1e6) as $r |
       { pause_ms: ($r - $s), lost: lost_around($p[0].windows; $s; $r),
-        reply_gap_ms: reply_gap($replies[0]; $s; $r), tcp_stall_ms: tcp_stall($p[0].tcp.stalls; $s; $r) } ] as $per |
+        reply_gap_ms: reply_gap($replies[0]; $s; $r), first_reply_ms: first_reply($replies[0]; $r),
+        tcp_stall_ms: tcp_stall($p[0].tcp.stalls; $s; $r) } ] as $per |
     { requested_ms: $ms, pauses: ($per | length), pause_ms: dist([$per[].pause_ms]),
       lost_probes: dist([$per[].lost]), reply_gap_ms: dist([$per[].reply_gap_ms | select(. != null)]),
+      first_reply_ms: dist([$per[].first_reply_ms | select(. != null)]),
       tcp_stall_ms: dist([$per[].tcp_stall_ms]), per_pause: $per }' >"$tmp/pause.json"
   say "pause: $(jq -c '{pauses, pause_ms: .pause_ms.p50, reply_gap_ms: .reply_gap_ms.p50, tcp_stall_ms: .tcp_stall_ms.p50}' "$tmp/pause.json")"
 }

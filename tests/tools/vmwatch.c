@@ -19,353 +19,11 @@
  * faults) or slow QEMU must not hold up the events of the others, and a
  * trigger must fire within a millisecond of its event.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <jansson.h>
-
-#include "lib/log.h"
-#include "lib/qmp.h"
-
-#define MAX_NODES      64
-#define MAX_TRIGGERS   32
-#define MAX_VIOLATIONS 100
-#define MAX_EVENTS     100000
-#define GREET_MS       200
-#define NS_PER_MS      1000000LL
-#define SOCK_NAME      "qmp-watch.sock"
-
-enum conn_state { C_CLOSED, C_GREETING, C_NEGOTIATING, C_READY };
-
-struct node {
-	char name[NAME_MAX + 1];
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int fd;
-	enum conn_state state;
-	int64_t greet_deadline; /* monotonic ns, while greeting/negotiating */
-	char *buf;		/* bytes read, not yet a full line */
-	size_t len, cap;
-	int64_t next_id, caps_id, pending_id; /* pending_id 0: no query out */
-	uint64_t pending_round;
-	bool answered, running; /* the last query-status answer */
-	uint64_t samples;
-	/* the timeline (below): running since tl_from, as far as known */
-	bool tl_known, tl_running;
-	uint64_t tl_from, heard_ns; /* heard_ns: its last message, our clock */
-	int last_err;		    /* of the last failed connect, logged once */
-};
-
-struct trigger {
-	const char *spec;
-	char node[NAME_MAX + 1], event[16], status[32]; /* status "": any */
-	int sig;
-	pid_t pid;
-	int64_t delay_ms;
-	bool matched, fired;
-	int64_t due;	   /* monotonic ns, once matched */
-	uint64_t event_ns; /* receive time of the event that matched */
-	uint64_t unix_ns;  /* when kill() ran */
-	int err;	   /* kill()'s -errno */
-};
-
-struct watch {
-	const char *run_dir, *vm, *out;
-	int interval_ms, duration_s;
-	struct node nodes[MAX_NODES];
-	size_t n_nodes;
-	struct trigger triggers[MAX_TRIGGERS];
-	size_t n_triggers;
-	uint64_t rounds, sample_overlaps, events_dropped;
-	bool round_open;
-	int max_running;
-	json_t *sampled, *events; /* sampled: rounds that saw two running (a cross-check) */
-};
+#include "vmwatch.h"
 
 static volatile sig_atomic_t stop_requested;
 
-static const struct {
-	const char *name;
-	int sig;
-} signals[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},	  {"QUIT", SIGQUIT}, {"ABRT", SIGABRT}, {"KILL", SIGKILL},
-    {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
-    {"TERM", SIGTERM}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
-};
-
-static const char *const watched_events[] = {"STOP", "RESUME", "MIGRATION", "RESET"};
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static uint64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: vmwatch --run-dir DIR --vm NAME --out FILE [--interval-ms 10]\n"
-	    "               [--duration-s N] [--trigger NODE:EVENT[=STATUS]:SIGNAL:PID"
-	    "[:DELAY_MS]]...\n"
-	    "Watches DIR/*/NAME/" SOCK_NAME " and checks that at most one QEMU of NAME\n"
-	    "runs at any time. EVENT: STOP, RESUME, MIGRATION (=STATUS matches data.status)\n"
-	    "or RESET; NODE may be '*'; SIGNAL: a name (KILL, STOP, CONT, TERM, ...) or a\n"
-	    "number; PID may be qemu (the QEMU that sent the event). On SIGTERM/SIGINT\n"
-	    "(or after --duration-s) writes FILE:\n"
-	    "{\"vm\", \"interval_ms\", \"rounds\", \"samples_per_node\": {NODE: n},\n"
-	    " \"max_running\", \"violations\": [{\"nodes\", \"from_ns\", \"to_ns\", \"ms\"}] (two\n"
-	    " QEMUs running at once by their own RESUME/STOP timestamps), \"violation_count\",\n"
-	    " \"spans\": [{\"node\", \"from_ns\", \"to_ns\"}], \"sampled_overlaps\": "
-	    "[{\"unix_ms\",\n"
-	    " \"nodes\"}] (the first %d rounds whose answers said both), "
-	    "\"sampled_overlap_count\",\n"
-	    " \"events\": [{\"node\", \"event\", \"status\"?, \"qemu_ns\",\n"
-	    " \"recv_ns\"}], \"events_dropped\", \"triggers\": [{\"spec\", \"fired\",\n"
-	    " \"event_recv_ns\"?, \"unix_ns\"?, \"error\"?}], \"running_now\": [NODE]}\n",
-	    MAX_VIOLATIONS);
-}
-
-/* A decimal in [min, max], the whole string. */
-static int parse_int(const char *s, long long min, long long max, long long *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (!*s || *end || errno || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-static int parse_signal(const char *s)
-{
-	long long v;
-
-	if (strncmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		if (strcmp(s, signals[i].name) == 0)
-			return signals[i].sig;
-	if (parse_int(s, 1, SIGRTMAX, &v) < 0)
-		return -EINVAL;
-	return (int)v;
-}
-
-static bool watched(const char *event)
-{
-	for (size_t i = 0; i < sizeof(watched_events) / sizeof(watched_events[0]); i++)
-		if (strcmp(event, watched_events[i]) == 0)
-			return true;
-	return false;
-}
-
-static int trig_err(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int trig_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-/* NODE:EVENT[=STATUS]:SIGNAL:PID[:DELAY_MS]; err says what is wrong. */
-static int parse_trigger(const char *spec, struct trigger *t, char *err, size_t len)
-{
-	char copy[512], *rest = copy, *f[6], *status;
-	size_t n = 0;
-	long long v;
-
-	if (snprintf(copy, sizeof(copy), "%s", spec) >= (int)sizeof(copy))
-		return trig_err(err, len, "too long");
-	while (rest && n < 6)
-		f[n++] = strsep(&rest, ":");
-	if (n < 4 || n > 5)
-		return trig_err(err, len, "expected NODE:EVENT[=STATUS]:SIGNAL:PID[:DELAY_MS]");
-	for (size_t i = 0; i < n; i++)
-		if (!*f[i])
-			return trig_err(err, len, "field %zu is empty", i + 1);
-	memset(t, 0, sizeof(*t));
-	t->spec = spec;
-	snprintf(t->node, sizeof(t->node), "%s", f[0]);
-	status = strchr(f[1], '=');
-	if (status)
-		*status++ = '\0';
-	if (!watched(f[1]))
-		return trig_err(err, len, "unknown event `%s' (STOP, RESUME, MIGRATION or RESET)",
-				f[1]);
-	if (status &&
-	    (strcmp(f[1], "MIGRATION") != 0 || !*status || strlen(status) >= sizeof(t->status)))
-		return trig_err(err, len,
-				"=STATUS only after MIGRATION (e.g. MIGRATION=completed)");
-	snprintf(t->event, sizeof(t->event), "%s", f[1]);
-	snprintf(t->status, sizeof(t->status), "%s", status ? status : "");
-	t->sig = parse_signal(f[2]);
-	if (t->sig < 0)
-		return trig_err(err, len, "unknown signal `%s'", f[2]);
-	/* 0 and negative pids would signal process groups; "qemu": the QEMU
-	 * that sent the event (its qemu.pid), resolved when it comes */
-	if (strcmp(f[3], "qemu") == 0)
-		v = 0;
-	else if (parse_int(f[3], 2, INT32_MAX, &v) < 0)
-		return trig_err(err, len, "PID `%s' is not a process id (> 1) or qemu", f[3]);
-	t->pid = (pid_t)v;
-	if (n == 5 && parse_int(f[4], 0, 3600 * 1000, &v) < 0)
-		return trig_err(err, len, "DELAY_MS `%s' is not 0..3600000", f[4]);
-	t->delay_ms = n == 5 ? v : 0;
-	return 0;
-}
-
-static int bad_flag(const char *flag, const char *val, const char *why)
-{
-	fprintf(stderr, "vmwatch: %s `%s': %s\n", flag, val, why);
-	return -EINVAL;
-}
-
-static int parse_args(int argc, char **argv, struct watch *w)
-{
-	static const struct option opts[] = {
-	    {"run-dir", required_argument, NULL, 'd'},
-	    {"vm", required_argument, NULL, 'v'},
-	    {"interval-ms", required_argument, NULL, 'i'},
-	    {"out", required_argument, NULL, 'o'},
-	    {"trigger", required_argument, NULL, 't'},
-	    {"duration-s", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	char err[256];
-	long long v;
-	int c;
-
-	w->interval_ms = 10;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			w->run_dir = optarg;
-			break;
-		case 'v':
-			if (!*optarg || strchr(optarg, '/'))
-				return bad_flag("--vm", optarg, "not a VM name");
-			w->vm = optarg;
-			break;
-		case 'o':
-			w->out = optarg;
-			break;
-		case 'i':
-			if (parse_int(optarg, 1, 60000, &v) < 0)
-				return bad_flag("--interval-ms", optarg, "expected 1..60000");
-			w->interval_ms = (int)v;
-			break;
-		case 's':
-			if (parse_int(optarg, 1, 7 * 86400, &v) < 0)
-				return bad_flag("--duration-s", optarg, "expected 1..604800");
-			w->duration_s = (int)v;
-			break;
-		case 't':
-			if (w->n_triggers == MAX_TRIGGERS)
-				return bad_flag("--trigger", optarg, "too many triggers (32)");
-			if (parse_trigger(optarg, &w->triggers[w->n_triggers], err, sizeof(err)) <
-			    0)
-				return bad_flag("--trigger", optarg, err);
-			w->n_triggers++;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default: /* getopt said which flag */
-			return -EINVAL;
-		}
-	}
-	if (optind < argc)
-		return bad_flag("argument", argv[optind], "unexpected (all options are flags)");
-	if (!w->run_dir || !w->vm || !w->out) {
-		fprintf(stderr, "vmwatch: %s is required\n",
-			!w->run_dir ? "--run-dir"
-			: !w->vm    ? "--vm"
-				    : "--out");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* why: logged unless NULL */
-/*
- * The timeline: when each QEMU ran, by QEMU's own event timestamps (RESUME
- * opens a span, STOP closes it; a QEMU first seen running opens one when it
- * answers, one that goes closes it at the last word heard from it). Two spans
- * of different nodes that overlap are a violation. Sampling alone cannot
- * decide it: a target busy loading the state answers its query-status only
- * after its RESUME, while the source's answer came before its STOP, so one
- * round may see both running though they never did at once. Spans start at
- * the latest and end at the earliest instant known, so an overlap found is
- * real.
- */
-struct span {
-	char node[NAME_MAX + 1];
-	uint64_t from, to; /* unix ns */
-};
-static struct span *spans;
-static size_t n_spans, cap_spans;
-
-static void span_open(struct node *nd, uint64_t from)
-{
-	nd->tl_known = nd->tl_running = true;
-	nd->tl_from = from;
-}
-
-static void span_close(struct node *nd, uint64_t to)
-{
-	struct span *s;
-
-	nd->tl_known = true;
-	if (!nd->tl_running)
-		return;
-	nd->tl_running = false;
-	if (n_spans == cap_spans) {
-		size_t cap = cap_spans ? cap_spans * 2 : 64;
-
-		s = realloc(spans, cap * sizeof(*s));
-		if (!s)
-			return;
-		spans = s;
-		cap_spans = cap;
-	}
-	s = &spans[n_spans++];
-	snprintf(s->node, sizeof(s->node), "%s", nd->name);
-	s->from = nd->tl_from;
-	s->to = to > nd->tl_from ? to : nd->tl_from;
-}
-
 static void conn_drop(struct node *nd, const char *why)
 {
 	if (why)
@@ -415,7 +73,7 @@ static int conn_open(struct node *nd)
 	}
 	nd->fd = fd;
 	nd->state = C_GREETING;
-	nd->greet_deadline = mono_ns() + GREET_MS * NS_PER_MS;
+	nd->greet_deadline = clock_mono_ns() + GREET_MS * NS_PER_MS;
 	nd->next_id = 1;
 	return 0;
 }
@@ -444,12 +102,12 @@ static pid_t qemu_pid_of(const struct node *nd)
 static void trigger_fire(struct trigger *t)
 {
 	if (t->pid < 2) {
-		t->unix_ns = real_ns();
+		t->unix_ns = (uint64_t)clock_unix_ns();
 		t->err = -ESRCH;
 		log_warn("trigger %s: the QEMU's pid is unknown", t->spec);
 		return;
 	}
-	t->unix_ns = real_ns();
+	t->unix_ns = (uint64_t)clock_unix_ns();
 	t->fired = kill(t->pid, t->sig) == 0;
 	t->err = t->fired ? 0 : -errno;
 	if (t->fired)
@@ -640,7 +298,7 @@ static int conn_read(struct watch *w, struct node *nd)
 		if (n == 0)
 			return -ECONNRESET;
 		nd->len += (size_t)n;
-		r = conn_lines(w, nd, real_ns(), mono_ns());
+		r = conn_lines(w, nd, (uint64_t)clock_unix_ns(), clock_mono_ns());
 		if (r < 0)
 			return r;
 	}
@@ -715,8 +373,9 @@ static void round_count(struct watch *w)
 	if (running >= 2) {
 		w->sample_overlaps++;
 		if (json_array_size(w->sampled) < MAX_VIOLATIONS) {
-			v = json_pack("{s:I, s:O}", "unix_ms", (json_int_t)(real_ns() / NS_PER_MS),
-				      "nodes", nodes);
+			v = json_pack("{s:I, s:O}", "unix_ms",
+				      (json_int_t)((uint64_t)clock_unix_ns() / NS_PER_MS), "nodes",
+				      nodes);
 			json_array_append_new(w->sampled, v);
 		}
 	}
@@ -776,13 +435,13 @@ static int64_t min_deadline(int64_t a, int64_t b)
 
 static int watch_run(struct watch *w, const sigset_t *waitmask)
 {
-	int64_t interval = w->interval_ms * NS_PER_MS, next_round = mono_ns();
+	int64_t interval = w->interval_ms * NS_PER_MS, next_round = clock_mono_ns();
 	int64_t end = w->duration_s ? next_round + w->duration_s * 1000 * NS_PER_MS : 0;
 	struct pollfd pfd[MAX_NODES];
 	struct node *pnode[MAX_NODES];
 
 	while (!stop_requested) {
-		int64_t now = mono_ns(), deadline, left;
+		int64_t now = clock_mono_ns(), deadline, left;
 		struct timespec ts;
 		nfds_t n = 0;
 
@@ -806,7 +465,7 @@ static int watch_run(struct watch *w, const sigset_t *waitmask)
 			pfd[n] = (struct pollfd){.fd = nd->fd, .events = POLLIN};
 			pnode[n++] = nd;
 		}
-		left = deadline - mono_ns();
+		left = deadline - clock_mono_ns();
 		if (left < 0)
 			left = 0;
 		ts = (struct timespec){.tv_sec = left / 1000000000LL,
@@ -827,111 +486,6 @@ static int watch_run(struct watch *w, const sigset_t *waitmask)
 		round_maybe_done(w);
 	}
 	return 0;
-}
-
-/* Every span, the running ones closed now; and the overlaps among them. */
-static json_t *timeline(const struct watch *w, json_t **overlaps)
-{
-	size_t n = n_spans;
-	struct span *all = calloc(n_spans + w->n_nodes + 1, sizeof(*all));
-	json_t *list = json_array();
-	uint64_t now = real_ns();
-
-	*overlaps = json_array();
-	if (!all || !list || !*overlaps) {
-		free(all);
-		return list;
-	}
-	memcpy(all, spans, n_spans * sizeof(*all));
-	for (size_t i = 0; i < w->n_nodes; i++)
-		if (w->nodes[i].tl_running) {
-			snprintf(all[n].node, sizeof(all[n].node), "%s", w->nodes[i].name);
-			all[n].from = w->nodes[i].tl_from;
-			all[n++].to = now;
-		}
-	for (size_t i = 0; i < n; i++) {
-		if (i < 1000)
-			json_array_append_new(list,
-					      json_pack("{s:s, s:I, s:I}", "node", all[i].node,
-							"from_ns", (json_int_t)all[i].from, "to_ns",
-							(json_int_t)all[i].to));
-		for (size_t j = i + 1; j < n; j++) {
-			uint64_t from = all[i].from > all[j].from ? all[i].from : all[j].from;
-			uint64_t to = all[i].to < all[j].to ? all[i].to : all[j].to;
-
-			if (strcmp(all[i].node, all[j].node) == 0 || from >= to)
-				continue;
-			json_array_append_new(
-			    *overlaps, json_pack("{s:[s,s], s:I, s:I, s:f}", "nodes", all[i].node,
-						 all[j].node, "from_ns", (json_int_t)from, "to_ns",
-						 (json_int_t)to, "ms", (double)(to - from) / 1e6));
-		}
-	}
-	free(all);
-	return list;
-}
-
-static json_t *report(const struct watch *w)
-{
-	json_t *samples = json_object(), *triggers = json_array(), *now = json_array();
-
-	for (size_t i = 0; i < w->n_nodes; i++) {
-		const struct node *nd = &w->nodes[i];
-
-		json_object_set_new(samples, nd->name, json_integer((json_int_t)nd->samples));
-		if (nd->fd >= 0 && nd->answered && nd->running)
-			json_array_append_new(now, json_string(nd->name));
-	}
-	for (size_t i = 0; i < w->n_triggers; i++) {
-		const struct trigger *t = &w->triggers[i];
-		json_t *o = json_pack("{s:s, s:b}", "spec", t->spec, "fired", t->fired);
-
-		if (o && t->matched)
-			json_object_set_new(o, "event_recv_ns",
-					    json_integer((json_int_t)t->event_ns));
-		if (o && t->unix_ns)
-			json_object_set_new(o, "unix_ns", json_integer((json_int_t)t->unix_ns));
-		if (o && t->err)
-			json_object_set_new(o, "error", json_string(strerror(-t->err)));
-		json_array_append_new(triggers, o);
-	}
-	json_t *overlaps = NULL, *spans_json = timeline(w, &overlaps);
-
-	return json_pack("{s:s, s:i, s:I, s:o, s:i, s:o, s:I, s:o, s:O, s:I, s:O, s:I, s:o, s:o}",
-			 "vm", w->vm, "interval_ms", w->interval_ms, "rounds",
-			 (json_int_t)w->rounds, "samples_per_node", samples, "max_running",
-			 w->max_running, "violations", overlaps, "violation_count",
-			 (json_int_t)json_array_size(overlaps), "spans", spans_json,
-			 "sampled_overlaps", w->sampled, "sampled_overlap_count",
-			 (json_int_t)w->sample_overlaps, "events", w->events, "events_dropped",
-			 (json_int_t)w->events_dropped, "triggers", triggers, "running_now", now);
-}
-
-/* FILE via FILE.tmp.PID and a rename: a reader never sees half of it. */
-static int report_write(const struct watch *w)
-{
-	json_t *root = report(w);
-	char tmp[PATH_MAX];
-	int r = 0;
-
-	if (!root)
-		return log_error_errno(-ENOMEM, "building the report");
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", w->out, (int)getpid()) >= (int)sizeof(tmp)) {
-		r = log_error_errno(-ENAMETOOLONG, "%s", w->out);
-		goto cleanup;
-	}
-	if (json_dump_file(root, tmp, JSON_INDENT(2)) < 0) {
-		r = log_error_errno(-EIO, "cannot write %s", tmp);
-		unlink(tmp);
-		goto cleanup;
-	}
-	if (rename(tmp, w->out) < 0) {
-		r = log_error_errno(-errno, "cannot rename %s to %s", tmp, w->out);
-		unlink(tmp);
-	}
-cleanup:
-	json_decref(root);
-	return r;
 }
 
 static void on_stop_signal(int sig)
