@@ -3,6 +3,7 @@
 #include "http.h"
 #include "lib/log.h"
 #include "migration_api.h"
+#include "migration_gc.h"
 #include "migrator.h"
 #include "registry.h"
 #include "store.h"
@@ -31,6 +32,7 @@ struct options {
 	int verbose;
 	int event_retention;
 	long max_objects;
+	long keep_finished_migrations;
 	const char *default_cidr; /* NULL: no default network */
 };
 
@@ -45,11 +47,13 @@ static void usage(FILE *f)
 	    "  --token-file F       the API token file (default DIR/token; created if absent)\n"
 	    "  --event-retention N  watch events kept (default %d)\n"
 	    "  --max-objects N      objects per kind (default %d)\n"
+	    "  --keep-finished-migrations N\n"
+	    "                       finished Migrations kept per port, the newest (default %d)\n"
 	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
 	    "                       start (default " DEFAULT_CIDR
 	    "; \"none\": no default network)\n"
 	    "  -v, --verbose        debug logging\n",
-	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS);
+	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP);
 }
 
 static int parse_positive(const char *flag, const char *text, long max, long *out)
@@ -75,6 +79,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"token-file", required_argument, NULL, 't'},
 	    {"event-retention", required_argument, NULL, 'e'},
 	    {"max-objects", required_argument, NULL, 'm'},
+	    {"keep-finished-migrations", required_argument, NULL, 'k'},
 	    {"default-cidr", required_argument, NULL, 'c'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
@@ -114,6 +119,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			if (parse_positive("--max-objects", optarg, 10000000, &v) < 0)
 				return -EINVAL;
 			o->max_objects = v;
+			break;
+		case 'k':
+			if (parse_positive("--keep-finished-migrations", optarg,
+					   MIGRATION_GC_KEEP_MAX, &v) < 0)
+				return -EINVAL;
+			o->keep_finished_migrations = v;
 			break;
 		case 'c':
 			o->default_cidr = strcmp(optarg, "none") == 0 ? NULL : optarg;
@@ -243,6 +254,7 @@ int main(int argc, char **argv)
 	}
 	reg = (struct registry){.store = store,
 				.max_objects = o.max_objects,
+				.keep_finished_migrations = (int)o.keep_finished_migrations,
 				.obs = obs,
 				.on_commit = on_commit,
 				.on_commit_ctx = &listeners,

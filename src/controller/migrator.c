@@ -3,6 +3,7 @@
 #include "lib/kinds.h"
 #include "lib/log.h"
 #include "migration_api.h"
+#include "migration_gc.h"
 
 #include <errno.h>
 #include <string.h>
@@ -44,6 +45,14 @@ int migrator_round(struct registry *reg)
 		if (r == 0 && from != to)
 			log_info("migration %s: %s -> %s", name, migration_phase_name(from),
 				 migration_phase_name(to));
+	}
+	r = migration_gc(reg, items,
+			 reg->keep_finished_migrations > 0 ? reg->keep_finished_migrations
+							   : MIGRATION_GC_KEEP);
+	if (r < 0) {
+		log_error_errno(r, "cannot delete the oldest finished migrations");
+		if (!first)
+			first = r;
 	}
 	json_decref(items);
 	return first;

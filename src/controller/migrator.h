@@ -17,6 +17,8 @@
  * - Each round ticks the observer (observer.h): a round that comes far
  *   later than its period means the controller was stalled, and that time
  *   is not counted against the nodes and the migrations.
+ * - Each round also deletes the finished migrations beyond the newest few of
+ *   each port (migration_gc.h).
  * - Errors of a round are logged and the next round tries again.
  */
 #ifndef GODWIT_CONTROLLER_MIGRATOR_H

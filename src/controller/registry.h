@@ -29,6 +29,8 @@
 struct registry {
 	struct store *store;
 	int64_t max_objects; /* per kind; 0: REGISTRY_MAX_OBJECTS */
+	/* Finished Migrations kept per port; 0: MIGRATION_GC_KEEP (migration_gc.h). */
+	int keep_finished_migrations;
 	/* Called after every commit that changed the revision. */
 	void (*on_commit)(void *ctx, int64_t revision);
 	void *on_commit_ctx;

@@ -300,6 +300,28 @@ req GET /v1/migrations
 	'["m1:Succeeded", "m3:Succeeded", "m4:Failed", "m5:Failed", "m6:Succeeded"]' ]] &&
 	ok "list of migrations" || fail "list: $body"
 
+# --- finished migrations beyond the newest N of a port are deleted ------------------
+stop
+godwitd_args=(--keep-finished-migrations 2)
+start
+listed=
+for _ in $(seq 100); do
+	req GET /v1/migrations
+	listed=$(jget '[m["metadata"]["name"] for m in d["items"]]')
+	[[ $listed == '["m5", "m6"]' ]] && break
+	sleep 0.05
+done
+[[ $listed == '["m5", "m6"]' ]] && ok "--keep-finished-migrations 2: the two newest kept" ||
+	fail "after the collection: $listed"
+grep -q '3 finished migrations deleted' "$dir/godwitd.log" && ok "the deletion is logged" ||
+	fail "no log line of the deletion"
+if out=$("$godwitd" --state-dir "$dir/other" --keep-finished-migrations 0 2>&1); then
+	fail "--keep-finished-migrations 0 accepted"
+else
+	[[ $out == *'--keep-finished-migrations: "0" is not a number in 1..100000'* ]] &&
+		ok "--keep-finished-migrations 0 refused" || fail "refusal: $out"
+fi
+
 # A clean shutdown stops the migrator thread (with sanitizers: no leak reports).
 kill -TERM "$pid"
 if wait "$pid"; then ok "clean shutdown"; else fail "godwitd exit status $?"; fi
