@@ -54,7 +54,11 @@ int migration_gc_select(const json_t *items, int keep, json_t **names)
 		r = -ENOMEM;
 		goto cleanup;
 	}
-	json_array_foreach(items, i, m) if (finished_of(m, &all[n])) n++;
+	json_array_foreach(items, i, m)
+	{
+		if (finished_of(m, &all[n]))
+			n++;
+	}
 	qsort(all, n, sizeof(*all), by_subject_newest);
 	for (i = 0; i < n; i++) {
 		run = i > 0 && strcmp(all[i].subject, all[i - 1].subject) == 0 ? run + 1 : 0;
