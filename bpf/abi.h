@@ -142,42 +142,45 @@ struct gw_config {
 	__u32 local_ip;      /* this node's underlay IPv4, network order */
 };
 
-/* Counters: per-CPU array of __u64 packets, indexed by enum gw_counter. */
+/*
+ * Counters: per-CPU array of __u64 packets, indexed by enum gw_counter. One
+ * list: X(ID, name) gives the enum GW_CNT_ID and the name the agent reports
+ * (GW_COUNTER_NAMES, the node status's counters.name); a counter is added
+ * here and nowhere else.
+ */
+#define GW_COUNTERS(X)                                                                \
+	X(RX_PORT, rx_port) /* frames from local ports */                             \
+	X(RX_FABRIC, rx_fabric) /* frames from the VXLAN device */                    \
+	X(FWD_LOCAL, fwd_local) /* delivered to a local port */                       \
+	X(FWD_REMOTE, fwd_remote) /* sent to a remote node (per copy) */              \
+	X(FLOOD, flood) /* broadcast frames replicated */                             \
+	X(ARP_REPLY, arp_reply) /* ARP requests answered by the datapath */           \
+	X(ACTIVATION, activation) /* standby ports activated */                       \
+	X(DROP_MALFORMED, drop_malformed) /* frame too short / bad header */          \
+	X(DROP_NO_PORT, drop_no_port) /* ingress device unknown to the ports map */   \
+	X(DROP_SRC_MAC, drop_src_mac) /* port security: source MAC */                 \
+	X(DROP_SRC_IP, drop_src_ip) /* port security: source IPv4 */                  \
+	X(DROP_ARP_SPOOF, drop_arp_spoof) /* port security: ARP sender MAC/IPv4 */    \
+	X(DROP_UNKNOWN_DST, drop_unknown_dst) /* unknown unicast */                   \
+	X(DROP_NO_TUNNEL, drop_no_tunnel) /* fabric frame without tunnel key / unknown VNI */ \
+	X(DROP_STANDBY, drop_standby) /* fabric frame for a port in standby */        \
+	X(DROP_NOT_ACTIVE, drop_not_active) /* VM frame on a standby port (rarp strategy) */ \
+	X(DROP_REDIRECT, drop_redirect) /* helper failed (set_tunnel_key, clone) */   \
+	X(DROP_VNI_MISMATCH, drop_vni_mismatch) /* fabric frame for a port of another VNI */ \
+	X(DHCP_LOCAL, dhcp_local) /* DHCP client frames kept for the local agent */   \
+	X(HANDOFF_FWD, handoff_fwd) /* frames for a stopped source sent on to the target */ \
+	X(HANDOFF_RX, handoff_rx) /* handed-off frames delivered into a standby target */ \
+	X(DROP_HANDOFF, drop_handoff) /* handed-off frame for a port no longer standby */
+
 enum gw_counter {
-	GW_CNT_RX_PORT = 0,      /* frames from local ports */
-	GW_CNT_RX_FABRIC,        /* frames from the VXLAN device */
-	GW_CNT_FWD_LOCAL,        /* delivered to a local port */
-	GW_CNT_FWD_REMOTE,       /* sent to a remote node (per copy) */
-	GW_CNT_FLOOD,            /* broadcast frames replicated */
-	GW_CNT_ARP_REPLY,        /* ARP requests answered by the datapath */
-	GW_CNT_ACTIVATION,       /* standby ports activated */
-	GW_CNT_DROP_MALFORMED,   /* frame too short / bad header */
-	GW_CNT_DROP_NO_PORT,     /* ingress device unknown to the ports map */
-	GW_CNT_DROP_SRC_MAC,     /* port security: source MAC */
-	GW_CNT_DROP_SRC_IP,      /* port security: source IPv4 */
-	GW_CNT_DROP_ARP_SPOOF,   /* port security: ARP sender MAC/IPv4 */
-	GW_CNT_DROP_UNKNOWN_DST, /* unknown unicast */
-	GW_CNT_DROP_NO_TUNNEL,   /* fabric frame without tunnel key / unknown VNI */
-	GW_CNT_DROP_STANDBY,     /* fabric frame for a port in standby */
-	GW_CNT_DROP_NOT_ACTIVE,  /* VM frame on a standby port (rarp strategy) */
-	GW_CNT_DROP_REDIRECT,    /* helper failed (set_tunnel_key, clone) */
-	GW_CNT_DROP_VNI_MISMATCH,/* fabric frame for a port of another VNI */
-	GW_CNT_DHCP_LOCAL,       /* DHCP client frames kept for the local agent */
-	GW_CNT_HANDOFF_FWD,      /* frames for a stopped source sent on to the target */
-	GW_CNT_HANDOFF_RX,       /* handed-off frames delivered into a standby target */
-	GW_CNT_DROP_HANDOFF,     /* handed-off frame for a port no longer standby */
+#define GW_CNT_ENUM_(id, name) GW_CNT_##id,
+	GW_COUNTERS(GW_CNT_ENUM_)
+#undef GW_CNT_ENUM_
 	GW_CNT__MAX
 };
 
-#define GW_COUNTER_NAMES                                                     \
-	{                                                                      \
-		"rx_port", "rx_fabric", "fwd_local", "fwd_remote", "flood",    \
-		"arp_reply", "activation", "drop_malformed", "drop_no_port",   \
-		"drop_src_mac", "drop_src_ip", "drop_arp_spoof",               \
-		"drop_unknown_dst", "drop_no_tunnel", "drop_standby",          \
-		"drop_not_active", "drop_redirect", "drop_vni_mismatch",       \
-		"dhcp_local", "handoff_fwd", "handoff_rx", "drop_handoff"      \
-	}
+#define GW_CNT_NAME_(id, name) #name,
+#define GW_COUNTER_NAMES {GW_COUNTERS(GW_CNT_NAME_)}
 
 enum gw_event_type {
 	GW_EV_ACTIVATED = 1, /* a standby port became active */
