@@ -14,12 +14,8 @@ import json
 import sys
 import time
 
-from ramcheck import Monitor
+from ramcheck import Monitor, stamp_ns
 
-
-def stamp_ns(event):
-    t = event["timestamp"]
-    return t["seconds"] * 1_000_000_000 + t["microseconds"] * 1000
 
 
 def main():

@@ -79,6 +79,12 @@ class Monitor:
             self.events.append(self.read_msg(deadline))
 
 
+def stamp_ns(event):
+    """QEMU's own timestamp of a QMP event, in unix ns."""
+    t = event["timestamp"]
+    return t["seconds"] * 1_000_000_000 + t["microseconds"] * 1000
+
+
 def main():
     if len(sys.argv) < 6:
         print(__doc__, file=sys.stderr)

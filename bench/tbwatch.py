@@ -17,14 +17,10 @@ import re
 import sys
 import time
 
-from ramcheck import Monitor
+from ramcheck import Monitor, stamp_ns
 
 TB_COUNT = re.compile(r"TB count\s+(\d+)")
 
-
-def stamp_ns(event):
-    t = event["timestamp"]
-    return t["seconds"] * 1_000_000_000 + t["microseconds"] * 1000
 
 
 def tb_count(mon):
