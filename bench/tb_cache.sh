@@ -19,17 +19,8 @@ cleanup() {
   rm -rf "$tmp" "$(dirname "$GODWIT_CONFIG")"
 }
 trap cleanup EXIT
-gw() { "$GODWIT" --lab "$LAB" "$@"; }
-vm_field() { gw get vm testvm -o json 2>/dev/null | jq -r "$1"; }
-settled() {
-  gw get vm testvm -o json 2>/dev/null | jq -e '.status.phase == "Running" and .status.ready
-    and .spec.target == null and .status.node == .spec.node' >/dev/null
-}
-gw lab up --name "$LAB" --nodes 3 >/dev/null || { echo "lab up failed" >&2; exit 1; }
-gw apply -f "$here/../examples/testvm.yaml" >/dev/null 2>&1 || exit 1
-for _ in $(seq 240); do settled && break; sleep 0.5; done
-IP=$(vm_field .status.ipv4)
-gw endpoint add obs --network default --node node-3 >/dev/null || exit 1
+source "$here/vmlab.sh"
+vmlab_up "$here/.." || exit 1
 ip netns exec "$LAB-ep-obs" ping -q -i 0.005 -w 3600 "$IP" >/dev/null 2>&1 &
 PING=$!
 sleep 10

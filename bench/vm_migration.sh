@@ -41,17 +41,12 @@ cleanup() {
   rm -rf "$tmp" "$(dirname "$GODWIT_CONFIG")"
 }
 trap cleanup EXIT
-gw() { "$GODWIT" --lab "$LAB" "$@"; }
+source "$here/bench/vmlab.sh"
 say() { echo "  $*" >&2; }
 LAB_DIR=/run/godwit/labs/$LAB
 command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 missing (make deps)" >&2; exit 1; }
 
-vm_field() { gw get vm testvm -o json 2>/dev/null | jq -r "$1"; }
 answers() { ip netns exec "$LAB-ep-obs" ping -c 1 -W 1 "$IP" >/dev/null 2>&1; }
-settled() {
-  gw get vm testvm -o json 2>/dev/null | jq -e '.status.phase == "Running" and .status.ready
-    and .spec.target == null and .status.node == .spec.node' >/dev/null
-}
 
 # Restarts every agent with the shipped flags plus "$@" (as the tests do: the
 # same command line, in the node's network namespace only).
@@ -210,11 +205,7 @@ run_pauses() { # PAUSE_MS
   say "pause: $(jq -c '{pauses, pause_ms: .pause_ms.p50, reply_gap_ms: .reply_gap_ms.p50, tcp_stall_ms: .tcp_stall_ms.p50}' "$tmp/pause.json")"
 }
 
-gw lab up --name "$LAB" --nodes 3 >/dev/null || { echo "lab up failed" >&2; exit 1; }
-gw apply -f "$here/examples/testvm.yaml" >/dev/null 2>&1 || exit 1
-for _ in $(seq 240); do settled && break; sleep 0.5; done
-IP=$(vm_field .status.ipv4)
-gw endpoint add obs --network default --node node-3 >/dev/null || exit 1
+vmlab_up "$here" || exit 1
 for _ in $(seq 100); do answers && break; done
 status=0
 for v in $VARIANTS; do
