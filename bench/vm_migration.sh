@@ -15,6 +15,8 @@
 #             (--migrate-socket-buffer-kib 256)
 #   autotuned the previous transport: the kernel's autotuned socket buffers
 #             (--migrate-socket-buffer-kib 0), for the comparison
+#   downtime-N the shipped agents with QEMU's downtime-limit at N ms
+#             (--migrate-downtime-ms N; not run by default: for tuning it)
 # and then BENCH_RAM_CHECKS migrations (default 50) with the target paused
 # after the transfer (--vm-incoming-paused) whose guest RAM is compared byte
 # for byte with the source's (bench/ramcheck.py), and the control:
@@ -138,7 +140,8 @@ run_variant() { # VARIANT
         duplicates: ([$dups[0][] | select(. >= $s - 1000 and . <= $r + 2000)] | length),
         reply_gap_ms: reply_gap($replies[0]; $s; $r),
         first_reply_ms: first_reply($replies[0]; $r),
-        tcp_stall_ms: tcp_stall($probe.tcp.stalls; $s; $r) } ] as $per |
+        tcp_stall_ms: tcp_stall($probe.tcp.stalls; $s; $r),
+        qemu_total_ms: .status.progress.total_ms } ] as $per |
     { variant: $v, migrations: ($m[0] | length), succeeded: ($per | length), guest_died_after: $died,
       probe: {rate_hz: $rate, sent: $probe.sent, lost: $probe.lost, duplicates: $probe.duplicates,
               tcp: ($probe.tcp | del(.stalls))},
@@ -149,9 +152,10 @@ run_variant() { # VARIANT
       reply_gap_ms: dist([$per[].reply_gap_ms | select(. != null)]),
       first_reply_ms: dist([$per[].first_reply_ms | select(. != null)]),
       tcp_stall_ms: dist([$per[].tcp_stall_ms]),
+      qemu_total_ms: dist([$per[].qemu_total_ms | select(. != null)]),
       zero_loss: ([$per[] | select(.lost == 0)] | length),
       per_migration: $per }' >"$tmp/$v.json"
-  say "$v: $(jq -c '{succeeded, guest_died_after, zero_loss, vm_blackout_ms: .vm_blackout_ms.p50, qemu_downtime_ms: .qemu_downtime_ms.p50, reply_gap_ms: .reply_gap_ms.p50, tcp_stall_ms: .tcp_stall_ms.p50}' "$tmp/$v.json")"
+  say "$v: $(jq -c '{succeeded, guest_died_after, zero_loss, vm_blackout_ms: .vm_blackout_ms.p50, qemu_downtime_ms: .qemu_downtime_ms.p50, reply_gap_ms: .reply_gap_ms.p50, tcp_stall_ms: .tcp_stall_ms.p50, qemu_total_ms: .qemu_total_ms.p50}' "$tmp/$v.json")"
 }
 
 # BENCH_RAM_CHECKS migrations whose guest RAM is compared; $tmp/ram.json.
@@ -212,6 +216,7 @@ for v in $VARIANTS; do
   case $v in
     bounded) restart_agents ;;
     autotuned) restart_agents --migrate-socket-buffer-kib 0 ;;
+    downtime-[0-9]*) restart_agents --migrate-downtime-ms "${v#downtime-}" ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
   run_variant "$v"

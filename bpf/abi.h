@@ -84,9 +84,22 @@ enum gw_port_state {
 #define GW_HANDOFF_DSCP 0x0b
 #define GW_TOS_IS_HANDOFF(tos) (((tos) >> 2) == GW_HANDOFF_DSCP)
 
+/*
+ * Activation strategies (a port's spec.strategy, docs/API.md "Activation"):
+ * one list, X(ID, "json-name"). It gives enum gw_activation here and the
+ * API's enum strategy with its names (src/lib/phases.h); the test each one
+ * makes of the VM's first frames is in bpf/lib/activation.h. A strategy is
+ * added here and there, nowhere else.
+ */
+#define GW_ACTIVATIONS(X)                                                                          \
+	X(FIRST_FRAME, "first-frame") /* any frame from the VM activates (the default) */          \
+	X(RARP, "rarp")		      /* only a RARP (0x8035) activates (OVN-compatible) */
+
 enum gw_activation {
-	GW_ACT_FIRST_FRAME = 0, /* any frame from the VM activates */
-	GW_ACT_RARP = 1,        /* only a RARP (0x8035) activates (OVN-compatible) */
+#define GW_ACT_ENUM_(id, name) GW_ACT_##id,
+	GW_ACTIVATIONS(GW_ACT_ENUM_)
+#undef GW_ACT_ENUM_
+	    GW_ACT__MAX
 };
 
 struct gw_port {

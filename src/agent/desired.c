@@ -128,7 +128,7 @@ static int parse_port(const struct cache *c, const json_t *port, struct desired_
 		return -EINVAL;
 	if (strategy && strategy_parse(strategy, &st) < 0)
 		return -EINVAL;
-	p->strategy = st == STRATEGY_RARP ? GW_ACT_RARP : GW_ACT_FIRST_FRAME;
+	p->strategy = (enum gw_activation)st; /* one list: the same values */
 	if (!json_is_false(security))
 		p->flags |= GW_PORT_F_SECURITY;
 	if (p->ipv4)

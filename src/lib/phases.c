@@ -51,9 +51,10 @@ static const char *const port_state_names[PORT_STATE_COUNT] = {
 };
 
 const char *const strategy_names[STRATEGY_COUNT + 1] = {
-    [STRATEGY_FIRST_FRAME] = "first-frame",
-    [STRATEGY_RARP] = "rarp",
-    [STRATEGY_COUNT] = NULL,
+#define STRATEGY_NAME_(id, name) [STRATEGY_##id] = name,
+    GW_ACTIVATIONS(STRATEGY_NAME_)
+#undef STRATEGY_NAME_
+	[STRATEGY_COUNT] = NULL,
 };
 
 static const char *name_of(const char *const *names, int n, int v)

@@ -20,10 +20,13 @@
  * Each has NAME_name(value) -> its JSON name ("?" for a value out of range),
  * NAME_parse(text, &value) -> 0, or -EINVAL (NULL or an unknown word;
  * value untouched), and NAME_is(text, value). A word is added in one place:
- * the enum and its row in phases.c (whose PHASES_TABLE defines the three).
+ * the enum and its row in phases.c (whose PHASES_TABLE defines the three);
+ * strategies come from the datapath's list (bpf/abi.h GW_ACTIVATIONS).
  */
 #ifndef GODWIT_LIB_PHASES_H
 #define GODWIT_LIB_PHASES_H
+
+#include "bpf/abi.h"
 
 #include <stdbool.h>
 
@@ -121,11 +124,14 @@ const char *port_state_name(enum port_state s);
 int port_state_parse(const char *name, enum port_state *s);
 bool port_state_is(const char *text, enum port_state s);
 
+/* The datapath's list (bpf/abi.h GW_ACTIVATIONS): STRATEGY_X == GW_ACT_X. */
 enum strategy {
-	STRATEGY_FIRST_FRAME, /* the default */
-	STRATEGY_RARP,
-	STRATEGY_COUNT,
+#define STRATEGY_ENUM_(id, name) STRATEGY_##id = GW_ACT_##id,
+	GW_ACTIVATIONS(STRATEGY_ENUM_)
+#undef STRATEGY_ENUM_
+	    STRATEGY_COUNT,
 };
+_Static_assert((int)STRATEGY_COUNT == (int)GW_ACT__MAX, "one strategy list");
 
 /* The JSON names in enum order, NULL-terminated (for "one of a|b" checks). */
 extern const char *const strategy_names[STRATEGY_COUNT + 1];
