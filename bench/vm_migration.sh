@@ -15,6 +15,8 @@
 #             (--migrate-socket-buffer-kib 256)
 #   autotuned the previous transport: the kernel's autotuned socket buffers
 #             (--migrate-socket-buffer-kib 0), for the comparison
+#   unprimed  the shipped agents without the source's primers
+#             (--no-source-primers), for the comparison
 #   downtime-N the shipped agents with QEMU's downtime-limit at N ms
 #             (--migrate-downtime-ms N; not run by default: for tuning it)
 # and then BENCH_RAM_CHECKS migrations (default 50) with the target paused
@@ -29,7 +31,7 @@ GODWIT=$build/godwit
 LAB=v$$
 export GODWIT_CONFIG=$(mktemp -d)/config
 N=${BENCH_VM_MIGRATIONS:-100} RATE=${BENCH_RATE:-200} TCP_RATE=${BENCH_TCP_RATE:-500}
-RAM_CHECKS=${BENCH_RAM_CHECKS:-50} VARIANTS=${BENCH_VARIANTS:-bounded autotuned}
+RAM_CHECKS=${BENCH_RAM_CHECKS:-50} VARIANTS=${BENCH_VARIANTS:-bounded unprimed autotuned}
 PAUSES=${BENCH_PAUSES:-50}
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -216,6 +218,7 @@ for v in $VARIANTS; do
   case $v in
     bounded) restart_agents ;;
     autotuned) restart_agents --migrate-socket-buffer-kib 0 ;;
+    unprimed) restart_agents --no-source-primers ;;
     downtime-[0-9]*) restart_agents --migrate-downtime-ms "${v#downtime-}" ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac

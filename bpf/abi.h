@@ -32,6 +32,8 @@
  *   one hop longer, arrives after the activation is lost: the cut-over is
  *   the activation instant, and only frames in flight across it can be hit.)
  *   A RESUME on the source (the migration failed late) sets it back to ACTIVE.
+ *   Before STOP, while the transfer runs, the source port is GW_PORT_PRIMED
+ *   (primers, below), so that QEMU's last reads take no real frame.
  */
 #ifndef GODWIT_BPF_ABI_H
 #define GODWIT_BPF_ABI_H
@@ -77,7 +79,24 @@ enum gw_port_state {
 	GW_PORT_ACTIVE = 0,
 	GW_PORT_STANDBY = 1, /* migration target, held back until activation */
 	GW_PORT_HANDOFF = 2, /* migration source after STOP: frames go to the target */
+	GW_PORT_PRIMED = 3,  /* migration source during its transfer: active, primers first */
 };
+
+/*
+ * Primers. A stopped QEMU still takes a frame or two from its tap: one read
+ * in the instant it stops (purged from its queue as the VM stops) and one
+ * after that purge re-enables its reads; neither reaches the guest, and on a
+ * source that never resumes they are lost. So while its transfer runs, a
+ * source port is GW_PORT_PRIMED: every frame the datapath delivers into its
+ * tap is preceded by GW_PRIMERS copies of itself with the ethertype
+ * GW_PRIMER_ETHERTYPE, which a guest drops unread. QEMU reads the tap in
+ * whole groups while the VM runs, so what it takes when it stops are
+ * primers; the real frame stays in the tap and the handoff drains it (not
+ * the primers) to the target. The target's incoming QEMU eats one frame the
+ * same way: its agent writes one primer there (src/agent/handoff.h).
+ */
+#define GW_PRIMER_ETHERTYPE 0x88b5 /* ETH_P_802_EX1: local experimental */
+#define GW_PRIMERS 2
 
 /* Outer IPv4 DSCP of a handed-off frame: 0x0b is in RFC 2474 pool 2
  * (xxxx11: experimental or local use); the ECN bits are left alone. */
@@ -183,7 +202,8 @@ struct gw_config {
 	X(DHCP_LOCAL, dhcp_local) /* DHCP client frames kept for the local agent */   \
 	X(HANDOFF_FWD, handoff_fwd) /* frames for a stopped source sent on to the target */ \
 	X(HANDOFF_RX, handoff_rx) /* handed-off frames delivered into a standby target */ \
-	X(DROP_HANDOFF, drop_handoff) /* handed-off frame for a port no longer standby */
+	X(DROP_HANDOFF, drop_handoff) /* handed-off frame for a port no longer standby */ \
+	X(PRIMER, primer) /* primers into a migrating source's tap */
 
 enum gw_counter {
 #define GW_CNT_ENUM_(id, name) GW_CNT_##id,

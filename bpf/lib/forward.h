@@ -23,7 +23,7 @@ static __always_inline bool port_takes_flood(__u32 ifindex)
 {
 	struct gw_port *port = bpf_map_lookup_elem(&gw_ports, &ifindex);
 
-	return port && port->state == GW_PORT_ACTIVE;
+	return port && (port->state == GW_PORT_ACTIVE || port->state == GW_PORT_PRIMED);
 }
 
 /* Sends the frame, or a clone of it, out of ifindex. Returns TC_ACT_OK for a
@@ -123,12 +123,37 @@ static __always_inline int send_handoff(struct __sk_buff *skb, const struct gw_p
 	return verdict;
 }
 
-/* The copy for a local port: into its device, or handed off. */
+/* The copy for a migrating source's tap, GW_PRIMERS primers first (bpf/abi.h):
+ * clones of the frame with the primer ethertype, then the frame as it was.
+ * A primer that cannot be sent costs only itself. */
+static __always_inline int send_primed(struct __sk_buff *skb, __u32 ifindex,
+				       const struct gw_port *port, bool clone)
+{
+	const __u32 off = 2 * ETH_ALEN; /* h_proto */
+	__be16 proto, primer = bpf_htons(GW_PRIMER_ETHERTYPE);
+	int i;
+
+	if (bpf_skb_load_bytes(skb, off, &proto, sizeof(proto)) < 0)
+		return DROP(GW_CNT_DROP_MALFORMED);
+	if (bpf_skb_store_bytes(skb, off, &primer, sizeof(primer), 0) < 0)
+		return send_port(skb, ifindex, port, clone);
+	for (i = 0; i < GW_PRIMERS; i++)
+		if (bpf_clone_redirect(skb, ifindex, 0) == 0)
+			count(GW_CNT_PRIMER);
+	if (bpf_skb_store_bytes(skb, off, &proto, sizeof(proto), 0) < 0)
+		return DROP(GW_CNT_DROP_REDIRECT); /* never a primer in its place */
+	return send_port(skb, ifindex, port, clone);
+}
+
+/* The copy for a local port: into its device (primed while the VM migrates
+ * away), or handed off. */
 static __always_inline int deliver_port(struct __sk_buff *skb, __u32 ifindex,
 					const struct gw_port *port, bool clone)
 {
 	if (port->state == GW_PORT_HANDOFF)
 		return send_handoff(skb, port, clone);
+	if (port->state == GW_PORT_PRIMED)
+		return send_primed(skb, ifindex, port, clone);
 	return send_port(skb, ifindex, port, clone);
 }
 

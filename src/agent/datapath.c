@@ -186,18 +186,33 @@ int datapath_map_fd(const struct datapath *dp, enum datapath_map map)
 	return bpf_map__fd(m);
 }
 
-int datapath_set_handoff(const struct datapath *dp, uint32_t ifindex, bool on)
+/* Whether a source port may go from state from to state to. */
+static bool source_step_allowed(uint32_t from, uint32_t to)
+{
+	switch (to) {
+	case GW_PORT_PRIMED:
+		return from == GW_PORT_ACTIVE;
+	case GW_PORT_HANDOFF:
+		return from == GW_PORT_ACTIVE || from == GW_PORT_PRIMED;
+	case GW_PORT_ACTIVE:
+		return from == GW_PORT_PRIMED || from == GW_PORT_HANDOFF;
+	default:
+		return false;
+	}
+}
+
+int datapath_set_source_state(const struct datapath *dp, uint32_t ifindex, uint32_t to)
 {
 	int fd = bpf_map__fd(dp->skel->maps.gw_ports);
-	uint32_t from = on ? GW_PORT_ACTIVE : GW_PORT_HANDOFF;
-	uint32_t to = on ? GW_PORT_HANDOFF : GW_PORT_ACTIVE;
 	struct gw_port p;
 
+	if (to != GW_PORT_PRIMED && to != GW_PORT_HANDOFF && to != GW_PORT_ACTIVE)
+		return -EINVAL;
 	if (bpf_map_lookup_elem(fd, &ifindex, &p) < 0)
 		return -errno;
 	if (p.state == to)
 		return 0;
-	if (p.state != from)
+	if (!source_step_allowed(p.state, to))
 		return -EBUSY;
 	/* The datapath changes standby entries only, and the reconciler
 	 * rewrites an entry only when a field other than the state changed,

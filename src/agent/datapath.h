@@ -42,10 +42,12 @@ int datapath_detach(int ifindex); /* removes the clsact qdisc and its filters */
 
 int datapath_map_fd(const struct datapath *dp, enum datapath_map map);
 
-/* Zero-loss handoff of the port at ifindex (bpf/abi.h): on moves it from
- * GW_PORT_ACTIVE to GW_PORT_HANDOFF, off back. 0 when it is already there;
- * -ENOENT without an entry, -EBUSY from another state (a standby target). */
-int datapath_set_handoff(const struct datapath *dp, uint32_t ifindex, bool on);
+/* A migration source's port at ifindex to state to (bpf/abi.h):
+ * GW_PORT_PRIMED from active (its transfer starts), GW_PORT_HANDOFF from
+ * active or primed (STOP), GW_PORT_ACTIVE from primed or handoff (the VM
+ * runs here again). 0 when it is already there; -ENOENT without an entry,
+ * -EBUSY from another state (a standby target), -EINVAL for another to. */
+int datapath_set_source_state(const struct datapath *dp, uint32_t ifindex, uint32_t to);
 
 /* Where the datapath sends the frames of a port in handoff: its VNI and the
  * remote location of its fdb entry (network order). -ENOENT without one. */

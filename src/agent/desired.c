@@ -372,7 +372,7 @@ void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool fo
 		want->state = GW_PORT_ACTIVE;
 		want->activated_ns = now_ns;
 	}
-	if (!handoff_ok && old->state == GW_PORT_HANDOFF)
+	if (!handoff_ok && (old->state == GW_PORT_HANDOFF || old->state == GW_PORT_PRIMED))
 		want->state = GW_PORT_ACTIVE; /* the migration ended: the VM is here */
 }
 

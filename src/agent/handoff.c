@@ -93,8 +93,8 @@ int handoff_prime(const char *ifname, const char *mac)
 	/* source: a locally administered address no port has */
 	memcpy(frame + ETH_ALEN, (const uint8_t[ETH_ALEN]){0x0a, 0x58, 0xff, 0xff, 0xff, 0xfe},
 	       ETH_ALEN);
-	frame[12] = 0x88; /* ETH_P_802_EX1: local experimental */
-	frame[13] = 0xb5;
+	frame[12] = GW_PRIMER_ETHERTYPE >> 8;
+	frame[13] = GW_PRIMER_ETHERTYPE & 0xff;
 	memcpy(frame + ETH_HLEN, note, sizeof(note));
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -220,6 +220,10 @@ int handoff_drain(int tap_fd, uint32_t vni, uint32_t target_ip, struct handoff_d
 		}
 		if (handoff_frame(buf, (size_t)n, hdr_len, &frame, &frame_len) < 0) {
 			st.skipped++;
+			continue;
+		}
+		if (frame[12] == GW_PRIMER_ETHERTYPE >> 8 && frame[13] == (GW_PRIMER_ETHERTYPE & 0xff)) {
+			st.primers++;
 			continue;
 		}
 		r = send_marked(sock, vni, target_ip, frame, frame_len);

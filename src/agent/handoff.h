@@ -12,8 +12,15 @@
  * QEMU's own tap descriptor (pidfd_getfd, taken when the transfer starts,
  * never read while the VM runs here) and, right after the flip, drains the
  * queue and sends each frame to the target itself, VXLAN-encapsulated with the
- * same mark, exactly as the datapath would have. QEMU reads nothing once the
- * VM is stopped, so every frame is read by one of the two, never both.
+ * same mark, exactly as the datapath would have. Every frame is read by one
+ * of the two, never both.
+ *
+ * A stopping QEMU still reads a frame or two from its tap and never delivers
+ * them (bpf/abi.h "Primers": one read as it stops, purged with its net queue,
+ * and one after that purge re-enables its reads). While the transfer runs the
+ * source port is therefore primed: the datapath puts GW_PRIMERS primers before
+ * every frame into the tap, QEMU's last reads take primers, and the drain
+ * skips the primers it finds (handoff_drain_stats.primers).
  *
  * The target's side has one catch: an incoming QEMU, not yet running, still
  * reads one frame from its tap into its own queue (then stops reading), and
@@ -36,6 +43,7 @@
 struct handoff_drain_stats {
 	unsigned int sent;    /* frames sent on to the target */
 	unsigned int skipped; /* GSO or malformed: not sent */
+	unsigned int primers; /* the datapath's primers (bpf/abi.h): not sent */
 };
 
 /* A duplicate of the descriptor through which process pid is attached to the

@@ -66,6 +66,7 @@ struct options {
 	uint32_t migrate_downtime_ms; /* 0: VM_DEFAULT_DOWNTIME_MS */
 	uint32_t migrate_buffer_kib;  /* migsock.h */
 	bool vm_incoming_paused;      /* vm.h: verification only */
+	bool no_source_primers;       /* vm.h: comparison only */
 	bool verbose;
 };
 
@@ -80,6 +81,7 @@ static void usage(FILE *f)
 		   "                    [--migrate-socket-buffer-kib N (default %d; 0: the "
 		   "kernel's)]\n"
 		   "                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
+		   "                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
 		   "Runs inside the node's network namespace. Default pin dir: "
 		   "/sys/fs/bpf/godwit/<node>.\n"
 		   "VMs: guest image from %s (current or the newest version), run dirs\n"
@@ -104,6 +106,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "migrate-downtime-ms", required_argument, NULL, 'D' },
 		{ "migrate-socket-buffer-kib", required_argument, NULL, 'B' },
 		{ "vm-incoming-paused", no_argument, NULL, 'P' },
+		{ "no-source-primers", no_argument, NULL, 'N' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -156,6 +159,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->migrate_buffer_kib = (uint32_t)mtu;
 			break;
 		case 'P': o->vm_incoming_paused = true; break;
+		case 'N': o->no_source_primers = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'm':
 			errno = 0;
@@ -382,10 +386,16 @@ static void kick_from_vms(void *ctx)
 	pthread_mutex_unlock(&a->hb_lock);
 }
 
-/* The vm module's handoff hook (handoff.h), on its thread: the flip, then
- * the frames left in the source tap go the same way. */
-static int handoff_port(void *ctx, const char *ifname, int tap_fd, bool on)
+/* The vm module's handoff hook (vm.h, handoff.h), on its thread: the port's
+ * state; at the handoff, then the frames left in the source tap go the same
+ * way. */
+static int handoff_port(void *ctx, const char *ifname, int tap_fd, enum vm_handoff step)
 {
+	static const uint32_t state_of[] = {
+	    [VM_HANDOFF_PRIME] = GW_PORT_PRIMED,
+	    [VM_HANDOFF_START] = GW_PORT_HANDOFF,
+	    [VM_HANDOFF_END] = GW_PORT_ACTIVE,
+	};
 	struct agent *a = ctx;
 	struct handoff_drain_stats st = {0};
 	unsigned int ifindex = if_nametoindex(ifname);
@@ -394,8 +404,8 @@ static int handoff_port(void *ctx, const char *ifname, int tap_fd, bool on)
 
 	if (ifindex == 0)
 		return -errno;
-	r = datapath_set_handoff(a->dp, ifindex, on);
-	if (r < 0 || !on || tap_fd < 0)
+	r = datapath_set_source_state(a->dp, ifindex, state_of[step]);
+	if (r < 0 || step != VM_HANDOFF_START || tap_fd < 0)
 		return r;
 	r = datapath_handoff_target(a->dp, ifindex, &vni, &target);
 	if (r == 0)
@@ -430,6 +440,7 @@ static int agent_start(struct agent *a)
 	    .handoff_ctx = a,
 	    .migrate_buffer_kib = a->opt.migrate_buffer_kib,
 	    .incoming_paused = a->opt.vm_incoming_paused,
+	    .no_source_primers = a->opt.no_source_primers,
 	};
 	struct heartbeat_config hc = {
 		.server = a->opt.server, .token = a->token, .node = a->opt.node,

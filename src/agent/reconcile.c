@@ -197,7 +197,7 @@ static void port_merge(void *want_val, const void *old_val, const void *entry)
 	if (o->state == GW_PORT_STANDBY && w->state == GW_PORT_ACTIVE)
 		log_info("port ifindex %u: migration completed, standby port activated",
 			 e->ifindex);
-	if (o->state == GW_PORT_HANDOFF && w->state == GW_PORT_ACTIVE)
+	if ((o->state == GW_PORT_HANDOFF || o->state == GW_PORT_PRIMED) && w->state == GW_PORT_ACTIVE)
 		log_info("port ifindex %u: migration over, handoff ended", e->ifindex);
 }
 

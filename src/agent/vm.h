@@ -79,6 +79,14 @@
 #define VM_DEFAULT_DOWNTIME_MS 30
 #define VM_READY_LINE	       "godwit-guest: ready"
 
+/* The source port's steps in a live migration (bpf/abi.h): primed while the
+ * transfer runs, handed off at STOP, active again when the VM runs here. */
+enum vm_handoff {
+	VM_HANDOFF_PRIME,
+	VM_HANDOFF_START,
+	VM_HANDOFF_END,
+};
+
 struct vm_config {
 	const char *node;
 	const char *underlay_ip; /* dotted quad, for incoming_uri */
@@ -94,11 +102,13 @@ struct vm_config {
 	void (*kick)(void *ctx); /* report now; called on the manager thread */
 	void *kick_ctx;
 	/* Zero-loss handoff (bpf/abi.h, handoff.h): called on the manager thread
-	 * at the source QEMU's STOP during a transfer (on = true) and at a RESUME
-	 * after it (the migration failed late: on = false). ifname is the VM's
-	 * tap, tap_fd a duplicate of QEMU's descriptor of it to drain, or -1.
-	 * Returns the number of frames drained (>= 0) or -errno. NULL: none. */
-	int (*handoff)(void *ctx, const char *ifname, int tap_fd, bool on);
+	 * with VM_HANDOFF_PRIME when a transfer starts, VM_HANDOFF_START at the
+	 * source QEMU's STOP during it, VM_HANDOFF_END at a RESUME after that
+	 * (the migration failed late) or when a primed transfer ends without a
+	 * STOP. ifname is the VM's tap, tap_fd a duplicate of QEMU's descriptor
+	 * of it to drain, or -1. Returns the number of frames drained (>= 0) or
+	 * -errno. NULL: none. */
+	int (*handoff)(void *ctx, const char *ifname, int tap_fd, enum vm_handoff step);
 	void *handoff_ctx;
 	/* The migration sockets' buffer (migsock.h; 0: the kernel's autotuning). */
 	unsigned int migrate_buffer_kib;
@@ -107,6 +117,9 @@ struct vm_config {
 	 * both guests' RAM can be compared at the switchover. Never in production:
 	 * the guest stays paused without that someone. */
 	bool incoming_paused;
+	/* Comparison (bench/vm_migration.sh "unprimed"): the source port is not
+	 * primed during a transfer, so QEMU's last reads can take a real frame. */
+	bool no_source_primers;
 };
 
 struct vm_manager;

@@ -35,6 +35,22 @@ void vm_set_ready(struct vm_manager *m, struct vm *v)
 	vm_kick(m);
 }
 
+void vm_port_prime(struct vm_manager *m, struct vm *v, bool on)
+{
+	int r;
+
+	if (!m->cfg.handoff || m->cfg.no_source_primers || v->primed == on || v->handoff)
+		return;
+	r = m->cfg.handoff(m->cfg.handoff_ctx, v->want.ifname, -1,
+			   on ? VM_HANDOFF_PRIME : VM_HANDOFF_END);
+	if (r < 0) {
+		log_warn_errno(r, "vm %s: cannot %s port %s", v->name, on ? "prime" : "unprime",
+			       v->want.ifname);
+		return;
+	}
+	v->primed = on;
+}
+
 /* Zero-loss handoff (bpf/abi.h): the source QEMU stopped for the last phase
  * of our transfer, so frames for the VM go on to the target from now on; a
  * RESUME here afterwards means the migration failed late: take them back. */
@@ -45,13 +61,15 @@ static void handoff_on_event(struct vm_manager *m, struct vm *v, enum vm_event e
 
 	if (!m->cfg.handoff || (on ? !v->out.active || v->handoff : !v->handoff))
 		return;
-	r = m->cfg.handoff(m->cfg.handoff_ctx, v->want.ifname, v->tap_fd, on);
+	r = m->cfg.handoff(m->cfg.handoff_ctx, v->want.ifname, v->tap_fd,
+			   on ? VM_HANDOFF_START : VM_HANDOFF_END);
 	if (r < 0) {
 		log_warn_errno(r, "vm %s: cannot %s the handoff of port %s", v->name,
 			       on ? "start" : "end", v->want.ifname);
 		return;
 	}
 	v->handoff = on;
+	v->primed = false; /* a handoff or an active port, either way */
 	if (on) {
 		v->out.handoff_ns = (uint64_t)clock_unix_ns();
 		v->out.handoff_drained = (unsigned int)r;

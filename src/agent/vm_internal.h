@@ -96,6 +96,7 @@ struct vm {
 	char reason[512];
 	uint64_t ev_qemu[VM__EVENTS], ev_recv[VM__EVENTS];
 	bool handoff; /* the port is in handoff (set at STOP of an outgoing transfer) */
+	bool primed;  /* the port is primed (an outgoing transfer runs, no STOP yet) */
 	int tap_fd;   /* QEMU's tap, duplicated while a transfer runs (handoff.h); -1 */
 	unsigned int guest_resets; /* RESET events of the running QEMU */
 	struct vm_outgoing out;
@@ -133,6 +134,9 @@ int vm_qmp_exec(struct vm *v, const char *cmd, json_t *args, int pass_fd);
 /* vm_events.c: QMP events (STOP/RESUME/MIGRATION/RESET) and the handoff. */
 void vm_on_event(const struct qmp_event *ev, void *ctx); /* ctx: the struct vm */
 void vm_tap_release(struct vm *v);			 /* closes tap_fd */
+/* The port primed for a transfer that starts (on), or no longer once it
+ * ended without a STOP (off). A failure is logged: the port stays as it is. */
+void vm_port_prime(struct vm_manager *m, struct vm *v, bool on);
 /* Marks the guest ready (and remembers it in RUNDIR/ready for an adopter). */
 void vm_set_ready(struct vm_manager *m, struct vm *v);
 

@@ -77,6 +77,7 @@ static void transfer_ended(struct vm_manager *m, struct vm *v)
 	v->out.active = false;
 	close_sock(v);
 	vm_tap_release(v);
+	vm_port_prime(m, v, false);
 	log_info("vm %s: migration %s %s: %llu bytes in %llu ms, downtime %llu ms%s%s", v->name,
 		 v->out.migration, v->out.status, (unsigned long long)v->out.transferred,
 		 (unsigned long long)v->out.total_ms, (unsigned long long)v->out.downtime_ms,
@@ -169,6 +170,7 @@ void vm_outgoing_adopt(struct vm_manager *m, struct vm *v, bool alive)
 	v->tap_fd = handoff_tap_fd(v->pid, v->want.ifname);
 	if (v->tap_fd < 0)
 		v->tap_fd = -1;
+	vm_port_prime(m, v, true);
 	log_info("vm %s: adopted migration %s in flight (%s)", v->name, v->out.migration,
 		 v->out.status);
 	vm_kick(m);
@@ -237,6 +239,7 @@ static int hand_over(struct vm_manager *m, struct vm *v, const char *migration, 
 			       v->name, v->want.ifname);
 		v->tap_fd = -1;
 	}
+	vm_port_prime(m, v, true); /* before QEMU can stop for the switchover */
 	r = vm_qmp_exec(v, "getfd", json_pack("{s:s}", "fdname", QEMU_FDNAME), sock);
 	snprintf(uri, sizeof(uri), "fd:%s", QEMU_FDNAME);
 	if (r == 0)
@@ -248,6 +251,7 @@ static int hand_over(struct vm_manager *m, struct vm *v, const char *migration, 
 		v->out.active = false;
 		close_sock(v);
 		vm_tap_release(v);
+		vm_port_prime(m, v, false);
 	}
 	v->next_migrate_poll = 0;
 	vm_kick(m);

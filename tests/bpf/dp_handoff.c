@@ -125,3 +125,72 @@ void test_handoff_target(void **state)
 	expect_on_vm(&c, 2, &f);
 	captures_close(&c);
 }
+
+/* frame f as a primer (bpf/abi.h): the same bytes, the primer ethertype. */
+static void as_primer(struct frame *primer, const struct frame *f)
+{
+	*primer = *f;
+	primer->data[12] = GW_PRIMER_ETHERTYPE >> 8;
+	primer->data[13] = GW_PRIMER_ETHERTYPE & 0xff;
+}
+
+/* The source during its transfer: VM 6 still runs here (port 6 primed, fdb
+ * M6 -> {port 6, node .3}). Every frame into its tap comes after GW_PRIMERS
+ * primers; the target's copy and broadcast copies come as they are. */
+void test_primed_source(void **state)
+{
+	struct captures c;
+	struct frame f, primer;
+	uint64_t before[GW_CNT__MAX];
+
+	(void)state;
+	port_set_state(6, GW_PORT_PRIMED);
+	captures_open(&c);
+
+	/* From a local port: primers, the frame; the replicated copy unmarked. */
+	f_replicate(&f, NULL);
+	as_primer(&primer, &f);
+	counters_read(before);
+	assert_int_equal(inject(te.vm_ifindex[1], &f), 0);
+	counter_wait(before, GW_CNT_FWD_REMOTE, 1);
+	for (int i = 0; i < GW_PRIMERS; i++)
+		expect_on_vm(&c, 6, &primer);
+	expect_on_vm(&c, 6, &f);
+	expect_on_wire(&c, VNI_A, node_ip(3), &f);
+	expect_quiet(&c);
+	counters_expect("a frame into a primed port", before,
+			(const struct cnt_delta[]){{GW_CNT_RX_PORT, 1},
+						   {GW_CNT_FWD_LOCAL, 1},
+						   {GW_CNT_FWD_REMOTE, 1},
+						   {GW_CNT_PRIMER, GW_PRIMERS},
+						   {0, 0}});
+
+	/* From the fabric: the same. */
+	frame_ipv4_udp(&f, MAC(6), MAC(10), vm_ip(10), vm_ip(6), 3000, 4000);
+	as_primer(&primer, &f);
+	counters_read(before);
+	assert_int_equal(inject_vxlan(VNI_A, &f), 0);
+	counter_wait(before, GW_CNT_FWD_LOCAL, 1);
+	for (int i = 0; i < GW_PRIMERS; i++)
+		expect_on_vm(&c, 6, &primer);
+	expect_on_vm(&c, 6, &f);
+	expect_quiet(&c);
+	counters_expect("a fabric frame into a primed port", before,
+			(const struct cnt_delta[]){{GW_CNT_RX_FABRIC, 1},
+						   {GW_CNT_FWD_LOCAL, 1},
+						   {GW_CNT_PRIMER, GW_PRIMERS},
+						   {0, 0}});
+
+	/* Broadcast: into the primed port too (it is active), as it is. */
+	f_arp_unknown_target(&f, NULL);
+	memcpy(f.data + 6, MAC(10), 6);
+	counters_read(before);
+	assert_int_equal(inject_vxlan(VNI_A, &f), 0);
+	counter_wait(before, GW_CNT_FLOOD, 1);
+	expect_on_vm(&c, 1, &f);
+	expect_on_vm(&c, 2, &f);
+	expect_on_vm(&c, 6, &f);
+	expect_quiet(&c);
+	assert_int_equal(port_get(6).state, GW_PORT_PRIMED);
+	captures_close(&c);
+}

@@ -441,6 +441,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_live_redirect_peer, baseline),
 	    cmocka_unit_test_setup(test_handoff_source, baseline),
 	    cmocka_unit_test_setup(test_handoff_target, baseline),
+	    cmocka_unit_test_setup(test_primed_source, baseline),
 	    cmocka_unit_test_setup(test_reopen_reuses_maps, baseline),
 	    cmocka_unit_test_setup(test_detach, baseline),
 	};

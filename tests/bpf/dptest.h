@@ -145,6 +145,7 @@ void test_fabric_without_tunnel_key(void **state);
 void test_live_redirect_peer(void **state);
 void test_handoff_source(void **state);
 void test_handoff_target(void **state);
+void test_primed_source(void **state);
 void test_reopen_reuses_maps(void **state);
 void test_detach(void **state);
 

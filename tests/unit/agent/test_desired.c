@@ -324,6 +324,8 @@ static const struct migration_row migration_rows[] = {
 	  true, GW_PORT_ACTIVE, GW_PORT_ACTIVE },
 	{ "replicating, the source stopped: handoff kept", "[\"n2\",\"n1\"]", "n1", "n2", true,
 	  false, false, true, 2, true, GW_PORT_HANDOFF, GW_PORT_HANDOFF },
+	{ "replicating, the source transferring: primed kept", "[\"n2\",\"n1\"]", "n1", "n2", true,
+	  false, false, true, 2, true, GW_PORT_PRIMED, GW_PORT_PRIMED },
 	{ "completed, on the target", "[\"n1\"]", NULL, "n1", true, false, true, false, 1, true,
 	  GW_PORT_STANDBY, GW_PORT_ACTIVE },
 	{ "completed, on the source", "[\"n1\"]", NULL, "n2", false, false, false, false, 1, false,
@@ -334,6 +336,8 @@ static const struct migration_row migration_rows[] = {
 	  GW_PORT_ACTIVE, GW_PORT_ACTIVE },
 	{ "rolled back after a handoff: the source's port is active again", "[\"n2\"]", NULL, "n2",
 	  true, false, true, false, 1, true, GW_PORT_HANDOFF, GW_PORT_ACTIVE },
+	{ "rolled back during the transfer: the source's port unprimed", "[\"n2\"]", NULL, "n2",
+	  true, false, true, false, 1, true, GW_PORT_PRIMED, GW_PORT_ACTIVE },
 };
 
 static void load(struct cache *c, const char *text)

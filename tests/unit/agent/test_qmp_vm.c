@@ -240,18 +240,18 @@ static void test_manager_cannot_start(void **state)
 struct hook_call {
 	char ifname[16];
 	int tap_fd;
-	bool on;
+	enum vm_handoff step;
 };
 static struct hook_call hook_calls[8];
 static int n_hook_calls, hook_result;
 
-static int fake_handoff(void *ctx, const char *ifname, int tap_fd, bool on)
+static int fake_handoff(void *ctx, const char *ifname, int tap_fd, enum vm_handoff step)
 {
 	(void)ctx;
 	assert_true(n_hook_calls < 8);
 	snprintf(hook_calls[n_hook_calls].ifname, sizeof(hook_calls[0].ifname), "%s", ifname);
 	hook_calls[n_hook_calls].tap_fd = tap_fd;
-	hook_calls[n_hook_calls++].on = on;
+	hook_calls[n_hook_calls++].step = step;
 	return hook_result;
 }
 
@@ -282,7 +282,7 @@ static void test_handoff_events(void **state)
 	assert_int_equal(n_hook_calls, 1);
 	assert_string_equal(hook_calls[0].ifname, "gw00000000a1");
 	assert_int_equal(hook_calls[0].tap_fd, 42);
-	assert_true(hook_calls[0].on);
+	assert_int_equal(hook_calls[0].step, VM_HANDOFF_START);
 	assert_true(v.handoff);
 	assert_int_equal(v.out.handoff_drained, 3);
 	assert_true(v.out.handoff_ns > 0);
@@ -296,7 +296,7 @@ static void test_handoff_events(void **state)
 	hook_result = 0;
 	feed(&v, "RESUME");
 	assert_int_equal(n_hook_calls, 2);
-	assert_false(hook_calls[1].on);
+	assert_int_equal(hook_calls[1].step, VM_HANDOFF_END);
 	assert_false(v.handoff);
 
 	/* A hook that fails leaves the port as it was. */
@@ -304,6 +304,41 @@ static void test_handoff_events(void **state)
 	feed(&v, "STOP");
 	assert_int_equal(n_hook_calls, 3);
 	assert_false(v.handoff);
+}
+
+/* Primed while the transfer runs: once, without QEMU's tap; a STOP hands
+ * the port off (no unpriming after it); a transfer that ends without a STOP
+ * unprimes it. */
+static void test_prime_steps(void **state)
+{
+	struct vm_manager m = {.cfg = {.handoff = fake_handoff}};
+	struct vm v = {.mgr = &m, .name = "vm1", .tap_fd = 42, .phase = VM_RUNNING};
+	int calls = n_hook_calls;
+
+	(void)state;
+	snprintf(v.want.ifname, sizeof(v.want.ifname), "gw00000000a1");
+	hook_result = 0;
+	v.out.active = true;
+	vm_port_prime(&m, &v, true);
+	vm_port_prime(&m, &v, true);
+	assert_int_equal(n_hook_calls, calls + 1);
+	assert_int_equal(hook_calls[calls].step, VM_HANDOFF_PRIME);
+	assert_int_equal(hook_calls[calls].tap_fd, -1);
+	assert_true(v.primed);
+	feed(&v, "STOP");
+	assert_int_equal(hook_calls[calls + 1].step, VM_HANDOFF_START);
+	assert_false(v.primed);
+	assert_true(v.handoff);
+	vm_port_prime(&m, &v, false);
+	assert_int_equal(n_hook_calls, calls + 2);
+
+	/* A transfer that fails before its STOP. */
+	v.handoff = false;
+	vm_port_prime(&m, &v, true);
+	vm_port_prime(&m, &v, false);
+	assert_int_equal(n_hook_calls, calls + 4);
+	assert_int_equal(hook_calls[calls + 3].step, VM_HANDOFF_END);
+	assert_false(v.primed);
 }
 
 /* A guest that reboots itself (RESET): counted, reported, not ready until
@@ -415,6 +450,7 @@ int main(void)
 	    cmocka_unit_test(test_migration_from_json),
 	    cmocka_unit_test(test_manager_cannot_start),
 	    cmocka_unit_test(test_handoff_events),
+	    cmocka_unit_test(test_prime_steps),
 	    cmocka_unit_test(test_guest_reset),
 	    cmocka_unit_test(test_resume_rules),
 	};
