@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "demo.h"
 #include "lab.h"
+#include "migclient.h"
 #include "netns.h"
 
 #include "lib/apiclient.h"
@@ -455,62 +456,74 @@ static void print_new_phases(const json_t *mig, size_t *shown)
 	fflush(stdout);
 }
 
-static bool phase_final(const json_t *mig)
+/* How the demo reports a refused call of the migration client. */
+static void say_refused(const struct migclient *mc)
 {
-	const char *p =
-	    json_string_value(json_object_get(json_object_get(mig, "status"), "phase")) ?: "";
+	if (mc->refused.status)
+		fprintf(stderr, "godwit lab demo: %s %s: %s (HTTP %ld)\n", mc->refused.method,
+			mc->refused.path, mc->refused.text, mc->refused.status);
+}
 
-	return migration_phase_name_finished(p);
+struct vm_progress {
+	struct demo *d;
+	size_t shown;
+	long long hint_at;
+};
+
+/* Each phase once; a hint when the transfer is slow to start; Ctrl-C ends the wait. */
+static int vm_progress(const json_t *mig, void *arg)
+{
+	struct vm_progress *p = arg;
+
+	print_new_phases(mig, &p->shown);
+	if (migration_phase_name_finished(migclient_phase(mig)))
+		return 0;
+	if (p->hint_at && clock_mono_ms() > p->hint_at && p->shown <= 3) {
+		printf("  (still Replicating: the source's agent starts the QEMU transfer; "
+		       "see %s/%s/%s.log)\n",
+		       LAB_ROOT, p->d->name, p->d->source);
+		fflush(stdout);
+		p->hint_at = 0;
+	}
+	return interrupted ? -EINTR : 0;
 }
 
 static int migrate_vm(struct demo *d)
 {
-	char path[160];
-	long long deadline = clock_mono_ms() + MIGRATION_DEADLINE_MS;
-	long long hint_at = clock_mono_ms() + 15000;
-	size_t shown = 0;
-	json_t *body;
+	struct migclient mc = {.cli = d->cli};
+	struct vm_progress p = {.d = d, .hint_at = clock_mono_ms() + 15000};
+	struct migclient_wait w = {.until = MIGRATION_PHASE_COUNT,
+				   .interval_ms = 20,
+				   .timeout_ms = MIGRATION_DEADLINE_MS,
+				   .progress = vm_progress,
+				   .arg = &p};
+	json_t *created = NULL;
 	int r;
 
 	snprintf(d->migration, sizeof(d->migration), "demo-%lld", (long long)time(NULL));
 	step("migrating VM %s from %s to %s (strategy %s)", VM_NAME, d->source, d->target,
 	     d->strategy);
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "godwit/v1",
-			 "kind", kind_str(KIND_MIGRATION), "metadata", "name", d->migration, "spec",
-			 "vm", VM_NAME, "target", d->target, "strategy", d->strategy);
-	r = api(d, "POST", "/v1/migrations", body, 201, 200, NULL);
-	json_decref(body);
-	if (r)
-		return r;
-	snprintf(path, sizeof(path), "/v1/migrations/%s", d->migration);
-	for (;;) {
-		json_decref(d->mig);
-		d->mig = NULL;
-		r = api(d, "GET", path, NULL, 200, 200, &d->mig);
-		if (r)
-			return r;
-		print_new_phases(d->mig, &shown);
-		if (phase_final(d->mig))
-			return 0;
-		if (hint_at && clock_mono_ms() > hint_at && shown <= 3) {
-			printf("  (still Replicating: the source's agent starts the QEMU transfer; "
-			       "see %s/%s/%s.log)\n",
-			       LAB_ROOT, d->name, d->source);
-			fflush(stdout);
-			hint_at = 0;
-		}
-		if (clock_mono_ms() > deadline || interrupted) {
-			fprintf(stderr, "godwit lab demo: migration %s unfinished after %d s\n",
-				d->migration, MIGRATION_DEADLINE_MS / 1000);
-			return -ETIMEDOUT;
-		}
-		proc_sleep_ms(20);
+	r = migclient_create(
+	    &mc,
+	    &(struct migclient_spec){
+		.name = d->migration, .vm = VM_NAME, .target = d->target, .strategy = d->strategy},
+	    &created);
+	json_decref(created);
+	if (!r)
+		r = migclient_wait(&mc, d->migration, &w, &d->mig);
+	say_refused(&mc);
+	if (r == -ETIME || r == -EINTR) {
+		fprintf(stderr, "godwit lab demo: migration %s unfinished after %d s\n",
+			d->migration, MIGRATION_DEADLINE_MS / 1000);
+		r = -ETIMEDOUT;
 	}
+	return r;
 }
 
 static int migrate_endpoint(struct demo *d)
 {
-	char out[PATH_MAX + 16], path[160];
+	struct migclient mc = {.cli = d->cli};
+	char out[PATH_MAX + 16];
 	const char *name;
 	size_t shown = 0;
 	pid_t pid;
@@ -540,8 +553,8 @@ static int migrate_endpoint(struct demo *d)
 		return -EIO;
 	}
 	snprintf(d->migration, sizeof(d->migration), "%s", name);
-	snprintf(path, sizeof(path), "/v1/migrations/%s", name);
-	r = api(d, "GET", path, NULL, 200, 200, &d->mig);
+	r = migclient_get(&mc, name, &d->mig);
+	say_refused(&mc);
 	if (r)
 		return r;
 	print_new_phases(d->mig, &shown);
@@ -759,7 +772,7 @@ static int run_demo(struct demo *d)
 		return r;
 	step("results (%s)", d->out);
 	r = write_outputs(d);
-	if (!r && !phase_final(d->mig))
+	if (!r && !migration_phase_name_finished(migclient_phase(d->mig)))
 		r = -EPROTO;
 	else if (!r && !migration_phase_is(json_string_value(json_object_get(
 					       json_object_get(d->mig, "status"), "phase")),

@@ -17,11 +17,10 @@
  */
 #include "cli.h"
 #include "drill.h"
+#include "migclient.h"
 #include "netns.h"
 
 #include "lib/addr.h"
-#include "lib/apiclient.h"
-#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/clock.h"
 
@@ -171,102 +170,62 @@ static long long link_rx_packets(const char *netns, const char *ifname)
 	return rx;
 }
 
-/* A controller restart during the drill is survived: transport errors are
- * retried for a while (the migration resumes from the store). */
-static int request_retrying(struct cli *cli, const char *method, const char *path, json_t *body,
-			    long *status, json_t **reply)
+/* How the drill reports a refused GET or POST. */
+static void say_refused(const struct migclient *mc)
 {
-	long long deadline = clock_mono_ms() + DRILL_PHASE_DEADLINE_MS;
-	int r;
+	if (mc->refused.status)
+		fprintf(stderr, "godwit drill: %s %s: %s (HTTP %ld)\n", mc->refused.method,
+			mc->refused.path, mc->refused.text, mc->refused.status);
+}
 
-	while ((r = cli_request(cli, method, path, body, status, reply)) < 0 &&
-	       clock_mono_ms() < deadline)
-		proc_sleep_ms(100);
+static int get_json(struct migclient *mc, const char *path, json_t **out)
+{
+	int r = migclient_get_path(mc, path, out);
+
+	say_refused(mc);
 	return r;
 }
 
-static int get_json(struct cli *cli, const char *path, json_t **out)
+static int post_action(struct migclient *mc, const char *migration, enum migration_action action)
 {
-	json_t *reply = NULL;
-	long status;
-	int r = request_retrying(cli, "GET", path, NULL, &status, &reply);
+	int r = migclient_action(mc, migration, action);
 
-	if (r)
-		return r;
-	if (status != 200) {
-		fprintf(stderr, "godwit drill: GET %s: %s (HTTP %ld)\n", path, api_error_text(reply),
-			status);
-		json_decref(reply);
-		return -ENOENT;
-	}
-	*out = reply;
-	return 0;
-}
-
-static int post_action(struct cli *cli, const char *migration, const char *action)
-{
-	char path[192];
-	json_t *reply = NULL, *body = json_object();
-	long status;
-	int r;
-
-	snprintf(path, sizeof(path), "/v1/migrations/%s/%s", migration, action);
-	r = request_retrying(cli, "POST", path, body, &status, &reply);
-	if (r == 0 && status != 200) {
-		fprintf(stderr, "godwit drill: POST %s: %s (HTTP %ld)\n", path,
-			api_error_text(reply), status);
-		r = -EPROTO;
-	}
-	json_decref(body);
-	json_decref(reply);
+	say_refused(mc);
 	return r;
 }
 
-static const char *phase_of(json_t *migration)
+struct phase_print {
+	bool quiet;
+	char last[32];
+};
+
+static int print_phase(const json_t *m, void *arg)
 {
-	const char *p = json_string_value(json_object_get(json_object_get(migration, "status"),
-							 "phase"));
-	return p ? p : "";
-}
+	struct phase_print *pp = arg;
+	const char *phase = migclient_phase(m);
 
-static bool phase_final(const char *phase)
-{
-	return migration_phase_name_finished(phase);
-}
-
-/* Polls the migration until its phase is `want` or final; prints each phase once. */
-static int wait_phase(struct cli *cli, const char *name, const char *want, bool quiet,
-		      json_t **out)
-{
-	char path[160], last[32] = "";
-	long long deadline = clock_mono_ms() + DRILL_PHASE_DEADLINE_MS;
-	json_t *m = NULL;
-	int r;
-
-	snprintf(path, sizeof(path), "/v1/migrations/%s", name);
-	for (;;) {
-		const char *phase;
-
-		json_decref(m);
-		m = NULL;
-		r = get_json(cli, path, &m);
-		if (r)
-			return r;
-		phase = phase_of(m);
-		if (strcmp(phase, last) && !quiet)
-			printf("  phase %s\n", phase);
-		snprintf(last, sizeof(last), "%s", phase);
-		if (!strcmp(phase, want) || phase_final(phase))
-			break;
-		if (clock_mono_ms() > deadline) {
-			fprintf(stderr, "godwit drill: migration %s stuck in phase %s\n", name, phase);
-			json_decref(m);
-			return -ETIMEDOUT;
-		}
-		proc_sleep_ms(10);
-	}
-	*out = m;
+	if (strcmp(phase, pp->last) && !pp->quiet)
+		printf("  phase %s\n", phase);
+	snprintf(pp->last, sizeof(pp->last), "%s", phase);
 	return 0;
+}
+
+/* Polls the migration until its phase is `until` or final; prints each phase once. */
+static int wait_phase(struct migclient *mc, const char *name, enum migration_phase until,
+		      bool quiet, json_t **out)
+{
+	struct phase_print pp = {.quiet = quiet};
+	struct migclient_wait w = {.until = until,
+				   .interval_ms = 10,
+				   .timeout_ms = DRILL_PHASE_DEADLINE_MS,
+				   .progress = print_phase,
+				   .arg = &pp};
+	int r = migclient_wait(mc, name, &w, out);
+
+	if (r == -ETIME)
+		fprintf(stderr, "godwit drill: migration %s stuck in phase %s\n", name, pp.last);
+	say_refused(mc);
+	return r;
 }
 
 struct drill {
@@ -278,9 +237,10 @@ struct drill {
 	char netns[128], source[64], ipv4[32], mac[32], cidr_len[8], migration[96];
 	char old_link[IFNAMSIZ], new_link[IFNAMSIZ];
 	long long early_deliveries, t_announce_ns, t_silence_ns, t_resume_ns;
+	struct migclient mc; /* retries transport failures: a controller restart is survived */
 };
 
-static int load_port(struct cli *cli, struct drill *d)
+static int load_port(struct drill *d)
 {
 	char path[160];
 	json_t *port = NULL, *net = NULL, *spec;
@@ -288,7 +248,7 @@ static int load_port(struct cli *cli, struct drill *d)
 	int r;
 
 	snprintf(path, sizeof(path), "/v1/ports/%s", d->endpoint);
-	r = get_json(cli, path, &port);
+	r = get_json(&d->mc, path, &port);
 	if (r)
 		return r;
 	spec = json_object_get(port, "spec");
@@ -312,7 +272,7 @@ static int load_port(struct cli *cli, struct drill *d)
 	}
 	snprintf(path, sizeof(path), "/v1/networks/%s",
 		 json_string_value(json_object_get(spec, "network")) ?: "");
-	r = get_json(cli, path, &net);
+	r = get_json(&d->mc, path, &net);
 	if (r)
 		goto cleanup;
 	cidr = json_string_value(json_object_get(json_object_get(net, "spec"), "cidr"));
@@ -324,28 +284,24 @@ cleanup:
 	return r;
 }
 
-static int create_migration(struct cli *cli, struct drill *d)
+static int create_migration(struct drill *d)
 {
-	json_t *body, *reply = NULL;
-	long status;
+	json_t *reply = NULL;
 	int r;
 
 	snprintf(d->migration, sizeof(d->migration), "drill-%.40s-%lld", d->endpoint,
 		 (long long)(clock_unix_ns() / 1000000 % 100000000));
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "godwit/v1",
-			 "kind", kind_str(KIND_MIGRATION), "metadata", "name", d->migration, "spec",
-			 "port", d->endpoint, "target", d->target, "strategy", d->strategy);
-	if (!body)
-		return -ENOMEM;
-	if (d->naive) /* the baseline: no replication, the fabric switches at completion */
-		json_object_set_new(json_object_get(body, "spec"), "replicate", json_false());
-	r = cli_request(cli, "POST", "/v1/migrations", body, &status, &reply);
-	if (r == 0 && status != 201) {
+	/* --naive, the baseline: no replication, the fabric switches at completion */
+	r = migclient_create(&d->mc,
+			     &(struct migclient_spec){.name = d->migration,
+						      .port = d->endpoint,
+						      .target = d->target,
+						      .strategy = d->strategy,
+						      .no_replicate = d->naive},
+			     &reply);
+	if (r && d->mc.refused.status)
 		fprintf(stderr, "godwit drill: migration refused: %s (HTTP %ld)\n",
-			api_error_text(reply), status);
-		r = -EPROTO;
-	}
-	json_decref(body);
+			d->mc.refused.text, d->mc.refused.status);
 	json_decref(reply);
 	return r;
 }
@@ -446,20 +402,20 @@ static int wait_old_link_gone(struct drill *d)
 /* Gives the target's activation report a moment to reach the controller (so
  * the Migration records it) before the hypervisor's completion is reported.
  * A guest whose frames do not activate (rarp strategy, no RARP) waits it out. */
-static void await_activation(struct cli *cli, const struct drill *d)
+static void await_activation(struct drill *d)
 {
 	long long deadline = clock_mono_ms() + DRILL_ACTIVATION_WAIT_MS;
-	char path[160];
 
-	snprintf(path, sizeof(path), "/v1/migrations/%s", d->migration);
 	while (clock_mono_ms() < deadline) {
 		json_t *m = NULL;
 		bool switched;
 
-		if (get_json(cli, path, &m))
+		if (migclient_get(&d->mc, d->migration, &m)) {
+			say_refused(&d->mc);
 			return;
-		switched =
-		    migration_phase_is(phase_of(m), MIGRATION_SWITCHED) || phase_final(phase_of(m));
+		}
+		switched = migration_phase_is(migclient_phase(m), MIGRATION_SWITCHED) ||
+			   migration_phase_name_finished(migclient_phase(m));
 		json_decref(m);
 		if (switched)
 			return;
@@ -490,7 +446,7 @@ static json_t *drill_report(const struct drill *d, json_t *m)
 	rep = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "migration", d->migration,
 			"endpoint", d->endpoint, "source", d->source, "target", d->target,
 			"strategy", d->strategy, "announce", announce_names[d->announce], "phase",
-			phase_of(m));
+			migclient_phase(m));
 	json_object_set_new(rep, "silence_ms", json_integer(d->silence_ms));
 	json_object_set_new(rep, "blackout_us",
 			    json_integer(d->t_resume_ns ? (d->t_resume_ns - d->t_silence_ns) / 1000
@@ -536,50 +492,46 @@ static int run_drill(struct cli *cli, struct drill *d)
 	json_t *m = NULL, *rep;
 	int r;
 
-	r = load_port(cli, d);
+	d->mc = (struct migclient){.cli = cli, .retry_ms = DRILL_PHASE_DEADLINE_MS};
+	r = load_port(d);
 	if (!r)
-		r = create_migration(cli, d);
+		r = create_migration(d);
 	if (r)
 		return r;
 	if (!d->quiet)
 		printf("migration %s: %s from %s to %s (%s)\n", d->migration, d->endpoint,
 		       d->source, d->target, d->strategy);
-	r = wait_phase(cli, d->migration, migration_phase_name(MIGRATION_REPLICATING), d->quiet,
-		       &m);
+	r = wait_phase(&d->mc, d->migration, MIGRATION_REPLICATING, d->quiet, &m);
 	if (r)
 		return r;
-	if (!migration_phase_is(phase_of(m), MIGRATION_REPLICATING)) {
-		fprintf(stderr, "godwit drill: migration ended %s: %s\n", phase_of(m),
+	if (!migration_phase_is(migclient_phase(m), MIGRATION_REPLICATING)) {
+		fprintf(stderr, "godwit drill: migration ended %s: %s\n", migclient_phase(m),
 			json_string_value(json_object_get(json_object_get(m, "status"), "reason"))
-				?: "");
+			    ?: "");
 		goto report;
 	}
 	if (d->abort) {
-		r = post_action(cli, d->migration, migration_action_name(MIGRATION_ACTION_ABORT));
+		r = post_action(&d->mc, d->migration, MIGRATION_ACTION_ABORT);
 	} else {
 		r = prepare_new_link(d);
 		if (!r)
-			r = post_action(cli, d->migration,
-					migration_action_name(MIGRATION_ACTION_RUNNING));
+			r = post_action(&d->mc, d->migration, MIGRATION_ACTION_RUNNING);
 		if (!r && d->transfer_ms > 0)
 			proc_sleep_ms(d->transfer_ms); /* the hypervisor copying memory */
 		if (!r)
 			r = switchover(d);
 		if (!r && d->announce != DRILL_ANNOUNCE_NONE)
-			await_activation(cli, d);
+			await_activation(d);
 		if (!r)
-			r = post_action(cli, d->migration,
-					migration_action_name(MIGRATION_ACTION_COMPLETE));
+			r = post_action(&d->mc, d->migration, MIGRATION_ACTION_COMPLETE);
 		if (r)
-			post_action(cli, d->migration,
-				    migration_action_name(MIGRATION_ACTION_FAIL));
+			post_action(&d->mc, d->migration, MIGRATION_ACTION_FAIL);
 	}
 	json_decref(m);
 	m = NULL;
-	if (r || (r = wait_phase(cli, d->migration, migration_phase_name(MIGRATION_SUCCEEDED),
-				 d->quiet, &m)))
+	if (r || (r = wait_phase(&d->mc, d->migration, MIGRATION_SUCCEEDED, d->quiet, &m)))
 		return r;
-	if (!d->abort && migration_phase_is(phase_of(m), MIGRATION_SUCCEEDED))
+	if (!d->abort && migration_phase_is(migclient_phase(m), MIGRATION_SUCCEEDED))
 		r = wait_old_link_gone(d);
 report:
 	rep = drill_report(d, m);
@@ -589,8 +541,8 @@ report:
 	} else {
 		print_report(rep);
 	}
-	if (!r &&
-	    !migration_phase_is(phase_of(m), d->abort ? MIGRATION_ABORTED : MIGRATION_SUCCEEDED))
+	if (!r && !migration_phase_is(migclient_phase(m),
+				      d->abort ? MIGRATION_ABORTED : MIGRATION_SUCCEEDED))
 		r = -EPROTO;
 	json_decref(rep);
 	json_decref(m);
