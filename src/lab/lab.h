@@ -13,18 +13,18 @@
  * `lab down` removes all of it and works on half-built labs: lab.json is
  * rewritten after every daemon start, and namespaces are found by name.
  */
-#ifndef GODWIT_CLI_LAB_H
-#define GODWIT_CLI_LAB_H
+#ifndef GODWIT_LAB_LAB_H
+#define GODWIT_LAB_LAB_H
 
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
 
-#define LAB_ROOT "/run/godwit/labs"
-#define LAB_PIN_ROOT "/sys/fs/bpf/godwit"
-#define LAB_NAME_MAX 12
+#define LAB_ROOT      "/run/godwit/labs"
+#define LAB_PIN_ROOT  "/sys/fs/bpf/godwit"
+#define LAB_NAME_MAX  12
 #define LAB_NODES_MAX 16
-#define LAB_API_PORT 7480
+#define LAB_API_PORT  7480
 
 struct lab {
 	char name[LAB_NAME_MAX + 1];

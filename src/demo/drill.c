@@ -15,10 +15,11 @@
  *   4. the hypervisor's "complete" is reported; the source's agent removes the
  *      old link when the fabric points at the target only.
  */
-#include "cli.h"
 #include "drill.h"
-#include "migclient.h"
-#include "netns.h"
+
+#include "cli/cli.h"
+#include "cli/migclient.h"
+#include "lab/netns.h"
 
 #include "lib/addr.h"
 #include "lib/phases.h"
@@ -39,9 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DRILL_PHASE_DEADLINE_MS 60000
+#define DRILL_PHASE_DEADLINE_MS	   60000
 #define DRILL_OLD_LINK_DEADLINE_MS 15000
-#define DRILL_ACTIVATION_WAIT_MS 1000
+#define DRILL_ACTIVATION_WAIT_MS   1000
 
 /* Builds the announcement frame (60 bytes, padded): RARP as QEMU sends it after
  * a migration (op 3, sender = target = the MAC), or a gratuitous ARP request. */
@@ -74,7 +75,7 @@ static int send_in_netns(const char *netns, const char *ifname, const unsigned c
 			 size_t len)
 {
 	int saved, sock = -1, r, back;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET};
 
 	r = proc_netns_enter(netns, &saved);
 	if (r < 0)
@@ -103,8 +104,7 @@ static json_t *netns_links(const char *netns)
 	char *out = NULL;
 	json_t *links;
 
-	if (run_capture((const char *const[]){ "ip", "-n", netns, "-j", "addr", "show", NULL },
-			&out))
+	if (run_capture((const char *const[]){"ip", "-n", netns, "-j", "addr", "show", NULL}, &out))
 		return NULL;
 	links = json_loads(out, 0, NULL);
 	free(out);
@@ -116,10 +116,10 @@ static bool link_has_ipv4(json_t *link, const char *ipv4)
 	size_t i;
 	json_t *a;
 
-	json_array_foreach(json_object_get(link, "addr_info"), i, a)
-		if (json_string_value(json_object_get(a, "local")) &&
-		    strcmp(json_string_value(json_object_get(a, "local")), ipv4) == 0)
-			return true;
+	json_array_foreach(json_object_get(link, "addr_info"), i,
+			   a) if (json_string_value(json_object_get(a, "local")) &&
+				  strcmp(json_string_value(json_object_get(a, "local")), ipv4) ==
+				      0) return true;
 	return false;
 }
 
@@ -156,16 +156,16 @@ static long long link_rx_packets(const char *netns, const char *ifname)
 	json_t *links;
 	long long rx = -1;
 
-	if (run_capture((const char *const[]){ "ip", "-n", netns, "-j", "-s", "link", "show",
-					       "dev", ifname, NULL },
+	if (run_capture((const char *const[]){"ip", "-n", netns, "-j", "-s", "link", "show", "dev",
+					      ifname, NULL},
 			&out))
 		return -1;
 	links = json_loads(out, 0, NULL);
 	free(out);
 	if (json_is_array(links) && json_array_size(links) == 1)
 		rx = json_integer_value(json_object_get(
-			json_object_get(json_object_get(json_array_get(links, 0), "stats64"), "rx"),
-			"packets"));
+		    json_object_get(json_object_get(json_array_get(links, 0), "stats64"), "rx"),
+		    "packets"));
 	json_decref(links);
 	return rx;
 }
@@ -262,8 +262,10 @@ static int load_port(struct drill *d)
 		 json_string_value(json_array_get(json_object_get(spec, "locations"), 0)));
 	snprintf(d->netns, sizeof(d->netns), "%s",
 		 json_string_value(json_object_get(spec, "netns")) ?: "");
-	snprintf(d->ipv4, sizeof(d->ipv4), "%s", json_string_value(json_object_get(spec, "ipv4")) ?: "");
-	snprintf(d->mac, sizeof(d->mac), "%s", json_string_value(json_object_get(spec, "mac")) ?: "");
+	snprintf(d->ipv4, sizeof(d->ipv4), "%s",
+		 json_string_value(json_object_get(spec, "ipv4")) ?: "");
+	snprintf(d->mac, sizeof(d->mac), "%s",
+		 json_string_value(json_object_get(spec, "mac")) ?: "");
 	if (!d->netns[0] || !proc_netns_exists(d->netns)) {
 		fprintf(stderr, "godwit drill: port %s is not an endpoint (no network namespace)\n",
 			d->endpoint);
@@ -316,18 +318,19 @@ static int prepare_new_link(struct drill *d)
 	if (r)
 		return r;
 	if (!d->old_link[0] || !d->new_link[0]) {
-		fprintf(stderr, "godwit drill: expected the source link and the target's new link "
-				"in %s (found '%s' and '%s')\n",
+		fprintf(stderr,
+			"godwit drill: expected the source link and the target's new link "
+			"in %s (found '%s' and '%s')\n",
 			d->netns, d->old_link, d->new_link);
 		return -ENODEV;
 	}
 	snprintf(sysctl, sizeof(sysctl), "net.ipv6.conf.%s.disable_ipv6=1", d->new_link);
-	r = run_cmd((const char *const[]){ "ip", "netns", "exec", d->netns, "sysctl", "-qw",
-					   sysctl, NULL },
-		    false);
+	r = run_cmd(
+	    (const char *const[]){"ip", "netns", "exec", d->netns, "sysctl", "-qw", sysctl, NULL},
+	    false);
 	if (!r)
-		r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "link", "set", d->new_link,
-						   "up", NULL },
+		r = run_cmd((const char *const[]){"ip", "-n", d->netns, "link", "set", d->new_link,
+						  "up", NULL},
 			    false);
 	return r;
 }
@@ -343,9 +346,9 @@ static int switchover(struct drill *d)
 	int r;
 
 	d->t_silence_ns = clock_unix_ns();
-	r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "link", "set", d->old_link,
-					   "down", NULL },
-		    false);
+	r = run_cmd(
+	    (const char *const[]){"ip", "-n", d->netns, "link", "set", d->old_link, "down", NULL},
+	    false);
 	if (r)
 		return r;
 	if (d->silence_ms > 0)
@@ -365,12 +368,12 @@ static int switchover(struct drill *d)
 		}
 	}
 	snprintf(addr, sizeof(addr), "%s/%s", d->ipv4, d->cidr_len);
-	r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "addr", "del", addr, "dev",
-					   d->old_link, NULL },
+	r = run_cmd((const char *const[]){"ip", "-n", d->netns, "addr", "del", addr, "dev",
+					  d->old_link, NULL},
 		    false);
 	if (!r)
-		r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "addr", "add", addr, "dev",
-						   d->new_link, NULL },
+		r = run_cmd((const char *const[]){"ip", "-n", d->netns, "addr", "add", addr, "dev",
+						  d->new_link, NULL},
 			    false);
 	d->t_resume_ns = clock_unix_ns(); /* the endpoint can answer from here on */
 	return r;
@@ -385,10 +388,10 @@ static int wait_old_link_gone(struct drill *d)
 		bool present = false;
 		size_t i;
 
-		json_array_foreach(links, i, link)
-			if (!strcmp(json_string_value(json_object_get(link, "ifname")) ?: "",
-				    d->old_link))
-				present = true;
+		json_array_foreach(
+		    links, i,
+		    link) if (!strcmp(json_string_value(json_object_get(link, "ifname")) ?: "",
+				      d->old_link)) present = true;
 		json_decref(links);
 		if (!present)
 			return 0;
@@ -423,7 +426,7 @@ static void await_activation(struct drill *d)
 	}
 }
 
-static const char *const announce_names[] = { "none", "garp", "rarp" };
+static const char *const announce_names[] = {"none", "garp", "rarp"};
 
 static json_t *drill_report(const struct drill *d, json_t *m)
 {
@@ -438,9 +441,9 @@ static json_t *drill_report(const struct drill *d, json_t *m)
 
 		if (i == 0)
 			t0 = t;
-		json_array_append_new(phases, json_pack("{s:O, s:I}", "name",
-							json_object_get(p, "name"), "t_ms",
-							(json_int_t)(t - t0)));
+		json_array_append_new(phases,
+				      json_pack("{s:O, s:I}", "name", json_object_get(p, "name"),
+						"t_ms", (json_int_t)(t - t0)));
 	}
 	act_ns = json_integer_value(json_object_get(figures, "activation_unix_ns"));
 	rep = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "migration", d->migration,
@@ -448,14 +451,14 @@ static json_t *drill_report(const struct drill *d, json_t *m)
 			"strategy", d->strategy, "announce", announce_names[d->announce], "phase",
 			migclient_phase(m));
 	json_object_set_new(rep, "silence_ms", json_integer(d->silence_ms));
-	json_object_set_new(rep, "blackout_us",
-			    json_integer(d->t_resume_ns ? (d->t_resume_ns - d->t_silence_ns) / 1000
-							: 0));
+	json_object_set_new(
+	    rep, "blackout_us",
+	    json_integer(d->t_resume_ns ? (d->t_resume_ns - d->t_silence_ns) / 1000 : 0));
 	json_object_set_new(rep, "early_deliveries", json_integer(d->early_deliveries));
 	json_object_set_new(rep, "first_frame_to_activation_us",
 			    act_ns && d->t_announce_ns
-				    ? json_integer((act_ns - d->t_announce_ns) / 1000)
-				    : json_null());
+				? json_integer((act_ns - d->t_announce_ns) / 1000)
+				: json_null());
 	json_object_set_new(rep, "silence_unix_ns", json_integer(d->t_silence_ns));
 	json_object_set_new(rep, "resume_unix_ns", json_integer(d->t_resume_ns));
 	json_object_set(rep, "figures", figures ? figures : json_null());
@@ -473,8 +476,8 @@ static void print_report(json_t *rep)
 	       json_string_value(json_object_get(rep, "target")),
 	       json_string_value(json_object_get(rep, "phase")));
 	json_array_foreach(json_object_get(rep, "phases"), i, p)
-		printf("  %-12s +%lld ms\n", json_string_value(json_object_get(p, "name")),
-		       (long long)json_integer_value(json_object_get(p, "t_ms")));
+	    printf("  %-12s +%lld ms\n", json_string_value(json_object_get(p, "name")),
+		   (long long)json_integer_value(json_object_get(p, "t_ms")));
 	printf("  silence (blackout)        %lld ms\n",
 	       (long long)json_integer_value(json_object_get(rep, "silence_ms")));
 	printf("  blackout (down -> address on the new link) %.1f ms\n",
@@ -551,16 +554,16 @@ report:
 
 int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "to", required_argument, NULL, 't' },
-					      { "strategy", required_argument, NULL, 's' },
-					      { "silence-ms", required_argument, NULL, 'S' },
-					      { "announce", required_argument, NULL, 'a' },
-					      { "abort", no_argument, NULL, 'A' },
-					      { "transfer-ms", required_argument, NULL, 'T' },
-					      { "naive", no_argument, NULL, 'N' },
-					      { "json", no_argument, NULL, 'j' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option opts[] = {{"to", required_argument, NULL, 't'},
+					     {"strategy", required_argument, NULL, 's'},
+					     {"silence-ms", required_argument, NULL, 'S'},
+					     {"announce", required_argument, NULL, 'a'},
+					     {"abort", no_argument, NULL, 'A'},
+					     {"transfer-ms", required_argument, NULL, 'T'},
+					     {"naive", no_argument, NULL, 'N'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
 	struct drill d = {.strategy = strategy_names[STRATEGY_FIRST_FRAME], .silence_ms = 20};
 	const char *announce = NULL;
 	enum strategy strategy;
@@ -583,7 +586,8 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 			errno = 0;
 			d.silence_ms = (int)strtol(optarg, &end, 10);
 			if (errno || *end || d.silence_ms < 0 || d.silence_ms > 60000) {
-				fprintf(stderr, "godwit drill: --silence-ms: '%s' is not 0..60000\n",
+				fprintf(stderr,
+					"godwit drill: --silence-ms: '%s' is not 0..60000\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -592,7 +596,8 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 			errno = 0;
 			d.transfer_ms = (int)strtol(optarg, &end, 10);
 			if (errno || *end || d.transfer_ms < 0 || d.transfer_ms > 600000) {
-				fprintf(stderr, "godwit drill: --transfer-ms: '%s' is not 0..600000\n",
+				fprintf(stderr,
+					"godwit drill: --transfer-ms: '%s' is not 0..600000\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -632,7 +637,8 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 		else if (!strcmp(announce, "none"))
 			d.announce = DRILL_ANNOUNCE_NONE;
 		else {
-			fprintf(stderr, "godwit drill: --announce: '%s' is not rarp, garp or none\n",
+			fprintf(stderr,
+				"godwit drill: --announce: '%s' is not rarp, garp or none\n",
 				announce);
 			return EXIT_USAGE;
 		}

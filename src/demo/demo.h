@@ -18,8 +18,8 @@
  * the drill: address on the new link). Probes sent after RESUME that got no
  * reply within the probe's grace are the loss the network added.
  */
-#ifndef GODWIT_CLI_DEMO_H
-#define GODWIT_CLI_DEMO_H
+#ifndef GODWIT_DEMO_DEMO_H
+#define GODWIT_DEMO_DEMO_H
 
 #include <jansson.h>
 #include <stdbool.h>

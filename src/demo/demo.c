@@ -5,11 +5,13 @@
  * probing it from the third node, the migration, the report and the picture
  * (see demo.h for what is computed and how).
  */
-#include "cli.h"
 #include "demo.h"
-#include "lab.h"
-#include "migclient.h"
-#include "netns.h"
+
+#include "cli/cli.h"
+#include "cli/migclient.h"
+#include "lab/endpoint.h"
+#include "lab/lab.h"
+#include "lab/netns.h"
 
 #include "lib/apiclient.h"
 #include "lib/clock.h"
@@ -229,19 +231,6 @@ static int preflight(struct demo *d)
 
 /* ---- step 3: the subject ---- */
 
-static int add_endpoint(struct demo *d, const char *name, const char *node)
-{
-	static const struct cli_verb ep_verb = {"endpoint", cmd_endpoint, "",
-						"endpoint add NAME --network NET --node NODE"};
-	char net[64], nd[32], nm[64];
-	char *argv[] = {"endpoint", "add", nm, "--network", net, "--node", nd, NULL};
-
-	snprintf(nm, sizeof(nm), "%s", name);
-	snprintf(net, sizeof(net), "%s", d->network);
-	snprintf(nd, sizeof(nd), "%s", node);
-	return cmd_endpoint(d->cli, &ep_verb, 7, argv) ? -EIO : 0;
-}
-
 static int echo_listening(const char *netns)
 {
 	char *out = NULL;
@@ -273,7 +262,7 @@ static int subject_endpoint(struct demo *d)
 	r = api(d, "POST", "/v1/networks", body, 201, 200, NULL);
 	json_decref(body);
 	if (!r)
-		r = add_endpoint(d, SUBJECT_EP, node);
+		r = endpoint_add(d->cli, d->name, SUBJECT_EP, d->network, node);
 	if (r)
 		return r;
 	snprintf(path, sizeof(path), "/v1/ports/%s", SUBJECT_EP);
@@ -411,7 +400,7 @@ static int start_observer(struct demo *d)
 
 	step("observer endpoint on %s probing %s: ICMP at %lu/s and a TCP stream to port %s",
 	     d->observer, d->ip, d->rate, ECHO_PORT);
-	r = add_endpoint(d, OBSERVER_EP, d->observer);
+	r = endpoint_add(d->cli, d->name, OBSERVER_EP, d->network, d->observer);
 	if (r)
 		return r;
 	snprintf(ns, sizeof(ns), "%s-ep-%s", d->name, OBSERVER_EP);
@@ -656,8 +645,9 @@ static int write_outputs(struct demo *d)
 	}
 	demo_print_report(stdout, rep, d->out, d->have_png);
 	if (json_is_true(json_object_get(rep, "migration_failed"))) {
-		fprintf(stderr, "godwit lab demo: the guest stopped answering after the migration "
-				"(its console: %s/logs)\n",
+		fprintf(stderr,
+			"godwit lab demo: the guest stopped answering after the migration "
+			"(its console: %s/logs)\n",
 			d->out);
 		r = -EPROTO;
 	}
