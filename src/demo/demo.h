@@ -2,9 +2,10 @@
 /*
  * `godwit lab demo`: from a fresh machine to a measured live migration.
  *
- * demo.c runs the steps (checks, lab up, the subject, an observer probing it
- * from a third node, the migration, teardown); everything it measures is
- * turned into the report by pure functions that the unit tests drive:
+ * demo.c and its step files (demo_run.h) run the steps (checks, lab up, the
+ * subject, an observer probing it from a third node, the migration,
+ * teardown); everything they measure is turned into the report by pure
+ * functions that the unit tests drive:
  *
  *   probe --json  +  probe --record CSV  +  the Migration object
  *   (+ the drill's --json for an endpoint subject)
