@@ -5,6 +5,15 @@
  * Like WireGuard's `wg`, every verb is a row {name, handler, description,
  * usage}; handlers get the arguments after the verb and return the process
  * exit status: 0 success, 1 failure (message printed), 2 bad usage.
+ *
+ * The CLI is three static libraries ("wings") that call downwards only:
+ *   main.c (the verb table: the one file that knows every wing)
+ *     -> src/demo (demo_core: `lab demo`, its report and picture, `drill`)
+ *     -> src/lab  (lab_core: lab up/down/status/list, endpoints, their verbs)
+ *     -> src/cli  (cli_core: this header, client, config, tables, views,
+ *                  manifests, migclient, the API verbs) -> src/lib
+ * A verb that lives above the wing that parses its parent (`lab demo`) is
+ * handed down by main.c (lab/lab_verbs.h).
  */
 #ifndef GODWIT_CLI_CLI_H
 #define GODWIT_CLI_CLI_H
@@ -31,14 +40,12 @@ struct cli_verb {
 	const char *usage; /* the lines after "usage: godwit " */
 };
 
-/* Verb handlers (argv[0] is the verb). */
+/* Verb handlers of this wing (argv[0] is the verb); the lab's are in lab/lab_verbs.h,
+ * the demo's in demo/demo.h and demo/drill.h. */
 int cmd_apply(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_delete(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
-int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
-int cmd_endpoint(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
-int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 

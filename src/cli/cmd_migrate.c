@@ -8,10 +8,9 @@
  * --abort aborts the VM's unfinished migration.
  */
 #include "cli.h"
+#include "migclient.h"
 
-#include "lib/apiclient.h"
 #include "lib/clock.h"
-#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/proc.h"
 
@@ -25,7 +24,6 @@
 #include <unistd.h>
 
 #define REFRESH_MS	  200
-#define WAIT_SLACK_MS	  30000 /* beyond the migration's own timeout */
 #define MIB		  (1024.0 * 1024.0)
 
 struct migrate {
@@ -40,123 +38,46 @@ static const json_t *status_of(const json_t *m)
 	return json_object_get(m, "status");
 }
 
-static const char *phase_of(const json_t *m)
+static int create(struct migclient *mc, struct migrate *g, json_t **out)
 {
-	return json_string_value(json_object_get(status_of(m), "phase")) ?: "";
-}
-
-static bool phase_final(const char *p)
-{
-	return migration_phase_name_finished(p);
-}
-
-static int create(struct cli *cli, struct migrate *g, json_t **out)
-{
-	json_t *body, *reply = NULL, *spec;
-	long status;
 	int r;
 
 	snprintf(g->name, sizeof(g->name), "%.40s-%lld", g->vm,
 		 (long long)(clock_unix_ms() % 100000000));
-	body =
-	    json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
-		      kind_str(KIND_MIGRATION), "metadata", "name", g->name, "spec", "vm", g->vm);
-	if (!body)
-		return -ENOMEM;
-	spec = json_object_get(body, "spec");
-	if (g->target)
-		json_object_set_new(spec, "target", json_string(g->target));
-	if (g->downtime_ms)
-		json_object_set_new(spec, "downtime_ms", json_integer(g->downtime_ms));
-	if (g->bandwidth_mib)
-		json_object_set_new(spec, "max_bandwidth_mib", json_integer(g->bandwidth_mib));
-	if (g->progress_timeout_s)
-		json_object_set_new(spec, "progress_timeout_s", json_integer(g->progress_timeout_s));
-	r = cli_request(cli, "POST", "/v1/migrations", body, &status, &reply);
-	json_decref(body);
-	if (r)
-		return r;
-	if (status != 201) {
-		fprintf(stderr, "godwit migrate: %s\n", api_error_text(reply));
-		json_decref(reply);
-		return -EPROTO;
-	}
-	*out = reply;
-	return 0;
+	r = migclient_create(mc,
+			     &(struct migclient_spec){.name = g->name,
+						      .vm = g->vm,
+						      .target = g->target,
+						      .downtime_ms = g->downtime_ms,
+						      .max_bandwidth_mib = g->bandwidth_mib,
+						      .progress_timeout_s = g->progress_timeout_s},
+			     out);
+	if (r && mc->refused.status)
+		fprintf(stderr, "godwit migrate: %s\n", mc->refused.text);
+	return r;
 }
 
 /* The VM's unfinished migration, for --abort. */
-static int find_unfinished(struct cli *cli, struct migrate *g)
+static int find_unfinished(struct migclient *mc, struct migrate *g)
 {
-	json_t *reply = NULL, *m;
-	long status;
-	size_t i;
-	int r;
+	int r = migclient_find_unfinished(mc, g->vm, g->name, sizeof(g->name));
 
-	r = cli_request(cli, "GET", "/v1/migrations", NULL, &status, &reply);
-	if (r)
-		return r;
-	if (status != 200) {
-		fprintf(stderr, "godwit migrate: GET /v1/migrations: %s\n", api_error_text(reply));
-		json_decref(reply);
-		return -EPROTO;
-	}
-	r = -ENOENT;
-	json_array_foreach(json_object_get(reply, "items"), i, m)
-	{
-		const char *vm = json_string_value(json_object_get(json_object_get(m, "spec"), "vm"));
-
-		if (vm && !strcmp(vm, g->vm) && !phase_final(phase_of(m))) {
-			snprintf(g->name, sizeof(g->name), "%s",
-				 json_string_value(json_object_get(json_object_get(m, "metadata"),
-								   "name")));
-			r = 0;
-			break;
-		}
-	}
-	json_decref(reply);
-	if (r)
+	if (r && mc->refused.status)
+		fprintf(stderr, "godwit migrate: GET /v1/migrations: %s\n", mc->refused.text);
+	if (!r && !g->name[0]) {
 		fprintf(stderr, "godwit migrate: vm %s has no unfinished migration\n", g->vm);
+		r = -ENOENT;
+	}
 	return r;
 }
 
-static int post_abort(struct cli *cli, const struct migrate *g)
+static int post_abort(struct migclient *mc, const struct migrate *g)
 {
-	char path[160];
-	json_t *reply = NULL, *body = json_object();
-	long status;
-	int r;
+	int r = migclient_action(mc, g->name, MIGRATION_ACTION_ABORT);
 
-	snprintf(path, sizeof(path), "/v1/migrations/%s/%s", g->name,
-		 migration_action_name(MIGRATION_ACTION_ABORT));
-	r = cli_request(cli, "POST", path, body, &status, &reply);
-	json_decref(body);
-	if (r == 0 && status != 200) {
-		fprintf(stderr, "godwit migrate: %s\n", api_error_text(reply));
-		r = -EPROTO;
-	}
-	json_decref(reply);
+	if (r && mc->refused.status)
+		fprintf(stderr, "godwit migrate: %s\n", mc->refused.text);
 	return r;
-}
-
-static int get_migration(struct cli *cli, const char *name, json_t **out)
-{
-	char path[160];
-	json_t *reply = NULL;
-	long status;
-	int r;
-
-	snprintf(path, sizeof(path), "/v1/migrations/%s", name);
-	r = cli_request(cli, "GET", path, NULL, &status, &reply);
-	if (r)
-		return r;
-	if (status != 200) {
-		fprintf(stderr, "godwit migrate: GET %s: %s\n", path, api_error_text(reply));
-		json_decref(reply);
-		return -ENOENT;
-	}
-	*out = reply;
-	return 0;
 }
 
 static double num(const json_t *o, const char *key)
@@ -173,69 +94,58 @@ static void progress_line(const json_t *m, long long t0, char *buf, size_t len)
 	const char *qs = json_string_value(json_object_get(p, "status"));
 
 	if (!p) {
-		snprintf(buf, len, "%-12s %5.1f s", phase_of(m), (clock_mono_ms() - t0) / 1000.0);
+		snprintf(buf, len, "%-12s %5.1f s", migclient_phase(m),
+			 (clock_mono_ms() - t0) / 1000.0);
 		return;
 	}
 	snprintf(buf, len,
 		 "%-12s %5.1f s  memory %.1f MiB sent, %.1f MiB left, dirty %.0f pages/s (%s)",
-		 phase_of(m), (clock_mono_ms() - t0) / 1000.0, num(p, "transferred") / MIB,
+		 migclient_phase(m), (clock_mono_ms() - t0) / 1000.0, num(p, "transferred") / MIB,
 		 num(p, "remaining") / MIB, num(p, "dirty_rate"), qs ? qs : "?");
 }
 
-/* How long a migration may take by its own bounds (docs/MIGRATION.md): each
- * phase before the transfer, the transfer's progress, the confirmation. */
-static long long wait_bound_ms(const json_t *m)
-{
-	const json_t *spec = json_object_get(m, "spec");
-	json_int_t t = json_integer_value(json_object_get(spec, "timeout_s"));
-	json_int_t p = json_integer_value(json_object_get(spec, "progress_timeout_s"));
+struct follow {
+	const struct migrate *g;
+	long long t0;
+	char last[32];
+};
 
-	return (3 * (t > 0 ? t : 120) + (p > 0 ? p : 150) + 60) * 1000LL;
+/* Progress while following: a refreshed line on a terminal, else one line per phase. */
+static int follow_progress(const json_t *m, void *arg)
+{
+	struct follow *f = arg;
+	char line[256];
+
+	if (f->g->tty) {
+		progress_line(m, f->t0, line, sizeof(line));
+		printf("\r\033[K%s", line);
+		fflush(stdout);
+	} else if (!f->g->json && strcmp(migclient_phase(m), f->last)) {
+		printf("  phase %s\n", migclient_phase(m));
+		fflush(stdout);
+	}
+	snprintf(f->last, sizeof(f->last), "%s", migclient_phase(m));
+	return 0;
 }
 
-static int follow(struct cli *cli, const struct migrate *g, json_t **out)
+static int follow(struct migclient *mc, const struct migrate *g, json_t **out)
 {
-	long long t0 = clock_mono_ms(), deadline = t0 + 120000 + WAIT_SLACK_MS;
-	char last[32] = "", line[256];
-	json_t *m = NULL;
-	bool timeout_known = false;
-	int r;
+	struct follow f = {.g = g, .t0 = clock_mono_ms()};
+	struct migclient_wait w = {.until = MIGRATION_PHASE_COUNT,
+				   .interval_ms = g->tty ? REFRESH_MS : 50,
+				   .progress = follow_progress,
+				   .arg = &f};
+	int r = migclient_wait(mc, g->name, &w, out);
 
-	for (;;) {
-		json_decref(m);
-		m = NULL;
-		r = get_migration(cli, g->name, &m);
-		if (r)
-			return r;
-		if (!timeout_known) {
-			deadline = t0 + wait_bound_ms(m) + WAIT_SLACK_MS;
-			timeout_known = true;
-		}
-		if (g->tty) {
-			progress_line(m, t0, line, sizeof(line));
-			printf("\r\033[K%s", line);
-			fflush(stdout);
-		} else if (!g->json && strcmp(phase_of(m), last)) {
-			printf("  phase %s\n", phase_of(m));
-			fflush(stdout);
-		}
-		snprintf(last, sizeof(last), "%s", phase_of(m));
-		if (phase_final(last))
-			break;
-		if (clock_mono_ms() > deadline) {
-			if (g->tty)
-				putchar('\n');
-			fprintf(stderr, "godwit migrate: migration %s stuck in phase %s\n", g->name,
-				last);
-			json_decref(m);
-			return -ETIMEDOUT;
-		}
-		proc_sleep_ms(g->tty ? REFRESH_MS : 50);
-	}
-	if (g->tty)
+	if (g->tty && (r == 0 || r == -ETIME))
 		putchar('\n');
-	*out = m;
-	return 0;
+	if (r == -ETIME)
+		fprintf(stderr, "godwit migrate: migration %s stuck in phase %s\n", g->name,
+			f.last);
+	else if (r && mc->refused.status)
+		fprintf(stderr, "godwit migrate: %s %s: %s\n", mc->refused.method, mc->refused.path,
+			mc->refused.text);
+	return r;
 }
 
 static void print_ms(const char *what, const json_t *figures, const char *key, const char *absent)
@@ -260,7 +170,7 @@ static void print_figures(const json_t *m)
 	       json_string_value(json_object_get(json_object_get(m, "spec"), "vm")) ?: "?",
 	       json_string_value(json_object_get(st, "source")) ?: "?",
 	       json_string_value(json_object_get(json_object_get(m, "spec"), "target")) ?: "?",
-	       phase_of(m));
+	       migclient_phase(m));
 	if (json_object_get(st, "reason"))
 		printf("  reason: %s\n", json_string_value(json_object_get(st, "reason")));
 	json_array_foreach(json_object_get(st, "phases"), i, p)
@@ -319,6 +229,7 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 					      { "help", no_argument, NULL, 'h' },
 					      { 0 } };
 	struct migrate g = { 0 };
+	struct migclient mc = {.cli = cli};
 	json_t *m = NULL;
 	int opt, r;
 	bool ok;
@@ -365,15 +276,15 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 	g.vm = argv[optind];
 	g.tty = isatty(STDOUT_FILENO) && !g.json;
 	if (g.abort) {
-		r = find_unfinished(cli, &g);
+		r = find_unfinished(&mc, &g);
 		if (!r)
-			r = post_abort(cli, &g);
+			r = post_abort(&mc, &g);
 		if (r)
 			return 1;
 		if (!g.json)
 			printf("migration %s: abort requested\n", g.name);
 	} else {
-		r = create(cli, &g, &m);
+		r = create(&mc, &g, &m);
 		if (r)
 			return 1;
 		if (!g.json)
@@ -393,7 +304,7 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 	}
 	json_decref(m);
 	m = NULL;
-	r = follow(cli, &g, &m);
+	r = follow(&mc, &g, &m);
 	if (r)
 		return 1;
 	if (g.json) {
@@ -402,7 +313,8 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 	} else {
 		print_figures(m);
 	}
-	ok = migration_phase_is(phase_of(m), g.abort ? MIGRATION_ABORTED : MIGRATION_SUCCEEDED);
+	ok = migration_phase_is(migclient_phase(m),
+				g.abort ? MIGRATION_ABORTED : MIGRATION_SUCCEEDED);
 	json_decref(m);
 	return ok ? 0 : 1;
 }

@@ -21,7 +21,7 @@
 #ifndef GODWIT_CLI_KUBEVIRT_H
 #define GODWIT_CLI_KUBEVIRT_H
 
-#include "manifest.h"
+#include "manifest_doc.h"
 
 #include <jansson.h>
 #include <stdint.h>

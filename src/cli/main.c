@@ -2,6 +2,10 @@
 /* godwit: the command line of the fabric. Global flags, then one verb from the table. */
 #include "cli.h"
 
+#include "demo/demo.h"
+#include "demo/drill.h"
+#include "lab/lab_verbs.h"
+
 #include "lib/log.h"
 #include "probe/probe.h"
 
@@ -18,36 +22,47 @@ static int cmd_probe(struct cli *cli, const struct cli_verb *verb, int argc, cha
 	return probe_main(argc, argv);
 }
 
+/* The sub-verbs of `lab` that live above the lab wing (lab/lab_verbs.h). */
+static const struct cli_verb lab_more[] = {
+    {"demo", lab_demo, "From a fresh machine to a measured live migration.",
+     "lab demo [--name LAB] [--out DIR] [--keep] [--subject vm|endpoint] ..."},
+};
+
+static int cmd_lab_all(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
+{
+	return cmd_lab(cli, verb, argc, argv, lab_more, sizeof(lab_more) / sizeof(lab_more[0]));
+}
+
 static const struct cli_verb verbs[] = {
-	{ "apply", cmd_apply, "Create or update the objects of a manifest (YAML or JSON).",
-	  "apply -f FILE|-" },
-	{ "get", cmd_get,
-	  "List objects, or show one (kinds: networks|net, ports, nodes, migrations, vms).",
-	  "get KIND [NAME] [-o wide|json|yaml]" },
-	{ "describe", cmd_describe, "Show one object in detail, with status and counters.",
-	  "describe KIND NAME" },
-	{ "delete", cmd_delete, "Delete one object, or every object of a manifest.",
-	  "delete KIND NAME | delete -f FILE|-" },
-	{ "migrate", cmd_migrate, "Live-migrate a VM to another node (or abort its migration).",
-	  "migrate VM [--to NODE] [--wait] [--downtime-ms N] [--max-bandwidth-mib N]\n"
-	  "       [--progress-timeout-s N] [--json]\n"
-	  "       godwit migrate VM --abort [--wait] [--json]" },
-	{ "console", cmd_console, "Connect to a VM's serial console (Ctrl-] leaves).",
-	  "console VM" },
-	{ "lab", cmd_lab, "Run a fabric on this machine: nodes as network namespaces.",
-	  "lab up [--name LAB] [--nodes N] | down [--name LAB] | status [--name LAB] | list" },
-	{ "endpoint", cmd_endpoint, "Endpoints (a netns with one port) in a lab.",
-	  "endpoint add NAME --network NET --node NODE [--lab LAB]\n"
-	  "       godwit endpoint del NAME [--lab LAB]\n"
-	  "       godwit endpoint exec NAME [--lab LAB] -- CMD [ARGS...]\n"
-	  "       godwit endpoint list [--lab LAB]" },
-	{ "drill", cmd_drill, "Rehearse a live migration with an endpoint (no hypervisor).",
-	  "drill ENDPOINT --to NODE [--strategy first-frame|rarp] [--silence-ms N]\n"
-	  "                    [--announce rarp|garp|none] [--transfer-ms N] [--naive] [--abort] [--json]" },
-	{ "probe", cmd_probe, "Measure reachability: fixed-rate ICMP echo and a verified TCP stream.",
-	  "probe TARGET [--rate HZ] [--duration S] [--tcp PORT] [--json] [--record FILE]\n"
-	  "       godwit probe --serve [--port PORT]" },
-	{ "help", cmd_help, "Show the verbs, or the usage of one.", "help [VERB]" },
+    {"apply", cmd_apply, "Create or update the objects of a manifest (YAML or JSON).",
+     "apply -f FILE|-"},
+    {"get", cmd_get,
+     "List objects, or show one (kinds: networks|net, ports, nodes, migrations, vms).",
+     "get KIND [NAME] [-o wide|json|yaml]"},
+    {"describe", cmd_describe, "Show one object in detail, with status and counters.",
+     "describe KIND NAME"},
+    {"delete", cmd_delete, "Delete one object, or every object of a manifest.",
+     "delete KIND NAME | delete -f FILE|-"},
+    {"migrate", cmd_migrate, "Live-migrate a VM to another node (or abort its migration).",
+     "migrate VM [--to NODE] [--wait] [--downtime-ms N] [--max-bandwidth-mib N]\n"
+     "       [--progress-timeout-s N] [--json]\n"
+     "       godwit migrate VM --abort [--wait] [--json]"},
+    {"console", cmd_console, "Connect to a VM's serial console (Ctrl-] leaves).", "console VM"},
+    {"lab", cmd_lab_all, "Run a fabric on this machine: nodes as network namespaces.",
+     "lab up [--name LAB] [--nodes N] | down [--name LAB] | status [--name LAB] | list"},
+    {"endpoint", cmd_endpoint, "Endpoints (a netns with one port) in a lab.",
+     "endpoint add NAME --network NET --node NODE [--lab LAB]\n"
+     "       godwit endpoint del NAME [--lab LAB]\n"
+     "       godwit endpoint exec NAME [--lab LAB] -- CMD [ARGS...]\n"
+     "       godwit endpoint list [--lab LAB]"},
+    {"drill", cmd_drill, "Rehearse a live migration with an endpoint (no hypervisor).",
+     "drill ENDPOINT --to NODE [--strategy first-frame|rarp] [--silence-ms N]\n"
+     "                    [--announce rarp|garp|none] [--transfer-ms N] [--naive] [--abort] "
+     "[--json]"},
+    {"probe", cmd_probe, "Measure reachability: fixed-rate ICMP echo and a verified TCP stream.",
+     "probe TARGET [--rate HZ] [--duration S] [--tcp PORT] [--json] [--record FILE]\n"
+     "       godwit probe --serve [--port PORT]"},
+    {"help", cmd_help, "Show the verbs, or the usage of one.", "help [VERB]"},
 };
 
 static const struct cli_verb *find_verb(const char *name)

@@ -36,26 +36,6 @@ struct manifest {
 	json_t *warnings;   /* array of strings ("ignoring spec.x"), in document order */
 };
 
-struct manifest_doc;
-
-/* One supported (apiVersion, kind) of a manifest document. */
-struct manifest_kind {
-	const char *api_version;
-	const char *kind;
-	/* Checks doc and appends its API objects with manifest_doc_append(). */
-	int (*map)(const struct manifest_kind *mk, const json_t *doc, struct manifest_doc *ctx);
-	const struct kind_info *target; /* for 1:1 kinds */
-};
-
-int manifest_doc_append(struct manifest_doc *ctx, const struct kind_info *kind, json_t *body);
-/* Formats a mapping error for field path (line looked up), returns -EINVAL. */
-int manifest_doc_error(struct manifest_doc *ctx, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Adds a warning ("ignoring spec.x") to the manifest; -ENOMEM or 0. */
-int manifest_doc_warn(struct manifest_doc *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* Parses and maps buf; on error -EINVAL with err set (or -ENOMEM), out untouched. */
 int manifest_parse(const char *buf, size_t len, struct manifest *out, char *err, size_t errlen);
 void manifest_free(struct manifest *m);

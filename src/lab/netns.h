@@ -3,8 +3,8 @@
  * netns: running `ip` (and other commands) for the lab and checking it. The
  * process, namespace and file tree helpers the lab uses are lib/proc.h.
  */
-#ifndef GODWIT_CLI_NETNS_H
-#define GODWIT_CLI_NETNS_H
+#ifndef GODWIT_LAB_NETNS_H
+#define GODWIT_LAB_NETNS_H
 
 #include <stdbool.h>
 #include <stddef.h>

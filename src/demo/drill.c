@@ -15,13 +15,13 @@
  *   4. the hypervisor's "complete" is reported; the source's agent removes the
  *      old link when the fabric points at the target only.
  */
-#include "cli.h"
 #include "drill.h"
-#include "netns.h"
+
+#include "cli/cli.h"
+#include "cli/migclient.h"
+#include "lab/netns.h"
 
 #include "lib/addr.h"
-#include "lib/apiclient.h"
-#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/clock.h"
 
@@ -40,9 +40,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DRILL_PHASE_DEADLINE_MS 60000
+#define DRILL_PHASE_DEADLINE_MS	   60000
 #define DRILL_OLD_LINK_DEADLINE_MS 15000
-#define DRILL_ACTIVATION_WAIT_MS 1000
+#define DRILL_ACTIVATION_WAIT_MS   1000
 
 /* Builds the announcement frame (60 bytes, padded): RARP as QEMU sends it after
  * a migration (op 3, sender = target = the MAC), or a gratuitous ARP request. */
@@ -75,7 +75,7 @@ static int send_in_netns(const char *netns, const char *ifname, const unsigned c
 			 size_t len)
 {
 	int saved, sock = -1, r, back;
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET };
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET};
 
 	r = proc_netns_enter(netns, &saved);
 	if (r < 0)
@@ -104,8 +104,7 @@ static json_t *netns_links(const char *netns)
 	char *out = NULL;
 	json_t *links;
 
-	if (run_capture((const char *const[]){ "ip", "-n", netns, "-j", "addr", "show", NULL },
-			&out))
+	if (run_capture((const char *const[]){"ip", "-n", netns, "-j", "addr", "show", NULL}, &out))
 		return NULL;
 	links = json_loads(out, 0, NULL);
 	free(out);
@@ -117,10 +116,10 @@ static bool link_has_ipv4(json_t *link, const char *ipv4)
 	size_t i;
 	json_t *a;
 
-	json_array_foreach(json_object_get(link, "addr_info"), i, a)
-		if (json_string_value(json_object_get(a, "local")) &&
-		    strcmp(json_string_value(json_object_get(a, "local")), ipv4) == 0)
-			return true;
+	json_array_foreach(json_object_get(link, "addr_info"), i,
+			   a) if (json_string_value(json_object_get(a, "local")) &&
+				  strcmp(json_string_value(json_object_get(a, "local")), ipv4) ==
+				      0) return true;
 	return false;
 }
 
@@ -157,116 +156,76 @@ static long long link_rx_packets(const char *netns, const char *ifname)
 	json_t *links;
 	long long rx = -1;
 
-	if (run_capture((const char *const[]){ "ip", "-n", netns, "-j", "-s", "link", "show",
-					       "dev", ifname, NULL },
+	if (run_capture((const char *const[]){"ip", "-n", netns, "-j", "-s", "link", "show", "dev",
+					      ifname, NULL},
 			&out))
 		return -1;
 	links = json_loads(out, 0, NULL);
 	free(out);
 	if (json_is_array(links) && json_array_size(links) == 1)
 		rx = json_integer_value(json_object_get(
-			json_object_get(json_object_get(json_array_get(links, 0), "stats64"), "rx"),
-			"packets"));
+		    json_object_get(json_object_get(json_array_get(links, 0), "stats64"), "rx"),
+		    "packets"));
 	json_decref(links);
 	return rx;
 }
 
-/* A controller restart during the drill is survived: transport errors are
- * retried for a while (the migration resumes from the store). */
-static int request_retrying(struct cli *cli, const char *method, const char *path, json_t *body,
-			    long *status, json_t **reply)
+/* How the drill reports a refused GET or POST. */
+static void say_refused(const struct migclient *mc)
 {
-	long long deadline = clock_mono_ms() + DRILL_PHASE_DEADLINE_MS;
-	int r;
+	if (mc->refused.status)
+		fprintf(stderr, "godwit drill: %s %s: %s (HTTP %ld)\n", mc->refused.method,
+			mc->refused.path, mc->refused.text, mc->refused.status);
+}
 
-	while ((r = cli_request(cli, method, path, body, status, reply)) < 0 &&
-	       clock_mono_ms() < deadline)
-		proc_sleep_ms(100);
+static int get_json(struct migclient *mc, const char *path, json_t **out)
+{
+	int r = migclient_get_path(mc, path, out);
+
+	say_refused(mc);
 	return r;
 }
 
-static int get_json(struct cli *cli, const char *path, json_t **out)
+static int post_action(struct migclient *mc, const char *migration, enum migration_action action)
 {
-	json_t *reply = NULL;
-	long status;
-	int r = request_retrying(cli, "GET", path, NULL, &status, &reply);
+	int r = migclient_action(mc, migration, action);
 
-	if (r)
-		return r;
-	if (status != 200) {
-		fprintf(stderr, "godwit drill: GET %s: %s (HTTP %ld)\n", path, api_error_text(reply),
-			status);
-		json_decref(reply);
-		return -ENOENT;
-	}
-	*out = reply;
-	return 0;
-}
-
-static int post_action(struct cli *cli, const char *migration, const char *action)
-{
-	char path[192];
-	json_t *reply = NULL, *body = json_object();
-	long status;
-	int r;
-
-	snprintf(path, sizeof(path), "/v1/migrations/%s/%s", migration, action);
-	r = request_retrying(cli, "POST", path, body, &status, &reply);
-	if (r == 0 && status != 200) {
-		fprintf(stderr, "godwit drill: POST %s: %s (HTTP %ld)\n", path,
-			api_error_text(reply), status);
-		r = -EPROTO;
-	}
-	json_decref(body);
-	json_decref(reply);
+	say_refused(mc);
 	return r;
 }
 
-static const char *phase_of(json_t *migration)
+struct phase_print {
+	bool quiet;
+	char last[32];
+};
+
+static int print_phase(const json_t *m, void *arg)
 {
-	const char *p = json_string_value(json_object_get(json_object_get(migration, "status"),
-							 "phase"));
-	return p ? p : "";
-}
+	struct phase_print *pp = arg;
+	const char *phase = migclient_phase(m);
 
-static bool phase_final(const char *phase)
-{
-	return migration_phase_name_finished(phase);
-}
-
-/* Polls the migration until its phase is `want` or final; prints each phase once. */
-static int wait_phase(struct cli *cli, const char *name, const char *want, bool quiet,
-		      json_t **out)
-{
-	char path[160], last[32] = "";
-	long long deadline = clock_mono_ms() + DRILL_PHASE_DEADLINE_MS;
-	json_t *m = NULL;
-	int r;
-
-	snprintf(path, sizeof(path), "/v1/migrations/%s", name);
-	for (;;) {
-		const char *phase;
-
-		json_decref(m);
-		m = NULL;
-		r = get_json(cli, path, &m);
-		if (r)
-			return r;
-		phase = phase_of(m);
-		if (strcmp(phase, last) && !quiet)
-			printf("  phase %s\n", phase);
-		snprintf(last, sizeof(last), "%s", phase);
-		if (!strcmp(phase, want) || phase_final(phase))
-			break;
-		if (clock_mono_ms() > deadline) {
-			fprintf(stderr, "godwit drill: migration %s stuck in phase %s\n", name, phase);
-			json_decref(m);
-			return -ETIMEDOUT;
-		}
-		proc_sleep_ms(10);
-	}
-	*out = m;
+	if (strcmp(phase, pp->last) && !pp->quiet)
+		printf("  phase %s\n", phase);
+	snprintf(pp->last, sizeof(pp->last), "%s", phase);
 	return 0;
+}
+
+/* Polls the migration until its phase is `until` or final; prints each phase once. */
+static int wait_phase(struct migclient *mc, const char *name, enum migration_phase until,
+		      bool quiet, json_t **out)
+{
+	struct phase_print pp = {.quiet = quiet};
+	struct migclient_wait w = {.until = until,
+				   .interval_ms = 10,
+				   .timeout_ms = DRILL_PHASE_DEADLINE_MS,
+				   .progress = print_phase,
+				   .arg = &pp};
+	int r = migclient_wait(mc, name, &w, out);
+
+	if (r == -ETIME)
+		fprintf(stderr, "godwit drill: migration %s stuck in phase %s\n", name, pp.last);
+	say_refused(mc);
+	return r;
 }
 
 struct drill {
@@ -278,9 +237,10 @@ struct drill {
 	char netns[128], source[64], ipv4[32], mac[32], cidr_len[8], migration[96];
 	char old_link[IFNAMSIZ], new_link[IFNAMSIZ];
 	long long early_deliveries, t_announce_ns, t_silence_ns, t_resume_ns;
+	struct migclient mc; /* retries transport failures: a controller restart is survived */
 };
 
-static int load_port(struct cli *cli, struct drill *d)
+static int load_port(struct drill *d)
 {
 	char path[160];
 	json_t *port = NULL, *net = NULL, *spec;
@@ -288,7 +248,7 @@ static int load_port(struct cli *cli, struct drill *d)
 	int r;
 
 	snprintf(path, sizeof(path), "/v1/ports/%s", d->endpoint);
-	r = get_json(cli, path, &port);
+	r = get_json(&d->mc, path, &port);
 	if (r)
 		return r;
 	spec = json_object_get(port, "spec");
@@ -302,8 +262,10 @@ static int load_port(struct cli *cli, struct drill *d)
 		 json_string_value(json_array_get(json_object_get(spec, "locations"), 0)));
 	snprintf(d->netns, sizeof(d->netns), "%s",
 		 json_string_value(json_object_get(spec, "netns")) ?: "");
-	snprintf(d->ipv4, sizeof(d->ipv4), "%s", json_string_value(json_object_get(spec, "ipv4")) ?: "");
-	snprintf(d->mac, sizeof(d->mac), "%s", json_string_value(json_object_get(spec, "mac")) ?: "");
+	snprintf(d->ipv4, sizeof(d->ipv4), "%s",
+		 json_string_value(json_object_get(spec, "ipv4")) ?: "");
+	snprintf(d->mac, sizeof(d->mac), "%s",
+		 json_string_value(json_object_get(spec, "mac")) ?: "");
 	if (!d->netns[0] || !proc_netns_exists(d->netns)) {
 		fprintf(stderr, "godwit drill: port %s is not an endpoint (no network namespace)\n",
 			d->endpoint);
@@ -312,7 +274,7 @@ static int load_port(struct cli *cli, struct drill *d)
 	}
 	snprintf(path, sizeof(path), "/v1/networks/%s",
 		 json_string_value(json_object_get(spec, "network")) ?: "");
-	r = get_json(cli, path, &net);
+	r = get_json(&d->mc, path, &net);
 	if (r)
 		goto cleanup;
 	cidr = json_string_value(json_object_get(json_object_get(net, "spec"), "cidr"));
@@ -324,28 +286,24 @@ cleanup:
 	return r;
 }
 
-static int create_migration(struct cli *cli, struct drill *d)
+static int create_migration(struct drill *d)
 {
-	json_t *body, *reply = NULL;
-	long status;
+	json_t *reply = NULL;
 	int r;
 
 	snprintf(d->migration, sizeof(d->migration), "drill-%.40s-%lld", d->endpoint,
 		 (long long)(clock_unix_ns() / 1000000 % 100000000));
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s}}", "apiVersion", "godwit/v1",
-			 "kind", kind_str(KIND_MIGRATION), "metadata", "name", d->migration, "spec",
-			 "port", d->endpoint, "target", d->target, "strategy", d->strategy);
-	if (!body)
-		return -ENOMEM;
-	if (d->naive) /* the baseline: no replication, the fabric switches at completion */
-		json_object_set_new(json_object_get(body, "spec"), "replicate", json_false());
-	r = cli_request(cli, "POST", "/v1/migrations", body, &status, &reply);
-	if (r == 0 && status != 201) {
+	/* --naive, the baseline: no replication, the fabric switches at completion */
+	r = migclient_create(&d->mc,
+			     &(struct migclient_spec){.name = d->migration,
+						      .port = d->endpoint,
+						      .target = d->target,
+						      .strategy = d->strategy,
+						      .no_replicate = d->naive},
+			     &reply);
+	if (r && d->mc.refused.status)
 		fprintf(stderr, "godwit drill: migration refused: %s (HTTP %ld)\n",
-			api_error_text(reply), status);
-		r = -EPROTO;
-	}
-	json_decref(body);
+			d->mc.refused.text, d->mc.refused.status);
 	json_decref(reply);
 	return r;
 }
@@ -360,18 +318,19 @@ static int prepare_new_link(struct drill *d)
 	if (r)
 		return r;
 	if (!d->old_link[0] || !d->new_link[0]) {
-		fprintf(stderr, "godwit drill: expected the source link and the target's new link "
-				"in %s (found '%s' and '%s')\n",
+		fprintf(stderr,
+			"godwit drill: expected the source link and the target's new link "
+			"in %s (found '%s' and '%s')\n",
 			d->netns, d->old_link, d->new_link);
 		return -ENODEV;
 	}
 	snprintf(sysctl, sizeof(sysctl), "net.ipv6.conf.%s.disable_ipv6=1", d->new_link);
-	r = run_cmd((const char *const[]){ "ip", "netns", "exec", d->netns, "sysctl", "-qw",
-					   sysctl, NULL },
-		    false);
+	r = run_cmd(
+	    (const char *const[]){"ip", "netns", "exec", d->netns, "sysctl", "-qw", sysctl, NULL},
+	    false);
 	if (!r)
-		r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "link", "set", d->new_link,
-						   "up", NULL },
+		r = run_cmd((const char *const[]){"ip", "-n", d->netns, "link", "set", d->new_link,
+						  "up", NULL},
 			    false);
 	return r;
 }
@@ -387,9 +346,9 @@ static int switchover(struct drill *d)
 	int r;
 
 	d->t_silence_ns = clock_unix_ns();
-	r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "link", "set", d->old_link,
-					   "down", NULL },
-		    false);
+	r = run_cmd(
+	    (const char *const[]){"ip", "-n", d->netns, "link", "set", d->old_link, "down", NULL},
+	    false);
 	if (r)
 		return r;
 	if (d->silence_ms > 0)
@@ -409,12 +368,12 @@ static int switchover(struct drill *d)
 		}
 	}
 	snprintf(addr, sizeof(addr), "%s/%s", d->ipv4, d->cidr_len);
-	r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "addr", "del", addr, "dev",
-					   d->old_link, NULL },
+	r = run_cmd((const char *const[]){"ip", "-n", d->netns, "addr", "del", addr, "dev",
+					  d->old_link, NULL},
 		    false);
 	if (!r)
-		r = run_cmd((const char *const[]){ "ip", "-n", d->netns, "addr", "add", addr, "dev",
-						   d->new_link, NULL },
+		r = run_cmd((const char *const[]){"ip", "-n", d->netns, "addr", "add", addr, "dev",
+						  d->new_link, NULL},
 			    false);
 	d->t_resume_ns = clock_unix_ns(); /* the endpoint can answer from here on */
 	return r;
@@ -429,10 +388,10 @@ static int wait_old_link_gone(struct drill *d)
 		bool present = false;
 		size_t i;
 
-		json_array_foreach(links, i, link)
-			if (!strcmp(json_string_value(json_object_get(link, "ifname")) ?: "",
-				    d->old_link))
-				present = true;
+		json_array_foreach(
+		    links, i,
+		    link) if (!strcmp(json_string_value(json_object_get(link, "ifname")) ?: "",
+				      d->old_link)) present = true;
 		json_decref(links);
 		if (!present)
 			return 0;
@@ -446,20 +405,20 @@ static int wait_old_link_gone(struct drill *d)
 /* Gives the target's activation report a moment to reach the controller (so
  * the Migration records it) before the hypervisor's completion is reported.
  * A guest whose frames do not activate (rarp strategy, no RARP) waits it out. */
-static void await_activation(struct cli *cli, const struct drill *d)
+static void await_activation(struct drill *d)
 {
 	long long deadline = clock_mono_ms() + DRILL_ACTIVATION_WAIT_MS;
-	char path[160];
 
-	snprintf(path, sizeof(path), "/v1/migrations/%s", d->migration);
 	while (clock_mono_ms() < deadline) {
 		json_t *m = NULL;
 		bool switched;
 
-		if (get_json(cli, path, &m))
+		if (migclient_get(&d->mc, d->migration, &m)) {
+			say_refused(&d->mc);
 			return;
-		switched =
-		    migration_phase_is(phase_of(m), MIGRATION_SWITCHED) || phase_final(phase_of(m));
+		}
+		switched = migration_phase_is(migclient_phase(m), MIGRATION_SWITCHED) ||
+			   migration_phase_name_finished(migclient_phase(m));
 		json_decref(m);
 		if (switched)
 			return;
@@ -467,7 +426,7 @@ static void await_activation(struct cli *cli, const struct drill *d)
 	}
 }
 
-static const char *const announce_names[] = { "none", "garp", "rarp" };
+static const char *const announce_names[] = {"none", "garp", "rarp"};
 
 static json_t *drill_report(const struct drill *d, json_t *m)
 {
@@ -482,24 +441,24 @@ static json_t *drill_report(const struct drill *d, json_t *m)
 
 		if (i == 0)
 			t0 = t;
-		json_array_append_new(phases, json_pack("{s:O, s:I}", "name",
-							json_object_get(p, "name"), "t_ms",
-							(json_int_t)(t - t0)));
+		json_array_append_new(phases,
+				      json_pack("{s:O, s:I}", "name", json_object_get(p, "name"),
+						"t_ms", (json_int_t)(t - t0)));
 	}
 	act_ns = json_integer_value(json_object_get(figures, "activation_unix_ns"));
 	rep = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "migration", d->migration,
 			"endpoint", d->endpoint, "source", d->source, "target", d->target,
 			"strategy", d->strategy, "announce", announce_names[d->announce], "phase",
-			phase_of(m));
+			migclient_phase(m));
 	json_object_set_new(rep, "silence_ms", json_integer(d->silence_ms));
-	json_object_set_new(rep, "blackout_us",
-			    json_integer(d->t_resume_ns ? (d->t_resume_ns - d->t_silence_ns) / 1000
-							: 0));
+	json_object_set_new(
+	    rep, "blackout_us",
+	    json_integer(d->t_resume_ns ? (d->t_resume_ns - d->t_silence_ns) / 1000 : 0));
 	json_object_set_new(rep, "early_deliveries", json_integer(d->early_deliveries));
 	json_object_set_new(rep, "first_frame_to_activation_us",
 			    act_ns && d->t_announce_ns
-				    ? json_integer((act_ns - d->t_announce_ns) / 1000)
-				    : json_null());
+				? json_integer((act_ns - d->t_announce_ns) / 1000)
+				: json_null());
 	json_object_set_new(rep, "silence_unix_ns", json_integer(d->t_silence_ns));
 	json_object_set_new(rep, "resume_unix_ns", json_integer(d->t_resume_ns));
 	json_object_set(rep, "figures", figures ? figures : json_null());
@@ -517,8 +476,8 @@ static void print_report(json_t *rep)
 	       json_string_value(json_object_get(rep, "target")),
 	       json_string_value(json_object_get(rep, "phase")));
 	json_array_foreach(json_object_get(rep, "phases"), i, p)
-		printf("  %-12s +%lld ms\n", json_string_value(json_object_get(p, "name")),
-		       (long long)json_integer_value(json_object_get(p, "t_ms")));
+	    printf("  %-12s +%lld ms\n", json_string_value(json_object_get(p, "name")),
+		   (long long)json_integer_value(json_object_get(p, "t_ms")));
 	printf("  silence (blackout)        %lld ms\n",
 	       (long long)json_integer_value(json_object_get(rep, "silence_ms")));
 	printf("  blackout (down -> address on the new link) %.1f ms\n",
@@ -536,50 +495,46 @@ static int run_drill(struct cli *cli, struct drill *d)
 	json_t *m = NULL, *rep;
 	int r;
 
-	r = load_port(cli, d);
+	d->mc = (struct migclient){.cli = cli, .retry_ms = DRILL_PHASE_DEADLINE_MS};
+	r = load_port(d);
 	if (!r)
-		r = create_migration(cli, d);
+		r = create_migration(d);
 	if (r)
 		return r;
 	if (!d->quiet)
 		printf("migration %s: %s from %s to %s (%s)\n", d->migration, d->endpoint,
 		       d->source, d->target, d->strategy);
-	r = wait_phase(cli, d->migration, migration_phase_name(MIGRATION_REPLICATING), d->quiet,
-		       &m);
+	r = wait_phase(&d->mc, d->migration, MIGRATION_REPLICATING, d->quiet, &m);
 	if (r)
 		return r;
-	if (!migration_phase_is(phase_of(m), MIGRATION_REPLICATING)) {
-		fprintf(stderr, "godwit drill: migration ended %s: %s\n", phase_of(m),
+	if (!migration_phase_is(migclient_phase(m), MIGRATION_REPLICATING)) {
+		fprintf(stderr, "godwit drill: migration ended %s: %s\n", migclient_phase(m),
 			json_string_value(json_object_get(json_object_get(m, "status"), "reason"))
-				?: "");
+			    ?: "");
 		goto report;
 	}
 	if (d->abort) {
-		r = post_action(cli, d->migration, migration_action_name(MIGRATION_ACTION_ABORT));
+		r = post_action(&d->mc, d->migration, MIGRATION_ACTION_ABORT);
 	} else {
 		r = prepare_new_link(d);
 		if (!r)
-			r = post_action(cli, d->migration,
-					migration_action_name(MIGRATION_ACTION_RUNNING));
+			r = post_action(&d->mc, d->migration, MIGRATION_ACTION_RUNNING);
 		if (!r && d->transfer_ms > 0)
 			proc_sleep_ms(d->transfer_ms); /* the hypervisor copying memory */
 		if (!r)
 			r = switchover(d);
 		if (!r && d->announce != DRILL_ANNOUNCE_NONE)
-			await_activation(cli, d);
+			await_activation(d);
 		if (!r)
-			r = post_action(cli, d->migration,
-					migration_action_name(MIGRATION_ACTION_COMPLETE));
+			r = post_action(&d->mc, d->migration, MIGRATION_ACTION_COMPLETE);
 		if (r)
-			post_action(cli, d->migration,
-				    migration_action_name(MIGRATION_ACTION_FAIL));
+			post_action(&d->mc, d->migration, MIGRATION_ACTION_FAIL);
 	}
 	json_decref(m);
 	m = NULL;
-	if (r || (r = wait_phase(cli, d->migration, migration_phase_name(MIGRATION_SUCCEEDED),
-				 d->quiet, &m)))
+	if (r || (r = wait_phase(&d->mc, d->migration, MIGRATION_SUCCEEDED, d->quiet, &m)))
 		return r;
-	if (!d->abort && migration_phase_is(phase_of(m), MIGRATION_SUCCEEDED))
+	if (!d->abort && migration_phase_is(migclient_phase(m), MIGRATION_SUCCEEDED))
 		r = wait_old_link_gone(d);
 report:
 	rep = drill_report(d, m);
@@ -589,8 +544,8 @@ report:
 	} else {
 		print_report(rep);
 	}
-	if (!r &&
-	    !migration_phase_is(phase_of(m), d->abort ? MIGRATION_ABORTED : MIGRATION_SUCCEEDED))
+	if (!r && !migration_phase_is(migclient_phase(m),
+				      d->abort ? MIGRATION_ABORTED : MIGRATION_SUCCEEDED))
 		r = -EPROTO;
 	json_decref(rep);
 	json_decref(m);
@@ -599,16 +554,16 @@ report:
 
 int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "to", required_argument, NULL, 't' },
-					      { "strategy", required_argument, NULL, 's' },
-					      { "silence-ms", required_argument, NULL, 'S' },
-					      { "announce", required_argument, NULL, 'a' },
-					      { "abort", no_argument, NULL, 'A' },
-					      { "transfer-ms", required_argument, NULL, 'T' },
-					      { "naive", no_argument, NULL, 'N' },
-					      { "json", no_argument, NULL, 'j' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
+	static const struct option opts[] = {{"to", required_argument, NULL, 't'},
+					     {"strategy", required_argument, NULL, 's'},
+					     {"silence-ms", required_argument, NULL, 'S'},
+					     {"announce", required_argument, NULL, 'a'},
+					     {"abort", no_argument, NULL, 'A'},
+					     {"transfer-ms", required_argument, NULL, 'T'},
+					     {"naive", no_argument, NULL, 'N'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
 	struct drill d = {.strategy = strategy_names[STRATEGY_FIRST_FRAME], .silence_ms = 20};
 	const char *announce = NULL;
 	enum strategy strategy;
@@ -631,7 +586,8 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 			errno = 0;
 			d.silence_ms = (int)strtol(optarg, &end, 10);
 			if (errno || *end || d.silence_ms < 0 || d.silence_ms > 60000) {
-				fprintf(stderr, "godwit drill: --silence-ms: '%s' is not 0..60000\n",
+				fprintf(stderr,
+					"godwit drill: --silence-ms: '%s' is not 0..60000\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -640,7 +596,8 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 			errno = 0;
 			d.transfer_ms = (int)strtol(optarg, &end, 10);
 			if (errno || *end || d.transfer_ms < 0 || d.transfer_ms > 600000) {
-				fprintf(stderr, "godwit drill: --transfer-ms: '%s' is not 0..600000\n",
+				fprintf(stderr,
+					"godwit drill: --transfer-ms: '%s' is not 0..600000\n",
 					optarg);
 				return EXIT_USAGE;
 			}
@@ -680,7 +637,8 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 		else if (!strcmp(announce, "none"))
 			d.announce = DRILL_ANNOUNCE_NONE;
 		else {
-			fprintf(stderr, "godwit drill: --announce: '%s' is not rarp, garp or none\n",
+			fprintf(stderr,
+				"godwit drill: --announce: '%s' is not rarp, garp or none\n",
 				announce);
 			return EXIT_USAGE;
 		}

@@ -2,9 +2,10 @@
 /*
  * `godwit lab demo`: from a fresh machine to a measured live migration.
  *
- * demo.c runs the steps (checks, lab up, the subject, an observer probing it
- * from a third node, the migration, teardown); everything it measures is
- * turned into the report by pure functions that the unit tests drive:
+ * demo.c and its step files (demo_run.h) run the steps (checks, lab up, the
+ * subject, an observer probing it from a third node, the migration,
+ * teardown); everything they measure is turned into the report by pure
+ * functions that the unit tests drive:
  *
  *   probe --json  +  probe --record CSV  +  the Migration object
  *   (+ the drill's --json for an endpoint subject)
@@ -18,8 +19,8 @@
  * the drill: address on the new link). Probes sent after RESUME that got no
  * reply within the probe's grace are the loss the network added.
  */
-#ifndef GODWIT_CLI_DEMO_H
-#define GODWIT_CLI_DEMO_H
+#ifndef GODWIT_DEMO_DEMO_H
+#define GODWIT_DEMO_DEMO_H
 
 #include <jansson.h>
 #include <stdbool.h>

@@ -241,8 +241,8 @@ static json_t *tcp_summary(const json_t *tcp)
 			 json_is_true(json_object_get(tcp, "reset")), "bytes_sent",
 			 json_integer_value(json_object_get(tcp, "bytes_sent")), "bytes_verified",
 			 json_integer_value(json_object_get(tcp, "bytes_verified")), "retransmits",
-			 json_integer_value(json_object_get(tcp, "retransmits")), "longest_stall_ms",
-			 json_is_number(stall) ? stall : json_null());
+			 json_integer_value(json_object_get(tcp, "retransmits")),
+			 "longest_stall_ms", json_is_number(stall) ? stall : json_null());
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -402,10 +402,11 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 	json_object_set_new(rep, "verdict", json_string(verdict));
 	json_object_set_new(rep, "migration_failed", json_boolean(alive == 0));
 	fig = figure(in->migration, "qemu_downtime_ms");
-	json_object_set_new(rep, "qemu_downtime_ms", fig ? json_incref((json_t *)fig) : json_null());
-	json_object_set_new(rep, "reply_gap_ms",
-			    json_ms(longest_reply_gap(in, in->grace_ms, lo - GAP_BEFORE_MS,
-						      hi + GAP_AFTER_MS)));
+	json_object_set_new(rep, "qemu_downtime_ms",
+			    fig ? json_incref((json_t *)fig) : json_null());
+	json_object_set_new(
+	    rep, "reply_gap_ms",
+	    json_ms(longest_reply_gap(in, in->grace_ms, lo - GAP_BEFORE_MS, hi + GAP_AFTER_MS)));
 	if ((fig = figure(in->migration, "stop_to_handoff_ms")))
 		json_object_set_new(rep, "handoff",
 				    json_pack("{s:o, s:O?}", "stop_to_handoff_ms",
@@ -539,7 +540,9 @@ void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool hav
 	if (!json_is_true(json_object_get(tcp, "connected")))
 		fprintf(f, "  %-26s not connected\n", "TCP");
 	else
-		fprintf(f, "  %-26s %s, %lld of %lld bytes verified, %lld retransmits, longest stall %.0f ms\n",
+		fprintf(f,
+			"  %-26s %s, %lld of %lld bytes verified, %lld retransmits, longest stall "
+			"%.0f ms\n",
 			"TCP", json_is_true(json_object_get(tcp, "reset")) ? "RESET" : "survived",
 			(long long)json_integer_value(json_object_get(tcp, "bytes_verified")),
 			(long long)json_integer_value(json_object_get(tcp, "bytes_sent")),

@@ -17,7 +17,7 @@ static void print_argv(FILE *f, const char *const *argv)
 
 static int run(const char *const *argv, bool quiet, char **out)
 {
-	int pipefd[2] = { -1, -1 };
+	int pipefd[2] = {-1, -1};
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int status, r = 0;

@@ -12,19 +12,25 @@
  * The CLI in the root namespace reaches the controller through api.sock.
  * `lab down` removes all of it and works on half-built labs: lab.json is
  * rewritten after every daemon start, and namespaces are found by name.
+ *
+ * The lab wing (lab_core): lab.c (name, directory, lab.json, which
+ * namespaces are the lab's), lab_up.c, lab_down.c, lab_status.c (status,
+ * list), netns.c (running `ip`), endpoint.c (endpoint.h), and the verbs in
+ * cmd_lab.c and cmd_endpoint.c (lab_verbs.h). lab_up calls lab_down to undo a
+ * half-built lab; neither calls back, and nothing here calls the demo.
  */
-#ifndef GODWIT_CLI_LAB_H
-#define GODWIT_CLI_LAB_H
+#ifndef GODWIT_LAB_LAB_H
+#define GODWIT_LAB_LAB_H
 
 #include <jansson.h>
 #include <limits.h>
 #include <stdbool.h>
 
-#define LAB_ROOT "/run/godwit/labs"
-#define LAB_PIN_ROOT "/sys/fs/bpf/godwit"
-#define LAB_NAME_MAX 12
+#define LAB_ROOT      "/run/godwit/labs"
+#define LAB_PIN_ROOT  "/sys/fs/bpf/godwit"
+#define LAB_NAME_MAX  12
 #define LAB_NODES_MAX 16
-#define LAB_API_PORT 7480
+#define LAB_API_PORT  7480
 
 struct lab {
 	char name[LAB_NAME_MAX + 1];

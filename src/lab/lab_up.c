@@ -2,7 +2,7 @@
 /* `lab up`: namespaces, underlay, controller, agents, then wait until all is ready. */
 #include "lab.h"
 
-#include "config.h"
+#include "cli/config.h"
 #include "netns.h"
 
 #include "lib/apiclient.h"
@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #define BPF_FS_MAGIC_NUMBER 0xcafe4a11
-#define HEALTH_DEADLINE_MS 15000
-#define READY_DEADLINE_MS 30000
+#define HEALTH_DEADLINE_MS  15000
+#define READY_DEADLINE_MS   30000
 
 /* godwitd / godwit-agent: next to us, in the build tree, then PATH. */
 static int find_binary(const char *name, const char *build_subdir, char *out, size_t len)
@@ -30,7 +30,7 @@ static int find_binary(const char *name, const char *build_subdir, char *out, si
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n > 0) {
-		const char *layouts[] = { "%s/%s", "%s/../%s/%s", "%s/src/%s/%s" };
+		const char *layouts[] = {"%s/%s", "%s/../%s/%s", "%s/src/%s/%s"};
 		char *dir;
 
 		self[n] = '\0';
@@ -54,8 +54,9 @@ static int find_binary(const char *name, const char *build_subdir, char *out, si
 		}
 		path += seg + (path[seg] == ':');
 	}
-	fprintf(stderr, "godwit lab up: cannot find %s (looked next to godwit, in the build tree "
-			"and in PATH); build it first (make build)\n",
+	fprintf(stderr,
+		"godwit lab up: cannot find %s (looked next to godwit, in the build tree "
+		"and in PATH); build it first (make build)\n",
 		name);
 	return -ENOENT;
 }
@@ -76,7 +77,7 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
-#define IP(...) run_cmd((const char *const[]){ "ip", __VA_ARGS__, NULL }, false)
+#define IP(...) run_cmd((const char *const[]){"ip", __VA_ARGS__, NULL}, false)
 
 static int build_underlay(const struct lab *lab)
 {
@@ -111,7 +112,7 @@ static int build_underlay(const struct lab *lab)
 static void show_log_tail(const struct lab *lab, const char *daemon)
 {
 	char path[PATH_MAX + 32], line[1024];
-	char *ring[15] = { 0 };
+	char *ring[15] = {0};
 	size_t n = 0;
 	FILE *f;
 
@@ -158,7 +159,8 @@ static pid_t daemon_pid(const struct lab *lab, const char *name)
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(json_object_get(lab->state, "daemons"), i, d) {
+	json_array_foreach(json_object_get(lab->state, "daemons"), i, d)
+	{
 		if (strcmp(json_string_value(json_object_get(d, "name")), name) == 0)
 			return (pid_t)json_integer_value(json_object_get(d, "pid"));
 	}
@@ -171,7 +173,8 @@ static const char *dead_daemon(const struct lab *lab)
 	size_t i;
 	json_t *d;
 
-	json_array_foreach(json_object_get(lab->state, "daemons"), i, d) {
+	json_array_foreach(json_object_get(lab->state, "daemons"), i, d)
+	{
 		if (!proc_pid_alive((pid_t)json_integer_value(json_object_get(d, "pid"))))
 			return json_string_value(json_object_get(d, "name"));
 	}
@@ -217,8 +220,9 @@ static int wait_controller(const struct lab *lab, struct api_client **out)
 		proc_sleep_ms(100);
 	}
 	api_client_free(api);
-	fprintf(stderr, "godwit lab up: the controller did not answer /v1/healthz on %s within "
-			"%d s\n",
+	fprintf(stderr,
+		"godwit lab up: the controller did not answer /v1/healthz on %s within "
+		"%d s\n",
 		sock, HEALTH_DEADLINE_MS / 1000);
 	show_log_tail(lab, "godwitd");
 	return -ETIMEDOUT;
@@ -235,9 +239,10 @@ static int count_ready(const struct lab *lab, struct api_client *api)
 		json_decref(reply);
 		return 0;
 	}
-	json_array_foreach(json_object_get(reply, "items"), i, n) {
-		const char *name = json_string_value(json_object_get(json_object_get(n, "metadata"),
-								     "name"));
+	json_array_foreach(json_object_get(reply, "items"), i, n)
+	{
+		const char *name =
+		    json_string_value(json_object_get(json_object_get(n, "metadata"), "name"));
 		int idx;
 
 		if (!name || sscanf(name, "node-%d", &idx) != 1 || idx < 1 || idx > lab->nodes)
@@ -314,8 +319,9 @@ int lab_up(const char *name, int nodes)
 	lab.nodes = nodes;
 	snprintf(ul, sizeof(ul), "%s-ul", name);
 	if (access(lab.dir, F_OK) == 0 || proc_netns_exists(ul)) {
-		fprintf(stderr, "godwit lab up: lab %s is already up (or half up); run "
-				"`godwit lab down --name %s` first\n",
+		fprintf(stderr,
+			"godwit lab up: lab %s is already up (or half up); run "
+			"`godwit lab down --name %s` first\n",
 			name, name);
 		return -EEXIST;
 	}
@@ -351,8 +357,8 @@ int lab_up(const char *name, int nodes)
 	snprintf(db_dir, sizeof(db_dir), "%s", lab.dir);
 	snprintf(listen_unix, sizeof(listen_unix), "unix:%s/api.sock", lab.dir);
 	r = start_daemon(&lab, "godwitd", ul,
-			 (const char *const[]){ godwitd, "--state-dir", db_dir, "--listen",
-						"10.254.0.1:7480", "--listen", listen_unix, NULL });
+			 (const char *const[]){godwitd, "--state-dir", db_dir, "--listen",
+					       "10.254.0.1:7480", "--listen", listen_unix, NULL});
 	if (r)
 		goto fail;
 	r = wait_controller(&lab, &api);
@@ -370,10 +376,10 @@ int lab_up(const char *name, int nodes)
 		/* Every lab names its nodes node-1..: VM run dirs live in the lab's own dir. */
 		lab_path(&lab, "vms", vms, sizeof(vms));
 		r = start_daemon(&lab, node, ns,
-				 (const char *const[]){ agent, "--node", node, "--server",
-							"http://10.254.0.1:7480", "--token-file",
-							token, "--underlay-ip", ip, "--pin-dir",
-							pin, "--vm-run-dir", vms, NULL });
+				 (const char *const[]){agent, "--node", node, "--server",
+						       "http://10.254.0.1:7480", "--token-file",
+						       token, "--underlay-ip", ip, "--pin-dir", pin,
+						       "--vm-run-dir", vms, NULL});
 		if (r)
 			goto fail;
 	}

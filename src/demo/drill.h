@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* drill: rehearsal of the migration path with a container endpoint (drill.c). */
-#ifndef GODWIT_CLI_DRILL_H
-#define GODWIT_CLI_DRILL_H
+#ifndef GODWIT_DEMO_DRILL_H
+#define GODWIT_DEMO_DRILL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+struct cli;
+struct cli_verb;
+
+/* `godwit drill ENDPOINT --to NODE ...` (argv[0] is "drill"). Returns the exit status. */
+int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 
 enum drill_announce {
 	DRILL_ANNOUNCE_NONE, /* a silent guest: only completion activates the target */

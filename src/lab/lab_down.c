@@ -2,7 +2,7 @@
 /* `lab down`: stop by PID, delete the lab's namespaces and pins, forget the context. */
 #include "lab.h"
 
-#include "config.h"
+#include "cli/config.h"
 #include "netns.h"
 
 #include <dirent.h>
@@ -75,7 +75,7 @@ static int delete_namespaces(const char *lab, bool quiet)
 				printf("killed %d leftover process(es) in %s\n", killed, names[i]);
 			if (killed > 0)
 				proc_sleep_ms(50);
-			if (run_cmd((const char *const[]){ "ip", "netns", "del", names[i], NULL },
+			if (run_cmd((const char *const[]){"ip", "netns", "del", names[i], NULL},
 				    false))
 				failed = 1;
 			else if (!quiet)
@@ -144,13 +144,15 @@ int lab_down(const char *name, bool quiet)
 	}
 	free(user);
 	if (!failed && proc_rm_rf(lab.dir)) {
-		fprintf(stderr, "godwit lab down: cannot remove %s: %s\n", lab.dir, strerror(errno));
+		fprintf(stderr, "godwit lab down: cannot remove %s: %s\n", lab.dir,
+			strerror(errno));
 		failed = 1;
 	}
 	lab_free(&lab);
 	if (failed) {
-		fprintf(stderr, "godwit lab down: lab %s is only partly down (see above); kept %s\n",
-			name, lab.dir);
+		fprintf(stderr,
+			"godwit lab down: lab %s is only partly down (see above); kept %s\n", name,
+			lab.dir);
 		return -EIO;
 	}
 	if (!quiet)

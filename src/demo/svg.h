@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* svg: a few SVG elements written straight to a FILE; text is always escaped.
  * No dependencies; enough for charts (lines, rectangles, circles, text). */
-#ifndef GODWIT_CLI_SVG_H
-#define GODWIT_CLI_SVG_H
+#ifndef GODWIT_DEMO_SVG_H
+#define GODWIT_DEMO_SVG_H
 
 #include <stdbool.h>
 #include <stdio.h>
