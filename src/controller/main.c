@@ -8,7 +8,7 @@
 #include "registry.h"
 #include "store.h"
 #include "token.h"
-#include "vm_api.h"
+#include "kind_vm.h"
 #include "watch.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "migration_api.h"
-#include "vm_api.h"
+#include "kind_vm.h"
 
 #include <errno.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 #include "lib/addr.h"
 #include "migration_api.h"
 #include "vm.h"
-#include "vm_api.h"
+#include "kind_vm.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vm_api: the store side of the VM kind (docs/VM.md, design in vm.h): the
+ * kind_vm: the store side of the VM kind (docs/VM.md, design in vm.h): the
  * steps registry.c and migration_api.c take for VMs inside their
  * transactions, and the derived status at read time. Errors as in registry.h.
  */
-#ifndef GODWIT_CONTROLLER_VM_API_H
-#define GODWIT_CONTROLLER_VM_API_H
+#ifndef GODWIT_CONTROLLER_KIND_VM_H
+#define GODWIT_CONTROLLER_KIND_VM_H
 
 #include "registry.h"
 

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-#include "vm_api.h"
+#include "kind_vm.h"
+#include "kind.h"
+#include "lib/base64.h"
 #include "migration.h"
 #include "migration_api.h"
 #include "vm.h"
@@ -9,6 +11,108 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int validate_user_data(const json_t *spec, json_t *out, struct api_error *err)
+{
+	static const char *const encodings[] = {"text", "base64", NULL};
+	const char *data, *encoding;
+	size_t len;
+	int r;
+
+	r = api_get_string(spec, "user_data", "spec.user_data", &data, err);
+	if (r < 0)
+		return r;
+	r = api_get_string(spec, "user_data_encoding", "spec.user_data_encoding", &encoding, err);
+	if (r < 0)
+		return r;
+	if (!data) {
+		if (encoding)
+			return api_error_set(err, 400, "spec.user_data_encoding",
+					     "spec.user_data_encoding: given without "
+					     "spec.user_data");
+		return 0;
+	}
+	r = api_get_choice(spec, "user_data_encoding", "spec.user_data_encoding", encodings, out,
+			   err);
+	if (r < 0)
+		return r;
+	len = strlen(data);
+	if (encoding && strcmp(encoding, "base64") == 0) {
+		if (len > VM_USER_DATA_BASE64_MAX)
+			return api_error_set(err, 400, "spec.user_data",
+					     "spec.user_data: %zu bytes of base64, more than %d",
+					     len, VM_USER_DATA_BASE64_MAX);
+		if (!base64_valid(data))
+			return api_error_set(err, 400, "spec.user_data",
+					     "spec.user_data: not valid base64 (A-Z a-z 0-9 + /, "
+					     "padded with = to a multiple of 4)");
+	} else if (len > VM_USER_DATA_TEXT_MAX) {
+		return api_error_set(err, 400, "spec.user_data",
+				     "spec.user_data: %zu bytes of text, more than %d", len,
+				     VM_USER_DATA_TEXT_MAX);
+	}
+	return json_object_set_new(out, "user_data", json_string(data)) < 0 ? -ENOMEM : 0;
+}
+
+/*
+ * docs/VM.md. The catalog (spec.image), the network's existence and spec.node
+ * are checked by the registry, which has the store.
+ */
+static int vm_validate(const json_t *spec, const char *name, json_t *out, struct api_error *err)
+{
+	static const char *const allowed[] = {
+	    "running", "memory_mib", "cpus", "image",  "user_data", "user_data_encoding",
+	    "network", "migratable", "node", "target", NULL};
+	const char *image, *network, *node, *target;
+	int r;
+
+	(void)name;
+	r = api_check_fields(spec, "spec", allowed, err);
+	if (r < 0)
+		return r;
+	r = api_get_bool(spec, "running", "spec.running", true, out, err);
+	if (r < 0)
+		return r;
+	if (!json_object_get(spec, "memory_mib"))
+		return api_error_set(err, 400, "spec.memory_mib", "spec.memory_mib is required");
+	r = api_get_int(spec, "memory_mib", "spec.memory_mib", 1, VM_MEMORY_MIB_MAX, 0, out, err);
+	if (r < 0)
+		return r;
+	r = api_get_int(spec, "cpus", "spec.cpus", 1, VM_CPUS_MAX, 1, out, err);
+	if (r < 0)
+		return r;
+	r = api_get_string(spec, "image", "spec.image", &image, err);
+	if (r < 0)
+		return r;
+	if (!image || !image[0])
+		return api_error_set(err, 400, "spec.image", "spec.image is required");
+	if (strlen(image) > VM_IMAGE_MAX)
+		return api_error_set(err, 400, "spec.image", "spec.image: longer than %d bytes",
+				     VM_IMAGE_MAX);
+	json_object_set_new(out, "image", json_string(image));
+	r = validate_user_data(spec, out, err);
+	if (r < 0)
+		return r;
+	r = api_get_name(spec, "network", "spec.network", "a valid name", &network, err);
+	if (r < 0)
+		return r;
+	json_object_set_new(out, "network", json_string(network ? network : "default"));
+	r = api_get_bool(spec, "migratable", "spec.migratable", false, out, err);
+	if (r < 0)
+		return r;
+	/* Set by the controller (scheduler, migrations); the registry checks changes. */
+	r = api_get_name(spec, "node", "spec.node", "a node name", &node, err);
+	if (r < 0)
+		return r;
+	if (node)
+		json_object_set_new(out, "node", json_string(node));
+	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
+	if (r < 0)
+		return r;
+	if (target)
+		json_object_set_new(out, "target", json_string(target));
+	return 0;
+}
 
 #define DEFAULT_NETWORK	     "default"
 #define DEFAULT_NETWORK_FLAG "default_network_created"
@@ -419,3 +523,8 @@ cleanup:
 	json_decref(net);
 	return r;
 }
+
+const struct kind_ops kind_vm = {
+    .kind = KIND_VM,
+    .validate = vm_validate,
+};
