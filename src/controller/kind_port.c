@@ -1,12 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* The Port kind: a network attachment at one or two locations. */
+/*
+ * The Port kind: a network attachment at one or two locations, its MAC,
+ * IPv4 and device name allocated by ipam.c (kept for its whole life).
+ * spec.target belongs to migrations (a client's change: 422) and, while a
+ * migration runs (status.migration), so do spec.locations and spec.strategy
+ * (409); such a port is deleted only once the migration is aborted. A VM's
+ * Port goes with its VM (kind_vm.h).
+ */
 #include "kind.h"
+#include "ipam.h"
+#include "kind_vm.h"
 #include "lib/addr.h"
 
 #include <errno.h>
 #include <string.h>
 
 #define NETNS_NAME_MAX 64
+
+static json_t *spec_of(const json_t *obj)
+{
+	return json_object_get(obj, "spec");
+}
+
+static const char *spec_str(const json_t *obj, const char *key)
+{
+	return obj_str(obj, "spec", key);
+}
 
 static bool netns_name_valid(const char *s)
 {
@@ -159,7 +178,166 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 	return api_get_strategy(spec, true, out, err);
 }
 
+static int port_create(struct txn *t, json_t *obj, struct api_error *err)
+{
+	struct store *s = t->store;
+	json_t *spec = spec_of(obj), *network = NULL;
+	const char *name = obj_name(obj), *owner = spec_str(obj, "owner");
+	struct ipam_network n;
+	char ifname[16], text[18];
+	uint32_t addr;
+	uint64_t mac;
+	int r;
+
+	if (spec_str(obj, "ifname"))
+		return api_error_set(err, 400, "spec.ifname",
+				     "spec.ifname is set by the server; leave it out");
+	if (spec_str(obj, "target"))
+		return api_error_set(err, 422, "spec.target",
+				     "spec.target is set by the controller through a migration; "
+				     "leave it out (POST /v1/migrations)");
+	r = txn_get(t, KIND_NETWORK, spec_str(obj, "network"), &network);
+	if (r == -ENOENT)
+		return api_error_set(err, 404, "spec.network",
+				     "spec.network: network \"%s\" does not exist",
+				     spec_str(obj, "network"));
+	if (r < 0)
+		return r;
+	r = ipam_network_from_object(network, &n);
+	if (r < 0)
+		goto cleanup;
+	r = ipam_ipv4_acquire(s, &n, owner, spec_str(obj, "ipv4"), &addr, err);
+	if (r < 0)
+		goto cleanup;
+	r = ipam_mac_acquire(s, n.name, owner, spec_str(obj, "mac"), &mac, err);
+	if (r < 0)
+		goto cleanup;
+	r = ipam_ifname_acquire(s, name, ifname, err);
+	if (r < 0)
+		goto cleanup;
+	addr_ipv4_format(addr, text);
+	json_object_set_new(spec, "ipv4", json_string(text));
+	addr_mac_format_u64(mac, text);
+	json_object_set_new(spec, "mac", json_string(text));
+	json_object_set_new(spec, "ifname", json_string(ifname));
+cleanup:
+	json_decref(network);
+	return r;
+}
+
+/* The name of the migration a port is in, or NULL. */
+static const char *port_migration(const json_t *port)
+{
+	return json_string_value(json_object_get(json_object_get(port, "status"), "migration"));
+}
+
+/*
+ * spec.target belongs to migrations: left out = kept, changed = 422. While a
+ * migration runs, so do locations and strategy (left out = kept, changed = 409).
+ */
+static int port_merge_migration(json_t *obj, const json_t *old, const json_t *body,
+				struct api_error *err)
+{
+	static const char *const owned[] = {"locations", "strategy"};
+	json_t *spec = spec_of(obj), *was = json_object_get(spec_of(old), "target");
+	const char *migration = port_migration(old);
+
+	if (!body_gives(body, "target")) {
+		if (was)
+			json_object_set(spec, "target", was);
+	} else if (!was || !json_equal(was, json_object_get(spec, "target"))) {
+		return api_error_set(err, 422, "spec.target",
+				     "spec.target is set by the controller through a migration "
+				     "(port %s has %s%s%s); leave it out",
+				     obj_name(old), was ? "\"" : "",
+				     was ? json_string_value(was) : "none", was ? "\"" : "");
+	}
+	if (!migration)
+		return 0;
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		json_t *had = json_object_get(spec_of(old), owned[i]);
+
+		if (!body_gives(body, owned[i]) && had) {
+			json_object_set(spec, owned[i], had);
+		} else if (!json_equal(had, json_object_get(spec, owned[i]))) {
+			char field[32];
+
+			snprintf(field, sizeof(field), "spec.%s", owned[i]);
+			return api_error_set(err, 409, field,
+					     "%s: port %s is being migrated by %s; it changes "
+					     "through the migration",
+					     field, obj_name(old), migration);
+		}
+	}
+	return 0;
+}
+
+/* On update the addresses and identity of a port stay; the rest may change. */
+static int port_update(struct txn *t, json_t *obj, const json_t *old, const json_t *body,
+		       struct api_error *err)
+{
+	static const char *const fixed[] = {"network", "owner", "mac", "ipv4", "ifname"};
+	json_t *spec = spec_of(obj);
+	int r;
+
+	(void)t;
+	r = port_merge_migration(obj, old, body, err);
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		const char *key = fixed[i], *was = spec_str(old, key);
+		char field[32];
+
+		if (!body_gives(body, key)) {
+			json_object_set_new(spec, key, json_string(was));
+			continue;
+		}
+		if (strcmp(spec_str(obj, key), was) != 0) {
+			snprintf(field, sizeof(field), "spec.%s", key);
+			return api_error_set(err, 422, field,
+					     "%s is immutable (port %s has \"%s\")", field,
+					     obj_name(old), was);
+		}
+	}
+	return 0;
+}
+
+static int port_release_addresses(struct store *s, const json_t *port)
+{
+	const char *network = spec_str(port, "network"), *owner = spec_str(port, "owner");
+	uint32_t addr;
+	uint64_t mac;
+	int r;
+
+	if (addr_ipv4_parse(spec_str(port, "ipv4"), &addr) < 0 ||
+	    addr_mac_parse_u64(spec_str(port, "mac"), &mac) < 0)
+		return -EIO;
+	r = ipam_ipv4_release(s, network, addr, owner);
+	if (r < 0)
+		return r;
+	r = ipam_mac_release(s, network, mac, owner);
+	if (r < 0)
+		return r;
+	return ipam_ifname_release(s, obj_name(port), spec_str(port, "ifname"));
+}
+
+/* Every delete: not while a migration moves the port; its addresses are released. */
+static int port_release(struct txn *t, const json_t *old, struct api_error *err)
+{
+	if (port_migration(old))
+		return api_error_set(err, 409, NULL,
+				     "port %s is being migrated by %s; abort the migration first",
+				     obj_name(old), port_migration(old));
+	return port_release_addresses(t->store, old);
+}
+
 const struct kind_ops kind_port = {
     .kind = KIND_PORT,
+    .stored_status = true,
     .validate = port_validate,
+    .create = port_create,
+    .update = port_update,
+    .check_delete = vm_port_guard,
+    .release = port_release,
 };

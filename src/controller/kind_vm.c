@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/* The VM kind: its spec rules (docs/VM.md), its Port, its derived status. */
 #include "kind_vm.h"
-#include "kind.h"
+#include "kind_node.h"
 #include "lib/base64.h"
 #include "migration.h"
-#include "migration_api.h"
 #include "vm.h"
 
 #include "lib/catalog.h"
@@ -114,21 +114,6 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	return 0;
 }
 
-#define DEFAULT_NETWORK	     "default"
-#define DEFAULT_NETWORK_FLAG "default_network_created"
-/* Below the automatic range (IPAM_VNI_FIRST), so other networks keep their numbers. */
-#define DEFAULT_NETWORK_VNI 1
-
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-	return json_string_value(json_object_get(json_object_get(obj, a), b));
-}
-
-static const char *obj_name(const json_t *obj)
-{
-	return str_at(obj, "metadata", "name");
-}
-
 static void set_revision(json_t *obj, int64_t rev)
 {
 	json_object_set_new(json_object_get(obj, "metadata"), "revision", json_integer(rev));
@@ -151,15 +136,15 @@ static int check_node(const json_t *nodes, const char *name, struct api_error *e
 	return 0;
 }
 
-static int schedule(struct registry *reg, json_t *vm, struct api_error *err)
+static int schedule(struct txn *t, json_t *vm, struct api_error *err)
 {
-	struct store *s = reg->store;
+	struct store *s = t->store;
 	json_t *spec = json_object_get(vm, "spec"), *nodes = NULL, *vms = NULL;
 	const char *given = json_string_value(json_object_get(spec, "node")), *node;
 	int64_t rev;
 	int r;
 
-	r = migration_nodes(reg, &nodes);
+	r = node_list(t->reg, &nodes);
 	if (r < 0)
 		return r;
 	if (given) {
@@ -190,50 +175,48 @@ cleanup:
  * VM, type tap: e.g. reserved ahead); its addresses stay, as IPAM is sticky
  * per owner. Any other port of that name is a conflict.
  */
-static int clear_port_name(struct registry *reg, const char *vm, struct api_error *err)
+static int clear_port_name(struct txn *t, const char *vm, struct api_error *err)
 {
-	struct store *s = reg->store;
 	const char *owner, *type;
 	json_t *port = NULL;
 	int r;
 
-	r = s->ops->get(s, kind_str(KIND_PORT), vm, &port);
+	r = txn_get(t, KIND_PORT, vm, &port);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	owner = str_at(port, "spec", "owner");
-	type = str_at(port, "spec", "type");
+	owner = obj_str(port, "spec", "owner");
+	type = obj_str(port, "spec", "type");
 	if (!owner || strcmp(owner, vm) != 0 || !type || strcmp(type, "tap") != 0)
 		r = api_error_set(err, 409, "metadata.name",
 				  "port %s already exists (owner %s, type %s); a VM's port has "
 				  "the VM's name: delete the port or name the VM otherwise",
 				  vm, owner ? owner : "none", type ? type : "none");
 	else
-		r = registry_delete_locked(reg, KIND_PORT, port, err);
+		r = txn_delete(t, KIND_PORT, port, err);
 	json_decref(port);
 	return r;
 }
 
-static int create_port(struct registry *reg, const json_t *vm, int64_t rev, json_t **out,
-		       struct api_error *err)
+static int create_port(struct txn *t, const json_t *vm, json_t **out, struct api_error *err)
 {
 	const char *name = obj_name(vm);
 	json_t *body = NULL, *port = NULL;
 	int r;
 
-	r = clear_port_name(reg, name, err);
+	r = clear_port_name(t, name, err);
 	if (r < 0)
 		return r;
 	body = json_pack("{s:{s:s}, s:{s:s, s:s, s:s, s:[s]}}", "metadata", "name", name, "spec",
-			 "network", str_at(vm, "spec", "network"), "owner", name, "type", "tap",
-			 "locations", str_at(vm, "spec", "node"));
+			 "network", obj_str(vm, "spec", "network"), "owner", name, "type", "tap",
+			 "locations", obj_str(vm, "spec", "node"));
 	if (!body)
 		return -ENOMEM;
-	r = api_object_validate(KIND_PORT, body, NULL, &port, err);
+	r = txn_validate(t, KIND_PORT, body, NULL, &port, err);
 	if (r < 0)
 		goto cleanup;
-	r = registry_create_locked(reg, KIND_PORT, port, rev, err);
+	r = txn_create(t, KIND_PORT, port, err);
 	if (r < 0)
 		goto cleanup;
 	*out = port;
@@ -244,16 +227,20 @@ cleanup:
 	return r;
 }
 
-int vm_prepare_create(struct registry *reg, json_t *vm, int64_t rev, struct api_error *err)
+/*
+ * In the create transaction of a validated VM: checks spec.image against the
+ * catalog (422), the network (404), schedules spec.node (409 without a ready
+ * node), creates the VM's Port and fills the VM's stored status.
+ */
+static int vm_create(struct txn *t, json_t *vm, struct api_error *err)
 {
-	struct store *s = reg->store;
-	const char *image = str_at(vm, "spec", "image"), *net = str_at(vm, "spec", "network");
+	const char *image = obj_str(vm, "spec", "image"), *net = obj_str(vm, "spec", "network");
 	const struct catalog_image *img = catalog_find(image);
 	json_t *network = NULL, *port = NULL, *status = NULL;
 	char names[512];
 	int r;
 
-	if (str_at(vm, "spec", "target"))
+	if (obj_str(vm, "spec", "target"))
 		return api_error_set(err, 422, "spec.target",
 				     "spec.target is set by the controller through a migration; "
 				     "leave it out (POST /v1/migrations)");
@@ -263,17 +250,17 @@ int vm_prepare_create(struct registry *reg, json_t *vm, int64_t rev, struct api_
 				     "spec.image: unknown image \"%.128s\"; the catalog has: %s",
 				     image, names);
 	}
-	r = s->ops->get(s, kind_str(KIND_NETWORK), net, &network);
+	r = txn_get(t, KIND_NETWORK, net, &network);
 	json_decref(network);
 	if (r == -ENOENT)
 		return api_error_set(err, 404, "spec.network",
 				     "spec.network: network \"%s\" does not exist", net);
 	if (r < 0)
 		return r;
-	r = schedule(reg, vm, err);
+	r = schedule(t, vm, err);
 	if (r < 0)
 		return r;
-	r = create_port(reg, vm, rev, &port, err);
+	r = create_port(t, vm, &port, err);
 	if (r < 0)
 		return r;
 	r = vm_initial_status(vm, port, img, &status);
@@ -284,19 +271,19 @@ int vm_prepare_create(struct registry *reg, json_t *vm, int64_t rev, struct api_
 }
 
 /* The port of vm when it exists and vm owns it (else *out NULL). */
-static int owned_port(struct store *s, const json_t *vm, json_t **out)
+static int owned_port(struct txn *t, const json_t *vm, json_t **out)
 {
 	json_t *port = NULL;
 	const char *owner;
 	int r;
 
 	*out = NULL;
-	r = s->ops->get(s, kind_str(KIND_PORT), vm_port_name(vm), &port);
+	r = txn_get(t, KIND_PORT, vm_port_name(vm), &port);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	owner = str_at(port, "spec", "owner");
+	owner = obj_str(port, "spec", "owner");
 	if (owner && strcmp(owner, obj_name(vm)) == 0)
 		*out = port;
 	else
@@ -304,38 +291,39 @@ static int owned_port(struct store *s, const json_t *vm, json_t **out)
 	return 0;
 }
 
-int vm_release_port(struct registry *reg, const json_t *vm, struct api_error *err)
+/* In the delete transaction of a VM: deletes its Port (409 while it migrates). */
+static int vm_release(struct txn *t, const json_t *vm, struct api_error *err)
 {
 	const char *migration;
 	json_t *port = NULL;
 	int r;
 
-	r = owned_port(reg->store, vm, &port);
+	r = owned_port(t, vm, &port);
 	if (r < 0 || !port)
 		return r;
-	migration = str_at(port, "status", "migration");
+	migration = obj_str(port, "status", "migration");
 	if (migration)
 		r = api_error_set(err, 409, NULL,
 				  "vm %s is being migrated by %s; abort the migration first "
 				  "(POST /v1/migrations/%s/abort)",
 				  obj_name(vm), migration, migration);
 	else
-		r = registry_delete_locked(reg, KIND_PORT, port, err);
+		r = txn_delete(t, KIND_PORT, port, err);
 	json_decref(port);
 	return r;
 }
 
 /* The VM that owns port, if one exists (*vm_out NULL otherwise). */
-static int owner_vm(struct store *s, const json_t *port, json_t **vm_out)
+static int owner_vm(struct txn *t, const json_t *port, json_t **vm_out)
 {
-	const char *owner = str_at(port, "spec", "owner");
+	const char *owner = obj_str(port, "spec", "owner");
 	json_t *vm = NULL;
 	int r;
 
 	*vm_out = NULL;
 	if (!owner)
 		return 0;
-	r = s->ops->get(s, kind_str(KIND_VM), owner, &vm);
+	r = txn_get(t, KIND_VM, owner, &vm);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -347,12 +335,12 @@ static int owner_vm(struct store *s, const json_t *port, json_t **vm_out)
 	return 0;
 }
 
-int vm_port_guard(struct registry *reg, const json_t *port, struct api_error *err)
+int vm_port_guard(struct txn *t, const json_t *port, struct api_error *err)
 {
 	json_t *vm = NULL;
 	int r;
 
-	r = owner_vm(reg->store, port, &vm);
+	r = owner_vm(t, port, &vm);
 	if (r < 0 || !vm)
 		return r;
 	r = api_error_set(err, 409, NULL,
@@ -363,10 +351,11 @@ int vm_port_guard(struct registry *reg, const json_t *port, struct api_error *er
 	return r;
 }
 
-int vm_decorate(struct registry *reg, json_t *vm)
+/* Replaces the VM's status by the derived one (vm.h vm_status_derive). */
+static int vm_decorate(struct registry *reg, json_t *vm)
 {
 	struct store *s = reg->store;
-	const char *node_name = str_at(vm, "spec", "node");
+	const char *node_name = obj_str(vm, "spec", "node");
 	json_t *node = NULL, *st = NULL, *status = NULL;
 	int r = 0;
 
@@ -378,7 +367,7 @@ int vm_decorate(struct registry *reg, json_t *vm)
 			return r;
 	}
 	if (node) {
-		r = registry_node_status_get(reg, node_name, &st);
+		r = node_status_get(reg, node_name, &st);
 		if (r < 0 && r != -ENOENT)
 			goto cleanup;
 		r = 0;
@@ -393,20 +382,19 @@ cleanup:
 	return r;
 }
 
-int vm_migration_subject(struct registry *reg, json_t *mig, struct api_error *err)
+int vm_migration_subject(struct txn *t, json_t *mig, struct api_error *err)
 {
-	struct store *s = reg->store;
-	const char *vm_name = str_at(mig, "spec", "vm"), *port_name = str_at(mig, "spec", "port");
+	const char *vm_name = obj_str(mig, "spec", "vm"), *port_name = obj_str(mig, "spec", "port");
 	json_t *vm = NULL, *port = NULL, *spec = json_object_get(mig, "spec");
 	int r;
 
 	if (!vm_name) {
-		r = s->ops->get(s, kind_str(KIND_PORT), port_name, &port);
+		r = txn_get(t, KIND_PORT, port_name, &port);
 		if (r == -ENOENT)
-			return 0; /* migration_api.c answers 404 */
+			return 0; /* the migration's create answers 404 */
 		if (r < 0)
 			return r;
-		r = owner_vm(s, port, &vm);
+		r = owner_vm(t, port, &vm);
 		if (r == 0 && vm)
 			r = api_error_set(err, 422, "spec.port",
 					  "spec.port: port %s belongs to vm %s; migrate the VM "
@@ -414,7 +402,7 @@ int vm_migration_subject(struct registry *reg, json_t *mig, struct api_error *er
 					  port_name, obj_name(vm), obj_name(vm));
 		goto cleanup;
 	}
-	r = s->ops->get(s, kind_str(KIND_VM), vm_name, &vm);
+	r = txn_get(t, KIND_VM, vm_name, &vm);
 	if (r == -ENOENT)
 		return api_error_set(err, 404, "spec.vm", "spec.vm: vm \"%s\" does not exist",
 				     vm_name);
@@ -442,89 +430,42 @@ cleanup:
 	return r;
 }
 
-int vm_follow_migration(struct registry *reg, const json_t *mig, const json_t *port, int64_t rev)
+int vm_follow_migration(struct txn *t, const json_t *mig, const json_t *port, json_t **out)
 {
-	struct store *s = reg->store;
-	const char *name = str_at(mig, "spec", "vm");
+	const char *name = obj_str(mig, "spec", "vm");
 	json_t *vm = NULL;
 	int r;
 
+	*out = NULL;
 	if (!name || !port)
 		return 0;
-	r = s->ops->get(s, kind_str(KIND_VM), name, &vm);
+	r = txn_get(t, KIND_VM, name, &vm);
 	if (r == -ENOENT)
 		return 0; /* deleted meanwhile: nothing follows */
 	if (r < 0)
 		return r;
 	if (vm_follow_port(vm, port)) {
-		set_revision(vm, rev);
-		r = s->ops->put(s, kind_str(KIND_VM), name, "MODIFIED", vm);
+		set_revision(vm, t->rev);
+		*out = vm;
+	} else {
+		json_decref(vm);
 	}
-	json_decref(vm);
-	return r;
+	return 0;
 }
 
-int vm_default_network(struct registry *reg, const char *cidr, bool *created, struct api_error *err)
+static int vm_update(struct txn *t, json_t *obj, const json_t *old, const json_t *body,
+		     struct api_error *err)
 {
-	struct store *s = reg->store;
-	json_t *body = NULL, *net = NULL, *existing = NULL;
-	int64_t done = 0, rev;
-	int r;
-
-	*created = false;
-	if (!cidr)
-		return 0;
-	r = s->ops->flag_get(s, DEFAULT_NETWORK_FLAG, &done);
-	if (r == 0)
-		return 0;
-	if (r != -ENOENT)
-		return r;
-	body = json_pack("{s:{s:s}, s:{s:s, s:b}}", "metadata", "name", DEFAULT_NETWORK, "spec",
-			 "cidr", cidr, "dhcp", 1);
-	if (!body)
-		return -ENOMEM;
-	r = api_object_validate(KIND_NETWORK, body, NULL, &net, err);
-	if (r < 0)
-		goto cleanup;
-	r = s->ops->begin(s, &rev);
-	if (r < 0)
-		goto cleanup;
-	r = s->ops->get(s, kind_str(KIND_NETWORK), DEFAULT_NETWORK, &existing);
-	if (r == -ENOENT) {
-		json_t *vni = NULL;
-		char *holder = NULL;
-		bool held = false;
-
-		/* The fixed VNI when free (an old store may hold it), else the next free one. */
-		r = s->ops->alloc_get(s, "vni", DEFAULT_NETWORK_VNI, &holder, &held);
-		free(holder);
-		if ((r == 0 && !held) || r == -ENOENT)
-			vni = json_integer(DEFAULT_NETWORK_VNI);
-		if (vni)
-			json_object_set_new(json_object_get(net, "spec"), "vni", vni);
-		r = registry_create_locked(reg, KIND_NETWORK, net, rev, err);
-		*created = r == 0;
-	}
-	if (r == 0)
-		r = s->ops->flag_set(s, DEFAULT_NETWORK_FLAG, 1);
-	if (r < 0) {
-		s->ops->rollback(s);
-		*created = false;
-		goto cleanup;
-	}
-	r = s->ops->commit(s);
-	if (r < 0)
-		*created = false;
-	else if (*created && reg->on_commit)
-		reg->on_commit(reg->on_commit_ctx, rev);
-cleanup:
-	json_decref(existing);
-	json_decref(body);
-	json_decref(net);
-	return r;
+	(void)t;
+	return vm_merge(obj, old, body, err);
 }
 
 const struct kind_ops kind_vm = {
     .kind = KIND_VM,
+    .stored_status = true,
     .validate = vm_validate,
+    .create = vm_create,
+    .update = vm_update,
+    .release = vm_release,
+    .decorate = vm_decorate,
 };

@@ -1,50 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * kind_vm: the store side of the VM kind (docs/VM.md, design in vm.h): the
- * steps registry.c and migration_api.c take for VMs inside their
- * transactions, and the derived status at read time. Errors as in registry.h.
+ * kind_vm: the VM kind's row (kind.h; design in vm.h): its spec rules, its
+ * Port created and deleted in the VM's transactions, the derived status at
+ * read time; and what the Port and Migration kinds ask of VMs.
  */
 #ifndef GODWIT_CONTROLLER_KIND_VM_H
 #define GODWIT_CONTROLLER_KIND_VM_H
 
-#include "registry.h"
+#include "kind.h"
 
-/*
- * In the create transaction of a validated VM: checks spec.image against the
- * catalog (422), the network (404), schedules spec.node (409 without a ready
- * node), creates the VM's Port and fills the VM's stored status.
- */
-int vm_prepare_create(struct registry *reg, json_t *vm, int64_t rev, struct api_error *err);
-
-/* In the delete transaction of a VM: deletes its Port (409 while it migrates). */
-int vm_release_port(struct registry *reg, const json_t *vm, struct api_error *err);
-
-/* 409 when port belongs to an existing VM (delete the VM instead). */
-int vm_port_guard(struct registry *reg, const json_t *port, struct api_error *err);
-
-/* Replaces the VM's status by the derived one (vm.h vm_status_derive). */
-int vm_decorate(struct registry *reg, json_t *vm);
+/* A client's delete of port: 409 when it belongs to an existing VM (delete the VM instead). */
+int vm_port_guard(struct txn *t, const json_t *port, struct api_error *err);
 
 /*
  * In a migration's create transaction, before its port is looked up: for
  * spec.vm checks the VM (exists, migratable, running) and sets spec.port to
  * its Port; for spec.port refuses a VM's Port (the VM must be named).
  */
-int vm_migration_subject(struct registry *reg, json_t *mig, struct api_error *err);
+int vm_migration_subject(struct txn *t, json_t *mig, struct api_error *err);
 
 /*
- * After a migration's port changed at revision rev: the migration's VM (if
- * any) follows the port (spec.target, spec.node) and is written if it changed.
+ * After a migration changed its port: the migration's VM (if any) follows the
+ * port (spec.target, spec.node). *out: the VM to write (at t's revision), or
+ * NULL when it did not change.
  */
-int vm_follow_migration(struct registry *reg, const json_t *mig, const json_t *port, int64_t rev);
-
-/*
- * At the controller's start: creates the Network "default" (cidr, dhcp) once
- * in the life of the store, unless a network of that name exists; after
- * that, never again (a user may delete it). cidr NULL: never create it.
- * *created tells whether it was created now.
- */
-int vm_default_network(struct registry *reg, const char *cidr, bool *created,
-		       struct api_error *err);
+int vm_follow_migration(struct txn *t, const json_t *mig, const json_t *port, json_t **out);
 
 #endif

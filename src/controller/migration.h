@@ -69,7 +69,7 @@ int migration_phase_of(const json_t *mig, enum migration_phase *p);
 
 /*
  * The time of one evaluation: unix_ms to record, t the ages to decide on
- * (observer.h). Nodes carry their own age (status.age_ms, migration_nodes).
+ * (observer.h). Nodes carry their own age (status.age_ms, node_list in kind_node.h).
  */
 struct migration_clock {
 	int64_t unix_ms;
