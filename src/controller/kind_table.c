@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The kind table (kind.h): the only file that names every row, so that the
+ * core (txn.c) and the kind files never refer to each other's symbols.
+ * tests/unit/controller/test_kind.c checks every row sits at its kind.
+ */
 #include "kind.h"
 
 const struct kind_ops *const kind_ops_table[KIND__COUNT] = {
