@@ -152,7 +152,8 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 		json_object_set_new(out, "netns", json_string(netns));
 	}
 
-	/* Server-assigned; a client may echo it back (the registry compares). */
+	/* Server-assigned; a client may echo it back (port_create refuses it, port_update
+	 * compares). */
 	r = api_get_string(spec, "ifname", "spec.ifname", &ifname, err);
 	if (r < 0)
 		return r;
@@ -164,7 +165,7 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 		return r;
 	json_object_set_new(out, "security", json_boolean(!j || json_is_true(j)));
 
-	/* Set by the controller through a migration; the registry refuses changes. */
+	/* Set by the controller through a migration; port_create and port_update refuse changes. */
 	r = api_get_string(spec, "target", "spec.target", &target, err);
 	if (r < 0)
 		return r;

@@ -56,7 +56,7 @@ static int validate_user_data(const json_t *spec, json_t *out, struct api_error 
 
 /*
  * docs/VM.md. The catalog (spec.image), the network's existence and spec.node
- * are checked by the registry, which has the store.
+ * are checked by vm_create, which has the store.
  */
 static int vm_validate(const json_t *spec, const char *name, json_t *out, struct api_error *err)
 {
@@ -100,7 +100,7 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	r = api_get_bool(spec, "migratable", "spec.migratable", false, out, err);
 	if (r < 0)
 		return r;
-	/* Set by the controller (scheduler, migrations); the registry checks changes. */
+	/* Set by the controller (scheduler, migrations); vm_merge (vm.h) checks changes. */
 	r = api_get_name(spec, "node", "spec.node", "a node name", &node, err);
 	if (r < 0)
 		return r;
