@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 #include "lib/log.h"
+#include "kind_node.h"
 #include "migration_api.h"
 
 #include <errno.h>
@@ -264,7 +265,7 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 			return reply_method_not_allowed(conn, method, "a node's status");
 		if (!decode_body(conn, req, &body, &ret))
 			return ret;
-		r = registry_node_status(reg, name, body, &out, &err);
+		r = node_status_report(reg, name, body, &out, &err);
 		json_decref(body);
 		return reply_result(conn, r, 200, out, &err);
 	}

@@ -8,7 +8,6 @@
 #include "registry.h"
 #include "store.h"
 #include "token.h"
-#include "vm_api.h"
 #include "watch.h"
 
 #include <errno.h>
@@ -260,7 +259,7 @@ int main(int argc, char **argv)
 				.on_commit_ctx = &listeners,
 				.on_status = on_status,
 				.on_status_ctx = &migrator};
-	r = vm_default_network(&reg, o.default_cidr, &created, &err);
+	r = registry_default_network(&reg, o.default_cidr, &created, &err);
 	if (r < 0) {
 		if (err.status)
 			log_error("--default-cidr: %s", err.message);

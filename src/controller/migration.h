@@ -69,7 +69,7 @@ int migration_phase_of(const json_t *mig, enum migration_phase *p);
 
 /*
  * The time of one evaluation: unix_ms to record, t the ages to decide on
- * (observer.h). Nodes carry their own age (status.age_ms, migration_nodes).
+ * (observer.h). Nodes carry their own age (status.age_ms, node_list in kind_node.h).
  */
 struct migration_clock {
 	int64_t unix_ms;
@@ -120,7 +120,7 @@ int migration_apply(json_t *mig, json_t *port, const struct migration_decision *
 int migration_evaluate(json_t *mig, json_t *port, const json_t *nodes,
 		       const struct migration_clock *c, int64_t revision);
 
-/* Helpers of the decision functions (migration.c, migration_vm.c). */
+/* Helpers of the decision functions (migration.c, migration_vm.c), in migration_report.c. */
 void migration_finish(struct migration_decision *d, enum migration_phase p,
 		      enum migration_port_change port, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * registry: the API operations on objects (docs/API.md), each one store
- * transaction: validate, check references, allocate (ipam.c), write, commit.
- * On any failure the transaction is rolled back, so nothing is half-stored.
- *
- * VMs (KIND_VM) create and delete their Port in the same transaction
- * (vm_api.c); their status is derived at every read.
- * Migrations (KIND_MIGRATION) are handed to migration_api.c; a port's
- * spec.target and, while a migration runs, its locations and strategy belong
- * to the migration (422/409 on a change by a client).
+ * transaction through the kind table and its core (design in kind.h):
+ * validate, the kind's checks and allocations, write, commit; on any failure
+ * the transaction is rolled back, so nothing is half-stored.
  *
  * Errors: a client mistake returns a negative errno with err->status set
- * (400/404/409/422/507); a failure of the store returns a negative errno with
- * err->status left 0 (the HTTP layer answers 500).
+ * (400/404/405/409/422/507); a failure of the store returns a negative errno
+ * with err->status left 0 (the HTTP layer answers 500).
  */
 #ifndef GODWIT_CONTROLLER_REGISTRY_H
 #define GODWIT_CONTROLLER_REGISTRY_H
@@ -56,22 +51,12 @@ int registry_get(struct registry *reg, enum kind kind, const char *name, json_t 
 /* {"revision": R, "items": [...]} */
 int registry_list(struct registry *reg, enum kind kind, json_t **out, struct api_error *err);
 /*
- * Inside a transaction (begin .. commit/rollback by the caller), for kinds
- * that create or delete others: create a validated obj at revision rev
- * (allocations, metadata and status filled in), or delete the stored old.
+ * At the controller's start: creates the Network "default" (cidr, dhcp) once
+ * in the life of the store, unless a network of that name exists; after
+ * that, never again (a user may delete it). cidr NULL: never create it.
+ * *created tells whether it was created now (kind_network.h).
  */
-int registry_create_locked(struct registry *reg, enum kind kind, json_t *obj, int64_t rev,
-			   struct api_error *err);
-int registry_delete_locked(struct registry *reg, enum kind kind, const json_t *old,
-			   struct api_error *err);
-
-int registry_node_status(struct registry *reg, const char *name, const json_t *body, json_t **out,
-			 struct api_error *err);
-/*
- * The stored status report of node name with what the controller computes:
- * age_ms (since its last report, observer.h) and ready (age < NODE_READY_MS).
- * -ENOENT when the node never reported.
- */
-int registry_node_status_get(struct registry *reg, const char *name, json_t **out);
+int registry_default_network(struct registry *reg, const char *cidr, bool *created,
+			     struct api_error *err);
 
 #endif

@@ -2,7 +2,7 @@
 /*
  * vm: the VM kind (docs/VM.md) as pure functions on JSON objects: where a new
  * VM runs, what a PUT may change, what its status is, and how it follows its
- * Port through a migration. vm_api.c does the store part.
+ * Port through a migration. kind_vm.c does the store part (the VM row of kind.h).
  *
  * Design
  * - A VM owns one Port (same name, owner = the VM, type tap, network
@@ -28,7 +28,7 @@
 #include <stdint.h>
 
 /*
- * The ready node (nodes: as migration_nodes() gives them, sorted by name)
+ * The ready node (nodes: as node_list() gives them, sorted by name)
  * with the fewest VMs (spec.node or spec.target) among vms; ties go to the
  * first by name. *node points into nodes. -ENOENT when no node is ready.
  */
