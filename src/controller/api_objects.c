@@ -132,6 +132,23 @@ int api_get_name(const json_t *obj, const char *key, const char *field, const ch
 	return 0;
 }
 
+int api_get_nonnegative(const json_t *obj, const char *key, const char *field,
+			const json_t **out, struct api_error *err)
+{
+	const json_t *v = json_object_get(obj, key);
+	int r;
+
+	if (v) {
+		r = api_expect_type(v, JSON_INTEGER, field, err);
+		if (r < 0)
+			return r;
+		if (json_integer_value(v) < 0)
+			return api_error_set(err, 400, field, "%s: must not be negative", field);
+	}
+	*out = v;
+	return 0;
+}
+
 int api_get_choice(const json_t *obj, const char *key, const char *field,
 		   const char *const *choices, json_t *out, struct api_error *err)
 {
@@ -197,7 +214,8 @@ static int validate_metadata(const json_t *in, const char *path_name, json_t *ou
 			     const char **name, struct api_error *err)
 {
 	static const char *const allowed[] = {"name", "revision", "created", NULL};
-	json_t *meta = json_object_get(in, "metadata"), *rev;
+	json_t *meta = json_object_get(in, "metadata");
+	const json_t *rev;
 	const char *n = NULL;
 	int r;
 
@@ -211,16 +229,11 @@ static int validate_metadata(const json_t *in, const char *path_name, json_t *ou
 		r = api_get_string(meta, "name", "metadata.name", &n, err);
 		if (r < 0)
 			return r;
-		rev = json_object_get(meta, "revision");
-		if (rev) {
-			r = api_expect_type(rev, JSON_INTEGER, "metadata.revision", err);
-			if (r < 0)
-				return r;
-			if (json_integer_value(rev) < 0)
-				return api_error_set(err, 400, "metadata.revision",
-						     "metadata.revision: must not be negative");
+		r = api_get_nonnegative(meta, "revision", "metadata.revision", &rev, err);
+		if (r < 0)
+			return r;
+		if (rev)
 			json_object_set_new(out, "revision", json_integer(json_integer_value(rev)));
-		}
 		if (json_object_get(meta, "created") &&
 		    (r = api_expect_type(json_object_get(meta, "created"), JSON_INTEGER,
 					 "metadata.created", err)) < 0)

@@ -90,6 +90,9 @@ int api_get_string(const json_t *obj, const char *key, const char *field, const 
 int api_get_name(const json_t *obj, const char *key, const char *field, const char *what,
 		 const char **out, struct api_error *err);
 /* One of choices (NULL-terminated) into out[key]; absent: choices[0]. */
+/* An optional integer obj.key that must not be negative: *out (NULL when absent). */
+int api_get_nonnegative(const json_t *obj, const char *key, const char *field,
+			const json_t **out, struct api_error *err);
 int api_get_choice(const json_t *obj, const char *key, const char *field,
 		   const char *const *choices, json_t *out, struct api_error *err);
 /* An integer in lo..hi into out[key]; absent: def. */

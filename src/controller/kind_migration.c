@@ -80,15 +80,11 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 	if (vm)
 		json_object_set_new(out, "vm", json_string(vm));
 
-	r = api_get_string(spec, "target", "spec.target", &target, err);
+	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
 	if (r < 0)
 		return r;
-	if (target) {
-		if (!object_name_valid(target))
-			return api_error_set(err, 400, "spec.target",
-					     "spec.target: \"%.64s\" is not a node name", target);
+	if (target)
 		json_object_set_new(out, "target", json_string(target));
-	}
 
 	/* Absent: the port's own strategy (filled in at creation). */
 	r = api_get_strategy(spec, false, out, err);

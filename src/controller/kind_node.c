@@ -42,7 +42,8 @@ int api_node_status_validate(const json_t *in, json_t **out, struct api_error *e
 	static const char *const allowed[] = {"applied_revision", "counters", "ports",
 					      "drops_standby",	  "vms",      NULL};
 	static const char *const maps[] = {"ports", "vms"};
-	json_t *rev, *counters, *map, *drops, *res, *copy;
+	const json_t *rev;
+	json_t *counters, *map, *drops, *res, *copy;
 	const char *key;
 	json_t *value;
 	int r;
@@ -53,15 +54,9 @@ int api_node_status_validate(const json_t *in, json_t **out, struct api_error *e
 	r = api_check_fields(in, "", allowed, err);
 	if (r < 0)
 		return r;
-	rev = json_object_get(in, "applied_revision");
-	if (rev) {
-		r = api_expect_type(rev, JSON_INTEGER, "applied_revision", err);
-		if (r < 0)
-			return r;
-		if (json_integer_value(rev) < 0)
-			return api_error_set(err, 400, "applied_revision",
-					     "applied_revision: must not be negative");
-	}
+	r = api_get_nonnegative(in, "applied_revision", "applied_revision", &rev, err);
+	if (r < 0)
+		return r;
 	counters = json_object_get(in, "counters");
 	if (counters) {
 		r = api_expect_type(counters, JSON_OBJECT, "counters", err);

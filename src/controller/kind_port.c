@@ -166,15 +166,11 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 	json_object_set_new(out, "security", json_boolean(!j || json_is_true(j)));
 
 	/* Set by the controller through a migration; port_create and port_update refuse changes. */
-	r = api_get_string(spec, "target", "spec.target", &target, err);
+	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
 	if (r < 0)
 		return r;
-	if (target) {
-		if (!object_name_valid(target))
-			return api_error_set(err, 400, "spec.target",
-					     "spec.target: \"%.64s\" is not a node name", target);
+	if (target)
 		json_object_set_new(out, "target", json_string(target));
-	}
 
 	return api_get_strategy(spec, true, out, err);
 }
