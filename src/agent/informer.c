@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/clusterpin.h"
 #include "lib/apiclient.h"
 #include "lib/log.h"
 #include "lib/worker.h"
@@ -26,8 +27,10 @@ struct informer {
 	int notify_fd;
 	char *server;
 	char *token;
+	char *pin_path; /* NULL: no pin */
 	struct api_client *client;
 	bool unreachable_logged;
+	bool refused_logged;
 };
 
 static void notify(struct informer *inf)
@@ -49,9 +52,54 @@ static bool pause_ms(struct informer *inf, long ms)
 	return worker_sleep(&inf->worker, ms, false);
 }
 
+/* Every list reply names the same cluster (a controller that names none: ""). */
+static int note_cluster(const json_t *reply, const char *path, char *cluster, size_t len)
+{
+	const char *c = json_string_value(json_object_get(reply, "cluster"));
+
+	if (!c)
+		return 0;
+	if (cluster[0] && strcmp(cluster, c) != 0) {
+		log_warn("GET %s: cluster %.64s, but the lists before it came from cluster %s",
+			 path, c, cluster);
+		return -EPROTO;
+	}
+	snprintf(cluster, len, "%s", c);
+	return 0;
+}
+
+/* The lists came from the pinned cluster (or pinned it now). */
+static int check_pin(struct informer *inf, const char *cluster)
+{
+	char pinned[CLUSTERPIN_ID_MAX + 1] = "";
+	int r;
+
+	if (!inf->pin_path || !cluster[0])
+		return 0;
+	r = clusterpin_check(inf->pin_path, cluster, pinned, sizeof(pinned));
+	if (r == 0) {
+		if (inf->refused_logged)
+			log_info("controller %s serves this node's cluster %s again", inf->server,
+				 cluster);
+		inf->refused_logged = false;
+		return 0;
+	}
+	if (!inf->refused_logged && r == -EPERM)
+		log_error("controller %s serves cluster %s, but this node belongs to cluster %s "
+			  "(pinned in %s): its objects are refused and every port and VM stays "
+			  "as it is; if the store was replaced on purpose, remove that file",
+			  inf->server, cluster, pinned, inf->pin_path);
+	else if (!inf->refused_logged)
+		log_error_errno(r, "cannot check cluster %.64s against the pin %s", cluster,
+				inf->pin_path);
+	inf->refused_logged = true;
+	return r;
+}
+
 /* Lists every kind into a fresh cache; its revision is the lowest list's. */
 static int list_all(struct informer *inf, struct cache *out)
 {
+	char cluster[CLUSTERPIN_ID_MAX + 1] = "";
 	struct cache fresh;
 	uint64_t rev, min_rev = UINT64_MAX;
 	json_t *reply = NULL;
@@ -78,6 +126,9 @@ static int list_all(struct informer *inf, struct cache *out)
 			r = -EPROTO;
 			goto cleanup;
 		}
+		r = note_cluster(reply, path, cluster, sizeof(cluster));
+		if (r < 0)
+			goto cleanup;
 		r = cache_load_list(&fresh, k, reply, &rev);
 		if (r < 0) {
 			log_warn("GET %s: malformed list answer", path);
@@ -88,6 +139,9 @@ static int list_all(struct informer *inf, struct cache *out)
 		if (rev < min_rev)
 			min_rev = rev;
 	}
+	r = check_pin(inf, cluster);
+	if (r < 0)
+		goto cleanup;
 	fresh.revision = min_rev;
 	*out = fresh;
 	return 0;
@@ -128,9 +182,9 @@ static void informer_main(struct worker *w, void *data)
 	while (!stopping(inf)) {
 		r = list_all(inf, &fresh);
 		if (r < 0) {
-			if (!inf->unreachable_logged)
+			if (!inf->unreachable_logged && !inf->refused_logged)
 				log_warn_errno(r, "cannot list from %s, retrying", inf->server);
-			inf->unreachable_logged = true;
+			inf->unreachable_logged = !inf->refused_logged;
 			if (pause_ms(inf, backoff))
 				break;
 			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
@@ -172,10 +226,12 @@ static void informer_free(struct informer *inf)
 	pthread_mutex_destroy(&inf->lock);
 	free(inf->server);
 	free(inf->token);
+	free(inf->pin_path);
 	free(inf);
 }
 
-int informer_start(const char *server, const char *token, int notify_fd, struct informer **out)
+int informer_start(const char *server, const char *token, const char *pin_path, int notify_fd,
+		   struct informer **out)
 {
 	struct informer *inf = calloc(1, sizeof(*inf));
 	int r;
@@ -186,8 +242,9 @@ int informer_start(const char *server, const char *token, int notify_fd, struct 
 	inf->notify_fd = notify_fd;
 	inf->server = strdup(server);
 	inf->token = strdup(token ? token : "");
+	inf->pin_path = pin_path ? strdup(pin_path) : NULL;
 	r = cache_init(&inf->cache);
-	if (r == 0 && (!inf->server || !inf->token))
+	if (r == 0 && (!inf->server || !inf->token || (pin_path && !inf->pin_path)))
 		r = -ENOMEM;
 	if (r == 0)
 		r = api_client_new(server, token, &inf->client);

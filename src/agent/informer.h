@@ -9,7 +9,9 @@
  * are idempotent. After every change (or revision move) one byte-count is
  * added to notify_fd (an eventfd) so the main loop can reconcile; a burst of
  * events becomes one wake-up. A line that is not a valid event is logged and
- * skipped.
+ * skipped. Every list must come from the cluster pinned in pin_path
+ * (clusterpin.h): a list from another one is refused (logged once, retried
+ * with backoff) and the cache stays as it was.
  */
 #ifndef GODWIT_AGENT_INFORMER_H
 #define GODWIT_AGENT_INFORMER_H
@@ -20,7 +22,9 @@
 
 struct informer;
 
-int informer_start(const char *server, const char *token, int notify_fd, struct informer **out);
+/* pin_path: the cluster pin (clusterpin.h); NULL: no pin (tests). */
+int informer_start(const char *server, const char *token, const char *pin_path, int notify_fd,
+		   struct informer **out);
 /* Asks the thread to stop and waits for it up to timeout_ms; frees it when
  * it stopped (else leaves it to process exit). Accepts NULL. */
 void informer_stop(struct informer *inf, long timeout_ms);

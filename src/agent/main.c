@@ -20,6 +20,7 @@
 #include <net/if.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "agent/bpffs.h"
+#include "agent/clusterpin.h"
 #include "agent/datapath.h"
 #include "agent/handoff.h"
 #include "agent/events.h"
@@ -446,6 +448,7 @@ static int agent_start(struct agent *a)
 		.server = a->opt.server, .token = a->token, .node = a->opt.node,
 		.underlay_ip = a->opt.underlay,
 	};
+	char pin[PATH_MAX];
 	sigset_t mask;
 	int vxlan, r;
 
@@ -509,7 +512,10 @@ static int agent_start(struct agent *a)
 	pthread_mutex_unlock(&a->hb_lock);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the heartbeat");
-	r = informer_start(a->opt.server, a->token, a->notify_fd, &a->informer);
+	snprintf(pin, sizeof(pin), "%s/%s/%s",
+		 a->opt.vm_run_dir ? a->opt.vm_run_dir : VM_DEFAULT_RUN_DIR, a->opt.node,
+		 CLUSTERPIN_FILE);
+	r = informer_start(a->opt.server, a->token, pin, a->notify_fd, &a->informer);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the informer");
 	if ((r = epoll_add(a->epoll_fd, a->sig_fd)) < 0 ||

@@ -6,6 +6,7 @@
 #include "migration_gc.h"
 #include "migrator.h"
 #include "registry.h"
+#include "statedir.h"
 #include "store.h"
 #include "token.h"
 #include "watch.h"
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MAX_LISTEN     8
 #define DEFAULT_LISTEN "127.0.0.1:7480"
@@ -40,6 +40,7 @@ static void usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: godwitd --state-dir DIR [--listen ADDR]... [--token-file F] [-v]\n"
+	    "       godwitd backup|restore --state-dir DIR FILE   (godwitd backup --help)\n"
 	    "  --state-dir DIR      godwit.db (SQLite) and token live here (created if absent)\n"
 	    "  --listen ADDR        HOST:PORT or unix:/path/api.sock; repeatable\n"
 	    "                       (default " DEFAULT_LISTEN ")\n"
@@ -204,9 +205,11 @@ int main(int argc, char **argv)
 	bool created = false;
 	int64_t rev = 0;
 	sigset_t set;
-	int r, fd, sig;
+	int r, fd, sig, lock_fd = -1;
 
 	log_init("godwitd", LOG_LVL_INFO);
+	if (statedir_is_command(argc, argv))
+		return statedir_command(argc, argv);
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	if (o.verbose)
@@ -219,10 +222,9 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (mkdir(o.state_dir, 0700) < 0 && errno != EEXIST) {
-		r = log_error_errno(-errno, "cannot create state dir %s", o.state_dir);
+	r = statedir_lock(o.state_dir, &lock_fd);
+	if (r < 0)
 		goto cleanup;
-	}
 	if (!o.token_file) {
 		snprintf(path, sizeof(path), "%s/token", o.state_dir);
 		o.token_file = path;
@@ -308,5 +310,7 @@ cleanup:
 	store_close(store);
 	observer_free(obs);
 	free(token);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return r < 0 ? 1 : 0;
 }

@@ -185,7 +185,8 @@ int registry_list(struct registry *reg, enum kind kind, json_t **out, struct api
 			return r;
 		}
 	}
-	res = json_pack("{s:I, s:o}", "revision", (json_int_t)rev, "items", items);
+	res = json_pack("{s:I, s:s, s:o}", "revision", (json_int_t)rev, "cluster",
+			s->ops->cluster_id(s), "items", items);
 	if (!res)
 		return -ENOMEM;
 	*out = res;

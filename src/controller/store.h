@@ -84,6 +84,10 @@ struct store_ops {
 	 */
 	int (*flag_get)(struct store *s, const char *key, int64_t *value);
 	int (*flag_set)(struct store *s, const char *key, int64_t value);
+
+	/* The cluster this store belongs to (store_sqlite_file.h): made with
+	 * the store, never changed; agents pin it. */
+	const char *(*cluster_id)(struct store *s);
 };
 
 struct store {

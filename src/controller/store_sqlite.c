@@ -2,6 +2,7 @@
 /* The SQLite backend of store.h: one connection, WAL, synchronous=FULL. */
 #include "store.h"
 #include "lib/log.h"
+#include "store_sqlite_file.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +20,7 @@ struct sqlite_store {
 	int64_t revision;
 	int64_t compacted; /* events with revision <= compacted are gone */
 	int retention;
+	char cluster_id[STORE_CLUSTER_ID_LEN + 1];
 };
 
 static const char schema[] =
@@ -661,6 +663,11 @@ static int sq_flag_set(struct store *s, const char *key, int64_t value)
 			       value));
 }
 
+static const char *sq_cluster_id(struct store *s)
+{
+	return to_sq(s)->cluster_id;
+}
+
 static const struct store_ops sqlite_ops = {
     .close = sq_close,
     .begin = sq_begin,
@@ -686,6 +693,7 @@ static const struct store_ops sqlite_ops = {
     .cursor_set = sq_cursor_set,
     .flag_get = sq_flag_get,
     .flag_set = sq_flag_set,
+    .cluster_id = sq_cluster_id,
 };
 
 int store_sqlite_open(const char *path, const struct store_sqlite_options *opts, struct store **out)
@@ -712,6 +720,9 @@ int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
 		goto cleanup;
 	}
 	sqlite3_busy_timeout(sq->db, 5000);
+	r = sqlite_file_verify(sq->db, path); /* before anything writes to it */
+	if (r < 0)
+		goto cleanup;
 	r = exec(sq, "PRAGMA journal_mode=WAL");
 	if (r < 0)
 		goto cleanup;
@@ -720,6 +731,9 @@ int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
 	if (r < 0)
 		goto cleanup;
 	r = exec(sq, schema);
+	if (r < 0)
+		goto cleanup;
+	r = sqlite_file_cluster_id(sq->db, sq->cluster_id);
 	if (r < 0)
 		goto cleanup;
 	r = meta_get(sq, "revision", &sq->revision);

@@ -198,6 +198,10 @@ pid=
 # --- crash safety -----------------------------------------------------------------
 start
 mark
+req GET /v1/networks
+cluster_before=$(jget 'd["cluster"]')
+[[ $cluster_before =~ ^[0-9a-f]{32}$ ]] && ok "a list names the store's cluster" ||
+	fail "list reply's cluster: \"$cluster_before\""
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 pid=
@@ -206,6 +210,9 @@ before_rev=$mark_rev before_state=$mark_state
 [[ $(revision) == "$before_rev" ]] || fail "revision after SIGKILL: $(revision), want $before_rev"
 [[ $(snapshot) == "$before_state" ]] || fail "objects differ after SIGKILL"
 ok "every object and the revision survive SIGKILL"
+req GET /v1/ports
+[[ $(jget 'd["cluster"]') == "$cluster_before" ]] && ok "the cluster id survives SIGKILL" ||
+	fail "cluster after SIGKILL: $(jget 'd["cluster"]'), want $cluster_before"
 req POST /v1/ports '{"metadata":{"name":"after"},"spec":{"network":"red","locations":["n1"]}}'
 expect 201 '' "create a port after the restart"
 new_ip=$(jget 'd["spec"]["ipv4"]')

@@ -2,7 +2,10 @@
 # Restarts on a 3-node lab: SIGKILL of agents does not stop a running ping and
 # the restarted agent reconciles what changed meanwhile; an agent restarted with
 # `ip netns exec` refuses to start (src/agent/bpffs.h); SIGKILL of the
-# controller and a restart keep every object, allocation and the revision.
+# controller and a restart keep every object, allocation and the revision; a
+# second godwitd on the same state dir exits; on an empty store (the old token)
+# the agents refuse its cluster and keep every port; `godwitd restore` of a
+# backup taken while it ran brings everything back.
 source "$(dirname "$0")/lib.sh"
 
 gw lab up --name "$LAB" --nodes 3 || die "lab up"
@@ -78,5 +81,63 @@ E=$(ep_ip e)
 echo "$before" | jq -e --arg ip "$E" 'all(.[]; .ip != $ip)' >/dev/null && [[ $E != "$B" ]] \
   && ok "new address $E was not handed out before" || fail "address $E handed out twice"
 ep e ping -c 2 -i 0.2 -W 2 "$A" >/dev/null && ok "e -> a after controller restart" || fail "ping e -> a"
+
+# --- the store's safety (src/controller/statedir.h, agent/clusterpin.h) ---
+mapfile -t ctl_args <"$LAB_DIR/godwitd.cmdline"
+STATE=
+for ((i = 0; i < ${#ctl_args[@]}; i++)); do
+  [[ ${ctl_args[i]} == --state-dir ]] && STATE=${ctl_args[i + 1]}
+done
+[[ -d $STATE ]] || die "no --state-dir in godwitd's command line"
+GODWITD=${ctl_args[0]}
+# a second godwitd on the same state dir exits at once and names the first
+timeout 5 nsenter --net="/run/netns/$(daemon_netns godwitd)" "${ctl_args[@]}" \
+  >"$LAB_DIR/second-godwitd.out" 2>&1; rc=$?
+if ((rc == 1)) && grep -q "in use by another godwitd (pid $(pid_of godwitd))" "$LAB_DIR/second-godwitd.out"; then
+  ok "a second godwitd on the same state dir exits and names the first"
+else
+  fail "second godwitd: exit $rc (124: still running), output: $(tail -n 2 "$LAB_DIR/second-godwitd.out")"
+fi
+gw get networks >/dev/null && ok "the first godwitd still answers" || fail "the first godwitd stopped answering"
+"$GODWITD" backup --state-dir "$STATE" "$LAB_DIR/backup.db" >"$LAB_DIR/backup.out" 2>&1 \
+  && ok "godwitd backup while godwitd runs" || fail "godwitd backup: $(tail -n 1 "$LAB_DIR/backup.out")"
+before=$(gw get ports -o json | jq -c '[.[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}] | sort_by(.n)')
+E_IFNAME=$(gw get port e -o json | jq -r .spec.ifname)
+
+# an empty store with the old token: every agent refuses it, nothing is deleted
+kill_daemon godwitd
+mkdir -p "$LAB_DIR/moved" && mv "$STATE"/godwit.db* "$LAB_DIR/moved/"
+start_daemon godwitd
+wait_until 15 "controller on an empty store answers" gw get networks
+ep a ping -i 0.05 -c 260 -W 1 "$C" >"$LAB_DIR/ping-empty.txt" 2>&1 & ping_pid=$!
+EXTRA_PIDS+=($ping_pid)
+for n in node-1 node-2 node-3; do
+  wait_until 15 "$n refuses the empty store" grep -q 'but this node belongs to cluster' "$LAB_DIR/$n.log" &&
+    ok "$n refuses the empty store's cluster and says why"
+done
+[[ $(gw get ports -o json | jq length) == 0 ]] || fail "the empty store has ports"
+wait "$ping_pid" # 13 s: past the agents' 10 s resync
+grep -q ' 0% packet loss' "$LAB_DIR/ping-empty.txt" && ok "forwarding went on under the empty store" \
+  || fail "ping under the empty store: $(grep transmitted "$LAB_DIR/ping-empty.txt")"
+ip -n "$LAB-node-2" link show "$E_IFNAME" >/dev/null 2>&1 && ok "port e's device is still in place" \
+  || fail "port e's device $E_IFNAME was removed under the empty store"
+
+# godwitd restore puts the backup back; the agents take it again
+kill_daemon godwitd
+"$GODWITD" restore --state-dir "$STATE" "$LAB_DIR/backup.db" >"$LAB_DIR/restore.out" 2>&1 \
+  && ok "godwitd restore" || fail "godwitd restore: $(tail -n 1 "$LAB_DIR/restore.out")"
+start_daemon godwitd
+wait_until 15 "controller on the restored store answers" gw get networks
+after=$(gw get ports -o json | jq -c '[.[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}] | sort_by(.n)')
+[[ $before == "$after" ]] && ok "the restored store has every port and address" \
+  || fail "ports after restore: $before -> $after"
+for n in node-1 node-2 node-3; do
+  wait_until 15 "$n takes the restored store" grep -q "serves this node's cluster .* again" "$LAB_DIR/$n.log" &&
+    ok "$n takes the restored store"
+done
+gw endpoint add f --network blue --node node-3 || fail "endpoint add after restore"
+F=$(ep_ip f)
+ep f ping -c 2 -i 0.2 -W 2 "$E" >/dev/null && ok "a new endpoint after the restore reaches e" \
+  || fail "ping f -> e after the restore"
 
 finish
