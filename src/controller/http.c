@@ -407,6 +407,18 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/* Connections from one address are capped on TCP only: on the unix socket
+ * every client is local and root-owned (mode 0660). */
+static unsigned per_address_limit(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 || ss.ss_family == AF_UNIX)
+		return 0;
+	return HTTP_MAX_PER_ADDRESS;
+}
+
 int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out)
 {
 	struct MHD_Daemon *d;
@@ -415,6 +427,8 @@ int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out)
 				 MHD_USE_POLL | MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd),
+			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!d)

@@ -4,8 +4,12 @@
  * "HOST:PORT" or "unix:/path"), bearer-token authentication, routing of
  * docs/API.md to the registry and the watch stream.
  * One MHD daemon per listening socket, a thread per connection (the watch
- * callback blocks), at most HTTP_MAX_CONNECTIONS connections per socket,
- * idle connections closed after HTTP_TIMEOUT_S.
+ * callback blocks; small stacks, so thousands of mostly idle agents' watch
+ * and heartbeat connections cost little), at most HTTP_MAX_CONNECTIONS
+ * connections per socket and, on TCP, HTTP_MAX_PER_ADDRESS from one
+ * address: a host that opens connections and dribbles bytes into them (the
+ * idle timer restarts at every byte) holds its own share, never the API.
+ * Idle connections are closed after HTTP_TIMEOUT_S.
  */
 #ifndef GODWIT_CONTROLLER_HTTP_H
 #define GODWIT_CONTROLLER_HTTP_H
@@ -15,7 +19,9 @@
 
 #include <stdbool.h>
 
-#define HTTP_MAX_CONNECTIONS 64
+#define HTTP_MAX_CONNECTIONS 4096 /* an agent holds about 2 (watch, heartbeat) */
+#define HTTP_MAX_PER_ADDRESS 64	  /* a node's agent, a CLI host's users */
+#define HTTP_THREAD_STACK    (512 * 1024)
 #define HTTP_TIMEOUT_S	     30
 
 struct http_context {

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #define MAX_LISTEN     8
 #define DEFAULT_LISTEN "127.0.0.1:7480"
@@ -174,6 +175,18 @@ static void on_status(void *ctx, const char *node)
 	migrator_wake(ctx);
 }
 
+/* Every connection is a descriptor (http.h: thousands): the soft limit up to the hard one. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn_errno(-errno, "cannot raise the descriptor limit");
+	}
+}
+
 static int wait_for_signal(void)
 {
 	sigset_t set;
@@ -221,6 +234,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 
 	r = statedir_lock(o.state_dir, &lock_fd);
 	if (r < 0)
