@@ -54,6 +54,11 @@ struct kind_ops {
 	bool stored_status;
 	/* A PUT of a missing object creates it (nodes register so). */
 	bool put_creates;
+	/* What every node's datapath holds of this kind (bpf/abi.h; 0: no
+	 * limit below the registry's): a create beyond it is refused (507)
+	 * rather than left for the agents to drop. */
+	int64_t datapath_limit;
+	const char *datapath_table; /* its name in the 507's message */
 	/* The spec rules (api_objects.h): 400s, every default filled in. */
 	api_spec_fn *validate;
 	/* Set: no PUT at all, answered before the body is read (405). */

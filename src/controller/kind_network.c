@@ -5,6 +5,7 @@
  * a network goes only once it has no ports.
  */
 #include "kind_network.h"
+#include "bpf/abi.h"
 #include "ipam.h"
 #include "lib/addr.h"
 
@@ -219,6 +220,8 @@ const struct kind_ops kind_network = {
     .stored_status = true,
     .validate = network_validate,
     .create = network_create,
+    .datapath_limit = GW_MAX_VNIS,
+    .datapath_table = "flood lists, one per network: " GW_MAP_FLOOD,
     .update = network_update,
     .release = network_release,
 };

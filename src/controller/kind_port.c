@@ -8,6 +8,7 @@
  * Port goes with its VM (kind_vm.h).
  */
 #include "kind.h"
+#include "bpf/abi.h"
 #include "ipam.h"
 #include "kind_vm.h"
 #include "lib/addr.h"
@@ -335,6 +336,9 @@ const struct kind_ops kind_port = {
     .validate = port_validate,
     .create = port_create,
     .update = port_update,
+    /* every agent programs every port: one entry each in its FDB and ARP tables */
+    .datapath_limit = GW_MAX_FDB < GW_MAX_NEIGH ? GW_MAX_FDB : GW_MAX_NEIGH,
+    .datapath_table = "forwarding table: " GW_MAP_FDB,
     .check_delete = vm_port_guard,
     .release = port_release,
 };

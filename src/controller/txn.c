@@ -98,6 +98,7 @@ static int put_staged(struct txn *t)
 /* 409 when kind has an object of obj's name, 507 when it has too many. */
 static int check_room(struct txn *t, enum kind kind, const char *name, struct api_error *err)
 {
+	const struct kind_ops *ops = t->kinds[kind];
 	int64_t n, limit = max_objects(t->reg);
 	json_t *existing = NULL;
 	int r;
@@ -115,6 +116,11 @@ static int check_room(struct txn *t, enum kind kind, const char *name, struct ap
 	if (n >= limit)
 		return api_error_set(err, 507, NULL, "too many %s (limit %lld)", kind_plural(kind),
 				     (long long)limit);
+	if (ops->datapath_limit && n >= ops->datapath_limit)
+		return api_error_set(err, 507, NULL,
+				     "too many %s: every node's datapath holds %lld (its %s)",
+				     kind_plural(kind), (long long)ops->datapath_limit,
+				     ops->datapath_table);
 	return 0;
 }
 

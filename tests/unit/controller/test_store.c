@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bpf/abi.h"
 #include "registry.h"
 #include "tmpstore.h"
 
@@ -274,6 +275,35 @@ static void test_object_limit(void **state)
 	assert_int_equal(revision(t->s), 2);
 }
 
+/* The datapath's tables bound a kind below the registry's limit (kind.h). */
+static void test_datapath_limit(void **state)
+{
+	struct tmpstore *t = *state;
+	struct registry reg = {.store = t->s};
+	struct api_error err = {0};
+	json_t *body, *out = NULL;
+	char name[16];
+	int64_t rev;
+
+	/* as many networks as the datapath holds, written straight into the store */
+	assert_int_equal(t->s->ops->begin(t->s, &rev), 0);
+	for (int i = 0; i < GW_MAX_VNIS; i++) {
+		snprintf(name, sizeof(name), "net-%d", i);
+		body = json_pack("{s:s, s:{s:s}}", "kind", "Network", "metadata", "name", name);
+		assert_int_equal(t->s->ops->put(t->s, "Network", name, "ADDED", body), 0);
+		json_decref(body);
+	}
+	assert_int_equal(t->s->ops->commit(t->s), 0);
+	rev = revision(t->s);
+	body = json_pack("{s:{s:s}, s:{s:s}}", "metadata", "name", "one-more", "spec", "cidr",
+			 "10.99.0.0/24");
+	assert_int_not_equal(registry_create(&reg, KIND_NETWORK, body, &out, &err), 0);
+	json_decref(body);
+	assert_int_equal(err.status, 507);
+	assert_non_null(strstr(err.message, "every node's datapath holds 1024"));
+	assert_int_equal(revision(t->s), rev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +311,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_object_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_datapath_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_registry_failures_store_nothing, setup, teardown),
 	};
 
