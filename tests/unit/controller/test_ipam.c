@@ -12,25 +12,6 @@
 #include "lib/addr.h"
 #include "tmpstore.h"
 
-static int setup(void **state)
-{
-	struct tmpstore *t = calloc(1, sizeof(*t));
-
-	if (!t || tmpstore_open(t, 0) < 0)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmpstore *t = *state;
-
-	tmpstore_remove(t);
-	free(t);
-	return 0;
-}
-
 static struct ipam_network net(const char *name, const char *cidr, const char *gw)
 {
 	struct ipam_network n = {.name = name};
@@ -225,12 +206,12 @@ static void test_mac_vni_ifname(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_allocation_order, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_round_robin_and_sticky_owner, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_exhaustion_slash30, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_requested, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_persistence, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_mac_vni_ifname, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_allocation_order, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_round_robin_and_sticky_owner, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_exhaustion_slash30, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_requested, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_persistence, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_mac_vni_ifname, tmpstore_setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

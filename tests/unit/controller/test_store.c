@@ -15,40 +15,7 @@
 
 static int setup(void **state)
 {
-	struct tmpstore *t = calloc(1, sizeof(*t));
-
-	if (!t || tmpstore_open(t, 3) < 0) /* keep 3 events: compaction is easy to reach */
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmpstore *t = *state;
-
-	tmpstore_remove(t);
-	free(t);
-	return 0;
-}
-
-static int64_t revision(struct store *s)
-{
-	int64_t rev = -1;
-
-	assert_int_equal(s->ops->revision(s, &rev), 0);
-	return rev;
-}
-
-static void put_one(struct store *s, const char *name)
-{
-	json_t *obj = json_pack("{s:s}", "name", name);
-	int64_t rev;
-
-	assert_int_equal(s->ops->begin(s, &rev), 0);
-	assert_int_equal(s->ops->put(s, "Thing", name, "ADDED", obj), 0);
-	assert_int_equal(s->ops->commit(s), 0);
-	json_decref(obj);
+	return tmpstore_setup_with(state, 3); /* keep 3 events: compaction is easy to reach */
 }
 
 static void test_revision_and_events(void **state)
@@ -58,10 +25,10 @@ static void test_revision_and_events(void **state)
 	json_t *events = NULL, *obj = NULL;
 	int64_t rev, oldest;
 
-	assert_int_equal(revision(s), 0);
-	put_one(s, "a");
-	put_one(s, "b");
-	assert_int_equal(revision(s), 2);
+	assert_int_equal(tmpstore_revision(s), 0);
+	tmpstore_put_thing(s, "a");
+	tmpstore_put_thing(s, "b");
+	assert_int_equal(tmpstore_revision(s), 2);
 	assert_int_equal(s->ops->events(s, 0, 10, &events, &oldest), 0);
 	assert_int_equal(json_array_size(events), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(events, 1), "revision")),
@@ -77,7 +44,7 @@ static void test_revision_and_events(void **state)
 	assert_int_equal(s->ops->begin(s, &rev), 0);
 	assert_int_equal(rev, 3);
 	assert_int_equal(s->ops->commit(s), 0);
-	assert_int_equal(revision(s), 2);
+	assert_int_equal(tmpstore_revision(s), 2);
 
 	assert_int_equal(s->ops->get(s, "Thing", "a", &obj), 0);
 	assert_int_equal(s->ops->begin(s, &rev), 0);
@@ -102,7 +69,7 @@ static void test_compaction(void **state)
 		char name[8];
 
 		snprintf(name, sizeof(name), "t%d", i);
-		put_one(s, name);
+		tmpstore_put_thing(s, name);
 	}
 	/* Retention 3: revisions 4..6 kept. */
 	assert_int_equal(s->ops->events(s, 2, 10, &events, &oldest), -ESTALE);
@@ -115,7 +82,7 @@ static void test_compaction(void **state)
 	assert_int_equal(tmpstore_open(t, 3), 0);
 	s = t->s;
 	assert_int_equal(s->ops->events(s, 0, 10, &events, &oldest), -ESTALE);
-	assert_int_equal(revision(s), 6);
+	assert_int_equal(tmpstore_revision(s), 6);
 }
 
 static void test_rollback_leaves_nothing(void **state)
@@ -134,7 +101,7 @@ static void test_rollback_leaves_nothing(void **state)
 	s->ops->rollback(s);
 	json_decref(obj);
 
-	assert_int_equal(revision(s), 0);
+	assert_int_equal(tmpstore_revision(s), 0);
 	assert_int_equal(s->ops->get(s, "Thing", "x", &got), -ENOENT);
 	assert_int_equal(s->ops->alloc_find_owner(s, "pool", "x", &v, &held), -ENOENT);
 	assert_int_equal(s->ops->cursor_get(s, "pool", &v), 0);
@@ -175,7 +142,7 @@ static void test_registry_failures_store_nothing(void **state)
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(out, "spec"), "ipv4")), "10.20.0.2");
 	json_decref(out);
-	rev = revision(t->s);
+	rev = tmpstore_revision(t->s);
 
 	/* Exhaustion: nothing of the failed port is stored. */
 	body = parse("{\"metadata\":{\"name\":\"p2\"},\"spec\":{\"network\":\"tiny\","
@@ -188,13 +155,13 @@ static void test_registry_failures_store_nothing(void **state)
 	assert_int_equal(registry_create(&reg, KIND_NETWORK, body, &out, &err), 0);
 	json_decref(body);
 	json_decref(out);
-	rev = revision(t->s);
+	rev = tmpstore_revision(t->s);
 	body = parse("{\"metadata\":{\"name\":\"p3\"},\"spec\":{\"network\":\"blue\","
 		     "\"locations\":[\"n1\"],\"mac\":\"0a:58:00:00:00:01\"}}");
 	assert_int_not_equal(registry_create(&reg, KIND_PORT, body, &out, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 409);
-	assert_int_equal(revision(t->s), rev);
+	assert_int_equal(tmpstore_revision(t->s), rev);
 	/* Duplicate name, delete of a network in use, missing network. */
 	body = parse("{\"metadata\":{\"name\":\"blue\"},\"spec\":{\"cidr\":\"10.0.0.0/24\"}}");
 	assert_int_not_equal(registry_create(&reg, KIND_NETWORK, body, &out, &err), 0);
@@ -207,7 +174,7 @@ static void test_registry_failures_store_nothing(void **state)
 	assert_int_not_equal(registry_create(&reg, KIND_PORT, body, &out, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 404);
-	assert_int_equal(revision(t->s), rev);
+	assert_int_equal(tmpstore_revision(t->s), rev);
 
 	/* The next port in blue gets .2: the failed p3 did not consume it. */
 	body = parse("{\"metadata\":{\"name\":\"p5\"},\"spec\":{\"network\":\"blue\","
@@ -223,16 +190,16 @@ static void test_registry_failures_store_nothing(void **state)
 	json_decref(list);
 
 	/* Updates: immutable fields, stale revision, no-op keeps the revision. */
-	rev = revision(t->s);
+	rev = tmpstore_revision(t->s);
 	body = parse("{\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\"]}}");
 	assert_int_equal(registry_update(&reg, KIND_PORT, "p5", body, &out, &created, &err), 0);
 	json_decref(body);
 	json_decref(out);
-	assert_int_equal(revision(t->s), rev);
+	assert_int_equal(tmpstore_revision(t->s), rev);
 	body = parse("{\"spec\":{\"network\":\"blue\",\"locations\":[\"n1\",\"n2\"]}}");
 	assert_int_equal(registry_update(&reg, KIND_PORT, "p5", body, &out, &created, &err), 0);
 	json_decref(body);
-	assert_int_equal(revision(t->s), rev + 1);
+	assert_int_equal(tmpstore_revision(t->s), rev + 1);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(out, "spec"), "ipv4")), "10.0.0.2");
 	json_decref(out);
@@ -246,7 +213,7 @@ static void test_registry_failures_store_nothing(void **state)
 	assert_int_not_equal(registry_update(&reg, KIND_PORT, "p5", body, &out, &created, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 422);
-	assert_int_equal(revision(t->s), rev + 1);
+	assert_int_equal(tmpstore_revision(t->s), rev + 1);
 }
 
 static void test_object_limit(void **state)
@@ -272,7 +239,7 @@ static void test_object_limit(void **state)
 			assert_string_equal(err.message, "too many nodes (limit 2)");
 		}
 	}
-	assert_int_equal(revision(t->s), 2);
+	assert_int_equal(tmpstore_revision(t->s), 2);
 }
 
 /* The datapath's tables bound a kind below the registry's limit (kind.h). */
@@ -294,25 +261,25 @@ static void test_datapath_limit(void **state)
 		json_decref(body);
 	}
 	assert_int_equal(t->s->ops->commit(t->s), 0);
-	rev = revision(t->s);
+	rev = tmpstore_revision(t->s);
 	body = json_pack("{s:{s:s}, s:{s:s}}", "metadata", "name", "one-more", "spec", "cidr",
 			 "10.99.0.0/24");
 	assert_int_not_equal(registry_create(&reg, KIND_NETWORK, body, &out, &err), 0);
 	json_decref(body);
 	assert_int_equal(err.status, 507);
 	assert_non_null(strstr(err.message, "every node's datapath holds 1024"));
-	assert_int_equal(revision(t->s), rev);
+	assert_int_equal(tmpstore_revision(t->s), rev);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_revision_and_events, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_object_limit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_datapath_limit, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_registry_failures_store_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revision_and_events, setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_compaction, setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_object_limit, setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_datapath_limit, setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_registry_failures_store_nothing, setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

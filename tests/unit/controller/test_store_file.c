@@ -16,44 +16,6 @@
 #include "store_sqlite_file.h"
 #include "tmpstore.h"
 
-static int setup(void **state)
-{
-	struct tmpstore *t = calloc(1, sizeof(*t));
-
-	if (!t || tmpstore_open(t, 0) < 0)
-		return -1;
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tmpstore *t = *state;
-
-	tmpstore_remove(t);
-	free(t);
-	return 0;
-}
-
-static void put_one(struct store *s, const char *name)
-{
-	json_t *obj = json_pack("{s:s}", "name", name);
-	int64_t rev;
-
-	assert_int_equal(s->ops->begin(s, &rev), 0);
-	assert_int_equal(s->ops->put(s, "Thing", name, "ADDED", obj), 0);
-	assert_int_equal(s->ops->commit(s), 0);
-	json_decref(obj);
-}
-
-static int64_t revision(struct store *s)
-{
-	int64_t rev = -1;
-
-	assert_int_equal(s->ops->revision(s, &rev), 0);
-	return rev;
-}
-
 static void write_file(const char *path, const void *data, size_t n, off_t at)
 {
 	int fd = open(path, O_WRONLY | O_CREAT, 0600);
@@ -80,7 +42,7 @@ static void test_cluster_id_kept(void **state)
 	assert_int_equal(strlen(id), STORE_CLUSTER_ID_LEN);
 	assert_int_equal(strspn(id, "0123456789abcdef"), STORE_CLUSTER_ID_LEN);
 	strcpy(first, id);
-	put_one(t->s, "a");
+	tmpstore_put_thing(t->s, "a");
 	tmpstore_close(t);
 	assert_int_equal(tmpstore_open(t, 0), 0);
 	assert_string_equal(t->s->ops->cluster_id(t->s), first);
@@ -141,7 +103,7 @@ static void test_damaged_refused(void **state)
 		char name[16];
 
 		snprintf(name, sizeof(name), "thing-%d", i);
-		put_one(t->s, name);
+		tmpstore_put_thing(t->s, name);
 	}
 	tmpstore_close(t); /* checkpoints the WAL into the file */
 	size = file_size(t->path);
@@ -160,13 +122,13 @@ static void test_backup_restore(void **state)
 	json_t *events = NULL, *obj = NULL;
 	int64_t rev_backup, oldest = 0;
 
-	put_one(t->s, "a");
-	rev_backup = revision(t->s);
+	tmpstore_put_thing(t->s, "a");
+	rev_backup = tmpstore_revision(t->s);
 	strcpy(id, t->s->ops->cluster_id(t->s));
 	snprintf(backup, sizeof(backup), "%s/backup.db", t->dir);
 	assert_int_equal(store_sqlite_backup(t->path, backup), 0); /* while open */
 	assert_int_equal(store_sqlite_backup(t->path, backup), -EEXIST);
-	put_one(t->s, "b"); /* after the backup: a watcher may have seen it */
+	tmpstore_put_thing(t->s, "b"); /* after the backup: a watcher may have seen it */
 	tmpstore_close(t);
 
 	assert_int_equal(store_sqlite_restore(backup, t->path, 1000, kept, sizeof(kept)), 0);
@@ -174,13 +136,13 @@ static void test_backup_restore(void **state)
 	assert_int_equal(access(kept, F_OK), 0);
 	assert_int_equal(tmpstore_open(t, 0), 0);
 	assert_string_equal(t->s->ops->cluster_id(t->s), id);
-	assert_int_equal(revision(t->s), rev_backup + 1000);
+	assert_int_equal(tmpstore_revision(t->s), rev_backup + 1000);
 	assert_int_equal(t->s->ops->get(t->s, "Thing", "a", &obj), 0);
 	json_decref(obj);
 	assert_int_equal(t->s->ops->get(t->s, "Thing", "b", &obj), -ENOENT);
 	/* a watcher from before the restore (even one that saw "b") lists again */
 	assert_int_equal(t->s->ops->events(t->s, rev_backup + 1, 10, &events, &oldest), -ESTALE);
-	put_one(t->s, "c");
+	tmpstore_put_thing(t->s, "c");
 	assert_int_equal(t->s->ops->events(t->s, rev_backup + 1000, 10, &events, &oldest), 0);
 	assert_int_equal(json_array_size(events), 1);
 	json_decref(events);
@@ -192,7 +154,7 @@ static void test_restore_refuses_bad_backup(void **state)
 	char bad[128], kept[256] = "untouched";
 	static const char junk[] = "not a store";
 
-	put_one(t->s, "a");
+	tmpstore_put_thing(t->s, "a");
 	tmpstore_close(t);
 	snprintf(bad, sizeof(bad), "%s/bad.db", t->dir);
 	write_file(bad, junk, sizeof(junk), 0);
@@ -200,19 +162,19 @@ static void test_restore_refuses_bad_backup(void **state)
 	assert_string_equal(kept, "untouched");
 	assert_int_equal(store_sqlite_restore(bad, t->path, 0, kept, sizeof(kept)), -EINVAL);
 	assert_int_equal(tmpstore_open(t, 0), 0); /* the store as it was */
-	assert_int_equal(revision(t->s), 1);
+	assert_int_equal(tmpstore_revision(t->s), 1);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_cluster_id_kept, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_new_store_new_cluster, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_not_sqlite_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_damaged_refused, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_backup_restore, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_restore_refuses_bad_backup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cluster_id_kept, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_new_store_new_cluster, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_not_sqlite_refused, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_refused, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_backup_restore, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_refuses_bad_backup, tmpstore_setup, tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

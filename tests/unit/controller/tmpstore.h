@@ -44,4 +44,51 @@ static inline void tmpstore_remove(struct tmpstore *t)
 		fprintf(stderr, "cannot remove %s\n", t->dir);
 }
 
+/* cmocka fixtures and steps, for the tests that include cmocka.h first. */
+#ifdef assert_int_equal
+static inline int tmpstore_setup_with(void **state, int retention)
+{
+	struct tmpstore *t = calloc(1, sizeof(*t));
+
+	if (!t || tmpstore_open(t, retention) < 0)
+		return -1;
+	*state = t;
+	return 0;
+}
+
+static inline int tmpstore_setup(void **state)
+{
+	return tmpstore_setup_with(state, 0);
+}
+
+static inline int tmpstore_teardown(void **state)
+{
+	struct tmpstore *t = *state;
+
+	tmpstore_remove(t);
+	free(t);
+	return 0;
+}
+
+static inline int64_t tmpstore_revision(struct store *s)
+{
+	int64_t rev = -1;
+
+	assert_int_equal(s->ops->revision(s, &rev), 0);
+	return rev;
+}
+
+/* One object {"name": name} of kind "Thing", in its own transaction. */
+static inline void tmpstore_put_thing(struct store *s, const char *name)
+{
+	json_t *obj = json_pack("{s:s}", "name", name);
+	int64_t rev;
+
+	assert_int_equal(s->ops->begin(s, &rev), 0);
+	assert_int_equal(s->ops->put(s, "Thing", name, "ADDED", obj), 0);
+	assert_int_equal(s->ops->commit(s), 0);
+	json_decref(obj);
+}
+#endif
+
 #endif
