@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	store->ops->revision(store, &rev);
-	r = watch_hub_init(&hub, rev);
+	r = watch_hub_init(&hub, store, rev);
 	if (r < 0) {
 		log_error_errno(r, "cannot set up the watch hub");
 		goto cleanup;
