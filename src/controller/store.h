@@ -18,7 +18,9 @@
  *   their last owner so that an owner can get its value back. Each pool also
  *   has a persisted cursor for round-robin hand-out. The policy is in ipam.c.
  * - Node status is kept apart: writing it neither bumps the revision nor makes
- *   an event.
+ *   an event. The SQLite backend keeps it in memory and writes it behind
+ *   (store_sqlite_status.h): a durable write per report would cost an fsync
+ *   per heartbeat.
  * - Thread-safe: every call takes the store's (recursive) lock; a transaction
  *   holds it from begin to commit/rollback, so changes are serialised.
  * Functions return 0 or -errno; -ENOENT for a missing key.

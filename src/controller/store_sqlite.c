@@ -3,6 +3,7 @@
 #include "store.h"
 #include "lib/log.h"
 #include "store_sqlite_file.h"
+#include "store_sqlite_status.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@ struct sqlite_store {
 	int64_t compacted; /* events with revision <= compacted are gone */
 	int retention;
 	char cluster_id[STORE_CLUSTER_ID_LEN + 1];
+	struct status_cache status;
 };
 
 static const char schema[] =
@@ -146,6 +148,8 @@ static void sq_close(struct store *s)
 {
 	struct sqlite_store *sq = to_sq(s);
 
+	status_cache_flush(&sq->status, sq->db);
+	status_cache_free(&sq->status);
 	sqlite3_close(sq->db);
 	pthread_mutex_destroy(&sq->lock);
 	free(sq);
@@ -433,43 +437,24 @@ cleanup:
 	return r;
 }
 
+/* Node status: in memory, written behind (store_sqlite_status.h). */
 static int sq_node_status_put(struct store *s, const char *name, const json_t *status)
 {
 	struct sqlite_store *sq = to_sq(s);
-	char *text = json_dumps(status, JSON_COMPACT);
-	int r;
+	int r = status_cache_put(&sq->status, name, status);
 
-	if (!text)
-		return -ENOMEM;
+	if (r <= 0)
+		return r;
 	lock(sq);
-	r = run(sq, prepare(sq, "INSERT OR REPLACE INTO node_status(name, body) VALUES(?, ?)", "ss",
-			    name, text));
+	if (!sq->in_txn) /* a transaction of this thread writes them next time */
+		status_cache_flush(&sq->status, sq->db);
 	unlock(sq);
-	free(text);
-	return r;
+	return 0;
 }
 
 static int sq_node_status_get(struct store *s, const char *name, json_t **status)
 {
-	struct sqlite_store *sq = to_sq(s);
-	sqlite3_stmt *st;
-	int rc, r;
-
-	lock(sq);
-	st = prepare(sq, "SELECT body FROM node_status WHERE name = ?", "s", name);
-	if (!st) {
-		r = -EIO;
-		goto cleanup;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		r = load_json(sqlite3_column_text(st, 0), status);
-	else
-		r = rc == SQLITE_DONE ? -ENOENT : sq_error(sq, rc, "node status");
-	sqlite3_finalize(st);
-cleanup:
-	unlock(sq);
-	return r;
+	return status_cache_get(&to_sq(s)->status, name, status);
 }
 
 static int sq_node_status_del(struct store *s, const char *name)
@@ -477,6 +462,7 @@ static int sq_node_status_del(struct store *s, const char *name)
 	struct sqlite_store *sq = to_sq(s);
 	int r;
 
+	status_cache_del(&sq->status, name);
 	lock(sq);
 	r = run(sq, prepare(sq, "DELETE FROM node_status WHERE name = ?", "s", name));
 	unlock(sq);
@@ -736,6 +722,9 @@ int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
 	r = sqlite_file_cluster_id(sq->db, sq->cluster_id);
 	if (r < 0)
 		goto cleanup;
+	r = status_cache_init(&sq->status, sq->db);
+	if (r < 0)
+		goto cleanup;
 	r = meta_get(sq, "revision", &sq->revision);
 	if (r < 0)
 		goto cleanup;
@@ -745,6 +734,7 @@ int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
 	*out = &sq->base;
 	return 0;
 cleanup:
+	status_cache_free(&sq->status);
 	sqlite3_close(sq->db);
 	pthread_mutex_destroy(&sq->lock);
 	free(sq);

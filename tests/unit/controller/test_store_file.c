@@ -165,16 +165,78 @@ static void test_restore_refuses_bad_backup(void **state)
 	assert_int_equal(tmpstore_revision(t->s), 1);
 }
 
+/* The stored report of name as text ("" when none), read by another connection. */
+static void stored_report(const char *path, const char *name, char *out, size_t n)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "SELECT body FROM node_status WHERE name = ?", -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void put_report(struct store *s, const char *name, int a)
+{
+	json_t *report = json_pack("{s:i}", "a", a);
+
+	assert_int_equal(s->ops->node_status_put(s, name, report), 0);
+	json_decref(report);
+}
+
+static void test_status_written_behind(void **state)
+{
+	struct tmpstore *t = *state;
+	json_t *got = NULL;
+	char text[64];
+
+	put_report(t->s, "n1", 1);
+	stored_report(t->path, "n1", text, sizeof(text));
+	assert_string_equal(text, "{\"a\":1}"); /* a first report is written at once */
+	put_report(t->s, "n1", 2);
+	stored_report(t->path, "n1", text, sizeof(text));
+	assert_string_equal(text, "{\"a\":1}"); /* later ones behind */
+	assert_int_equal(t->s->ops->node_status_get(t->s, "n1", &got), 0);
+	assert_int_equal(json_integer_value(json_object_get(got, "a")), 2);
+	json_decref(got);
+	tmpstore_close(t); /* writes what is behind */
+	stored_report(t->path, "n1", text, sizeof(text));
+	assert_string_equal(text, "{\"a\":2}");
+	assert_int_equal(tmpstore_open(t, 0), 0);
+	assert_int_equal(t->s->ops->node_status_get(t->s, "n1", &got), 0);
+	assert_int_equal(json_integer_value(json_object_get(got, "a")), 2);
+	json_decref(got);
+	assert_int_equal(t->s->ops->node_status_del(t->s, "n1"), 0);
+	assert_int_equal(t->s->ops->node_status_get(t->s, "n1", &got), -ENOENT);
+	stored_report(t->path, "n1", text, sizeof(text));
+	assert_string_equal(text, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_cluster_id_kept, tmpstore_setup, tmpstore_teardown),
-	    cmocka_unit_test_setup_teardown(test_new_store_new_cluster, tmpstore_setup, tmpstore_teardown),
-	    cmocka_unit_test_setup_teardown(test_not_sqlite_refused, tmpstore_setup, tmpstore_teardown),
-	    cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, tmpstore_setup, tmpstore_teardown),
-	    cmocka_unit_test_setup_teardown(test_damaged_refused, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_cluster_id_kept, tmpstore_setup,
+					    tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_new_store_new_cluster, tmpstore_setup,
+					    tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_not_sqlite_refused, tmpstore_setup,
+					    tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_sqlite_refused, tmpstore_setup,
+					    tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_damaged_refused, tmpstore_setup,
+					    tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_backup_restore, tmpstore_setup, tmpstore_teardown),
-	    cmocka_unit_test_setup_teardown(test_restore_refuses_bad_backup, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_status_written_behind, tmpstore_setup,
+					    tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_restore_refuses_bad_backup, tmpstore_setup,
+					    tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
