@@ -21,6 +21,20 @@ report() { # NODE: sends the node's current status report
 	[[ $code == 200 ]] || fail "status report of $n: $code $body"
 }
 report_all() { for n in node-1 node-2 node-3; do report "$n"; done; }
+
+# Like real agents (a report every 2 s), the fake ones repeat their current
+# report while the test runs: a slow machine must not make them look dead
+# (NODE_READY_MS is 6 s). node-4 never reports.
+eval "lib_$(declare -f req)"
+last_fresh=$SECONDS refreshing=
+req() {
+	if [[ -z $refreshing ]] && ((SECONDS - last_fresh >= 2)); then
+		refreshing=1
+		report_all
+		refreshing= last_fresh=$SECONDS
+	fi
+	lib_req "$@"
+}
 apply_all() { # every node applies the current revision
 	local r
 	r=$(revision)
