@@ -60,7 +60,9 @@ static __always_inline int send_port(struct __sk_buff *skb, __u32 ifindex,
 	return TC_ACT_REDIRECT;
 }
 
-/* node_ip is in network order; tos is the outer header's (0 but for handoff). */
+/* node_ip is an IPv4 underlay address in network order (the underlay is IPv4
+ * today: gw_config.underlay_family); tos is the outer header's (0 but for
+ * handoff). */
 static __always_inline int send_remote_tos(struct __sk_buff *skb, __u32 vni, __u32 node_ip,
 					   __u8 tos, bool clone)
 {
@@ -75,8 +77,8 @@ static __always_inline int send_remote_tos(struct __sk_buff *skb, __u32 vni, __u
 
 	if (!cfg || !cfg->vxlan_ifindex)
 		return DROP(GW_CNT_DROP_REDIRECT); /* node not configured yet */
-	if (cfg->local_ip)
-		key.local_ipv4 = bpf_ntohl(cfg->local_ip);
+	if (cfg->local_ip.v4)
+		key.local_ipv4 = bpf_ntohl(cfg->local_ip.v4);
 	if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key), 0))
 		return DROP(GW_CNT_DROP_REDIRECT);
 	verdict = send_to_dev(skb, cfg->vxlan_ifindex, clone);
@@ -103,8 +105,8 @@ static __always_inline __u32 handoff_target(const struct gw_port *port)
 	if (!entry)
 		return 0;
 	for (i = 0; i < GW_FDB_MAX_LOC; i++)
-		if (i < entry->count && entry->loc[i].node_ip)
-			return entry->loc[i].node_ip;
+		if (i < entry->count && entry->loc[i].node_ip.v4)
+			return entry->loc[i].node_ip.v4;
 	return 0;
 }
 
@@ -169,7 +171,7 @@ static __always_inline int loc_status(const struct gw_location *loc, __u32 vni, 
 
 	*port = NULL;
 	if (!ifindex)
-		return loc->node_ip ? LOC_SEND : LOC_SKIP;
+		return loc->node_ip.v4 ? LOC_SEND : LOC_SKIP;
 	if (ifindex == ingress)
 		return LOC_SKIP;
 	*port = bpf_map_lookup_elem(&gw_ports, &ifindex);
@@ -185,7 +187,7 @@ static __always_inline int send_loc(struct __sk_buff *skb, __u32 vni, const stru
 				    const struct gw_port *port, bool clone)
 {
 	if (!port)
-		return send_remote(skb, vni, loc->node_ip, clone);
+		return send_remote(skb, vni, loc->node_ip.v4, clone);
 	return deliver_port(skb, loc->ifindex, port, clone);
 }
 

@@ -192,7 +192,7 @@ void test_live_redirect_peer(void **state)
 {
 	uint32_t key = (uint32_t)te.peer_port_ifindex;
 	struct gw_port p = {.vni = VNI_A,
-			    .ipv4 = vm_ip(8),
+			    .ip = GW_ADDR_V4(vm_ip(8)),
 			    .flags = GW_PORT_F_SECURITY | GW_PORT_F_HAS_IPV4 | GW_PORT_F_VETH};
 	uint64_t before[GW_CNT__MAX];
 	struct frame f, got;

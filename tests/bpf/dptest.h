@@ -147,6 +147,7 @@ void test_handoff_source(void **state);
 void test_handoff_target(void **state);
 void test_primed_source(void **state);
 void test_reopen_reuses_maps(void **state);
+void test_reopen_replaces_stale_pins(void **state);
 void test_detach(void **state);
 
 #endif
