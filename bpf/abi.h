@@ -25,6 +25,12 @@
  *   Two locations are how a migrating MAC is replicated to source and target.
  * - Flood lists: per VNI, the local ports and the remote nodes that hold ports
  *   of the network; broadcast is head-end replicated to every entry.
+ * - Nodes: the underlay addresses of the cluster's nodes, kept by the agent
+ *   from the Node objects. The datapath takes VXLAN only from them
+ *   (GW_CNT_DROP_UNKNOWN_NODE), and a handed-off frame only from the other
+ *   location of the port it is for (GW_CNT_DROP_HANDOFF_FOREIGN): a host on
+ *   the underlay that is no node can neither inject frames into a network
+ *   nor into a standby tap.
  * - Counters: a per-CPU array indexed by enum gw_counter; drops carry a
  *   reason so an operator can always ask why a frame was dropped.
  * - Zero-loss handoff: when the hypervisor stops the VM on the source (QMP
@@ -66,6 +72,7 @@
 #define GW_MAX_FDB 65536
 #define GW_MAX_NEIGH 65536
 #define GW_MAX_VNIS 1024
+#define GW_MAX_NODES	    4096
 #define GW_VNI_MAX 0xffffffU
 
 /* Map names; pinned as <pin_dir>/<name>. */
@@ -73,6 +80,7 @@
 #define GW_MAP_FDB "gw_fdb"
 #define GW_MAP_NEIGH "gw_neigh"
 #define GW_MAP_FLOOD "gw_flood"
+#define GW_MAP_NODES	"gw_nodes"
 #define GW_MAP_COUNTERS "gw_counters"
 #define GW_MAP_CONFIG "gw_config"
 #define GW_MAP_EVENTS "gw_events"
@@ -201,6 +209,11 @@ struct gw_flood {
 };
 GW_STATIC_ASSERT(sizeof(struct gw_flood) == 648, "gw_flood layout");
 
+/* gw_nodes: underlay address (in the underlay's family) -> a known node. */
+struct gw_node {
+	__u32 flags; /* none yet */
+};
+
 /* Single-entry array (key 0): node-wide settings written by the agent. */
 struct gw_config {
 	__u32 vxlan_ifindex;	/* the node's external-mode VXLAN device */
@@ -215,30 +228,33 @@ GW_STATIC_ASSERT(sizeof(struct gw_config) == 24, "gw_config layout");
  * (GW_COUNTER_NAMES, the node status's counters.name); a counter is added
  * here and nowhere else.
  */
-#define GW_COUNTERS(X)                                                                \
-	X(RX_PORT, rx_port) /* frames from local ports */                             \
-	X(RX_FABRIC, rx_fabric) /* frames from the VXLAN device */                    \
-	X(FWD_LOCAL, fwd_local) /* delivered to a local port */                       \
-	X(FWD_REMOTE, fwd_remote) /* sent to a remote node (per copy) */              \
-	X(FLOOD, flood) /* broadcast frames replicated */                             \
-	X(ARP_REPLY, arp_reply) /* ARP requests answered by the datapath */           \
-	X(ACTIVATION, activation) /* standby ports activated */                       \
-	X(DROP_MALFORMED, drop_malformed) /* frame too short / bad header */          \
-	X(DROP_NO_PORT, drop_no_port) /* ingress device unknown to the ports map */   \
-	X(DROP_SRC_MAC, drop_src_mac) /* port security: source MAC */                 \
-	X(DROP_SRC_IP, drop_src_ip) /* port security: source IPv4 */                  \
-	X(DROP_ARP_SPOOF, drop_arp_spoof) /* port security: ARP sender MAC/IPv4 */    \
-	X(DROP_UNKNOWN_DST, drop_unknown_dst) /* unknown unicast */                   \
-	X(DROP_NO_TUNNEL, drop_no_tunnel) /* fabric frame without tunnel key / unknown VNI */ \
-	X(DROP_STANDBY, drop_standby) /* fabric frame for a port in standby */        \
-	X(DROP_NOT_ACTIVE, drop_not_active) /* VM frame on a standby port (rarp strategy) */ \
-	X(DROP_REDIRECT, drop_redirect) /* helper failed (set_tunnel_key, clone) */   \
-	X(DROP_VNI_MISMATCH, drop_vni_mismatch) /* fabric frame for a port of another VNI */ \
-	X(DHCP_LOCAL, dhcp_local) /* DHCP client frames kept for the local agent */   \
-	X(HANDOFF_FWD, handoff_fwd) /* frames for a stopped source sent on to the target */ \
-	X(HANDOFF_RX, handoff_rx) /* handed-off frames delivered into a standby target */ \
-	X(DROP_HANDOFF, drop_handoff) /* handed-off frame for a port no longer standby */ \
-	X(PRIMER, primer) /* primers into a migrating source's tap */
+#define GW_COUNTERS(X)                                                                             \
+	X(RX_PORT, rx_port)		      /* frames from local ports */                        \
+	X(RX_FABRIC, rx_fabric)		      /* frames from the VXLAN device */                   \
+	X(FWD_LOCAL, fwd_local)		      /* delivered to a local port */                      \
+	X(FWD_REMOTE, fwd_remote)	      /* sent to a remote node (per copy) */               \
+	X(FLOOD, flood)			      /* broadcast frames replicated */                    \
+	X(ARP_REPLY, arp_reply)		      /* ARP requests answered by the datapath */          \
+	X(ACTIVATION, activation)	      /* standby ports activated */                        \
+	X(DROP_MALFORMED, drop_malformed)     /* frame too short / bad header */                   \
+	X(DROP_NO_PORT, drop_no_port)	      /* ingress device unknown to the ports map */        \
+	X(DROP_SRC_MAC, drop_src_mac)	      /* port security: source MAC */                      \
+	X(DROP_SRC_IP, drop_src_ip)	      /* port security: source IPv4 */                     \
+	X(DROP_ARP_SPOOF, drop_arp_spoof)     /* port security: ARP sender MAC/IPv4 */             \
+	X(DROP_UNKNOWN_DST, drop_unknown_dst) /* unknown unicast */                                \
+	X(DROP_NO_TUNNEL, drop_no_tunnel)     /* fabric frame without tunnel key / unknown VNI */  \
+	X(DROP_STANDBY, drop_standby)	      /* fabric frame for a port in standby */             \
+	X(DROP_NOT_ACTIVE, drop_not_active)   /* VM frame on a standby port (rarp strategy) */     \
+	X(DROP_REDIRECT, drop_redirect)	      /* helper failed (set_tunnel_key, clone) */          \
+	X(DROP_VNI_MISMATCH, drop_vni_mismatch) /* fabric frame for a port of another VNI */       \
+	X(DHCP_LOCAL, dhcp_local)		/* DHCP client frames kept for the local agent */  \
+	X(HANDOFF_FWD, handoff_fwd)   /* frames for a stopped source sent on to the target */      \
+	X(HANDOFF_RX, handoff_rx)     /* handed-off frames delivered into a standby target */      \
+	X(DROP_HANDOFF, drop_handoff) /* handed-off frame for a port no longer standby */          \
+	X(PRIMER, primer)	      /* primers into a migrating source's tap */                  \
+	X(DROP_UNKNOWN_NODE, drop_unknown_node) /* VXLAN from an address that is no node */        \
+	X(DROP_HANDOFF_FOREIGN,                                                                    \
+	  drop_handoff_foreign) /* handed-off frame not from the port's other location */
 
 enum gw_counter {
 #define GW_CNT_ENUM_(id, name) GW_CNT_##id,

@@ -92,22 +92,30 @@ static __always_inline int send_remote(struct __sk_buff *skb, __u32 vni, __u32 n
 	return send_remote_tos(skb, vni, node_ip, 0, clone);
 }
 
+/* The remote location of a MAC (IPv4 underlay, network order), or 0. */
+static __always_inline __u32 fdb_remote_node(const struct gw_fdb_entry *entry)
+{
+	int i;
+
+	for (i = 0; i < GW_FDB_MAX_LOC; i++) {
+		if (i >= entry->count)
+			break;
+		if (entry->loc[i].node_ip.v4)
+			return entry->loc[i].node_ip.v4;
+	}
+	return 0;
+}
+
 /* The target of a port in handoff: the remote location of its own fdb
  * entry (replication lists source and target while the VM migrates). */
 static __always_inline __u32 handoff_target(const struct gw_port *port)
 {
 	struct gw_fdb_key key = {.vni = port->vni};
 	struct gw_fdb_entry *entry;
-	int i;
 
 	mac_copy(key.mac, port->mac);
 	entry = bpf_map_lookup_elem(&gw_fdb, &key);
-	if (!entry)
-		return 0;
-	for (i = 0; i < GW_FDB_MAX_LOC; i++)
-		if (i < entry->count && entry->loc[i].node_ip.v4)
-			return entry->loc[i].node_ip.v4;
-	return 0;
+	return entry ? fdb_remote_node(entry) : 0;
 }
 
 /* The copy for a stopped source's VM, on to the target, marked. */

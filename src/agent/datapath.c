@@ -230,6 +230,9 @@ int datapath_map_fd(const struct datapath *dp, enum datapath_map map)
 	case DP_MAP_FLOOD:
 		m = dp->skel->maps.gw_flood;
 		break;
+	case DP_MAP_NODES:
+		m = dp->skel->maps.gw_nodes;
+		break;
 	case DP_MAP_COUNTERS:
 		m = dp->skel->maps.gw_counters;
 		break;

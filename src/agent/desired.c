@@ -383,6 +383,25 @@ static int add_dhcp_gateways(struct desired_maps *m, const struct cache *c)
 	return 0;
 }
 
+/* The other nodes' underlay addresses: where VXLAN may come from. */
+static int add_nodes(struct desired_maps *m, const struct cache *c, const char *node)
+{
+	const char *name;
+	json_t *obj;
+
+	json_object_foreach(c->objs[CACHE_NODES], name, obj)
+	{
+		uint32_t ip = node_ip(c, name);
+
+		if (!ip || strcmp(name, node) == 0)
+			continue;
+		if (grow((void **)&m->nodes, m->n_nodes, sizeof(*m->nodes)) < 0)
+			return -ENOMEM;
+		m->nodes[m->n_nodes++] = (struct desired_node_entry){.key = GW_ADDR_V4(ip)};
+	}
+	return 0;
+}
+
 void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool force_active,
 			bool handoff_ok, uint64_t now_ns)
 {
@@ -413,6 +432,8 @@ int desired_maps_compute(const struct cache *c, const char *node, desired_ifinde
 		}
 	}
 	r = add_dhcp_gateways(&m, c);
+	if (r == 0)
+		r = add_nodes(&m, c, node);
 	if (r < 0) {
 		desired_maps_free(&m);
 		return r;
@@ -438,5 +459,6 @@ void desired_maps_free(struct desired_maps *d)
 	free(d->fdb);
 	free(d->neigh);
 	free(d->flood);
+	free(d->nodes);
 	memset(d, 0, sizeof(*d));
 }

@@ -90,6 +90,7 @@ int baseline(void **state)
 	map_clear(datapath_map_fd(dp, DP_MAP_FDB), sizeof(struct gw_fdb_key));
 	map_clear(datapath_map_fd(dp, DP_MAP_NEIGH), sizeof(struct gw_neigh_key));
 	map_clear(datapath_map_fd(dp, DP_MAP_FLOOD), sizeof(uint32_t));
+	map_clear(datapath_map_fd(dp, DP_MAP_NODES), sizeof(union gw_addr));
 
 	for (int n = 1; n <= TE_NPORTS; n++) {
 		struct gw_port p = {
@@ -117,6 +118,16 @@ int baseline(void **state)
 	    {.node_ip = GW_ADDR_V4(node_ip(3))},
 	};
 	fdb_put(VNI_A, 6, migrating, 2);
+
+	/* The other nodes: VXLAN is taken from these only. */
+	for (int n = 2; n <= 3; n++) {
+		union gw_addr node = GW_ADDR_V4(node_ip(n));
+		struct gw_node known = {0};
+
+		assert_int_equal(
+		    bpf_map_update_elem(datapath_map_fd(dp, DP_MAP_NODES), &node, &known, BPF_ANY),
+		    0);
+	}
 
 	neigh_put(VNI_A, 2, 2);
 	neigh_put(VNI_A, 10, 10);
@@ -438,6 +449,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_live_flood_from_port, baseline),
 	    cmocka_unit_test_setup(test_live_fabric, baseline),
 	    cmocka_unit_test_setup(test_live_fabric_drops, baseline),
+	    cmocka_unit_test_setup(test_fabric_unknown_node, baseline),
 	    cmocka_unit_test_setup(test_fabric_without_tunnel_key, baseline),
 	    cmocka_unit_test_setup(test_live_redirect_peer, baseline),
 	    cmocka_unit_test_setup(test_handoff_source, baseline),

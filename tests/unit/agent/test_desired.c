@@ -280,6 +280,23 @@ static void test_flood(void **state)
 	desired_maps_free(&m);
 }
 
+/* Every other node's underlay address, for the datapath's VXLAN source check. */
+static void test_nodes(void **state)
+{
+	struct desired_maps m;
+
+	(void)state;
+	assert_int_equal(desired_maps_compute(&cache, "n1", lookup, (void *)all_devices, &m), 0);
+	assert_int_equal(m.n_nodes, 1); /* n2; not n1 itself */
+	assert_int_equal(m.nodes[0].key.v4, ip("10.9.0.2"));
+	assert_int_equal(m.nodes[0].key.v6[1] | m.nodes[0].key.v6[2] | m.nodes[0].key.v6[3], 0);
+	desired_maps_free(&m);
+
+	assert_int_equal(desired_maps_compute(&cache, "n3", lookup, (void *)all_devices, &m), 0);
+	assert_int_equal(m.n_nodes, 2);
+	desired_maps_free(&m);
+}
+
 static void test_missing_device(void **state)
 {
 	struct desired_maps m;
@@ -450,13 +467,10 @@ static void test_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_local_ports),
-		cmocka_unit_test(test_ports_map),
-		cmocka_unit_test(test_fdb_and_neigh),
-		cmocka_unit_test(test_flood),
-		cmocka_unit_test(test_missing_device),
-		cmocka_unit_test(test_migration_rows),
-		cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_local_ports),	   cmocka_unit_test(test_ports_map),
+	    cmocka_unit_test(test_fdb_and_neigh),  cmocka_unit_test(test_flood),
+	    cmocka_unit_test(test_nodes),	   cmocka_unit_test(test_missing_device),
+	    cmocka_unit_test(test_migration_rows), cmocka_unit_test(test_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
