@@ -18,6 +18,7 @@ pkgs=(
   iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq python3 faketime
   busybox-static cpio
   debhelper dpkg-dev fakeroot help2man lintian  # make deb, man pages
+  prometheus  # promtool checks the /metrics text
 )
 QEMU_PKG=qemu-system-x86
 QEMU_MIN=1:9.0

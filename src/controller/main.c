@@ -3,6 +3,7 @@
 #include "http.h"
 #include "lib/num.h"
 #include "lib/log.h"
+#include "metrics.h"
 #include "migration_api.h"
 #include "migration_gc.h"
 #include "migrator.h"
@@ -200,6 +201,7 @@ int main(int argc, char **argv)
 	bool hub_ready = false;
 	struct registry reg = {0};
 	struct observer *obs = NULL;
+	struct metrics *metrics = NULL;
 	struct migrator migrator = {0};
 	struct commit_listeners listeners = {.hub = &hub, .migrator = &migrator};
 	struct http_context ctx = {0};
@@ -258,10 +260,16 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot create the observer");
 		goto cleanup;
 	}
+	r = metrics_new(&metrics);
+	if (r < 0) {
+		log_error_errno(r, "cannot create the metrics");
+		goto cleanup;
+	}
 	reg = (struct registry){.store = store,
 				.max_objects = o.max_objects,
 				.keep_finished_migrations = (int)o.keep_finished_migrations,
 				.obs = obs,
+				.metrics = metrics,
 				.on_commit = on_commit,
 				.on_commit_ctx = &listeners,
 				.on_status = on_status,
@@ -314,6 +322,7 @@ cleanup:
 		watch_hub_destroy(&hub);
 	store_close(store);
 	observer_free(obs);
+	metrics_free(metrics);
 	free(token);
 	if (lock_fd >= 0)
 		close(lock_fd);
