@@ -252,6 +252,18 @@ static int render_store(FILE *f, struct registry *reg)
 			fprintf(f, "godwit_node_apply_lag_revisions{node=\"%s\"} %lld\n",
 				obj_name(node), (long long)(rev - json_integer_value(applied)));
 	}
+	header(f, "godwit_datapath_packets_total", "counter",
+	       "Frames each node's datapath counted, by counter (bpf/abi.h GW_COUNTERS: "
+	       "deliveries, floods, activations, handoffs, drops by reason), as last reported.");
+	json_array_foreach(nodes, i, node)
+	{
+		const json_t *counters = json_object_get(status_of(node), "counters"), *v;
+		const char *name;
+
+		json_object_foreach((json_t *)counters, name, v) if (json_is_integer(v))
+		    fprintf(f, "godwit_datapath_packets_total{node=\"%s\",counter=\"%s\"} %lld\n",
+			    obj_name(node), name, (long long)json_integer_value(v));
+	}
 	header(f, "godwit_vms", "gauge", "VirtualMachines by phase.");
 	by_phase(f, "godwit_vms", vms, false);
 	header(f, "godwit_migrations", "gauge", "Unfinished migrations by phase.");

@@ -14,7 +14,8 @@
  *   that made it.
  * - What the store holds is read at each scrape: nodes by readiness and each
  *   node's apply lag (the store's revision minus the revision its datapath
- *   applied), VMs by phase, unfinished migrations by phase, the revision.
+ *   applied), each node's datapath counters as it last reported them, VMs
+ *   by phase, unfinished migrations by phase, the revision.
  * - Thread-safe (one mutex); a scrape copies nothing it does not print.
  */
 #ifndef GODWIT_CONTROLLER_METRICS_H

@@ -17,7 +17,7 @@ report() { # NODE: sends the node's current status report
 	[[ -n $p ]] || p='{}'
 	[[ -n ${drops[$n]:-} ]] && extra=",\"drops_standby\":${drops[$n]}"
 	req PUT "/v1/nodes/$n/status" \
-		"{\"applied_revision\":${applied[$n]:-0},\"counters\":{},\"ports\":$p$extra}"
+		"{\"applied_revision\":${applied[$n]:-0},\"counters\":{\"rx_port\":7},\"ports\":$p$extra}"
 	[[ $code == 200 ]] || fail "status report of $n: $code $body"
 }
 report_all() { for n in node-1 node-2 node-3; do report "$n"; done; }
@@ -350,6 +350,8 @@ text = open(sys.argv[1]).read()
 fails += ["missing: " + w for w in want if w not in text]
 if not re.search(r'^godwit_nodes\{ready="true"\} [1-3]$', text, re.M):
     fails.append("no ready nodes counted")
+if not re.search(r'^godwit_datapath_packets_total\{node="node-1",counter="rx_port"\} 7$', text, re.M):
+    fails.append("no datapath counter of node-1")
 if not re.search(r'^godwit_node_apply_lag_revisions\{node="node-1"\} \d+$', text, re.M):
     fails.append("no apply lag of node-1")
 print("\n".join(fails), file=sys.stderr)
