@@ -75,47 +75,50 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: godwit-agent --node NAME --server URL --token-file PATH "
-		   "--underlay-ip IPV4\n"
-		   "                    [--pin-dir DIR] [--mtu %d] [-v]\n"
-		   "                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
-		   "                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
-		   "                    [--migrate-downtime-ms N (default %d)]\n"
-		   "                    [--migrate-socket-buffer-kib N (default %d; 0: the "
-		   "kernel's)]\n"
-		   "                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
-		   "                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
-		   "Runs inside the node's network namespace. Default pin dir: "
-		   "/sys/fs/bpf/godwit/<node>.\n"
-		   "VMs: guest image from %s (current or the newest version), run dirs\n"
-		   "under %s/<node>/<vm>.\n",
-		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB, VM_DEFAULT_GUEST_DIR,
-		VM_DEFAULT_RUN_DIR);
+	fprintf(f,
+		"usage: godwit-agent --node NAME --server URL --token-file PATH "
+		"--underlay-ip IPV4\n"
+		"                    [--pin-dir DIR] [--mtu %d] [--log-format text|json] [-v]\n"
+		"                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
+		"                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
+		"                    [--migrate-downtime-ms N (default %d)]\n"
+		"                    [--migrate-socket-buffer-kib N (default %d; 0: the "
+		"kernel's)]\n"
+		"                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
+		"                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
+		"Runs inside the node's network namespace. Default pin dir: "
+		"/sys/fs/bpf/godwit/<node>.\n"
+		"VMs: guest image from %s (current or the newest version), run dirs\n"
+		"under %s/<node>/<vm>.\n",
+		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB,
+		VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "node", required_argument, NULL, 'n' },
-		{ "server", required_argument, NULL, 's' },
-		{ "token-file", required_argument, NULL, 't' },
-		{ "underlay-ip", required_argument, NULL, 'u' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "guest-dir", required_argument, NULL, 'G' },
-		{ "vm-run-dir", required_argument, NULL, 'R' },
-		{ "qemu", required_argument, NULL, 'Q' },
-		{ "vm-accel", required_argument, NULL, 'A' },
-		{ "migrate-downtime-ms", required_argument, NULL, 'D' },
-		{ "migrate-socket-buffer-kib", required_argument, NULL, 'B' },
-		{ "vm-incoming-paused", no_argument, NULL, 'P' },
-		{ "no-source-primers", no_argument, NULL, 'N' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"node", required_argument, NULL, 'n'},
+	    {"server", required_argument, NULL, 's'},
+	    {"token-file", required_argument, NULL, 't'},
+	    {"underlay-ip", required_argument, NULL, 'u'},
+	    {"pin-dir", required_argument, NULL, 'p'},
+	    {"mtu", required_argument, NULL, 'm'},
+	    {"guest-dir", required_argument, NULL, 'G'},
+	    {"vm-run-dir", required_argument, NULL, 'R'},
+	    {"qemu", required_argument, NULL, 'Q'},
+	    {"vm-accel", required_argument, NULL, 'A'},
+	    {"migrate-downtime-ms", required_argument, NULL, 'D'},
+	    {"migrate-socket-buffer-kib", required_argument, NULL, 'B'},
+	    {"vm-incoming-paused", no_argument, NULL, 'P'},
+	    {"no-source-primers", no_argument, NULL, 'N'},
+	    {"log-format", required_argument, NULL, 'L'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *pin_dir = NULL;
 	uint32_t a;
+	enum log_format format;
 	long v;
 	int c;
 
@@ -155,6 +158,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'P': o->vm_incoming_paused = true; break;
 		case 'N': o->no_source_primers = true; break;
 		case 'h': usage(stdout); exit(0);
+		case 'L':
+			if (log_format_parse(optarg, &format) < 0) {
+				fprintf(stderr,
+					"godwit-agent: --log-format: '%s' is not text or json\n",
+					optarg);
+				return -EINVAL;
+			}
+			log_set_format(format);
+			break;
 		case 'm':
 			if (num_parse_flag("godwit-agent", "--mtu", optarg, 576, MAX_MTU, &v) < 0)
 				return -EINVAL;

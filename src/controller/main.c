@@ -55,6 +55,7 @@ static void usage(FILE *f)
 	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
 	    "                       start (default " DEFAULT_CIDR
 	    "; \"none\": no default network)\n"
+	    "  --log-format F       text (default) or json: one JSON object per line\n"
 	    "  -v, --verbose        debug logging\n",
 	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP);
 }
@@ -74,10 +75,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"max-objects", required_argument, NULL, 'm'},
 	    {"keep-finished-migrations", required_argument, NULL, 'k'},
 	    {"default-cidr", required_argument, NULL, 'c'},
+	    {"log-format", required_argument, NULL, 'L'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
+	enum log_format format;
 	long v;
 	int c;
 
@@ -121,6 +124,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			o->default_cidr = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case 'L':
+			if (log_format_parse(optarg, &format) < 0) {
+				fprintf(stderr, "godwitd: --log-format: '%s' is not text or json\n",
+					optarg);
+				return -EINVAL;
+			}
+			log_set_format(format);
 			break;
 		case 'v':
 			o->verbose = 1;
