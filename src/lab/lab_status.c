@@ -103,6 +103,17 @@ int lab_status(const char *name)
 		}
 		json_decref(reply);
 		reply = NULL;
+		/* with GATEWAY-NODE: the networks routed out through the lab's outside */
+		printf("\nNetworks:\n");
+		if (api_request(api, "GET", "/v1/networks", NULL, &status, &reply) == 0 &&
+		    status == 200 &&
+		    view_table(&kind_table[KIND_NETWORK], json_object_get(reply, "items"), NULL,
+			       true, &t) == 0) {
+			table_print(&t, stdout);
+			table_free(&t);
+		}
+		json_decref(reply);
+		reply = NULL;
 		printf("\nEndpoints:\n");
 		if (api_request(api, "GET", "/v1/ports", NULL, &status, &reply) == 0 &&
 		    status == 200) {

@@ -22,19 +22,22 @@ gw lab up --name "$LAB" --nodes 3 || die "lab up"
   && ok "lab up: network default is routed out through node-1" || fail "network default has no gatewayNode node-1"
 ip netns exec "$LAB-outside" ping -c 1 -W 2 "$SNAT" >/dev/null && ok "outside host reaches node-1's uplink" \
   || fail "outside namespace not linked to node-1"
-gw lab status --name "$LAB" | grep -q "Outside: netns $LAB-outside (present)" && ok "lab status shows the outside" \
-  || fail "lab status: no outside"
+gw lab status --name "$LAB" >"$LAB_DIR/status.txt"
+grep -q "Outside: netns $LAB-outside (present)" "$LAB_DIR/status.txt" && ok "lab status shows the outside" \
+  || fail "lab status: no outside: $(cat "$LAB_DIR/status.txt")"
+grep -Eq "^default .* node-1 *$" "$LAB_DIR/status.txt" && ok "lab status shows network default's gateway node" \
+  || fail "lab status: network default's gateway node missing: $(cat "$LAB_DIR/status.txt")"
 
 net_manifest node-1 | gw apply -f - || die "apply network"
 gw endpoint add a --network "$NET" --node node-2 || die "endpoint a"
 gw endpoint add b --network "$NET" --node node-3 || die "endpoint b"
 wait_until 15 "gateway namespace $GWNS" ip netns exec "$GWNS" true && ok "gateway namespace $GWNS made by node-1's agent"
-gw describe network "$NET" | grep -q "node-1: ready" && ok "describe: gateway node ready" \
+grep -q "node-1: ready" <<<"$(gw describe network "$NET")" && ok "describe: gateway node ready" \
   || fail "describe network: $(gw describe network "$NET" | tail -n 3)"
 
 # --- 1. ping the outside from both nodes ---
 for e in a b; do
-  ep "$e" ip route show default | grep -q "via 10.31.0.1" || fail "endpoint $e: no default route via the gateway"
+  grep -q "via 10.31.0.1" <<<"$(ep "$e" ip route show default)" || fail "endpoint $e: no default route via the gateway"
   wait_until 15 "ping $OUTSIDE from $e" ep "$e" ping -c 1 -W 1 "$OUTSIDE" \
     && ok "endpoint $e ($(ep_ip "$e")) pings $OUTSIDE"
 done
@@ -74,7 +77,7 @@ ep b ping -c 3 -i 0.2 -W 1 "$OUTSIDE" >/dev/null && ok "the way out works while 
 start_daemon node-1
 sleep 2
 wait_until 15 "node-1 ready again" bash -c "$GODWIT --lab $LAB get node node-1 -o json | jq -e .status.ready"
-ip netns exec "$GWNS" ip -o link show | grep -q "up0" || fail "gateway namespace lost its uplink after the restart"
+ip -n "$GWNS" -o link show up0 >/dev/null || fail "gateway namespace lost its uplink after the restart"
 wait_until 10 "ping $OUTSIDE from b after node-1's agent restart" ep b ping -c 1 -W 1 "$OUTSIDE" \
   && ok "the way out works after node-1's agent restarted"
 [[ $(ip netns list | awk '{print $1}' | grep -c "^$GWNS$") == 1 ]] && ok "the same gateway namespace after the restart" \
@@ -84,7 +87,7 @@ grep -q "gateway namespace $GWNS created" <(tac "$LAB_DIR/node-1.log" | sed '/re
 
 # --- 4. describe names a missing gateway node; a gatewayNode that goes takes the namespace ---
 net_manifest node-9 | gw apply -f - || fail "apply gatewayNode node-9"
-gw describe network "$NET" | grep -q "node-9: missing" && ok "describe: missing gateway node named" \
+grep -q "node-9: missing" <<<"$(gw describe network "$NET")" && ok "describe: missing gateway node named" \
   || fail "describe network with node-9: $(gw describe network "$NET" | tail -n 3)"
 wait_until 15 "the gateway namespace goes when node-1 is no longer the gateway" \
   bash -c "! ip netns list | grep -q '^$GWNS\\b'" && ok "gateway namespace removed when the gateway moved away"
