@@ -101,4 +101,13 @@ net_manifest node-1 | gw delete -f - >/dev/null 2>&1 || gw delete network "$NET"
 wait_until 15 "the gateway namespace goes with the network" \
   bash -c "! ip netns list | grep -q '^$GWNS\\b'" && ok "gateway namespace removed with the network"
 
+# --- 5. lab down removes everything: the outside, the gateway namespaces, the echo ---
+echo_pid=$(pid_of outside-echo)
+kill -0 "$echo_pid" 2>/dev/null && ok "the outside echo runs (pid $echo_pid)" || fail "no outside echo running"
+gw lab down --name "$LAB" >/dev/null || fail "lab down"
+left=$(ip netns list | awk '{print $1}' | grep "^$LAB-")
+[[ -z $left ]] && ok "lab down left no namespace" || fail "lab down left: $left"
+kill -0 "$echo_pid" 2>/dev/null && fail "the outside echo (pid $echo_pid) survived lab down" \
+  || ok "lab down stopped the outside echo"
+
 finish
