@@ -393,12 +393,13 @@ void view_gateway_node(const json_t *net, const json_t *node, FILE *f)
 	if (!node)
 		fprintf(f, "  %s: missing (no such node registered): nothing routes %s out\n", name,
 			str(json_object_get(net, "metadata"), "name"));
-	else if (!json_is_true(json_object_get(status, "ready")))
+	else if (!json_is_true(json_object_get(status, "ready")) && json_is_integer(age))
 		fprintf(f,
-			"  %s: not ready (%s%" JSON_INTEGER_FORMAT " ms since its last report): "
+			"  %s: not ready (%" JSON_INTEGER_FORMAT " ms since its last report): "
 			"the way out may be down\n",
-			name, json_is_integer(age) ? "" : "no report, ",
-			json_is_integer(age) ? json_integer_value(age) : 0);
+			name, json_integer_value(age));
+	else if (!json_is_true(json_object_get(status, "ready")))
+		fprintf(f, "  %s: not ready (no report yet): the way out may be down\n", name);
 	else
 		fprintf(f, "  %s: ready\n", name);
 }
