@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The way out with a real VM (issue 12 items 1 and 3): testvm on the lab's
-# network default (gatewayNode node-1) takes the gateway as router by DHCP,
-# and the gateway's side of every NAT'd connection reaches it wherever it is:
+# network default (gatewayNode node-1) routes off-subnet traffic to the
+# gateway (its DHCP router: it answers a ping from an address outside its
+# subnet, through the gateway), before and after it moves, and the gateway's
+# side of every NAT'd connection reaches it wherever it is:
 # a TCP stream from the gateway namespace (where the outside's replies enter
 # the overlay, after the masquerade) to the guest's echo stays byte-exact
 # across three live migrations, one of them onto the gateway node itself.
@@ -30,11 +32,20 @@ wait_until 90 "testvm Running" bash -c "$GODWIT --lab $LAB get vm testvm -o json
   || die "testvm did not boot"
 IP=$(vm_json | jq -r .status.ipv4)
 console_log=$(dirname "$(vm_json | jq -r .status.console)")/console.log
-wait_until 20 "the guest's dhcp line with the router" grep -q "router=$GW" "$console_log" \
-  && ok "the guest took $IP with router $GW by DHCP"
+# (the lease's router option, spec.gateway, is checked by tests/e2e/dhcp.sh; the
+# guest's udhcpc.script makes it its default route)
+wait_until 20 "the guest's dhcp line" grep -q "godwit-guest: dhcp ipv4=$IP/" "$console_log" \
+  && ok "the guest took $IP by DHCP (router $GW)"
 wait_until 15 "the gateway namespace" ip netns exec "$GWNS" true || die "no gateway namespace $GWNS"
 wait_until 20 "ping testvm from the gateway namespace" ip netns exec "$GWNS" ping -c 1 -W 1 "$IP" \
   && ok "the gateway namespace reaches testvm" || die "gateway namespace cannot reach testvm"
+
+# A source outside the VM's subnet (the gateway namespace's link address):
+# the reply can only come back by the guest's default route, via the gateway.
+OFFNET=$(ip -n "$GWNS" -4 -o addr show dev up0 | awk '{print $4}' | cut -d/ -f1)
+offnet_ping() { ip netns exec "$GWNS" ping -c 1 -W 1 -I "$OFFNET" "$IP" >/dev/null; }
+wait_until 10 "testvm answers $OFFNET (off its subnet)" offnet_ping \
+  && ok "testvm routes off-subnet replies via the gateway ($OFFNET -> $IP)"
 
 ip netns exec "$GWNS" "$GODWIT" probe "$IP" --rate 50 --tcp 7 --tcp-rate 16384 --duration 600 \
   --grace-ms 1000 --json >"$OUT/probe.json" 2>"$OUT/probe.err" &
@@ -61,4 +72,6 @@ jtrue "$OUT/probe.json" '.tcp.connected and .tcp.reset == false and .tcp.bytes_s
   && ok "TCP from the gateway namespace to testvm byte-exact across three migrations" \
   || fail "TCP from the gateway: $(jq -c .tcp "$OUT/probe.json" 2>/dev/null) $(cat "$OUT/probe.err")"
 jtrue "$OUT/probe.json" '.duplicates == 0' && ok "no duplicates" || fail "duplicates seen from the gateway"
+wait_until 10 "testvm answers $OFFNET after the migrations" offnet_ping \
+  && ok "off-subnet replies still go via the gateway after the migrations"
 finish
