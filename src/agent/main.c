@@ -38,6 +38,7 @@
 #include "agent/handoff.h"
 #include "agent/events.h"
 #include "agent/fabric.h"
+#include "agent/gateway.h"
 #include "agent/heartbeat.h"
 #include "agent/informer.h"
 #include "agent/migsock.h"
@@ -63,6 +64,7 @@ struct options {
 	const char *token_file;
 	const char *underlay;
 	const char *guest_dir, *vm_run_dir, *qemu, *vm_accel;
+	const char *gw_prefix, *gw_uplink; /* gateway.h */
 	char pin_dir[256];
 	uint32_t underlay_ip; /* network order */
 	uint32_t mtu;
@@ -86,12 +88,14 @@ static void usage(FILE *f)
 		"kernel's)]\n"
 		"                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
 		"                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
+		"                    [--gateway-uplink IFNAME (route networks out: gatewayNode)]\n"
+		"                    [--gateway-netns-prefix PREFIX (default %s)]\n"
 		"Runs inside the node's network namespace. Default pin dir: "
 		"/sys/fs/bpf/godwit/<node>.\n"
 		"VMs: guest image from %s (current or the newest version), run dirs\n"
 		"under %s/<node>/<vm>.\n",
 		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB,
-		VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
+		GATEWAY_DEFAULT_PREFIX, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -112,6 +116,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"vm-incoming-paused", no_argument, NULL, 'P'},
 	    {"no-source-primers", no_argument, NULL, 'N'},
 	    {"log-format", required_argument, NULL, 'L'},
+	    {"gateway-uplink", required_argument, NULL, 'U'},
+	    {"gateway-netns-prefix", required_argument, NULL, 'X'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -157,6 +163,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'P': o->vm_incoming_paused = true; break;
 		case 'N': o->no_source_primers = true; break;
+		case 'U':
+			if (!*optarg || strlen(optarg) >= IFNAMSIZ || strpbrk(optarg, "\"\\ /")) {
+				fprintf(stderr,
+					"godwit-agent: --gateway-uplink: `%s' is not an "
+					"interface name\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->gw_uplink = optarg;
+			break;
+		case 'X':
+			o->gw_prefix = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'L':
 			if (log_format_parse(optarg, &format) < 0) {
@@ -489,6 +508,10 @@ static int agent_start(struct agent *a)
 	r = reconciler_new(a->dp, a->nl, a->opt.node, a->opt.mtu, &a->rc);
 	if (r < 0)
 		return log_error_errno(r, "cannot create the reconciler");
+	r = reconciler_set_gateway(a->rc, a->opt.gw_prefix ?: GATEWAY_DEFAULT_PREFIX,
+				   a->opt.gw_uplink);
+	if (r < 0)
+		return log_error_errno(r, "--gateway-netns-prefix: `%s'", a->opt.gw_prefix);
 	r = vm_manager_start(&vc, &a->vms);
 	if (r < 0)
 		log_warn_errno(r, "cannot start the vm module: this node runs no VMs");
