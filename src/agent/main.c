@@ -74,22 +74,23 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: godwit-agent --node NAME --server URL --token-file PATH "
-		   "--underlay-ip IPV4\n"
-		   "                    [--pin-dir DIR] [--mtu %d] [-v]\n"
-		   "                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
-		   "                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
-		   "                    [--migrate-downtime-ms N (default %d)]\n"
-		   "                    [--migrate-socket-buffer-kib N (default %d; 0: the "
-		   "kernel's)]\n"
-		   "                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
-		   "                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
-		   "Runs inside the node's network namespace. Default pin dir: "
-		   "/sys/fs/bpf/godwit/<node>.\n"
-		   "VMs: guest image from %s (current or the newest version), run dirs\n"
-		   "under %s/<node>/<vm>.\n",
-		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB, VM_DEFAULT_GUEST_DIR,
-		VM_DEFAULT_RUN_DIR);
+	fprintf(f,
+		"usage: godwit-agent --node NAME --server URL --token-file PATH "
+		"--underlay-ip IPV4\n"
+		"                    [--pin-dir DIR] [--mtu %d] [-v]\n"
+		"                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
+		"                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
+		"                    [--migrate-downtime-ms N (default %d)]\n"
+		"                    [--migrate-socket-buffer-kib N (default %d; 0: the "
+		"kernel's)]\n"
+		"                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
+		"                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
+		"Runs inside the node's network namespace. Default pin dir: "
+		"/sys/fs/bpf/godwit/<node>.\n"
+		"VMs: guest image from --guest-dir, else $GODWIT_GUEST_DIR, else %s\n"
+		"(current or the newest version), run dirs under %s/<node>/<vm>.\n",
+		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB,
+		VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -177,6 +178,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			usage(stderr);
 			return -EINVAL;
 		}
+	}
+	/* Tests and side-by-side guest builds point a whole lab at another image
+	 * (lab up passes its environment on to the agents). */
+	if (!o->guest_dir) {
+		const char *env = getenv("GODWIT_GUEST_DIR");
+
+		if (env && *env)
+			o->guest_dir = env;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "godwit-agent: unexpected argument `%s'\n", argv[optind]);
