@@ -233,6 +233,8 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PS1='\u@\h:\w\$ '
 PROFILE
 mkdir -p "$root/home/$ssh_user" "$root/root" "$root/etc/dropbear" "$root/var/log"
+chmod 1777 "$root/tmp"
+chmod 0700 "$root/root"
 ln -s /run "$root/var/run"
 
 say "packing initramfs.cpio.gz"
