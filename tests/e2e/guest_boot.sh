@@ -205,10 +205,12 @@ if command -v ssh >/dev/null && command -v sshpass >/dev/null && [[ -n $hostkey 
 	got=$(ip netns exec "$NSB" timeout 60 sshpass -p gocubsgo ssh -F /dev/null \
 		-o UserKnownHostsFile="$DIR/known_hosts" -o StrictHostKeyChecking=yes \
 		-o PubkeyAuthentication=no -o ConnectTimeout=20 cirros@"$GUEST_IP" \
-		'id -un; ping -c 2 -i 0.2 -W 2 10.99.0.2 >/dev/null && echo ping-ok' 2>"$DIR/ssh.err")
-	[[ $got == $'cirros\nping-ok' ]] &&
+		'id -un; ping -c 2 -i 0.2 -W 2 10.99.0.2 >/dev/null && echo ping-ok; cat /run/godwit/sshd.log' \
+		2>"$DIR/ssh.err")
+	[[ $(head -n 2 <<<"$got") == $'cirros\nping-ok' ]] &&
 		ok "ssh cirros@ with the password, host key as on the console; ping as cirros" ||
 		fail "ssh: got '$got', $(tr '\n' ' ' <"$DIR/ssh.err")"
+	log "guest's sshd.log: $(sed -n '3,$p' <<<"$got" | grep '^sshd:' | tr '\n' ' ')"
 else
 	log "no ssh/sshpass: skipping the SSH login"
 fi
