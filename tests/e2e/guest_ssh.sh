@@ -9,11 +9,12 @@
 # endpoint from inside the guest; (e) an SSH session printing a counter every
 # 100 ms stays open across a `godwit migrate` node-1 -> node-2: every number
 # arrives, in order, and the session ends with status 0; afterwards a new
-# session reaches the VM on node-2 with the same host key.
+# session reaches the VM on node-2 with the same host key. First, on the host,
+# the guest's parser of the user data (authorized_keys.awk) on a few samples.
 # Env: GODWIT_GUEST_DIR (a guest image dir; default: tools/guest/build.sh,
 # which honours GODWIT_GUEST_CACHE), passed on to the lab's agents.
 source "$(dirname "$0")/lib.sh"
-for tool in qemu-system-x86_64 ssh ssh-keygen sshpass; do
+for tool in qemu-system-x86_64 ssh ssh-keygen sshpass busybox; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool missing (make deps)"; exit 77; }
 done
 OUT=$(dirname "$GODWIT_CONFIG")
@@ -29,6 +30,23 @@ manifest=$GODWIT_GUEST_DIR/manifest.json
 jq -e '.ssh.port == 22' "$manifest" >/dev/null 2>&1 ||
   die "the guest in $GODWIT_GUEST_DIR has no SSH server (rebuild it: tools/guest/build.sh)"
 log "guest from $GODWIT_GUEST_DIR"
+
+# --- the guest's parser of the user data (authorized_keys.awk), on the host ---
+k1="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA1 one@x" k2="ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAB== two"
+k3="ecdsa-sha2-nistp256 AAAAE2VjZHNh= three" k4="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIbob bob"
+akeys() { busybox awk -f "$here/../../tools/guest/authorized_keys.awk"; }
+got=$(printf '%s\n' '#cloud-config' 'hostname: x  # comment' 'ssh_authorized_keys:' "  - $k1" \
+  "  - \"$k2\"" '' '  - not a key' 'users:' '  - default' '  - name: bob' '    ssh_authorized_keys:' \
+  "      - $k4" '  - name: cirros' "    ssh_authorized_keys: ['$k3', \"$k1\"]" '  -' \
+  '    ssh_authorized_keys:' "    - $k2" '    name: "cirros"' 'runcmd:' "  - echo $k4" | akeys)
+want=$(printf '%s\n' "$k1" "$k2" "$k3" "$k1" "$k2")
+[[ $got == "$want" ]] && ok "authorized_keys.awk: top-level keys and cirros's under users:, not bob's" ||
+  fail "authorized_keys.awk: got '$got'"
+got=$(printf 'ssh_authorized_keys:\n- %s\n' "$k1" | akeys)
+[[ -z $got ]] && ok "authorized_keys.awk: no #cloud-config, no keys" || fail "not #cloud-config: got '$got'"
+got=$(printf '#cloud-config\r\nssh_authorized_keys:\r\n- %s\r\nfoo: [1]\r\n' "$k1" | akeys)
+[[ $got == "$k1" ]] && ok "authorized_keys.awk: CRLF, items at the key's indentation" ||
+  fail "CRLF: got '$got'"
 
 vm_json() { gw get vm testvm -o json; }
 vm_field() { vm_json | jq -r "$1"; }
