@@ -129,6 +129,12 @@ if ((rc == 0)) && [[ $(head -n 1 <<<"$got") == 1000 ]] && grep -q '3 packets tra
 else
   fail "(d) ping as cirros: rc $rc, '$got' $(tr '\n' ' ' <"$OUT/d.err")"
 fi
+# issue 12's scenario pings at 100/s: an interval below 0.2 s is allowed to cirros
+got=$(ssh_key "ping -q -c 20 -i 0.01 -W 2 $OBS_IP" 2>"$OUT/d2.err")
+rc=$?
+((rc == 0)) && grep -q '^20 packets transmitted' <<<"$got" &&
+  ok "(d) and at 100/s: $(grep 'packets transmitted' <<<"$got")" ||
+  fail "(d) ping -i 0.01 as cirros: rc $rc, '$got' $(tr '\n' ' ' <"$OUT/d2.err")"
 
 # --- (e) a session open across a migration ---
 # The guest prints n=0, n=1, ... every 100 ms until told to stop (a file a
