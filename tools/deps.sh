@@ -16,7 +16,7 @@ pkgs=(
   libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
   libsqlite3-dev sqlite3 libmnl-dev libcmocka-dev libnftables-dev
   iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq python3 faketime
-  busybox-static cpio
+  busybox-static cpio dropbear-bin openssh-client sshpass
   debhelper dpkg-dev fakeroot help2man lintian  # make deb, man pages
   prometheus  # promtool checks the /metrics text
 )

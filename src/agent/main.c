@@ -92,8 +92,8 @@ static void usage(FILE *f)
 		"                    [--gateway-netns-prefix PREFIX (default %s)]\n"
 		"Runs inside the node's network namespace. Default pin dir: "
 		"/sys/fs/bpf/godwit/<node>.\n"
-		"VMs: guest image from %s (current or the newest version), run dirs\n"
-		"under %s/<node>/<vm>.\n",
+		"VMs: guest image from --guest-dir, else $GODWIT_GUEST_DIR, else %s\n"
+		"(current or the newest version), run dirs under %s/<node>/<vm>.\n",
 		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB,
 		GATEWAY_DEFAULT_PREFIX, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
 }
@@ -195,6 +195,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			usage(stderr);
 			return -EINVAL;
 		}
+	}
+	/* Tests and side-by-side guest builds point a whole lab at another image
+	 * (lab up passes its environment on to the agents). */
+	if (!o->guest_dir) {
+		const char *env = getenv("GODWIT_GUEST_DIR");
+
+		if (env && *env)
+			o->guest_dir = env;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "godwit-agent: unexpected argument `%s'\n", argv[optind]);
