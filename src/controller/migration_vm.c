@@ -392,23 +392,17 @@ static int decide_transfer(const json_t *mig, enum migration_phase cur, const js
 		return 0;
 	}
 	if (ev->source == SOURCE_FAILED) {
-		if (cancel)
-			migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
-					 cancel_reason(cancel));
-		else
-			migration_finish(d, end, MIGRATION_PORT_ROLLBACK,
-					 "QEMU migration failed: %s",
-					 ev->source_error ?: "no error text");
+		snprintf(why, sizeof(why), "QEMU migration failed: %s",
+			 ev->source_error ?: "no error text");
+		migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
+				 cancel ? cancel_reason(cancel) : why);
 		return 0;
 	}
 	if (ev->target == TARGET_NEVER_RAN) {
-		if (cancel)
-			migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
-					 cancel_reason(cancel));
-		else
-			migration_finish(d, end, MIGRATION_PORT_ROLLBACK,
-					 "target QEMU ended before it ran the guest: %s",
-					 ev->target_reason ?: "no reason reported");
+		snprintf(why, sizeof(why), "target QEMU ended before it ran the guest: %s",
+			 ev->target_reason ?: "no reason reported");
+		migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
+				 cancel ? cancel_reason(cancel) : why);
 		return resume_source(d);
 	}
 	if (cancel && ev->source == SOURCE_DECLINED) {

@@ -114,25 +114,19 @@ struct link_dump_ctx {
 	int err; /* first error of cb; the dump is drained anyway */
 };
 
-static int link_attr_cb(const struct nlattr *attr, void *data)
+/* Attributes into a table indexed by type, those beyond max skipped. */
+struct attr_table {
+	const struct nlattr **tb;
+	uint16_t max;
+};
+
+static int attr_table_cb(const struct nlattr *attr, void *data)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
+	const struct attr_table *t = data;
 
-	if (mnl_attr_type_valid(attr, IFLA_MAX) < 0)
+	if (mnl_attr_type_valid(attr, t->max) < 0)
 		return MNL_CB_OK;
-	tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static int linkinfo_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, IFLA_INFO_MAX) < 0)
-		return MNL_CB_OK;
-	tb[type] = attr;
+	t->tb[mnl_attr_get_type(attr)] = attr;
 	return MNL_CB_OK;
 }
 
@@ -141,9 +135,10 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *link)
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
 	const struct nlattr *info[IFLA_INFO_MAX + 1] = { 0 };
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct attr_table links = {tb, IFLA_MAX}, infos = {info, IFLA_INFO_MAX};
 
 	memset(link, 0, sizeof(*link));
-	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, tb) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*ifi), attr_table_cb, &links) < 0)
 		return -EPROTO;
 	link->ifindex = ifi->ifi_index;
 	link->flags = ifi->ifi_flags;
@@ -158,7 +153,7 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *link)
 		link->has_mac = true;
 	}
 	if (tb[IFLA_LINKINFO] &&
-	    mnl_attr_parse_nested(tb[IFLA_LINKINFO], linkinfo_attr_cb, info) >= 0 &&
+	    mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_table_cb, &infos) >= 0 &&
 	    info[IFLA_INFO_KIND])
 		snprintf(link->kind, sizeof(link->kind), "%s", mnl_attr_get_str(info[IFLA_INFO_KIND]));
 	return 0;
@@ -363,20 +358,11 @@ struct addr_dump_ctx {
 	int err;
 };
 
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-
-	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
-		return MNL_CB_OK;
-	tb[mnl_attr_get_type(attr)] = attr;
-	return MNL_CB_OK;
-}
-
 static int addr_dump_msg(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = { 0 };
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct attr_table attrs = {tb, IFA_MAX};
 	struct addr_dump_ctx *d = data;
 	const struct nlattr *a;
 	int r;
@@ -385,7 +371,7 @@ static int addr_dump_msg(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (d->ifindex && (int)ifa->ifa_index != d->ifindex)
 		return MNL_CB_OK;
-	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb) < 0)
+	if (mnl_attr_parse(nlh, sizeof(*ifa), attr_table_cb, &attrs) < 0)
 		return MNL_CB_OK;
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if (!a || mnl_attr_get_payload_len(a) != 4)

@@ -79,25 +79,27 @@ bool worker_sleep(struct worker *w, int64_t ms, bool kickable)
 	return stop;
 }
 
-bool worker_stopping(struct worker *w)
+/* Reads a flag under the lock, clearing it when asked. */
+static bool read_flag(struct worker *w, bool *flag, bool clear)
 {
-	bool stop;
+	bool v;
 
 	pthread_mutex_lock(&w->lock);
-	stop = w->stop;
+	v = *flag;
+	if (clear)
+		*flag = false;
 	pthread_mutex_unlock(&w->lock);
-	return stop;
+	return v;
+}
+
+bool worker_stopping(struct worker *w)
+{
+	return read_flag(w, &w->stop, false);
 }
 
 bool worker_take_kick(struct worker *w)
 {
-	bool kick;
-
-	pthread_mutex_lock(&w->lock);
-	kick = w->kick;
-	w->kick = false;
-	pthread_mutex_unlock(&w->lock);
-	return kick;
+	return read_flag(w, &w->kick, true);
 }
 
 void worker_kick(struct worker *w)
