@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cachefix.h"
 #include "agent/desired.h"
 #include "agent/dhcp_proto.h"
 
@@ -46,19 +47,7 @@ static struct cache cache;
 static int setup(void **state)
 {
 	(void)state;
-	if (cache_init(&cache) < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
-		json_t *o = json_loads(objects[i], 0, NULL);
-		const char *kind = json_string_value(json_object_get(o, "kind"));
-		const char *name =
-		    json_string_value(json_object_get(json_object_get(o, "metadata"), "name"));
-
-		if (!o || !kind || !name)
-			return -1;
-		json_object_set_new(cache.objs[cache_kind_from_name(kind)], name, o);
-	}
-	return 0;
+	return cachefix_load(&cache, objects, sizeof(objects) / sizeof(objects[0]));
 }
 
 static int teardown(void **state)
