@@ -16,7 +16,7 @@ pkgs=(
   libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
   libsqlite3-dev sqlite3 libmnl-dev libcmocka-dev
   iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq python3 faketime
-  busybox-static cpio
+  busybox-static cpio openssh-client dropbear-bin
 )
 QEMU_PKG=qemu-system-x86
 QEMU_MIN=1:9.0

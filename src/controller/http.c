@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
+#include "http_stream.h"
 #include "lib/log.h"
 #include "kind_node.h"
 #include "migration_api.h"
@@ -329,6 +330,17 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 			      seg[1]);
 		return reply_error(conn, &err);
 	}
+	if (n >= 4) {
+		struct tunnel_request treq;
+		int r = tunnel_parse(kind, seg[2], seg[3], n == 5 ? seg[4] : NULL, &treq, &err);
+
+		if (r == 0 && !object_name_valid(seg[2]))
+			r = api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", seg[2]);
+		if (r == 0)
+			return http_stream_serve(ctx, conn, method, &treq);
+		if (r != -ENOENT)
+			return reply_error(conn, &err);
+	}
 	if (n > 4)
 		return reply_msg(conn, 404, "no such path");
 	return handle_kind(ctx, conn, method, kind, n >= 3 ? seg[2] : NULL, n == 4 ? seg[3] : NULL,
@@ -424,7 +436,7 @@ int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out)
 	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				 MHD_USE_POLL | MHD_USE_ERROR_LOG,
+				 MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
 			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd),
