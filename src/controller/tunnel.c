@@ -101,6 +101,11 @@ static int subject_port(struct registry *reg, const struct tunnel_request *req, 
 				  reason ? reason : "no reason reported");
 		goto cleanup;
 	}
+	if (req->kind == TUNNEL_CONSOLE && !obj_str(vm, "status", "console")) {
+		r = api_error_set(err, 409, NULL, "vm/%s has no console yet (phase %s)", req->name,
+				  phase ? phase : "unknown");
+		goto cleanup;
+	}
 	if (req->kind == TUNNEL_PORTFORWARD) {
 		r = registry_get(reg, KIND_PORT, vm_port_name(vm), port, &e2);
 		if (r == -ENOENT || e2.status == 404)
