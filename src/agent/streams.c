@@ -136,6 +136,22 @@ static bool retryable(int r)
 	       r == -EADDRNOTAVAIL || r == -ETIMEDOUT;
 }
 
+/* RUN_DIR/NODE/tunnels/NETNS: the namespaces this node's agent made, for
+ * whoever tears the node down (`godwit lab down`). Best effort. */
+static void note_tunnel(struct streams *s, const char *netns)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/tunnels", s->run_dir, s->node);
+	if (proc_mkdir_p(path, 0755) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/%s/tunnels/%s", s->run_dir, s->node, netns);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+
 static int open_portforward(struct streams *s, const struct streamproto_request *req, int *out,
 			    char *err, size_t errlen)
 {
@@ -146,7 +162,6 @@ static int open_portforward(struct streams *s, const struct streamproto_request 
 	char ip[INET_ADDRSTRLEN];
 	int r;
 
-	(void)s;
 	inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof(ip));
 	if (!proc_netns_exists(req->netns)) {
 		r = proc_netns_create(req->netns);
@@ -158,6 +173,7 @@ static int open_portforward(struct streams *s, const struct streamproto_request 
 		if (r == 0)
 			log_info("made the tunnel namespace %s", req->netns);
 	}
+	note_tunnel(s, req->netns);
 	for (;;) {
 		r = connect_once(req->netns, &sa, out);
 		if (r == 0)

@@ -19,11 +19,11 @@
  * Port-forward: the agent connects to IPV4:PORT from inside the tunnel
  * namespace NETNS of this node (made here when missing, empty; the
  * controller's tunnel Port plumbs its eth0 into it as for any veth port,
- * ports.h), so the connection runs over the fabric like any endpoint's and
- * survives the VM's migration. The socket is made inside the namespace by a
- * thread that enters it and comes back (a socket keeps its namespace).
- * While the port is being plumbed (first use) the connect is retried up to
- * STREAMS_CONNECT_WAIT_MS.
+ * ports.h; its name is noted in RUN_DIR/NODE/tunnels/ for whoever removes
+ * the node: `godwit lab down` deletes them), so the connection runs over the fabric like any
+ * endpoint's and survives the VM's migration. The socket is made inside the namespace by a thread
+ * that enters it and comes back (a socket keeps its namespace). While the port is being plumbed
+ * (first use) the connect is retried up to STREAMS_CONNECT_WAIT_MS.
  *
  * Console: the agent connects to the VM's console socket under its run dir
  * (RUN_DIR/NODE/VM/console.sock, vm.h).

@@ -74,8 +74,10 @@ static int relay(int sock, bool tty)
 			if (got < 0 && errno == EINTR)
 				continue;
 			if (got <= 0) {
+				/* No half-close: QEMU's console socket takes
+				 * its end of input as the client leaving, and
+				 * the answer would be lost; quiet ends it. */
 				stdin_open = false;
-				shutdown(sock, SHUT_WR);
 				continue;
 			}
 			if (tty) {

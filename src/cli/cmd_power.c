@@ -3,7 +3,8 @@
  * `godwit start|stop|restart VM` and `godwit migrate-cancel VM`, virtctl's
  * verbs. start and stop set the VM's spec.running (docs/VM.md: the one field
  * of a VM's spec a PUT may change; the node's agent starts or stops QEMU);
- * restart stops, waits for the phase Stopped and starts again.
+ * restart stops, waits until the node no longer runs it (phase Stopped
+ * without the reason "stopping ...") and starts it again.
  * migrate-cancel is `godwit migrate VM --abort`.
  */
 #include "cli.h"
@@ -91,7 +92,9 @@ static int wait_stopped(struct cli *cli, const char *name)
 
 		if (get_vm(cli, name, &vm) < 0)
 			return -EIO;
-		stopped = phase_of(vm) && strcmp(phase_of(vm), "Stopped") == 0;
+		/* Stopped at once by spec; stopped on the node when no "stopping" reason. */
+		stopped = phase_of(vm) && strcmp(phase_of(vm), "Stopped") == 0 &&
+			  !json_object_get(json_object_get(vm, "status"), "reason");
 		json_decref(vm);
 		if (stopped)
 			return 0;

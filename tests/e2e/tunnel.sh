@@ -119,4 +119,75 @@ err=$(gw ssh nosuchvm -- true 2>&1); rc=$?
 err=$(gw console nosuchvm </dev/null 2>&1); rc=$?
 [[ $rc != 0 && $err == *"vm/nosuchvm does not exist"* ]] && ok "console of a missing VM: $err" || fail "console of a missing VM: rc=$rc '$err'"
 
+# tunnels_down: `lab down` deletes the tunnel namespaces the agents made.
+tunnels_down() {
+  local names n left=""
+  names=$(gw get ports -o json | jq -r '.[] | select(.metadata.name | startswith("gwt-")) | .spec.netns')
+  [[ -n $names ]] || { fail "no tunnel ports to check"; return; }
+  for n in $names; do [[ -e /run/netns/$n ]] || fail "tunnel netns $n missing while the lab is up"; done
+  "$GODWIT" lab down --name "$LAB" >/dev/null 2>&1 || fail "lab down"
+  for n in $names; do [[ -e /run/netns/$n ]] && left+=" $n"; done
+  [[ -z $left ]] && ok "lab down deleted the tunnel namespaces ($(echo $names))" \
+    || fail "tunnel namespaces left after lab down:$left"
+}
+
+# --- 6. a real VM: port-forward across a live migration, console from outside
+# every node, stop/start/restart and their refusals ---
+guest=/var/cache/godwit/guest
+if ! command -v qemu-system-x86_64 >/dev/null || ! [[ -s $guest/current/vmlinuz || -n $(ls "$guest"/*/vmlinuz 2>/dev/null) ]]; then
+  log "skip: the VM part (no QEMU or no guest image; make guest)"
+  tunnels_down
+  finish
+fi
+vm_phase() { gw get vm testvm -o json | jq -r '.status.phase'; }
+vm_is() { [[ $(vm_phase) == "$1" ]]; }
+# Stopped on the node, not only by spec (no "stopping ..." reason).
+vm_stopped() { gw get vm testvm -o json | jq -e '.status.phase == "Stopped" and (.status.reason == null)' >/dev/null; }
+gw apply -f "$(dirname "$0")/../../examples/testvm.yaml" 2>/dev/null || die "apply testvm"
+wait_until 120 "testvm Running" vm_is Running || die "testvm did not boot"
+VM_NODE=$(gw get vm testvm -o json | jq -r .status.node)
+log "testvm Running on $VM_NODE"
+# The guest's echo (nc -e cat) starts with its userspace: wait for it through the tunnel.
+echo_ok() { [[ $(printf 'x\n' | timeout 5 "$GODWIT" --lab "$LAB" port-forward --stdio testvm 7 2>/dev/null) == x ]]; }
+wait_until 60 "the guest's TCP echo through port-forward" echo_ok \
+  && ok "port-forward --stdio to testvm:7" || fail "no echo from testvm:7 through the tunnel"
+
+gw port-forward testvm 0:7 >"$LAB_DIR/pfvm.out" 2>"$LAB_DIR/pfvm.err" & PF=$!; EXTRA_PIDS+=($PF)
+wait_until 10 "port-forward to testvm listening" grep -q '^Forwarding from' "$LAB_DIR/pfvm.out"
+LPORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$LAB_DIR/pfvm.out")
+to=$([[ $VM_NODE == node-3 ]] && echo node-1 || echo node-3)
+stream_check 12 >"$LAB_DIR/pfvm-mig.json" & SC=$!
+sleep 2
+gw migrate testvm --to "$to" --wait >"$LAB_DIR/migrate.out" 2>&1 || fail "migrate testvm to $to: $(tail -n 5 "$LAB_DIR/migrate.out")"
+wait "$SC"
+jtrue "$LAB_DIR/pfvm-mig.json" '.exact and .sent > 0 and .error == null' \
+  && ok "port-forward to the VM byte-exact across its live migration to $to ($(jq -c . "$LAB_DIR/pfvm-mig.json"))" \
+  || fail "port-forward across the VM's migration: $(cat "$LAB_DIR/pfvm-mig.json") $(tail -n 3 "$LAB_DIR/pfvm.err")"
+kill "$PF" 2>/dev/null
+
+# console from the root namespace (the CLI's; no node's): a command of the guest's shell runs.
+con_ok() { printf '\necho con-$((6*7))\n' | timeout 10 "$GODWIT" --lab "$LAB" console testvm 2>&1 | tr -d '\r' | grep -q '^con-42$'; }
+wait_until 30 "the console runs a command" con_ok && ok "godwit console testvm runs a shell command in the guest" \
+  || fail "console: $(printf '\necho con-$((6*7))\n' | timeout 10 "$GODWIT" --lab "$LAB" console testvm 2>&1 | tail -n 5)"
+
+gw stop testvm >/dev/null || fail "godwit stop"
+wait_until 60 "testvm Stopped on its node" vm_stopped && ok "godwit stop: Stopped"
+err=$(gw port-forward --stdio testvm 7 </dev/null 2>&1); rc=$?
+[[ $rc != 0 && $err == *"vm/testvm is stopped"* ]] && ok "port-forward to a stopped VM: $err" || fail "stopped VM: rc=$rc '$err'"
+err=$(gw ssh testvm -- true 2>&1 </dev/null); rc=$?
+[[ $rc != 0 && $err == *"vm/testvm is stopped"* ]] && ok "ssh to a stopped VM: $err" || fail "ssh to a stopped VM: rc=$rc '$err'"
+err=$(gw console testvm </dev/null 2>&1); rc=$?
+[[ $rc != 0 && $err == *"vm/testvm is stopped"* ]] && ok "console of a stopped VM: $err" || fail "console of a stopped VM: rc=$rc '$err'"
+gw start testvm >/dev/null || fail "godwit start"
+wait_until 120 "testvm Running again" vm_is Running && ok "godwit start: Running"
+pid1=$(gw get vm testvm -o json | jq -r .status.pid)
+gw restart testvm >"$LAB_DIR/restart.out" 2>&1 || fail "godwit restart: $(cat "$LAB_DIR/restart.out")"
+wait_until 120 "testvm Running after restart" vm_is Running
+pid2=$(gw get vm testvm -o json | jq -r .status.pid)
+[[ $pid2 =~ ^[0-9]+$ && $pid2 != "$pid1" ]] && ok "godwit restart: a new QEMU (pid $pid1 -> $pid2)" \
+  || fail "restart: pid $pid1 -> $pid2 ($(vm_phase))"
+err=$(gw migrate-cancel testvm 2>&1); rc=$?
+[[ $rc != 0 && $err == *"testvm"* ]] && ok "migrate-cancel without a migration: $err" || fail "migrate-cancel: rc=$rc '$err'"
+
+tunnels_down
 finish
