@@ -19,6 +19,7 @@ struct request {
 	char *body;
 	size_t len;
 	bool too_large;
+	void *stream; /* http_stream.h: a stream whose 101 is on its way */
 };
 
 static int listen_unix(const char *path, int *out)
@@ -302,7 +303,7 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 }
 
 static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connection *conn,
-			     const char *url, const char *method, const struct request *req)
+			     const char *url, const char *method, struct request *req)
 {
 	char path[512], *save = NULL, *seg[5] = {0};
 	struct api_error err = {0};
@@ -337,7 +338,7 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 		if (r == 0 && !object_name_valid(seg[2]))
 			r = api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", seg[2]);
 		if (r == 0)
-			return http_stream_serve(ctx, conn, method, &treq);
+			return http_stream_serve(ctx, conn, method, &treq, &req->stream);
 		if (r != -ENOENT)
 			return reply_error(conn, &err);
 	}
@@ -413,6 +414,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)code;
 	if (req) {
+		http_stream_abandon(req->stream);
 		free(req->body);
 		free(req);
 		*con_cls = NULL;

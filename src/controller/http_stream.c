@@ -17,6 +17,7 @@ static _Atomic int active;
 struct relay {
 	int agent_fd;
 	int client_fd;
+	void **slot; /* the request's: cleared when the handler takes rl */
 	char what[128];
 };
 
@@ -70,6 +71,7 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 
 	(void)conn;
 	(void)con_cls;
+	*rl->slot = NULL; /* ours from here on */
 	rl->client_fd = dup(sock);
 	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 	if (rl->client_fd < 0) {
@@ -94,8 +96,20 @@ fail:
 	atomic_fetch_sub(&active, 1);
 }
 
+void http_stream_abandon(void *stream)
+{
+	struct relay *rl = stream;
+
+	if (!rl)
+		return;
+	log_info("stream %s: the 101 was not delivered", rl->what);
+	close(rl->agent_fd);
+	free(rl);
+	atomic_fetch_sub(&active, 1);
+}
+
 enum MHD_Result http_stream_serve(const struct http_context *ctx, struct MHD_Connection *conn,
-				  const char *method, const struct tunnel_request *req)
+				  const char *method, const struct tunnel_request *req, void **slot)
 {
 	struct api_error err = {0};
 	struct MHD_Response *resp;
@@ -132,6 +146,7 @@ enum MHD_Result http_stream_serve(const struct http_context *ctx, struct MHD_Con
 	}
 	rl->agent_fd = fd;
 	rl->client_fd = -1;
+	rl->slot = slot;
 	if (req->kind == TUNNEL_CONSOLE)
 		snprintf(rl->what, sizeof(rl->what), "console of vm/%s", req->name);
 	else
@@ -145,6 +160,8 @@ enum MHD_Result http_stream_serve(const struct http_context *ctx, struct MHD_Con
 		close(fd);
 		free(rl);
 		atomic_fetch_sub(&active, 1);
+	} else {
+		*slot = rl; /* until the handler takes it; else http_stream_abandon */
 	}
 	return ret;
 }

@@ -24,9 +24,17 @@
 #define HTTP_MAX_STREAMS	 1024
 #define HTTP_STREAM_THREAD_STACK (128 * 1024)
 
-/* Answers the stream request req on conn: an error, or the 101 and the relay. */
+/*
+ * Answers the stream request req on conn: an error, or the 101 and the relay.
+ * *slot (the request's, alive until MHD's completion callback) holds the
+ * stream while the 101 is on its way; the upgrade handler clears it. A slot
+ * still set at completion (the 101 never reached the client) goes to
+ * http_stream_abandon.
+ */
 enum MHD_Result http_stream_serve(const struct http_context *ctx, struct MHD_Connection *conn,
-				  const char *method, const struct tunnel_request *req);
+				  const char *method, const struct tunnel_request *req,
+				  void **slot);
+void http_stream_abandon(void *stream); /* accepts NULL */
 
 /* Streams relayed now (for tests and logs). */
 int http_streams_active(void);

@@ -160,6 +160,21 @@ expect 200 "" "port ep on two nodes"
 stream /v1/ports/ep/portforward/22
 expect 502 "cannot reach the stream service of node node-3" "serving agent unreachable: 502"
 
+# a client that leaves before the 101: the far end is closed, nothing leaks
+python3 - "$sock" "$token" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])
+s.sendall(("POST /v1/ports/ep2/portforward/7 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+           "Connection: Upgrade\r\nUpgrade: godwit-stream\r\nContent-Length: 0\r\n\r\n" % sys.argv[2]).encode())
+s.close()
+PY
+deadline=$((SECONDS + 10))
+until grep -q "ep2:7: the 101 was not delivered" "$dir/godwitd.log"; do
+	((SECONDS < deadline)) || break; sleep 0.1
+done
+grep -q "ep2:7: the 101 was not delivered" "$dir/godwitd.log" &&
+	ok "a client gone before the 101: its far end is closed" || fail "no abandon of a stream whose client left"
+
 # --- VMs: not running yet, stopped ---
 req POST /v1/vms '{"metadata":{"name":"vm1"},"spec":{"memory_mib":128,"image":"godwit-demo","network":"blue","node":"node-1"}}'
 expect 201 "" "vm1 created"
