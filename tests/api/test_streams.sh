@@ -64,7 +64,7 @@ stream() { # PATH [TOKEN]: sets $code and $body
 
 # The fake agents: ADDR... each serving streams, logging request lines to $dir/lines.
 cat >"$dir/agent.py" <<'PY'
-import json, socket, sys, threading
+import json, socket, sys, threading, time
 log, addrs = sys.argv[1], sys.argv[2:]
 lock = threading.Lock()
 def serve(c):
@@ -78,6 +78,8 @@ def serve(c):
         with open(log, "a") as f: f.write(line.decode())
     if req.get("port") == 9:
         c.sendall(b'{"error":"10.9.9.9:9 refused the connection (fake)"}\n'); c.close(); return
+    if req.get("port") == 8:
+        time.sleep(1.5) # answers late: the client has left by then
     c.sendall(b'{"ok":true}\n')
     while True:
         b = c.recv(4096)
@@ -160,20 +162,23 @@ expect 200 "" "port ep on two nodes"
 stream /v1/ports/ep/portforward/22
 expect 502 "cannot reach the stream service of node node-3" "serving agent unreachable: 502"
 
-# a client that leaves before the 101: the far end is closed, nothing leaks
+# a client that leaves while the agent is being asked (port 8: the fake answers
+# after 1.5 s): the far end opened for it is closed again, nothing leaks.
 python3 - "$sock" "$token" <<'PY'
-import socket, sys
+import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1])
-s.sendall(("POST /v1/ports/ep2/portforward/7 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+s.sendall(("POST /v1/ports/ep2/portforward/8 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
            "Connection: Upgrade\r\nUpgrade: godwit-stream\r\nContent-Length: 0\r\n\r\n" % sys.argv[2]).encode())
+time.sleep(0.3)
 s.close()
 PY
 deadline=$((SECONDS + 10))
-until grep -q "ep2:7: the 101 was not delivered" "$dir/godwitd.log"; do
+until grep -q "ep2:8: the 101 was not delivered" "$dir/godwitd.log"; do
 	((SECONDS < deadline)) || break; sleep 0.1
 done
-grep -q "ep2:7: the 101 was not delivered" "$dir/godwitd.log" &&
-	ok "a client gone before the 101: its far end is closed" || fail "no abandon of a stream whose client left"
+grep -q "ep2:8: the 101 was not delivered" "$dir/godwitd.log" &&
+	ok "a client gone before the 101: its far end is closed" ||
+	{ fail "no abandon of a stream whose client left"; tail -n 20 "$dir/godwitd.log" >&2; }
 
 # --- VMs: not running yet, stopped ---
 req POST /v1/vms '{"metadata":{"name":"vm1"},"spec":{"memory_mib":128,"image":"godwit-demo","network":"blue","node":"node-1"}}'
