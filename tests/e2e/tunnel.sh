@@ -13,11 +13,12 @@ gw lab up --name "$LAB" --nodes 3 || die "lab up"
 gw apply -f "$(dirname "$0")/../../examples/network.yaml" || die "apply network"
 gw endpoint add ep --network blue --node node-1 || die "endpoint add ep"
 EP=$(ep_ip ep)
-ep ep "$GODWIT" probe --serve --port 7 >"$LAB_DIR/echo.log" 2>&1 & EXTRA_PIDS+=($!)
+ip netns exec "$LAB-ep-ep" "$GODWIT" probe --serve --port 7 >"$LAB_DIR/echo.log" 2>&1 & EXTRA_PIDS+=($!)
 wait_until 5 "echo service in ep" ep ep bash -c 'ss -ltn | grep -q ":7 "'
 
 # --- 1. port-forward: listen, one stream per connection, byte-exact ---
-gw port-forward port/ep 0:7 >"$LAB_DIR/pf.out" 2>"$LAB_DIR/pf.err" & PF=$!; EXTRA_PIDS+=($PF)
+# (the binary itself, not the gw function: $! must be its pid, to stop it)
+"$GODWIT" --lab "$LAB" port-forward port/ep 0:7 >"$LAB_DIR/pf.out" 2>"$LAB_DIR/pf.err" & PF=$!; EXTRA_PIDS+=($PF)
 wait_until 10 "port-forward listening" grep -q '^Forwarding from' "$LAB_DIR/pf.out" \
   || die "port-forward did not start: $(cat "$LAB_DIR/pf.err")"
 LPORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$LAB_DIR/pf.out")
@@ -74,7 +75,7 @@ for to in node-3 node-1; do
     && ok "port-forward byte-exact across the drill to $to ($(jq -c . "$LAB_DIR/pf-drill-$to.json"))" \
     || fail "port-forward across the drill to $to: $(cat "$LAB_DIR/pf-drill-$to.json")"
 done
-kill "$PF" 2>/dev/null
+kill "$PF" 2>/dev/null; wait "$PF" 2>/dev/null
 
 # --- 3. --stdio (ssh's ProxyCommand) ---
 out=$(printf 'hello through stdio\n' | gw port-forward --stdio port/ep 7 2>"$LAB_DIR/stdio.err")
@@ -92,7 +93,7 @@ if command -v dropbear >/dev/null && command -v ssh >/dev/null; then
   # namespace of its own where root's home is the test's (nothing of the host's
   # root account is touched).
   ROOT_HOME=$(getent passwd root | cut -d: -f6)
-  ep ep unshare -m --propagation private sh -c \
+  ip netns exec "$LAB-ep-ep" unshare -m --propagation private sh -c \
     "mount --bind '$KEYDIR/home' '$ROOT_HOME' && exec dropbear -F -E -s -r '$KEYDIR/host' -p 22" \
     >"$LAB_DIR/dropbear.log" 2>&1 & DB=$!; EXTRA_PIDS+=($DB)
   wait_until 5 "dropbear listening in ep" ep ep bash -c 'ss -ltn | grep -q ":22 "'
@@ -152,7 +153,7 @@ echo_ok() { [[ $(printf 'x\n' | timeout 5 "$GODWIT" --lab "$LAB" port-forward --
 wait_until 60 "the guest's TCP echo through port-forward" echo_ok \
   && ok "port-forward --stdio to testvm:7" || fail "no echo from testvm:7 through the tunnel"
 
-gw port-forward testvm 0:7 >"$LAB_DIR/pfvm.out" 2>"$LAB_DIR/pfvm.err" & PF=$!; EXTRA_PIDS+=($PF)
+"$GODWIT" --lab "$LAB" port-forward testvm 0:7 >"$LAB_DIR/pfvm.out" 2>"$LAB_DIR/pfvm.err" & PF=$!; EXTRA_PIDS+=($PF)
 wait_until 10 "port-forward to testvm listening" grep -q '^Forwarding from' "$LAB_DIR/pfvm.out"
 LPORT=$(sed -n 's/^Forwarding from 127.0.0.1:\([0-9]*\) .*/\1/p' "$LAB_DIR/pfvm.out")
 to=$([[ $VM_NODE == node-3 ]] && echo node-1 || echo node-3)
@@ -163,7 +164,7 @@ wait "$SC"
 jtrue "$LAB_DIR/pfvm-mig.json" '.exact and .sent > 0 and .error == null' \
   && ok "port-forward to the VM byte-exact across its live migration to $to ($(jq -c . "$LAB_DIR/pfvm-mig.json"))" \
   || fail "port-forward across the VM's migration: $(cat "$LAB_DIR/pfvm-mig.json") $(tail -n 3 "$LAB_DIR/pfvm.err")"
-kill "$PF" 2>/dev/null
+kill "$PF" 2>/dev/null; wait "$PF" 2>/dev/null
 
 # console from the root namespace (the CLI's; no node's): a command of the guest's shell runs.
 con_ok() { printf '\necho con-$((6*7))\n' | timeout 10 "$GODWIT" --lab "$LAB" console testvm 2>&1 | tr -d '\r' | grep -q '^con-42$'; }
