@@ -12,7 +12,9 @@
 #    both ways with half-close;
 #  - 80 streams open from one address on TCP leave that address its 64
 #    ordinary connections (streams leave libmicrohttpd after the 101).
+#  - the CLI (second argument) over TCP: port-forward --stdio and its errors.
 set -uo pipefail
+godwit=${2:-}
 source "$(dirname "$0")/lib.sh" "$1" streams
 tcp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 godwitd_args=(--listen "127.0.0.1:$tcp")
@@ -179,6 +181,20 @@ done
 grep -q "ep2:8: the 101 was not delivered" "$dir/godwitd.log" &&
 	ok "a client gone before the 101: its far end is closed" ||
 	{ fail "no abandon of a stream whose client left"; tail -n 20 "$dir/godwitd.log" >&2; }
+
+# --- the CLI over TCP (http://HOST:PORT) ---
+if [[ -n $godwit ]]; then
+	export GODWIT_CONFIG=$dir/none
+	out=$(printf 'over tcp\n' | GODWIT_SERVER=http://127.0.0.1:$tcp GODWIT_TOKEN=$token \
+		timeout 20 "$godwit" port-forward --stdio port/ep2 7 2>&1)
+	[[ $out == "echo:over tcp" ]] && ok "godwit port-forward --stdio over TCP" || fail "CLI over TCP: '$out'"
+	out=$(GODWIT_SERVER=http://127.0.0.1:$tcp GODWIT_TOKEN=$token \
+		timeout 20 "$godwit" port-forward --stdio vm/nosuch 22 </dev/null 2>&1)
+	[[ $out == "Error: vm/nosuch does not exist" ]] && ok "the CLI prints the refusal: $out" || fail "CLI refusal: '$out'"
+	out=$(GODWIT_SERVER=http://127.0.0.1:$tcp GODWIT_TOKEN=wrong \
+		timeout 20 "$godwit" port-forward --stdio port/ep2 7 </dev/null 2>&1)
+	[[ $out == *"bearer token"* ]] && ok "the CLI with a wrong token: $out" || fail "CLI wrong token: '$out'"
+fi
 
 # --- VMs: not running yet, stopped ---
 req POST /v1/vms '{"metadata":{"name":"vm1"},"spec":{"memory_mib":128,"image":"godwit-demo","network":"blue","node":"node-1"}}'
