@@ -150,13 +150,36 @@ static bool is_location(const json_t *port, const char *node)
 	return false;
 }
 
-/* The serving node (a new reference) for a port-forward to port. */
-static int pick_node(const json_t *nodes, const json_t *port, const struct tunnel_request *req,
-		     json_t **out, struct api_error *err)
+/* The network's gateway node, when Networks have one (spec.gatewayNode). */
+static const char *gateway_node(struct registry *reg, const char *network, json_t **net)
+{
+	struct api_error e2 = {0};
+	const char *gw;
+
+	if (registry_get(reg, KIND_NETWORK, network, net, &e2) < 0)
+		return NULL;
+	gw = obj_str(*net, "spec", "gatewayNode");
+	return gw ? gw : obj_str(*net, "spec", "gateway_node");
+}
+
+/* The serving node (a new reference) for a port-forward to port: the
+ * network's gateway node when it is ready and not the port's, else the
+ * first ready node that is not the port's, else the port's own. */
+static int pick_node(struct registry *reg, const json_t *nodes, const json_t *port,
+		     const struct tunnel_request *req, json_t **out, struct api_error *err)
 {
 	const json_t *n, *own = NULL;
+	json_t *net = NULL;
+	const char *gw = gateway_node(reg, obj_str(port, "spec", "network"), &net);
 	size_t i;
 
+	n = gw ? migration_find_node(nodes, gw) : NULL;
+	if (n && migration_node_ready(n) && !is_location(port, gw)) {
+		*out = json_incref((json_t *)n);
+		json_decref(net);
+		return 0;
+	}
+	json_decref(net);
 	json_array_foreach(nodes, i, n)
 	{
 		if (!migration_node_ready(n))
@@ -329,7 +352,7 @@ int tunnel_open(struct registry *reg, const char *token, const struct tunnel_req
 		}
 		snprintf(sreq.vm, sizeof(sreq.vm), "%s", req->name);
 	} else {
-		r = pick_node(nodes, subj, req, &node, err);
+		r = pick_node(reg, nodes, subj, req, &node, err);
 		if (r < 0)
 			goto cleanup;
 		r = ensure_tunnel_port(reg, obj_str(subj, "spec", "network"), obj_name(node),

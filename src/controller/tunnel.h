@@ -9,13 +9,14 @@
  * Port-forward (POST /v1/vms/NAME/portforward/PORT, and
  * /v1/ports/NAME/portforward/PORT for any Port, e.g. a lab endpoint)
  * - The subject's Port gives the network and the IPv4 to connect to.
- * - The serving node is the first ready node by name that is not a location
- *   of the Port (a migrating Port has two: neither serves), so the far end
+ * - The serving node is the network's gateway node (spec.gatewayNode, where
+ *   Networks have one) when it is ready and not a location of the Port, else
+ *   the first ready node by name that is not a location of the Port (a
+ *   migrating Port has two: neither serves), so the far end
  *   of the connection does not move when the VM moves and the connection
  *   survives a migration like any other connection over the fabric. With no
  *   such node the VM's own node serves it (logged: the stream then ends when
- *   the VM leaves that node). The network's spec.gatewayNode, once Networks
- *   have one, is the natural first choice.
+ *   the VM leaves that node).
  * - On the serving node the connection starts from a tunnel namespace
  *   holding a system-made Port of the network: name and namespace
  *   "gwt-" + 12 hex digits of a hash of (cluster, network, node), type veth,
