@@ -114,7 +114,9 @@ static int subject_port(struct registry *reg, const struct tunnel_request *req, 
 		if (r < 0)
 			goto cleanup;
 	}
-	if (!phase || (strcmp(phase, "Running") != 0 && strcmp(phase, "Migrating") != 0)) {
+	/* A console is there from QEMU's start on (a boot can be watched). */
+	if (req->kind == TUNNEL_PORTFORWARD &&
+	    (!phase || (strcmp(phase, "Running") != 0 && strcmp(phase, "Migrating") != 0))) {
 		r = api_error_set(err, 409, NULL, "vm/%s is not running yet (phase %s)", req->name,
 				  phase ? phase : "unknown");
 		goto cleanup;
