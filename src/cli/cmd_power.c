@@ -158,18 +158,23 @@ int cmd_power(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 
 int cmd_migrate_cancel(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
+	static const struct cli_verb migrate = {"migrate", cmd_migrate, "", "migrate VM --abort"};
 	char *args[8] = {"migrate"};
 	int n = 1;
 
-	(void)verb;
-	for (int i = 1; i < argc && n < 6; i++)
-		args[n++] = argv[i];
-	if (n == 1 || argc > 6 || (argc == 2 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: godwit migrate-cancel VM [--wait] [--json]\n");
-		return argc == 2 && strcmp(argv[1], "--help") == 0 ? 0 : EXIT_USAGE;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cli_usage(verb, stdout);
+			return 0;
+		}
 	}
+	if (argc < 2 || argc > 4 || argv[1][0] == '-') {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++)
+		args[n++] = argv[i];
 	args[n++] = "--abort";
 	args[n] = NULL;
-	static const struct cli_verb migrate = {"migrate", cmd_migrate, "", "migrate VM --abort"};
 	return cmd_migrate(cli, &migrate, n, args);
 }
