@@ -64,7 +64,8 @@ static const char *subject_word(enum kind k)
 	return k == KIND_VM ? "vm" : "port";
 }
 
-/* The subject's Port (a VM's own), checked for what a port-forward needs. */
+/* Port-forward: the subject's Port (a VM's own), checked for what a
+ * port-forward needs. Console: the VM, checked for a console. */
 static int subject_port(struct registry *reg, const struct tunnel_request *req, json_t **port,
 			struct api_error *err)
 {
@@ -147,8 +148,10 @@ static bool is_location(const json_t *port, const char *node)
 	const json_t *locs = json_object_get(json_object_get(port, "spec"), "locations"), *l;
 	size_t i;
 
-	json_array_foreach(locs, i, l) if (json_is_string(l) &&
-					   strcmp(json_string_value(l), node) == 0) return true;
+	json_array_foreach(locs, i, l) {
+		if (json_is_string(l) && strcmp(json_string_value(l), node) == 0)
+			return true;
+	}
 	return false;
 }
 
