@@ -59,6 +59,15 @@ void tunnel_port_name(const char *cluster, const char *network, const char *node
 	snprintf(buf, len, TUNNEL_PREFIX "%012llx", (unsigned long long)(h & 0xffffffffffffULL));
 }
 
+bool tunnel_port_is_system(const json_t *port)
+{
+	const char *name = obj_name(port), *netns = obj_str(port, "spec", "netns"),
+		   *owner = obj_str(port, "spec", "owner");
+
+	return name && strncmp(name, TUNNEL_PREFIX, strlen(TUNNEL_PREFIX)) == 0 && netns &&
+	       strcmp(netns, name) == 0 && owner && strcmp(owner, name) == 0;
+}
+
 static const char *subject_word(enum kind k)
 {
 	return k == KIND_VM ? "vm" : "port";

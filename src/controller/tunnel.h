@@ -22,11 +22,10 @@
  *   "gwt-" + 12 hex digits of a hash of (cluster, network, node), type veth,
  *   spec.netns that namespace, one location (the node). It is created at the
  *   first stream through that node and kept (one address of the network per
- *   serving node); the agent makes the namespace and its port plumbing does
- *   the rest as for any veth port. The cluster's id in the hash keeps the
- *   namespaces of two clusters on one machine (labs) apart.
- * Console (POST /v1/vms/NAME/console): the agent of the VM's node connects to
- * the VM's console socket.
+ *   serving node) until the network is deleted (kind_network.c deletes them); the agent makes the
+ * namespace and its port plumbing does the rest as for any veth port. The cluster's id in the hash
+ * keeps the namespaces of two clusters on one machine (labs) apart. Console (POST
+ * /v1/vms/NAME/console): the agent of the VM's node connects to the VM's console socket.
  *
  * Errors name the subject and what is missing: 404 it does not exist, 409
  * it is stopped, not running yet, or has no address or console yet, 503 no
@@ -65,6 +64,9 @@ int tunnel_parse(enum kind subject, const char *name, const char *action, const 
 /* Opens the agent's side of the stream: 0 and *fd ready to relay, or -errno with err set. */
 int tunnel_open(struct registry *reg, const char *token, const struct tunnel_request *req, int *fd,
 		struct api_error *err);
+
+/* Whether port is a tunnel Port this module made (name, netns and owner alike). */
+bool tunnel_port_is_system(const json_t *port);
 
 /* The tunnel Port's (and namespace's) name for network on node, into buf (>= 17 bytes). */
 void tunnel_port_name(const char *cluster, const char *network, const char *node, char *buf,

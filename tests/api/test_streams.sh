@@ -248,6 +248,14 @@ got=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "
 	fail "ordinary request while streams are open: $got"
 kill "$many" 2>/dev/null
 
+# --- the network goes with its tunnel ports ---
+for p in ep ep2 ep3; do req DELETE /v1/ports/$p; done
+req DELETE /v1/vms/vm1
+req DELETE /v1/networks/blue
+expect 200 "" "a network whose only ports are tunnel ports is deleted"
+req GET "/v1/ports/$netns"
+expect 404 "" "its tunnel port went with it"
+
 if ((failures)); then
 	echo "$failures failure(s)" >&2
 	exit 1
