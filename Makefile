@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_SAN  ?= build-san
 PREFIX     ?= /usr/local
 
-.PHONY: all deps build guest check demo bench faults install clean
+.PHONY: all deps build guest check demo bench faults install deb clean
 
 all: build
 
@@ -44,9 +44,25 @@ bench: build guest
 faults: build guest
 	@bench/faults.sh $(BUILD)
 
+# The programs, their systemd units and settings files, man pages and bash
+# completion under $(DESTDIR)$(PREFIX) (units read $(PREFIX)/etc/default/*
+# unless PREFIX is /usr); no lab tools.
 install: build
+	@meson configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
 	@meson install -C $(BUILD) --destdir "$(DESTDIR)" >/dev/null
-	@echo "installed godwit, godwitd, godwit-agent under $(DESTDIR)$(PREFIX)"
+	@echo "installed godwit, godwitd, godwit-agent, godwit-probe, their units, man pages and completion under $(DESTDIR)$(PREFIX)"
+
+# The Debian package, built from a copy of the working tree in build-deb/
+# (dpkg-buildpackage writes beside the source), checked by lintian.
+DEB_DIR ?= build-deb
+DEB_SRC = $(DEB_DIR)/godwit-0.1.0
+deb: deps
+	@rm -rf $(DEB_DIR) && mkdir -p $(DEB_SRC)
+	@git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(DEB_SRC)
+	@cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b >../dpkg-buildpackage.log 2>&1 || \
+		{ tail -n 30 ../dpkg-buildpackage.log; exit 1; }
+	@lintian --allow-root --fail-on error,warning $(DEB_DIR)/godwit_0.1.0_*.deb
+	@ls $(DEB_DIR)/godwit_0.1.0_*.deb
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)

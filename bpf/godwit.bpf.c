@@ -91,15 +91,19 @@ static __always_inline __u32 fdb_local_ifindex(const struct gw_fdb_entry *entry)
 }
 
 /* A frame a stopped source handed off: into the standby tap, where the
- * resuming QEMU reads it. Once the port is active the direct copies flow and a
- * late marked one would be a duplicate; a port in handoff itself would loop. */
+ * resuming QEMU reads it. Only the port's other location (the source) hands
+ * off to it. Once the port is active the direct copies flow and a late marked
+ * one would be a duplicate; a port in handoff itself would loop. */
 static __always_inline int handoff_receive(struct __sk_buff *skb, __u32 ifindex,
-					   const struct gw_port *port)
+					   const struct gw_port *port,
+					   const struct gw_fdb_entry *entry, __u32 from)
 {
 	int verdict;
 
 	if (port->state != GW_PORT_STANDBY)
 		return DROP(GW_CNT_DROP_HANDOFF);
+	if (from != fdb_remote_node(entry))
+		return DROP(GW_CNT_DROP_HANDOFF_FOREIGN);
 	verdict = send_port(skb, ifindex, port, false);
 	if (!IS_DROP(verdict))
 		count(GW_CNT_HANDOFF_RX);
@@ -110,6 +114,7 @@ static __always_inline int handle_fabric(struct __sk_buff *skb)
 {
 	struct bpf_tunnel_key tkey = {};
 	struct gw_fdb_key key = {};
+	union gw_addr from = {};
 	struct gw_fdb_entry *entry;
 	struct gw_port *port;
 	struct ethhdr *eth;
@@ -117,6 +122,9 @@ static __always_inline int handle_fabric(struct __sk_buff *skb)
 
 	if (bpf_skb_get_tunnel_key(skb, &tkey, sizeof(tkey), 0))
 		return DROP(GW_CNT_DROP_NO_TUNNEL);
+	from.v4 = bpf_htonl(tkey.remote_ipv4);
+	if (!bpf_map_lookup_elem(&gw_nodes, &from))
+		return DROP(GW_CNT_DROP_UNKNOWN_NODE);
 	key.vni = tkey.tunnel_id;
 	eth = eth_parse(skb);
 	if (!eth)
@@ -134,7 +142,7 @@ static __always_inline int handle_fabric(struct __sk_buff *skb)
 	if (!port || port->vni != key.vni)
 		return DROP(GW_CNT_DROP_VNI_MISMATCH); /* strict isolation */
 	if (GW_TOS_IS_HANDOFF(tkey.tunnel_tos))
-		return handoff_receive(skb, ifindex, port);
+		return handoff_receive(skb, ifindex, port, entry, from.v4);
 	if (port->state == GW_PORT_STANDBY)
 		return DROP(GW_CNT_DROP_STANDBY);
 	return deliver_port(skb, ifindex, port, false);

@@ -17,6 +17,7 @@ pkgs=(
   libsqlite3-dev sqlite3 libmnl-dev libcmocka-dev
   iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq python3 faketime
   busybox-static cpio openssh-client dropbear-bin
+  debhelper dpkg-dev fakeroot help2man lintian  # make deb, man pages
 )
 QEMU_PKG=qemu-system-x86
 QEMU_MIN=1:9.0

@@ -11,7 +11,7 @@
  * device), TC_ACT_OK when the frame goes on to forwarding. */
 static __always_inline int arp_respond(struct __sk_buff *skb, __u32 vni, struct ethhdr *eth)
 {
-	struct gw_neigh_key key = {.vni = vni};
+	struct gw_neigh_key key = {.vni = vni, .family = GW_FAMILY_IPV4};
 	struct arp_eth_ipv4 *arp;
 	struct gw_neigh *answer;
 
@@ -20,8 +20,8 @@ static __always_inline int arp_respond(struct __sk_buff *skb, __u32 vni, struct 
 	arp = arp_parse(skb, eth);
 	if (!arp || arp->hdr.ar_op != bpf_htons(ARPOP_REQUEST))
 		return TC_ACT_OK;
-	key.ipv4 = arp_ip(arp->tpa);
-	if (key.ipv4 == arp_ip(arp->spa))
+	key.ip.v4 = arp_ip(arp->tpa);
+	if (key.ip.v4 == arp_ip(arp->spa))
 		return TC_ACT_OK; /* gratuitous ARP: announce it to everyone */
 	answer = bpf_map_lookup_elem(&gw_neigh, &key);
 	if (!answer)

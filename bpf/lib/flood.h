@@ -45,7 +45,7 @@ static __always_inline void flood_remote(struct __sk_buff *skb, __u32 vni,
 
 		if (i >= fl->n_remote)
 			break;
-		node_ip = fl->remote_ip[i];
+		node_ip = fl->remote_ip[i].v4;
 		if (!node_ip)
 			continue;
 		verdict = send_remote(skb, vni, node_ip, true);

@@ -60,7 +60,9 @@ static __always_inline int send_port(struct __sk_buff *skb, __u32 ifindex,
 	return TC_ACT_REDIRECT;
 }
 
-/* node_ip is in network order; tos is the outer header's (0 but for handoff). */
+/* node_ip is an IPv4 underlay address in network order (the underlay is IPv4
+ * today: gw_config.underlay_family); tos is the outer header's (0 but for
+ * handoff). */
 static __always_inline int send_remote_tos(struct __sk_buff *skb, __u32 vni, __u32 node_ip,
 					   __u8 tos, bool clone)
 {
@@ -75,8 +77,8 @@ static __always_inline int send_remote_tos(struct __sk_buff *skb, __u32 vni, __u
 
 	if (!cfg || !cfg->vxlan_ifindex)
 		return DROP(GW_CNT_DROP_REDIRECT); /* node not configured yet */
-	if (cfg->local_ip)
-		key.local_ipv4 = bpf_ntohl(cfg->local_ip);
+	if (cfg->local_ip.v4)
+		key.local_ipv4 = bpf_ntohl(cfg->local_ip.v4);
 	if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key), 0))
 		return DROP(GW_CNT_DROP_REDIRECT);
 	verdict = send_to_dev(skb, cfg->vxlan_ifindex, clone);
@@ -90,22 +92,30 @@ static __always_inline int send_remote(struct __sk_buff *skb, __u32 vni, __u32 n
 	return send_remote_tos(skb, vni, node_ip, 0, clone);
 }
 
+/* The remote location of a MAC (IPv4 underlay, network order), or 0. */
+static __always_inline __u32 fdb_remote_node(const struct gw_fdb_entry *entry)
+{
+	int i;
+
+	for (i = 0; i < GW_FDB_MAX_LOC; i++) {
+		if (i >= entry->count)
+			break;
+		if (entry->loc[i].node_ip.v4)
+			return entry->loc[i].node_ip.v4;
+	}
+	return 0;
+}
+
 /* The target of a port in handoff: the remote location of its own fdb
  * entry (replication lists source and target while the VM migrates). */
 static __always_inline __u32 handoff_target(const struct gw_port *port)
 {
 	struct gw_fdb_key key = {.vni = port->vni};
 	struct gw_fdb_entry *entry;
-	int i;
 
 	mac_copy(key.mac, port->mac);
 	entry = bpf_map_lookup_elem(&gw_fdb, &key);
-	if (!entry)
-		return 0;
-	for (i = 0; i < GW_FDB_MAX_LOC; i++)
-		if (i < entry->count && entry->loc[i].node_ip)
-			return entry->loc[i].node_ip;
-	return 0;
+	return entry ? fdb_remote_node(entry) : 0;
 }
 
 /* The copy for a stopped source's VM, on to the target, marked. */
@@ -169,7 +179,7 @@ static __always_inline int loc_status(const struct gw_location *loc, __u32 vni, 
 
 	*port = NULL;
 	if (!ifindex)
-		return loc->node_ip ? LOC_SEND : LOC_SKIP;
+		return loc->node_ip.v4 ? LOC_SEND : LOC_SKIP;
 	if (ifindex == ingress)
 		return LOC_SKIP;
 	*port = bpf_map_lookup_elem(&gw_ports, &ifindex);
@@ -185,7 +195,7 @@ static __always_inline int send_loc(struct __sk_buff *skb, __u32 vni, const stru
 				    const struct gw_port *port, bool clone)
 {
 	if (!port)
-		return send_remote(skb, vni, loc->node_ip, clone);
+		return send_remote(skb, vni, loc->node_ip.v4, clone);
 	return deliver_port(skb, loc->ifindex, port, clone);
 }
 

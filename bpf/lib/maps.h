@@ -41,6 +41,14 @@ struct {
 } gw_flood SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, GW_MAX_NODES);
+	__type(key, union gw_addr);
+	__type(value, struct gw_node);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} gw_nodes SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, GW_CNT__MAX);
 	__type(key, __u32);

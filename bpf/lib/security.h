@@ -21,7 +21,7 @@ static __always_inline int security_check_ipv4(struct __sk_buff *skb, const stru
 	ip = ipv4_parse(skb, eth);
 	if (!ip)
 		return DROP(GW_CNT_DROP_MALFORMED);
-	if (ip->saddr == port->ipv4 || ipv4_is_dhcp_client(skb, ip))
+	if (ip->saddr == port->ip.v4 || ipv4_is_dhcp_client(skb, ip))
 		return TC_ACT_OK;
 	return DROP(GW_CNT_DROP_SRC_IP);
 }
@@ -38,7 +38,7 @@ static __always_inline int security_check_arp(struct __sk_buff *skb, const struc
 		return DROP(GW_CNT_DROP_ARP_SPOOF);
 	spa = arp_ip(arp->spa);
 	/* 0.0.0.0 is an ARP probe (address conflict detection). */
-	if ((port->flags & GW_PORT_F_HAS_IPV4) && spa != 0 && spa != port->ipv4)
+	if ((port->flags & GW_PORT_F_HAS_IPV4) && spa != 0 && spa != port->ip.v4)
 		return DROP(GW_CNT_DROP_ARP_SPOOF);
 	return TC_ACT_OK;
 }

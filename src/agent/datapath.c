@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,61 @@ static int bpffs_ensure(void)
 	return 0;
 }
 
+/* Whether the pinned map at path has the shape this build's map has: what
+ * libbpf checks before it reuses a pin. */
+static int pin_matches(const struct bpf_map *map, const char *path, bool *matches)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+	int fd, r = 0;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0) {
+		r = -errno;
+		goto cleanup;
+	}
+	*matches = info.type == (__u32)bpf_map__type(map) &&
+		   info.key_size == bpf_map__key_size(map) &&
+		   info.value_size == bpf_map__value_size(map) &&
+		   info.max_entries == bpf_map__max_entries(map) &&
+		   info.map_flags == bpf_map__map_flags(map);
+cleanup:
+	close(fd);
+	return r;
+}
+
+/* Removes the pins of maps whose layout differs from this build's (an agent
+ * upgraded in place: bpf/abi.h "Upgrades"), so that the load makes them anew
+ * instead of failing; the reconciler refills them. The old programs keep
+ * their maps until the new ones replace them on the devices. */
+static int drop_stale_pins(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		const char *path = bpf_map__pin_path(map);
+		bool matches = true;
+		int r;
+
+		if (!path)
+			continue;
+		r = pin_matches(map, path, &matches);
+		if (r == -ENOENT || (r == 0 && matches))
+			continue;
+		if (r < 0)
+			return log_error_errno(r, "Failed to read the pinned map %s", path);
+		log_warn("Pinned map %s has another layout (an older agent's): removed, "
+			 "it is made anew and refilled",
+			 path);
+		if (unlink(path) < 0 && errno != ENOENT)
+			return log_error_errno(-errno, "Failed to remove %s", path);
+	}
+	return 0;
+}
+
 int datapath_open(const char *pin_dir, struct datapath **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
@@ -83,6 +139,9 @@ int datapath_open(const char *pin_dir, struct datapath **out)
 		r = log_error_errno(-errno, "Failed to open the datapath programs");
 		goto cleanup;
 	}
+	r = drop_stale_pins(skel->obj);
+	if (r < 0)
+		goto cleanup;
 	r = godwit_bpf__load(skel);
 	if (r < 0) {
 		log_error_errno(r, "Failed to load the datapath programs (pins in '%s')", pin_dir);
@@ -171,6 +230,9 @@ int datapath_map_fd(const struct datapath *dp, enum datapath_map map)
 	case DP_MAP_FLOOD:
 		m = dp->skel->maps.gw_flood;
 		break;
+	case DP_MAP_NODES:
+		m = dp->skel->maps.gw_nodes;
+		break;
 	case DP_MAP_COUNTERS:
 		m = dp->skel->maps.gw_counters;
 		break;
@@ -237,9 +299,9 @@ int datapath_handoff_target(const struct datapath *dp, uint32_t ifindex, uint32_
 	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.gw_fdb), &key, &e) < 0)
 		return -errno;
 	for (uint32_t i = 0; i < e.count && i < GW_FDB_MAX_LOC; i++) {
-		if (e.loc[i].node_ip) {
+		if (e.loc[i].node_ip.v4) {
 			*vni = p.vni;
-			*node_ip = e.loc[i].node_ip;
+			*node_ip = e.loc[i].node_ip.v4;
 			return 0;
 		}
 	}

@@ -227,6 +227,22 @@ static int add_u32_unique(uint32_t *arr, uint32_t *n, uint32_t max, uint32_t v)
 	return 0;
 }
 
+static int add_addr_unique(union gw_addr *arr, uint32_t *n, uint32_t max, const union gw_addr *v)
+{
+	for (uint32_t i = 0; i < *n; i++)
+		if (memcmp(&arr[i], v, sizeof(*v)) == 0)
+			return 0;
+	if (*n == max)
+		return -ENOSPC;
+	arr[(*n)++] = *v;
+	return 0;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(union gw_addr));
+}
+
 static struct desired_flood_entry *flood_for(struct desired_maps *m, uint32_t vni)
 {
 	for (size_t i = 0; i < m->n_flood; i++)
@@ -264,9 +280,11 @@ static int add_local_entry(struct desired_maps *m, const struct desired_port *lp
 	e = &m->ports[m->n_ports++];
 	memset(e, 0, sizeof(*e));
 	e->ifindex = (uint32_t)r;
-	e->val = (struct gw_port){ .vni = lp->vni, .ipv4 = lp->ipv4, .flags = lp->flags,
-				   .state = lp->standby ? GW_PORT_STANDBY : GW_PORT_ACTIVE,
-				   .strategy = lp->strategy };
+	e->val = (struct gw_port){.vni = lp->vni,
+				  .ip = GW_ADDR_V4(lp->ipv4),
+				  .flags = lp->flags,
+				  .state = lp->standby ? GW_PORT_STANDBY : GW_PORT_ACTIVE,
+				  .strategy = lp->strategy};
 	memcpy(e->val.mac, lp->mac, 6);
 	e->force_active = lp->force_active;
 	e->handoff_ok = lp->handoff_ok;
@@ -314,11 +332,11 @@ static int add_port(struct desired_maps *m, const struct cache *c, const char *n
 				log_warn("network vni %u: more than %d local ports, flood list cut",
 					 p.vni, GW_FLOOD_MAX_LOCAL);
 		} else {
-			loc->node_ip = node_ip(c, locs[i]);
-			if (!loc->node_ip)
+			loc->node_ip.v4 = node_ip(c, locs[i]);
+			if (!loc->node_ip.v4)
 				continue; /* node not registered (yet) */
-			if (add_u32_unique(flood->val.remote_ip, &flood->val.n_remote,
-					   GW_FLOOD_MAX_REMOTE, loc->node_ip) < 0)
+			if (add_addr_unique(flood->val.remote_ip, &flood->val.n_remote,
+					    GW_FLOOD_MAX_REMOTE, &loc->node_ip) < 0)
 				log_warn("network vni %u: more than %d remote nodes, flood list cut",
 					 p.vni, GW_FLOOD_MAX_REMOTE);
 		}
@@ -330,7 +348,8 @@ static int add_port(struct desired_maps *m, const struct cache *c, const char *n
 		m->fdb[m->n_fdb++] = fdb;
 	}
 	if (p.ipv4) {
-		struct desired_neigh_entry ne = { .key = { .vni = p.vni, .ipv4 = p.ipv4 } };
+		struct desired_neigh_entry ne = {
+		    .key = {.vni = p.vni, .family = GW_FAMILY_IPV4, .ip = GW_ADDR_V4(p.ipv4)}};
 
 		memcpy(ne.val.mac, p.mac, 6);
 		if (grow((void **)&m->neigh, m->n_neigh, sizeof(*m->neigh)) < 0)
@@ -354,11 +373,31 @@ static int add_dhcp_gateways(struct desired_maps *m, const struct cache *c)
 		    parse_ipv4(spec_str(net, "gateway"), &gw) < 0 || gw == 0)
 			continue;
 		memset(&ne, 0, sizeof(ne));
-		ne.key = (struct gw_neigh_key){ .vni = vni, .ipv4 = gw };
+		ne.key = (struct gw_neigh_key){
+		    .vni = vni, .family = GW_FAMILY_IPV4, .ip = GW_ADDR_V4(gw)};
 		dhcp_gateway_mac(gw, ne.val.mac);
 		if (grow((void **)&m->neigh, m->n_neigh, sizeof(*m->neigh)) < 0)
 			return -ENOMEM;
 		m->neigh[m->n_neigh++] = ne;
+	}
+	return 0;
+}
+
+/* The other nodes' underlay addresses: where VXLAN may come from. */
+static int add_nodes(struct desired_maps *m, const struct cache *c, const char *node)
+{
+	const char *name;
+	json_t *obj;
+
+	json_object_foreach(c->objs[CACHE_NODES], name, obj)
+	{
+		uint32_t ip = node_ip(c, name);
+
+		if (!ip || strcmp(name, node) == 0)
+			continue;
+		if (grow((void **)&m->nodes, m->n_nodes, sizeof(*m->nodes)) < 0)
+			return -ENOMEM;
+		m->nodes[m->n_nodes++] = (struct desired_node_entry){.key = GW_ADDR_V4(ip)};
 	}
 	return 0;
 }
@@ -393,6 +432,8 @@ int desired_maps_compute(const struct cache *c, const char *node, desired_ifinde
 		}
 	}
 	r = add_dhcp_gateways(&m, c);
+	if (r == 0)
+		r = add_nodes(&m, c, node);
 	if (r < 0) {
 		desired_maps_free(&m);
 		return r;
@@ -404,7 +445,7 @@ int desired_maps_compute(const struct cache *c, const char *node, desired_ifinde
 		if (f->n_local + f->n_remote == 0)
 			continue;
 		qsort(f->local_ifindex, f->n_local, sizeof(uint32_t), cmp_u32);
-		qsort(f->remote_ip, f->n_remote, sizeof(uint32_t), cmp_u32);
+		qsort(f->remote_ip, f->n_remote, sizeof(union gw_addr), cmp_addr);
 		m.flood[j++] = m.flood[i];
 	}
 	m.n_flood = j;
@@ -418,5 +459,6 @@ void desired_maps_free(struct desired_maps *d)
 	free(d->fdb);
 	free(d->neigh);
 	free(d->flood);
+	free(d->nodes);
 	memset(d, 0, sizeof(*d));
 }

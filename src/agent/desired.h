@@ -11,7 +11,9 @@
  *   port's locations in spec.locations order: a local ifindex or the other
  *   node's underlay IPv4), neigh ((vni, ipv4) -> mac), flood (vni -> local
  *   ports + underlay IPs of the other nodes holding ports of the network).
- *   fdb and flood follow spec.locations only, never spec.target.
+ *   fdb and flood follow spec.locations only, never spec.target. nodes: the
+ *   underlay address of every Node but this one (the datapath takes VXLAN
+ *   from those only).
  *   Local ifindexes come from a lookup callback (the reconciler's link dump);
  *   a local port without a device yet is left out and counted as missing.
  * - Port state (docs/MIGRATION.md): on spec.target a new entry starts
@@ -82,6 +84,10 @@ struct desired_flood_entry {
 	uint32_t vni;
 	struct gw_flood val;
 };
+struct desired_node_entry {
+	union gw_addr key;
+	struct gw_node val;
+};
 
 struct desired_maps {
 	struct desired_port_entry *ports;
@@ -92,6 +98,8 @@ struct desired_maps {
 	size_t n_neigh;
 	struct desired_flood_entry *flood;
 	size_t n_flood;
+	struct desired_node_entry *nodes;
+	size_t n_nodes;
 	size_t missing_local; /* local ports whose device does not exist (yet) */
 };
 

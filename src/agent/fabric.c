@@ -42,7 +42,8 @@ int fabric_setup(struct nl_sock *nl, struct datapath *dp, uint32_t underlay_ip, 
 	if (r < 0)
 		return log_error_errno(r, "cannot attach from_fabric to %s", FABRIC_IFNAME);
 	cfg.vxlan_ifindex = (uint32_t)link.ifindex;
-	cfg.local_ip = underlay_ip;
+	cfg.underlay_family = GW_FAMILY_IPV4;
+	cfg.local_ip.v4 = underlay_ip;
 	if (bpf_map_update_elem(datapath_map_fd(dp, DP_MAP_CONFIG), &key, &cfg, BPF_ANY) < 0)
 		return log_error_errno(-errno, "cannot write %s", GW_MAP_CONFIG);
 	*ifindex = link.ifindex;

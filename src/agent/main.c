@@ -50,6 +50,7 @@
 #include "lib/kinds.h"
 #include "lib/log.h"
 #include "lib/nl.h"
+#include "lib/num.h"
 #include "lib/streamproto.h"
 
 #define COALESCE_MS 20
@@ -117,8 +118,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	};
 	const char *pin_dir = NULL;
 	uint32_t a;
-	char *end;
-	long mtu;
+	long v;
 	int c;
 
 	o->mtu = DEFAULT_MTU;
@@ -143,37 +143,24 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'v': o->verbose = true; break;
 		case 'D':
-			errno = 0;
-			mtu = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || mtu < 1 || mtu > 60000) {
-				fprintf(stderr, "godwit-agent: --migrate-downtime-ms: `%s' is not a "
-						"number in 1..60000\n", optarg);
+			if (num_parse_flag("godwit-agent", "--migrate-downtime-ms", optarg, 1,
+					   60000, &v) < 0)
 				return -EINVAL;
-			}
-			o->migrate_downtime_ms = (uint32_t)mtu;
+			o->migrate_downtime_ms = (uint32_t)v;
 			break;
 		case 'B':
-			errno = 0;
-			mtu = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || mtu < 0 || mtu > 1048576) {
-				fprintf(stderr, "godwit-agent: --migrate-socket-buffer-kib: `%s' is "
-						"not a number in 0..1048576\n", optarg);
+			if (num_parse_flag("godwit-agent", "--migrate-socket-buffer-kib", optarg, 0,
+					   1048576, &v) < 0)
 				return -EINVAL;
-			}
-			o->migrate_buffer_kib = (uint32_t)mtu;
+			o->migrate_buffer_kib = (uint32_t)v;
 			break;
 		case 'P': o->vm_incoming_paused = true; break;
 		case 'N': o->no_source_primers = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'm':
-			errno = 0;
-			mtu = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || mtu < 576 || mtu > MAX_MTU) {
-				fprintf(stderr, "godwit-agent: --mtu: `%s' is not a number in 576..%d\n",
-					optarg, MAX_MTU);
+			if (num_parse_flag("godwit-agent", "--mtu", optarg, 576, MAX_MTU, &v) < 0)
 				return -EINVAL;
-			}
-			o->mtu = (uint32_t)mtu;
+			o->mtu = (uint32_t)v;
 			break;
 		default:
 			usage(stderr);

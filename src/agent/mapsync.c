@@ -14,12 +14,49 @@ static int cmp_key(const void *a, const void *b)
 	return memcmp(a, b, sort_key_size);
 }
 
+/* The keys the map holds now, into *out (n_out of them). */
+static int dump_keys(int fd, size_t key_size, uint8_t **out, size_t *n_out)
+{
+	uint8_t *keys = NULL, *p;
+	size_t n = 0, cap = 0;
+	int r;
+
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			p = realloc(keys, cap * key_size);
+			if (!p) {
+				r = -ENOMEM;
+				goto cleanup;
+			}
+			keys = p;
+		}
+		r = bpf_map_get_next_key(fd, n ? keys + (n - 1) * key_size : NULL,
+					 keys + n * key_size);
+		if (r < 0)
+			break;
+		n++;
+	}
+	if (r != -ENOENT)
+		goto cleanup;
+	*out = keys;
+	*n_out = n;
+	keys = NULL;
+	r = 0;
+cleanup:
+	free(keys);
+	return r;
+}
+
+/* Deletes first, so that a full map has room for what is added, and goes on
+ * past an entry that fails: one entry the kernel refuses costs that entry,
+ * not the rest of the map. The first error is returned once all were tried. */
 int map_sync(int fd, void *entries, size_t n, size_t stride, size_t key_size, size_t val_off,
 	     size_t val_size, map_merge_fn merge)
 {
-	uint8_t *keys = NULL, *old = NULL, *want = NULL, *p;
-	size_t n_keys = 0, cap = 0;
-	int changes = 0, r = 0;
+	uint8_t *keys = NULL, *old = NULL, *want = NULL;
+	size_t n_keys = 0;
+	int changes = 0, first_err = 0, r;
 
 	old = malloc(val_size);
 	want = malloc(val_size);
@@ -30,6 +67,18 @@ int map_sync(int fd, void *entries, size_t n, size_t stride, size_t key_size, si
 	sort_key_size = key_size; /* the reconciler runs on one thread */
 	if (n > 0) /* entries may be NULL then */
 		qsort(entries, n, stride, cmp_key);
+	r = dump_keys(fd, key_size, &keys, &n_keys);
+	if (r < 0)
+		goto cleanup;
+	for (size_t i = 0; i < n_keys; i++) {
+		if (n > 0 && bsearch(keys + i * key_size, entries, n, stride, cmp_key))
+			continue;
+		if (bpf_map_delete_elem(fd, keys + i * key_size) < 0 && errno != ENOENT) {
+			first_err = first_err ?: -errno;
+			continue;
+		}
+		changes++;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *e = (const uint8_t *)entries + i * stride;
 
@@ -44,41 +93,12 @@ int map_sync(int fd, void *entries, size_t n, size_t stride, size_t key_size, si
 				continue;
 		}
 		if (bpf_map_update_elem(fd, e, want, BPF_ANY) < 0) {
-			r = -errno;
-			goto cleanup;
-		}
-		changes++;
-	}
-	/* Dump the keys, then delete those nobody wants. */
-	for (;;) {
-		if (n_keys == cap) {
-			cap = cap ? cap * 2 : 64;
-			p = realloc(keys, cap * key_size);
-			if (!p) {
-				r = -ENOMEM;
-				goto cleanup;
-			}
-			keys = p;
-		}
-		r = bpf_map_get_next_key(fd, n_keys ? keys + (n_keys - 1) * key_size : NULL,
-					 keys + n_keys * key_size);
-		if (r < 0)
-			break;
-		n_keys++;
-	}
-	if (r != -ENOENT)
-		goto cleanup;
-	r = 0;
-	for (size_t i = 0; i < n_keys; i++) {
-		sort_key_size = key_size;
-		if (n > 0 && bsearch(keys + i * key_size, entries, n, stride, cmp_key))
+			first_err = first_err ?: -errno;
 			continue;
-		if (bpf_map_delete_elem(fd, keys + i * key_size) < 0 && errno != ENOENT) {
-			r = -errno;
-			goto cleanup;
 		}
 		changes++;
 	}
+	r = first_err;
 cleanup:
 	free(keys);
 	free(old);

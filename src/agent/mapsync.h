@@ -11,8 +11,9 @@
  * the map before they are compared (fields the datapath owns); it also gets the
  * whole desired entry (for fields that are not part of the value). An existing
  * entry is read right before it would be written and written only when it
- * still differs after the merge. Adds/updates what differs, deletes keys not
- * wanted; returns the number of changes. */
+ * still differs after the merge. Deletes keys not wanted, then adds/updates
+ * what differs, going on past an entry the kernel refuses; returns the number
+ * of changes, or the first error once every entry was tried. */
 typedef void (*map_merge_fn)(void *want_val, const void *old_val, const void *entry);
 int map_sync(int fd, void *entries, size_t n, size_t stride, size_t key_size, size_t val_off,
 	     size_t val_size, map_merge_fn merge);

@@ -252,6 +252,7 @@ static int sync_maps(struct reconciler *rc, struct desired_maps *m)
 	SYNC(DP_MAP_FDB, m->fdb, m->n_fdb, struct desired_fdb_entry, key, val, NULL);
 	SYNC(DP_MAP_NEIGH, m->neigh, m->n_neigh, struct desired_neigh_entry, key, val, NULL);
 	SYNC(DP_MAP_FLOOD, m->flood, m->n_flood, struct desired_flood_entry, vni, val, NULL);
+	SYNC(DP_MAP_NODES, m->nodes, m->n_nodes, struct desired_node_entry, key, val, NULL);
 #undef SYNC
 	return total;
 }

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "migclient.h"
 
+#include "lib/num.h"
 #include "lib/clock.h"
 #include "lib/phases.h"
 #include "lib/proc.h"
@@ -203,18 +204,7 @@ static void print_figures(const json_t *m)
 
 static int parse_long(const char *flag, const char *text, long max, long *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || *end || end == text || v < 1 || v > max) {
-		fprintf(stderr, "godwit migrate: %s: '%s' is not a number in 1..%ld\n", flag, text,
-			max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
+	return num_parse_flag("godwit migrate", flag, text, 1, max, out);
 }
 
 int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* godwitd: the godwit controller (docs/API.md). */
 #include "http.h"
+#include "lib/num.h"
 #include "lib/log.h"
 #include "migration_api.h"
 #include "migration_gc.h"
@@ -59,17 +60,7 @@ static void usage(FILE *f)
 
 static int parse_positive(const char *flag, const char *text, long max, long *out)
 {
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (errno || end == text || *end || v < 1 || v > max) {
-		fprintf(stderr, "godwitd: %s: \"%s\" is not a number in 1..%ld\n", flag, text, max);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
+	return num_parse_flag("godwitd", flag, text, 1, max, out);
 }
 
 static int parse_args(int argc, char **argv, struct options *o)

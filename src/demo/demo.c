@@ -12,6 +12,7 @@
 #include "cli/migclient.h"
 #include "lab/lab.h"
 
+#include "lib/num.h"
 #include "lib/clock.h"
 #include "lib/phases.h"
 #include "lib/proc.h"
@@ -142,7 +143,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 			 .rate = 1000};
 	struct sigaction sa = {.sa_handler = demo_on_signal}, old_int, old_term;
 	const char *out = "demo-out";
-	char *end;
+	long v;
 	ssize_t n;
 	int opt, r;
 
@@ -165,14 +166,9 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 			d.subject = optarg;
 			break;
 		case 'r':
-			errno = 0;
-			d.rate = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg || d.rate < 1 || d.rate > 100000) {
-				fprintf(stderr,
-					"godwit lab demo: --rate '%s': expected 1..100000\n",
-					optarg);
+			if (num_parse_flag("godwit lab demo", "--rate", optarg, 1, 100000, &v) < 0)
 				return EXIT_USAGE;
-			}
+			d.rate = (unsigned long)v;
 			break;
 		case 'S':
 			d.strategy = optarg;

@@ -21,6 +21,7 @@
 #include "cli/migclient.h"
 #include "lab/netns.h"
 
+#include "lib/num.h"
 #include "lib/addr.h"
 #include "lib/phases.h"
 #include "lib/clock.h"
@@ -567,7 +568,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 	struct drill d = {.strategy = strategy_names[STRATEGY_FIRST_FRAME], .silence_ms = 20};
 	const char *announce = NULL;
 	enum strategy strategy;
-	char *end;
+	long v;
 	int opt;
 
 	optind = 0;
@@ -583,24 +584,16 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 			d.strategy = optarg;
 			break;
 		case 'S':
-			errno = 0;
-			d.silence_ms = (int)strtol(optarg, &end, 10);
-			if (errno || *end || d.silence_ms < 0 || d.silence_ms > 60000) {
-				fprintf(stderr,
-					"godwit drill: --silence-ms: '%s' is not 0..60000\n",
-					optarg);
+			if (num_parse_flag("godwit drill", "--silence-ms", optarg, 0, 60000, &v) <
+			    0)
 				return EXIT_USAGE;
-			}
+			d.silence_ms = (int)v;
 			break;
 		case 'T':
-			errno = 0;
-			d.transfer_ms = (int)strtol(optarg, &end, 10);
-			if (errno || *end || d.transfer_ms < 0 || d.transfer_ms > 600000) {
-				fprintf(stderr,
-					"godwit drill: --transfer-ms: '%s' is not 0..600000\n",
-					optarg);
+			if (num_parse_flag("godwit drill", "--transfer-ms", optarg, 0, 600000, &v) <
+			    0)
 				return EXIT_USAGE;
-			}
+			d.transfer_ms = (int)v;
 			break;
 		case 'a':
 			announce = optarg;

@@ -332,7 +332,7 @@ grep -q '3 finished migrations deleted' "$dir/godwitd.log" && ok "the deletion i
 if out=$("$godwitd" --state-dir "$dir/other" --keep-finished-migrations 0 2>&1); then
 	fail "--keep-finished-migrations 0 accepted"
 else
-	[[ $out == *'--keep-finished-migrations: "0" is not a number in 1..100000'* ]] &&
+	[[ $out == *"--keep-finished-migrations: '0' is not a number in 1..100000"* ]] &&
 		ok "--keep-finished-migrations 0 refused" || fail "refusal: $out"
 fi
 

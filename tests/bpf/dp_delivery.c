@@ -126,6 +126,35 @@ void test_live_fabric(void **state)
 	captures_close(&c);
 }
 
+/* VXLAN from an address that is no node (a host on the underlay, this
+ * node's own address) reaches no port. */
+void test_fabric_unknown_node(void **state)
+{
+	const uint32_t strangers[] = {htonl(0xc0000263) /* 192.0.2.99 */, node_ip(1)};
+	struct captures c;
+	struct frame f;
+	uint64_t before[GW_CNT__MAX];
+
+	(void)state;
+	captures_open(&c);
+	frame_ipv4_udp(&f, MAC(2), MAC(10), vm_ip(10), vm_ip(2), 3000, 4000);
+	for (size_t i = 0; i < sizeof(strangers) / sizeof(strangers[0]); i++) {
+		counters_read(before);
+		assert_int_equal(inject_vxlan_from(strangers[i], VNI_A, 0, &f), 0);
+		counter_wait(before, GW_CNT_RX_FABRIC, 1);
+		counters_expect("fabric frame from a stranger", before,
+				(const struct cnt_delta[]){
+				    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_UNKNOWN_NODE, 1}, {0, 0}});
+	}
+	expect_quiet(&c);
+	/* The same frame from a node is delivered. */
+	counters_read(before);
+	assert_int_equal(inject_vxlan_from(node_ip(2), VNI_A, 0, &f), 0);
+	counter_wait(before, GW_CNT_FWD_LOCAL, 1);
+	expect_on_vm(&c, 2, &f);
+	captures_close(&c);
+}
+
 void test_live_fabric_drops(void **state)
 {
 	struct captures c;
@@ -192,7 +221,7 @@ void test_live_redirect_peer(void **state)
 {
 	uint32_t key = (uint32_t)te.peer_port_ifindex;
 	struct gw_port p = {.vni = VNI_A,
-			    .ipv4 = vm_ip(8),
+			    .ip = GW_ADDR_V4(vm_ip(8)),
 			    .flags = GW_PORT_F_SECURITY | GW_PORT_F_HAS_IPV4 | GW_PORT_F_VETH};
 	uint64_t before[GW_CNT__MAX];
 	struct frame f, got;

@@ -75,16 +75,21 @@ void test_handoff_source(void **state)
 	captures_close(&c);
 }
 
-/* The target side: a marked frame goes into the standby tap without
- * activating it; once active, marked frames are late duplicates. */
+/* The target side: a marked frame from the source goes into the standby tap
+ * without activating it; once active, marked frames are late duplicates. */
 void test_handoff_target(void **state)
 {
+	struct gw_location incoming[2] = {
+	    {.node_ip = GW_ADDR_V4(node_ip(3))}, /* the source */
+	    {.ifindex = (uint32_t)te.port_ifindex[4]},
+	};
 	struct captures c;
 	struct frame f;
 	uint64_t before[GW_CNT__MAX];
 	const uint8_t mark = GW_HANDOFF_DSCP << 2;
 
 	(void)state;
+	fdb_put(VNI_A, 4, incoming, 2); /* replication: port 4 migrates in from node 3 */
 	captures_open(&c);
 	frame_ipv4_udp(&f, MAC(4), MAC(10), vm_ip(10), vm_ip(4), 3000, 4000);
 	counters_read(before);
@@ -107,6 +112,15 @@ void test_handoff_target(void **state)
 
 	/* Unmarked: the replicated copy, still held back. */
 	fabric_drop(&c, VNI_A, &f, GW_CNT_DROP_STANDBY);
+
+	/* Marked, but from a node that is not the port's source. */
+	counters_read(before);
+	assert_int_equal(inject_vxlan_from(node_ip(2), VNI_A, mark, &f), 0);
+	counter_wait(before, GW_CNT_RX_FABRIC, 1);
+	counters_expect("marked frame from another node", before,
+			(const struct cnt_delta[]){
+			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_HANDOFF_FOREIGN, 1}, {0, 0}});
+	expect_quiet(&c);
 
 	/* An active port takes its direct copies; a marked one is dropped. */
 	frame_ipv4_udp(&f, MAC(2), MAC(10), vm_ip(10), vm_ip(2), 3000, 4000);

@@ -61,7 +61,8 @@ void fdb_put_port(uint32_t vni, int mac, int port)
 
 void neigh_put(uint32_t vni, int ip, int mac)
 {
-	struct gw_neigh_key key = {.vni = vni, .ipv4 = vm_ip(ip)};
+	struct gw_neigh_key key = {
+	    .vni = vni, .family = GW_FAMILY_IPV4, .ip = GW_ADDR_V4(vm_ip(ip))};
 	struct gw_neigh n = {0};
 
 	mac_n(n.mac, mac);
@@ -89,11 +90,12 @@ int baseline(void **state)
 	map_clear(datapath_map_fd(dp, DP_MAP_FDB), sizeof(struct gw_fdb_key));
 	map_clear(datapath_map_fd(dp, DP_MAP_NEIGH), sizeof(struct gw_neigh_key));
 	map_clear(datapath_map_fd(dp, DP_MAP_FLOOD), sizeof(uint32_t));
+	map_clear(datapath_map_fd(dp, DP_MAP_NODES), sizeof(union gw_addr));
 
 	for (int n = 1; n <= TE_NPORTS; n++) {
 		struct gw_port p = {
 		    .vni = port_defs[n].vni,
-		    .ipv4 = vm_ip(n),
+		    .ip = GW_ADDR_V4(vm_ip(n)),
 		    .flags = GW_PORT_F_SECURITY | GW_PORT_F_HAS_IPV4,
 		    .state = port_defs[n].state,
 		    .strategy = port_defs[n].strategy,
@@ -109,13 +111,23 @@ int baseline(void **state)
 		fdb_put_port(VNI_A, n, n);
 	fdb_put_port(VNI_B, 3, 3);
 	fdb_put_port(VNI_B, 7, 3);
-	struct gw_location remote = {.node_ip = node_ip(2)};
+	struct gw_location remote = {.node_ip = GW_ADDR_V4(node_ip(2))};
 	fdb_put(VNI_A, 10, &remote, 1);
 	struct gw_location migrating[2] = {
 	    {.ifindex = (uint32_t)te.port_ifindex[6]},
-	    {.node_ip = node_ip(3)},
+	    {.node_ip = GW_ADDR_V4(node_ip(3))},
 	};
 	fdb_put(VNI_A, 6, migrating, 2);
+
+	/* The other nodes: VXLAN is taken from these only. */
+	for (int n = 2; n <= 3; n++) {
+		union gw_addr node = GW_ADDR_V4(node_ip(n));
+		struct gw_node known = {0};
+
+		assert_int_equal(
+		    bpf_map_update_elem(datapath_map_fd(dp, DP_MAP_NODES), &node, &known, BPF_ANY),
+		    0);
+	}
 
 	neigh_put(VNI_A, 2, 2);
 	neigh_put(VNI_A, 10, 10);
@@ -127,8 +139,8 @@ int baseline(void **state)
 	fl.local_ifindex[3] = (uint32_t)te.port_ifindex[5];
 	fl.local_ifindex[4] = (uint32_t)te.port_ifindex[6];
 	fl.n_remote = 2;
-	fl.remote_ip[0] = node_ip(2);
-	fl.remote_ip[1] = node_ip(3);
+	fl.remote_ip[0].v4 = node_ip(2);
+	fl.remote_ip[1].v4 = node_ip(3);
 	key = VNI_A;
 	assert_int_equal(bpf_map_update_elem(datapath_map_fd(dp, DP_MAP_FLOOD), &key, &fl, BPF_ANY),
 			 0);
@@ -437,12 +449,14 @@ int main(void)
 	    cmocka_unit_test_setup(test_live_flood_from_port, baseline),
 	    cmocka_unit_test_setup(test_live_fabric, baseline),
 	    cmocka_unit_test_setup(test_live_fabric_drops, baseline),
+	    cmocka_unit_test_setup(test_fabric_unknown_node, baseline),
 	    cmocka_unit_test_setup(test_fabric_without_tunnel_key, baseline),
 	    cmocka_unit_test_setup(test_live_redirect_peer, baseline),
 	    cmocka_unit_test_setup(test_handoff_source, baseline),
 	    cmocka_unit_test_setup(test_handoff_target, baseline),
 	    cmocka_unit_test_setup(test_primed_source, baseline),
 	    cmocka_unit_test_setup(test_reopen_reuses_maps, baseline),
+	    cmocka_unit_test_setup(test_reopen_replaces_stale_pins, baseline),
 	    cmocka_unit_test_setup(test_detach, baseline),
 	};
 

@@ -141,12 +141,14 @@ void test_live_replication(void **state);
 void test_live_flood_from_port(void **state);
 void test_live_fabric(void **state);
 void test_live_fabric_drops(void **state);
+void test_fabric_unknown_node(void **state);
 void test_fabric_without_tunnel_key(void **state);
 void test_live_redirect_peer(void **state);
 void test_handoff_source(void **state);
 void test_handoff_target(void **state);
 void test_primed_source(void **state);
 void test_reopen_reuses_maps(void **state);
+void test_reopen_replaces_stale_pins(void **state);
 void test_detach(void **state);
 
 #endif

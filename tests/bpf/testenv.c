@@ -392,21 +392,30 @@ int inject_vxlan(uint32_t vni, const struct frame *f)
 
 int inject_vxlan_tos(uint32_t vni, uint8_t tos, const struct frame *f)
 {
+	return inject_vxlan_from(node_ip(3), vni, tos, f);
+}
+
+int inject_vxlan_from(uint32_t src, uint32_t vni, uint8_t tos, const struct frame *f)
+{
 	struct sockaddr_in to = {
 	    .sin_family = AF_INET,
 	    .sin_port = htons(4789),
 	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
+	struct sockaddr_in from = {.sin_family = AF_INET, .sin_addr.s_addr = src};
 	uint8_t buf[sizeof(f->data) + 8] = {0x08}; /* flags: VNI valid */
 	uint32_t vni_be = htonl(vni << 8);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int r = 0;
+	int r = 0, one = 1;
 
 	int tos_opt = tos;
 
 	if (fd < 0)
 		return -errno;
-	if (tos && setsockopt(fd, IPPROTO_IP, IP_TOS, &tos_opt, sizeof(tos_opt)) < 0) {
+	/* A source address that is not this namespace's: IP_TRANSPARENT. */
+	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&from, sizeof(from)) < 0 ||
+	    (tos && setsockopt(fd, IPPROTO_IP, IP_TOS, &tos_opt, sizeof(tos_opt)) < 0)) {
 		r = -errno;
 		close(fd);
 		return r;

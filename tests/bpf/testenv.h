@@ -71,10 +71,13 @@ void capture_drain(int fd);
 
 /* Sends a frame out of ifindex (so it enters the peer's ingress). */
 int inject(int ifindex, const struct frame *f);
-/* Sends f VXLAN-encapsulated with vni to the local VXLAN socket over lo. */
+/* Sends f VXLAN-encapsulated with vni to the local VXLAN socket over lo,
+ * from node 3's underlay address (node_ip(3): IP_TRANSPARENT). */
 int inject_vxlan(uint32_t vni, const struct frame *f);
 /* The same with the outer IPv4 TOS byte set (a handed-off frame's DSCP mark). */
 int inject_vxlan_tos(uint32_t vni, uint8_t tos, const struct frame *f);
+/* The same from the underlay address src (network order). */
+int inject_vxlan_from(uint32_t src, uint32_t vni, uint8_t tos, const struct frame *f);
 
 uint64_t monotonic_ns(void);
 

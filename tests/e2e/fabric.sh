@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End to end on a 3-node lab: endpoints on different nodes reach each other
 # (ICMP and TCP both ways), two networks with the same CIDR stay isolated,
-# spoofed source MAC / IPv4 are dropped and counted, a deleted port disappears
-# from every node.
+# spoofed source MAC / IPv4 are dropped and counted, VXLAN from a host that is
+# not a node is dropped and counted, a deleted port disappears from every node.
 source "$(dirname "$0")/lib.sh"
 
 log "lab $LAB up"
@@ -78,6 +78,42 @@ ep a ip addr del 10.20.0.250/24 dev eth0
 wait_until 10 "drop_src_ip counted on node-1" counter_above node-1 drop_src_ip "$before" \
   && ok "spoofed source IPv4 dropped and counted"
 ep a ping -c 2 -i 0.2 -W 2 "$B" >/dev/null && ok "a reaches b again" || fail "a lost b after spoof tests"
+
+# --- a trusted underlay: VXLAN from a host that is not a node reaches no port ---
+for n in 1 2 3; do
+  [[ $(node_counter "node-$n" drop_unknown_node) == 0 ]] \
+    || fail "node-$n dropped VXLAN from a node as from a stranger"
+done
+VNI=$(gw get network blue -o json | jq -r .spec.vni)
+before=$(node_counter node-1 drop_unknown_node)
+ep a tcpdump -i eth0 -n -c 1 -w /dev/null 'host 10.20.0.99' 2>"$LAB_DIR/a.tcpdump" & tcpdump_pid=$!
+EXTRA_PIDS+=($tcpdump_pid)
+wait_until 5 "tcpdump listening in a" grep -q listening "$LAB_DIR/a.tcpdump"
+# From the underlay bridge's own address (10.254.0.1: the controller's host,
+# no node): an ICMP echo to a, from a made-up address of blue.
+ip netns exec "$LAB-ul" python3 - "$VNI" "$(ep_mac a)" "$A" <<'PY' || fail "could not send the stranger's frame"
+import socket, struct, sys
+vni, dst_mac, dst = int(sys.argv[1]), bytes.fromhex(sys.argv[2].replace(":", "")), sys.argv[3]
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    return ~(s + (s >> 16)) & 0xFFFF
+icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4242, 1) + b"stranger"
+icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0,
+                 socket.inet_aton("10.20.0.99"), socket.inet_aton(dst))
+ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+frame = dst_mac + bytes.fromhex("0a5800009999") + b"\x08\x00" + ip + icmp
+vxlan = struct.pack("!II", 0x08000000, vni << 8)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3):
+    s.sendto(vxlan + frame, ("10.254.0.11", 4789))
+PY
+wait_until 10 "drop_unknown_node counted on node-1" counter_above node-1 drop_unknown_node "$before" \
+  && ok "VXLAN from a stranger on the underlay dropped and counted"
+sleep 0.5
+if kill -0 "$tcpdump_pid" 2>/dev/null; then ok "a saw nothing of the stranger's frames"
+else fail "a stranger's VXLAN frame reached endpoint a"; fi
 
 # --- a deleted port disappears from every node ---
 B_MAC=$(ep_mac b)

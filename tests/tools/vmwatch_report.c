@@ -59,7 +59,8 @@ static json_t *timeline(const struct watch *w, json_t **overlaps)
 		free(all);
 		return list;
 	}
-	memcpy(all, spans, n_spans * sizeof(*all));
+	if (n_spans) /* spans is NULL until the first one */
+		memcpy(all, spans, n_spans * sizeof(*all));
 	for (size_t i = 0; i < w->n_nodes; i++)
 		if (w->nodes[i].tl_running) {
 			snprintf(all[n].node, sizeof(all[n].node), "%s", w->nodes[i].name);

@@ -126,7 +126,8 @@ static const struct gw_fdb_entry *fdb(const struct desired_maps *m, uint32_t vni
 static const struct gw_neigh *neigh(const struct desired_maps *m, uint32_t vni, const char *addr)
 {
 	for (size_t i = 0; i < m->n_neigh; i++)
-		if (m->neigh[i].key.vni == vni && m->neigh[i].key.ipv4 == ip(addr))
+		if (m->neigh[i].key.vni == vni && m->neigh[i].key.family == GW_FAMILY_IPV4 &&
+		    m->neigh[i].key.ip.v4 == ip(addr))
 			return &m->neigh[i].val;
 	return NULL;
 }
@@ -185,7 +186,7 @@ static void test_ports_map(void **state)
 	p = port_entry(&m, 11);
 	assert_non_null(p);
 	assert_int_equal(p->vni, 100);
-	assert_int_equal(p->ipv4, ip("10.0.0.2"));
+	assert_int_equal(p->ip.v4, ip("10.0.0.2"));
 	assert_memory_equal(p->mac, mac_a, 6);
 	assert_int_equal(p->flags, GW_PORT_F_SECURITY | GW_PORT_F_HAS_IPV4 | GW_PORT_F_VETH);
 	assert_int_equal(p->state, GW_PORT_ACTIVE);
@@ -212,16 +213,16 @@ static void test_fdb_and_neigh(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->count, 1);
 	assert_int_equal(f->loc[0].ifindex, 11);
-	assert_int_equal(f->loc[0].node_ip, 0);
+	assert_int_equal(f->loc[0].node_ip.v4, 0);
 	f = fdb(&m, 100, 2); /* b: remote on n2 */
 	assert_non_null(f);
 	assert_int_equal(f->count, 1);
 	assert_int_equal(f->loc[0].ifindex, 0);
-	assert_int_equal(f->loc[0].node_ip, ip("10.9.0.2"));
+	assert_int_equal(f->loc[0].node_ip.v4, ip("10.9.0.2"));
 	f = fdb(&m, 100, 4); /* m: source n2 first, then the local target */
 	assert_non_null(f);
 	assert_int_equal(f->count, 2);
-	assert_int_equal(f->loc[0].node_ip, ip("10.9.0.2"));
+	assert_int_equal(f->loc[0].node_ip.v4, ip("10.9.0.2"));
 	assert_int_equal(f->loc[1].ifindex, 14);
 	assert_null(fdb(&m, 100, 5)); /* u: only on an unknown node */
 	assert_non_null(fdb(&m, 200, 3));
@@ -241,7 +242,7 @@ static void test_fdb_and_neigh(void **state)
 	assert_int_equal(desired_maps_compute(&cache, "n2", lookup, (void *)all_devices, &m), 0);
 	f = fdb(&m, 100, 1);
 	assert_non_null(f);
-	assert_int_equal(f->loc[0].node_ip, ip("10.9.0.1"));
+	assert_int_equal(f->loc[0].node_ip.v4, ip("10.9.0.1"));
 	desired_maps_free(&m);
 }
 
@@ -258,7 +259,7 @@ static void test_flood(void **state)
 	assert_int_equal(f->local_ifindex[0], 11);
 	assert_int_equal(f->local_ifindex[1], 14);
 	assert_int_equal(f->n_remote, 1); /* n2 (b and m), deduplicated; n9 unknown */
-	assert_int_equal(f->remote_ip[0], ip("10.9.0.2"));
+	assert_int_equal(f->remote_ip[0].v4, ip("10.9.0.2"));
 	f = flood(&m, 200);
 	assert_non_null(f);
 	assert_int_equal(f->n_local, 1);
@@ -274,8 +275,25 @@ static void test_flood(void **state)
 	assert_non_null(f);
 	assert_int_equal(f->n_local, 0);
 	assert_int_equal(f->n_remote, 2);
-	assert_int_equal(f->remote_ip[0], ip("10.9.0.1"));
-	assert_int_equal(f->remote_ip[1], ip("10.9.0.2"));
+	assert_int_equal(f->remote_ip[0].v4, ip("10.9.0.1"));
+	assert_int_equal(f->remote_ip[1].v4, ip("10.9.0.2"));
+	desired_maps_free(&m);
+}
+
+/* Every other node's underlay address, for the datapath's VXLAN source check. */
+static void test_nodes(void **state)
+{
+	struct desired_maps m;
+
+	(void)state;
+	assert_int_equal(desired_maps_compute(&cache, "n1", lookup, (void *)all_devices, &m), 0);
+	assert_int_equal(m.n_nodes, 1); /* n2; not n1 itself */
+	assert_int_equal(m.nodes[0].key.v4, ip("10.9.0.2"));
+	assert_int_equal(m.nodes[0].key.v6[1] | m.nodes[0].key.v6[2] | m.nodes[0].key.v6[3], 0);
+	desired_maps_free(&m);
+
+	assert_int_equal(desired_maps_compute(&cache, "n3", lookup, (void *)all_devices, &m), 0);
+	assert_int_equal(m.n_nodes, 2);
 	desired_maps_free(&m);
 }
 
@@ -449,13 +467,10 @@ static void test_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_local_ports),
-		cmocka_unit_test(test_ports_map),
-		cmocka_unit_test(test_fdb_and_neigh),
-		cmocka_unit_test(test_flood),
-		cmocka_unit_test(test_missing_device),
-		cmocka_unit_test(test_migration_rows),
-		cmocka_unit_test(test_helpers),
+	    cmocka_unit_test(test_local_ports),	   cmocka_unit_test(test_ports_map),
+	    cmocka_unit_test(test_fdb_and_neigh),  cmocka_unit_test(test_flood),
+	    cmocka_unit_test(test_nodes),	   cmocka_unit_test(test_missing_device),
+	    cmocka_unit_test(test_migration_rows), cmocka_unit_test(test_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

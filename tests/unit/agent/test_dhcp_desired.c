@@ -129,8 +129,8 @@ static void test_maps(void **state)
 		const struct desired_neigh_entry *e = &m.neigh[i];
 
 		/* only the DHCP network's gateway is answered */
-		assert_false(e->key.ipv4 == ip("10.2.0.1"));
-		if (e->key.vni == 100 && e->key.ipv4 == ip("10.1.0.1")) {
+		assert_false(e->key.ip.v4 == ip("10.2.0.1"));
+		if (e->key.vni == 100 && e->key.ip.v4 == ip("10.1.0.1")) {
 			assert_memory_equal(e->val.mac, mac, 6);
 			gw_on = true;
 		}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* map_sync (reconcile.c) on a real BPF hash map: adds missing entries, fixes
- * changed ones, deletes stale ones, keeps merged fields. Needs root (77). */
+ * changed ones, deletes stale ones (first: a full map takes new entries),
+ * keeps merged fields, goes on past a refused entry. Needs root (77). */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stddef.h>
@@ -71,6 +72,25 @@ int main(void)
 	CHECK(map_sync(fd, want, 0, sizeof(struct entry), 4, offsetof(struct entry, val), 8,
 		       NULL) == 3);
 	CHECK(bpf_map_get_next_key(fd, NULL, &k) == -ENOENT);
+	close(fd);
+
+	/* A full map: the stale entries go first, so the new ones fit. */
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "t_mapsync_full", 4, 8, 4, NULL);
+	CHECK(fd >= 0);
+	for (k = 11; k <= 14; k++) {
+		v = k;
+		CHECK(bpf_map_update_elem(fd, &k, &v, BPF_ANY) == 0);
+	}
+	struct entry fresh[] = {{1, 1}, {2, 2}, {3, 3}, {4, 4}};
+	CHECK(map_sync(fd, fresh, 4, sizeof(struct entry), 4, offsetof(struct entry, val), 8,
+		       NULL) == 8);
+	/* One entry too many: refused alone, the others are still written. Key 0
+	 * sorts first, so an agent that gave up there would write nothing. */
+	struct entry more[] = {{1, 100}, {2, 200}, {3, 300}, {4, 400}, {0, 1}};
+	CHECK(map_sync(fd, more, 5, sizeof(struct entry), 4, offsetof(struct entry, val), 8,
+		       NULL) == -E2BIG);
+	for (k = 1; k <= 4; k++)
+		CHECK(bpf_map_lookup_elem(fd, &k, &v) == 0 && v == k * 100);
 	close(fd);
 	printf("ok\n");
 	return 0;
