@@ -24,6 +24,7 @@
 #include "cli.h"
 
 #include "lib/apiclient.h"
+#include "lib/num.h"
 #include "lib/proc.h"
 #include "lib/stream.h"
 
@@ -72,12 +73,9 @@ static int parse_target(const char *arg, struct target *t)
 
 static int parse_port(const char *s, bool zero_ok, unsigned *out)
 {
-	char *end;
 	long v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || end == s || v < (zero_ok ? 0 : 1) || v > 65535) {
+	if (num_parse_long(s, zero_ok ? 0 : 1, 65535, &v) < 0) {
 		fprintf(stderr, "godwit: `%s' is not a port number (%d..65535)\n", s,
 			zero_ok ? 0 : 1);
 		return -EINVAL;

@@ -6,6 +6,7 @@
 #include "vm.h"
 
 #include "lib/log.h"
+#include "lib/num.h"
 #include "lib/stream.h"
 #include "lib/streamproto.h"
 
@@ -24,7 +25,6 @@
 int tunnel_parse(enum kind subject, const char *name, const char *action, const char *arg,
 		 struct tunnel_request *out, struct api_error *err)
 {
-	char *end;
 	long port;
 
 	if (!action)
@@ -37,9 +37,7 @@ int tunnel_parse(enum kind subject, const char *name, const char *action, const 
 	if (strcmp(action, "portforward") != 0 || !arg ||
 	    (subject != KIND_VM && subject != KIND_PORT))
 		return -ENOENT;
-	errno = 0;
-	port = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || port < 1 || port > 65535)
+	if (num_parse_long(arg, 1, 65535, &port) < 0)
 		return api_error_set(err, 400, NULL, "port \"%.16s\" is not a number in 1..65535",
 				     arg);
 	*out = (struct tunnel_request){
