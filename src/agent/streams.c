@@ -195,6 +195,7 @@ static int open_console(struct streams *s, const struct streamproto_request *req
 			char *err, size_t errlen)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int64_t deadline = clock_mono_ms() + STREAMS_CONSOLE_WAIT_MS;
 	int fd, r;
 
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s/%s/console.sock",
@@ -202,17 +203,24 @@ static int open_console(struct streams *s, const struct streamproto_request *req
 		snprintf(err, errlen, "the console path of vm/%s is too long", req->vm);
 		return -ENAMETOOLONG;
 	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	for (;;) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+			*out = fd;
+			return 0;
+		}
 		r = -errno;
-		snprintf(err, errlen, "vm/%s has no console on node %s (%s: %s)", req->vm, s->node,
-			 sun.sun_path, strerror(-r));
-		if (fd >= 0)
-			close(fd);
-		return r;
+		close(fd);
+		/* A QEMU that is starting has not made its socket yet. */
+		if ((r != -ENOENT && r != -ECONNREFUSED) || clock_mono_ms() >= deadline)
+			break;
+		proc_sleep_ms(100);
 	}
-	*out = fd;
-	return 0;
+	snprintf(err, errlen, "vm/%s has no console on node %s (%s: %s)", req->vm, s->node,
+		 sun.sun_path, strerror(-r));
+	return r;
 }
 
 static void *conn_main(void *data)

@@ -26,7 +26,8 @@
  * (first use) the connect is retried up to STREAMS_CONNECT_WAIT_MS.
  *
  * Console: the agent connects to the VM's console socket under its run dir
- * (RUN_DIR/NODE/VM/console.sock, vm.h).
+ * (RUN_DIR/NODE/VM/console.sock, vm.h), waiting up to STREAMS_CONSOLE_WAIT_MS
+ * for a starting QEMU to make it.
  */
 #ifndef GODWIT_AGENT_STREAMS_H
 #define GODWIT_AGENT_STREAMS_H
@@ -34,6 +35,7 @@
 #define STREAMS_MAX		256
 #define STREAMS_HEAD_TIMEOUT_MS 5000
 #define STREAMS_CONNECT_WAIT_MS 15000
+#define STREAMS_CONSOLE_WAIT_MS 5000
 
 struct streams;
 

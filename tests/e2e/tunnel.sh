@@ -166,6 +166,7 @@ jtrue "$LAB_DIR/pfvm-mig.json" '.exact and .sent > 0 and .error == null' \
   || fail "port-forward across the VM's migration: $(cat "$LAB_DIR/pfvm-mig.json") $(tail -n 3 "$LAB_DIR/pfvm.err")"
 kill "$PF" 2>/dev/null; wait "$PF" 2>/dev/null
 
+PID0=$(gw get vm testvm -o json | jq -r .status.pid)
 gw stop testvm >/dev/null || fail "godwit stop"
 wait_until 60 "testvm Stopped on its node" vm_stopped && ok "godwit stop: Stopped"
 err=$(gw port-forward --stdio testvm 7 </dev/null 2>&1); rc=$?
@@ -178,8 +179,9 @@ gw start testvm >/dev/null || fail "godwit start"
 # The console from the root namespace (the CLI's; no node's), attached while the
 # guest boots: its boot lines come through the controller and the agent. (The
 # demo guest has no shell on its console; its init announces itself there.)
-wait_until 60 "testvm reports a console" \
-  bash -c "'$GODWIT' --lab '$LAB' get vm testvm -o json | jq -e '.status.console and .status.pid' >/dev/null"
+# (a new QEMU: its pid differs from the one stopped)
+new_qemu() { gw get vm testvm -o json | jq -e --arg p "$PID0" '.status.console and .status.pid and (.status.pid | tostring) != $p' >/dev/null; }
+wait_until 60 "testvm's new QEMU reports a console" new_qemu
 mkfifo "$LAB_DIR/console.in"
 "$GODWIT" --lab "$LAB" console testvm <"$LAB_DIR/console.in" >"$LAB_DIR/console.out" 2>&1 & CON=$!
 EXTRA_PIDS+=($CON)
