@@ -14,10 +14,11 @@ pkgs=(
   gcc make pkg-config meson ninja-build clang llvm libclang-rt-14-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
   libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
-  libsqlite3-dev sqlite3 libmnl-dev libcmocka-dev
+  libsqlite3-dev sqlite3 libmnl-dev libcmocka-dev libnftables-dev
   iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq python3 faketime
-  busybox-static cpio openssh-client dropbear-bin
+  busybox-static cpio dropbear-bin openssh-client sshpass
   debhelper dpkg-dev fakeroot help2man lintian  # make deb, man pages
+  prometheus  # promtool checks the /metrics text
 )
 QEMU_PKG=qemu-system-x86
 QEMU_MIN=1:9.0

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent/dhcp_proto.h"
+#include "agent/gateway.h"
 #include "lib/addr.h"
 #include "lib/phases.h"
 #include "lib/log.h"
@@ -359,7 +360,8 @@ static int add_port(struct desired_maps *m, const struct cache *c, const char *n
 	return 0;
 }
 
-/* ARP for the gateway of a DHCP network (the server id) gets its virtual MAC. */
+/* ARP for the gateway of a DHCP network (the server id) or of a network with a
+ * gateway node gets its virtual MAC. */
 static int add_dhcp_gateways(struct desired_maps *m, const struct cache *c)
 {
 	struct desired_neigh_entry ne;
@@ -369,7 +371,8 @@ static int add_dhcp_gateways(struct desired_maps *m, const struct cache *c)
 	json_t *net;
 
 	json_object_foreach(c->objs[CACHE_NETWORKS], name, net) {
-		if (!network_dhcp(net) || parse_network(net, &vni, &prefixlen) < 0 ||
+		if ((!network_dhcp(net) && !gateway_node_of(net)) ||
+		    parse_network(net, &vni, &prefixlen) < 0 ||
 		    parse_ipv4(spec_str(net, "gateway"), &gw) < 0 || gw == 0)
 			continue;
 		memset(&ne, 0, sizeof(ne));
@@ -402,6 +405,41 @@ static int add_nodes(struct desired_maps *m, const struct cache *c, const char *
 	return 0;
 }
 
+/* The gateway port's fdb entry (and, on the gateway node, its ports entry). */
+static int add_gateway(struct desired_maps *m, const struct cache *c, const char *name,
+		       const json_t *net, const char *node, desired_ifindex_fn ifindex_of,
+		       void *ctx)
+{
+	const char *gw_node = gateway_node_of(net);
+	struct desired_fdb_entry fdb = {0};
+	struct desired_port p;
+	uint32_t ifindex = 0;
+	int r;
+
+	if (gateway_port_of(name, net, &p) < 0)
+		return 0;
+	fdb.key.vni = p.vni;
+	memcpy(fdb.key.mac, p.mac, 6);
+	if (strcmp(gw_node, node) == 0) {
+		/* No device: not served here (gateway_local_ports says why), not missing. */
+		if (ifindex_of(p.ifname, ctx) <= 0)
+			return 0;
+		r = add_local_entry(m, &p, ifindex_of, ctx, &ifindex);
+		if (r < 0 || !ifindex)
+			return r;
+		fdb.val.loc[0].ifindex = ifindex;
+	} else {
+		fdb.val.loc[0].node_ip.v4 = node_ip(c, gw_node);
+		if (!fdb.val.loc[0].node_ip.v4)
+			return 0; /* not registered (yet) */
+	}
+	fdb.val.count = 1;
+	if (grow((void **)&m->fdb, m->n_fdb, sizeof(*m->fdb)) < 0)
+		return -ENOMEM;
+	m->fdb[m->n_fdb++] = fdb;
+	return 0;
+}
+
 void desired_port_merge(struct gw_port *want, const struct gw_port *old, bool force_active,
 			bool handoff_ok, uint64_t now_ns)
 {
@@ -420,7 +458,7 @@ int desired_maps_compute(const struct cache *c, const char *node, desired_ifinde
 {
 	struct desired_maps m = { 0 };
 	const char *name;
-	json_t *port;
+	json_t *port, *net;
 	size_t i, j;
 	int r;
 
@@ -437,6 +475,14 @@ int desired_maps_compute(const struct cache *c, const char *node, desired_ifinde
 	if (r < 0) {
 		desired_maps_free(&m);
 		return r;
+	}
+	json_object_foreach(c->objs[CACHE_NETWORKS], name, net)
+	{
+		r = add_gateway(&m, c, name, net, node, ifindex_of, ctx);
+		if (r < 0) {
+			desired_maps_free(&m);
+			return r;
+		}
 	}
 	/* Sorted flood lists, and no entry for a network with nothing to flood to. */
 	for (i = 0, j = 0; i < m.n_flood; i++) {

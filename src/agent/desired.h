@@ -29,6 +29,11 @@
  *   this node's agent); such a Network's gateway gets a neigh entry with
  *   its virtual MAC (dhcp_gateway_mac), so ARP for the DHCP server id is
  *   answered and unicast renewals reach the agent.
+ * - Gateways (gateway.h): a Network with spec.gatewayNode gets that neigh
+ *   entry too, and an fdb entry for the gateway's MAC: the local gateway
+ *   port on the gateway node (whose ports map entry is added here; the port
+ *   itself comes from gateway_local_ports), the gateway node's underlay
+ *   address elsewhere.
  * Objects with unusable fields (unknown network, bad MAC, ...) are skipped.
  */
 #ifndef GODWIT_AGENT_DESIRED_H
@@ -59,6 +64,8 @@ struct desired_port {
 	bool standby;           /* this node is spec.target: created in standby */
 	bool force_active;      /* locations == [node], no spec.target */
 	bool handoff_ok;        /* a location, and spec.target is another node */
+	bool gateway_port;	/* a network's gateway port (gateway.h), not a Port */
+	char network[64];	/* of a gateway port */
 };
 
 struct desired_local {

@@ -38,6 +38,7 @@
 #include "agent/handoff.h"
 #include "agent/events.h"
 #include "agent/fabric.h"
+#include "agent/gateway.h"
 #include "agent/heartbeat.h"
 #include "agent/informer.h"
 #include "agent/migsock.h"
@@ -65,6 +66,7 @@ struct options {
 	const char *token_file;
 	const char *underlay;
 	const char *guest_dir, *vm_run_dir, *qemu, *vm_accel;
+	const char *gw_prefix, *gw_uplink; /* gateway.h */
 	char pin_dir[256];
 	uint32_t underlay_ip; /* network order */
 	uint32_t mtu;
@@ -77,47 +79,54 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: godwit-agent --node NAME --server URL --token-file PATH "
-		   "--underlay-ip IPV4\n"
-		   "                    [--pin-dir DIR] [--mtu %d] [-v]\n"
-		   "                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
-		   "                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
-		   "                    [--migrate-downtime-ms N (default %d)]\n"
-		   "                    [--migrate-socket-buffer-kib N (default %d; 0: the "
-		   "kernel's)]\n"
-		   "                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
-		   "                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
-		   "Runs inside the node's network namespace. Default pin dir: "
-		   "/sys/fs/bpf/godwit/<node>.\n"
-		   "VMs: guest image from %s (current or the newest version), run dirs\n"
-		   "under %s/<node>/<vm>.\n",
-		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB, VM_DEFAULT_GUEST_DIR,
-		VM_DEFAULT_RUN_DIR);
+	fprintf(f,
+		"usage: godwit-agent --node NAME --server URL --token-file PATH "
+		"--underlay-ip IPV4\n"
+		"                    [--pin-dir DIR] [--mtu %d] [--log-format text|json] [-v]\n"
+		"                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
+		"                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
+		"                    [--migrate-downtime-ms N (default %d)]\n"
+		"                    [--migrate-socket-buffer-kib N (default %d; 0: the "
+		"kernel's)]\n"
+		"                    [--vm-incoming-paused (verification: bench/ramcheck.py)]\n"
+		"                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
+		"                    [--gateway-uplink IFNAME (route networks out: gatewayNode)]\n"
+		"                    [--gateway-netns-prefix PREFIX (default %s)]\n"
+		"Runs inside the node's network namespace. Default pin dir: "
+		"/sys/fs/bpf/godwit/<node>.\n"
+		"VMs: guest image from --guest-dir, else $GODWIT_GUEST_DIR, else %s\n"
+		"(current or the newest version), run dirs under %s/<node>/<vm>.\n",
+		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB,
+		GATEWAY_DEFAULT_PREFIX, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "node", required_argument, NULL, 'n' },
-		{ "server", required_argument, NULL, 's' },
-		{ "token-file", required_argument, NULL, 't' },
-		{ "underlay-ip", required_argument, NULL, 'u' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "guest-dir", required_argument, NULL, 'G' },
-		{ "vm-run-dir", required_argument, NULL, 'R' },
-		{ "qemu", required_argument, NULL, 'Q' },
-		{ "vm-accel", required_argument, NULL, 'A' },
-		{ "migrate-downtime-ms", required_argument, NULL, 'D' },
-		{ "migrate-socket-buffer-kib", required_argument, NULL, 'B' },
-		{ "vm-incoming-paused", no_argument, NULL, 'P' },
-		{ "no-source-primers", no_argument, NULL, 'N' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"node", required_argument, NULL, 'n'},
+	    {"server", required_argument, NULL, 's'},
+	    {"token-file", required_argument, NULL, 't'},
+	    {"underlay-ip", required_argument, NULL, 'u'},
+	    {"pin-dir", required_argument, NULL, 'p'},
+	    {"mtu", required_argument, NULL, 'm'},
+	    {"guest-dir", required_argument, NULL, 'G'},
+	    {"vm-run-dir", required_argument, NULL, 'R'},
+	    {"qemu", required_argument, NULL, 'Q'},
+	    {"vm-accel", required_argument, NULL, 'A'},
+	    {"migrate-downtime-ms", required_argument, NULL, 'D'},
+	    {"migrate-socket-buffer-kib", required_argument, NULL, 'B'},
+	    {"vm-incoming-paused", no_argument, NULL, 'P'},
+	    {"no-source-primers", no_argument, NULL, 'N'},
+	    {"log-format", required_argument, NULL, 'L'},
+	    {"gateway-uplink", required_argument, NULL, 'U'},
+	    {"gateway-netns-prefix", required_argument, NULL, 'X'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *pin_dir = NULL;
 	uint32_t a;
+	enum log_format format;
 	long v;
 	int c;
 
@@ -156,7 +165,29 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'P': o->vm_incoming_paused = true; break;
 		case 'N': o->no_source_primers = true; break;
+		case 'U':
+			if (!*optarg || strlen(optarg) >= IFNAMSIZ || strpbrk(optarg, "\"\\ /")) {
+				fprintf(stderr,
+					"godwit-agent: --gateway-uplink: `%s' is not an "
+					"interface name\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->gw_uplink = optarg;
+			break;
+		case 'X':
+			o->gw_prefix = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
+		case 'L':
+			if (log_format_parse(optarg, &format) < 0) {
+				fprintf(stderr,
+					"godwit-agent: --log-format: '%s' is not text or json\n",
+					optarg);
+				return -EINVAL;
+			}
+			log_set_format(format);
+			break;
 		case 'm':
 			if (num_parse_flag("godwit-agent", "--mtu", optarg, 576, MAX_MTU, &v) < 0)
 				return -EINVAL;
@@ -166,6 +197,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 			usage(stderr);
 			return -EINVAL;
 		}
+	}
+	/* Tests and side-by-side guest builds point a whole lab at another image
+	 * (lab up passes its environment on to the agents). */
+	if (!o->guest_dir) {
+		const char *env = getenv("GODWIT_GUEST_DIR");
+
+		if (env && *env)
+			o->guest_dir = env;
 	}
 	if (optind < argc) {
 		fprintf(stderr, "godwit-agent: unexpected argument `%s'\n", argv[optind]);
@@ -480,6 +519,10 @@ static int agent_start(struct agent *a)
 	r = reconciler_new(a->dp, a->nl, a->opt.node, a->opt.mtu, &a->rc);
 	if (r < 0)
 		return log_error_errno(r, "cannot create the reconciler");
+	r = reconciler_set_gateway(a->rc, a->opt.gw_prefix ?: GATEWAY_DEFAULT_PREFIX,
+				   a->opt.gw_uplink);
+	if (r < 0)
+		return log_error_errno(r, "--gateway-netns-prefix: `%s'", a->opt.gw_prefix);
 	r = vm_manager_start(&vc, &a->vms);
 	if (r < 0)
 		log_warn_errno(r, "cannot start the vm module: this node runs no VMs");

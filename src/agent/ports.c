@@ -159,7 +159,11 @@ static int peer_setup(struct nl_sock *ep, const struct desired_port *p, const ch
 		if (r < 0)
 			return r;
 	}
-	return nl_link_set_up(ep, peer.ifindex, true);
+	r = nl_link_set_up(ep, peer.ifindex, true);
+	/* Off-subnet traffic to the network's gateway (gateway.h), as DHCP's router. */
+	if (r == 0 && p->ipv4 && p->gateway && p->gateway != p->ipv4)
+		r = nl_route_default(ep, peer.ifindex, p->gateway);
+	return r;
 }
 
 /* A port's host end says nothing on its own: no IPv6 autoconfiguration

@@ -11,7 +11,8 @@
  * - IPv6 is switched off in the endpoint netns (default and all): DAD/RS
  *   frames would activate a standby port early, and the fabric is IPv4;
  * - an active port's peer is "eth0", with the port's MAC, the MTU, the IPv4,
- *   up (and "lo" up);
+ *   up (and "lo" up), and a default route via the network's gateway (the
+ *   gateway port itself has none: gateway.h);
  * - a standby port's peer (this node is the migration target) is "eth0", or
  *   "eth1" when eth0 exists already (the source's link in a drill), with MAC
  *   and MTU but DOWN and without address: whoever switches over (hypervisor

@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "agent/dhcp.h"
+#include "agent/gateway.h"
+#include "agent/gwns.h"
 #include "agent/mapsync.h"
 #include "agent/ports.h"
 #include "lib/clock.h"
@@ -27,6 +29,9 @@ struct reconciler {
 	struct port_ref *refs; /* local ports with a device, after the last run */
 	size_t n_refs;
 	struct dhcp_server *dhcp; /* started with the first DHCP-enabled port */
+	char gw_prefix[48];	  /* gateway.h */
+	bool gw_uplink;		  /* this node can serve gateways */
+	struct gwns *gwns;
 };
 
 int reconciler_new(struct datapath *dp, struct nl_sock *nl, const char *node, uint32_t mtu,
@@ -42,6 +47,11 @@ int reconciler_new(struct datapath *dp, struct nl_sock *nl, const char *node, ui
 		reconciler_free(rc);
 		return -ENOMEM;
 	}
+	if (gwns_new(GATEWAY_DEFAULT_PREFIX, NULL, &rc->gwns) < 0) {
+		reconciler_free(rc);
+		return -ENOMEM;
+	}
+	snprintf(rc->gw_prefix, sizeof(rc->gw_prefix), "%s", GATEWAY_DEFAULT_PREFIX);
 	rc->dp = dp;
 	rc->nl = nl;
 	rc->node = node;
@@ -50,11 +60,29 @@ int reconciler_new(struct datapath *dp, struct nl_sock *nl, const char *node, ui
 	return 0;
 }
 
+int reconciler_set_gateway(struct reconciler *rc, const char *prefix, const char *uplink)
+{
+	struct gwns *g;
+	int r;
+
+	if (strlen(prefix) >= sizeof(rc->gw_prefix) || !*prefix || strchr(prefix, '/'))
+		return -EINVAL;
+	r = gwns_new(prefix, uplink, &g);
+	if (r < 0)
+		return r;
+	gwns_free(rc->gwns);
+	rc->gwns = g;
+	snprintf(rc->gw_prefix, sizeof(rc->gw_prefix), "%s", prefix);
+	rc->gw_uplink = uplink != NULL;
+	return 0;
+}
+
 void reconciler_free(struct reconciler *rc)
 {
 	if (!rc)
 		return;
 	dhcp_server_stop(rc->dhcp);
+	gwns_free(rc->gwns);
 	free(rc->attached);
 	free(rc->refs);
 	json_decref(rc->warned);
@@ -216,7 +244,7 @@ static int note_refs(struct reconciler *rc, const struct desired_local *local,
 	for (size_t i = 0; i < local->n; i++) {
 		int ifindex = lookup_ifindex(local->ports[i].ifname, (void *)links);
 
-		if (ifindex <= 0)
+		if (ifindex <= 0 || local->ports[i].gateway_port)
 			continue;
 		snprintf(refs[n].name, sizeof(refs[n].name), "%s", local->ports[i].name);
 		refs[n++].ifindex = (uint32_t)ifindex;
@@ -292,16 +320,51 @@ static int sync_dhcp(struct reconciler *rc, const struct desired_local *local,
 	return r;
 }
 
+/* The gateway ports of this node into local, and what they need around them. */
+static int sync_gateways(struct reconciler *rc, const struct cache *snapshot,
+			 struct desired_local *local)
+{
+	const char *name;
+	json_t *net;
+	int r;
+
+	if (rc->gw_uplink) {
+		r = gateway_local_ports(snapshot, rc->node, rc->gw_prefix, local);
+		if (r < 0)
+			return r;
+	} else {
+		json_object_foreach(snapshot->objs[CACHE_NETWORKS], name, net)
+		{
+			const char *gw = gateway_node_of(net);
+
+			char key[80];
+
+			snprintf(key, sizeof(key), "gateway:%s", name);
+			if (!gw || strcmp(gw, rc->node) != 0 || json_object_get(rc->warned, key))
+				continue;
+			log_warn("network %s names this node its gateway, but the agent has no "
+				 "--gateway-uplink: it is not routed out here",
+				 name);
+			json_object_set_new(rc->warned, key, json_true());
+		}
+	}
+	return gwns_sync(rc->gwns, rc->nl, local);
+}
+
 int reconcile_run(struct reconciler *rc, const struct cache *snapshot)
 {
 	struct desired_local local = { 0 };
 	struct desired_maps maps = { 0 };
 	struct link_table links = { 0 };
-	int r, devices, dhcp = 0;
+	int r, devices, gateways, dhcp = 0;
 
 	r = desired_local_ports(snapshot, rc->node, &local);
 	if (r < 0)
 		goto cleanup;
+	r = sync_gateways(rc, snapshot, &local);
+	if (r < 0 && r != -EAGAIN)
+		goto cleanup;
+	gateways = r;
 	devices = sync_devices(rc, &local);
 	if (devices < 0 && devices != -EAGAIN) {
 		r = devices;
@@ -324,7 +387,7 @@ int reconcile_run(struct reconciler *rc, const struct cache *snapshot)
 	dhcp = sync_dhcp(rc, &local, &links); /* per-port failures are logged there */
 	log_debug("reconciled revision %llu: %zu local port(s), %d map change(s)",
 		  (unsigned long long)snapshot->revision, local.n, r);
-	r = devices < 0 || maps.missing_local || dhcp < 0 ? -EAGAIN : 0;
+	r = devices < 0 || gateways < 0 || maps.missing_local || dhcp < 0 ? -EAGAIN : 0;
 cleanup:
 	desired_local_free(&local);
 	desired_maps_free(&maps);

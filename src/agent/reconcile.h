@@ -13,6 +13,7 @@
  * node is its only location and there is no spec.target) is activated here,
  * with activated_ns = now.
  *
+ * Before the devices, the gateways this node serves (gateway.h, gwns.h).
  * After each run the local ports with GW_PORT_F_DHCP and a device are handed
  * to the DHCP server (dhcp.h), started with the first of them.
  */
@@ -32,6 +33,9 @@ struct reconciler;
 int reconciler_new(struct datapath *dp, struct nl_sock *nl, const char *node, uint32_t mtu,
 		   struct reconciler **out);
 void reconciler_free(struct reconciler *rc); /* accepts NULL */
+/* Gateways (gateway.h): the gateway namespaces' name prefix (default
+ * GATEWAY_DEFAULT_PREFIX) and the uplink (NULL: this node serves none). */
+int reconciler_set_gateway(struct reconciler *rc, const char *prefix, const char *uplink);
 
 /* 0 when everything desired is in place; -EAGAIN when some part must be
  * retried (e.g. an endpoint netns missing); other -errno on failure. */

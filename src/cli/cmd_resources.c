@@ -121,13 +121,37 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 	return ret;
 }
 
+/* The readiness of a network's gateway node; 1 when the API cannot tell. */
+static int describe_gateway_node(struct cli *cli, const json_t *net)
+{
+	const char *name =
+	    json_string_value(json_object_get(json_object_get(net, "spec"), "gatewayNode"));
+	json_t *node = NULL;
+	char path[160];
+	long status;
+
+	if (!name)
+		return 0;
+	snprintf(path, sizeof(path), "/v1/nodes/%s", name);
+	if (cli_request(cli, "GET", path, NULL, &status, &node))
+		return 1;
+	if (status != 200 && status != 404) {
+		fprintf(stderr, "Error: GET %s: %ld %s\n", path, status, api_error_text(node));
+		json_decref(node);
+		return 1;
+	}
+	view_gateway_node(net, status == 200 ? node : NULL, stdout);
+	json_decref(node);
+	return 0;
+}
+
 int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	const struct kind_info *k;
 	json_t *obj = NULL, *ports = NULL;
 	char path[256], what[160];
-	int opt;
+	int opt, ret = 0;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -155,9 +179,11 @@ int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **
 		json_decref(pl);
 	}
 	view_describe(k, obj, ports, stdout);
+	if (kind_of(k) == KIND_NETWORK && describe_gateway_node(cli, obj))
+		ret = 1;
 	json_decref(ports);
 	json_decref(obj);
-	return 0;
+	return ret;
 }
 
 int cmd_delete(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)

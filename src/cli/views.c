@@ -95,16 +95,16 @@ static int network_row(const json_t *o, const json_t *ports, bool wide, struct t
 	snprintf(dhcp, sizeof(dhcp), "%s", json_is_true(json_object_get(spec, "dhcp")) ? "true"
 										       : "false");
 	const char *row[] = {
-		name,
-		scalar(json_object_get(spec, "vni"), vni, sizeof(vni)),
-		str(spec, "cidr"),
-		str(spec, "gateway"),
-		dhcp,
-		nports,
-		scalar(json_object_get(json_object_get(o, "metadata"), "revision"), rev,
-		       sizeof(rev)),
+	    name,
+	    scalar(json_object_get(spec, "vni"), vni, sizeof(vni)),
+	    str(spec, "cidr"),
+	    str(spec, "gateway"),
+	    dhcp,
+	    nports,
+	    scalar(json_object_get(json_object_get(o, "metadata"), "revision"), rev, sizeof(rev)),
+	    str(spec, "gatewayNode") ? str(spec, "gatewayNode") : "-",
 	};
-	(void)wide;
+	(void)wide; /* the table prints the columns it has */
 	return table_add_row(t, row);
 }
 
@@ -227,8 +227,8 @@ static int vm_row(const json_t *o, bool wide, struct table *t)
 int view_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
 	       struct table *out)
 {
-	static const char *const net_hdr[] = { "NAME", "VNI",  "CIDR",	   "GATEWAY",
-					       "DHCP", "PORTS", "REVISION" };
+	static const char *const net_hdr[] = {"NAME", "VNI",   "CIDR",	   "GATEWAY",
+					      "DHCP", "PORTS", "REVISION", "GATEWAY-NODE"};
 	static const char *const port_hdr[] = { "NAME",	 "NETWORK", "IP",     "MAC",  "NODE(S)",
 						"TYPE", "NETNS",   "IFNAME", "STATE" };
 	static const char *const node_hdr[] = { "NAME", "UNDERLAY", "READY", "APPLIED",
@@ -245,7 +245,7 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 
 	if (kind_of(k) == KIND_NETWORK) {
 		hdr = net_hdr;
-		ncols = wide ? 7 : 6;
+		ncols = wide ? 8 : 6;
 	} else if (kind_of(k) == KIND_PORT) {
 		hdr = port_hdr;
 		ncols = wide ? 9 : 6;
@@ -379,6 +379,29 @@ void view_describe(const struct kind_info *k, const json_t *obj, const json_t *r
 		if (!n)
 			fprintf(f, "  (none)\n");
 	}
+}
+
+void view_gateway_node(const json_t *net, const json_t *node, FILE *f)
+{
+	const char *name = str(json_object_get(net, "spec"), "gatewayNode");
+	const json_t *status = json_object_get(node, "status");
+	const json_t *age = json_object_get(status, "age_ms");
+
+	if (!name)
+		return;
+	fprintf(f, "Gateway node:\n");
+	if (!node)
+		fprintf(f, "  %s: missing (no such node registered): nothing routes %s out\n", name,
+			str(json_object_get(net, "metadata"), "name"));
+	else if (!json_is_true(json_object_get(status, "ready")) && json_is_integer(age))
+		fprintf(f,
+			"  %s: not ready (%" JSON_INTEGER_FORMAT " ms since its last report): "
+			"the way out may be down\n",
+			name, json_integer_value(age));
+	else if (!json_is_true(json_object_get(status, "ready")))
+		fprintf(f, "  %s: not ready (no report yet): the way out may be down\n", name);
+	else
+		fprintf(f, "  %s: ready\n", name);
 }
 
 int view_dump(const json_t *v, bool is_list, bool yaml, FILE *f)

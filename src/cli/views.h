@@ -24,6 +24,10 @@ void view_counters_summary(const json_t *counters, char *buf, size_t len);
 void view_describe(const struct kind_info *k, const json_t *obj, const json_t *related, FILE *f);
 
 /* -o json / -o yaml: a single object, or a list (YAML: `---`-separated documents). */
+/* "Gateway node:" of a network with spec.gatewayNode: ready, not ready or
+ * missing (node NULL: GET /v1/nodes/NAME answered 404). */
+void view_gateway_node(const json_t *net, const json_t *node, FILE *f);
+
 int view_dump(const json_t *v, bool is_list, bool yaml, FILE *f);
 
 #endif

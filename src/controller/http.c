@@ -3,6 +3,7 @@
 #include "http_stream.h"
 #include "lib/log.h"
 #include "kind_node.h"
+#include "metrics.h"
 #include "migration_api.h"
 
 #include <errno.h>
@@ -302,6 +303,33 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 	return reply_result(conn, r, 200, out, &err);
 }
 
+/* GET /metrics: the Prometheus text format (metrics.h). */
+static enum MHD_Result handle_metrics(const struct http_context *ctx, struct MHD_Connection *conn,
+				      const char *method)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (strcmp(method, "GET") != 0)
+		return reply_method_not_allowed(conn, method, "/metrics");
+	r = metrics_render(ctx->registry->metrics, ctx->registry, &text, &len);
+	if (r < 0)
+		return reply_msg(conn, 500, "cannot read the store for the metrics");
+	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connection *conn,
 			     const char *url, const char *method, struct request *req)
 {
@@ -318,6 +346,8 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 			return reply_msg(conn, 404, "no such path");
 		seg[n++] = s;
 	}
+	if (n == 1 && strcmp(seg[0], "metrics") == 0)
+		return handle_metrics(ctx, conn, method);
 	if (n < 2 || strcmp(seg[0], "v1") != 0)
 		return reply_msg(conn, 404, "no such path (the API is under /v1)");
 	if (n == 2 && strcmp(seg[1], "watch") == 0) {

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The Network kind: spec cidr, gateway, vni (allocated by ipam.c unless
- * given), dhcp. cidr and gateway never change; a changed vni is reallocated;
- * a network goes only once it has no ports (but the tunnel Ports the
- * controller made in it, tunnel.h, which go with it).
+ * given), dhcp, gatewayNode. cidr and gateway never change; a changed vni is
+ * reallocated; gatewayNode (the node that routes the network to the outside,
+ * src/agent/gateway.h) may change or go: like dhcp it is what the request
+ * says, so a PUT without it has no gateway node. It may name a node not
+ * registered yet (the CLI's describe says so). A network goes only once it
+ * has no ports (but the tunnel Ports the controller made in it, tunnel.h,
+ * which go with it).
  */
 #include "kind_network.h"
 #include "bpf/abi.h"
@@ -36,8 +40,9 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 			    struct api_error *err)
 {
 	(void)name;
-	static const char *const allowed[] = {"cidr", "vni", "gateway", "dhcp", NULL};
-	const char *cidr, *gateway;
+	static const char *const allowed[] = {"cidr", "vni",	     "gateway",
+					      "dhcp", "gatewayNode", NULL};
+	const char *cidr, *gateway, *gw_node;
 	uint32_t net, gw, mask;
 	unsigned len;
 	json_t *j;
@@ -98,6 +103,13 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 	if (j && (r = api_expect_type(j, JSON_TRUE, "spec.dhcp", err)) < 0)
 		return r;
 	json_object_set_new(out, "dhcp", json_boolean(j && json_is_true(j)));
+
+	/* The gateway (spec.gateway, given or defaulted above) is where it routes. */
+	r = api_get_name(spec, "gatewayNode", "spec.gatewayNode", "a node name", &gw_node, err);
+	if (r < 0)
+		return r;
+	if (gw_node)
+		json_object_set_new(out, "gatewayNode", json_string(gw_node));
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "http.h"
 #include "lib/num.h"
 #include "lib/log.h"
+#include "metrics.h"
 #include "migration_api.h"
 #include "migration_gc.h"
 #include "migrator.h"
@@ -54,6 +55,7 @@ static void usage(FILE *f)
 	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
 	    "                       start (default " DEFAULT_CIDR
 	    "; \"none\": no default network)\n"
+	    "  --log-format F       text (default) or json: one JSON object per line\n"
 	    "  -v, --verbose        debug logging\n",
 	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP);
 }
@@ -73,10 +75,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"max-objects", required_argument, NULL, 'm'},
 	    {"keep-finished-migrations", required_argument, NULL, 'k'},
 	    {"default-cidr", required_argument, NULL, 'c'},
+	    {"log-format", required_argument, NULL, 'L'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
+	enum log_format format;
 	long v;
 	int c;
 
@@ -120,6 +124,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			o->default_cidr = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case 'L':
+			if (log_format_parse(optarg, &format) < 0) {
+				fprintf(stderr, "godwitd: --log-format: '%s' is not text or json\n",
+					optarg);
+				return -EINVAL;
+			}
+			log_set_format(format);
 			break;
 		case 'v':
 			o->verbose = 1;
@@ -200,6 +212,7 @@ int main(int argc, char **argv)
 	bool hub_ready = false;
 	struct registry reg = {0};
 	struct observer *obs = NULL;
+	struct metrics *metrics = NULL;
 	struct migrator migrator = {0};
 	struct commit_listeners listeners = {.hub = &hub, .migrator = &migrator};
 	struct http_context ctx = {0};
@@ -258,10 +271,16 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot create the observer");
 		goto cleanup;
 	}
+	r = metrics_new(&metrics);
+	if (r < 0) {
+		log_error_errno(r, "cannot create the metrics");
+		goto cleanup;
+	}
 	reg = (struct registry){.store = store,
 				.max_objects = o.max_objects,
 				.keep_finished_migrations = (int)o.keep_finished_migrations,
 				.obs = obs,
+				.metrics = metrics,
 				.on_commit = on_commit,
 				.on_commit_ctx = &listeners,
 				.on_status = on_status,
@@ -314,6 +333,7 @@ cleanup:
 		watch_hub_destroy(&hub);
 	store_close(store);
 	observer_free(obs);
+	metrics_free(metrics);
 	free(token);
 	if (lock_fd >= 0)
 		close(lock_fd);

@@ -3,6 +3,7 @@
 #include "kind.h"
 #include "kind_node.h"
 #include "kind_vm.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <string.h>
@@ -140,6 +141,8 @@ static int run(struct registry *reg, const char *name, const char *action, const
 		goto cleanup;
 	}
 	r = txn_commit(&t);
+	if (r == 0 && !migration_phase_finished(*from) && migration_phase_finished(*to))
+		metrics_migration_finished(reg->metrics, mig);
 cleanup:
 	if (r == 0 && out)
 		*out = json_incref(mig);

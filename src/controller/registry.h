@@ -34,6 +34,8 @@ struct registry {
 	 * monotonic clock (observer.h); NULL: every node counts as just heard.
 	 */
 	struct observer *obs;
+	/* Counts and histograms of finished migrations (metrics.h); may be NULL. */
+	struct metrics *metrics;
 	/* Called after every stored node status report. */
 	void (*on_status)(void *ctx, const char *node);
 	void *on_status_ctx;

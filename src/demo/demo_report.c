@@ -228,21 +228,43 @@ static const json_t *switchover_window(const json_t *probe, double lo, double hi
 	return best;
 }
 
-static json_t *tcp_summary(const json_t *tcp)
+/* The stream's stalls (the probe's, of 30 ms or more) at t_ms relative to t0. */
+static json_t *rel_stalls(const json_t *stalls, double t0)
+{
+	json_t *out = json_array();
+	const json_t *s;
+	size_t i;
+
+	json_array_foreach(stalls, i, s)
+	{
+		const json_t *at = json_object_get(s, "start_unix_ms");
+		const json_t *len = json_object_get(s, "length_ms");
+
+		if (out && json_is_number(at) && json_is_number(len))
+			json_array_append_new(out, json_pack("{s:o, s:o}", "t_ms",
+							     json_ms(json_number_value(at) - t0),
+							     "length_ms",
+							     json_ms(json_number_value(len))));
+	}
+	return out;
+}
+
+static json_t *tcp_summary(const json_t *tcp, double t0)
 {
 	const json_t *stall = json_object_get(tcp, "longest_stall_ms");
 
 	if (!json_is_object(tcp))
-		return json_pack("{s:b, s:b, s:I, s:I, s:I, s:n}", "connected", 0, "reset", 0,
+		return json_pack("{s:b, s:b, s:I, s:I, s:I, s:n, s:[]}", "connected", 0, "reset", 0,
 				 "bytes_sent", (json_int_t)0, "bytes_verified", (json_int_t)0,
-				 "retransmits", (json_int_t)0, "longest_stall_ms");
-	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:O}", "connected",
+				 "retransmits", (json_int_t)0, "longest_stall_ms", "stalls");
+	return json_pack("{s:b, s:b, s:I, s:I, s:I, s:O, s:o}", "connected",
 			 json_is_true(json_object_get(tcp, "connected")), "reset",
 			 json_is_true(json_object_get(tcp, "reset")), "bytes_sent",
 			 json_integer_value(json_object_get(tcp, "bytes_sent")), "bytes_verified",
 			 json_integer_value(json_object_get(tcp, "bytes_verified")), "retransmits",
 			 json_integer_value(json_object_get(tcp, "retransmits")),
-			 "longest_stall_ms", json_is_number(stall) ? stall : json_null());
+			 "longest_stall_ms", json_is_number(stall) ? stall : json_null(), "stalls",
+			 rel_stalls(json_object_get(tcp, "stalls"), t0));
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -417,11 +439,12 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 	    json_integer(json_integer_value(json_object_get(in->probe, "duplicates"))));
 	json_object_set_new(rep, "early_deliveries", json_integer(early));
 	json_object_set_new(rep, "early_deliveries_measured", json_boolean(early_measured));
-	json_object_set_new(rep, "tcp", tcp_summary(json_object_get(in->probe, "tcp")));
+	json_object_set_new(rep, "tcp", tcp_summary(json_object_get(in->probe, "tcp"), sw.t0));
 	json_object_set_new(rep, "probe",
-			    json_pack("{s:I, s:I, s:I}", "rate_hz",
+			    json_pack("{s:I, s:I, s:I, s:o}", "rate_hz",
 				      json_integer_value(json_object_get(in->probe, "rate_hz")),
-				      "sent", (json_int_t)sent, "lost", (json_int_t)lost));
+				      "sent", (json_int_t)sent, "lost", (json_int_t)lost,
+				      "grace_ms", json_ms(in->grace_ms)));
 	json_object_set_new(rep, "phases", rel_phases(phases, sw.t0, &last));
 	json_object_set_new(rep, "events", rel_events(&sw));
 	if (in->drill)

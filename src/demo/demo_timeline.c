@@ -5,6 +5,10 @@
  * blackout is a shaded band, the client's loss window a bar under the axis,
  * and every phase and event a labelled vertical line. Labels are stacked in
  * rows above the plot so that close phases do not overwrite each other.
+ * Below it, a zoom on the switchover (from a little before STOP to well after
+ * RESUME): one tick per probe by its send time (answered, late: beyond the
+ * probe's grace, lost, duplicated) and a lane with the TCP stream's stalls,
+ * so that the loss window can be read against the VM's pause.
  */
 #include "demo.h"
 #include "lib/phases.h"
@@ -23,7 +27,14 @@
 #define LABEL_TOP   82.0
 #define PLOT_T	    (ax->top)
 #define PLOT_B	    (ax->top + PLOT_H)
-#define H	    (ax->top + PLOT_H + 130)
+#define ZOOM_GAP    64.0 /* from the plot's bottom to the zoom panel's title */
+#define ZOOM_H	    44.0 /* the probe lane */
+#define TCP_H	    22.0 /* the TCP lane */
+#define ZOOM_TOTAL  (ZOOM_GAP + 24 + ZOOM_H + 8 + TCP_H + 40)
+#define ZOOM_BEFORE 40.0  /* ms shown before STOP */
+#define ZOOM_AFTER  150.0 /* ms shown after RESUME (or the activation) */
+#define H_OF(a)	    ((a)->top + PLOT_H + ZOOM_TOTAL + 70)
+#define H	    H_OF(ax)
 #define CHAR_W	    6.2 /* average width of an 11 px sans-serif character */
 
 #define C_DOT	"#2b6cb0"
@@ -35,6 +46,9 @@
 #define C_GRID	"#e2e8f0"
 #define C_TEXT	"#1a202c"
 #define C_MUTED "#4a5568"
+#define C_LATE	"#dd6b20"
+#define C_DUP	"#805ad5"
+#define C_STALL "#718096"
 
 struct axis {
 	double from, to; /* ms */
@@ -277,6 +291,122 @@ static void draw_probes(FILE *f, const struct axis *ax, const struct demo_sample
 	fprintf(f, "</g>\n");
 }
 
+/* The report's event t_ms of name, NAN when absent. */
+static double event_t(const json_t *rep, const char *name)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(rep, "events"), i, e)
+	{
+		if (!strcmp(json_string_value(json_object_get(e, "name")) ?: "", name))
+			return json_number_value(json_object_get(e, "t_ms"));
+	}
+	return NAN;
+}
+
+/* The zoom's probe lane: a tick per probe; a duplicate gets a dot above. */
+static void draw_zoom_probes(FILE *f, const struct axis *z, double lane_t,
+			     const struct demo_sample *s, size_t n, double t0, double grace_ms)
+{
+	fprintf(f, "<g class=\"zoom-probes\">\n");
+	for (size_t i = 0; i < n; i++) {
+		double t = s[i].send_unix_ms - t0, x = xpos(z, t);
+		bool lost = s[i].rtt_ms < 0, late = !lost && s[i].rtt_ms > grace_ms;
+
+		if (t < z->from || t > z->to)
+			continue;
+		svg_line(f,
+			 lost	? "lost"
+			 : late ? "late"
+				: "answered",
+			 x, lost || late ? lane_t : lane_t + ZOOM_H / 2, x, lane_t + ZOOM_H,
+			 lost	? C_LOST
+			 : late ? C_LATE
+				: C_DOT,
+			 1.2, NULL);
+		if (s[i].dups)
+			svg_circle(f, x, lane_t - 4, 2.2, C_DUP);
+	}
+	fprintf(f, "</g>\n");
+}
+
+/* The zoom's TCP lane: each stall of the stream as a bar, labelled. */
+static void draw_zoom_tcp(FILE *f, const struct axis *z, double lane_t, const json_t *rep)
+{
+	const json_t *st;
+	size_t i, shown = 0;
+
+	svg_text(f, PLOT_L - 6, lane_t + TCP_H / 2 + 4, 11, "end", C_MUTED, false, "TCP");
+	json_array_foreach(json_object_get(json_object_get(rep, "tcp"), "stalls"), i, st)
+	{
+		double from = json_number_value(json_object_get(st, "t_ms"));
+		double len = json_number_value(json_object_get(st, "length_ms"));
+		double a = fmax(from, z->from), b = fmin(from + len, z->to);
+
+		if (!(b > a))
+			continue;
+		svg_rect(f, "tcp-stall", xpos(z, a), lane_t, xpos(z, b) - xpos(z, a), TCP_H,
+			 C_STALL, 0.45);
+		svg_text(f, xpos(z, a) + 3, lane_t + TCP_H / 2 + 4, 11, "start", C_TEXT, false,
+			 "stalled %.0f ms", len);
+		shown++;
+	}
+	if (!shown)
+		svg_text(f, PLOT_L + 4, lane_t + TCP_H / 2 + 4, 11, "start", C_MUTED, false,
+			 "no stall of 30 ms or more");
+}
+
+static void draw_zoom_key(FILE *f, double x, double y)
+{
+	static const struct {
+		const char *name, *color;
+	} keys[] = {{"answered", C_DOT}, {"late (after the grace)", C_LATE}, {"lost", C_LOST}};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		svg_line(f, NULL, x, y - 10, x, y + 2, keys[i].color, 2, NULL);
+		svg_text(f, x + 6, y, 11, "start", C_TEXT, false, "%s", keys[i].name);
+		x += 14 + (double)strlen(keys[i].name) * CHAR_W;
+	}
+	svg_circle(f, x, y - 4, 2.2, C_DUP);
+	svg_text(f, x + 6, y, 11, "start", C_TEXT, false, "duplicate");
+}
+
+/* The zoom on the switchover, below the main plot; nothing without STOP and RESUME. */
+static void draw_zoom(FILE *f, const struct axis *ax, const json_t *rep,
+		      const struct demo_sample *s, size_t n, double t0)
+{
+	double stop = event_t(rep, "stop"), resume = event_t(rep, "resume");
+	double act = event_t(rep, "activation"), top = PLOT_B + ZOOM_GAP;
+	double grace =
+	    json_number_value(json_object_get(json_object_get(rep, "probe"), "grace_ms"));
+	double lane = top + 24, tcp_lane = lane + ZOOM_H + 8;
+	struct axis z;
+	double step;
+
+	if (!isfinite(stop) || !isfinite(resume) || resume < stop)
+		return;
+	z = (struct axis){stop - ZOOM_BEFORE,
+			  fmax(resume, isfinite(act) ? act : resume) + ZOOM_AFTER, 1, top};
+	if (!(grace > 0))
+		grace = INFINITY;
+	fprintf(f, "<g class=\"zoom\">\n");
+	svg_text(f, PLOT_L, top + 10, 12, "start", C_TEXT, true,
+		 "The switchover, zoomed: one tick per probe, by its send time");
+	draw_zoom_key(f, PLOT_L + 430, top + 10);
+	svg_rect(f, "zoom-blackout", xpos(&z, stop), lane, xpos(&z, resume) - xpos(&z, stop),
+		 tcp_lane + TCP_H - lane, C_BAND, 0.35);
+	draw_zoom_probes(f, &z, lane, s, n, t0, grace);
+	draw_zoom_tcp(f, &z, tcp_lane, rep);
+	svg_line(f, NULL, PLOT_L, tcp_lane + TCP_H, PLOT_R, tcp_lane + TCP_H, C_TEXT, 1, NULL);
+	step = nice_step((z.to - z.from) / 8);
+	for (double t = ceil(z.from / step) * step; t <= z.to + 1e-9; t += step)
+		svg_text(f, xpos(&z, t), tcp_lane + TCP_H + 16, 11, "middle", C_MUTED, false,
+			 "%.0f", t);
+	svg_text(f, PLOT_L - 6, lane + ZOOM_H / 2 + 4, 11, "end", C_MUTED, false, "probes");
+	fprintf(f, "</g>\n");
+}
+
 int demo_timeline_svg(FILE *f, const json_t *rep, const struct demo_sample *s, size_t n)
 {
 	const json_t *tl = json_object_get(rep, "timeline");
@@ -298,12 +428,13 @@ int demo_timeline_svg(FILE *f, const json_t *rep, const struct demo_sample *s, s
 	ax.ymax = nice_step(top > 0 ? top * 1.1 : 1);
 	nm = collect_marks(rep, marks);
 	ax.top = LABEL_TOP + (double)layout_labels(&ax, marks, nm, labels) * LABEL_ROW_H + 6;
-	svg_begin(f, W, (int)(ax.top + PLOT_H + 130));
+	svg_begin(f, W, (int)H_OF(&ax));
 	draw_title(f, rep);
 	draw_axes(f, &ax);
 	draw_band(f, &ax, rep);
 	draw_probes(f, &ax, s, n, t0);
 	draw_marks(f, &ax, marks, nm, labels);
+	draw_zoom(f, &ax, rep, s, n, t0);
 	draw_legend(f, &ax, rep);
 	return svg_end(f);
 }

@@ -236,6 +236,7 @@ struct drill {
 	bool abort, json, quiet, naive;
 	/* learnt */
 	char netns[128], source[64], ipv4[32], mac[32], cidr_len[8], migration[96];
+	char gateway[32]; /* the network's: the endpoint's default route, as the agent made it */
 	char old_link[IFNAMSIZ], new_link[IFNAMSIZ];
 	long long early_deliveries, t_announce_ns, t_silence_ns, t_resume_ns;
 	struct migclient mc; /* retries transport failures: a controller restart is survived */
@@ -281,6 +282,8 @@ static int load_port(struct drill *d)
 	cidr = json_string_value(json_object_get(json_object_get(net, "spec"), "cidr"));
 	slash = cidr ? strchr(cidr, '/') : NULL;
 	snprintf(d->cidr_len, sizeof(d->cidr_len), "%s", slash ? slash + 1 : "32");
+	snprintf(d->gateway, sizeof(d->gateway), "%s",
+		 json_string_value(json_object_get(json_object_get(net, "spec"), "gateway")) ?: "");
 cleanup:
 	json_decref(port);
 	json_decref(net);
@@ -377,6 +380,13 @@ static int switchover(struct drill *d)
 						  d->new_link, NULL},
 			    false);
 	d->t_resume_ns = clock_unix_ns(); /* the endpoint can answer from here on */
+	/* The default route went with the old link: off-subnet traffic (the way
+	 * out, src/agent/gateway.h) follows the address to the new one. */
+	if (!r && d->gateway[0])
+		r = run_cmd((const char *const[]){"ip", "-n", d->netns, "route", "replace",
+						  "default", "via", d->gateway, "dev", d->new_link,
+						  NULL},
+			    false);
 	return r;
 }
 

@@ -132,6 +132,15 @@ bool lab_owns_netns(const char *lab, const char *netns)
 		return !longer_lab_claims(lab, netns);
 	if (strncmp(rest, "ep-", 3) == 0 && rest[3])
 		return !longer_lab_claims(lab, netns);
+	if (strcmp(rest, LAB_OUTSIDE) == 0)
+		return true;
+	/* A gateway namespace of a node's agent: <lab>-node-N-gw-<network>. */
+	if (strncmp(rest, "node-", 5) == 0) {
+		size_t k = strspn(rest + 5, "0123456789");
+
+		if (k && strncmp(rest + 5 + k, "-gw-", 4) == 0 && rest[5 + k + 4])
+			return !longer_lab_claims(lab, netns);
+	}
 	return false;
 }
 

@@ -32,6 +32,15 @@
 #define LAB_NODES_MAX 16
 #define LAB_API_PORT  7480
 
+/* The lab's outside world (lab_outside.c): <lab>-outside, a stand-in for the
+ * Internet behind the gateway node's uplink, on TEST-NET-3 (RFC 5737). */
+#define LAB_OUTSIDE	  "outside"
+#define LAB_GATEWAY_NODE  "node-1"
+#define LAB_UPLINK_IFNAME "uplink0" /* in the gateway node's namespace */
+#define LAB_UPLINK_ADDR	  "203.0.113.1"
+#define LAB_OUTSIDE_HOST  "203.0.113.8"
+#define LAB_OUTSIDE_ECHO  "7" /* TCP echo port of the outside host */
+
 struct lab {
 	char name[LAB_NAME_MAX + 1];
 	char dir[PATH_MAX];
@@ -53,6 +62,12 @@ void lab_path(const struct lab *lab, const char *file, char *buf, size_t len);
 
 /* Whether netns belongs to lab (LAB-ul, LAB-node-<n>, LAB-ep-*, not another lab's). */
 bool lab_owns_netns(const char *lab, const char *netns);
+
+/* lab_outside.c: the outside namespace and its veth to the gateway node;
+ * the lab's network "default" routed out through the gateway node. */
+int lab_outside_build(const struct lab *lab);
+struct api_client;
+int lab_outside_route_default(struct api_client *api);
 
 int lab_up(const char *name, int nodes);
 int lab_down(const char *name, bool quiet);

@@ -48,7 +48,7 @@ static int ns_rank(const char *lab, const char *ns)
 {
 	size_t n = strlen(lab);
 
-	if (strncmp(ns + n + 1, "ep-", 3) == 0)
+	if (strncmp(ns + n + 1, "ep-", 3) == 0 || strstr(ns + n + 1, "-gw-"))
 		return 0;
 	if (strncmp(ns + n + 1, "node-", 5) == 0)
 		return 1;

@@ -74,6 +74,17 @@ int lab_status(const char *name)
 	table_print(&t, stdout);
 	table_free(&t);
 
+	{
+		char out[48];
+
+		snprintf(out, sizeof(out), "%s-%s", name, LAB_OUTSIDE);
+		printf("\nOutside: netns %s (%s), host %s answering ping and TCP echo on %s,\n"
+		       "  behind %s's uplink %s (the SNAT address of networks routed out "
+		       "there)\n",
+		       out, proc_netns_exists(out) ? "present" : "missing", LAB_OUTSIDE_HOST,
+		       LAB_OUTSIDE_ECHO, LAB_GATEWAY_NODE, LAB_UPLINK_ADDR);
+	}
+
 	printf("\nNodes:\n");
 	if (lab_client(&lab, &api) == 0) {
 		api_client_set_timeout_ms(api, 3000);
@@ -87,6 +98,17 @@ int lab_status(const char *name)
 	} else {
 		if (view_table(&kind_table[KIND_NODE], json_object_get(reply, "items"), NULL, false,
 			       &t) == 0) {
+			table_print(&t, stdout);
+			table_free(&t);
+		}
+		json_decref(reply);
+		reply = NULL;
+		/* with GATEWAY-NODE: the networks routed out through the lab's outside */
+		printf("\nNetworks:\n");
+		if (api_request(api, "GET", "/v1/networks", NULL, &status, &reply) == 0 &&
+		    status == 200 &&
+		    view_table(&kind_table[KIND_NETWORK], json_object_get(reply, "items"), NULL,
+			       true, &t) == 0) {
 			table_print(&t, stdout);
 			table_free(&t);
 		}

@@ -284,6 +284,21 @@ static int wait_nodes(const struct lab *lab, struct api_client *api)
 	return -ETIMEDOUT;
 }
 
+/* The outside host's TCP echo: `godwit probe --serve`, stopped by PID at down. */
+static int start_outside_echo(struct lab *lab)
+{
+	char self[PATH_MAX], ns[48];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return -errno;
+	self[n] = '\0';
+	snprintf(ns, sizeof(ns), "%s-%s", lab->name, LAB_OUTSIDE);
+	return start_daemon(
+	    lab, "outside-echo", ns,
+	    (const char *const[]){self, "probe", "--serve", "--port", LAB_OUTSIDE_ECHO, NULL});
+}
+
 static int write_configs(const struct lab *lab)
 {
 	char ctx[32], server[PATH_MAX + 32], token[PATH_MAX + 16], local[PATH_MAX + 16];
@@ -351,6 +366,8 @@ int lab_up(const char *name, int nodes)
 		r = -errno;
 	if (!r)
 		r = build_underlay(&lab);
+	if (!r)
+		r = lab_outside_build(&lab);
 	if (r)
 		goto fail;
 
@@ -367,23 +384,32 @@ int lab_up(const char *name, int nodes)
 
 	lab_path(&lab, "token", token, sizeof(token));
 	for (int i = 1; i <= nodes; i++) {
-		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX];
+		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX], gw_prefix[48];
+		bool gw;
 
 		snprintf(node, sizeof(node), "node-%d", i);
 		snprintf(ns, sizeof(ns), "%s-node-%d", name, i);
 		snprintf(ip, sizeof(ip), "10.254.0.%d", 10 + i);
+		gw = strcmp(node, LAB_GATEWAY_NODE) == 0;
 		snprintf(pin, sizeof(pin), "%s/%s", LAB_PIN_ROOT, ns);
 		/* Every lab names its nodes node-1..: VM run dirs live in the lab's own dir. */
 		lab_path(&lab, "vms", vms, sizeof(vms));
+		/* Gateway namespaces carry the node's: nodes share /run/netns here. */
+		snprintf(gw_prefix, sizeof(gw_prefix), "%s-gw-", ns);
 		r = start_daemon(&lab, node, ns,
-				 (const char *const[]){agent, "--node", node, "--server",
-						       "http://10.254.0.1:7480", "--token-file",
-						       token, "--underlay-ip", ip, "--pin-dir", pin,
-						       "--vm-run-dir", vms, NULL});
+				 (const char *const[]){
+				     agent, "--node", node, "--server", "http://10.254.0.1:7480",
+				     "--token-file", token, "--underlay-ip", ip, "--pin-dir", pin,
+				     "--vm-run-dir", vms, "--gateway-netns-prefix", gw_prefix,
+				     gw ? "--gateway-uplink" : NULL, LAB_UPLINK_IFNAME, NULL});
 		if (r)
 			goto fail;
 	}
 	r = wait_nodes(&lab, api);
+	if (!r)
+		r = start_outside_echo(&lab);
+	if (!r)
+		r = lab_outside_route_default(api);
 	if (r)
 		goto fail;
 	r = write_configs(&lab);
@@ -400,6 +426,10 @@ int lab_up(const char *name, int nodes)
 		printf("  context lab-%s is now current in %s\n", name, user ? user : "?");
 		free(user);
 	}
+	printf("  outside: netns %s-%s, host %s (ping, TCP echo on %s) behind %s's uplink %s;\n"
+	       "           network default routed out through %s\n",
+	       name, LAB_OUTSIDE, LAB_OUTSIDE_HOST, LAB_OUTSIDE_ECHO, LAB_GATEWAY_NODE,
+	       LAB_UPLINK_ADDR, LAB_GATEWAY_NODE);
 	printf("  logs and state: %s\n\n", lab.dir);
 	printf("try:\n  godwit get nodes\n  godwit apply -f network.yaml\n"
 	       "  godwit endpoint add a --network blue --node node-1\n"

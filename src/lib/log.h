@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* Logging to stderr with a level and the program name; log_*_errno return
- * the negative errno they were given so callers can `return log_error_errno(r, ...)`. */
+/* Logging to stderr with a level and the program name, as text or as one JSON
+ * object per line (--log-format json: {"ts", "level", "program", "msg" and,
+ * from log_*_errno, "error"}); log_*_errno return the negative errno they
+ * were given so callers can `return log_error_errno(r, ...)`. */
 #ifndef GODWIT_LIB_LOG_H
 #define GODWIT_LIB_LOG_H
 
 #include <errno.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 void log_init(const char *program, enum log_level level);
 void log_set_level(enum log_level level);
+void log_set_format(enum log_format format);
+/* "text" or "json"; -EINVAL otherwise. */
+int log_format_parse(const char *name, enum log_format *out);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs "<msg>: <strerror(-err)>" and returns err (negative). */
 int log_errno(enum log_level level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -340,6 +340,22 @@ int nl_addr_add(struct nl_sock *nl, int ifindex, uint32_t ipv4, uint8_t prefixle
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
+int nl_route_default(struct nl_sock *nl, int ifindex, uint32_t via)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 0;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_GATEWAY, via);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	return nl_talk(nl, nlh, NULL, NULL);
+}
+
 struct addr_dump_ctx {
 	int ifindex;
 	int (*cb)(int ifindex, uint32_t ipv4, uint8_t prefixlen, void *ctx);

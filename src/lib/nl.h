@@ -3,7 +3,7 @@
  * nl: a small rtnetlink helper on libmnl — just what the agent needs to make
  * its devices: dump links, delete a link, create a veth whose peer lands in
  * another network namespace, create an external-mode (collect_md) VXLAN
- * device, set mac/mtu/up/name, add an IPv4 address.
+ * device, set mac/mtu/up/name, add an IPv4 address, a default route.
  *
  * A struct nl_sock is bound to the network namespace it was opened in:
  * nl_open() uses the caller's, nl_open_netns() the named one (/run/netns/NAME)
@@ -55,6 +55,8 @@ int nl_link_set(struct nl_sock *nl, int ifindex, const uint8_t *mac, uint32_t mt
 int nl_link_set_up(struct nl_sock *nl, int ifindex, bool up);
 /* Adds (or replaces) an IPv4 address; ipv4 in network order. */
 int nl_addr_add(struct nl_sock *nl, int ifindex, uint32_t ipv4, uint8_t prefixlen);
+/* Adds (or replaces) the IPv4 default route: via (network order) on ifindex. */
+int nl_route_default(struct nl_sock *nl, int ifindex, uint32_t via);
 /* Calls cb for every IPv4 address of ifindex (0: of every link). */
 int nl_addr_dump(struct nl_sock *nl, int ifindex,
 		 int (*cb)(int ifindex, uint32_t ipv4, uint8_t prefixlen, void *ctx), void *ctx);

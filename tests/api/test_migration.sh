@@ -17,7 +17,7 @@ report() { # NODE: sends the node's current status report
 	[[ -n $p ]] || p='{}'
 	[[ -n ${drops[$n]:-} ]] && extra=",\"drops_standby\":${drops[$n]}"
 	req PUT "/v1/nodes/$n/status" \
-		"{\"applied_revision\":${applied[$n]:-0},\"counters\":{},\"ports\":$p$extra}"
+		"{\"applied_revision\":${applied[$n]:-0},\"counters\":{\"rx_port\":7},\"ports\":$p$extra}"
 	[[ $code == 200 ]] || fail "status report of $n: $code $body"
 }
 report_all() { for n in node-1 node-2 node-3; do report "$n"; done; }
@@ -313,6 +313,56 @@ req GET /v1/migrations
 [[ $(jget '[m["metadata"]["name"] + ":" + m["status"]["phase"] for m in d["items"]]') == \
 	'["m1:Succeeded", "m3:Succeeded", "m4:Failed", "m5:Failed", "m6:Succeeded"]' ]] &&
 	ok "list of migrations" || fail "list: $body"
+
+# --- /metrics: what finished since the last restart (m6), the store's gauges ---
+req GET /metrics
+expect 200 'godwit_migrations_finished_total{outcome="Succeeded"} 1' "metrics: m6 counted once since the restart"
+printf '%s\n' "$body" >"$dir/metrics.txt"
+if python3 - "$dir/metrics.txt" <<'PY'; then ok "metrics: text format, histograms cumulative"; else fail "metrics format: $body"; fi
+import re, sys
+typed, last, fails = {}, {}, []
+for line in open(sys.argv[1]).read().splitlines():
+    if line.startswith("# TYPE "):
+        _, _, name, kind = line.split(" ", 3)
+        typed[name] = kind
+        continue
+    if not line or line.startswith("#"):
+        continue
+    m = re.fullmatch(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)', line)
+    if not m:
+        fails.append("bad line: " + line); continue
+    name, labels, value = m.group(1), m.group(2) or "", float(m.group(3))
+    base = re.sub(r"_(bucket|sum|count)$", "", name)
+    if name not in typed and base not in typed:
+        fails.append("no TYPE for " + name)
+    if name.endswith("_bucket"):
+        key = (base, re.sub(r',?le="[^"]*"', "", labels))
+        if value < last.get(key, 0):
+            fails.append("bucket not cumulative: " + line)
+        last[key] = value
+want = {
+    'godwit_migrations_finished_total{outcome="Failed"} 0',
+    'godwit_migrations{phase="Running"} 0',
+    'godwit_migration_phase_duration_seconds_count{phase="Replicating"} 1',
+    'godwit_migration_blackout_seconds_count 0',
+}
+text = open(sys.argv[1]).read()
+fails += ["missing: " + w for w in want if w not in text]
+if not re.search(r'^godwit_nodes\{ready="true"\} [1-3]$', text, re.M):
+    fails.append("no ready nodes counted")
+if not re.search(r'^godwit_datapath_packets_total\{node="node-1",counter="rx_port"\} 7$', text, re.M):
+    fails.append("no datapath counter of node-1")
+if not re.search(r'^godwit_node_apply_lag_revisions\{node="node-1"\} \d+$', text, re.M):
+    fails.append("no apply lag of node-1")
+print("\n".join(fails), file=sys.stderr)
+sys.exit(1 if fails else 0)
+PY
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$dir/metrics.txt" >"$dir/promtool.out" 2>&1 &&
+		ok "promtool check metrics" || fail "promtool: $(cat "$dir/promtool.out")"
+fi
+req POST /metrics
+expect 405 '' "POST /metrics refused"
 
 # --- finished migrations beyond the newest N of a port are deleted ------------------
 stop

@@ -3,7 +3,9 @@
 # it takes its address and MTU by DHCP (busybox udhcpd as the server), prints
 # the user data it was given between the markers, says it is ready, answers
 # ping and echoes a TCP byte stream on port 7 exactly (several connections at
-# once). A second boot without a DHCP server says "dhcp failed" and
+# once), prints its SSH host key and serves SSH on port 22 (with ssh and sshpass:
+# the cirros account logs in with its password, the host key checked against
+# the console's, and pings as that unprivileged user). A second boot without a DHCP server says "dhcp failed" and
 # "ready ipv4=none" after ~10 s and takes the lease once a server appears.
 #   guest_boot.sh [PATH/TO/godwit]   (the CLI is used for `godwit probe` if given)
 # Env: GODWIT_QEMU_ACCEL (default tcg; kvm:tcg on hosts whose KVM runs guests),
@@ -189,6 +191,28 @@ if [[ -n $GODWIT ]]; then
 	fi
 else
 	log "no godwit CLI given: skipping godwit probe"
+fi
+
+# SSH: the host key on the console, dropbear on port 22, the cirros account
+hostkey=$(sed -n 's/^godwit-guest: ssh-hostkey //p' <<<"$console")
+[[ $hostkey =~ ^ssh-ed25519\ [A-Za-z0-9+/]+=*$ ]] && ok "ssh host key on the console" ||
+	fail "no ssh-hostkey line: $(grep 'godwit-guest: ssh' <<<"$console")"
+banner=$(ip netns exec "$NSB" timeout 10 bash -c \
+	'exec 3<>/dev/tcp/'"$GUEST_IP"'/22 && head -n 1 <&3' | tr -d '\r')
+[[ $banner == SSH-2.0-dropbear* ]] && ok "port 22: $banner" || fail "port 22 banner: '$banner'"
+if command -v ssh >/dev/null && command -v sshpass >/dev/null && [[ -n $hostkey ]]; then
+	echo "$GUEST_IP $hostkey" >"$DIR/known_hosts"
+	got=$(ip netns exec "$NSB" timeout 60 sshpass -p gocubsgo ssh -F /dev/null \
+		-o UserKnownHostsFile="$DIR/known_hosts" -o StrictHostKeyChecking=yes \
+		-o PubkeyAuthentication=no -o ConnectTimeout=20 cirros@"$GUEST_IP" \
+		'id -un; ping -c 2 -i 0.2 -W 2 10.99.0.2 >/dev/null && echo ping-ok; cat /run/godwit/sshd.log' \
+		2>"$DIR/ssh.err")
+	[[ $(head -n 2 <<<"$got") == $'cirros\nping-ok' ]] &&
+		ok "ssh cirros@ with the password, host key as on the console; ping as cirros" ||
+		fail "ssh: got '$got', $(tr '\n' ' ' <"$DIR/ssh.err")"
+	log "guest's sshd.log: $(sed -n '3,$p' <<<"$got" | grep '^sshd:' | tr '\n' ' ')"
+else
+	log "no ssh/sshpass: skipping the SSH login"
 fi
 
 # --- boot 2: no DHCP server at first ---

@@ -166,6 +166,30 @@ jtrue "$LAB_DIR/pfvm-mig.json" '.exact and .sent > 0 and .error == null' \
   || fail "port-forward across the VM's migration: $(cat "$LAB_DIR/pfvm-mig.json") $(tail -n 3 "$LAB_DIR/pfvm.err")"
 kill "$PF" 2>/dev/null; wait "$PF" 2>/dev/null
 
+# godwit ssh into the guest (when the guest image has its SSH server: cirros /
+# gocubsgo, tools/guest): a command, then a session that prints a counter
+# across a live migration, every number in order, status 0.
+manifest=$guest/current/manifest.json
+if jq -e '.ssh.port == 22' "$manifest" >/dev/null 2>&1 && command -v sshpass >/dev/null; then
+  got=$(sshpass -p gocubsgo "$GODWIT" --lab "$LAB" ssh -o PubkeyAuthentication=no cirros@testvm -- \
+    'echo ssh-as-$(id -un)' 2>"$LAB_DIR/vmssh.err")
+  [[ $got == ssh-as-cirros ]] && ok "godwit ssh cirros@testvm with the password runs a command" \
+    || fail "godwit ssh cirros@testvm: '$got' $(tail -n 3 "$LAB_DIR/vmssh.err")"
+  sshpass -p gocubsgo "$GODWIT" --lab "$LAB" ssh -o PubkeyAuthentication=no cirros@testvm -- \
+    'i=0; while [ $i -lt 80 ]; do echo $i; i=$((i+1)); sleep 0.1; done' \
+    >"$LAB_DIR/vmssh.out" 2>"$LAB_DIR/vmssh2.err" & SSHP=$!; EXTRA_PIDS+=($SSHP)
+  sleep 2
+  from=$(gw get vm testvm -o json | jq -r .status.node)
+  to=$([[ $from == node-2 ]] && echo node-1 || echo node-2)
+  gw migrate testvm --to "$to" --wait >"$LAB_DIR/migrate2.out" 2>&1 || fail "migrate testvm to $to: $(tail -n 3 "$LAB_DIR/migrate2.out")"
+  wait "$SSHP"; rc=$?
+  [[ $rc == 0 && $(tr -d '\r' <"$LAB_DIR/vmssh.out") == "$(seq 0 79)" ]] \
+    && ok "a godwit ssh session stayed up across the live migration $from -> $to (80 numbers in order, status 0)" \
+    || fail "ssh session across the migration: rc=$rc, $(wc -l <"$LAB_DIR/vmssh.out") lines; $(tail -n 3 "$LAB_DIR/vmssh2.err")"
+else
+  log "skip: godwit ssh into the guest (its image has no SSH server, or no sshpass)"
+fi
+
 PID0=$(gw get vm testvm -o json | jq -r .status.pid)
 gw stop testvm >/dev/null || fail "godwit stop"
 wait_until 60 "testvm Stopped on its node" vm_stopped && ok "godwit stop: Stopped"

@@ -12,7 +12,7 @@
 # and the target's QEMU SIGKILLed mid-transfer; the next migration works.
 source "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 missing"; exit 77; }
-guest=/var/cache/godwit/guest
+guest=${GODWIT_GUEST_DIR:-/var/cache/godwit/guest}  # the agents take GODWIT_GUEST_DIR too
 [[ -s $guest/current/vmlinuz || -n $(ls "$guest"/*/vmlinuz 2>/dev/null) ]] ||
   { echo "SKIP: no guest image under $guest (make guest)"; exit 77; }
 OUT=$(dirname "$GODWIT_CONFIG")

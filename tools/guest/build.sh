@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Builds the godwit guest: Debian's cloud kernel + a busybox initramfs (see
-# tools/guest/README.md). Builds once and caches outside the source tree:
+# Builds the godwit guest: Debian's cloud kernel + a busybox initramfs with
+# Debian's dropbear as its SSH server (see tools/guest/README.md). Builds
+# once and caches outside the source tree:
 #   /var/cache/godwit/guest/<kernel-version>/{vmlinuz,initramfs.cpio.gz,manifest.json}
 # A second run is a no-op unless an input changed (this script, init,
-# udhcpc.script, busybox, the kernel version). Progress goes to stderr; the
-# output directory is printed on stdout (last line) on success.
+# udhcpc.script, sshd, authorized_keys.awk, busybox, dropbear, dropbearkey
+# and their shared libraries, the kernel version). Progress goes to
+# stderr; the output directory is printed on stdout (last line) on success.
 #
 #   tools/guest/build.sh [--out DIR] [--kernel VERSION] [--force] [--print-dir]
 set -euo pipefail
@@ -20,6 +22,11 @@ optional_modules=(qemu_fw_cfg)
 min_memory_mib=96
 cmdline="console=ttyS0 quiet loglevel=4 panic=-1 ipv6.disable=1"
 userdata_max_base64=1900
+# SSH (README.md, "SSH"): the account of the CirrOS image the seed's manifest
+# names and Debian's dropbear (package dropbear-bin) with the shared libraries
+# ldd names.
+ssh_user=cirros ssh_password=gocubsgo ssh_uid=1000
+ssh_bins=(/usr/sbin/dropbear /usr/bin/dropbearkey)
 
 say() { echo "guest: $*" >&2; }
 die() { echo "guest: error: $*" >&2; exit 1; }
@@ -79,7 +86,20 @@ busybox_bin=/bin/busybox
 [[ -x $busybox_bin ]] && ! ldd "$busybox_bin" >/dev/null 2>&1 ||
 	die "$busybox_bin is not a static busybox (install busybox-static)"
 
-inputs_sha=$(cat "$0" "$here/init" "$here/udhcpc.script" "$busybox_bin" <(echo "$kver") |
+for b in "${ssh_bins[@]}"; do
+	[[ -x $b ]] || die "$b not found (make deps installs dropbear-bin)"
+done
+# ldd prints "FILE:" before each file's list, "name => /path (addr)" for a
+# library and "/path (addr)" for the loader; a library it cannot find is a
+# broken host, not a guest to build.
+ldd_out=$(ldd "${ssh_bins[@]}") || die "ldd ${ssh_bins[*]} failed"
+! grep -q 'not found' <<<"$ldd_out" || die "missing shared libraries: $(grep 'not found' <<<"$ldd_out")"
+mapfile -t libs < <(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' <<<"$ldd_out" |
+	LC_ALL=C sort -u)
+((${#libs[@]})) || die "ldd named no shared library for ${ssh_bins[*]}"
+
+inputs_sha=$(cat "$0" "$here/init" "$here/udhcpc.script" "$here/sshd" "$here/authorized_keys.awk" \
+	"$busybox_bin" "${ssh_bins[@]}" "${libs[@]}" <(echo "$kver" "${libs[*]}") |
 	sha256sum | cut -d' ' -f1)
 
 cached() {
@@ -172,12 +192,50 @@ busybox depmod -b "$root" "$kver"  # so that modprobe works in a debugging shell
 say "modules (load order): ${loaded[*]:-none, all built in}"
 
 cp "$busybox_bin" "$root/bin/busybox"
+# setuid root, as in CirrOS, so that busybox ping works for the cirros account:
+# busybox drops the privilege for every applet but those meant to keep it
+# (ping, ping6, traceroute, mount and umount (fstab "user" entries only; there
+# is no fstab), su, passwd, login, crontab, findfs). Debian's busybox 1.35 ping
+# has no unprivileged (ICMP echo socket) mode, its shell runs its own applets
+# before any binary in PATH (so another ping cannot take over), and an
+# /etc/busybox.conf restricting the list makes its shell's in-process applets
+# (ls, cat, id, ...) crash for users: none is shipped.
+chmod 4755 "$root/bin/busybox"
 ln -s busybox "$root/bin/sh"
 install -m 0755 "$here/init" "$root/init"
 install -m 0755 "$here/udhcpc.script" "$root/etc/godwit/udhcpc.script"
 # busybox init (PID 1 after /init) needs an inittab; this one only reaps orphans
 printf '::ctrlaltdel:/bin/reboot -f\n' >"$root/etc/inittab"
 echo "godwit-guest" >"$root/etc/hostname"
+
+# SSH: dropbear and its libraries at the paths ldd names (the loader finds
+# them in its built-in directories: there is no ld.so.cache), the account.
+for f in "${ssh_bins[@]}" "${libs[@]}"; do
+	mkdir -p "$root$(dirname "$f")"
+	cp -L "$f" "$root$f"
+done
+install -m 0755 "$here/sshd" "$root/etc/godwit/sshd"
+install -m 0644 "$here/authorized_keys.awk" "$root/etc/godwit/authorized_keys.awk"
+# A fixed salt keeps the image reproducible; the password is public anyway.
+hash=$(busybox mkpasswd -m sha512 -S godwitguest "$ssh_password") || die "busybox mkpasswd failed"
+[[ $hash == '$6$'* ]] || die "busybox mkpasswd made no sha512 hash: $hash"
+printf 'root:x:0:0:root:/root:/bin/sh\n%s:x:%d:%d:%s:/home/%s:/bin/sh\n' \
+	"$ssh_user" "$ssh_uid" "$ssh_uid" "$ssh_user" "$ssh_user" >"$root/etc/passwd"
+printf 'root:x:0:\ntty:x:5:\n%s:x:%d:\n' "$ssh_user" "$ssh_uid" >"$root/etc/group"
+# root has no password (locked); the aging fields stay empty (no expiry)
+printf 'root:*:::::::\n%s:%s:::::::\n' "$ssh_user" "$hash" >"$root/etc/shadow"
+chmod 0600 "$root/etc/shadow"
+printf '/bin/sh\n' >"$root/etc/shells"
+printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files dns\n' >"$root/etc/nsswitch.conf"
+printf '127.0.0.1\tlocalhost\n' >"$root/etc/hosts"
+cat >"$root/etc/profile" <<'PROFILE'
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PS1='\u@\h:\w\$ '
+PROFILE
+mkdir -p "$root/home/$ssh_user" "$root/root" "$root/etc/dropbear" "$root/var/log"
+chmod 1777 "$root/tmp"
+chmod 0700 "$root/root"
+ln -s /run "$root/var/run"
 
 say "packing initramfs.cpio.gz"
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort |
@@ -188,6 +246,7 @@ file_json() {
 	printf '"%s": {"size": %s, "sha256": "%s"}' "$1" "$(stat -c %s "$work/$1")" \
 		"$(sha256sum "$work/$1" | cut -d' ' -f1)"
 }
+ssh_server=$(dpkg-query -W -f='dropbear-bin ${Version}' dropbear-bin 2>/dev/null) || ssh_server=dropbear
 mods_json=$(printf '"%s", ' "${loaded[@]}"); mods_json="[${mods_json%, }]"
 [[ ${#loaded[@]} -gt 0 ]] || mods_json="[]"
 cat >"$work/manifest.json" <<JSON
@@ -198,6 +257,7 @@ cat >"$work/manifest.json" <<JSON
   "min_memory_mib": $min_memory_mib,
   "cmdline": "$cmdline",
   "userdata_max_base64": $userdata_max_base64,
+  "ssh": {"port": 22, "user": "$ssh_user", "server": "$ssh_server"},
   "modules": $mods_json,
   "inputs_sha256": "$inputs_sha",
   "files": {

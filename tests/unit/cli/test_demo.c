@@ -400,7 +400,12 @@ static void test_svg(void **state)
 	(void)state;
 	make_run(&run, -1000, 1600);
 	lose(&run, 101, 130);
+	run.s[1080].rtt_ms = 1500; /* t = 80: answered after the 1 s grace */
+	run.s[1090].dups = 1;	   /* t = 90 */
 	probe = probe_json(&run);
+	json_object_set_new(
+	    json_object_get(probe, "tcp"), "stalls",
+	    json_pack("[{s:f, s:f}]", "start_unix_ms", T0 + 100.0, "length_ms", 45.0));
 	mig = vm_migration(100, 130, 131, 0);
 	/* names from outside reach the picture escaped */
 	json_object_set_new(json_object_get(mig, "status"), "source", json_string("a<b&c>\"'"));
@@ -423,8 +428,23 @@ static void test_svg(void **state)
 	/* no font smaller than 11 px */
 	for (const char *p = buf; (p = strstr(p, "font-size=\"")); p++)
 		assert_true(atoi(p + 11) >= 11);
-	/* 29 lost probes drawn as red ticks, 2571 replies as dots */
-	assert_int_equal(count(buf, "<circle"), 2571 + 1 /* legend */);
+	/* 29 lost probes drawn as red ticks, 2571 replies as dots (one late) */
+	assert_int_equal(count(buf, "<circle"),
+			 2571 + 1 /* legend */ + 1 /* zoom key */ + 1 /* the duplicate, zoomed */);
+	/* The zoom: STOP - 40 ms to the activation + 150 ms (t = 60 .. 281), a
+	 * tick per probe: 29 lost, 1 late, the rest answered; the TCP stall. */
+	assert_int_equal(count(buf, "class=\"zoom\""), 1);
+	assert_int_equal(count(buf, "class=\"zoom-blackout\""), 1);
+	assert_int_equal(count(buf, "class=\"lost\""), 29);
+	assert_int_equal(count(buf, "class=\"late\""), 1);
+	assert_int_equal(count(buf, "class=\"answered\""), 222 - 29 - 1);
+	assert_int_equal(count(buf, "class=\"tcp-stall\""), 1);
+	assert_non_null(strstr(buf, "stalled 45 ms"));
+	assert_int_equal(json_array_size(json_object_get(json_object_get(rep, "tcp"), "stalls")),
+			 1);
+	assert_true(json_number_value(json_object_get(
+			json_array_get(json_object_get(json_object_get(rep, "tcp"), "stalls"), 0),
+			"t_ms")) == 100.0);
 	free(buf);
 	json_decref(rep);
 	json_decref(probe);

@@ -67,6 +67,26 @@ static const struct validation_case cases[] = {
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
      "\"gateway\":\"10.0.0.255\"}}",
      400, "is not a host address"},
+    {"gateway node", KIND_NETWORK, NULL,
+     "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
+     "\"gatewayNode\":\"node-1\"}}",
+     0, "\"gatewayNode\":\"node-1\""},
+    {"gateway node keeps the gateway", KIND_NETWORK, NULL,
+     "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
+     "\"gateway\":\"10.0.0.254\",\"gatewayNode\":\"gw\"}}",
+     0, "\"gateway\":\"10.0.0.254\""},
+    {"gateway node bad name", KIND_NETWORK, NULL,
+     "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
+     "\"gatewayNode\":\"Node_1\"}}",
+     400, "spec.gatewayNode: \"Node_1\" is not a node name"},
+    {"gateway node empty", KIND_NETWORK, NULL,
+     "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
+     "\"gatewayNode\":\"\"}}",
+     400, "spec.gatewayNode: \"\" is not a node name"},
+    {"gateway node not a string", KIND_NETWORK, NULL,
+     "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
+     "\"gatewayNode\":1}}",
+     400, "spec.gatewayNode: expected a string"},
     {"vni zero", KIND_NETWORK, NULL,
      "{\"metadata\":{\"name\":\"b\"},\"spec\":{\"cidr\":\"10.0.0.0/24\",\"vni\":0}}", 400,
      "spec.vni: 0 is out of range"},

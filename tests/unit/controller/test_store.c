@@ -216,6 +216,48 @@ static void test_registry_failures_store_nothing(void **state)
 	assert_int_equal(tmpstore_revision(t->s), rev + 1);
 }
 
+/* spec.gatewayNode moves with a PUT and goes with a PUT that leaves it out. */
+static void test_gateway_node_moves(void **state)
+{
+	struct tmpstore *t = *state;
+	struct registry reg = {.store = t->s};
+	struct api_error err = {0};
+	json_t *body, *out = NULL;
+	bool created;
+
+	body = parse("{\"metadata\":{\"name\":\"blue\"},\"spec\":{\"cidr\":\"10.0.0.0/24\","
+		     "\"gatewayNode\":\"node-1\"}}");
+	assert_int_equal(registry_create(&reg, KIND_NETWORK, body, &out, &err), 0);
+	json_decref(body);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(out, "spec"), "gatewayNode")),
+	    "node-1");
+	json_decref(out);
+	body = parse("{\"spec\":{\"cidr\":\"10.0.0.0/24\",\"gatewayNode\":\"node-2\"}}");
+	assert_int_equal(registry_update(&reg, KIND_NETWORK, "blue", body, &out, &created, &err),
+			 0);
+	json_decref(body);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(out, "spec"), "gatewayNode")),
+	    "node-2");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(out, "spec"), "gateway")),
+	    "10.0.0.1");
+	json_decref(out);
+	body = parse("{\"spec\":{\"cidr\":\"10.0.0.0/24\"}}");
+	assert_int_equal(registry_update(&reg, KIND_NETWORK, "blue", body, &out, &created, &err),
+			 0);
+	json_decref(body);
+	assert_null(json_object_get(json_object_get(out, "spec"), "gatewayNode"));
+	json_decref(out);
+	body = parse("{\"spec\":{\"cidr\":\"10.0.0.0/24\",\"gatewayNode\":\"-x\"}}");
+	assert_int_not_equal(
+	    registry_update(&reg, KIND_NETWORK, "blue", body, &out, &created, &err), 0);
+	json_decref(body);
+	assert_int_equal(err.status, 400);
+	assert_string_equal(err.field, "spec.gatewayNode");
+}
+
 static void test_object_limit(void **state)
 {
 	struct tmpstore *t = *state;
@@ -278,8 +320,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_compaction, setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_rollback_leaves_nothing, setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_object_limit, setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_gateway_node_moves, setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_datapath_limit, setup, tmpstore_teardown),
-	    cmocka_unit_test_setup_teardown(test_registry_failures_store_nothing, setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_registry_failures_store_nothing, setup,
+					    tmpstore_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# A real Prometheus (Debian's) scrapes the lab's controller with the cluster's
+# token: the target is up, the three nodes are counted ready, a drill's
+# migration is counted once as Succeeded with its phases, and the datapath
+# counters of the nodes that forwarded between two endpoints have moved.
+source "$(dirname "$0")/lib.sh"
+command -v prometheus >/dev/null || { echo "SKIP: no prometheus (make deps installs it)"; exit 77; }
+
+gw lab up --name "$LAB" --nodes 3 || die "lab up"
+gw apply -f "$(dirname "$0")/../../examples/network.yaml" || die "apply network"
+gw endpoint add a --network blue --node node-1 || die "endpoint add a"
+gw endpoint add b --network blue --node node-2 || die "endpoint add b"
+ep a ping -c 3 -i 0.2 -W 2 "$(ep_ip b)" >/dev/null || fail "ping a -> b"
+gw drill a --to node-3 >"$LAB_DIR/drill.out" 2>&1 || die "drill: $(tail -n 5 "$LAB_DIR/drill.out")"
+ep a ping -c 3 -i 0.2 -W 2 "$(ep_ip b)" >/dev/null || fail "ping a -> b after the drill"
+
+prom=$LAB_DIR/prometheus
+mkdir -p "$prom/data"
+cat >"$prom/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+scrape_configs:
+  - job_name: godwitd
+    metrics_path: /metrics
+    authorization: {credentials_file: $LAB_DIR/token}
+    static_configs: [{targets: ['10.254.0.1:7480']}]
+YAML
+# In the lab's underlay namespace, where the controller listens; its own loopback.
+ip netns exec "$LAB-ul" prometheus --config.file="$prom/prometheus.yml" \
+  --storage.tsdb.path="$prom/data" --web.listen-address=127.0.0.1:9090 \
+  >"$prom/prometheus.log" 2>&1 &
+EXTRA_PIDS+=($!)
+
+# query EXPR: the value of an instant query's single result ("" when none)
+query() {
+  ip netns exec "$LAB-ul" curl -s -G --data-urlencode "query=$1" \
+    http://127.0.0.1:9090/api/v1/query 2>/dev/null |
+    jq -r 'if .data.result | length == 1 then .data.result[0].value[1] else "" end'
+}
+equals() { [[ $(query "$1") == "$2" ]]; }
+above() { local v; v=$(query "$1"); [[ -n $v ]] && (( ${v%.*} > $2 )); }
+
+wait_until 30 "Prometheus scrapes godwitd" equals 'up{job="godwitd"}' 1 \
+  && ok "the controller's target is up (token accepted)" \
+  || { tail -n 20 "$prom/prometheus.log"; die "no scrape"; }
+equals 'godwit_nodes{ready="true"}' 3 && ok "3 nodes ready" \
+  || fail "ready nodes: $(query 'godwit_nodes{ready="true"}')"
+equals 'godwit_migrations_finished_total{outcome="Succeeded"}' 1 && ok "the drill's migration counted once" \
+  || fail "succeeded: $(query 'godwit_migrations_finished_total{outcome="Succeeded"}')"
+equals 'godwit_migration_phase_duration_seconds_count{phase="Replicating"}' 1 \
+  && ok "its phases observed" || fail "phase histogram: $(query 'godwit_migration_phase_duration_seconds_count{phase="Replicating"}')"
+above 'godwit_datapath_packets_total{node="node-1",counter="fwd_remote"}' 0 \
+  && ok "node-1's datapath sent frames to another node" || fail "fwd_remote of node-1"
+equals 'sum(godwit_migrations)' 0 && ok "no unfinished migration" || fail "unfinished: $(query 'sum(godwit_migrations)')"
+finish
