@@ -43,6 +43,7 @@
 #include "agent/informer.h"
 #include "agent/migsock.h"
 #include "agent/reconcile.h"
+#include "agent/streams.h"
 #include "agent/vm.h"
 #include "agent/vm_flow.h"
 #include "lib/addr.h"
@@ -51,6 +52,7 @@
 #include "lib/log.h"
 #include "lib/nl.h"
 #include "lib/num.h"
+#include "lib/streamproto.h"
 
 #define COALESCE_MS 20
 #define RETRY_MS 1000
@@ -268,6 +270,7 @@ struct agent {
 	struct vm_manager *vms;
 	struct vm_flow *flow; /* the source side of VM migrations */
 	struct reconciler *rc;
+	struct streams *streams; /* port-forward and console streams (streams.h) */
 	bool reconciled; /* the last reconcile_run succeeded, at reconciled_changes */
 	uint64_t reconciled_changes[CACHE__KINDS];
 	int sig_fd, notify_fd, epoll_fd;
@@ -542,6 +545,21 @@ static int agent_start(struct agent *a)
 	pthread_mutex_unlock(&a->hb_lock);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the heartbeat");
+	{
+		struct streams_config sc = {
+		    .underlay_ip = a->opt.underlay,
+		    .token = a->token,
+		    .node = a->opt.node,
+		    .vm_run_dir = a->opt.vm_run_dir,
+		};
+
+		r = streams_start(&sc, &a->streams);
+		if (r < 0)
+			log_warn_errno(r,
+				       "cannot listen for streams on %s:%d: no port-forward or "
+				       "console through this node",
+				       a->opt.underlay, STREAMPROTO_AGENT_PORT);
+	}
 	snprintf(pin, sizeof(pin), "%s/%s/%s",
 		 a->opt.vm_run_dir ? a->opt.vm_run_dir : VM_DEFAULT_RUN_DIR, a->opt.node,
 		 CLUSTERPIN_FILE);
@@ -561,6 +579,7 @@ static void agent_stop(struct agent *a)
 {
 	struct heartbeat *hb;
 
+	streams_stop(a->streams);
 	informer_stop(a->informer, 1000);
 	pthread_mutex_lock(&a->hb_lock);
 	hb = a->heartbeat;

@@ -48,6 +48,10 @@ int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **
 int cmd_delete(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_port_forward(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_ssh(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_migrate_cancel(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_power(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 
 /* Prints "usage: godwit ..." of verb to f. */
 void cli_usage(const struct cli_verb *verb, FILE *f);
@@ -64,6 +68,16 @@ int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv);
  */
 int cli_request(struct cli *cli, const char *method, const char *path, const json_t *body,
 		long *status, json_t **reply);
+
+/* The resolved server and token (token may be NULL); errors are printed. */
+int cli_server(struct cli *cli, const char **server, const char **token);
+
+/*
+ * Opens a stream of the API (lib/stream.h) at path: 0 and *fd, or -errno
+ * with the controller's refusal ("Error: vm/x does not exist") or the
+ * transport failure printed.
+ */
+int cli_stream_open(struct cli *cli, const char *path, int *fd);
 
 /* Reads a whole file ("-" = stdin), bounded to 16 MiB. */
 int read_input(const char *path, char **buf, size_t *len);

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include "lib/apiclient.h"
+#include "lib/stream.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -12,18 +13,55 @@
 
 #define INPUT_MAX (16u << 20)
 
-static int cli_connect(struct cli *cli)
+static int cli_resolve(struct cli *cli)
 {
 	char err[512];
 	int r;
 
-	if (cli->api)
+	if (cli->target.server)
 		return 0;
 	r = config_resolve(&cli->cfg, &cli->target, err, sizeof(err));
-	if (r) {
+	if (r)
 		fprintf(stderr, "godwit: %s\n", r == -ENOMEM ? strerror(ENOMEM) : err);
+	return r;
+}
+
+int cli_server(struct cli *cli, const char **server, const char **token)
+{
+	int r = cli_resolve(cli);
+
+	if (r)
 		return r;
-	}
+	*server = cli->target.server;
+	*token = cli->target.token;
+	return 0;
+}
+
+int cli_stream_open(struct cli *cli, const char *path, int *fd)
+{
+	char err[1024];
+	int r = cli_resolve(cli), status = 0;
+
+	if (r)
+		return r;
+	r = stream_open(cli->target.server, cli->target.token, path, fd, &status, err, sizeof(err));
+	if (r == -EPROTO)
+		fprintf(stderr, "Error: %s\n", err);
+	else if (r)
+		fprintf(stderr, "godwit: cannot reach the controller at %s (from %s): %s\n",
+			cli->target.server, cli->target.server_source, err);
+	return r;
+}
+
+static int cli_connect(struct cli *cli)
+{
+	int r;
+
+	if (cli->api)
+		return 0;
+	r = cli_resolve(cli);
+	if (r)
+		return r;
 	r = api_client_new(cli->target.server, cli->target.token, &cli->api);
 	if (r)
 		fprintf(stderr, "godwit: bad server '%s' (from %s): %s\n", cli->target.server,

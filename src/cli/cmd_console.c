@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `godwit console VM`: the VM's serial console. The node's agent serves it
- * on a unix socket whose path the VM's status carries (status.console); the
- * CLI relays stdin to it and it to stdout until Ctrl-] or the end of either
- * side. On a terminal, stdin is put in raw mode (restored at exit) so that
- * keys go to the guest as typed. When stdin ends (a pipe), the CLI stops
+ * `godwit console VM`: the VM's serial console, from any host that reaches
+ * the controller: a stream of the API (POST /v1/vms/VM/console, docs/API.md)
+ * that the controller relays to the agent of the VM's node, which connects
+ * to the VM's console socket (status.console). The CLI relays stdin to it
+ * and it to stdout until Ctrl-] or the end of either side. On a terminal, stdin is put in raw mode
+ * (restored at exit) so that keys go to the guest as typed. When stdin ends (a pipe), the CLI stops
  * sending and prints what the console still says until it is quiet for
  * DRAIN_MS, so that `echo cmd | godwit console vm` shows the answer.
  */
 #include "cli.h"
-
-#include "lib/apiclient.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -25,26 +24,6 @@
 
 #define ESCAPE_CHAR 0x1d /* Ctrl-] */
 #define DRAIN_MS    500
-
-static int connect_unix(const char *path, int *out)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, r;
-
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	*out = fd;
-	return 0;
-}
 
 static int write_all(int fd, const char *buf, size_t len)
 {
@@ -95,8 +74,10 @@ static int relay(int sock, bool tty)
 			if (got < 0 && errno == EINTR)
 				continue;
 			if (got <= 0) {
+				/* No half-close: QEMU's console socket takes
+				 * its end of input as the client leaving, and
+				 * the answer would be lost; quiet ends it. */
 				stdin_open = false;
-				shutdown(sock, SHUT_WR);
 				continue;
 			}
 			if (tty) {
@@ -114,51 +95,12 @@ static int relay(int sock, bool tty)
 	}
 }
 
-/* The console path of vm from the controller; prints why not. 0 or 1. */
-static int console_path(struct cli *cli, const char *vm, char **out)
-{
-	json_t *reply = NULL, *status;
-	char path[160];
-	long code;
-	const char *sock, *phase;
-
-	snprintf(path, sizeof(path), "/v1/vms/%s", vm);
-	if (cli_request(cli, "GET", path, NULL, &code, &reply))
-		return 1;
-	if (code != 200) {
-		if (code == 404)
-			fprintf(stderr, "Error: vm/%s not found\n", vm);
-		else
-			fprintf(stderr, "Error: vm/%s: %s\n", vm, api_error_text(reply));
-		json_decref(reply);
-		return 1;
-	}
-	status = json_object_get(reply, "status");
-	sock = json_string_value(json_object_get(status, "console"));
-	phase = json_string_value(json_object_get(status, "phase"));
-	if (!sock) {
-		fprintf(stderr, "Error: vm/%s has no console yet (phase %s%s%s)\n", vm,
-			phase ? phase : "unknown",
-			json_string_value(json_object_get(status, "reason")) ? ": " : "",
-			json_string_value(json_object_get(status, "reason")) ?: "");
-		json_decref(reply);
-		return 1;
-	}
-	*out = strdup(sock);
-	json_decref(reply);
-	if (!*out) {
-		fprintf(stderr, "godwit: out of memory\n");
-		return 1;
-	}
-	return 0;
-}
-
 int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	struct termios saved, raw;
 	bool tty = isatty(STDIN_FILENO);
-	char *path = NULL;
+	char path[128];
 	int opt, fd = -1, r, ret = 1;
 
 	optind = 0;
@@ -172,14 +114,13 @@ int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 		cli_usage(verb, stderr);
 		return EXIT_USAGE;
 	}
-	if (console_path(cli, argv[optind], &path))
+	if (strlen(argv[optind]) > 63) {
+		fprintf(stderr, "Error: `%s' is not a VM name\n", argv[optind]);
 		return 1;
-	r = connect_unix(path, &fd);
-	if (r < 0) {
-		fprintf(stderr, "Error: cannot connect to the console of vm/%s at %s: %s\n",
-			argv[optind], path, strerror(-r));
-		goto cleanup;
 	}
+	snprintf(path, sizeof(path), "/v1/vms/%s/console", argv[optind]);
+	if (cli_stream_open(cli, path, &fd) < 0)
+		goto cleanup;
 	if (tty) {
 		fprintf(stderr, "Connected to the console of vm/%s (Ctrl-] leaves).\r\n",
 			argv[optind]);
@@ -203,6 +144,5 @@ int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 cleanup:
 	if (fd >= 0)
 		close(fd);
-	free(path);
 	return ret;
 }

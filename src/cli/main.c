@@ -47,6 +47,17 @@ static const struct cli_verb verbs[] = {
      "migrate VM [--to NODE] [--wait] [--downtime-ms N] [--max-bandwidth-mib N]\n"
      "       [--progress-timeout-s N] [--json]\n"
      "       godwit migrate VM --abort [--wait] [--json]"},
+    {"migrate-cancel", cmd_migrate_cancel, "Cancel a VM's unfinished migration (migrate --abort).",
+     "migrate-cancel VM [--wait] [--json]"},
+    {"start", cmd_power, "Start a stopped VM (spec.running = true).", "start VM"},
+    {"stop", cmd_power, "Stop a VM (spec.running = false).", "stop VM"},
+    {"restart", cmd_power, "Stop a VM, wait until it is stopped, start it again.", "restart VM"},
+    {"port-forward", cmd_port_forward,
+     "Forward local TCP connections to a VM's port through the controller.",
+     "port-forward [--address ADDR] [vm/|port/]NAME [LOCAL:]REMOTE\n"
+     "       godwit port-forward --stdio [vm/|port/]NAME REMOTE"},
+    {"ssh", cmd_ssh, "SSH into a VM through the controller (the system's ssh).",
+     "ssh [-i FILE] [-l USER] [-p PORT] [-o OPT]... [USER@][vm/|port/]NAME [-- COMMAND...]"},
     {"console", cmd_console, "Connect to a VM's serial console (Ctrl-] leaves).", "console VM"},
     {"lab", cmd_lab_all, "Run a fabric on this machine: nodes as network namespaces.",
      "lab up [--name LAB] [--nodes N] | down [--name LAB] | status [--name LAB] | list"},
@@ -78,7 +89,7 @@ static void show_verbs(FILE *f)
 	fprintf(f, "usage: godwit [--server URL] [--token TOKEN] [--lab NAME] VERB [ARGS...]\n\n"
 		   "Verbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].description);
+		fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].description);
 	fprintf(f, "\nThe controller: --server/--token, else GODWIT_SERVER/GODWIT_TOKEN, else the\n"
 		   "current context of $GODWIT_CONFIG or ~/.godwit/config (written by `lab up`).\n"
 		   "`godwit VERB --help` shows the usage of a verb.\n");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
+#include "http_stream.h"
 #include "lib/log.h"
 #include "kind_node.h"
 #include "metrics.h"
@@ -19,6 +20,7 @@ struct request {
 	char *body;
 	size_t len;
 	bool too_large;
+	void *stream; /* http_stream.h: a stream whose 101 is on its way */
 };
 
 static int listen_unix(const char *path, int *out)
@@ -329,7 +331,7 @@ static enum MHD_Result handle_metrics(const struct http_context *ctx, struct MHD
 }
 
 static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connection *conn,
-			     const char *url, const char *method, const struct request *req)
+			     const char *url, const char *method, struct request *req)
 {
 	char path[512], *save = NULL, *seg[5] = {0};
 	struct api_error err = {0};
@@ -358,6 +360,17 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 			      "unknown kind \"%.64s\" (networks, ports, nodes, migrations, vms)",
 			      seg[1]);
 		return reply_error(conn, &err);
+	}
+	if (n >= 4) {
+		struct tunnel_request treq;
+		int r = tunnel_parse(kind, seg[2], seg[3], n == 5 ? seg[4] : NULL, &treq, &err);
+
+		if (r == 0 && !object_name_valid(seg[2]))
+			r = api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", seg[2]);
+		if (r == 0)
+			return http_stream_serve(ctx, conn, method, &treq, &req->stream);
+		if (r != -ENOENT)
+			return reply_error(conn, &err);
 	}
 	if (n > 4)
 		return reply_msg(conn, 404, "no such path");
@@ -431,6 +444,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)code;
 	if (req) {
+		http_stream_abandon(req->stream);
 		free(req->body);
 		free(req);
 		*con_cls = NULL;
@@ -454,7 +468,7 @@ int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out)
 	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				 MHD_USE_POLL | MHD_USE_ERROR_LOG,
+				 MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
 			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd),

@@ -9,7 +9,9 @@
  * connections per socket and, on TCP, HTTP_MAX_PER_ADDRESS from one
  * address: a host that opens connections and dribbles bytes into them (the
  * idle timer restarts at every byte) holds its own share, never the API.
- * Idle connections are closed after HTTP_TIMEOUT_S.
+ * Idle connections are closed after HTTP_TIMEOUT_S. Streams (port-forward,
+ * console: http_stream.h) leave this accounting once upgraded and have
+ * their own bound.
  */
 #ifndef GODWIT_CONTROLLER_HTTP_H
 #define GODWIT_CONTROLLER_HTTP_H

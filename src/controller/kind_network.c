@@ -6,11 +6,13 @@
  * src/agent/gateway.h) may change or go: like dhcp it is what the request
  * says, so a PUT without it has no gateway node. It may name a node not
  * registered yet (the CLI's describe says so). A network goes only once it
- * has no ports.
+ * has no ports (but the tunnel Ports the controller made in it, tunnel.h,
+ * which go with it).
  */
 #include "kind_network.h"
 #include "bpf/abi.h"
 #include "ipam.h"
+#include "tunnel.h"
 #include "lib/addr.h"
 
 #include <errno.h>
@@ -159,12 +161,40 @@ static int network_update(struct txn *t, json_t *obj, const json_t *old, const j
 	return network_allocate(t, obj, old, body, err);
 }
 
+/* The tunnel Ports the controller made in network (tunnel.h) go with it. */
+static int delete_tunnel_ports(struct txn *t, const char *network, struct api_error *err)
+{
+	json_t *ports = NULL, *p;
+	int64_t rev;
+	size_t i;
+	int r;
+
+	r = t->store->ops->list(t->store, kind_str(KIND_PORT), &ports, &rev);
+	if (r < 0)
+		return r;
+	json_array_foreach(ports, i, p)
+	{
+		const char *net = obj_str(p, "spec", "network");
+
+		if (!net || strcmp(net, network) != 0 || !tunnel_port_is_system(p))
+			continue;
+		r = txn_delete(t, KIND_PORT, p, err);
+		if (r < 0)
+			break;
+	}
+	json_decref(ports);
+	return r;
+}
+
 static int network_release(struct txn *t, const json_t *old, struct api_error *err)
 {
 	const char *name = obj_name(old);
 	bool in_use;
 	int r;
 
+	r = delete_tunnel_ports(t, name, err);
+	if (r < 0)
+		return r;
 	r = ipam_network_in_use(t->store, name, &in_use);
 	if (r < 0)
 		return r;

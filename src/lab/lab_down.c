@@ -86,6 +86,44 @@ static int delete_namespaces(const char *lab, bool quiet)
 	return failed ? -EIO : 0;
 }
 
+/* The tunnel namespaces the lab's agents made (agent/streams.h: their names
+ * under vms/NODE/tunnels/ of the lab's dir); their veths go with the nodes. */
+static int delete_tunnels(struct lab *lab, bool quiet)
+{
+	char vms[PATH_MAX];
+	struct dirent *node, *t;
+	DIR *d, *td;
+	int failed = 0;
+
+	lab_path(lab, "vms", vms, sizeof(vms));
+	d = opendir(vms);
+	if (!d)
+		return 0;
+	while ((node = readdir(d))) {
+		char dir[PATH_MAX + 300];
+
+		if (node->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s/tunnels", vms, node->d_name);
+		td = opendir(dir);
+		if (!td)
+			continue;
+		while ((t = readdir(td))) {
+			if (t->d_name[0] == '.' || !proc_netns_exists(t->d_name))
+				continue;
+			proc_netns_kill_all(t->d_name);
+			if (run_cmd((const char *const[]){"ip", "netns", "del", t->d_name, NULL},
+				    false))
+				failed = 1;
+			else if (!quiet)
+				printf("deleted tunnel netns %s\n", t->d_name);
+		}
+		closedir(td);
+	}
+	closedir(d);
+	return failed ? -EIO : 0;
+}
+
 static int unpin(const char *lab, bool quiet)
 {
 	DIR *d = opendir(LAB_PIN_ROOT);
@@ -131,6 +169,8 @@ int lab_down(const char *name, bool quiet)
 	if (r)
 		return r;
 	if (lab_load_state(&lab) == 0 && stop_daemons(&lab, quiet))
+		failed = 1;
+	if (delete_tunnels(&lab, quiet))
 		failed = 1;
 	if (delete_namespaces(name, quiet))
 		failed = 1;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -216,6 +217,41 @@ int proc_netns_leave(int saved)
 	int r = setns(saved, CLONE_NEWNET) < 0 ? -errno : 0;
 
 	close(saved);
+	return r;
+}
+
+int proc_netns_create(const char *name)
+{
+	char path[PATH_MAX];
+	int fd, self, r;
+
+	if (!netns_name_ok(name))
+		return -EINVAL;
+	r = proc_mkdir_p("/run/netns", 0755);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		r = -errno;
+		unlink(path);
+		return r;
+	}
+	r = 0;
+	if (unshare(CLONE_NEWNET) < 0)
+		r = -errno;
+	else if (mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) < 0)
+		r = -errno;
+	if (proc_netns_leave(self) < 0) {
+		perror("proc_netns_create: cannot return to the original network namespace");
+		abort();
+	}
+	if (r < 0)
+		unlink(path);
 	return r;
 }
 

@@ -57,6 +57,9 @@ int proc_netns_enter(const char *name, int *saved);
 /* Back to saved (and closes it); a thread that cannot come back must not go on. */
 int proc_netns_leave(int saved);
 bool proc_netns_exists(const char *name);
+/* Makes a new, empty network namespace /run/netns/NAME (as `ip netns add`);
+ * -EEXIST when it is there already. */
+int proc_netns_create(const char *name);
 /* Names under /run/netns (malloc'd array of malloc'd strings; none: NULL, 0). */
 int proc_netns_list(char ***names, size_t *n);
 void proc_strv_free(char **v, size_t n);

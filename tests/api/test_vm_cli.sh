@@ -3,7 +3,7 @@
 #   tests/api/test_vm_cli.sh PATH/TO/godwitd PATH/TO/godwit SOURCE_ROOT
 # apply of examples/testvm.yaml as it is (warnings on stderr), get/describe,
 # apply again (unchanged), Halted (configured, Stopped), console through a fake
-# console socket (a python unix socket server playing the agent's), delete.
+# stream to a fake agent (python playing the agent's stream service), delete.
 set -euo pipefail
 
 godwitd=${1:?usage: test_vm_cli.sh GODWITD GODWIT SOURCE_ROOT}
@@ -36,13 +36,16 @@ until curl -s -o /dev/null --unix-socket "$sock" http://x/v1/healthz; do
 done
 export GODWIT_SERVER=unix:$sock GODWIT_TOKEN=$(cat "$state/token") GODWIT_CONFIG=$dir/none HOME=$dir
 
+# The node's underlay address: a loopback address of this run, where the fake
+# agent's stream service listens (port 7481, agent/streams.h).
+ul=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 report() { # JSON of the vms map
 	curl -s -o /dev/null -w '%{http_code}' --unix-socket "$sock" -X PUT \
 		-H "Authorization: Bearer $GODWIT_TOKEN" -d "{\"applied_revision\":1,\"vms\":$1}" \
 		http://x/v1/nodes/node-1/status | grep -q 200 || fail "report"
 }
 curl -s -o /dev/null --unix-socket "$sock" -X PUT -H "Authorization: Bearer $GODWIT_TOKEN" \
-	-d '{"spec":{"underlay_ip":"192.168.70.1"}}' http://x/v1/nodes/node-1
+	-d "{\"spec\":{\"underlay_ip\":\"$ul\"}}" http://x/v1/nodes/node-1
 report '{}'
 
 # --- apply examples/testvm.yaml as it is ---------------------------------------------
@@ -63,13 +66,25 @@ out=$("$godwit" describe virtualmachine testvm)
 grep -q "memory raised from 62 MiB to 128 MiB" <<<"$out" && ok "describe shows the notes" ||
 	fail "describe: $out"
 
-# --- console through a fake console socket -----------------------------------------
+# --- console through the controller to a fake agent's stream service -----------
+# (agent/streams.h: one request line, {"ok":true}, then the console's bytes)
 console=$dir/console.sock
-python3 - "$console" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(1)
+python3 - "$ul" "$GODWIT_TOKEN" "$dir/ready" <<'PY' &
+import json, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 7481)); s.listen(1)
+open(sys.argv[3], "w").close()
 c, _ = s.accept()
+line = b""
+while not line.endswith(b"\n"):
+    b = c.recv(1)
+    if not b: sys.exit(1)
+    line += b
+req = json.loads(line)
+if req.get("token") != sys.argv[2] or req.get("kind") != "console" or req.get("vm") != "testvm":
+    c.sendall(b'{"error":"fake agent: unexpected request"}\n'); sys.exit(1)
+c.sendall(b'{"ok":true}\n')
 c.sendall(b"login: ")
 data = b""
 while True:
@@ -83,7 +98,7 @@ c.close()
 PY
 fake=$!
 deadline=$((SECONDS + 5))
-until [[ -S $console ]]; do ((SECONDS < deadline)) || { fail "fake console did not start"; break; }; sleep 0.05; done
+until [[ -e $dir/ready ]]; do ((SECONDS < deadline)) || { fail "fake console did not start"; break; }; sleep 0.05; done
 out=$("$godwit" console testvm </dev/null 2>&1) && fail "console before the agent reports one: $out" ||
 	{ grep -q "has no console yet (phase Scheduled" <<<"$out" && ok "no console yet" || fail "no console: $out"; }
 report "{\"testvm\":{\"phase\":\"running\",\"ready\":true,\"console\":\"$console\"}}"

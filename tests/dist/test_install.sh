@@ -67,7 +67,9 @@ complete_line() { # WORDS...: what the completion offers for the last word
 		_godwit; printf "%s\n" "${COMPREPLY[@]}"' \
 		"$root$prefix/share/bash-completion/completions/godwit" "$@"
 }
-[[ $(complete_line godwit mig) == migrate ]] && ok "completes a verb" || fail "godwit mig<TAB>: $(complete_line godwit mig)"
+[[ $(complete_line godwit app) == apply ]] && ok "completes a verb" || fail "godwit app<TAB>: $(complete_line godwit app)"
+[[ $(complete_line godwit mig | tr '\n' ' ') == "migrate migrate-cancel " ]] && ok "offers every verb of a prefix" ||
+	fail "godwit mig<TAB>: $(complete_line godwit mig)"
 [[ $(complete_line godwit get po) == ports ]] && ok "completes a kind" || fail "godwit get po<TAB>: $(complete_line godwit get po)"
 complete_line godwit migrate --dow | grep -qx -- '--downtime-ms' && ok "completes a verb's flag" ||
 	fail "godwit migrate --dow<TAB>: $(complete_line godwit migrate --dow)"

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+#include "http_stream.h"
+
+#include "lib/log.h"
+#include "lib/stream.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static _Atomic int active;
+
+struct relay {
+	int agent_fd;
+	int client_fd;
+	void **slot; /* the request's: cleared when the handler takes rl */
+	char what[128];
+};
+
+int http_streams_active(void)
+{
+	return atomic_load(&active);
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+	json_t *j = json_pack("{s:s}", "error", msg);
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	json_decref(j);
+	if (!text)
+		return MHD_NO;
+	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void *relay_main(void *data)
+{
+	struct relay *rl = data;
+	int r = stream_relay(rl->client_fd, rl->agent_fd);
+
+	log_debug("stream %s ended%s%s", rl->what, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+	close(rl->client_fd);
+	close(rl->agent_fd);
+	free(rl);
+	atomic_fetch_sub(&active, 1);
+	return NULL;
+}
+
+/* After the 101: the socket leaves MHD (a duplicate is ours) and the relay starts. */
+static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
+		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct relay *rl = cls;
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	(void)conn;
+	(void)con_cls;
+	*rl->slot = NULL; /* ours from here on */
+	rl->client_fd = dup(sock);
+	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	if (rl->client_fd < 0) {
+		log_warn_errno(-errno, "stream %s: cannot keep the socket", rl->what);
+		goto fail;
+	}
+	if (extra_in_size && stream_write_all(rl->agent_fd, extra_in, extra_in_size) < 0)
+		goto fail;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, HTTP_STREAM_THREAD_STACK);
+	r = pthread_create(&t, &attr, relay_main, rl);
+	pthread_attr_destroy(&attr);
+	if (r == 0)
+		return;
+	log_warn_errno(-r, "stream %s: no thread to relay it", rl->what);
+fail:
+	if (rl->client_fd >= 0)
+		close(rl->client_fd);
+	close(rl->agent_fd);
+	free(rl);
+	atomic_fetch_sub(&active, 1);
+}
+
+void http_stream_abandon(void *stream)
+{
+	struct relay *rl = stream;
+
+	if (!rl)
+		return;
+	log_info("stream %s: the 101 was not delivered", rl->what);
+	close(rl->agent_fd);
+	free(rl);
+	atomic_fetch_sub(&active, 1);
+}
+
+enum MHD_Result http_stream_serve(const struct http_context *ctx, struct MHD_Connection *conn,
+				  const char *method, const struct tunnel_request *req, void **slot)
+{
+	struct api_error err = {0};
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+	struct relay *rl;
+	int fd = -1, r;
+
+	if (strcmp(method, "POST") != 0) {
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "method %s is not allowed on a stream (POST opens one)",
+			 method);
+		return reply(conn, 405, msg);
+	}
+	if (atomic_fetch_add(&active, 1) >= HTTP_MAX_STREAMS) {
+		atomic_fetch_sub(&active, 1);
+		return reply(conn, 503, "too many streams open at the controller");
+	}
+	r = tunnel_open(ctx->registry, ctx->token, req, &fd, &err);
+	if (r < 0) {
+		atomic_fetch_sub(&active, 1);
+		if (err.status)
+			return reply(conn, (unsigned)err.status, err.message);
+		log_error("stream to %s: %s", req->name, strerror(-r));
+		return reply(conn, 500, "internal error (see the controller's log)");
+	}
+	rl = calloc(1, sizeof(*rl));
+	resp = rl ? MHD_create_response_for_upgrade(on_upgrade, rl) : NULL;
+	if (!resp) {
+		free(rl);
+		close(fd);
+		atomic_fetch_sub(&active, 1);
+		return MHD_NO;
+	}
+	rl->agent_fd = fd;
+	rl->client_fd = -1;
+	rl->slot = slot;
+	if (req->kind == TUNNEL_CONSOLE)
+		snprintf(rl->what, sizeof(rl->what), "console of vm/%s", req->name);
+	else
+		snprintf(rl->what, sizeof(rl->what), "%s/%s:%u",
+			 req->subject == KIND_VM ? "vm" : "port", req->name, req->port);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, STREAM_UPGRADE);
+	ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+	MHD_destroy_response(resp);
+	if (ret != MHD_YES) {
+		/* The handler will not run: the far end is ours to close. */
+		close(fd);
+		free(rl);
+		atomic_fetch_sub(&active, 1);
+	} else {
+		*slot = rl; /* until the handler takes it; else http_stream_abandon */
+	}
+	return ret;
+}

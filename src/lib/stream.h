@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stream: raw byte streams through the godwit API (docs/API.md, "Streams").
+ *
+ * A stream is an HTTP/1.1 request that the controller answers with
+ * "101 Switching Protocols" (Upgrade: godwit-stream); from then on the
+ * connection carries the bytes of one TCP connection (port-forward) or of a
+ * serial console, in both directions, with half-close: one side's end of
+ * input is passed on as a shutdown(SHUT_WR) of the other, so a client that
+ * ends its input still reads the rest of the answer.
+ *
+ * The client side speaks HTTP over a plain socket (TCP "http://HOST:PORT"
+ * or "unix:/path"), as apiclient.h's servers: libcurl's CONNECT_ONLY cannot
+ * hand over the bytes it read past the answer's head, and a stream's first
+ * bytes may come right behind it. The head is read one byte at a time for
+ * that reason (a head is about a hundred bytes).
+ *
+ * The relay (stream_relay) is used by all three: the CLI between a local
+ * connection and its stream, the controller between the CLI's stream and the
+ * agent's, the agent between the controller and the VM's socket.
+ */
+#ifndef GODWIT_LIB_STREAM_H
+#define GODWIT_LIB_STREAM_H
+
+#include <stddef.h>
+
+#define STREAM_UPGRADE	       "godwit-stream"
+#define STREAM_HEAD_MAX	       8192
+#define STREAM_ERROR_MAX       4096 /* the body of a refusal that is read */
+#define STREAM_OPEN_TIMEOUT_MS 30000
+
+/*
+ * Parses an HTTP/1.1 answer's head (buf[0..len), ending in "\r\n\r\n"):
+ * *status and *content_length (-1 when absent). -EINVAL for anything else,
+ * -E2BIG for a Content-Length above STREAM_ERROR_MAX.
+ */
+int stream_parse_head(const char *buf, size_t len, int *status, long *content_length);
+
+/*
+ * Opens a stream: POST path to server with the bearer token. On 101, 0 and
+ * *fd (a blocking socket). A refusal: -EPROTO with *status and the server's
+ * error message (its JSON "error") in err. Transport failures: -errno, with
+ * what failed in err.
+ */
+int stream_open(const char *server, const char *token, const char *path, int *fd, int *status,
+		char *err, size_t errlen);
+
+/*
+ * Relays a <-> b until both directions ended (end of input on one side is a
+ * shutdown(SHUT_WR) of the other) or one fails. Neither fd is closed.
+ * 0 or -errno of the failure.
+ */
+int stream_relay(int a, int b);
+/* The same with separate input and output fds per side (stdin/stdout); an
+ * output that is not a socket is closed at its end. */
+int stream_relay4(int a_in, int a_out, int b_in, int b_out);
+
+/* Writes all of buf (retrying EINTR); 0 or -errno. */
+int stream_write_all(int fd, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* lib/stream and lib/streamproto: the answer head, the controller-agent lines
+ * both ways, the relay's half-close and the one-line read that leaves the
+ * stream's bytes in the socket. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/stream.h"
+#include "lib/streamproto.h"
+
+static void test_head(void **state)
+{
+	static const struct {
+		const char *text;
+		int r, status;
+		long clen;
+	} cases[] = {
+	    {"HTTP/1.1 101 Switching Protocols\r\nUpgrade: godwit-stream\r\n\r\n", 0, 101, -1},
+	    {"HTTP/1.1 404 Not Found\r\ncontent-length:  12\r\n\r\n", 0, 404, 12},
+	    {"HTTP/1.0 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", 0, 502, 0},
+	    {"HTTP/1.1 200 OK\r\nContent-Length: 99999\r\n\r\n", -E2BIG, 0, 0},
+	    {"HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", -EINVAL, 0, 0},
+	    {"HTTP/1.1 200 OK\r\nbroken header\r\n\r\n", -EINVAL, 0, 0},
+	    {"HTTP/1.1 2000 OK\r\n\r\n", -EINVAL, 0, 0},
+	    {"SSH-2.0-dropbear\r\n\r\n", -EINVAL, 0, 0},
+	    {"HTTP/1.1 101 Switching\r\n", -EINVAL, 0, 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int status = 0;
+		long clen = -2;
+
+		assert_int_equal(
+		    stream_parse_head(cases[i].text, strlen(cases[i].text), &status, &clen),
+		    cases[i].r);
+		if (cases[i].r == 0) {
+			assert_int_equal(status, cases[i].status);
+			assert_int_equal(clen, cases[i].clen);
+		}
+	}
+}
+
+static void test_request_lines(void **state)
+{
+	struct streamproto_request req = {.kind = STREAMPROTO_PORTFORWARD,
+					  .ipv4 = 0x0a140005,
+					  .port = 22},
+				   got;
+	char *line = NULL, err[256];
+	int n;
+
+	(void)state;
+	strcpy(req.token, "tok");
+	strcpy(req.netns, "gwt-0123456789ab");
+	n = streamproto_request_format(&req, &line);
+	assert_true(n > 0);
+	assert_int_equal(line[n - 1], '\n');
+	assert_int_equal(streamproto_request_parse(line, (size_t)n - 1, &got, err, sizeof(err)), 0);
+	assert_int_equal(got.kind, STREAMPROTO_PORTFORWARD);
+	assert_int_equal(got.ipv4, 0x0a140005);
+	assert_int_equal(got.port, 22);
+	assert_string_equal(got.netns, "gwt-0123456789ab");
+	assert_string_equal(got.token, "tok");
+	free(line);
+
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+	    {"[1]", "not a JSON object"},
+	    {"{\"kind\":\"console\",\"vm\":\"a\"}", "\"token\""},
+	    {"{\"token\":\"t\",\"kind\":\"shell\"}", "neither portforward nor console"},
+	    {"{\"token\":\"t\",\"kind\":\"console\",\"vm\":\"A_B\"}", "not an object name"},
+	    {"{\"token\":\"t\",\"kind\":\"portforward\",\"netns\":\"../x\",\"ipv4\":\"10.0.0.1\","
+	     "\"port\":22}",
+	     "not a namespace name"},
+	    {"{\"token\":\"t\",\"kind\":\"portforward\",\"netns\":\"n\",\"ipv4\":\"10.0.0.300\","
+	     "\"port\":22}",
+	     "not an IPv4 address"},
+	    {"{\"token\":\"t\",\"kind\":\"portforward\",\"netns\":\"n\",\"ipv4\":\"10.0.0.1\","
+	     "\"port\":70000}",
+	     "1..65535"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(streamproto_request_parse(bad[i].text, strlen(bad[i].text), &got,
+							   err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, bad[i].err));
+	}
+}
+
+static void test_reply_lines(void **state)
+{
+	char *line = NULL, msg[64] = "";
+	int n;
+
+	(void)state;
+	n = streamproto_reply_format(NULL, &line);
+	assert_int_equal(streamproto_reply_parse(line, (size_t)n - 1, msg, sizeof(msg)), 0);
+	free(line);
+	n = streamproto_reply_format("refused", &line);
+	assert_int_equal(streamproto_reply_parse(line, (size_t)n - 1, msg, sizeof(msg)), -EPROTO);
+	assert_string_equal(msg, "refused");
+	free(line);
+	assert_int_equal(streamproto_reply_parse("{\"ok\":1}", 8, msg, sizeof(msg)), -EINVAL);
+}
+
+struct side {
+	int fd;
+	char got[64];
+	size_t len;
+};
+
+/* Writes "question", half-closes, reads to the end. */
+static void *client(void *data)
+{
+	struct side *s = data;
+	ssize_t n;
+
+	assert_int_equal(stream_write_all(s->fd, "question", 8), 0);
+	shutdown(s->fd, SHUT_WR);
+	while ((n = read(s->fd, s->got + s->len, sizeof(s->got) - 1 - s->len)) > 0)
+		s->len += (size_t)n;
+	return NULL;
+}
+
+/* Reads to the end, then answers and closes: only a half-close lets it answer. */
+static void *server(void *data)
+{
+	struct side *s = data;
+	ssize_t n;
+
+	while ((n = read(s->fd, s->got + s->len, sizeof(s->got) - 1 - s->len)) > 0)
+		s->len += (size_t)n;
+	assert_int_equal(stream_write_all(s->fd, "answer", 6), 0);
+	shutdown(s->fd, SHUT_WR);
+	return NULL;
+}
+
+static void test_relay_half_close(void **state)
+{
+	int a[2], b[2];
+	struct side c, sv;
+	pthread_t tc, ts;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	c = (struct side){.fd = a[0]};
+	sv = (struct side){.fd = b[0]};
+	pthread_create(&tc, NULL, client, &c);
+	pthread_create(&ts, NULL, server, &sv);
+	assert_int_equal(stream_relay(a[1], b[1]), 0);
+	pthread_join(tc, NULL);
+	pthread_join(ts, NULL);
+	assert_memory_equal(sv.got, "question", 8);
+	assert_int_equal(sv.len, 8);
+	assert_memory_equal(c.got, "answer", 6);
+	assert_int_equal(c.len, 6);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+}
+
+static void test_read_line_leaves_the_stream(void **state)
+{
+	char buf[32], rest[8];
+	int p[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+	assert_int_equal(stream_write_all(p[0], "{\"ok\":true}\nSSH-", 16), 0);
+	assert_int_equal(streamproto_read_line(p[1], buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "{\"ok\":true}");
+	assert_int_equal(read(p[1], rest, 4), 4);
+	assert_memory_equal(rest, "SSH-", 4);
+	assert_int_equal(stream_write_all(p[0], "0123456789", 10), 0);
+	assert_int_equal(streamproto_read_line(p[1], buf, 8), -E2BIG);
+	close(p[0]);
+	close(p[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_head),
+	    cmocka_unit_test(test_request_lines),
+	    cmocka_unit_test(test_reply_lines),
+	    cmocka_unit_test(test_relay_half_close),
+	    cmocka_unit_test(test_read_line_leaves_the_stream),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
