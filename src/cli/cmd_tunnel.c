@@ -91,7 +91,8 @@ static void stream_path(const struct target *t, unsigned port, char *buf, size_t
 }
 
 /* That the target exists, so that a listener is not started for nothing. */
-static int check_target(struct cli *cli, const struct target *t)
+/* Whether the target exists; *created (may be NULL) its metadata.created. */
+static int check_target_created(struct cli *cli, const struct target *t, long long *created)
 {
 	json_t *reply = NULL;
 	char path[160];
@@ -107,9 +108,38 @@ static int check_target(struct cli *cli, const struct target *t)
 	} else if (code != 200) {
 		fprintf(stderr, "Error: %s/%s: %s\n", t->word, t->name, api_error_text(reply));
 		r = -EIO;
+	} else if (created) {
+		*created = (long long)json_integer_value(
+		    json_object_get(json_object_get(reply, "metadata"), "created"));
 	}
 	json_decref(reply);
 	return r;
+}
+
+static int check_target(struct cli *cli, const struct target *t)
+{
+	return check_target_created(cli, t, NULL);
+}
+
+/*
+ * The name ssh keeps the target's host key under: one per incarnation of
+ * the object in one cluster (its name, the revision that created it, the
+ * cluster's id), so that a VM deleted and made again under the same name, or
+ * a new lab, meets accept-new instead of a "host key changed" refusal, while
+ * the same VM after a migration is checked against the key it had.
+ */
+static void host_key_alias(struct cli *cli, const struct target *t, long long created, char *buf,
+			   size_t len)
+{
+	json_t *reply = NULL;
+	const char *cluster = NULL;
+	long code;
+
+	if (cli_request(cli, "GET", "/v1/healthz", NULL, &code, &reply) == 0 && code == 200)
+		cluster = json_string_value(json_object_get(reply, "cluster"));
+	snprintf(buf, len, "%s%s.%lld.%.12s", strcmp(t->word, "vm") ? "port." : "", t->name,
+		 created, cluster ? cluster : "unknown");
+	json_decref(reply);
 }
 
 struct forward {
@@ -314,9 +344,10 @@ int cmd_ssh(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	char *args[SSH_ARGS_MAX + 1], exe[PATH_MAX], known[PATH_MAX],
 	    *quoted_exe = NULL, *quoted_target = NULL, *proxy = NULL, *o_known = NULL,
-	    *o_alias = NULL, dest[256], alias[80];
+	    *o_alias = NULL, dest[256], alias[128];
 	const char *server, *token, *user = NULL, *at, *spec;
 	struct target t;
+	long long created = 0;
 	int opt, n = 0;
 	ssize_t len;
 
@@ -355,7 +386,7 @@ int cmd_ssh(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		return EXIT_USAGE;
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
-	if (check_target(cli, &t) < 0 || cli_server(cli, &server, &token) < 0)
+	if (check_target_created(cli, &t, &created) < 0 || cli_server(cli, &server, &token) < 0)
 		return 1;
 	len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (len <= 0) {
@@ -367,8 +398,9 @@ int cmd_ssh(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		fprintf(stderr, "godwit ssh: no place for the known_hosts file\n");
 		return 1;
 	}
-	snprintf(alias, sizeof(alias), "%s%s", strcmp(t.word, "vm") ? "port." : "", t.name);
-	snprintf(dest, sizeof(dest), "%s%s%s", user ? user : "", user ? "@" : "", alias);
+	host_key_alias(cli, &t, created, alias, sizeof(alias));
+	snprintf(dest, sizeof(dest), "%s%s%s%s", user ? user : "", user ? "@" : "",
+		 strcmp(t.word, "vm") ? "port." : "", t.name);
 	quoted_exe = sh_quote(exe);
 	quoted_target = sh_quote(spec);
 	if (!quoted_exe || !quoted_target ||

@@ -383,7 +383,9 @@ static enum MHD_Result handle_healthz(const struct http_context *ctx, struct MHD
 	int64_t rev = 0;
 
 	ctx->store->ops->revision(ctx->store, &rev);
-	return reply_json(conn, 200, json_pack("{s:b, s:I}", "ok", 1, "revision", (json_int_t)rev));
+	return reply_json(conn, 200,
+			  json_pack("{s:b, s:I, s:s}", "ok", 1, "revision", (json_int_t)rev,
+				    "cluster", ctx->store->ops->cluster_id(ctx->store)));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -92,6 +92,9 @@ static int run_demo(struct demo *d)
 	r = demo_start_observer(d);
 	if (r)
 		return r;
+	r = demo_start_sessions(d);
+	if (r)
+		return r;
 	r = !strcmp(d->subject, "vm") ? demo_migrate_vm(d) : demo_migrate_endpoint(d);
 	if (r)
 		return r;
@@ -104,8 +107,18 @@ static int run_demo(struct demo *d)
 	r = demo_stop_probe(d);
 	if (r)
 		return r;
+	r = demo_end_sessions(d);
+	if (r)
+		return r;
 	demo_step("results (%s)", d->out);
 	r = demo_write_outputs(d);
+	if (!r && d->sessions && !json_is_true(json_object_get(d->sessions, "survived"))) {
+		fprintf(stderr,
+			"godwit lab demo: an SSH session did not survive the migration "
+			"(%s/ssh-*.txt)\n",
+			d->out);
+		r = -EPROTO;
+	}
 	if (!r && !migration_phase_name_finished(migclient_phase(d->mig)))
 		r = -EPROTO;
 	else if (!r && !migration_phase_is(json_string_value(json_object_get(
@@ -246,6 +259,10 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 		proc_stop_pid(d.probe_pid, 500);
 	if (d.echo_pid > 0)
 		proc_stop_pid(d.echo_pid, 500);
+	if (d.ping_pid > 0)
+		proc_stop_pid(d.ping_pid, 500);
+	if (d.stream_pid > 0)
+		proc_stop_pid(d.stream_pid, 500);
 	demo_save_logs(&d);
 	if (d.keep) {
 		printf("\nthe lab stays up (--keep): godwit --lab %s get ports; "
@@ -260,6 +277,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 	sigaction(SIGTERM, &old_term, NULL);
 	json_decref(d.drill);
 	json_decref(d.mig);
+	json_decref(d.sessions);
 	if (r)
 		fprintf(stderr, "godwit lab demo: failed%s; the daemons' logs are in %s/logs\n",
 			r == -EINTR ? " (interrupted)" : "", d.out);

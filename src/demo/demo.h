@@ -48,10 +48,22 @@ struct demo_inputs {
 	const json_t *migration;  /* the Migration object as the API returns it */
 	const json_t *drill;	  /* endpoint: the drill's --json report; vm: NULL */
 	double grace_ms;	  /* a reply later than this is a loss (the probe's --grace-ms) */
+	const json_t *sessions;	  /* demo_session_figures(), or NULL */
 	const char *generated_at; /* ISO 8601 */
 	int cores;
 	const char *kernel;
 };
+
+/*
+ * What the seed's SSH sessions showed: ping_text is the in-guest ping's
+ * output (its summary line counts), stream_text the lines that came back
+ * from the outside echo ("n=0".."n=LINES-1" wanted, in order); a status is
+ * the session's exit status (-1: killed at the deadline). *out:
+ * {"survived", "ping": {"target", "sent", "received", "lost"},
+ *  "outbound_tcp": {"lines_sent", "lines_back", "in_order"}, "statuses"}.
+ */
+int demo_session_figures(const char *ping_text, int ping_status, const char *stream_text,
+			 int stream_status, long pings, long lines, json_t **out);
 
 /* The report object (fields in docs of `lab demo`); -EINVAL when the migration has no phases. */
 int demo_report(const struct demo_inputs *in, json_t **out);

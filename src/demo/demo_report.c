@@ -2,6 +2,7 @@
 /* The demo's report: pure functions from what the probe, the drill and the
  * Migration recorded to one JSON object, and its text for a person. */
 #include "demo.h"
+#include "lab/lab.h"
 #include "lib/phases.h"
 
 #include <errno.h>
@@ -440,6 +441,8 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 	json_object_set_new(rep, "early_deliveries", json_integer(early));
 	json_object_set_new(rep, "early_deliveries_measured", json_boolean(early_measured));
 	json_object_set_new(rep, "tcp", tcp_summary(json_object_get(in->probe, "tcp"), sw.t0));
+	if (in->sessions)
+		json_object_set(rep, "sessions", (json_t *)in->sessions);
 	json_object_set_new(rep, "probe",
 			    json_pack("{s:I, s:I, s:I, s:o}", "rate_hz",
 				      json_integer_value(json_object_get(in->probe, "rate_hz")),
@@ -503,6 +506,29 @@ static const char *pretty_phase(const char *name)
 	enum migration_phase p;
 
 	return migration_phase_parse(name, &p) == 0 ? migration_phase_label(p) : name;
+}
+
+/* The seed's SSH sessions (demo_sessions.c), when they ran. */
+static void print_sessions(FILE *f, const json_t *s)
+{
+	const json_t *ping = json_object_get(s, "ping"), *tcp = json_object_get(s, "outbound_tcp");
+
+	if (!json_is_object(s))
+		return;
+	fprintf(f, "  %-26s %s\n", "SSH sessions (godwit ssh)",
+		json_is_true(json_object_get(s, "survived")) ? "survived the migration, status 0"
+							     : "DID NOT SURVIVE");
+	if (json_is_integer(json_object_get(ping, "sent")))
+		fprintf(f, "  %-26s %lld sent, %lld lost at 100/s, from inside the guest\n",
+			"ping " LAB_OUTSIDE_HOST,
+			(long long)json_integer_value(json_object_get(ping, "sent")),
+			(long long)json_integer_value(json_object_get(ping, "lost")));
+	else
+		fprintf(f, "  %-26s no summary\n", "ping " LAB_OUTSIDE_HOST);
+	fprintf(f, "  %-26s %lld of %lld lines back from %s's echo%s\n", "outbound TCP (SNAT)",
+		(long long)json_integer_value(json_object_get(tcp, "lines_back")),
+		(long long)json_integer_value(json_object_get(tcp, "lines_sent")), LAB_OUTSIDE_HOST,
+		json_is_true(json_object_get(tcp, "in_order")) ? ", all in order" : ", NOT WHOLE");
 }
 
 void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool have_png)
@@ -571,6 +597,7 @@ void demo_print_report(FILE *f, const json_t *rep, const char *out_dir, bool hav
 			(long long)json_integer_value(json_object_get(tcp, "bytes_sent")),
 			(long long)json_integer_value(json_object_get(tcp, "retransmits")),
 			json_number_value(json_object_get(tcp, "longest_stall_ms")));
+	print_sessions(f, json_object_get(rep, "sessions"));
 	if (json_is_number(ff))
 		fprintf(f, "  %-26s %.3f ms\n",
 			vm ? "resume -> activation" : "first frame -> activation",

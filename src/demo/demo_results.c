@@ -60,6 +60,7 @@ int demo_write_outputs(struct demo *d)
 					      .migration = d->mig,
 					      .drill = d->drill,
 					      .grace_ms = PROBE_GRACE_MS,
+					      .sessions = d->sessions,
 					      .generated_at = when,
 					      .cores = (int)sysconf(_SC_NPROCESSORS_ONLN),
 					      .kernel = un.release},

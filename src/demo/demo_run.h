@@ -7,6 +7,7 @@
  *   demo_check.c    step 1: what the machine must offer
  *   demo_subject.c  steps 3-4: the subject (VM or endpoint with a TCP echo)
  *                   and the observer probing it
+ *   demo_sessions.c the seed's SSH sessions around the migration (VMs)
  *   demo_migrate.c  step 5: the migration (migclient, or the drill for an
  *                   endpoint), then stopping the probe
  *   demo_results.c  steps 6-8: report.json, timeline.svg/png, the summary,
@@ -59,7 +60,9 @@ struct demo {
 	char network[64], ip[32], source[32], target[32], observer[32];
 	char migration[96], probe_csv[PATH_MAX + 16], probe_json[PATH_MAX + 16];
 	pid_t echo_pid, probe_pid;
+	pid_t ping_pid, stream_pid; /* the seed's sessions (demo_sessions.c); 0: none */
 	json_t *drill, *mig;
+	json_t *sessions; /* what the sessions showed; NULL when they did not run */
 	bool have_png;
 };
 
@@ -72,6 +75,8 @@ void demo_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Sleeps ms in short slices; false when the user interrupted. */
 bool demo_pause_ms(int ms);
 bool demo_in_path(const char *exe);
+/* The same, with the full path of exe into out. */
+bool demo_find_in_path(const char *exe, char *out, size_t len);
 /* Starts argv in netns (NULL: ours), stdout to out_path, stderr to err_path
  * (NULL: ours), in its own session so a Ctrl-C reaches only us. */
 int demo_spawn(const char *netns, const char *const *argv, const char *out_path,
@@ -95,6 +100,14 @@ int demo_migrate_vm(struct demo *d);
 int demo_migrate_endpoint(struct demo *d);
 /* SIGINT to the probe, so it writes its report. */
 int demo_stop_probe(struct demo *d);
+
+/* The seed's scenario around the migration (a VM subject with sshpass and
+ * ssh at hand; otherwise a note and 0): `godwit ssh cirros@testvm -- ping
+ * -i 0.01 203.0.113.8` and an outbound TCP stream through the gateway's SNAT
+ * (numbered lines to the outside host's echo), started before the migration;
+ * after it, their results into d->sessions. */
+int demo_start_sessions(struct demo *d);
+int demo_end_sessions(struct demo *d);
 
 /* OUT/report.json, OUT/timeline.svg (and .png), the summary on stdout. */
 int demo_write_outputs(struct demo *d);

@@ -42,7 +42,7 @@ bool demo_pause_ms(int ms)
 	return !demo_interrupted;
 }
 
-bool demo_in_path(const char *exe)
+bool demo_find_in_path(const char *exe, char *out, size_t len)
 {
 	const char *path = getenv("PATH") ?: "/usr/sbin:/usr/bin:/sbin:/bin";
 	char cand[PATH_MAX];
@@ -51,11 +51,19 @@ bool demo_in_path(const char *exe)
 		size_t seg = strcspn(path, ":");
 
 		snprintf(cand, sizeof(cand), "%.*s/%s", (int)seg, path, exe);
-		if (seg && access(cand, X_OK) == 0)
+		if (seg && access(cand, X_OK) == 0) {
+			if (out)
+				snprintf(out, len, "%s", cand);
 			return true;
+		}
 		path += seg + (path[seg] == ':');
 	}
 	return false;
+}
+
+bool demo_in_path(const char *exe)
+{
+	return demo_find_in_path(exe, NULL, 0);
 }
 
 /* Starts argv in netns (NULL: ours), stdout to out_path, stderr to err_path

@@ -102,6 +102,18 @@ else
   sed 's/^/    /' "$OUT.vm.log" | tail -n 16
   [[ $rc == 0 ]] && ok "lab demo --subject vm exits 0" || fail "lab demo --subject vm: exit $rc"
   check_demo vm "$OUT/vm"
+  # The seed's scenario inside the demo: SSH sessions across the migration.
+  r=$OUT/vm/report.json
+  # (the in-guest ping's loss is logged, not bounded here: busybox ping's raw
+  # socket also queues the observer's 1,000/s probes; tests/e2e/seed.sh bounds it)
+  jtrue "$r" '.sessions.survived and .sessions.ping.sent == .sessions.ping.wanted' \
+    && ok "vm: godwit ssh sessions survived; in-guest ping to 203.0.113.8: $(jq -c .sessions.ping "$r")" \
+    || fail "vm: sessions $(jq -c .sessions "$r")"
+  jtrue "$r" '.sessions.outbound_tcp.in_order and .sessions.outbound_tcp.lines_back == .sessions.outbound_tcp.lines_sent' \
+    && ok "vm: outbound TCP through SNAT whole: $(jq -c .sessions.outbound_tcp "$r")" \
+    || fail "vm: outbound TCP $(jq -c .sessions.outbound_tcp "$r")"
+  grep -q 'SSH sessions (godwit ssh)' "$OUT.vm.log" && ok "vm: the summary names the SSH sessions" \
+    || fail "vm: no SSH line in the summary"
 fi
 
 finish

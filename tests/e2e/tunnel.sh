@@ -100,11 +100,25 @@ if command -v dropbear >/dev/null && command -v ssh >/dev/null; then
   out=$(gw ssh -i "$KEYDIR/id" -o BatchMode=yes root@port/ep -- echo ssh-works-\$\(hostname\) 2>"$LAB_DIR/ssh.err")
   [[ $out == ssh-works-* ]] && ok "godwit ssh ran a command: $out" \
     || fail "godwit ssh: '$out': $(tail -n 5 "$LAB_DIR/ssh.err")"
-  ssh-keygen -F port.ep -f "$(dirname "$GODWIT_CONFIG")/known_hosts" >/dev/null 2>&1 \
-    && ok "the host key was accepted into godwit's known_hosts (alias port.ep)" \
-    || fail "no port.ep entry in $(dirname "$GODWIT_CONFIG")/known_hosts"
+  # kept under the port's incarnation: name, creating revision, cluster id
+  alias="port.ep.$(gw get port ep -o json | jq -r .metadata.created).$(curl -s --unix-socket \
+    "$LAB_DIR/api.sock" http://x/v1/healthz | jq -r .cluster | cut -c 1-12)"
+  ssh-keygen -F "$alias" -f "$(dirname "$GODWIT_CONFIG")/known_hosts" >/dev/null 2>&1 \
+    && ok "the host key was accepted into godwit's known_hosts (alias $alias)" \
+    || fail "no $alias entry in $(dirname "$GODWIT_CONFIG")/known_hosts"
   out=$(gw ssh -i "$KEYDIR/id" -o BatchMode=yes root@port/ep -- echo again 2>"$LAB_DIR/ssh2.err")
   [[ $out == again ]] && ok "a second ssh uses the kept host key" || fail "second ssh: '$out' $(tail -n 3 "$LAB_DIR/ssh2.err")"
+  kill "$DB" 2>/dev/null; wait "$DB" 2>/dev/null
+  # the same port answering with another host key is refused (accept-new accepts new hosts only)
+  dropbearkey -t ed25519 -f "$KEYDIR/host2" >/dev/null 2>&1 || die "dropbearkey"
+  ip netns exec "$LAB-ep-ep" unshare -m --propagation private sh -c \
+    "mount --bind '$KEYDIR/home' '$ROOT_HOME' && exec dropbear -F -E -s -r '$KEYDIR/host2' -p 22" \
+    >"$LAB_DIR/dropbear2.log" 2>&1 & DB=$!; EXTRA_PIDS+=($DB)
+  wait_until 5 "dropbear listening in ep again" ep ep bash -c 'ss -ltn | grep -q ":22 "'
+  out=$(gw ssh -i "$KEYDIR/id" -o BatchMode=yes root@port/ep -- echo must-not-run 2>"$LAB_DIR/ssh3.err")
+  [[ $out != *must-not-run* ]] && grep -qi "host key" "$LAB_DIR/ssh3.err" \
+    && ok "a changed host key on the same port is refused" \
+    || fail "changed host key: '$out' $(tail -n 3 "$LAB_DIR/ssh3.err")"
   kill "$DB" 2>/dev/null; wait "$DB" 2>/dev/null
 else
   log "skip: ssh or dropbear missing (make deps)"

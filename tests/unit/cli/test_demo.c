@@ -390,6 +390,37 @@ static void assert_balanced(const char *svg)
 	assert_int_equal(depth, 0);
 }
 
+/* The seed's sessions: the ping's summary and the lines back from the echo. */
+static void test_session_figures(void **state)
+{
+	json_t *o = NULL;
+
+	(void)state;
+	assert_int_equal(demo_session_figures("PING 203.0.113.8 (203.0.113.8): 56 data bytes\n"
+					      "64 bytes from 203.0.113.8: seq=0 ttl=63\n\n"
+					      "--- 203.0.113.8 ping statistics ---\n"
+					      "1000 packets transmitted, 998 packets received, 0% "
+					      "packet loss\n",
+					      0, "n=0\nn=1\nn=2\n", 0, 1000, 3, &o),
+			 0);
+	assert_true(json_is_true(json_object_get(o, "survived")));
+	assert_int_equal(iget(o, "ping.sent"), 1000);
+	assert_int_equal(iget(o, "ping.lost"), 2);
+	assert_int_equal(iget(o, "outbound_tcp.lines_back"), 3);
+	assert_true(json_is_true(json_object_get(json_object_get(o, "outbound_tcp"), "in_order")));
+	json_decref(o);
+
+	/* A gap in the stream, a session killed at the deadline, no ping summary. */
+	assert_int_equal(
+	    demo_session_figures("ssh: connection closed\n", 255, "n=0\nn=2\n", -1, 1000, 3, &o),
+	    0);
+	assert_false(json_is_true(json_object_get(o, "survived")));
+	assert_true(json_is_null(json_object_get(json_object_get(o, "ping"), "sent")));
+	assert_false(json_is_true(json_object_get(json_object_get(o, "outbound_tcp"), "in_order")));
+	assert_int_equal(iget(o, "statuses.ping"), 255);
+	json_decref(o);
+}
+
 static void test_svg(void **state)
 {
 	json_t *probe, *mig, *rep;
@@ -498,6 +529,7 @@ int main(void)
 	    cmocka_unit_test(test_no_phases),
 	    cmocka_unit_test(test_csv),
 	    cmocka_unit_test(test_svg),
+	    cmocka_unit_test(test_session_figures),
 	    cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_guest_death),
 	};
