@@ -24,7 +24,7 @@
 #define PLOT_H	    300.0 /* the plot's height; the labels above it take what they need */
 #define MARKS_MAX   32
 #define LABEL_ROW_H 15.0
-#define LABEL_TOP   82.0
+#define LABEL_TOP   92.0 /* under the title, the figures and the sessions' line */
 #define PLOT_T	    (ax->top)
 #define PLOT_B	    (ax->top + PLOT_H)
 #define ZOOM_GAP    64.0 /* from the plot's bottom to the zoom panel's title */
@@ -222,6 +222,27 @@ static void draw_legend(FILE *f, const struct axis *ax, const json_t *rep)
 		     json_object_get(json_object_get(rep, "probe"), "rate_hz")));
 }
 
+/* The seed's SSH sessions (demo_sessions.c), under the figures, when they ran. */
+static void draw_sessions_line(FILE *f, const json_t *s)
+{
+	const json_t *ping = json_object_get(s, "ping"), *tcp = json_object_get(s, "outbound_tcp");
+
+	if (!json_is_object(s))
+		return;
+	svg_text(
+	    f, PLOT_L, 70, 12, "start",
+	    json_is_true(json_object_get(s, "survived")) ? C_ACT : C_LOST, false,
+	    "godwit ssh sessions %s  ·  in-guest ping to %s: %lld of %lld lost  ·  outbound TCP "
+	    "through SNAT: %lld of %lld lines back%s",
+	    json_is_true(json_object_get(s, "survived")) ? "survived" : "DID NOT SURVIVE",
+	    json_string_value(json_object_get(ping, "target")) ?: "?",
+	    (long long)json_integer_value(json_object_get(ping, "lost")),
+	    (long long)json_integer_value(json_object_get(ping, "sent")),
+	    (long long)json_integer_value(json_object_get(tcp, "lines_back")),
+	    (long long)json_integer_value(json_object_get(tcp, "lines_sent")),
+	    json_is_true(json_object_get(tcp, "in_order")) ? ", in order" : ", NOT WHOLE");
+}
+
 static void draw_title(FILE *f, const json_t *rep)
 {
 	const json_t *mig = json_object_get(rep, "migration");
@@ -243,6 +264,7 @@ static void draw_title(FILE *f, const json_t *rep)
 		 !json_is_true(json_object_get(tcp, "connected")) ? "not connected"
 		 : json_is_true(json_object_get(tcp, "reset"))	  ? "RESET"
 								  : "survived, byte-exact");
+	draw_sessions_line(f, json_object_get(rep, "sessions"));
 }
 
 /* The blackout band between the stop and resume events, labelled inside. */

@@ -441,6 +441,11 @@ static void test_svg(void **state)
 	/* names from outside reach the picture escaped */
 	json_object_set_new(json_object_get(mig, "status"), "source", json_string("a<b&c>\"'"));
 	rep = report_for(&run, probe, mig, NULL);
+	json_object_set_new(rep, "sessions",
+			    json_pack("{s:b, s:{s:s, s:i, s:i}, s:{s:i, s:i, s:b}}", "survived", 1,
+				      "ping", "target", "203.0.113.8", "sent", 1000, "lost", 0,
+				      "outbound_tcp", "lines_sent", 500, "lines_back", 500,
+				      "in_order", 1));
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	assert_int_equal(demo_timeline_svg(f, rep, run.s, run.n), 0);
@@ -471,6 +476,8 @@ static void test_svg(void **state)
 	assert_int_equal(count(buf, "class=\"answered\""), 222 - 29 - 1);
 	assert_int_equal(count(buf, "class=\"tcp-stall\""), 1);
 	assert_non_null(strstr(buf, "stalled 45 ms"));
+	assert_non_null(strstr(buf, "godwit ssh sessions survived"));
+	assert_non_null(strstr(buf, "0 of 1000 lost"));
 	assert_int_equal(json_array_size(json_object_get(json_object_get(rep, "tcp"), "stalls")),
 			 1);
 	assert_true(json_number_value(json_object_get(
