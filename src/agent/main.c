@@ -64,6 +64,7 @@ struct options {
 	const char *node;
 	const char *server;
 	const char *token_file;
+	const char *ca_file; /* the cluster CA for an https:// server */
 	const char *underlay;
 	const char *guest_dir, *vm_run_dir, *qemu, *vm_accel;
 	const char *gw_prefix, *gw_uplink; /* gateway.h */
@@ -82,6 +83,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: godwit-agent --node NAME --server URL --token-file PATH "
 		"--underlay-ip IPV4\n"
+		"                    [--ca-file PATH (the cluster CA, godwitd's STATE/tls/ca.crt:\n"
+		"                    an https:// server's certificate is verified against it)]\n"
 		"                    [--pin-dir DIR] [--mtu %d] [--log-format text|json] [-v]\n"
 		"                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
 		"                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
@@ -106,6 +109,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"node", required_argument, NULL, 'n'},
 	    {"server", required_argument, NULL, 's'},
 	    {"token-file", required_argument, NULL, 't'},
+	    {"ca-file", required_argument, NULL, 'c'},
 	    {"underlay-ip", required_argument, NULL, 'u'},
 	    {"pin-dir", required_argument, NULL, 'p'},
 	    {"mtu", required_argument, NULL, 'm'},
@@ -137,6 +141,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'n': o->node = optarg; break;
 		case 's': o->server = optarg; break;
 		case 't': o->token_file = optarg; break;
+		case 'c': o->ca_file = optarg; break;
 		case 'u': o->underlay = optarg; break;
 		case 'p': pin_dir = optarg; break;
 		case 'G': o->guest_dir = optarg; break;
@@ -563,7 +568,8 @@ static int agent_start(struct agent *a)
 	snprintf(pin, sizeof(pin), "%s/%s/%s",
 		 a->opt.vm_run_dir ? a->opt.vm_run_dir : VM_DEFAULT_RUN_DIR, a->opt.node,
 		 CLUSTERPIN_FILE);
-	r = informer_start(a->opt.server, a->token, pin, a->notify_fd, &a->informer);
+	r = informer_start(a->opt.server, a->token, a->opt.ca_file, pin, a->notify_fd,
+			   &a->informer);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the informer");
 	if ((r = epoll_add(a->epoll_fd, a->sig_fd)) < 0 ||

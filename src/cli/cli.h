@@ -52,6 +52,7 @@ int cmd_port_forward(struct cli *cli, const struct cli_verb *verb, int argc, cha
 int cmd_ssh(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_migrate_cancel(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_power(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_config(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 
 /* Prints "usage: godwit ..." of verb to f. */
 void cli_usage(const struct cli_verb *verb, FILE *f);

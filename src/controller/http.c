@@ -465,13 +465,22 @@ static unsigned per_address_limit(int fd)
 	return HTTP_MAX_PER_ADDRESS;
 }
 
-int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out)
+int http_start(int fd, const struct http_context *ctx, const char *cert_pem, const char *key_pem,
+	       struct MHD_Daemon **out)
 {
+	/* TLS: the certificate and key lead the options (MHD_OPTION_ARRAY); else none. */
+	struct MHD_OptionItem tls[] = {
+	    {cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert_pem},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 	struct MHD_Daemon *d;
 
 	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				 MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
-			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_LISTEN_SOCKET, fd,
+				 MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
+				 (cert_pem ? MHD_USE_TLS : 0),
+			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_ARRAY, tls,
+			     MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
 			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd),
 			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "stream.h"
+#include "tlspipe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -85,7 +86,7 @@ int stream_parse_head(const char *buf, size_t len, int *status, long *content_le
 	return 0;
 }
 
-static int dial(const char *server, int *out, char *err, size_t errlen)
+static int dial(const char *server, const char *ca_file, int *out, char *err, size_t errlen)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
 	char host[256], port[16] = "80";
@@ -112,12 +113,17 @@ static int dial(const char *server, int *out, char *err, size_t errlen)
 		*out = fd;
 		return 0;
 	}
-	if (strncmp(server, "http://", 7) != 0) {
-		snprintf(err, errlen, "server %s is neither http://HOST:PORT nor unix:/PATH",
+	if (strncmp(server, "https://", 8) == 0) {
+		h = server + 8;
+		strcpy(port, "443");
+	} else if (strncmp(server, "http://", 7) == 0) {
+		h = server + 7;
+	} else {
+		snprintf(err, errlen,
+			 "server %s is neither https://HOST:PORT, http://HOST:PORT nor unix:/PATH",
 			 server);
 		return -EINVAL;
 	}
-	h = server + 7;
 	slash = strchr(h, '/');
 	hlen = slash ? (size_t)(slash - h) : strlen(h);
 	if (hlen == 0 || hlen >= sizeof(host)) {
@@ -150,6 +156,8 @@ static int dial(const char *server, int *out, char *err, size_t errlen)
 		return r;
 	}
 	freeaddrinfo(res);
+	if (h == server + 8)
+		return tls_pipe_open(fd, host, ca_file, out, err, errlen);
 	*out = fd;
 	return 0;
 }
@@ -198,15 +206,15 @@ static void set_timeout(int fd, long ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-int stream_open(const char *server, const char *token, const char *path, int *fd, int *status,
-		char *err, size_t errlen)
+int stream_open(const char *server, const char *token, const char *ca_file, const char *path,
+		int *fd, int *status, char *err, size_t errlen)
 {
 	char head[STREAM_HEAD_MAX], body[STREAM_ERROR_MAX + 1], *req = NULL;
 	long clen = -1;
 	size_t hlen = 0;
 	int s = -1, st = 0, n, r;
 
-	r = dial(server, &s, err, errlen);
+	r = dial(server, ca_file, &s, err, errlen);
 	if (r < 0)
 		return r;
 	n = asprintf(&req,

@@ -10,7 +10,8 @@
  * ends its input still reads the rest of the answer.
  *
  * The client side speaks HTTP over a plain socket (TCP "http://HOST:PORT"
- * or "unix:/path"), as apiclient.h's servers: libcurl's CONNECT_ONLY cannot
+ * or "unix:/path"), as apiclient.h's servers, or over TLS ("https://...":
+ * tlspipe.h gives the same plain socket with TLS behind it): libcurl's CONNECT_ONLY cannot
  * hand over the bytes it read past the answer's head, and a stream's first
  * bytes may come right behind it. The head is read one byte at a time for
  * that reason (a head is about a hundred bytes).
@@ -37,13 +38,14 @@
 int stream_parse_head(const char *buf, size_t len, int *status, long *content_length);
 
 /*
- * Opens a stream: POST path to server with the bearer token. On 101, 0 and
+ * Opens a stream: POST path to server with the bearer token; an https://
+ * server is verified against ca_file (NULL: the system's CAs). On 101, 0 and
  * *fd (a blocking socket). A refusal: -EPROTO with *status and the server's
  * error message (its JSON "error") in err. Transport failures: -errno, with
  * what failed in err.
  */
-int stream_open(const char *server, const char *token, const char *path, int *fd, int *status,
-		char *err, size_t errlen);
+int stream_open(const char *server, const char *token, const char *ca_file, const char *path,
+		int *fd, int *status, char *err, size_t errlen);
 
 /*
  * Relays a <-> b until both directions ended (end of input on one side is a
