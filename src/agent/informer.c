@@ -184,8 +184,9 @@ static void informer_main(struct worker *w, void *data)
 		if (r < 0) {
 			if (!inf->unreachable_logged && !inf->refused_logged)
 				log_warn("cannot list from %s: %s, retrying", inf->server,
-					 *api_client_error(inf->client) ? api_client_error(inf->client)
-									: strerror(-r));
+					 *api_client_error(inf->client)
+					     ? api_client_error(inf->client)
+					     : strerror(-r));
 			inf->unreachable_logged = !inf->refused_logged;
 			if (pause_ms(inf, backoff))
 				break;
@@ -234,8 +235,8 @@ static void informer_free(struct informer *inf)
 	free(inf);
 }
 
-int informer_start(const char *server, const char *token, const char *ca_file,
-		   const char *pin_path, int notify_fd, struct informer **out)
+int informer_start(const char *server, const char *token, const char *ca_file, const char *pin_path,
+		   int notify_fd, struct informer **out)
 {
 	struct informer *inf = calloc(1, sizeof(*inf));
 	int r;

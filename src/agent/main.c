@@ -141,7 +141,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'n': o->node = optarg; break;
 		case 's': o->server = optarg; break;
 		case 't': o->token_file = optarg; break;
-		case 'c': o->ca_file = optarg; break;
+		case 'c':
+			o->ca_file = optarg;
+			break;
 		case 'u': o->underlay = optarg; break;
 		case 'p': pin_dir = optarg; break;
 		case 'G': o->guest_dir = optarg; break;

@@ -43,12 +43,23 @@ int cmd_config(struct cli *cli, const struct cli_verb *verb, int argc, char **ar
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 's': server = optarg; break;
-		case 't': token = optarg; break;
-		case 'c': ca = optarg; break;
-		case 'C': current = true; break;
-		case 'h': cli_usage(verb, stdout); return 0;
-		default: return cli_bad_flag(verb, opt, argv);
+		case 's':
+			server = optarg;
+			break;
+		case 't':
+			token = optarg;
+			break;
+		case 'c':
+			ca = optarg;
+			break;
+		case 'C':
+			current = true;
+			break;
+		case 'h':
+			cli_usage(verb, stdout);
+			return 0;
+		default:
+			return cli_bad_flag(verb, opt, argv);
 		}
 	}
 	if (argc - optind != 2 || strcmp(argv[optind], "set-context") != 0 || !server) {
@@ -58,8 +69,9 @@ int cmd_config(struct cli *cli, const struct cli_verb *verb, int argc, char **ar
 	name = argv[optind + 1];
 	if (strncmp(server, "https://", 8) && strncmp(server, "http://", 7) &&
 	    strncmp(server, "unix:/", 6)) {
-		fprintf(stderr, "godwit config: --server: '%s' is neither https://HOST:PORT, "
-				"http://HOST:PORT nor unix:/PATH\n",
+		fprintf(stderr,
+			"godwit config: --server: '%s' is neither https://HOST:PORT, "
+			"http://HOST:PORT nor unix:/PATH\n",
 			server);
 		return EXIT_USAGE;
 	}

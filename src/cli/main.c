@@ -150,8 +150,9 @@ int main(int argc, char **argv)
 		else if (strcmp(arg, "--ca") == 0 || strncmp(arg, "--ca=", 5) == 0)
 			slot = &cli.cfg.flag_ca;
 		if (!slot) {
-			fprintf(stderr, "godwit: unknown flag '%s' (global flags: --server URL "
-					"--token TOKEN --ca FILE --lab NAME)\n",
+			fprintf(stderr,
+				"godwit: unknown flag '%s' (global flags: --server URL "
+				"--token TOKEN --ca FILE --lab NAME)\n",
 				arg);
 			return EXIT_USAGE;
 		}

@@ -126,7 +126,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			}
 			if (o->n_tls_san == TLS_MAX_SANS / 2) {
-				fprintf(stderr, "godwitd: at most %d --tls-san\n", TLS_MAX_SANS / 2);
+				fprintf(stderr, "godwitd: at most %d --tls-san\n",
+					TLS_MAX_SANS / 2);
 				return -EINVAL;
 			}
 			o->tls_san[o->n_tls_san++] = optarg;
@@ -356,8 +357,8 @@ int main(int argc, char **argv)
 			log_error_errno(r, "cannot listen on %s", o.listen[i]);
 			goto cleanup;
 		}
-		r = http_start(fd, &ctx, is_unix ? NULL : tls.cert_pem, is_unix ? NULL : tls.key_pem,
-			       &daemons[i]);
+		r = http_start(fd, &ctx, is_unix ? NULL : tls.cert_pem,
+			       is_unix ? NULL : tls.key_pem, &daemons[i]);
 		if (r < 0) {
 			log_error("cannot start the %s server on %s", is_unix ? "HTTP" : "HTTPS",
 				  o.listen[i]);

@@ -188,8 +188,9 @@ static int found_sans(gnutls_x509_crt_t crt, struct san_set *s)
 		entry = NULL;
 		buf[size] = '\0';
 		if (type == GNUTLS_SAN_IPADDRESS && (size == 4 || size == 16))
-			r = asprintf(&entry, "IP:%s",
-				     inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, text, sizeof(text)));
+			r = asprintf(
+			    &entry, "IP:%s",
+			    inet_ntop(size == 4 ? AF_INET : AF_INET6, buf, text, sizeof(text)));
 		else if (type == GNUTLS_SAN_DNSNAME)
 			r = asprintf(&entry, "DNS:%s", buf);
 		else
@@ -374,8 +375,8 @@ static int make_ca(const char *crt_path, const char *key_path, struct keypair *o
 	if (gr == 0)
 		gr = gnutls_x509_crt_set_basic_constraints(kp.crt, 1, 0);
 	if (gr == 0)
-		gr = gnutls_x509_crt_set_key_usage(kp.crt, GNUTLS_KEY_KEY_CERT_SIGN |
-								GNUTLS_KEY_CRL_SIGN);
+		gr = gnutls_x509_crt_set_key_usage(kp.crt,
+						   GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN);
 	if (gr == 0)
 		gr = gnutls_x509_crt_sign2(kp.crt, kp.crt, kp.key, GNUTLS_DIG_SHA256, 0);
 	if (gr < 0) {
@@ -408,8 +409,8 @@ static int set_sans(gnutls_x509_crt_t crt, const struct san_set *s)
 
 			if (!v4 && inet_pton(AF_INET6, v, bin) != 1)
 				return GNUTLS_E_INVALID_REQUEST;
-			gr = gnutls_x509_crt_set_subject_alt_name(
-			    crt, GNUTLS_SAN_IPADDRESS, bin, v4 ? 4 : 16, GNUTLS_FSAN_APPEND);
+			gr = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, bin,
+								  v4 ? 4 : 16, GNUTLS_FSAN_APPEND);
 		} else {
 			gr = gnutls_x509_crt_set_subject_alt_name(
 			    crt, GNUTLS_SAN_DNSNAME, v, (unsigned)strlen(v), GNUTLS_FSAN_APPEND);
@@ -418,8 +419,8 @@ static int set_sans(gnutls_x509_crt_t crt, const struct san_set *s)
 	return gr;
 }
 
-static int issue_server(const struct keypair *ca, const struct san_set *sans,
-			const char *crt_path, const char *key_path, struct keypair *out)
+static int issue_server(const struct keypair *ca, const struct san_set *sans, const char *crt_path,
+			const char *key_path, struct keypair *out)
 {
 	struct keypair kp = {0};
 	unsigned char id[64];

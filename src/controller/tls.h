@@ -25,14 +25,14 @@
 
 #include <stdbool.h>
 
-#define TLS_MAX_SANS	  64
-#define TLS_CA_DAYS	  3650
-#define TLS_SERVER_DAYS	  365
-#define TLS_RENEW_DAYS	  30 /* a server certificate with less left is re-issued */
+#define TLS_MAX_SANS	64
+#define TLS_CA_DAYS	3650
+#define TLS_SERVER_DAYS 365
+#define TLS_RENEW_DAYS	30 /* a server certificate with less left is re-issued */
 
 struct tls_config {
-	const char *state_dir;	       /* STATE/tls is made here */
-	const char *const *listen;     /* the --listen addresses; unix: ones are skipped */
+	const char *state_dir;	   /* STATE/tls is made here */
+	const char *const *listen; /* the --listen addresses; unix: ones are skipped */
 	int n_listen;
 	const char *const *extra_sans; /* --tls-san: an IP or a DNS name each */
 	int n_extra_sans;

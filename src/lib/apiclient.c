@@ -10,7 +10,7 @@
 
 struct api_client {
 	CURL *curl;
-	char *base_url;    /* "http(s)://host:port" or "http://localhost" for unix */
+	char *base_url;	   /* "http(s)://host:port" or "http://localhost" for unix */
 	char *unix_path;   /* NULL for TCP */
 	char *auth_header; /* "Authorization: Bearer ..." or NULL */
 	char *ca_file;	   /* NULL: libcurl's default CAs */

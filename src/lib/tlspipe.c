@@ -143,8 +143,7 @@ static void verify_error(struct pipe *p, const char *host, const char *ca_file, 
 	gnutls_free(why.data);
 }
 
-int tls_pipe_open(int tcp, const char *host, const char *ca_file, int *fd, char *err,
-		  size_t errlen)
+int tls_pipe_open(int tcp, const char *host, const char *ca_file, int *fd, char *err, size_t errlen)
 {
 	struct pipe *p = calloc(1, sizeof(*p));
 	int sp[2] = {-1, -1}, gr, r;

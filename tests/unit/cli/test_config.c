@@ -128,8 +128,8 @@ static void test_errors(void **state)
 static void test_ca(void **state)
 {
 	char path[160];
-	struct config_input in = { 0 };
-	struct config_target t = { 0 };
+	struct config_input in = {0};
+	struct config_target t = {0};
 	char err[256] = "";
 	json_t *cfg = NULL;
 
@@ -140,9 +140,10 @@ static void test_ca(void **state)
 					    "/etc/godwit/ca.crt", true),
 			 0);
 	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 0);
-	assert_string_equal(json_string_value(json_object_get(
-				json_object_get(json_object_get(cfg, "contexts"), "prod"), "ca-file")),
-			    "/etc/godwit/ca.crt");
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(cfg, "contexts"), "prod"), "ca-file")),
+	    "/etc/godwit/ca.crt");
 	json_decref(cfg);
 
 	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
@@ -161,14 +162,15 @@ static void test_ca(void **state)
 	config_target_free(&t);
 
 	/* a server from the environment takes no CA from the file: another cluster's */
-	in = (struct config_input){ .env_config = path, .env_server = "https://other:7480" };
+	in = (struct config_input){.env_config = path, .env_server = "https://other:7480"};
 	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
 	assert_null(t.ca_file);
 	config_target_free(&t);
 
 	/* a context without a CA (a unix socket) has none */
-	assert_int_equal(config_set_context(path, "lab-z", "unix:/z.sock", tok_path, NULL, true), 0);
-	in = (struct config_input){ .env_config = path };
+	assert_int_equal(config_set_context(path, "lab-z", "unix:/z.sock", tok_path, NULL, true),
+			 0);
+	in = (struct config_input){.env_config = path};
 	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
 	assert_null(t.ca_file);
 	config_target_free(&t);
@@ -184,7 +186,8 @@ static void test_contexts(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/sub/config", dir);
 	in.env_config = path;
-	assert_int_equal(config_set_context(path, "lab-x", "unix:/x.sock", tok_path, NULL, true), 0);
+	assert_int_equal(config_set_context(path, "lab-x", "unix:/x.sock", tok_path, NULL, true),
+			 0);
 	assert_int_equal(config_set_context(path, "lab-y", "unix:/y.sock", tok_path, NULL, false),
 			 0);
 	resolve(&in, "unix:/x.sock", "filetoken");
@@ -211,10 +214,10 @@ static void test_contexts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_contexts),
-		cmocka_unit_test(test_ca),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_contexts),
+	    cmocka_unit_test(test_ca),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -82,8 +82,7 @@ static mode_t mode_of(const char *file)
 
 static void prepare(const char *const *sans, int n_sans, struct tls_creds *out)
 {
-	static const char *const listen[] = {"127.0.0.1:7480", "unix:/tmp/none.sock",
-					     "[::1]:7480"};
+	static const char *const listen[] = {"127.0.0.1:7480", "unix:/tmp/none.sock", "[::1]:7480"};
 	struct tls_config cfg = {.state_dir = dir,
 				 .listen = listen,
 				 .n_listen = 3,
@@ -214,10 +213,10 @@ static void test_san_valid(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_made_reused_reissued),
-		cmocka_unit_test(test_own_certificate),
-		cmocka_unit_test(test_ca_without_key),
-		cmocka_unit_test(test_san_valid),
+	    cmocka_unit_test(test_made_reused_reissued),
+	    cmocka_unit_test(test_own_certificate),
+	    cmocka_unit_test(test_ca_without_key),
+	    cmocka_unit_test(test_san_valid),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
