@@ -476,14 +476,16 @@ int http_start(int fd, const struct http_context *ctx, const char *cert_pem, con
 	};
 	struct MHD_Daemon *d;
 
-	d = MHD_start_daemon(
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-		MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | (cert_pem ? MHD_USE_TLS : 0),
-	    0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_ARRAY, tls, MHD_OPTION_LISTEN_SOCKET,
-	    fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd), MHD_OPTION_THREAD_STACK_SIZE,
-	    (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+				 MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE |
+				 (cert_pem ? MHD_USE_TLS : 0),
+			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_ARRAY, tls,
+			     MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd),
+			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!d)
 		return -EIO;
 	*out = d;

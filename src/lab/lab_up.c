@@ -428,26 +428,11 @@ int lab_up(const char *name, int nodes)
 		/* Gateway namespaces carry the node's: nodes share /run/netns here. */
 		snprintf(gw_prefix, sizeof(gw_prefix), "%s-gw-", ns);
 		r = start_daemon(&lab, node, ns,
-				 (const char *const[]){agent,
-						       "--node",
-						       node,
-						       "--server",
-						       LAB_API_URL,
-						       "--ca-file",
-						       ca,
-						       "--token-file",
-						       token,
-						       "--underlay-ip",
-						       ip,
-						       "--pin-dir",
-						       pin,
-						       "--vm-run-dir",
-						       vms,
-						       "--gateway-netns-prefix",
-						       gw_prefix,
-						       gw ? "--gateway-uplink" : NULL,
-						       LAB_UPLINK_IFNAME,
-						       NULL});
+				 (const char *const[]){
+				     agent, "--node", node, "--server", LAB_API_URL, "--ca-file", ca,
+				     "--token-file", token, "--underlay-ip", ip, "--pin-dir", pin,
+				     "--vm-run-dir", vms, "--gateway-netns-prefix", gw_prefix,
+				     gw ? "--gateway-uplink" : NULL, LAB_UPLINK_IFNAME, NULL});
 		if (r)
 			goto fail;
 	}
