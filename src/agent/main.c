@@ -481,7 +481,8 @@ static int agent_start(struct agent *a)
 	    .no_source_primers = a->opt.no_source_primers,
 	};
 	struct heartbeat_config hc = {
-		.server = a->opt.server, .token = a->token, .node = a->opt.node,
+		.server = a->opt.server, .token = a->token, .ca_file = a->opt.ca_file,
+		.node = a->opt.node,
 		.underlay_ip = a->opt.underlay,
 	};
 	char pin[PATH_MAX];
