@@ -22,11 +22,12 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$build/godwitd" --state-dir "$tmp/state" --listen "127.0.0.1:$port" >"$tmp/godwitd.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do [[ -f $tmp/state/token ]] && curl -s -o /dev/null "http://127.0.0.1:$port/v1/healthz" && break; sleep 0.1; done
+for _ in $(seq 100); do [[ -f $tmp/state/token ]] && curl -s -o /dev/null --cacert "$tmp/state/tls/ca.crt" "https://127.0.0.1:$port/v1/healthz" && break; sleep 0.1; done
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 echo "  control plane: $AGENTS simulated agents, $CHANGES changes" >&2
 t0=$(ticks)
-python3 "$here/agents_sim.py" "$port" "$(cat "$tmp/state/token")" "$AGENTS" "$CHANGES" "$tmp/sim.json" ||
+python3 "$here/agents_sim.py" "$port" "$(cat "$tmp/state/token")" "$AGENTS" "$CHANGES" "$tmp/sim.json" \
+  "$tmp/state/tls/ca.crt" ||
   { echo "agents_sim failed" >&2; exit 1; }
 cpu_s=$(awk -v a="$t0" -v b="$(ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz}')
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")

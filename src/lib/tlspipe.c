@@ -4,8 +4,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
-#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,11 @@
 
 #define TLS_PIPE_STACK (128 * 1024)
 
+/* Two threads, one per direction (GnuTLS allows a session's sends and
+ * receives in two threads at once): a single thread blocked in a send to a
+ * server that waits for its own sends to be read would never read again. */
 struct pipe {
+	atomic_int refs; /* the threads still running */
 	gnutls_session_t session;
 	gnutls_certificate_credentials_t cred;
 	int tcp;   /* the server's side, under TLS */
@@ -33,6 +37,12 @@ static void pipe_free(struct pipe *p)
 	if (p->plain >= 0)
 		close(p->plain);
 	free(p);
+}
+
+static void pipe_put(struct pipe *p)
+{
+	if (atomic_fetch_sub(&p->refs, 1) == 1)
+		pipe_free(p);
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -65,62 +75,68 @@ static int tls_send_all(gnutls_session_t s, const char *buf, size_t len)
 	return 0;
 }
 
-/* One step from the server: false once that direction ended or failed. */
-static bool from_server(struct pipe *p, char *buf, size_t cap, bool *failed)
-{
-	ssize_t n = gnutls_record_recv(p->session, buf, cap);
-
-	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-		return true;
-	if (n > 0 && write_all(p->plain, buf, (size_t)n) == 0)
-		return true;
-	if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
-		shutdown(p->plain, SHUT_WR); /* the server's end of input, passed on */
-		return false;
-	}
-	*failed = true;
-	return false;
-}
-
-static bool to_server(struct pipe *p, char *buf, size_t cap, bool *failed)
-{
-	ssize_t n = read(p->plain, buf, cap);
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return true;
-	if (n > 0 && tls_send_all(p->session, buf, (size_t)n) == 0)
-		return true;
-	if (n == 0) {
-		gnutls_bye(p->session, GNUTLS_SHUT_WR); /* close_notify; we still read */
-		return false;
-	}
-	*failed = true;
-	return false;
-}
-
-static void *pipe_main(void *data)
+/* The server's bytes to the caller, until the server's end of input. */
+static void *from_server(void *data)
 {
 	struct pipe *p = data;
-	bool in = true, out = true, failed = false;
 	char buf[16384];
 
-	while ((in || out) && !failed) {
-		struct pollfd pf[2] = {{.fd = in ? p->tcp : -1, .events = POLLIN},
-				       {.fd = out ? p->plain : -1, .events = POLLIN}};
-		bool pending = in && gnutls_record_check_pending(p->session) > 0;
+	for (;;) {
+		ssize_t n = gnutls_record_recv(p->session, buf, sizeof(buf));
 
-		if (!pending && poll(pf, 2, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
+			shutdown(p->plain, SHUT_WR); /* the server's end of input, passed on */
 			break;
 		}
-		if (in && (pending || pf[0].revents))
-			in = from_server(p, buf, sizeof(buf), &failed);
-		if (out && !failed && !pending && pf[1].revents)
-			out = to_server(p, buf, sizeof(buf), &failed);
+		if (n < 0 || write_all(p->plain, buf, (size_t)n) < 0) {
+			shutdown(p->tcp, SHUT_RDWR); /* ends the other direction too */
+			shutdown(p->plain, SHUT_RDWR);
+			break;
+		}
 	}
-	pipe_free(p);
+	pipe_put(p);
 	return NULL;
+}
+
+/* The caller's bytes to the server, until the caller's end of input. */
+static void *to_server(void *data)
+{
+	struct pipe *p = data;
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = read(p->plain, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			gnutls_bye(p->session, GNUTLS_SHUT_WR); /* close_notify; still reading */
+			break;
+		}
+		if (n < 0 || tls_send_all(p->session, buf, (size_t)n) < 0) {
+			shutdown(p->tcp, SHUT_RDWR);
+			shutdown(p->plain, SHUT_RDWR);
+			break;
+		}
+	}
+	pipe_put(p);
+	return NULL;
+}
+
+static int start_thread(void *(*fn)(void *), struct pipe *p)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, TLS_PIPE_STACK);
+	r = pthread_create(&t, &attr, fn, p);
+	pthread_attr_destroy(&attr);
+	return -r;
 }
 
 static bool is_ip(const char *host)
@@ -147,8 +163,6 @@ int tls_pipe_open(int tcp, const char *host, const char *ca_file, int *fd, char 
 {
 	struct pipe *p = calloc(1, sizeof(*p));
 	int sp[2] = {-1, -1}, gr, r;
-	pthread_attr_t attr;
-	pthread_t t;
 
 	if (!p) {
 		close(tcp);
@@ -207,15 +221,21 @@ int tls_pipe_open(int tcp, const char *host, const char *ca_file, int *fd, char 
 		goto fail;
 	}
 	p->plain = sp[1];
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, TLS_PIPE_STACK);
-	r = -pthread_create(&t, &attr, pipe_main, p);
-	pthread_attr_destroy(&attr);
+	atomic_init(&p->refs, 2);
+	r = start_thread(from_server, p);
 	if (r < 0) {
 		snprintf(err, errlen, "no thread for the TLS relay: %s", strerror(-r));
 		close(sp[0]);
 		goto fail;
+	}
+	r = start_thread(to_server, p);
+	if (r < 0) {
+		/* The reader runs and frees p: end it through the caller's side. */
+		snprintf(err, errlen, "no thread for the TLS relay: %s", strerror(-r));
+		shutdown(p->tcp, SHUT_RDWR);
+		close(sp[0]);
+		pipe_put(p);
+		return r;
 	}
 	*fd = sp[0];
 	return 0;

@@ -6,8 +6,9 @@
  * The handshake runs in the caller, verifying the server's certificate
  * against a CA file (the cluster CA; the system's trust store when none is
  * given) and its name (an IP address is matched against the certificate's
- * IP names); there is no way to skip the verification. Then a thread of its
- * own relays between the TLS session and one end of a socketpair; the
+ * IP names); there is no way to skip the verification. Then two threads of
+ * its own (one per direction) relay between the TLS session and one end of a
+ * socketpair; the
  * caller gets the other end and reads and writes plain bytes, as on a TCP
  * socket. Half-close is kept: the caller's shutdown(SHUT_WR) becomes the
  * TLS close_notify (gnutls_bye(GNUTLS_SHUT_WR)), the server's end of input
