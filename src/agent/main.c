@@ -40,6 +40,7 @@
 #include "agent/fabric.h"
 #include "agent/gateway.h"
 #include "agent/heartbeat.h"
+#include "agent/metrics.h"
 #include "agent/informer.h"
 #include "agent/migsock.h"
 #include "agent/reconcile.h"
@@ -67,6 +68,7 @@ struct options {
 	const char *underlay;
 	const char *guest_dir, *vm_run_dir, *qemu, *vm_accel;
 	const char *gw_prefix, *gw_uplink; /* gateway.h */
+	const char *metrics_listen;	   /* metrics.h */
 	char pin_dir[256];
 	uint32_t underlay_ip; /* network order */
 	uint32_t mtu;
@@ -92,6 +94,7 @@ static void usage(FILE *f)
 		"                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
 		"                    [--gateway-uplink IFNAME (route networks out: gatewayNode)]\n"
 		"                    [--gateway-netns-prefix PREFIX (default %s)]\n"
+		"                    [--metrics-listen IPV4:PORT (GET /metrics for Prometheus)]\n"
 		"Runs inside the node's network namespace. Default pin dir: "
 		"/sys/fs/bpf/godwit/<node>.\n"
 		"VMs: guest image from --guest-dir, else $GODWIT_GUEST_DIR, else %s\n"
@@ -120,6 +123,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"log-format", required_argument, NULL, 'L'},
 	    {"gateway-uplink", required_argument, NULL, 'U'},
 	    {"gateway-netns-prefix", required_argument, NULL, 'X'},
+	    {"metrics-listen", required_argument, NULL, 'M'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -177,6 +181,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'X':
 			o->gw_prefix = optarg;
+			break;
+		case 'M':
+			o->metrics_listen = optarg;
 			break;
 		case 'h': usage(stdout); exit(0);
 		case 'L':
@@ -271,10 +278,30 @@ struct agent {
 	struct vm_flow *flow; /* the source side of VM migrations */
 	struct reconciler *rc;
 	struct streams *streams; /* port-forward and console streams (streams.h) */
+	struct agent_metrics *metrics; /* GET /metrics (metrics.h), or NULL */
 	bool reconciled; /* the last reconcile_run succeeded, at reconciled_changes */
 	uint64_t reconciled_changes[CACHE__KINDS];
 	int sig_fd, notify_fd, epoll_fd;
 };
+
+static json_t *last_report(void *ctx)
+{
+	struct agent *a = ctx;
+	json_t *report = NULL;
+
+	pthread_mutex_lock(&a->hb_lock);
+	if (a->heartbeat)
+		report = heartbeat_last_report(a->heartbeat);
+	pthread_mutex_unlock(&a->hb_lock);
+	return report;
+}
+
+static int dhcp_stats(void *ctx, struct dhcp_stats *out)
+{
+	struct agent *a = ctx;
+
+	return a->rc ? reconcile_dhcp_stats(a->rc, out) : -ENOENT;
+}
 
 /* An activation event: its time on both clocks goes to the next status
  * report, which goes out at once. */
@@ -560,6 +587,20 @@ static int agent_start(struct agent *a)
 				       "console through this node",
 				       a->opt.underlay, STREAMPROTO_AGENT_PORT);
 	}
+	if (a->opt.metrics_listen) {
+		struct agent_metrics_config mc = {
+		    .listen = a->opt.metrics_listen,
+		    .dp = a->dp,
+		    .last_report = last_report,
+		    .dhcp_stats = dhcp_stats,
+		    .ctx = a,
+		};
+
+		r = agent_metrics_start(&mc, &a->metrics);
+		if (r < 0)
+			return log_error_errno(r, "--metrics-listen: cannot serve /metrics on %s",
+					       a->opt.metrics_listen);
+	}
 	snprintf(pin, sizeof(pin), "%s/%s/%s",
 		 a->opt.vm_run_dir ? a->opt.vm_run_dir : VM_DEFAULT_RUN_DIR, a->opt.node,
 		 CLUSTERPIN_FILE);
@@ -579,6 +620,7 @@ static void agent_stop(struct agent *a)
 {
 	struct heartbeat *hb;
 
+	agent_metrics_stop(a->metrics); /* it reads the heartbeat and the reconciler */
 	streams_stop(a->streams);
 	informer_stop(a->informer, 1000);
 	pthread_mutex_lock(&a->hb_lock);

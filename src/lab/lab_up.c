@@ -384,7 +384,8 @@ int lab_up(const char *name, int nodes)
 
 	lab_path(&lab, "token", token, sizeof(token));
 	for (int i = 1; i <= nodes; i++) {
-		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX], gw_prefix[48];
+		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX], gw_prefix[48],
+		    metrics[48];
 		bool gw;
 
 		snprintf(node, sizeof(node), "node-%d", i);
@@ -396,12 +397,28 @@ int lab_up(const char *name, int nodes)
 		lab_path(&lab, "vms", vms, sizeof(vms));
 		/* Gateway namespaces carry the node's: nodes share /run/netns here. */
 		snprintf(gw_prefix, sizeof(gw_prefix), "%s-gw-", ns);
+		snprintf(metrics, sizeof(metrics), "%s:%d", ip, LAB_AGENT_METRICS_PORT);
 		r = start_daemon(&lab, node, ns,
-				 (const char *const[]){
-				     agent, "--node", node, "--server", "http://10.254.0.1:7480",
-				     "--token-file", token, "--underlay-ip", ip, "--pin-dir", pin,
-				     "--vm-run-dir", vms, "--gateway-netns-prefix", gw_prefix,
-				     gw ? "--gateway-uplink" : NULL, LAB_UPLINK_IFNAME, NULL});
+				 (const char *const[]){agent,
+						       "--node",
+						       node,
+						       "--server",
+						       "http://10.254.0.1:7480",
+						       "--token-file",
+						       token,
+						       "--underlay-ip",
+						       ip,
+						       "--pin-dir",
+						       pin,
+						       "--vm-run-dir",
+						       vms,
+						       "--gateway-netns-prefix",
+						       gw_prefix,
+						       "--metrics-listen",
+						       metrics,
+						       gw ? "--gateway-uplink" : NULL,
+						       LAB_UPLINK_IFNAME,
+						       NULL});
 		if (r)
 			goto fail;
 	}
