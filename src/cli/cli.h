@@ -63,6 +63,15 @@ void cli_usage(const struct cli_verb *verb, FILE *f);
 int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv);
 
 /*
+ * The arguments of a verb whose only flag is -h/--help and that takes exactly
+ * `operands` operands. Returns CLI_GO_ON when they stand at argv[optind];
+ * otherwise the verb's exit status, its message printed: 0 after -h (usage
+ * on stdout), EXIT_USAGE after a bad flag or a wrong count.
+ */
+#define CLI_GO_ON (-1)
+int cli_operands(const struct cli_verb *verb, int argc, char **argv, int operands);
+
+/*
  * One API call via the resolved server. Transport failures are printed
  * ("cannot reach the controller at URL: ...") and returned as -errno.
  */

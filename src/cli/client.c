@@ -110,6 +110,25 @@ int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv)
 	return EXIT_USAGE;
 }
 
+int cli_operands(const struct cli_verb *verb, int argc, char **argv, int operands)
+{
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	int opt;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (opt != 'h')
+			return cli_bad_flag(verb, opt, argv);
+		cli_usage(verb, stdout);
+		return 0;
+	}
+	if (argc - optind != operands) {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	return CLI_GO_ON;
+}
+
 int read_input(const char *path, char **buf, size_t *len)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");

@@ -97,23 +97,14 @@ static int relay(int sock, bool tty)
 
 int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	struct termios saved, raw;
 	bool tty = isatty(STDIN_FILENO);
 	char path[128];
-	int opt, fd = -1, r, ret = 1;
+	int fd = -1, r, ret = 1;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt != 'h')
-			return cli_bad_flag(verb, opt, argv);
-		cli_usage(verb, stdout);
-		return 0;
-	}
-	if (argc - optind != 1) {
-		cli_usage(verb, stderr);
-		return EXIT_USAGE;
-	}
+	r = cli_operands(verb, argc, argv, 1);
+	if (r != CLI_GO_ON)
+		return r;
 	if (strlen(argv[optind]) > 63) {
 		fprintf(stderr, "Error: `%s' is not a VM name\n", argv[optind]);
 		return 1;

@@ -147,23 +147,14 @@ static int describe_gateway_node(struct cli *cli, const json_t *net)
 
 int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	const struct kind_info *k;
 	json_t *obj = NULL, *ports = NULL;
 	char path[256], what[160];
-	int opt, ret = 0;
+	int r, ret = 0;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt != 'h')
-			return cli_bad_flag(verb, opt, argv);
-		cli_usage(verb, stdout);
-		return 0;
-	}
-	if (argc - optind != 2) {
-		cli_usage(verb, stderr);
-		return EXIT_USAGE;
-	}
+	r = cli_operands(verb, argc, argv, 2);
+	if (r != CLI_GO_ON)
+		return r;
 	k = kind_arg("describe", argv[optind]);
 	if (!k)
 		return EXIT_USAGE;
