@@ -584,8 +584,7 @@ static json_t *vm_body(const char *name, const struct vm_fields *f)
 		json_decref(spec);
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_VM), "metadata", "name", name, "spec", spec);
+	return kind_object_new(KIND_VM, name, spec);
 }
 
 int kubevirt_map_vm(const struct manifest_kind *mk, const json_t *doc, struct manifest_doc *ctx)

@@ -48,8 +48,7 @@ static json_t *create_body(const struct migclient_spec *s)
 	json_t *body, *spec;
 	int r = 0;
 
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{}}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_MIGRATION), "metadata", "name", s->name, "spec");
+	body = kind_object_new(KIND_MIGRATION, s->name, json_object());
 	spec = json_object_get(body, "spec");
 	if (!spec)
 		return NULL;

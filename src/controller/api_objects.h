@@ -20,7 +20,6 @@
 
 #include "lib/kinds.h"
 
-#define API_VERSION  "godwit/v1"
 #define API_MAX_BODY (1024 * 1024)
 
 #define MIGRATION_TIMEOUT_DEFAULT_S 120

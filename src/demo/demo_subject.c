@@ -44,9 +44,7 @@ int demo_subject_endpoint(struct demo *d)
 	snprintf(d->network, sizeof(d->network), DEMO_NETWORK);
 	demo_step("creating network %s (%s) and endpoint %s on %s with a TCP echo on port %s",
 		  DEMO_NETWORK, DEMO_CIDR, SUBJECT_EP, node, ECHO_PORT);
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_NETWORK), "metadata", "name", DEMO_NETWORK, "spec", "cidr",
-			 DEMO_CIDR);
+	body = kind_object_new(KIND_NETWORK, DEMO_NETWORK, json_pack("{s:s}", "cidr", DEMO_CIDR));
 	r = demo_api(d, "POST", "/v1/networks", body, 201, 200, NULL);
 	json_decref(body);
 	if (!r)

@@ -77,9 +77,9 @@ int endpoint_add(struct cli *cli, const char *lab, const char *name, const char 
 	r = run_cmd((const char *const[]){"ip", "-n", ns, "link", "set", "lo", "up", NULL}, false);
 	if (r)
 		goto cleanup;
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:[s], s:s, s:s}}", "apiVersion", "godwit/v1",
-			 "kind", kind_str(KIND_PORT), "metadata", "name", name, "spec", "network",
-			 network, "locations", node, "type", "veth", "netns", ns);
+	body = kind_object_new(KIND_PORT, name,
+			       json_pack("{s:s, s:[s], s:s, s:s}", "network", network, "locations",
+					 node, "type", "veth", "netns", ns));
 	r = body ? cli_request(cli, "POST", "/v1/ports", body, &status, &reply) : -ENOMEM;
 	if (r)
 		goto cleanup;
