@@ -12,6 +12,7 @@
 
 #include "lib/num.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/proc.h"
 
@@ -166,12 +167,9 @@ static void print_figures(const json_t *m)
 	long long t0 = 0;
 	size_t i;
 
-	printf("migration %s: %s %s -> %s: %s\n",
-	       json_string_value(json_object_get(json_object_get(m, "metadata"), "name")),
-	       json_string_value(json_object_get(json_object_get(m, "spec"), "vm")) ?: "?",
+	printf("migration %s: %s %s -> %s: %s\n", obj_name(m), obj_str(m, "spec", "vm") ?: "?",
 	       json_string_value(json_object_get(st, "source")) ?: "?",
-	       json_string_value(json_object_get(json_object_get(m, "spec"), "target")) ?: "?",
-	       migclient_phase(m));
+	       obj_str(m, "spec", "target") ?: "?", migclient_phase(m));
 	if (json_object_get(st, "reason"))
 		printf("  reason: %s\n", json_string_value(json_object_get(st, "reason")));
 	json_array_foreach(json_object_get(st, "phases"), i, p)
@@ -280,8 +278,7 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 		if (!g.json)
 			printf("migration %s: vm %s from %s to %s\n", g.name, g.vm,
 			       json_string_value(json_object_get(status_of(m), "source")) ?: "?",
-			       json_string_value(json_object_get(json_object_get(m, "spec"),
-								 "target")) ?: "?");
+			       obj_str(m, "spec", "target") ?: "?");
 		fflush(stdout);
 	}
 	if (!g.wait) {

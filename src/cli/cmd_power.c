@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "lib/apiclient.h"
+#include "lib/kinds.h"
 #include "lib/proc.h"
 
 #include <errno.h>
@@ -45,7 +46,7 @@ static int get_vm(struct cli *cli, const char *name, json_t **out)
 
 static const char *phase_of(const json_t *vm)
 {
-	return json_string_value(json_object_get(json_object_get(vm, "status"), "phase"));
+	return obj_str(vm, "status", "phase");
 }
 
 /* Sets spec.running of vm name (the stored spec, revision-checked; retried on a conflict). */

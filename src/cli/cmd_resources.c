@@ -5,6 +5,7 @@
 #include "views.h"
 
 #include "lib/apiclient.h"
+#include "lib/kinds.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -124,8 +125,7 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 /* The readiness of a network's gateway node; 1 when the API cannot tell. */
 static int describe_gateway_node(struct cli *cli, const json_t *net)
 {
-	const char *name =
-	    json_string_value(json_object_get(json_object_get(net, "spec"), "gatewayNode"));
+	const char *name = obj_str(net, "spec", "gatewayNode");
 	json_t *node = NULL;
 	char path[160];
 	long status;

@@ -97,8 +97,7 @@ int migclient_create(struct migclient *mc, const struct migclient_spec *spec, js
 
 const char *migclient_phase(const json_t *migration)
 {
-	return json_string_value(json_object_get(json_object_get(migration, "status"), "phase"))
-		   ?: "";
+	return obj_str(migration, "status", "phase") ?: "";
 }
 
 int migclient_find_unfinished(struct migclient *mc, const char *vm, char *name, size_t len)
@@ -116,8 +115,7 @@ int migclient_find_unfinished(struct migclient *mc, const char *vm, char *name, 
 		return refuse(mc, "GET", "/v1/migrations", status, reply);
 	json_array_foreach(json_object_get(reply, "items"), i, m)
 	{
-		const char *v =
-		    json_string_value(json_object_get(json_object_get(m, "spec"), "vm"));
+		const char *v = obj_str(m, "spec", "vm");
 
 		if (v && !strcmp(v, vm) && !migration_phase_name_finished(migclient_phase(m))) {
 			found = json_string_value(

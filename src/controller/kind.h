@@ -80,17 +80,6 @@ struct kind_ops {
 	int (*decorate)(struct registry *reg, json_t *obj);
 };
 
-/* The string at obj.part.key ("spec", "network"), or NULL. */
-static inline const char *obj_str(const json_t *obj, const char *part, const char *key)
-{
-	return json_string_value(json_object_get(json_object_get(obj, part), key));
-}
-
-static inline const char *obj_name(const json_t *obj)
-{
-	return obj_str(obj, "metadata", "name");
-}
-
 /* Whether a client's raw body gives spec.key (a PUT that leaves it out keeps it). */
 static inline bool body_gives(const json_t *body, const char *key)
 {

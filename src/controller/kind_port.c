@@ -226,7 +226,7 @@ cleanup:
 /* The name of the migration a port is in, or NULL. */
 static const char *port_migration(const json_t *port)
 {
-	return json_string_value(json_object_get(json_object_get(port, "status"), "migration"));
+	return obj_str(port, "status", "migration");
 }
 
 /*

@@ -2,6 +2,7 @@
 #include "migration.h"
 #include "migration_vm.h"
 #include "registry.h"
+#include "lib/kinds.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,16 +13,6 @@ static json_t *status_of(const json_t *obj)
 	return json_object_get(obj, "status");
 }
 
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-	return json_string_value(json_object_get(json_object_get(obj, a), b));
-}
-
-static const char *obj_name(const json_t *obj)
-{
-	return str_at(obj, "metadata", "name");
-}
-
 static json_t *node_status(const json_t *node)
 {
 	return json_object_get(node, "status");
@@ -29,7 +20,7 @@ static json_t *node_status(const json_t *node)
 
 int migration_phase_of(const json_t *mig, enum migration_phase *p)
 {
-	return migration_phase_parse(str_at(mig, "status", "phase"), p);
+	return migration_phase_parse(obj_str(mig, "status", "phase"), p);
 }
 
 static int64_t started_ms(const json_t *mig)
@@ -76,7 +67,7 @@ static const json_t *lagging_node(const json_t *nodes, int64_t revision,
 static void waiting_for(const json_t *mig, enum migration_phase p, const json_t *nodes, char *buf,
 			size_t size)
 {
-	const char *port = str_at(mig, "spec", "port"), *tname = str_at(mig, "spec", "target");
+	const char *port = obj_str(mig, "spec", "port"), *tname = obj_str(mig, "spec", "target");
 	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
 	const json_t *lag;
 
@@ -129,7 +120,7 @@ static void decide_prepare(const json_t *mig, enum migration_phase cur, const js
 			   const json_t *target, const struct migration_clock *c,
 			   struct migration_decision *d)
 {
-	const char *state = migration_port_state(target, str_at(mig, "spec", "port"));
+	const char *state = migration_port_state(target, obj_str(mig, "spec", "port"));
 	int64_t created =
 	    json_integer_value(json_object_get(json_object_get(mig, "metadata"), "created"));
 	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
@@ -155,7 +146,7 @@ static void decide_prepare(const json_t *mig, enum migration_phase cur, const js
 static void decide_port(const json_t *mig, enum migration_phase cur, const json_t *target,
 			struct migration_decision *d)
 {
-	const char *state = migration_port_state(target, str_at(mig, "spec", "port"));
+	const char *state = migration_port_state(target, obj_str(mig, "spec", "port"));
 
 	switch (cur) {
 	case MIGRATION_REPLICATING:
@@ -188,7 +179,7 @@ static bool must_fail_early(const json_t *mig, enum migration_phase cur, const j
 			    const json_t *target, const struct migration_clock *c,
 			    struct migration_decision *d)
 {
-	const char *tname = str_at(mig, "spec", "target");
+	const char *tname = obj_str(mig, "spec", "target");
 	json_int_t timeout_s =
 	    json_integer_value(json_object_get(json_object_get(mig, "spec"), "timeout_s"));
 	int64_t bound = (timeout_s > 0 ? timeout_s : MIGRATION_TIMEOUT_DEFAULT_S) * 1000;
@@ -226,7 +217,7 @@ static bool must_fail_early(const json_t *mig, enum migration_phase cur, const j
 int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
 		     const struct migration_clock *c, struct migration_decision *d)
 {
-	const json_t *target = migration_find_node(nodes, str_at(mig, "spec", "target"));
+	const json_t *target = migration_find_node(nodes, obj_str(mig, "spec", "target"));
 	bool vm = migration_is_vm(mig);
 	enum migration_phase cur;
 	int r = 0;
@@ -243,7 +234,7 @@ int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
 		return 0;
 	if (!port) {
 		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_KEEP,
-				 "port %s no longer exists", str_at(mig, "spec", "port"));
+				 "port %s no longer exists", obj_str(mig, "spec", "port"));
 		return 0;
 	}
 	if (vm && cur >= MIGRATION_REPLICATING) {
@@ -429,7 +420,7 @@ int migration_apply(json_t *mig, json_t *port, const struct migration_decision *
 {
 	json_t *st = status_of(mig), *figures, *notes;
 	const char *source = json_string_value(json_object_get(st, "source"));
-	const char *target = str_at(mig, "spec", "target");
+	const char *target = obj_str(mig, "spec", "target");
 	enum migration_phase cur;
 	int r;
 

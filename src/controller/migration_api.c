@@ -30,11 +30,9 @@ static void clock_of(struct registry *reg, const json_t *mig, int64_t now_ms,
 	memset(c, 0, sizeof(*c));
 	c->unix_ms = now_ms;
 	if (reg->obs)
-		observer_migration(
-		    reg->obs, obj_name(mig),
-		    json_string_value(json_object_get(json_object_get(mig, "status"), "phase"))
-			?: "",
-		    json_is_integer(remaining) ? json_integer_value(remaining) : -1, &c->t);
+		observer_migration(reg->obs, obj_name(mig), obj_str(mig, "status", "phase") ?: "",
+				   json_is_integer(remaining) ? json_integer_value(remaining) : -1,
+				   &c->t);
 }
 
 /*

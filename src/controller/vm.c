@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "vm.h"
 #include "migration.h"
+#include "lib/kinds.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,19 +13,9 @@ static json_t *spec_of(const json_t *obj)
 	return json_object_get(obj, "spec");
 }
 
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-	return json_string_value(json_object_get(json_object_get(obj, a), b));
-}
-
-static const char *obj_name(const json_t *obj)
-{
-	return str_at(obj, "metadata", "name");
-}
-
 const char *vm_port_name(const json_t *vm)
 {
-	const char *port = str_at(vm, "status", "port");
+	const char *port = obj_str(vm, "status", "port");
 
 	return port ? port : obj_name(vm);
 }
@@ -49,8 +40,8 @@ int vm_schedule(const json_t *nodes, const json_t *vms, const char **node)
 			continue;
 		json_array_foreach(vms, j, vm)
 		{
-			if (names_equal(str_at(vm, "spec", "node"), name) ||
-			    names_equal(str_at(vm, "spec", "target"), name))
+			if (names_equal(obj_str(vm, "spec", "node"), name) ||
+			    names_equal(obj_str(vm, "spec", "target"), name))
 				count++;
 		}
 		/* Sorted by name: only strictly fewer replaces, so ties keep the first. */
@@ -139,7 +130,7 @@ int vm_initial_status(const json_t *vm, const json_t *port, const struct catalog
 		}
 	}
 	st = json_pack("{s:s?, s:s?, s:s?, s:I, s:s, s:o}", "port", obj_name(port), "ipv4",
-		       str_at(port, "spec", "ipv4"), "mac", str_at(port, "spec", "mac"),
+		       obj_str(port, "spec", "ipv4"), "mac", obj_str(port, "spec", "mac"),
 		       "memory_mib", memory, "guest", img->guest, "notes", notes);
 	if (!st)
 		return -ENOMEM;

@@ -14,6 +14,7 @@
 
 #include "lib/num.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/proc.h"
 
@@ -99,9 +100,7 @@ static int run_demo(struct demo *d)
 	if (r)
 		return r;
 	demo_step("migration %s: %s; probing %.1f s more", d->migration,
-		  json_string_value(json_object_get(json_object_get(d->mig, "status"), "phase"))
-		      ?: "?",
-		  PROBE_TAIL_MS / 1000.0);
+		  obj_str(d->mig, "status", "phase") ?: "?", PROBE_TAIL_MS / 1000.0);
 	if (!demo_pause_ms(PROBE_TAIL_MS))
 		return -EINTR;
 	r = demo_stop_probe(d);
@@ -124,11 +123,9 @@ static int run_demo(struct demo *d)
 	else if (!r && !migration_phase_is(json_string_value(json_object_get(
 					       json_object_get(d->mig, "status"), "phase")),
 					   MIGRATION_SUCCEEDED)) {
-		fprintf(
-		    stderr, "godwit lab demo: the migration ended %s: %s\n",
-		    json_string_value(json_object_get(json_object_get(d->mig, "status"), "phase")),
-		    json_string_value(json_object_get(json_object_get(d->mig, "status"), "reason"))
-			?: "");
+		fprintf(stderr, "godwit lab demo: the migration ended %s: %s\n",
+			obj_str(d->mig, "status", "phase"),
+			obj_str(d->mig, "status", "reason") ?: "");
 		r = -EPROTO;
 	}
 	return r;

@@ -25,6 +25,7 @@
 #include "lib/addr.h"
 #include "lib/phases.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -279,11 +280,10 @@ static int load_port(struct drill *d)
 	r = get_json(&d->mc, path, &net);
 	if (r)
 		goto cleanup;
-	cidr = json_string_value(json_object_get(json_object_get(net, "spec"), "cidr"));
+	cidr = obj_str(net, "spec", "cidr");
 	slash = cidr ? strchr(cidr, '/') : NULL;
 	snprintf(d->cidr_len, sizeof(d->cidr_len), "%s", slash ? slash + 1 : "32");
-	snprintf(d->gateway, sizeof(d->gateway), "%s",
-		 json_string_value(json_object_get(json_object_get(net, "spec"), "gateway")) ?: "");
+	snprintf(d->gateway, sizeof(d->gateway), "%s", obj_str(net, "spec", "gateway") ?: "");
 cleanup:
 	json_decref(port);
 	json_decref(net);
@@ -520,8 +520,7 @@ static int run_drill(struct cli *cli, struct drill *d)
 		return r;
 	if (!migration_phase_is(migclient_phase(m), MIGRATION_REPLICATING)) {
 		fprintf(stderr, "godwit drill: migration ended %s: %s\n", migclient_phase(m),
-			json_string_value(json_object_get(json_object_get(m, "status"), "reason"))
-			    ?: "");
+			obj_str(m, "status", "reason") ?: "");
 		goto report;
 	}
 	if (d->abort) {

@@ -90,8 +90,8 @@ int endpoint_add(struct cli *cli, const char *lab, const char *name, const char 
 		goto cleanup;
 	}
 	posted = true;
-	ipv4 = json_string_value(json_object_get(json_object_get(reply, "spec"), "ipv4"));
-	mac = json_string_value(json_object_get(json_object_get(reply, "spec"), "mac"));
+	ipv4 = obj_str(reply, "spec", "ipv4");
+	mac = obj_str(reply, "spec", "mac");
 	if (!ipv4) {
 		fprintf(stderr, "godwit endpoint add: the controller gave port %s no ipv4\n", name);
 		r = -EPROTO;
@@ -174,8 +174,7 @@ int endpoint_list(struct cli *cli, const char *lab)
 	eps = json_array();
 	json_array_foreach(json_object_get(reply, "items"), i, p)
 	{
-		const char *ns =
-		    json_string_value(json_object_get(json_object_get(p, "spec"), "netns"));
+		const char *ns = obj_str(p, "spec", "netns");
 
 		if (ns && strncmp(ns, prefix, strlen(prefix)) == 0)
 			json_array_append(eps, p);

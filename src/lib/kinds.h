@@ -64,6 +64,17 @@ enum kind kind_of(const struct kind_info *ki);
  * spec is NULL (a json_pack() that failed). */
 json_t *kind_object_new(enum kind k, const char *name, json_t *spec);
 
+/* The string at an object's part.key ("spec", "network"), or NULL. */
+static inline const char *obj_str(const json_t *obj, const char *part, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(obj, part), key));
+}
+
+static inline const char *obj_name(const json_t *obj)
+{
+	return obj_str(obj, "metadata", "name");
+}
+
 /* The object name rule above (false for NULL). */
 bool object_name_valid(const char *name);
 
