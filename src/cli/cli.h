@@ -63,12 +63,20 @@ void cli_usage(const struct cli_verb *verb, FILE *f);
 int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv);
 
 /*
- * The arguments of a verb whose only flag is -h/--help and that takes exactly
- * `operands` operands. Returns CLI_GO_ON when they stand at argv[optind];
- * otherwise the verb's exit status, its message printed: 0 after -h (usage
- * on stdout), EXIT_USAGE after a bad flag or a wrong count.
+ * The flags of a verb that has -h/--help and at most one other flag, which
+ * takes a value: flag is its option (NULL: none), *value what it was given
+ * (NULL when absent). Returns CLI_GO_ON when the operands stand at
+ * argv[optind]; otherwise the verb's exit status, its message printed: 0
+ * after -h (usage on stdout), EXIT_USAGE after a bad flag.
  */
 #define CLI_GO_ON (-1)
+struct option;
+int cli_flags(const struct cli_verb *verb, int argc, char **argv, const struct option *flag,
+	      const char **value);
+/* -f/--filename FILE, of apply and delete. */
+extern const struct option cli_filename_flag;
+/* cli_flags() of a verb with -h only and exactly `operands` operands (EXIT_USAGE
+ * after another count). */
 int cli_operands(const struct cli_verb *verb, int argc, char **argv, int operands);
 
 /*

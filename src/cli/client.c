@@ -110,18 +110,41 @@ int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv)
 	return EXIT_USAGE;
 }
 
-int cli_operands(const struct cli_verb *verb, int argc, char **argv, int operands)
+const struct option cli_filename_flag = {"filename", required_argument, NULL, 'f'};
+
+int cli_flags(const struct cli_verb *verb, int argc, char **argv, const struct option *flag,
+	      const char **value)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
+	struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}, {0}};
+	char optstring[] = ":h?:";
 	int opt;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt != 'h')
-			return cli_bad_flag(verb, opt, argv);
-		cli_usage(verb, stdout);
-		return 0;
+	if (flag) {
+		opts[1] = *flag;
+		optstring[2] = (char)flag->val;
+		*value = NULL;
+	} else {
+		optstring[2] = '\0';
 	}
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+		if (opt == 'h') {
+			cli_usage(verb, stdout);
+			return 0;
+		}
+		if (!flag || opt != flag->val)
+			return cli_bad_flag(verb, opt, argv);
+		*value = optarg;
+	}
+	return CLI_GO_ON;
+}
+
+int cli_operands(const struct cli_verb *verb, int argc, char **argv, int operands)
+{
+	int r = cli_flags(verb, argc, argv, NULL, NULL);
+
+	if (r != CLI_GO_ON)
+		return r;
 	if (argc - optind != operands) {
 		cli_usage(verb, stderr);
 		return EXIT_USAGE;

@@ -107,24 +107,13 @@ cleanup:
 
 int cmd_apply(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "filename", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	const char *file = NULL;
+	const char *file;
 	struct manifest m;
-	int opt, failed = 0;
+	int r, failed = 0;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			cli_usage(verb, stdout);
-			return 0;
-		} else if (opt == 'f') {
-			file = optarg;
-		} else {
-			return cli_bad_flag(verb, opt, argv);
-		}
-	}
+	r = cli_flags(verb, argc, argv, &cli_filename_flag, &file);
+	if (r != CLI_GO_ON)
+		return r;
 	if (!file || optind != argc) {
 		fprintf(stderr, "godwit apply: %s\n",
 			file ? "unexpected arguments" : "-f FILE is required");
@@ -134,8 +123,7 @@ int cmd_apply(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 	if (load_manifest(file, true, &m))
 		return 1;
 	for (size_t i = 0; i < m.n; i++) {
-		int r = apply_one(cli, file, &m.objs[i]);
-
+		r = apply_one(cli, file, &m.objs[i]);
 		if (r < 0) { /* the controller is unreachable: stop */
 			failed = 1;
 			break;

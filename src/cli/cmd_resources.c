@@ -47,26 +47,16 @@ static int get_json(struct cli *cli, const char *path, const char *what, json_t 
 
 int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "output", required_argument, NULL, 'o' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	const char *output = NULL;
+	static const struct option output_flag = {"output", required_argument, NULL, 'o'};
+	const char *output;
 	const struct kind_info *k;
 	json_t *reply = NULL, *ports = NULL;
 	char path[256], what[160];
-	int opt, ret = 1;
+	int r, ret = 1;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			cli_usage(verb, stdout);
-			return 0;
-		} else if (opt == 'o') {
-			output = optarg;
-		} else {
-			return cli_bad_flag(verb, opt, argv);
-		}
-	}
+	r = cli_flags(verb, argc, argv, &output_flag, &output);
+	if (r != CLI_GO_ON)
+		return r;
 	if (output && strcmp(output, "wide") && strcmp(output, "json") && strcmp(output, "yaml")) {
 		fprintf(stderr, "godwit get: unknown output format '%s' (wide, json, yaml)\n",
 			output);
@@ -179,27 +169,16 @@ int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **
 
 int cmd_delete(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "filename", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	const char *file = NULL;
+	const char *file;
 	const struct kind_info *k;
 	json_t *reply = NULL;
 	char path[256];
 	long status;
-	int opt, ret;
+	int ret;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			cli_usage(verb, stdout);
-			return 0;
-		} else if (opt == 'f') {
-			file = optarg;
-		} else {
-			return cli_bad_flag(verb, opt, argv);
-		}
-	}
+	ret = cli_flags(verb, argc, argv, &cli_filename_flag, &file);
+	if (ret != CLI_GO_ON)
+		return ret;
 	if (file) {
 		if (argc - optind != 0) {
 			cli_usage(verb, stderr);
