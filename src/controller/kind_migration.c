@@ -48,7 +48,7 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 		     {"max_bandwidth_mib", "spec.max_bandwidth_mib", 1048576},
 		     {"progress_timeout_s", "spec.progress_timeout_s", 86400},
 		     {"completion_timeout_per_gib_s", "spec.completion_timeout_per_gib_s", 86400}};
-	const char *port, *vm, *target;
+	const char *port, *vm;
 	json_int_t timeout = MIGRATION_TIMEOUT_DEFAULT_S;
 	json_t *j;
 	int r;
@@ -80,11 +80,9 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 	if (vm)
 		json_object_set_new(out, "vm", json_string(vm));
 
-	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
+	r = api_copy_name(spec, "target", "spec.target", "a node name", out, err);
 	if (r < 0)
 		return r;
-	if (target)
-		json_object_set_new(out, "target", json_string(target));
 
 	/* Absent: the port's own strategy (filled in at creation). */
 	r = api_get_strategy(spec, false, out, err);

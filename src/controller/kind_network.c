@@ -42,7 +42,7 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 	(void)name;
 	static const char *const allowed[] = {"cidr", "vni",	     "gateway",
 					      "dhcp", "gatewayNode", NULL};
-	const char *cidr, *gateway, *gw_node;
+	const char *cidr, *gateway;
 	uint32_t net, gw, mask;
 	unsigned len;
 	json_t *j;
@@ -52,11 +52,11 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 	r = api_check_fields(spec, "spec", allowed, err);
 	if (r < 0)
 		return r;
-	r = api_get_string(spec, "cidr", "spec.cidr", &cidr, err);
+	r = api_require(spec, "cidr", "spec.cidr", err);
+	if (r == 0)
+		r = api_get_string(spec, "cidr", "spec.cidr", &cidr, err);
 	if (r < 0)
 		return r;
-	if (!cidr)
-		return api_error_set(err, 400, "spec.cidr", "spec.cidr is required");
 	if (addr_ipv4_parse_cidr(cidr, &net, &len) < 0)
 		return api_error_set(err, 400, "spec.cidr",
 				     "spec.cidr: \"%.64s\" is not an IPv4 CIDR", cidr);
@@ -105,12 +105,7 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 	json_object_set_new(out, "dhcp", json_boolean(j && json_is_true(j)));
 
 	/* The gateway (spec.gateway, given or defaulted above) is where it routes. */
-	r = api_get_name(spec, "gatewayNode", "spec.gatewayNode", "a node name", &gw_node, err);
-	if (r < 0)
-		return r;
-	if (gw_node)
-		json_object_set_new(out, "gatewayNode", json_string(gw_node));
-	return 0;
+	return api_copy_name(spec, "gatewayNode", "spec.gatewayNode", "a node name", out, err);
 }
 
 /* spec.vni (given or the lowest free); on update cidr and gateway stay. */

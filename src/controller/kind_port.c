@@ -50,9 +50,9 @@ static int validate_locations(const json_t *spec, json_t *out, struct api_error 
 	size_t i;
 	int r;
 
-	if (!locs)
-		return api_error_set(err, 400, "spec.locations", "spec.locations is required");
-	r = api_expect_type(locs, JSON_ARRAY, "spec.locations", err);
+	r = api_require(spec, "locations", "spec.locations", err);
+	if (r == 0)
+		r = api_expect_type(locs, JSON_ARRAY, "spec.locations", err);
 	if (r < 0)
 		return r;
 	if (json_array_size(locs) < 1 || json_array_size(locs) > 2)
@@ -82,7 +82,7 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 					      "ipv4",	  "type",     "netns",	   "ifname",
 					      "security", "strategy", "target",	   NULL};
 	static const char *const types[] = {"veth", "tap", NULL};
-	const char *network, *owner, *mac, *ipv4, *netns, *ifname, *target;
+	const char *owner, *mac, *ipv4, *netns, *ifname;
 	uint64_t mac_value;
 	uint32_t addr;
 	char buf[18];
@@ -92,22 +92,15 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 	r = api_check_fields(spec, "spec", allowed, err);
 	if (r < 0)
 		return r;
-	r = api_get_string(spec, "network", "spec.network", &network, err);
+	r = api_require(spec, "network", "spec.network", err);
+	if (r == 0)
+		r = api_copy_name(spec, "network", "spec.network", "a valid name", out, err);
 	if (r < 0)
 		return r;
-	if (!network)
-		return api_error_set(err, 400, "spec.network", "spec.network is required");
-	if (!object_name_valid(network))
-		return api_error_set(err, 400, "spec.network",
-				     "spec.network: \"%.64s\" is not a valid name", network);
-	json_object_set_new(out, "network", json_string(network));
 
-	r = api_get_string(spec, "owner", "spec.owner", &owner, err);
+	r = api_get_name(spec, "owner", "spec.owner", "a valid name", &owner, err);
 	if (r < 0)
 		return r;
-	if (owner && !object_name_valid(owner))
-		return api_error_set(err, 400, "spec.owner",
-				     "spec.owner: \"%.64s\" is not a valid name", owner);
 	json_object_set_new(out, "owner", json_string(owner ? owner : name));
 
 	r = validate_locations(spec, out, err);
@@ -167,11 +160,9 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 	json_object_set_new(out, "security", json_boolean(!j || json_is_true(j)));
 
 	/* Set by the controller through a migration; port_create and port_update refuse changes. */
-	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
+	r = api_copy_name(spec, "target", "spec.target", "a node name", out, err);
 	if (r < 0)
 		return r;
-	if (target)
-		json_object_set_new(out, "target", json_string(target));
 
 	return api_get_strategy(spec, true, out, err);
 }

@@ -63,7 +63,7 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	static const char *const allowed[] = {
 	    "running", "memory_mib", "cpus", "image",  "user_data", "user_data_encoding",
 	    "network", "migratable", "node", "target", NULL};
-	const char *image, *network, *node, *target;
+	const char *image, *network;
 	int r;
 
 	(void)name;
@@ -73,9 +73,10 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	r = api_get_bool(spec, "running", "spec.running", true, out, err);
 	if (r < 0)
 		return r;
-	if (!json_object_get(spec, "memory_mib"))
-		return api_error_set(err, 400, "spec.memory_mib", "spec.memory_mib is required");
-	r = api_get_int(spec, "memory_mib", "spec.memory_mib", 1, VM_MEMORY_MIB_MAX, 0, out, err);
+	r = api_require(spec, "memory_mib", "spec.memory_mib", err);
+	if (r == 0)
+		r = api_get_int(spec, "memory_mib", "spec.memory_mib", 1, VM_MEMORY_MIB_MAX, 0, out,
+				err);
 	if (r < 0)
 		return r;
 	r = api_get_int(spec, "cpus", "spec.cpus", 1, VM_CPUS_MAX, 1, out, err);
@@ -101,17 +102,10 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	if (r < 0)
 		return r;
 	/* Set by the controller (scheduler, migrations); vm_merge (vm.h) checks changes. */
-	r = api_get_name(spec, "node", "spec.node", "a node name", &node, err);
+	r = api_copy_name(spec, "node", "spec.node", "a node name", out, err);
 	if (r < 0)
 		return r;
-	if (node)
-		json_object_set_new(out, "node", json_string(node));
-	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
-	if (r < 0)
-		return r;
-	if (target)
-		json_object_set_new(out, "target", json_string(target));
-	return 0;
+	return api_copy_name(spec, "target", "spec.target", "a node name", out, err);
 }
 
 static void set_revision(json_t *obj, int64_t rev)
