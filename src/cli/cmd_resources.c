@@ -86,7 +86,6 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		ret = view_dump(v ? v : json_null(), list, strcmp(output, "yaml") == 0, stdout) ? 1
 												: 0;
 	} else {
-		struct table t;
 		json_t *items = argc - optind == 1 ? json_incref(json_object_get(reply, "items"))
 						   : json_pack("[O]", reply);
 
@@ -100,9 +99,7 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		if (json_array_size(items) == 0) {
 			fprintf(stderr, "No %s found.\n", k->plural);
 			ret = 0;
-		} else if (view_table(k, items, ports, output != NULL, &t) == 0) {
-			table_print(&t, stdout);
-			table_free(&t);
+		} else if (view_print_table(k, items, ports, output != NULL, stdout) == 0) {
 			ret = 0;
 		}
 		json_decref(items);

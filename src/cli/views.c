@@ -282,6 +282,19 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 	return 0;
 }
 
+int view_print_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
+		     FILE *f)
+{
+	struct table t;
+	int r = view_table(k, items, ports, wide, &t);
+
+	if (r)
+		return r;
+	table_print(&t, f);
+	table_free(&t);
+	return 0;
+}
+
 /* Nested "key: value" lines, keys aligned per level. */
 static void print_fields(const json_t *obj, int indent, FILE *f)
 {
