@@ -51,10 +51,30 @@ static void server_error(const char *file, const struct manifest_obj *o, long st
 		api_error_text(reply), status);
 }
 
+/* POST or PUT of o's body; 0 (and "network/blue created"), 1 refused, -1 unreachable. */
+static int send_one(struct cli *cli, const char *file, const struct manifest_obj *o,
+		    const char *method, const char *path, const json_t *body, const char *done)
+{
+	json_t *reply = NULL;
+	long status;
+	int ret = 1;
+
+	if (cli_request(cli, method, path, body, &status, &reply))
+		return -1;
+	if (status == 200 || status == 201) {
+		printf("%s/%s %s\n", o->kind->singular, o->name, done);
+		ret = 0;
+	} else {
+		server_error(file, o, status, reply);
+	}
+	json_decref(reply);
+	return ret;
+}
+
 static int apply_one(struct cli *cli, const char *file, const struct manifest_obj *o)
 {
 	char path[256];
-	json_t *stored = NULL, *reply = NULL, *put = NULL;
+	json_t *stored = NULL, *put = NULL;
 	long status;
 	int ret = 1;
 
@@ -63,16 +83,7 @@ static int apply_one(struct cli *cli, const char *file, const struct manifest_ob
 		return -1;
 	if (status == 404) {
 		snprintf(path, sizeof(path), "/v1/%s", o->kind->plural);
-		if (cli_request(cli, "POST", path, o->body, &status, &reply)) {
-			ret = -1;
-			goto cleanup;
-		}
-		if (status == 200 || status == 201) {
-			printf("%s/%s created\n", o->kind->singular, o->name);
-			ret = 0;
-		} else {
-			server_error(file, o, status, reply);
-		}
+		ret = send_one(cli, file, o, "POST", path, o->body, "created");
 		goto cleanup;
 	}
 	if (status != 200) {
@@ -88,19 +99,9 @@ static int apply_one(struct cli *cli, const char *file, const struct manifest_ob
 		ret = 0;
 		goto cleanup;
 	}
-	if (cli_request(cli, "PUT", path, put, &status, &reply)) {
-		ret = -1;
-		goto cleanup;
-	}
-	if (status == 200 || status == 201) {
-		printf("%s/%s configured\n", o->kind->singular, o->name);
-		ret = 0;
-	} else {
-		server_error(file, o, status, reply);
-	}
+	ret = send_one(cli, file, o, "PUT", path, put, "configured");
 cleanup:
 	json_decref(put);
-	json_decref(reply);
 	json_decref(stored);
 	return ret;
 }
