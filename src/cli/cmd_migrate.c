@@ -35,11 +35,6 @@ struct migrate {
 	char name[96];
 };
 
-static const json_t *status_of(const json_t *m)
-{
-	return json_object_get(m, "status");
-}
-
 static int create(struct migclient *mc, struct migrate *g, json_t **out)
 {
 	int r;
@@ -92,7 +87,7 @@ static double num(const json_t *o, const char *key)
 /* The progress line (without newline). */
 static void progress_line(const json_t *m, long long t0, char *buf, size_t len)
 {
-	const json_t *p = json_object_get(status_of(m), "progress");
+	const json_t *p = json_object_get(obj_status(m), "progress");
 	const char *qs = json_string_value(json_object_get(p, "status"));
 
 	if (!p) {
@@ -162,7 +157,7 @@ static void print_ms(const char *what, const json_t *figures, const char *key, c
 
 static void print_figures(const json_t *m)
 {
-	const json_t *st = status_of(m), *figures = json_object_get(st, "figures"), *p, *v;
+	const json_t *st = obj_status(m), *figures = json_object_get(st, "figures"), *p, *v;
 	const json_t *notes = json_object_get(st, "notes");
 	long long t0 = 0;
 	size_t i;
@@ -277,7 +272,7 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 			return 1;
 		if (!g.json)
 			printf("migration %s: vm %s from %s to %s\n", g.name, g.vm,
-			       json_string_value(json_object_get(status_of(m), "source")) ?: "?",
+			       json_string_value(json_object_get(obj_status(m), "source")) ?: "?",
 			       obj_str(m, "spec", "target") ?: "?");
 		fflush(stdout);
 	}

@@ -119,6 +119,10 @@ int txn_delete(struct txn *t, enum kind kind, const json_t *old, struct api_erro
 
 /* Plain reads and writes (type "ADDED"/"MODIFIED"); -ENOENT when missing. */
 int txn_get(struct txn *t, enum kind kind, const char *name, json_t **out);
+/* Every stored object of kind, a new array. */
+int txn_list(struct txn *t, enum kind kind, json_t **items);
+/* metadata.revision of obj := the revision this transaction writes. */
+void txn_stamp(const struct txn *t, json_t *obj);
 int txn_put(struct txn *t, enum kind kind, const json_t *obj, const char *type);
 /* A write (MODIFIED) of obj after the object being created (txn_create). */
 int txn_put_after(struct txn *t, enum kind kind, const json_t *obj);

@@ -26,16 +26,6 @@
 /* Below the automatic range (IPAM_VNI_FIRST), so other networks keep their numbers. */
 #define DEFAULT_NETWORK_VNI 1
 
-static json_t *spec_of(const json_t *obj)
-{
-	return json_object_get(obj, "spec");
-}
-
-static const char *spec_str(const json_t *obj, const char *key)
-{
-	return obj_str(obj, "spec", key);
-}
-
 static int network_validate(const json_t *spec, const char *name, json_t *out,
 			    struct api_error *err)
 {
@@ -113,23 +103,23 @@ static int network_allocate(struct txn *t, json_t *obj, const json_t *old, const
 			    struct api_error *err)
 {
 	struct store *s = t->store;
-	json_t *spec = spec_of(obj);
+	json_t *spec = obj_spec(obj);
 	json_int_t want = json_integer_value(json_object_get(spec, "vni"));
-	json_int_t had = old ? json_integer_value(json_object_get(spec_of(old), "vni")) : 0;
+	json_int_t had = old ? json_integer_value(json_object_get(obj_spec(old), "vni")) : 0;
 	uint32_t vni;
 	int r;
 
 	if (old) {
-		if (strcmp(spec_str(obj, "cidr"), spec_str(old, "cidr")) != 0)
+		if (strcmp(obj_spec_str(obj, "cidr"), obj_spec_str(old, "cidr")) != 0)
 			return api_error_set(err, 422, "spec.cidr",
 					     "spec.cidr is immutable (network %s has %s)",
-					     obj_name(old), spec_str(old, "cidr"));
+					     obj_name(old), obj_spec_str(old, "cidr"));
 		if (!body_gives(body, "gateway"))
-			json_object_set(spec, "gateway", json_object_get(spec_of(old), "gateway"));
-		else if (strcmp(spec_str(obj, "gateway"), spec_str(old, "gateway")) != 0)
+			json_object_set(spec, "gateway", json_object_get(obj_spec(old), "gateway"));
+		else if (strcmp(obj_spec_str(obj, "gateway"), obj_spec_str(old, "gateway")) != 0)
 			return api_error_set(err, 422, "spec.gateway",
 					     "spec.gateway is immutable (network %s has %s)",
-					     obj_name(old), spec_str(old, "gateway"));
+					     obj_name(old), obj_spec_str(old, "gateway"));
 		if (!want || want == had) {
 			json_object_set_new(spec, "vni", json_integer(had));
 			return 0;
@@ -160,11 +150,10 @@ static int network_update(struct txn *t, json_t *obj, const json_t *old, const j
 static int delete_tunnel_ports(struct txn *t, const char *network, struct api_error *err)
 {
 	json_t *ports = NULL, *p;
-	int64_t rev;
 	size_t i;
 	int r;
 
-	r = t->store->ops->list(t->store, kind_str(KIND_PORT), &ports, &rev);
+	r = txn_list(t, KIND_PORT, &ports);
 	if (r < 0)
 		return r;
 	json_array_foreach(ports, i, p)
@@ -197,7 +186,7 @@ static int network_release(struct txn *t, const json_t *old, struct api_error *e
 		return api_error_set(err, 409, NULL,
 				     "network %s still has ports; delete them first", name);
 	r = ipam_vni_release(t->store, name,
-			     (uint32_t)json_integer_value(json_object_get(spec_of(old), "vni")));
+			     (uint32_t)json_integer_value(json_object_get(obj_spec(old), "vni")));
 	if (r < 0)
 		return r;
 	return ipam_network_drop(t->store, name);
@@ -237,7 +226,7 @@ int network_create_default(struct txn *t, const char *cidr, bool *created, struc
 		if ((r == 0 && !held) || r == -ENOENT)
 			vni = json_integer(DEFAULT_NETWORK_VNI);
 		if (vni)
-			json_object_set_new(spec_of(net), "vni", vni);
+			json_object_set_new(obj_spec(net), "vni", vni);
 		r = txn_create(t, KIND_NETWORK, net, err);
 		made = r == 0;
 	}

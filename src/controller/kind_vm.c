@@ -108,11 +108,6 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	return api_copy_name(spec, "target", "spec.target", "a node name", out, err);
 }
 
-static void set_revision(json_t *obj, int64_t rev)
-{
-	json_object_set_new(json_object_get(obj, "metadata"), "revision", json_integer(rev));
-}
-
 /* spec.node given by the client: it must exist and be ready. */
 static int check_node(const json_t *nodes, const char *name, struct api_error *err)
 {
@@ -132,10 +127,8 @@ static int check_node(const json_t *nodes, const char *name, struct api_error *e
 
 static int schedule(struct txn *t, json_t *vm, struct api_error *err)
 {
-	struct store *s = t->store;
 	json_t *spec = json_object_get(vm, "spec"), *nodes = NULL, *vms = NULL;
 	const char *given = json_string_value(json_object_get(spec, "node")), *node;
-	int64_t rev;
 	int r;
 
 	r = node_list(t->reg, &nodes);
@@ -145,7 +138,7 @@ static int schedule(struct txn *t, json_t *vm, struct api_error *err)
 		r = check_node(nodes, given, err);
 		goto cleanup;
 	}
-	r = s->ops->list(s, kind_str(KIND_VM), &vms, &rev);
+	r = txn_list(t, KIND_VM, &vms);
 	if (r < 0)
 		goto cleanup;
 	r = vm_schedule(nodes, vms, &node);
@@ -439,7 +432,7 @@ int vm_follow_migration(struct txn *t, const json_t *mig, const json_t *port, js
 	if (r < 0)
 		return r;
 	if (vm_follow_port(vm, port)) {
-		set_revision(vm, t->rev);
+		txn_stamp(t, vm);
 		*out = vm;
 	} else {
 		json_decref(vm);

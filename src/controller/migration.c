@@ -8,16 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static json_t *status_of(const json_t *obj)
-{
-	return json_object_get(obj, "status");
-}
-
-static json_t *node_status(const json_t *node)
-{
-	return json_object_get(node, "status");
-}
-
 int migration_phase_of(const json_t *mig, enum migration_phase *p)
 {
 	return migration_phase_parse(obj_str(mig, "status", "phase"), p);
@@ -25,14 +15,14 @@ int migration_phase_of(const json_t *mig, enum migration_phase *p)
 
 static int64_t started_ms(const json_t *mig)
 {
-	json_t *phases = json_object_get(status_of(mig), "phases");
+	json_t *phases = json_object_get(obj_status(mig), "phases");
 
 	return json_integer_value(json_object_get(json_array_get(phases, 0), "unix_ms"));
 }
 
 static json_t *requested(const json_t *mig, enum migration_action a)
 {
-	return json_object_get(json_object_get(status_of(mig), "requested"),
+	return json_object_get(json_object_get(obj_status(mig), "requested"),
 			       migration_action_name(a));
 }
 
@@ -68,7 +58,7 @@ static void waiting_for(const json_t *mig, enum migration_phase p, const json_t 
 			size_t size)
 {
 	const char *port = obj_str(mig, "spec", "port"), *tname = obj_str(mig, "spec", "target");
-	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
+	int64_t rev = json_integer_value(json_object_get(obj_status(mig), "replication_revision"));
 	const json_t *lag;
 
 	switch (p) {
@@ -102,9 +92,9 @@ static void waiting_for(const json_t *mig, enum migration_phase p, const json_t 
 static void success_figures(const json_t *mig, const json_t *target,
 			    const struct migration_clock *c, struct migration_decision *d)
 {
-	json_t *drops = json_object_get(node_status(target), "drops_standby");
+	json_t *drops = json_object_get(obj_status(target), "drops_standby");
 	json_t *at_switch = json_object_get(d->figures, "drops_standby_at_switch")
-				?: json_object_get(json_object_get(status_of(mig), "figures"),
+				?: json_object_get(json_object_get(obj_status(mig), "figures"),
 						   "drops_standby_at_switch");
 
 	d->port = MIGRATION_PORT_MOVE;
@@ -123,7 +113,7 @@ static void decide_prepare(const json_t *mig, enum migration_phase cur, const js
 	const char *state = migration_port_state(target, obj_str(mig, "spec", "port"));
 	int64_t created =
 	    json_integer_value(json_object_get(json_object_get(mig, "metadata"), "created"));
-	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
+	int64_t rev = json_integer_value(json_object_get(obj_status(mig), "replication_revision"));
 
 	if (cur == MIGRATION_PENDING) {
 		/* A report after the agent saw spec.target (not a stale one). */
@@ -292,7 +282,7 @@ static int port_settle(json_t *port, const char *keep)
 	if (r < 0)
 		return r;
 	json_object_del(json_object_get(port, "spec"), "target");
-	json_object_del(status_of(port), "migration");
+	json_object_del(obj_status(port), "migration");
 	return 0;
 }
 
@@ -418,7 +408,7 @@ static bool has_note(const json_t *notes, const char *note)
 int migration_apply(json_t *mig, json_t *port, const struct migration_decision *d, int64_t now_ms,
 		    int64_t revision)
 {
-	json_t *st = status_of(mig), *figures, *notes;
+	json_t *st = obj_status(mig), *figures, *notes;
 	const char *source = json_string_value(json_object_get(st, "source"));
 	const char *target = obj_str(mig, "spec", "target");
 	enum migration_phase cur;
@@ -462,7 +452,7 @@ int migration_apply(json_t *mig, json_t *port, const struct migration_decision *
 		return port_settle(port, source);
 	default:
 		if (migration_phase_finished(d->next))
-			json_object_del(status_of(port), "migration");
+			json_object_del(obj_status(port), "migration");
 		return 0;
 	}
 }

@@ -59,6 +59,18 @@ int txn_get(struct txn *t, enum kind kind, const char *name, json_t **out)
 	return t->store->ops->get(t->store, kind_str(kind), name, out);
 }
 
+int txn_list(struct txn *t, enum kind kind, json_t **items)
+{
+	int64_t rev;
+
+	return t->store->ops->list(t->store, kind_str(kind), items, &rev);
+}
+
+void txn_stamp(const struct txn *t, json_t *obj)
+{
+	json_object_set_new(meta_of(obj), "revision", json_integer(t->rev));
+}
+
 int txn_put(struct txn *t, enum kind kind, const json_t *obj, const char *type)
 {
 	int r = t->store->ops->put(t->store, kind_str(kind), obj_name(obj), type, obj);

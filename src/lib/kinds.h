@@ -75,6 +75,21 @@ static inline const char *obj_name(const json_t *obj)
 	return obj_str(obj, "metadata", "name");
 }
 
+static inline json_t *obj_spec(const json_t *obj)
+{
+	return json_object_get(obj, "spec");
+}
+
+static inline json_t *obj_status(const json_t *obj)
+{
+	return json_object_get(obj, "status");
+}
+
+static inline const char *obj_spec_str(const json_t *obj, const char *key)
+{
+	return obj_str(obj, "spec", key);
+}
+
 /* The object name rule above (false for NULL). */
 bool object_name_valid(const char *name);
 
