@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "api_objects.h"
+#include "lib/addr.h"
 #include "lib/phases.h"
 
 #include <errno.h>
@@ -144,6 +145,21 @@ int api_get_name(const json_t *obj, const char *key, const char *field, const ch
 		return r;
 	if (*out && !object_name_valid(*out))
 		return api_error_set(err, 400, field, "%s: \"%.64s\" is not %s", field, *out, what);
+	return 0;
+}
+
+int api_get_ipv4(const json_t *obj, const char *key, const char *field, const char **text,
+		 uint32_t *addr, struct api_error *err)
+{
+	const char *v;
+	int r = api_get_string(obj, key, field, &v, err);
+
+	if (r < 0)
+		return r;
+	if (v && addr_ipv4_parse(v, addr) < 0)
+		return api_error_set(err, 400, field, "%s: \"%.64s\" is not an IPv4 address", field,
+				     v);
+	*text = v;
 	return 0;
 }
 

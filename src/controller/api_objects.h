@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/kinds.h"
 
@@ -93,6 +94,9 @@ int api_get_string(const json_t *obj, const char *key, const char *field, const 
 /* A string that must be an object name; what: "a valid name", "a node name". */
 int api_get_name(const json_t *obj, const char *key, const char *field, const char *what,
 		 const char **out, struct api_error *err);
+/* A string that must be an IPv4 address: *text, and *addr when given. */
+int api_get_ipv4(const json_t *obj, const char *key, const char *field, const char **text,
+		 uint32_t *addr, struct api_error *err);
 /* api_get_name() into out[key] when given. */
 int api_copy_name(const json_t *obj, const char *key, const char *field, const char *what,
 		  json_t *out, struct api_error *err);

@@ -119,6 +119,10 @@ int txn_delete(struct txn *t, enum kind kind, const json_t *old, struct api_erro
 
 /* Plain reads and writes (type "ADDED"/"MODIFIED"); -ENOENT when missing. */
 int txn_get(struct txn *t, enum kind kind, const char *name, json_t **out);
+/* txn_get() of the object that field ("spec.port") names: a 404 naming it
+ * when it is missing. */
+int txn_get_ref(struct txn *t, enum kind kind, const char *name, const char *field, json_t **out,
+		struct api_error *err);
 /* Every stored object of kind, a new array. */
 int txn_list(struct txn *t, enum kind kind, json_t **items);
 /* metadata.revision of obj := the revision this transaction writes. */

@@ -198,10 +198,7 @@ static int migration_create(struct txn *t, json_t *mig, struct api_error *err)
 	if (r < 0)
 		return r;
 	pname = obj_spec_str(mig, "port");
-	r = txn_get(t, KIND_PORT, pname, &port);
-	if (r == -ENOENT)
-		return api_error_set(err, 404, "spec.port", "spec.port: port \"%s\" does not exist",
-				     pname);
+	r = txn_get_ref(t, KIND_PORT, pname, "spec.port", &port, err);
 	if (r < 0)
 		return r;
 	r = find_unfinished(t, pname, &list, &other);

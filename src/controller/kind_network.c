@@ -71,14 +71,10 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 		json_object_set_new(out, "vni", json_integer(json_integer_value(j)));
 	}
 
-	r = api_get_string(spec, "gateway", "spec.gateway", &gateway, err);
+	r = api_get_ipv4(spec, "gateway", "spec.gateway", &gateway, &gw, err);
 	if (r < 0)
 		return r;
 	if (gateway) {
-		if (addr_ipv4_parse(gateway, &gw) < 0)
-			return api_error_set(err, 400, "spec.gateway",
-					     "spec.gateway: \"%.64s\" is not an IPv4 address",
-					     gateway);
 		if ((gw & mask) != net || gw == net || gw == (net | ~mask))
 			return api_error_set(err, 400, "spec.gateway",
 					     "spec.gateway: \"%s\" is not a host address of %s",

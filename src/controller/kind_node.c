@@ -27,12 +27,9 @@ static int node_validate(const json_t *spec, const char *name, json_t *out, stru
 		return r;
 	r = api_require(spec, "underlay_ip", "spec.underlay_ip", err);
 	if (r == 0)
-		r = api_get_string(spec, "underlay_ip", "spec.underlay_ip", &ip, err);
+		r = api_get_ipv4(spec, "underlay_ip", "spec.underlay_ip", &ip, &addr, err);
 	if (r < 0)
 		return r;
-	if (addr_ipv4_parse(ip, &addr) < 0)
-		return api_error_set(err, 400, "spec.underlay_ip",
-				     "spec.underlay_ip: \"%.64s\" is not an IPv4 address", ip);
 	json_object_set_new(out, "underlay_ip", json_string(ip));
 	return 0;
 }

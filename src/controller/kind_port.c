@@ -111,15 +111,11 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 		json_object_set_new(out, "mac", json_string(buf));
 	}
 
-	r = api_get_string(spec, "ipv4", "spec.ipv4", &ipv4, err);
+	r = api_get_ipv4(spec, "ipv4", "spec.ipv4", &ipv4, &addr, err);
 	if (r < 0)
 		return r;
-	if (ipv4) {
-		if (addr_ipv4_parse(ipv4, &addr) < 0)
-			return api_error_set(err, 400, "spec.ipv4",
-					     "spec.ipv4: \"%.64s\" is not an IPv4 address", ipv4);
+	if (ipv4)
 		json_object_set_new(out, "ipv4", json_string(ipv4));
-	}
 
 	r = api_get_choice(spec, "type", "spec.type", types, out, err);
 	if (r < 0)
@@ -175,11 +171,8 @@ static int port_create(struct txn *t, json_t *obj, struct api_error *err)
 		return api_error_set(err, 422, "spec.target",
 				     "spec.target is set by the controller through a migration; "
 				     "leave it out (POST /v1/migrations)");
-	r = txn_get(t, KIND_NETWORK, obj_spec_str(obj, "network"), &network);
-	if (r == -ENOENT)
-		return api_error_set(err, 404, "spec.network",
-				     "spec.network: network \"%s\" does not exist",
-				     obj_spec_str(obj, "network"));
+	r = txn_get_ref(t, KIND_NETWORK, obj_spec_str(obj, "network"), "spec.network", &network,
+			err);
 	if (r < 0)
 		return r;
 	r = ipam_network_from_object(network, &n);

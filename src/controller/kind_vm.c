@@ -237,11 +237,8 @@ static int vm_create(struct txn *t, json_t *vm, struct api_error *err)
 				     "spec.image: unknown image \"%.128s\"; the catalog has: %s",
 				     image, names);
 	}
-	r = txn_get(t, KIND_NETWORK, net, &network);
+	r = txn_get_ref(t, KIND_NETWORK, net, "spec.network", &network, err);
 	json_decref(network);
-	if (r == -ENOENT)
-		return api_error_set(err, 404, "spec.network",
-				     "spec.network: network \"%s\" does not exist", net);
 	if (r < 0)
 		return r;
 	r = schedule(t, vm, err);
@@ -389,10 +386,7 @@ int vm_migration_subject(struct txn *t, json_t *mig, struct api_error *err)
 					  port_name, obj_name(vm), obj_name(vm));
 		goto cleanup;
 	}
-	r = txn_get(t, KIND_VM, vm_name, &vm);
-	if (r == -ENOENT)
-		return api_error_set(err, 404, "spec.vm", "spec.vm: vm \"%s\" does not exist",
-				     vm_name);
+	r = txn_get_ref(t, KIND_VM, vm_name, "spec.vm", &vm, err);
 	if (r < 0)
 		return r;
 	if (!json_is_true(json_object_get(json_object_get(vm, "spec"), "migratable"))) {

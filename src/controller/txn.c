@@ -59,6 +59,17 @@ int txn_get(struct txn *t, enum kind kind, const char *name, json_t **out)
 	return t->store->ops->get(t->store, kind_str(kind), name, out);
 }
 
+int txn_get_ref(struct txn *t, enum kind kind, const char *name, const char *field, json_t **out,
+		struct api_error *err)
+{
+	int r = txn_get(t, kind, name, out);
+
+	if (r == -ENOENT)
+		return api_error_set(err, 404, field, "%s: %s \"%s\" does not exist", field,
+				     kind_table[kind].singular, name);
+	return r;
+}
+
 int txn_list(struct txn *t, enum kind kind, json_t **items)
 {
 	int64_t rev;
