@@ -19,6 +19,7 @@
 #define GODWIT_CLI_CLI_H
 
 #include "config.h"
+#include "lib/phases.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -73,6 +74,10 @@ int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv);
 struct option;
 int cli_flags(const struct cli_verb *verb, int argc, char **argv, const struct option *flag,
 	      const char **value);
+/* A --strategy value (lib/phases.h) into *out (may be NULL); EXIT_USAGE after
+ * "godwit WHO: --strategy 'x': expected one of first-frame|rarp". */
+int cli_strategy_arg(const char *who, const char *text, enum strategy *out);
+
 /* -f/--filename FILE, of apply and delete. */
 extern const struct option cli_filename_flag;
 /* cli_flags() of a verb with -h only and exactly `operands` operands (EXIT_USAGE

@@ -110,6 +110,20 @@ int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv)
 	return EXIT_USAGE;
 }
 
+int cli_strategy_arg(const char *who, const char *text, enum strategy *out)
+{
+	enum strategy s;
+
+	if (strategy_parse(text, &s) < 0) {
+		fprintf(stderr, "godwit %s: --strategy '%s': expected one of %s\n", who, text,
+			strategy_choices);
+		return EXIT_USAGE;
+	}
+	if (out)
+		*out = s;
+	return 0;
+}
+
 const struct option cli_filename_flag = {"filename", required_argument, NULL, 'f'};
 
 int cli_flags(const struct cli_verb *verb, int argc, char **argv, const struct option *flag,

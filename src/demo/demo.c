@@ -131,13 +131,17 @@ static int run_demo(struct demo *d)
 	return r;
 }
 
-static const char demo_usage[] =
-    "usage: godwit lab demo [--name LAB] [--out DIR] [--keep] [--subject vm|endpoint]\n"
-    "                       [--rate HZ] [--strategy first-frame|rarp]\n"
-    "A 3-node lab, a live migration measured by a probe from a third node,\n"
-    "OUT/report.json and OUT/timeline.svg (defaults: --name demo --out ./demo-out\n"
-    "--subject vm --rate 1000 --strategy first-frame). The lab is taken down at the\n"
-    "end unless --keep.\n";
+static void demo_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: godwit lab demo [--name LAB] [--out DIR] [--keep] [--subject vm|endpoint]\n"
+		"                       [--rate HZ] [--strategy %s]\n"
+		"A 3-node lab, a live migration measured by a probe from a third node,\n"
+		"OUT/report.json and OUT/timeline.svg (defaults: --name demo --out ./demo-out\n"
+		"--subject vm --rate 1000 --strategy %s). The lab is taken down at the\n"
+		"end unless --keep.\n",
+		strategy_choices, strategy_names[0]);
+}
 
 int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
@@ -149,7 +153,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 	struct demo d = {.cli = cli,
 			 .name = "demo",
 			 .subject = "vm",
-			 .strategy = strategy_names[STRATEGY_FIRST_FRAME],
+			 .strategy = strategy_names[0],
 			 .rate = 1000};
 	struct sigaction sa = {.sa_handler = demo_on_signal}, old_int, old_term;
 	const char *out = "demo-out";
@@ -161,7 +165,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 	while ((opt = getopt_long(argc, argv, ":n:o:ks:r:S:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
-			fputs(demo_usage, stdout);
+			demo_usage(stdout);
 			return 0;
 		case 'n':
 			d.name = optarg;
@@ -188,8 +192,8 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "godwit lab demo: unexpected argument '%s'\n%s", argv[optind],
-			demo_usage);
+		fprintf(stderr, "godwit lab demo: unexpected argument '%s'\n", argv[optind]);
+		demo_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(d.subject, "vm") && strcmp(d.subject, "endpoint")) {
@@ -197,11 +201,8 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 			d.subject);
 		return EXIT_USAGE;
 	}
-	if (strategy_parse(d.strategy, &(enum strategy){0}) < 0) {
-		fprintf(stderr, "godwit lab demo: --strategy '%s': expected first-frame or rarp\n",
-			d.strategy);
+	if (cli_strategy_arg("lab demo", d.strategy, NULL))
 		return EXIT_USAGE;
-	}
 	if (lab_check_name(d.name))
 		return EXIT_USAGE;
 	if (strlen(d.name) > LAB_NAME_MAX - 3) {

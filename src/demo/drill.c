@@ -574,7 +574,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
-	struct drill d = {.strategy = strategy_names[STRATEGY_FIRST_FRAME], .silence_ms = 20};
+	struct drill d = {.strategy = strategy_names[0], .silence_ms = 20};
 	const char *announce = NULL;
 	enum strategy strategy;
 	long v;
@@ -585,6 +585,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 		switch (opt) {
 		case 'h':
 			cli_usage(verb, stdout);
+			printf("STRATEGY: %s (default %s)\n", strategy_choices, strategy_names[0]);
 			return 0;
 		case 't':
 			d.target = optarg;
@@ -625,11 +626,8 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 		return EXIT_USAGE;
 	}
 	d.endpoint = argv[optind];
-	if (strategy_parse(d.strategy, &strategy) < 0) {
-		fprintf(stderr, "godwit drill: --strategy: '%s' is not first-frame or rarp\n",
-			d.strategy);
+	if (cli_strategy_arg("drill", d.strategy, &strategy))
 		return EXIT_USAGE;
-	}
 	d.announce = strategy == STRATEGY_RARP ? DRILL_ANNOUNCE_RARP : DRILL_ANNOUNCE_GARP;
 	if (announce) {
 		if (!strcmp(announce, "rarp"))
