@@ -362,6 +362,15 @@ static int resume_source(struct migration_decision *d)
 	return set_new(d->status, "resume_source", json_true());
 }
 
+/* The transfer ended before the switchover: the port goes back to the source,
+ * with the reason of the cancel asked for, if any, else why. */
+static void roll_back(struct migration_decision *d, enum migration_phase end, const json_t *cancel,
+		      const char *why)
+{
+	migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
+			 cancel ? cancel_reason(cancel) : why);
+}
+
 /* Replicating and Running: the transfer may be on. */
 static int decide_transfer(const json_t *mig, enum migration_phase cur, const json_t *nodes,
 			   const struct migration_clock *c, const struct evidence *ev,
@@ -387,19 +396,17 @@ static int decide_transfer(const json_t *mig, enum migration_phase cur, const js
 	if (ev->source == SOURCE_FAILED) {
 		snprintf(why, sizeof(why), "QEMU migration failed: %s",
 			 ev->source_error ?: "no error text");
-		migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
-				 cancel ? cancel_reason(cancel) : why);
+		roll_back(d, end, cancel, why);
 		return 0;
 	}
 	if (ev->target == TARGET_NEVER_RAN) {
 		snprintf(why, sizeof(why), "target QEMU ended before it ran the guest: %s",
 			 ev->target_reason ?: "no reason reported");
-		migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
-				 cancel ? cancel_reason(cancel) : why);
+		roll_back(d, end, cancel, why);
 		return resume_source(d);
 	}
 	if (cancel && ev->source == SOURCE_DECLINED) {
-		migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s", cancel_reason(cancel));
+		roll_back(d, end, cancel, NULL);
 		return 0;
 	}
 	if (cancel) {
