@@ -118,9 +118,7 @@ int migclient_find_unfinished(struct migclient *mc, const char *vm, char *name, 
 		const char *v = obj_str(m, "spec", "vm");
 
 		if (v && !strcmp(v, vm) && !migration_phase_name_finished(migclient_phase(m))) {
-			found = json_string_value(
-				    json_object_get(json_object_get(m, "metadata"), "name"))
-				    ?: "";
+			found = obj_name(m) ?: "";
 			break;
 		}
 	}

@@ -120,9 +120,8 @@ static int run_demo(struct demo *d)
 	}
 	if (!r && !migration_phase_name_finished(migclient_phase(d->mig)))
 		r = -EPROTO;
-	else if (!r && !migration_phase_is(json_string_value(json_object_get(
-					       json_object_get(d->mig, "status"), "phase")),
-					   MIGRATION_SUCCEEDED)) {
+	else if (!r &&
+		 !migration_phase_is(obj_str(d->mig, "status", "phase"), MIGRATION_SUCCEEDED)) {
 		fprintf(stderr, "godwit lab demo: the migration ended %s: %s\n",
 			obj_str(d->mig, "status", "phase"),
 			obj_str(d->mig, "status", "reason") ?: "");
