@@ -38,9 +38,7 @@ static const char *const counter_names[GW_CNT__MAX] = GW_COUNTER_NAMES;
 
 json_t *heartbeat_node_body(const char *node, const char *underlay_ip)
 {
-	return json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_NODE), "metadata", "name", node, "spec", "underlay_ip",
-			 underlay_ip);
+	return kind_object_new(KIND_NODE, node, json_pack("{s:s}", "underlay_ip", underlay_ip));
 }
 
 json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX],

@@ -67,7 +67,7 @@ static const struct cli_verb verbs[] = {
      "       godwit endpoint exec NAME [--lab LAB] -- CMD [ARGS...]\n"
      "       godwit endpoint list [--lab LAB]"},
     {"drill", cmd_drill, "Rehearse a live migration with an endpoint (no hypervisor).",
-     "drill ENDPOINT --to NODE [--strategy first-frame|rarp] [--silence-ms N]\n"
+     "drill ENDPOINT --to NODE [--strategy STRATEGY] [--silence-ms N]\n"
      "                    [--announce rarp|garp|none] [--transfer-ms N] [--naive] [--abort] "
      "[--json]"},
     {"probe", cmd_probe, "Measure reachability: fixed-rate ICMP echo and a verified TCP stream.",

@@ -66,26 +66,21 @@ static void observe(struct histogram *h, double seconds)
 	h->sum += seconds;
 }
 
-static const json_t *status_of(const json_t *mig)
-{
-	return json_object_get(mig, "status");
-}
-
 static double figure_s(const json_t *mig, const char *name)
 {
-	const json_t *v = json_object_get(json_object_get(status_of(mig), "figures"), name);
+	const json_t *v = json_object_get(json_object_get(obj_status(mig), "figures"), name);
 
 	return json_is_number(v) ? json_number_value(v) / 1000.0 : NAN;
 }
 
 void metrics_migration_finished(struct metrics *m, const json_t *mig)
 {
-	const json_t *phases = json_object_get(status_of(mig), "phases"), *p, *next;
+	const json_t *phases = json_object_get(obj_status(mig), "phases"), *p, *next;
 	enum migration_phase phase, outcome;
 	size_t i;
 
 	if (!m ||
-	    migration_phase_parse(json_string_value(json_object_get(status_of(mig), "phase")),
+	    migration_phase_parse(json_string_value(json_object_get(obj_status(mig), "phase")),
 				  &outcome) < 0 ||
 	    !migration_phase_finished(outcome))
 		return;
@@ -179,7 +174,7 @@ static void by_phase(FILE *f, const char *name, const json_t *items, bool unfini
 	{
 		enum migration_phase p;
 
-		phase = json_string_value(json_object_get(status_of(it), "phase")) ?: "Unknown";
+		phase = json_string_value(json_object_get(obj_status(it), "phase")) ?: "Unknown";
 		if (unfinished_only) {
 			if (migration_phase_parse(phase, &p) == 0 && !migration_phase_finished(p))
 				n[p]++;
@@ -234,7 +229,7 @@ static int render_store(FILE *f, struct registry *reg)
 	promtext_header(f, "godwit_store_revision", "gauge", "The store's revision.");
 	fprintf(f, "godwit_store_revision %lld\n", (long long)rev);
 	json_array_foreach(nodes, i, node) ready +=
-	    json_is_true(json_object_get(status_of(node), "ready"));
+	    json_is_true(json_object_get(obj_status(node), "ready"));
 	promtext_header(f, "godwit_nodes", "gauge", "Nodes by readiness (a report within 6 s).");
 	fprintf(f, "godwit_nodes{ready=\"true\"} %lld\n", ready);
 	fprintf(f, "godwit_nodes{ready=\"false\"} %lld\n",
@@ -243,7 +238,7 @@ static int render_store(FILE *f, struct registry *reg)
 			"The store's revision minus the revision the node's datapath applied.");
 	json_array_foreach(nodes, i, node)
 	{
-		const json_t *applied = json_object_get(status_of(node), "applied_revision");
+		const json_t *applied = json_object_get(obj_status(node), "applied_revision");
 
 		if (json_is_integer(applied))
 			fprintf(f, "godwit_node_apply_lag_revisions{node=\"%s\"} %lld\n",
@@ -255,7 +250,7 @@ static int render_store(FILE *f, struct registry *reg)
 	    "deliveries, floods, activations, handoffs, drops by reason), as last reported.");
 	json_array_foreach(nodes, i, node)
 	{
-		const json_t *counters = json_object_get(status_of(node), "counters"), *v;
+		const json_t *counters = json_object_get(obj_status(node), "counters"), *v;
 		const char *name;
 
 		json_object_foreach((json_t *)counters, name, v) if (json_is_integer(v))

@@ -25,11 +25,6 @@ struct recorder {
 	json_t *nodes;	    /* name -> seen */
 };
 
-static const char *str_at(const json_t *obj, const char *part, const char *key)
-{
-	return json_string_value(json_object_get(json_object_get(obj, part), key));
-}
-
 static int add_event(json_t *events, enum kind kind, const char *name, bool warning,
 		     const char *reason, const char *node, const char *fmt, ...)
 {
@@ -61,10 +56,10 @@ static int remember(json_t **seen, json_t *now)
 
 int recorder_diff_vm(const json_t *item, json_t **seen, bool learn, json_t *events)
 {
-	const char *name = str_at(item, "metadata", "name");
-	const char *phase = str_at(item, "status", "phase") ?: "";
-	const char *node = str_at(item, "status", "node") ?: str_at(item, "spec", "node");
-	const char *why = str_at(item, "status", "reason");
+	const char *name = obj_str(item, "metadata", "name");
+	const char *phase = obj_str(item, "status", "phase") ?: "";
+	const char *node = obj_str(item, "status", "node") ?: obj_str(item, "spec", "node");
+	const char *why = obj_str(item, "status", "reason");
 	json_int_t resets =
 	    json_integer_value(json_object_get(json_object_get(item, "status"), "guest_resets"));
 	const char *was = json_string_value(json_object_get(*seen, "phase"));
@@ -88,7 +83,7 @@ int recorder_diff_vm(const json_t *item, json_t **seen, bool learn, json_t *even
 
 int recorder_diff_node(const json_t *item, json_t **seen, bool learn, json_t *events)
 {
-	const char *name = str_at(item, "metadata", "name");
+	const char *name = obj_str(item, "metadata", "name");
 	bool ready = json_is_true(json_object_get(json_object_get(item, "status"), "ready"));
 	int r = 0;
 
@@ -106,11 +101,11 @@ int recorder_diff_node(const json_t *item, json_t **seen, bool learn, json_t *ev
 
 int recorder_diff_migration(const json_t *item, json_t **seen, bool learn, json_t *events)
 {
-	const char *name = str_at(item, "metadata", "name");
-	const char *phase = str_at(item, "status", "phase");
-	const char *subject = str_at(item, "spec", "vm") ?: str_at(item, "spec", "port");
-	const char *why = str_at(item, "status", "reason");
-	const char *target = str_at(item, "spec", "target");
+	const char *name = obj_str(item, "metadata", "name");
+	const char *phase = obj_str(item, "status", "phase");
+	const char *subject = obj_str(item, "spec", "vm") ?: obj_str(item, "spec", "port");
+	const char *why = obj_str(item, "status", "reason");
+	const char *target = obj_str(item, "spec", "target");
 	const char *was = json_string_value(*seen);
 	enum migration_phase p;
 	char reason[48];
@@ -151,7 +146,7 @@ static int diff_listed(struct recorder *rec, enum kind kind, json_t *memory, jso
 		goto cleanup;
 	json_array_foreach(json_object_get(list, "items"), i, item)
 	{
-		const char *name = str_at(item, "metadata", "name");
+		const char *name = obj_str(item, "metadata", "name");
 
 		if (!name)
 			continue;
@@ -174,7 +169,7 @@ cleanup:
 static int diff_migration_object(struct recorder *rec, const json_t *obj, bool learn,
 				 json_t *events)
 {
-	const char *name = str_at(obj, "metadata", "name");
+	const char *name = obj_str(obj, "metadata", "name");
 	json_t *seen;
 	int r;
 
@@ -246,7 +241,7 @@ static int follow_migrations(struct recorder *rec, json_t *events)
 				continue;
 			if (strcmp(type, "DELETED") == 0) {
 				json_object_del(rec->migrations,
-						str_at(obj, "metadata", "name") ?: "");
+						obj_str(obj, "metadata", "name") ?: "");
 				continue;
 			}
 			r = diff_migration_object(rec, obj, false, events);

@@ -230,9 +230,9 @@ static int ensure_tunnel_port(struct registry *reg, const char *network, const c
 	out = NULL;
 	if (r == 0)
 		return 0;
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s, s:s, s:[s]}}", "apiVersion",
-			 "godwit/v1", "kind", "Port", "metadata", "name", name, "spec", "network",
-			 network, "owner", name, "type", "veth", "netns", name, "locations", node);
+	body = kind_object_new(KIND_PORT, name,
+			       json_pack("{s:s, s:s, s:s, s:s, s:[s]}", "network", network, "owner",
+					 name, "type", "veth", "netns", name, "locations", node));
 	if (!body)
 		return -ENOMEM;
 	memset(&e2, 0, sizeof(e2));
