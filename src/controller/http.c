@@ -515,7 +515,8 @@ int http_start(int fd, const struct http_context *ctx, struct http_server **out)
 	if (!srv)
 		return -ENOMEM;
 	srv->ctx = ctx;
-	r = http_limits_start(&srv->limits, max_watches, HTTP_HEADER_DEADLINE_S, HTTP_TIMEOUT_S);
+	r = http_limits_start(&srv->limits, max_watches, HTTP_HEADER_DEADLINE_S,
+			      HTTP_TIMEOUT_S + HTTP_HEADER_DEADLINE_S);
 	if (r < 0)
 		goto cleanup;
 	srv->daemon = MHD_start_daemon(

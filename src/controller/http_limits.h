@@ -7,12 +7,12 @@
  *   connection (and its thread) for ever. Every connection is known here
  *   from MHD_OPTION_NOTIFY_CONNECTION; a fresh one must complete a request
  *   header within HTTP_HEADER_DEADLINE_S, a kept-alive one the next header
- *   within HTTP_TIMEOUT_S of its last answer (an idle keep-alive connection
- *   lasts what it did). A watchdog thread checks the deadlines every
- *   HTTP_WATCHDOG_MS and shuts a late connection's socket down; its own
- *   thread then reads the end of the stream and MHD closes it. Nothing here
- *   reads the bytes, so it works the same under TLS (the handshake counts
- *   against the deadline too). The socket is shut under the lock that
+ *   within HTTP_TIMEOUT_S + HTTP_HEADER_DEADLINE_S of its last answer (an
+ *   idle keep-alive connection meets MHD's idle timeout first and lasts
+ *   what it did; one that dribbles into its next header is cut). A watchdog thread checks the
+ * deadlines every HTTP_WATCHDOG_MS and shuts a late connection's socket down; its own thread then
+ * reads the end of the stream and MHD closes it. Nothing here reads the bytes, so it works the same
+ * under TLS (the handshake counts against the deadline too). The socket is shut under the lock that
  *   MHD's close notification takes, before MHD closes the descriptor, so
  *   the descriptor cannot be another connection's by then. Upgraded
  *   connections (http_stream.h) leave the watchdog once their header is
