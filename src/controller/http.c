@@ -16,11 +16,20 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct http_context *ctx;
+	struct http_limits limits;
+};
+
 struct request {
+	struct http_limits *limits;
 	char *body;
 	size_t len;
 	bool too_large;
-	void *stream; /* http_stream.h: a stream whose 101 is on its way */
+	bool watching; /* counted by http_limits_watch_begin */
+	bool upgrade;  /* routed to a stream: the connection carries no more requests */
+	void *stream;  /* http_stream.h: a stream whose 101 is on its way */
 };
 
 static int listen_unix(const char *path, int *out)
@@ -109,7 +118,9 @@ int http_listen(const char *addr, int *fd)
 	return listen_tcp(addr, fd);
 }
 
-static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *body)
+/* close: the connection ends after this answer (a cap was met). */
+static enum MHD_Result reply_json_close(struct MHD_Connection *conn, unsigned status, json_t *body,
+					bool close)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -131,9 +142,16 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, 
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *body)
+{
+	return reply_json_close(conn, status, body, false);
 }
 
 static enum MHD_Result reply_error(struct MHD_Connection *conn, const struct api_error *err)
@@ -188,7 +206,8 @@ static enum MHD_Result reply_method_not_allowed(struct MHD_Connection *conn, con
 	return reply_msg(conn, 405, msg);
 }
 
-static enum MHD_Result handle_watch(const struct http_context *ctx, struct MHD_Connection *conn)
+static enum MHD_Result handle_watch(const struct http_context *ctx, struct MHD_Connection *conn,
+				    struct request *req)
 {
 	const char *since_text = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
 	struct MHD_Response *resp;
@@ -206,6 +225,13 @@ static enum MHD_Result handle_watch(const struct http_context *ctx, struct MHD_C
 			return reply_msg(conn, 400, msg);
 		}
 	}
+	if (!http_limits_watch_begin(req->limits, conn)) {
+		snprintf(msg, sizeof(msg),
+			 "too many watches on this socket (at most %u at a time); try again later",
+			 req->limits->max_watches);
+		return reply_json_close(conn, 503, json_pack("{s:s}", "error", msg), true);
+	}
+	req->watching = true;
 	r = watch_response_new(ctx->store, ctx->hub, since, &resp, &oldest);
 	if (r == -ESTALE) {
 		snprintf(msg, sizeof(msg),
@@ -353,7 +379,7 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 	if (n == 2 && strcmp(seg[1], "watch") == 0) {
 		if (strcmp(method, "GET") != 0)
 			return reply_method_not_allowed(conn, method, url);
-		return handle_watch(ctx, conn);
+		return handle_watch(ctx, conn, req);
 	}
 	if (kind_from_plural(seg[1], &kind) < 0) {
 		api_error_set(&err, 404, NULL,
@@ -367,8 +393,10 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 
 		if (r == 0 && !object_name_valid(seg[2]))
 			r = api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", seg[2]);
-		if (r == 0)
+		if (r == 0) {
+			req->upgrade = true;
 			return http_stream_serve(ctx, conn, method, &treq, &req->stream);
+		}
 		if (r != -ENOENT)
 			return reply_error(conn, &err);
 	}
@@ -392,13 +420,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	const struct http_context *ctx = cls;
+	struct http_server *srv = cls;
+	const struct http_context *ctx = srv->ctx;
 	struct request *req = *con_cls;
 	const char *clen;
-	char *nbody;
+	char *nbody, msg[160];
 
 	(void)version;
 	if (!req) {
+		http_limits_header_in(&srv->limits, conn);
+		if (strcmp(url, "/v1/watch") != 0 && http_limits_requests_full(&srv->limits)) {
+			snprintf(
+			    msg, sizeof(msg),
+			    "too many connections on this socket (at most %u besides watches); "
+			    "try again later",
+			    (unsigned)HTTP_MAX_REQUEST_CONNECTIONS);
+			return reply_json_close(conn, 503, json_pack("{s:s}", "error", msg), true);
+		}
 		if (strcmp(url, "/v1/healthz") == 0)
 			return handle_healthz(ctx, conn);
 		if (!authorized(conn, ctx->token))
@@ -410,6 +448,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
+		req->limits = &srv->limits;
 		*con_cls = req;
 		return MHD_YES;
 	}
@@ -440,12 +479,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode code)
 {
+	struct http_server *srv = cls;
 	struct request *req = *con_cls;
 
-	(void)cls;
-	(void)conn;
-	(void)code;
+	http_limits_answered(&srv->limits, conn,
+			     code == MHD_REQUEST_TERMINATED_COMPLETED_OK && !(req && req->upgrade));
 	if (req) {
+		if (req->watching)
+			http_limits_watch_end(&srv->limits, conn);
 		http_stream_abandon(req->stream);
 		free(req->body);
 		free(req);
@@ -465,26 +506,46 @@ static unsigned per_address_limit(int fd)
 	return HTTP_MAX_PER_ADDRESS;
 }
 
-int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out)
+int http_start(int fd, const struct http_context *ctx, struct http_server **out)
 {
-	struct MHD_Daemon *d;
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	unsigned max_watches = ctx->max_watches ? ctx->max_watches : HTTP_MAX_WATCHES;
+	int r;
 
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				 MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
-			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd),
-			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
-	if (!d)
-		return -EIO;
-	*out = d;
+	if (!srv)
+		return -ENOMEM;
+	srv->ctx = ctx;
+	r = http_limits_start(&srv->limits, max_watches, HTTP_HEADER_DEADLINE_S,
+			      HTTP_TIMEOUT_S + HTTP_HEADER_DEADLINE_S);
+	if (r < 0)
+		goto cleanup;
+	srv->daemon = MHD_start_daemon(
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+		MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
+	    0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    max_watches + HTTP_MAX_REQUEST_CONNECTIONS + HTTP_SPARE_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd), MHD_OPTION_THREAD_STACK_SIZE,
+	    (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    http_limits_notify, &srv->limits, MHD_OPTION_END);
+	if (!srv->daemon) {
+		r = -EIO;
+		goto cleanup;
+	}
+	*out = srv;
 	return 0;
+cleanup:
+	http_limits_stop(&srv->limits);
+	free(srv);
+	return r;
 }
 
-void http_stop(struct MHD_Daemon *d)
+void http_stop(struct http_server *srv)
 {
-	if (d)
-		MHD_stop_daemon(d);
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	http_limits_stop(&srv->limits);
+	free(srv);
 }

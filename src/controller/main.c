@@ -36,6 +36,7 @@ struct options {
 	int event_retention;
 	long max_objects;
 	long keep_finished_migrations;
+	long max_watches;
 	const char *default_cidr; /* NULL: no default network */
 };
 
@@ -53,12 +54,14 @@ static void usage(FILE *f)
 	    "  --max-objects N      objects per kind (default %d)\n"
 	    "  --keep-finished-migrations N\n"
 	    "                       finished Migrations kept per port, the newest (default %d)\n"
+	    "  --max-watches N      watch streams at a time per listening socket (default %d;\n"
+	    "                       other requests are capped apart, so watchers never take them)\n"
 	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
 	    "                       start (default " DEFAULT_CIDR
 	    "; \"none\": no default network)\n"
 	    "  --log-format F       text (default) or json: one JSON object per line\n"
 	    "  -v, --verbose        debug logging\n",
-	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP);
+	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP, HTTP_MAX_WATCHES);
 }
 
 static int parse_positive(const char *flag, const char *text, long max, long *out)
@@ -75,6 +78,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"event-retention", required_argument, NULL, 'e'},
 	    {"max-objects", required_argument, NULL, 'm'},
 	    {"keep-finished-migrations", required_argument, NULL, 'k'},
+	    {"max-watches", required_argument, NULL, 'W'},
 	    {"default-cidr", required_argument, NULL, 'c'},
 	    {"log-format", required_argument, NULL, 'L'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -122,6 +126,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 					   MIGRATION_GC_KEEP_MAX, &v) < 0)
 				return -EINVAL;
 			o->keep_finished_migrations = v;
+			break;
+		case 'W':
+			if (parse_positive("--max-watches", optarg, HTTP_MAX_WATCHES_MAX, &v) < 0)
+				return -EINVAL;
+			o->max_watches = v;
 			break;
 		case 'c':
 			o->default_cidr = strcmp(optarg, "none") == 0 ? NULL : optarg;
@@ -206,7 +215,7 @@ static int wait_for_signal(void)
 int main(int argc, char **argv)
 {
 	struct options o = {.default_cidr = DEFAULT_CIDR};
-	struct MHD_Daemon *daemons[MAX_LISTEN] = {0};
+	struct http_server *daemons[MAX_LISTEN] = {0};
 	struct store_sqlite_options sopts = {0};
 	struct store *store = NULL;
 	struct watch_hub hub;
@@ -308,7 +317,11 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot start the event recorder");
 		goto cleanup;
 	}
-	ctx = (struct http_context){.registry = &reg, .store = store, .hub = &hub, .token = token};
+	ctx = (struct http_context){.registry = &reg,
+				    .store = store,
+				    .hub = &hub,
+				    .token = token,
+				    .max_watches = (unsigned)o.max_watches};
 	for (int i = 0; i < o.n_listen; i++) {
 		r = http_listen(o.listen[i], &fd);
 		if (r < 0) {
