@@ -89,13 +89,14 @@ enum auth_rule auth_rule_for(const struct auth_request *req, const char **what);
 
 /*
  * Who the Authorization header value (NULL when absent) is: the admin when
- * it carries admin_token, else the node whose credential it carries. -EACCES
- * with err (401) otherwise.
+ * it carries admin_token, else the node whose credential it carries; a
+ * negative errno with err (401) otherwise.
  */
 int auth_identify(struct store *s, const char *admin_token, const char *header,
 		  struct auth_principal *p, struct api_error *err);
 
-/* 0 when p may make req; -EACCES with err (403) naming p's node otherwise. */
+/* 0 when p may make req; a negative errno with err (403) naming p's node
+ * otherwise. */
 int auth_check(struct registry *reg, const struct auth_principal *p, const struct auth_request *req,
 	       struct api_error *err);
 
