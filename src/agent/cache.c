@@ -46,14 +46,14 @@ int cache_kind_from_path(const char *plural)
 {
 	enum kind k;
 
-	return kind_from_plural(plural, &k) == 0 ? (int)k : -1;
+	return kind_from_plural(plural, &k) == 0 && k < (enum kind)CACHE__KINDS ? (int)k : -1;
 }
 
 int cache_kind_from_name(const char *kind)
 {
 	enum kind k;
 
-	return kind_from_str(kind, &k) == 0 ? (int)k : -1;
+	return kind_from_str(kind, &k) == 0 && k < (enum kind)CACHE__KINDS ? (int)k : -1;
 }
 
 const char *cache_kind_path(enum cache_kind kind)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "views.h"
+#include "lib/clock.h"
 
 #include "yamljson.h"
 
@@ -224,9 +225,50 @@ static int vm_row(const json_t *o, bool wide, struct table *t)
 	return table_add_row(t, row);
 }
 
+/* "45s", "12m", "3h", "2d" since unix_ms, as kubectl prints an age. */
+static void age_of(json_int_t unix_ms, char *buf, size_t len)
+{
+	long long s = (clock_unix_ms() - unix_ms) / 1000;
+
+	if (unix_ms <= 0)
+		snprintf(buf, len, "-");
+	else if (s < 120)
+		snprintf(buf, len, "%llds", s < 0 ? 0 : s);
+	else if (s < 7200)
+		snprintf(buf, len, "%lldm", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%lldh", s / 3600);
+	else
+		snprintf(buf, len, "%lldd", s / 86400);
+}
+
+static int event_row(const json_t *o, bool wide, struct table *t)
+{
+	const json_t *spec = json_object_get(o, "spec"), *obj = json_object_get(spec, "object");
+	const struct kind_info *ki = kind_lookup(str(obj, "kind"));
+	char age[16], object[96];
+
+	age_of(json_integer_value(json_object_get(spec, "time_ms")), age, sizeof(age));
+	snprintf(object, sizeof(object), "%s/%s", ki ? ki->singular : "?",
+		 str(obj, "name") ? str(obj, "name") : "?");
+	const char *row[] = {
+	    age,
+	    str(spec, "type") ? str(spec, "type") : "-",
+	    str(spec, "reason") ? str(spec, "reason") : "-",
+	    object,
+	    str(spec, "message") ? str(spec, "message") : "",
+	    str(spec, "node") ? str(spec, "node") : "-",
+	    str(json_object_get(o, "metadata"), "name"),
+	};
+	(void)wide;
+	return table_add_row(t, row);
+}
+
 int view_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
 	       struct table *out)
 {
+	static const char *const event_hdr[] = {"AGE",	   "TYPE", "REASON", "OBJECT",
+						"MESSAGE", "NODE", "NAME"};
 	static const char *const net_hdr[] = {"NAME", "VNI",   "CIDR",	   "GATEWAY",
 					      "DHCP", "PORTS", "REVISION", "GATEWAY-NODE"};
 	static const char *const port_hdr[] = { "NAME",	 "NETWORK", "IP",     "MAC",  "NODE(S)",
@@ -255,6 +297,9 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 	} else if (kind_of(k) == KIND_VM) {
 		hdr = vm_hdr;
 		ncols = wide ? 7 : 4;
+	} else if (kind_of(k) == KIND_EVENT) {
+		hdr = event_hdr;
+		ncols = wide ? 7 : 5;
 	} else {
 		hdr = node_hdr;
 		ncols = wide ? 5 : 4;
@@ -271,6 +316,8 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 			r = migration_row(o, wide, &t);
 		else if (hdr == vm_hdr)
 			r = vm_row(o, wide, &t);
+		else if (hdr == event_hdr)
+			r = event_row(o, wide, &t);
 		else
 			r = node_row(o, wide, &t);
 	}

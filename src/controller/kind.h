@@ -98,7 +98,8 @@ static inline bool body_gives(const json_t *body, const char *key)
 }
 
 /* The rows, each in its kind_<kind>.c. */
-extern const struct kind_ops kind_network, kind_port, kind_node, kind_migration, kind_vm;
+extern const struct kind_ops kind_network, kind_port, kind_node, kind_migration, kind_vm,
+    kind_event;
 
 /* Indexed by enum kind (kind_table.c); for the entry points only. */
 extern const struct kind_ops *const kind_ops_table[KIND__COUNT];

@@ -7,6 +7,7 @@
 #include "migration_api.h"
 #include "migration_gc.h"
 #include "migrator.h"
+#include "recorder.h"
 #include "registry.h"
 #include "statedir.h"
 #include "store.h"
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
 	bool hub_ready = false;
 	struct registry reg = {0};
 	struct observer *obs = NULL;
+	struct recorder *recorder = NULL;
 	struct metrics *metrics = NULL;
 	struct migrator migrator = {0};
 	struct commit_listeners listeners = {.hub = &hub, .migrator = &migrator};
@@ -301,6 +303,11 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot start the migrator");
 		goto cleanup;
 	}
+	r = recorder_start(&reg, &recorder);
+	if (r < 0) {
+		log_error_errno(r, "cannot start the event recorder");
+		goto cleanup;
+	}
 	ctx = (struct http_context){.registry = &reg, .store = store, .hub = &hub, .token = token};
 	for (int i = 0; i < o.n_listen; i++) {
 		r = http_listen(o.listen[i], &fd);
@@ -325,6 +332,7 @@ cleanup:
 		watch_hub_close(&hub); /* ends open watches so the daemons can stop */
 	for (int i = 0; i < MAX_LISTEN; i++)
 		http_stop(daemons[i]);
+	recorder_stop(recorder);
 	migrator_stop(&migrator);
 	for (int i = 0; i < o.n_listen; i++)
 		if (strncmp(o.listen[i], "unix:", 5) == 0 && daemons[i])

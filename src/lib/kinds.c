@@ -13,6 +13,7 @@ const struct kind_info kind_table[KIND__COUNT] = {
 			"migration",
 			{"migration", "migrations", "mig", NULL}},
     [KIND_VM] = {"VM", "vms", "vm", {"vm", "vms", "virtualmachine", "virtualmachines"}},
+    [KIND_EVENT] = {"Event", "events", "event", {"event", "events", "ev", NULL}},
 };
 
 const char *kind_str(enum kind k)

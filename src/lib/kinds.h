@@ -26,6 +26,7 @@ enum kind {
 	KIND_NODE,
 	KIND_MIGRATION,
 	KIND_VM,
+	KIND_EVENT, /* written by the controller only (controller/recorder.h) */
 	KIND__COUNT,
 };
 
