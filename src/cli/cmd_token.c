@@ -37,6 +37,7 @@ int token_parse_ttl(const char *text, long *out)
 		if (digits[n - 1] == units[i].suffix) {
 			scale = units[i].scale;
 			digits[--n] = '\0';
+			break;
 		}
 	if (num_parse_long(digits, 1, TTL_MAX_S, &v) < 0 || v > TTL_MAX_S / scale)
 		goto bad;

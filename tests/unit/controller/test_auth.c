@@ -165,7 +165,7 @@ static void test_join(void **state)
 	const char *token = json_string_value(json_object_get(tok, "token"));
 	char hash[SECRET_HEX_LEN + 1];
 	const char *cred;
-	char *secret = NULL;
+	char *secret = NULL, *text;
 
 	assert_int_equal(strlen(token), SECRET_HEX_LEN);
 	/* a join token is no bearer credential */
@@ -185,7 +185,9 @@ static void test_join(void **state)
 	/* stored by its hash, not in the clear */
 	assert_int_equal(secret_hash(cred, hash), 0);
 	assert_int_equal(t->s->ops->cred_get(t->s, hash, &rec), 0);
-	assert_null(strstr(json_dumps(rec, 0), cred));
+	text = json_dumps(rec, 0);
+	assert_null(strstr(text, cred));
+	free(text);
 	json_decref(rec);
 	/* the controller presents the node's stream secret, the admin token to others */
 	assert_int_equal(auth_stream_secret(t->s, "node-1", ADMIN, &secret), 0);
