@@ -34,6 +34,7 @@
 
 #include "agent/bpffs.h"
 #include "agent/clusterpin.h"
+#include "agent/credential.h"
 #include "agent/datapath.h"
 #include "agent/handoff.h"
 #include "agent/events.h"
@@ -64,7 +65,7 @@
 struct options {
 	const char *node;
 	const char *server;
-	const char *token_file;
+	const char *token_file, *join_token_file, *state_dir; /* credential.h */
 	const char *underlay;
 	const char *guest_dir, *vm_run_dir, *qemu, *vm_accel;
 	const char *gw_prefix, *gw_uplink; /* gateway.h */
@@ -82,8 +83,10 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: godwit-agent --node NAME --server URL --token-file PATH "
-		"--underlay-ip IPV4\n"
+		"usage: godwit-agent --node NAME --server URL --underlay-ip IPV4\n"
+		"                    [--join-token-file PATH (the first start) | --token-file "
+		"PATH]\n"
+		"                    [--state-dir DIR (the node's credential; default %s)]\n"
 		"                    [--pin-dir DIR] [--mtu %d] [--log-format text|json] [-v]\n"
 		"                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
 		"                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
@@ -99,8 +102,9 @@ static void usage(FILE *f)
 		"/sys/fs/bpf/godwit/<node>.\n"
 		"VMs: guest image from --guest-dir, else $GODWIT_GUEST_DIR, else %s\n"
 		"(current or the newest version), run dirs under %s/<node>/<vm>.\n",
-		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB,
-		GATEWAY_DEFAULT_PREFIX, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
+		CREDENTIAL_DEFAULT_STATE_DIR, DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS,
+		MIGSOCK_DEFAULT_BUFFER_KIB, GATEWAY_DEFAULT_PREFIX, VM_DEFAULT_GUEST_DIR,
+		VM_DEFAULT_RUN_DIR);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -109,6 +113,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"node", required_argument, NULL, 'n'},
 	    {"server", required_argument, NULL, 's'},
 	    {"token-file", required_argument, NULL, 't'},
+	    {"join-token-file", required_argument, NULL, 'J'},
+	    {"state-dir", required_argument, NULL, 'S'},
 	    {"underlay-ip", required_argument, NULL, 'u'},
 	    {"pin-dir", required_argument, NULL, 'p'},
 	    {"mtu", required_argument, NULL, 'm'},
@@ -141,6 +147,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'n': o->node = optarg; break;
 		case 's': o->server = optarg; break;
 		case 't': o->token_file = optarg; break;
+		case 'J':
+			o->join_token_file = optarg;
+			break;
+		case 'S':
+			o->state_dir = optarg;
+			break;
 		case 'u': o->underlay = optarg; break;
 		case 'p': pin_dir = optarg; break;
 		case 'G': o->guest_dir = optarg; break;
@@ -217,9 +229,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "godwit-agent: unexpected argument `%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->node || !o->server || !o->token_file || !o->underlay) {
-		fprintf(stderr, "godwit-agent: --node, --server, --token-file and --underlay-ip "
-				"are required\n");
+	if (!o->node || !o->server || !o->underlay) {
+		fprintf(stderr, "godwit-agent: --node, --server and --underlay-ip are required\n");
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -234,6 +245,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	o->underlay_ip = htonl(a);
+	if (!o->state_dir)
+		o->state_dir = CREDENTIAL_DEFAULT_STATE_DIR;
 	if (pin_dir && (!*pin_dir || strlen(pin_dir) >= sizeof(o->pin_dir))) {
 		fprintf(stderr, "godwit-agent: --pin-dir: `%s' is not a usable path\n", pin_dir);
 		return -EINVAL;
@@ -245,29 +258,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int read_token(const char *path, char **out)
-{
-	char buf[4096];
-	size_t n;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	if (n == 0)
-		return -ENODATA;
-	*out = strdup(buf);
-	return *out ? 0 : -ENOMEM;
-}
-
 struct agent {
 	struct options opt;
-	char *token;
+	char *token, *stream_secret; /* credential.h */
 	struct datapath *dp;
 	struct nl_sock *nl;
 	struct events *events;
@@ -575,7 +568,7 @@ static int agent_start(struct agent *a)
 	{
 		struct streams_config sc = {
 		    .underlay_ip = a->opt.underlay,
-		    .token = a->token,
+		    .token = a->stream_secret,
 		    .node = a->opt.node,
 		    .vm_run_dir = a->opt.vm_run_dir,
 		};
@@ -641,6 +634,7 @@ static void agent_stop(struct agent *a)
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
 	free(a->token);
+	free(a->stream_secret);
 }
 
 int main(int argc, char **argv)
@@ -652,11 +646,14 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &a.opt) < 0)
 		return 2;
 	log_init("godwit-agent", a.opt.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	r = read_token(a.opt.token_file, &a.token);
-	if (r < 0) {
-		log_error_errno(r, "cannot read the token file %s", a.opt.token_file);
+	r = credential_obtain(&(struct credential_config){.node = a.opt.node,
+							  .server = a.opt.server,
+							  .state_dir = a.opt.state_dir,
+							  .token_file = a.opt.token_file,
+							  .join_token_file = a.opt.join_token_file},
+			      &a.token, &a.stream_secret);
+	if (r < 0)
 		return 1;
-	}
 	r = agent_start(&a);
 	if (r == 0)
 		r = run_loop(&a);

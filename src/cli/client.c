@@ -92,8 +92,8 @@ int cli_request(struct cli *cli, const char *method, const char *path, const jso
 
 void cli_usage(const struct cli_verb *verb, FILE *f)
 {
-	fprintf(f, "usage: godwit [--server URL] [--token TOKEN] [--lab NAME] %s\n\n%s\n",
-		verb->usage, verb->description);
+	fprintf(f, "usage: godwit [--server URL] [--lab NAME] %s\n\n%s\n", verb->usage,
+		verb->description);
 }
 
 int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv)

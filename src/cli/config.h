@@ -2,14 +2,16 @@
 /*
  * config: which controller the CLI talks to, and with which token.
  *
- * Order: flags (--server/--token, global, before the verb), then the
- * environment (GODWIT_SERVER/GODWIT_TOKEN), then a kubeconfig-style file
+ * Order: flags (--server, global, before the verb), then the environment
+ * (GODWIT_SERVER/GODWIT_TOKEN), then a kubeconfig-style file
  * ($GODWIT_CONFIG or ~/.godwit/config):
  *   {"current-context": "lab-x",
  *    "contexts": {"lab-x": {"server": "unix:/run/godwit/labs/x/api.sock",
  *                           "token-file": "/run/godwit/labs/x/token"}}}
  * `--lab NAME` is a flag, so it selects context lab-NAME ahead of the
  * environment. Server and token are resolved independently by that order.
+ * A token is never a flag (a command line is visible to every user of the
+ * host): the environment or a context's token-file only.
  * The inputs are passed in (not read from getenv) so tests can drive it.
  */
 #ifndef GODWIT_CLI_CONFIG_H
@@ -20,7 +22,7 @@
 #include <stddef.h>
 
 struct config_input {
-	const char *flag_server, *flag_token, *flag_lab;
+	const char *flag_server, *flag_lab;
 	const char *env_server, *env_token, *env_config, *home;
 };
 

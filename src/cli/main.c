@@ -73,6 +73,8 @@ static const struct cli_verb verbs[] = {
     {"probe", cmd_probe, "Measure reachability: fixed-rate ICMP echo and a verified TCP stream.",
      "probe TARGET [--rate HZ] [--duration S] [--tcp PORT] [--json] [--record FILE]\n"
      "       godwit probe --serve [--port PORT]"},
+    {"token", cmd_token, "Make a node's join token, or revoke its credentials.",
+     "token create --node NAME [--ttl 1h] | token revoke --node NAME"},
     {"help", cmd_help, "Show the verbs, or the usage of one.", "help [VERB]"},
 };
 
@@ -86,13 +88,16 @@ static const struct cli_verb *find_verb(const char *name)
 
 static void show_verbs(FILE *f)
 {
-	fprintf(f, "usage: godwit [--server URL] [--token TOKEN] [--lab NAME] VERB [ARGS...]\n\n"
+	fprintf(f, "usage: godwit [--server URL] [--lab NAME] VERB [ARGS...]\n\n"
 		   "Verbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].description);
-	fprintf(f, "\nThe controller: --server/--token, else GODWIT_SERVER/GODWIT_TOKEN, else the\n"
-		   "current context of $GODWIT_CONFIG or ~/.godwit/config (written by `lab up`).\n"
-		   "`godwit VERB --help` shows the usage of a verb.\n");
+	fprintf(
+	    f,
+	    "\nThe controller: --server, else GODWIT_SERVER, else the current context of\n"
+	    "$GODWIT_CONFIG or ~/.godwit/config (written by `lab up`); the token: GODWIT_TOKEN,\n"
+	    "else that context's token-file (never a flag).\n"
+	    "`godwit VERB --help` shows the usage of a verb.\n");
 }
 
 static int cmd_help(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
@@ -138,13 +143,18 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(arg, "--server") == 0 || strncmp(arg, "--server=", 9) == 0)
 			slot = &cli.cfg.flag_server;
-		else if (strcmp(arg, "--token") == 0 || strncmp(arg, "--token=", 8) == 0)
-			slot = &cli.cfg.flag_token;
-		else if (strcmp(arg, "--lab") == 0 || strncmp(arg, "--lab=", 6) == 0)
+		else if (strcmp(arg, "--token") == 0 || strncmp(arg, "--token=", 8) == 0) {
+			fprintf(stderr,
+				"godwit: --token is no flag: a command line is seen by every "
+				"user of the host; set GODWIT_TOKEN or a context's token-file "
+				"(godwit help)\n");
+			return EXIT_USAGE;
+		} else if (strcmp(arg, "--lab") == 0 || strncmp(arg, "--lab=", 6) == 0)
 			slot = &cli.cfg.flag_lab;
 		if (!slot) {
-			fprintf(stderr, "godwit: unknown flag '%s' (global flags: --server URL "
-					"--token TOKEN --lab NAME)\n",
+			fprintf(stderr,
+				"godwit: unknown flag '%s' (global flags: --server URL "
+				"--lab NAME)\n",
 				arg);
 			return EXIT_USAGE;
 		}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 #include "http_stream.h"
+#include "auth.h"
 #include "lib/log.h"
 #include "kind_node.h"
 #include "metrics.h"
@@ -30,6 +31,7 @@ struct request {
 	bool watching; /* counted by http_limits_watch_begin */
 	bool upgrade;  /* routed to a stream: the connection carries no more requests */
 	void *stream;  /* http_stream.h: a stream whose 101 is on its way */
+	struct auth_principal who; /* auth.h: the bearer's identity */
 };
 
 static int listen_unix(const char *path, int *out)
@@ -176,25 +178,18 @@ static enum MHD_Result reply_result(struct MHD_Connection *conn, int r, unsigned
 	return reply_msg(conn, 500, "internal error (see the controller's log)");
 }
 
-static bool token_equal(const char *given, const char *want)
+/* Whether the request's bearer may make it (auth.h's table); else answers 403. */
+static bool permitted(const struct http_context *ctx, struct MHD_Connection *conn,
+		      const struct request *req, const struct auth_request *areq,
+		      enum MHD_Result *ret)
 {
-	size_t n = strlen(want);
-	unsigned char diff = 0;
+	struct api_error err = {0};
+	int r = auth_check(ctx->registry, &req->who, areq, &err);
 
-	if (strlen(given) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(given[i] ^ want[i]);
-	return diff == 0;
-}
-
-static bool authorized(struct MHD_Connection *conn, const char *token)
-{
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-
-	if (!h || strncmp(h, "Bearer ", 7) != 0)
-		return false;
-	return token_equal(h + 7, token);
+	if (r == 0)
+		return true;
+	*ret = reply_result(conn, r, 200, NULL, &err);
+	return false;
 }
 
 static enum MHD_Result reply_method_not_allowed(struct MHD_Connection *conn, const char *method,
@@ -260,8 +255,8 @@ static bool decode_body(struct MHD_Connection *conn, const struct request *req, 
 }
 
 static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Connection *conn,
-				   const char *method, enum kind kind, const char *name,
-				   const char *sub, const struct request *req)
+				   const char *url, const char *method, enum kind kind,
+				   const char *name, const char *sub, const struct request *req)
 {
 	struct registry *reg = ctx->registry;
 	struct api_error err = {0};
@@ -274,6 +269,17 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 		api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", name);
 		return reply_error(conn, &err);
 	}
+	if (!permitted(ctx, conn, req,
+		       &(struct auth_request){.method = method,
+					      .target = !sub ? AUTH_T_OBJECTS
+							: kind == KIND_MIGRATION
+							    ? AUTH_T_MIGRATION_ACTION
+							    : AUTH_T_NODE_STATUS,
+					      .kind = (int)kind,
+					      .name = name,
+					      .url = url},
+		       &ret))
+		return ret;
 	if (sub && kind == KIND_MIGRATION) {
 		if (strcmp(method, "POST") != 0)
 			return reply_method_not_allowed(conn, method, "a migration's action");
@@ -294,7 +300,9 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 			return reply_method_not_allowed(conn, method, "a node's status");
 		if (!decode_body(conn, req, &body, &ret))
 			return ret;
-		r = node_status_report(reg, name, body, &out, &err);
+		r = req->who.role == AUTH_NODE ? auth_status_placed(reg, name, body, NULL) : 0;
+		if (r == 0)
+			r = node_status_report(reg, name, body, &out, &err);
 		json_decref(body);
 		return reply_result(conn, r, 200, out, &err);
 	}
@@ -356,11 +364,65 @@ static enum MHD_Result handle_metrics(const struct http_context *ctx, struct MHD
 	return ret;
 }
 
+/* POST /v1/join {node, token}: a node's credential for its join token (auth.h). */
+static enum MHD_Result handle_join(const struct http_context *ctx, struct MHD_Connection *conn,
+				   const char *method, const struct request *req)
+{
+	struct api_error err = {0};
+	enum MHD_Result ret;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if (strcmp(method, "POST") != 0)
+		return reply_method_not_allowed(conn, method, "/v1/join");
+	if (!decode_body(conn, req, &body, &ret))
+		return ret;
+	r = auth_join(ctx->registry, body, &out, &err);
+	json_decref(body);
+	if (r == 0)
+		log_info("node %s joined", json_string_value(json_object_get(out, "node")));
+	else if (err.status)
+		log_warn("a join was refused: %s", err.message);
+	return reply_result(conn, r, 200, out, &err);
+}
+
+/* POST /v1/tokens {node, ttl_s}: a join token; DELETE /v1/tokens/NODE: revoke. */
+static enum MHD_Result handle_tokens(const struct http_context *ctx, struct MHD_Connection *conn,
+				     const char *method, const char *node,
+				     const struct request *req)
+{
+	struct api_error err = {0};
+	enum MHD_Result ret;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if (node && !object_name_valid(node)) {
+		api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid node name", node);
+		return reply_error(conn, &err);
+	}
+	if (node) {
+		if (strcmp(method, "DELETE") != 0)
+			return reply_method_not_allowed(conn, method, "a node's tokens");
+		r = auth_revoke(ctx->registry, node, &out, &err);
+		if (r == 0)
+			log_info("the credentials of node %s were revoked", node);
+		return reply_result(conn, r, 200, out, &err);
+	}
+	if (strcmp(method, "POST") != 0)
+		return reply_method_not_allowed(conn, method, "/v1/tokens");
+	if (!decode_body(conn, req, &body, &ret))
+		return ret;
+	r = auth_token_create(ctx->registry, body, &out, &err);
+	json_decref(body);
+	return reply_result(conn, r, 201, out, &err);
+}
+
 static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connection *conn,
 			     const char *url, const char *method, struct request *req)
 {
 	char path[512], *save = NULL, *seg[5] = {0};
 	struct api_error err = {0};
+	enum MHD_Result ret;
 	enum kind kind;
 	int n = 0;
 
@@ -372,14 +434,35 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 			return reply_msg(conn, 404, "no such path");
 		seg[n++] = s;
 	}
-	if (n == 1 && strcmp(seg[0], "metrics") == 0)
+	if (n == 1 && strcmp(seg[0], "metrics") == 0) {
+		if (!permitted(
+			ctx, conn, req,
+			&(struct auth_request){method, AUTH_T_METRICS, AUTH_ANY_KIND, NULL, url},
+			&ret))
+			return ret;
 		return handle_metrics(ctx, conn, method);
+	}
 	if (n < 2 || strcmp(seg[0], "v1") != 0)
 		return reply_msg(conn, 404, "no such path (the API is under /v1)");
 	if (n == 2 && strcmp(seg[1], "watch") == 0) {
 		if (strcmp(method, "GET") != 0)
 			return reply_method_not_allowed(conn, method, url);
+		if (!permitted(
+			ctx, conn, req,
+			&(struct auth_request){method, AUTH_T_WATCH, AUTH_ANY_KIND, NULL, url},
+			&ret))
+			return ret;
 		return handle_watch(ctx, conn, req);
+	}
+	if (n == 2 && strcmp(seg[1], "join") == 0)
+		return handle_join(ctx, conn, method, req);
+	if ((n == 2 || n == 3) && strcmp(seg[1], "tokens") == 0) {
+		if (!permitted(ctx, conn, req,
+			       &(struct auth_request){method, AUTH_T_TOKENS, AUTH_ANY_KIND,
+						      n == 3 ? seg[2] : NULL, url},
+			       &ret))
+			return ret;
+		return handle_tokens(ctx, conn, method, n == 3 ? seg[2] : NULL, req);
 	}
 	if (kind_from_plural(seg[1], &kind) < 0) {
 		api_error_set(&err, 404, NULL,
@@ -393,6 +476,11 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 
 		if (r == 0 && !object_name_valid(seg[2]))
 			r = api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", seg[2]);
+		if (r == 0 && !permitted(ctx, conn, req,
+					 &(struct auth_request){method, AUTH_T_STREAM, (int)kind,
+								seg[2], url},
+					 &ret))
+			return ret;
 		if (r == 0) {
 			req->upgrade = true;
 			return http_stream_serve(ctx, conn, method, &treq, &req->stream);
@@ -402,8 +490,8 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 	}
 	if (n > 4)
 		return reply_msg(conn, 404, "no such path");
-	return handle_kind(ctx, conn, method, kind, n >= 3 ? seg[2] : NULL, n == 4 ? seg[3] : NULL,
-			   req);
+	return handle_kind(ctx, conn, url, method, kind, n >= 3 ? seg[2] : NULL,
+			   n == 4 ? seg[3] : NULL, req);
 }
 
 static enum MHD_Result handle_healthz(const struct http_context *ctx, struct MHD_Connection *conn)
@@ -423,6 +511,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct http_server *srv = cls;
 	const struct http_context *ctx = srv->ctx;
 	struct request *req = *con_cls;
+	struct auth_principal who = {.role = AUTH_NODE}; /* join: nobody yet */
 	const char *clen;
 	char *nbody, msg[160];
 
@@ -439,8 +528,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		}
 		if (strcmp(url, "/v1/healthz") == 0)
 			return handle_healthz(ctx, conn);
-		if (!authorized(conn, ctx->token))
-			return reply_msg(conn, 401, "missing or wrong bearer token");
+		/* POST /v1/join carries its join token in the body. */
+		if (strcmp(url, "/v1/join") != 0) {
+			struct api_error err = {0};
+			int r = auth_identify(
+			    ctx->store, ctx->token,
+			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+			    &who, &err);
+
+			if (r < 0)
+				return reply_result(conn, r, 200, NULL, &err);
+		}
 		clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						   MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (clen && strtoull(clen, NULL, 10) > API_MAX_BODY)
@@ -449,6 +547,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!req)
 			return MHD_NO;
 		req->limits = &srv->limits;
+		req->who = who;
 		*con_cls = req;
 		return MHD_YES;
 	}

@@ -154,7 +154,13 @@ static int node_decorate(struct registry *reg, json_t *node)
 /* What a reader sees of obj beyond what is stored (nodes and VMs). */
 static int node_release(struct txn *t, const json_t *old, struct api_error *err)
 {
+	int r;
+
 	(void)err;
+	/* A deleted node's credentials go with it (auth.h): it must join again. */
+	r = t->store->ops->cred_del_node(t->store, obj_name(old), NULL);
+	if (r < 0)
+		return r;
 	return t->store->ops->node_status_del(t->store, obj_name(old));
 }
 

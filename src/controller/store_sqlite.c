@@ -2,6 +2,7 @@
 /* The SQLite backend of store.h: one connection, WAL, synchronous=FULL. */
 #include "store.h"
 #include "lib/log.h"
+#include "store_sqlite_cred.h"
 #include "store_sqlite_file.h"
 #include "store_sqlite_status.h"
 
@@ -633,6 +634,39 @@ static int sq_flag_set(struct store *s, const char *key, int64_t value)
 			       value));
 }
 
+static int sq_cred_put(struct store *s, const char *key, const char *node, const json_t *rec)
+{
+	struct sqlite_store *sq = to_sq(s);
+	int r;
+
+	lock(sq);
+	r = cred_table_put(sq->db, key, node, rec);
+	unlock(sq);
+	return r;
+}
+
+static int sq_cred_get(struct store *s, const char *key, json_t **rec)
+{
+	struct sqlite_store *sq = to_sq(s);
+	int r;
+
+	lock(sq);
+	r = cred_table_get(sq->db, key, rec);
+	unlock(sq);
+	return r;
+}
+
+static int sq_cred_del_node(struct store *s, const char *node, int64_t *n)
+{
+	struct sqlite_store *sq = to_sq(s);
+	int r;
+
+	lock(sq);
+	r = cred_table_del_node(sq->db, node, n);
+	unlock(sq);
+	return r;
+}
+
 static const char *sq_cluster_id(struct store *s)
 {
 	return to_sq(s)->cluster_id;
@@ -663,6 +697,9 @@ static const struct store_ops sqlite_ops = {
     .cursor_set = sq_cursor_set,
     .flag_get = sq_flag_get,
     .flag_set = sq_flag_set,
+    .cred_put = sq_cred_put,
+    .cred_get = sq_cred_get,
+    .cred_del_node = sq_cred_del_node,
     .cluster_id = sq_cluster_id,
 };
 
@@ -701,6 +738,9 @@ int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
 	if (r < 0)
 		goto cleanup;
 	r = exec(sq, schema);
+	if (r < 0)
+		goto cleanup;
+	r = cred_table_init(sq->db);
 	if (r < 0)
 		goto cleanup;
 	r = sqlite_file_cluster_id(sq->db, sq->cluster_id);
