@@ -27,6 +27,7 @@ struct heartbeat {
 	struct port_activation *acts; /* under lock; one per ifindex */
 	size_t n_acts;
 	_Atomic uint64_t applied;
+	json_t *last; /* under lock: the last full report built */
 	struct heartbeat_config cfg;
 	char path_node[128];
 	char path_status[160];
@@ -37,9 +38,7 @@ static const char *const counter_names[GW_CNT__MAX] = GW_COUNTER_NAMES;
 
 json_t *heartbeat_node_body(const char *node, const char *underlay_ip)
 {
-	return json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_NODE), "metadata", "name", node, "spec", "underlay_ip",
-			 underlay_ip);
+	return kind_object_new(KIND_NODE, node, json_pack("{s:s}", "underlay_ip", underlay_ip));
 }
 
 json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX],
@@ -105,6 +104,26 @@ static json_t *status_body(struct heartbeat *hb, uint64_t applied, const uint64_
 	return body;
 }
 
+/* Keeps a reference to body as the last report (heartbeat_last_report). */
+static json_t *keep_last(struct heartbeat *hb, json_t *body)
+{
+	pthread_mutex_lock(&hb->lock);
+	json_decref(hb->last);
+	hb->last = json_incref(body);
+	pthread_mutex_unlock(&hb->lock);
+	return body;
+}
+
+json_t *heartbeat_last_report(struct heartbeat *hb)
+{
+	json_t *last;
+
+	pthread_mutex_lock(&hb->lock);
+	last = json_incref(hb->last);
+	pthread_mutex_unlock(&hb->lock);
+	return last;
+}
+
 /* PUT path body; returns the HTTP status or -errno. */
 static long put(struct heartbeat *hb, const char *path, json_t *body, json_t **reply)
 {
@@ -161,7 +180,8 @@ static void heartbeat_main(struct worker *w, void *data)
 		if (hb->cfg.dp && datapath_read_counters(hb->cfg.dp, counters) < 0)
 			log_debug("cannot read the datapath counters");
 		applied = atomic_load(&hb->applied);
-		st = put(hb, hb->path_status, status_body(hb, applied, counters), &reply);
+		st = put(hb, hb->path_status, keep_last(hb, status_body(hb, applied, counters)),
+			 &reply);
 		if (st == 400) {
 			/* A controller older than docs/MIGRATION.md refuses the
 			 * "ports" fields: it still gets the basic report. */
@@ -199,6 +219,7 @@ static void heartbeat_free(struct heartbeat *hb)
 	api_client_free(hb->client);
 	free(hb->refs);
 	free(hb->acts);
+	json_decref(hb->last);
 	pthread_mutex_destroy(&hb->lock);
 	free(hb);
 }

@@ -37,6 +37,8 @@ struct heartbeat_config {
 };
 
 int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out);
+/* The last full report built (a new reference), NULL before the first; any thread. */
+json_t *heartbeat_last_report(struct heartbeat *hb);
 void heartbeat_stop(struct heartbeat *hb); /* accepts NULL */
 /* Kicks a report when the revision differs from the last one set. */
 void heartbeat_set_applied(struct heartbeat *hb, uint64_t revision);

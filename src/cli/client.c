@@ -99,8 +99,8 @@ int cli_request(struct cli *cli, const char *method, const char *path, const jso
 
 void cli_usage(const struct cli_verb *verb, FILE *f)
 {
-	fprintf(f, "usage: godwit [--server URL] [--token TOKEN] [--lab NAME] %s\n\n%s\n",
-		verb->usage, verb->description);
+	fprintf(f, "usage: godwit [--server URL] [--lab NAME] %s\n\n%s\n", verb->usage,
+		verb->description);
 }
 
 int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv)
@@ -115,6 +115,62 @@ int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv)
 		fprintf(stderr, "godwit %s: unknown flag '%s'\n", verb->name, flag);
 	fprintf(stderr, "run `godwit %s --help` for its usage\n", verb->name);
 	return EXIT_USAGE;
+}
+
+int cli_strategy_arg(const char *who, const char *text, enum strategy *out)
+{
+	enum strategy s;
+
+	if (strategy_parse(text, &s) < 0) {
+		fprintf(stderr, "godwit %s: --strategy '%s': expected one of %s\n", who, text,
+			strategy_choices);
+		return EXIT_USAGE;
+	}
+	if (out)
+		*out = s;
+	return 0;
+}
+
+const struct option cli_filename_flag = {"filename", required_argument, NULL, 'f'};
+
+int cli_flags(const struct cli_verb *verb, int argc, char **argv, const struct option *flag,
+	      const char **value)
+{
+	struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}, {0}};
+	char optstring[] = ":h?:";
+	int opt;
+
+	if (flag) {
+		opts[1] = *flag;
+		optstring[2] = (char)flag->val;
+		*value = NULL;
+	} else {
+		optstring[2] = '\0';
+	}
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+		if (opt == 'h') {
+			cli_usage(verb, stdout);
+			return 0;
+		}
+		if (!flag || opt != flag->val)
+			return cli_bad_flag(verb, opt, argv);
+		*value = optarg;
+	}
+	return CLI_GO_ON;
+}
+
+int cli_operands(const struct cli_verb *verb, int argc, char **argv, int operands)
+{
+	int r = cli_flags(verb, argc, argv, NULL, NULL);
+
+	if (r != CLI_GO_ON)
+		return r;
+	if (argc - optind != operands) {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	return CLI_GO_ON;
 }
 
 int read_input(const char *path, char **buf, size_t *len)

@@ -94,8 +94,7 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 	if (!path)
 		return -ENOMEM;
 	/* The file only matters when flags/env leave something open. */
-	if (in->flag_lab || !(in->flag_server || in->env_server) ||
-	    !(in->flag_token || in->env_token)) {
+	if (in->flag_lab || !(in->flag_server || in->env_server) || !in->env_token) {
 		r = config_load(path, &cfg, err, errlen);
 		if (r)
 			goto cleanup;
@@ -136,9 +135,7 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 		ca = in->env_ca;
 	else if (server_from_ctx)
 		ca = json_string_value(json_object_get(ctx, "ca-file"));
-	if (in->flag_token)
-		token = in->flag_token;
-	else if (!in->flag_lab && in->env_token && *in->env_token)
+	if (!in->flag_lab && in->env_token && *in->env_token)
 		token = in->env_token;
 	else
 		token_from_ctx = true;

@@ -2,8 +2,8 @@
 /*
  * config: which controller the CLI talks to, and with which token.
  *
- * Order: flags (--server/--token, global, before the verb), then the
- * environment (GODWIT_SERVER/GODWIT_TOKEN), then a kubeconfig-style file
+ * Order: flags (--server, global, before the verb), then the environment
+ * (GODWIT_SERVER/GODWIT_TOKEN), then a kubeconfig-style file
  * ($GODWIT_CONFIG or ~/.godwit/config):
  *   {"current-context": "lab-x",
  *    "contexts": {"lab-x": {"server": "unix:/run/godwit/labs/x/api.sock",
@@ -14,6 +14,8 @@
  * from --ca FILE, else GODWIT_CA, else the "ca-file" of the context the
  * server came from (a server from a flag or the environment takes no CA
  * from the file: it may be another cluster's).
+ * A token is never a flag (a command line is visible to every user of the
+ * host): the environment or a context's token-file only.
  * The inputs are passed in (not read from getenv) so tests can drive it.
  */
 #ifndef GODWIT_CLI_CONFIG_H
@@ -24,7 +26,7 @@
 #include <stddef.h>
 
 struct config_input {
-	const char *flag_server, *flag_token, *flag_lab, *flag_ca;
+	const char *flag_server, *flag_lab, *flag_ca;
 	const char *env_server, *env_token, *env_config, *home, *env_ca;
 };
 

@@ -165,33 +165,33 @@ static int warn_unknown(struct manifest_doc *ctx, const json_t *obj, const char 
 	return 0;
 }
 
-/* obj at path must be absent or a mapping; *out is it or NULL. */
-static int get_mapping(struct manifest_doc *ctx, const json_t *parent, const char *key,
-		       const char *path, const json_t **out)
+/* parent.key (at path) must be absent, null or of type (object: "a mapping",
+ * array: "a list"); *out is it or NULL. */
+static int get_typed(struct manifest_doc *ctx, const json_t *parent, const char *key,
+		     const char *path, json_type type, const json_t **out)
 {
 	const json_t *v = json_object_get(parent, key);
 
 	*out = NULL;
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_object(v))
-		return manifest_doc_error(ctx, path, "must be a mapping");
+	if (json_typeof(v) != type)
+		return manifest_doc_error(ctx, path, "must be %s",
+					  type == JSON_OBJECT ? "a mapping" : "a list");
 	*out = v;
 	return 0;
+}
+
+static int get_mapping(struct manifest_doc *ctx, const json_t *parent, const char *key,
+		       const char *path, const json_t **out)
+{
+	return get_typed(ctx, parent, key, path, JSON_OBJECT, out);
 }
 
 static int get_list(struct manifest_doc *ctx, const json_t *parent, const char *key,
 		    const char *path, const json_t **out)
 {
-	const json_t *v = json_object_get(parent, key);
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return manifest_doc_error(ctx, path, "must be a list");
-	*out = v;
-	return 0;
+	return get_typed(ctx, parent, key, path, JSON_ARRAY, out);
 }
 
 static int map_run_strategy(struct manifest_doc *ctx, const json_t *spec, struct vm_fields *f)
@@ -584,8 +584,7 @@ static json_t *vm_body(const char *name, const struct vm_fields *f)
 		json_decref(spec);
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:{s:s}, s:o}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_VM), "metadata", "name", name, "spec", spec);
+	return kind_object_new(KIND_VM, name, spec);
 }
 
 int kubevirt_map_vm(const struct manifest_kind *mk, const json_t *doc, struct manifest_doc *ctx)

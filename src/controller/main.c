@@ -7,6 +7,7 @@
 #include "migration_api.h"
 #include "migration_gc.h"
 #include "migrator.h"
+#include "recorder.h"
 #include "registry.h"
 #include "statedir.h"
 #include "store.h"
@@ -39,6 +40,7 @@ struct options {
 	int event_retention;
 	long max_objects;
 	long keep_finished_migrations;
+	long max_watches;
 	const char *default_cidr; /* NULL: no default network */
 };
 
@@ -60,12 +62,14 @@ static void usage(FILE *f)
 	    "  --max-objects N      objects per kind (default %d)\n"
 	    "  --keep-finished-migrations N\n"
 	    "                       finished Migrations kept per port, the newest (default %d)\n"
+	    "  --max-watches N      watch streams at a time per listening socket (default %d;\n"
+	    "                       other requests are capped apart, so watchers never take them)\n"
 	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
 	    "                       start (default " DEFAULT_CIDR
 	    "; \"none\": no default network)\n"
 	    "  --log-format F       text (default) or json: one JSON object per line\n"
 	    "  -v, --verbose        debug logging\n",
-	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP);
+	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP, HTTP_MAX_WATCHES);
 }
 
 static int parse_positive(const char *flag, const char *text, long max, long *out)
@@ -85,6 +89,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"event-retention", required_argument, NULL, 'e'},
 	    {"max-objects", required_argument, NULL, 'm'},
 	    {"keep-finished-migrations", required_argument, NULL, 'k'},
+	    {"max-watches", required_argument, NULL, 'W'},
 	    {"default-cidr", required_argument, NULL, 'c'},
 	    {"log-format", required_argument, NULL, 'L'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -153,6 +158,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 					   MIGRATION_GC_KEEP_MAX, &v) < 0)
 				return -EINVAL;
 			o->keep_finished_migrations = v;
+			break;
+		case 'W':
+			if (parse_positive("--max-watches", optarg, HTTP_MAX_WATCHES_MAX, &v) < 0)
+				return -EINVAL;
+			o->max_watches = v;
 			break;
 		case 'c':
 			o->default_cidr = strcmp(optarg, "none") == 0 ? NULL : optarg;
@@ -241,13 +251,14 @@ static int wait_for_signal(void)
 int main(int argc, char **argv)
 {
 	struct options o = {.default_cidr = DEFAULT_CIDR};
-	struct MHD_Daemon *daemons[MAX_LISTEN] = {0};
+	struct http_server *daemons[MAX_LISTEN] = {0};
 	struct store_sqlite_options sopts = {0};
 	struct store *store = NULL;
 	struct watch_hub hub;
 	bool hub_ready = false;
 	struct registry reg = {0};
 	struct observer *obs = NULL;
+	struct recorder *recorder = NULL;
 	struct metrics *metrics = NULL;
 	struct migrator migrator = {0};
 	struct commit_listeners listeners = {.hub = &hub, .migrator = &migrator};
@@ -338,6 +349,11 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot start the migrator");
 		goto cleanup;
 	}
+	r = recorder_start(&reg, &recorder);
+	if (r < 0) {
+		log_error_errno(r, "cannot start the event recorder");
+		goto cleanup;
+	}
 	r = tls_prepare(&(struct tls_config){.state_dir = o.state_dir,
 					     .listen = o.listen,
 					     .n_listen = o.n_listen,
@@ -348,7 +364,11 @@ int main(int argc, char **argv)
 			&tls);
 	if (r < 0)
 		goto cleanup;
-	ctx = (struct http_context){.registry = &reg, .store = store, .hub = &hub, .token = token};
+	ctx = (struct http_context){.registry = &reg,
+				    .store = store,
+				    .hub = &hub,
+				    .token = token,
+				    .max_watches = (unsigned)o.max_watches};
 	for (int i = 0; i < o.n_listen; i++) {
 		bool is_unix = strncmp(o.listen[i], "unix:", 5) == 0;
 
@@ -376,6 +396,7 @@ cleanup:
 		watch_hub_close(&hub); /* ends open watches so the daemons can stop */
 	for (int i = 0; i < MAX_LISTEN; i++)
 		http_stop(daemons[i]);
+	recorder_stop(recorder);
 	migrator_stop(&migrator);
 	for (int i = 0; i < o.n_listen; i++)
 		if (strncmp(o.listen[i], "unix:", 5) == 0 && daemons[i])

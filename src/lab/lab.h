@@ -43,6 +43,7 @@
 #define LAB_OUTSIDE	  "outside"
 #define LAB_GATEWAY_NODE  "node-1"
 #define LAB_UPLINK_IFNAME "uplink0" /* in the gateway node's namespace */
+#define LAB_AGENT_METRICS_PORT 7482 /* each agent's --metrics-listen, on its underlay address */
 #define LAB_UPLINK_ADDR	  "203.0.113.1"
 #define LAB_OUTSIDE_HOST  "203.0.113.8"
 #define LAB_OUTSIDE_ECHO  "7" /* TCP echo port of the outside host */

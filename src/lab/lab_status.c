@@ -99,22 +99,16 @@ int lab_status(const char *name)
 		printf("  controller not reachable at unix:%s/api.sock (%s)\n", lab.dir,
 		       r ? strerror(-r) : api_error_text(reply));
 	} else {
-		if (view_table(&kind_table[KIND_NODE], json_object_get(reply, "items"), NULL, false,
-			       &t) == 0) {
-			table_print(&t, stdout);
-			table_free(&t);
-		}
+		view_print_table(&kind_table[KIND_NODE], json_object_get(reply, "items"), NULL,
+				 false, stdout);
 		json_decref(reply);
 		reply = NULL;
 		/* with GATEWAY-NODE: the networks routed out through the lab's outside */
 		printf("\nNetworks:\n");
 		if (api_request(api, "GET", "/v1/networks", NULL, &status, &reply) == 0 &&
-		    status == 200 &&
-		    view_table(&kind_table[KIND_NETWORK], json_object_get(reply, "items"), NULL,
-			       true, &t) == 0) {
-			table_print(&t, stdout);
-			table_free(&t);
-		}
+		    status == 200)
+			view_print_table(&kind_table[KIND_NETWORK], json_object_get(reply, "items"),
+					 NULL, true, stdout);
 		json_decref(reply);
 		reply = NULL;
 		printf("\nEndpoints:\n");
@@ -126,18 +120,15 @@ int lab_status(const char *name)
 			snprintf(prefix, sizeof(prefix), "%s-ep-", name);
 			json_array_foreach(json_object_get(reply, "items"), i, p)
 			{
-				const char *ns = json_string_value(
-				    json_object_get(json_object_get(p, "spec"), "netns"));
+				const char *ns = obj_str(p, "spec", "netns");
 
 				if (ns && strncmp(ns, prefix, strlen(prefix)) == 0)
 					json_array_append(eps, p);
 			}
 			if (json_array_size(eps) == 0)
 				printf("  (none)\n");
-			else if (view_table(&kind_table[KIND_PORT], eps, NULL, true, &t) == 0) {
-				table_print(&t, stdout);
-				table_free(&t);
-			}
+			else
+				view_print_table(&kind_table[KIND_PORT], eps, NULL, true, stdout);
 			json_decref(eps);
 		}
 	}

@@ -7,6 +7,7 @@
 
 #include "lib/apiclient.h"
 #include "lib/clock.h"
+#include "lib/secret.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -349,10 +350,40 @@ static int write_configs(const struct lab *lab)
 	return r;
 }
 
+/*
+ * A join token for node through the API (auth.h), written 0600 to
+ * LAB/NODE.join-token for the agent's --join-token-file; the agent keeps
+ * the credential it gets for it in LAB/NODE-state/, which its restarts
+ * (tests/e2e/restarts.sh) reuse.
+ */
+static int make_join_token(const struct lab *lab, struct api_client *api, const char *node,
+			   char *path, size_t len)
+{
+	json_t *body = json_pack("{s:s, s:i}", "node", node, "ttl_s", 600), *reply = NULL;
+	char file[64];
+	long status = 0;
+	int r;
+
+	snprintf(file, sizeof(file), "%s.join-token", node);
+	lab_path(lab, file, path, len);
+	r = body ? api_request(api, "POST", "/v1/tokens", body, &status, &reply) : -ENOMEM;
+	if (r == 0 && status != 201) {
+		fprintf(stderr, "godwit lab up: a join token for %s: HTTP %ld: %s\n", node, status,
+			api_error_text(reply));
+		r = -EIO;
+	}
+	if (r == 0)
+		r = secret_write_file(path,
+				      json_string_value(json_object_get(reply, "token")) ?: "");
+	json_decref(body);
+	json_decref(reply);
+	return r;
+}
+
 int lab_up(const char *name, int nodes)
 {
 	char godwitd[PATH_MAX], agent[PATH_MAX], ul[32], listen_unix[PATH_MAX + 32];
-	char db_dir[PATH_MAX], token[PATH_MAX + 16], ca[PATH_MAX + 16];
+	char db_dir[PATH_MAX], ca[PATH_MAX + 16];
 	struct api_client *api = NULL;
 	struct lab lab;
 	int r;
@@ -413,9 +444,10 @@ int lab_up(const char *name, int nodes)
 	if (r)
 		goto fail;
 
-	lab_path(&lab, "token", token, sizeof(token));
 	for (int i = 1; i <= nodes; i++) {
-		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX], gw_prefix[48];
+		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX], gw_prefix[48],
+		    metrics[48];
+		char join[PATH_MAX + 64], state[PATH_MAX + 64], file[48];
 		bool gw;
 
 		snprintf(node, sizeof(node), "node-%d", i);
@@ -427,12 +459,37 @@ int lab_up(const char *name, int nodes)
 		lab_path(&lab, "vms", vms, sizeof(vms));
 		/* Gateway namespaces carry the node's: nodes share /run/netns here. */
 		snprintf(gw_prefix, sizeof(gw_prefix), "%s-gw-", ns);
+		snprintf(metrics, sizeof(metrics), "%s:%d", ip, LAB_AGENT_METRICS_PORT);
+		snprintf(file, sizeof(file), "%s-state", node);
+		lab_path(&lab, file, state, sizeof(state));
+		r = make_join_token(&lab, api, node, join, sizeof(join));
+		if (r)
+			goto fail;
 		r = start_daemon(&lab, node, ns,
-				 (const char *const[]){
-				     agent, "--node", node, "--server", LAB_API_URL, "--ca-file", ca,
-				     "--token-file", token, "--underlay-ip", ip, "--pin-dir", pin,
-				     "--vm-run-dir", vms, "--gateway-netns-prefix", gw_prefix,
-				     gw ? "--gateway-uplink" : NULL, LAB_UPLINK_IFNAME, NULL});
+				 (const char *const[]){agent,
+						       "--node",
+						       node,
+						       "--server",
+						       LAB_API_URL,
+						       "--ca-file",
+						       ca,
+						       "--join-token-file",
+						       join,
+						       "--state-dir",
+						       state,
+						       "--underlay-ip",
+						       ip,
+						       "--pin-dir",
+						       pin,
+						       "--vm-run-dir",
+						       vms,
+						       "--gateway-netns-prefix",
+						       gw_prefix,
+						       "--metrics-listen",
+						       metrics,
+						       gw ? "--gateway-uplink" : NULL,
+						       LAB_UPLINK_IFNAME,
+						       NULL});
 		if (r)
 			goto fail;
 	}

@@ -81,12 +81,8 @@ static void test_order(void **state)
 	in.env_server = "http://env:1";
 	in.env_token = "envtoken";
 	resolve(&in, "http://env:1", "envtoken");
-	/* flags beat env */
+	/* resolved independently: server from the flag (beats env), token from env */
 	in.flag_server = "http://flag:2";
-	in.flag_token = "flagtoken";
-	resolve(&in, "http://flag:2", "flagtoken");
-	/* resolved independently: server from the flag, token from env */
-	in.flag_token = NULL;
 	resolve(&in, "http://flag:2", "envtoken");
 	/* --lab is a flag: it selects its context ahead of env */
 	in = (struct config_input){ .env_config = cfg_path, .flag_lab = "b",
