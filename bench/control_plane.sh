@@ -24,16 +24,11 @@ cleanup() {
 }
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-<<<<<<< HEAD
-"$build/godwitd" --state-dir "$tmp/state" --listen "127.0.0.1:$port" >"$tmp/godwitd.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do [[ -f $tmp/state/token ]] && curl -s -o /dev/null --cacert "$tmp/state/tls/ca.crt" "https://127.0.0.1:$port/v1/healthz" && break; sleep 0.1; done
-=======
 start_godwitd() {
   "$build/godwitd" --state-dir "$tmp/state" --listen "127.0.0.1:$port" \
     --keep-finished-migrations 20 >>"$tmp/godwitd.log" 2>&1 &
   pid=$!
-  for _ in $(seq 300); do [[ -f $tmp/state/token ]] && curl -s -o /dev/null "http://127.0.0.1:$port/v1/healthz" && break; sleep 0.1; done
+  for _ in $(seq 300); do [[ -f $tmp/state/token ]] && curl -s -o /dev/null --cacert "$tmp/state/tls/ca.crt" "https://127.0.0.1:$port/v1/healthz" && break; sleep 0.1; done
 }
 start_godwitd
 list_ms=null
@@ -41,14 +36,13 @@ if ((FINISHED > 0)); then
   kill "$pid"; wait "$pid" 2>/dev/null
   python3 "$here/seed_finished.py" "$tmp/state" "$FINISHED" 20 || { echo "seeding failed" >&2; exit 1; }
   start_godwitd
-  n=$(curl -s -H "Authorization: Bearer $(cat "$tmp/state/token")" "http://127.0.0.1:$port/v1/migrations" |
+  n=$(curl -s --cacert "$tmp/state/tls/ca.crt" -H "Authorization: Bearer $(cat "$tmp/state/token")" "https://127.0.0.1:$port/v1/migrations" |
     jq '.items | length')
   [[ $n == "$FINISHED" ]] || { echo "the store holds $n migrations, want $FINISHED" >&2; exit 1; }
-  list_ms=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $(cat "$tmp/state/token")" \
-    "http://127.0.0.1:$port/v1/migrations" | awk '{printf "%.1f", $1 * 1000}')
+  list_ms=$(curl -s -o /dev/null --cacert "$tmp/state/tls/ca.crt" -w '%{time_total}' -H "Authorization: Bearer $(cat "$tmp/state/token")" \
+    "https://127.0.0.1:$port/v1/migrations" | awk '{printf "%.1f", $1 * 1000}')
   export SIM_SKIP_LIST=migrations
 fi
->>>>>>> main
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 echo "  control plane: $AGENTS simulated agents, $CHANGES changes, $FINISHED finished migrations" >&2
 t0=$(ticks)
