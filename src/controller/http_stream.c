@@ -19,6 +19,8 @@ struct relay {
 	int client_fd;
 	void **slot; /* the request's: cleared when the handler takes rl */
 	struct MHD_UpgradeResponseHandle *urh; /* TLS: MHD's until the relay ends */
+	void *pre;	/* TLS: the framed bytes MHD read past the request's head */
+	size_t prelen;
 	char what[128];
 };
 
@@ -51,7 +53,10 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 static void *relay_main(void *data)
 {
 	struct relay *rl = data;
-	int r = stream_relay(rl->client_fd, rl->agent_fd);
+	/* Over TLS, frames: MHD's relay would drop the client's half-close
+	 * (lib/streamframe.h). */
+	int r = rl->urh ? stream_relay_framed(rl->client_fd, rl->agent_fd, rl->pre, rl->prelen)
+			: stream_relay(rl->client_fd, rl->agent_fd);
 
 	log_debug("stream %s ended%s%s", rl->what, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
 	if (rl->urh)
@@ -59,6 +64,7 @@ static void *relay_main(void *data)
 	else
 		close(rl->client_fd);
 	close(rl->agent_fd);
+	free(rl->pre);
 	free(rl);
 	atomic_fetch_sub(&active, 1);
 	return NULL;
@@ -96,8 +102,15 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 		log_warn_errno(-errno, "stream %s: cannot keep the socket", rl->what);
 		goto fail;
 	}
-	if (extra_in_size && stream_write_all(rl->agent_fd, extra_in, extra_in_size) < 0)
+	if (extra_in_size && rl->urh) {
+		rl->pre = malloc(extra_in_size);
+		if (!rl->pre)
+			goto fail;
+		memcpy(rl->pre, extra_in, extra_in_size);
+		rl->prelen = extra_in_size;
+	} else if (extra_in_size && stream_write_all(rl->agent_fd, extra_in, extra_in_size) < 0) {
 		goto fail;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, HTTP_STREAM_THREAD_STACK);
@@ -112,6 +125,7 @@ fail:
 	else if (rl->client_fd >= 0)
 		close(rl->client_fd);
 	close(rl->agent_fd);
+	free(rl->pre);
 	free(rl);
 	atomic_fetch_sub(&active, 1);
 }

@@ -12,7 +12,8 @@
  * HTTP_MAX_PER_ADDRESS share of its host, and no idle timeout ends a quiet
  * SSH session. Over TLS (every TCP listener) the socket the handler gets is
  * MHD's end of its TLS relay: the connection then stays with MHD, and in its
- * listener's connection count, until the stream ends. Streams have their own bound,
+ * listener's connection count, until the stream ends; that relay drops
+ * half-closes, so the stream's bytes are framed there (lib/streamframe.h). Streams have their own bound,
  * HTTP_MAX_STREAMS at a time (503 beyond it), each relayed by a thread of its own with a small
  * stack.
  */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "tlspipe.h"
+#include "streamframe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +16,13 @@
 
 #define TLS_PIPE_STACK (128 * 1024)
 
+struct head_scan {
+	char start[12]; /* the first bytes: "HTTP/1.1 101" */
+	uint8_t have;	/* of start */
+	uint8_t crlf;	/* bytes of "\r\n\r\n" matched */
+	bool done;	/* the head has passed */
+};
+
 /* Two threads, one per direction (GnuTLS allows a session's sends and
  * receives in two threads at once): a single thread blocked in a send to a
  * server that waits for its own sends to be read would never read again. */
@@ -24,7 +32,36 @@ struct pipe {
 	gnutls_certificate_credentials_t cred;
 	int tcp;   /* the server's side, under TLS */
 	int plain; /* our end of the socketpair */
+	/* Each direction: its HTTP head passes as it is, the stream after it in
+	 * frames (streamframe.h); the answer's only when it is a 101. */
+	struct head_scan out, in;
+	struct streamframe_reader frames; /* the server's, after its 101 */
 };
+
+
+/* How many of buf[0..len) still belong to the head (all of them, or up to
+ * and with its blank line, after which h->done). */
+static size_t head_scan(struct head_scan *h, const char *buf, size_t len)
+{
+	static const char end[] = "\r\n\r\n";
+	size_t i;
+
+	for (i = 0; i < len && !h->done; i++) {
+		if (h->have < sizeof(h->start))
+			h->start[h->have++] = buf[i];
+		if (buf[i] == end[h->crlf])
+			h->crlf++;
+		else
+			h->crlf = buf[i] == '\r' ? 1 : 0;
+		h->done = h->crlf == 4;
+	}
+	return i;
+}
+
+static bool head_is_101(const struct head_scan *h)
+{
+	return h->have == sizeof(h->start) && memcmp(h->start, "HTTP/1.1 101", 12) == 0;
+}
 
 static void pipe_free(struct pipe *p)
 {
@@ -75,6 +112,22 @@ static int tls_send_all(gnutls_session_t s, const char *buf, size_t len)
 	return 0;
 }
 
+/* After the 101: the server's frames decoded onto the caller's socket.
+ * 1 at the end frame, 0, -EPROTO or -errno. */
+static int unframe(struct pipe *p, const char *buf, size_t len)
+{
+	uint8_t out[16384];
+	size_t got;
+	bool ended = p->frames.ended;
+	int r = streamframe_read(&p->frames, (const uint8_t *)buf, len, out, &got), w;
+
+	if (got && (w = write_all(p->plain, (const char *)out, got)) < 0)
+		return w;
+	if (r == 1 && !ended)
+		shutdown(p->plain, SHUT_WR); /* the server's end of input, passed on */
+	return r;
+}
+
 /* The server's bytes to the caller, until the server's end of input. */
 static void *from_server(void *data)
 {
@@ -83,6 +136,8 @@ static void *from_server(void *data)
 
 	for (;;) {
 		ssize_t n = gnutls_record_recv(p->session, buf, sizeof(buf));
+		size_t head = 0;
+		int r = 0;
 
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 			continue;
@@ -90,7 +145,15 @@ static void *from_server(void *data)
 			shutdown(p->plain, SHUT_WR); /* the server's end of input, passed on */
 			break;
 		}
-		if (n < 0 || write_all(p->plain, buf, (size_t)n) < 0) {
+		if (n > 0 && !p->in.done)
+			head = head_scan(&p->in, buf, (size_t)n);
+		if (n > 0 && head)
+			r = write_all(p->plain, buf, head);
+		if (n > 0 && r == 0 && (size_t)n > head)
+			r = p->in.done && head_is_101(&p->in)
+				? unframe(p, buf + head, (size_t)n - head)
+				: write_all(p->plain, buf + head, (size_t)n - head);
+		if (n < 0 || r < 0) {
 			shutdown(p->tcp, SHUT_RDWR); /* ends the other direction too */
 			shutdown(p->plain, SHUT_RDWR);
 			break;
@@ -100,22 +163,41 @@ static void *from_server(void *data)
 	return NULL;
 }
 
-/* The caller's bytes to the server, until the caller's end of input. */
+/* The caller's bytes to the server, until the caller's end of input: its
+ * request head as it is, then frames, the end frame at its end of input. */
 static void *to_server(void *data)
 {
 	struct pipe *p = data;
-	char buf[16384];
+	char buf[STREAMFRAME_HEAD + 16384], *data_at = buf + STREAMFRAME_HEAD;
 
 	for (;;) {
-		ssize_t n = read(p->plain, buf, sizeof(buf));
+		ssize_t n = read(p->plain, data_at, sizeof(buf) - STREAMFRAME_HEAD);
+		size_t head = 0, rest;
+		int r = 0;
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n == 0) {
-			gnutls_bye(p->session, GNUTLS_SHUT_WR); /* close_notify; still reading */
+		if (n == 0 && p->out.done) {
+			streamframe_head((uint8_t *)buf, 0);
+			tls_send_all(p->session, buf, STREAMFRAME_HEAD);
 			break;
 		}
-		if (n < 0 || tls_send_all(p->session, buf, (size_t)n) < 0) {
+		if (n == 0) {
+			gnutls_bye(p->session, GNUTLS_SHUT_WR); /* before any stream: close_notify */
+			break;
+		}
+		if (n > 0 && !p->out.done)
+			head = head_scan(&p->out, data_at, (size_t)n);
+		if (n > 0 && head)
+			r = tls_send_all(p->session, data_at, head);
+		rest = n > 0 ? (size_t)n - head : 0;
+		if (r == 0 && rest) {
+			/* the frame's head right before its payload (over head
+			 * bytes already sent), for one record */
+			streamframe_head((uint8_t *)buf + head, (uint32_t)rest);
+			r = tls_send_all(p->session, buf + head, STREAMFRAME_HEAD + rest);
+		}
+		if (n < 0 || r < 0) {
 			shutdown(p->tcp, SHUT_RDWR);
 			shutdown(p->plain, SHUT_RDWR);
 			break;

@@ -10,9 +10,13 @@
  * its own (one per direction) relay between the TLS session and one end of a
  * socketpair; the
  * caller gets the other end and reads and writes plain bytes, as on a TCP
- * socket. Half-close is kept: the caller's shutdown(SHUT_WR) becomes the
- * TLS close_notify (gnutls_bye(GNUTLS_SHUT_WR)), the server's end of input
- * a shutdown(SHUT_WR) of the caller's socket. The relay ends when both
+ * socket. The pipe knows one thing of HTTP: each direction's head (the
+ * request, the answer) passes as it is up to its blank line, and after a
+ * "101 Switching Protocols" the stream's bytes travel in frames
+ * (streamframe.h), which keep the half-close across the controller's TLS
+ * relay: the caller's shutdown(SHUT_WR) becomes the end frame, the server's
+ * end frame (or the end of its TLS session) a shutdown(SHUT_WR) of the
+ * caller's socket. An answer other than 101 passes as it is. The relay ends when both
  * directions ended or one failed, and then frees everything; closing the
  * caller's socket ends it too.
  */
