@@ -29,6 +29,15 @@ int stream_write_all(int fd, const void *buf, size_t len)
 			n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* a non-blocking socket (libmicrohttpd's end of its TLS
+			 * relay) that is full: wait until it takes more */
+			struct pollfd w = {.fd = fd, .events = POLLOUT};
+
+			if (poll(&w, 1, -1) < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
 		if (n < 0)
 			return -errno;
 		p += n;

@@ -69,7 +69,7 @@ int stream_relay4(int a_in, int a_out, int b_in, int b_out);
  */
 int stream_relay_framed(int framed, int plain, const void *pre, size_t prelen);
 
-/* Writes all of buf (retrying EINTR); 0 or -errno. */
+/* Writes all of buf (retrying EINTR, waiting while a non-blocking fd is full); 0 or -errno. */
 int stream_write_all(int fd, const void *buf, size_t len);
 
 #endif

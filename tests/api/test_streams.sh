@@ -197,7 +197,7 @@ if [[ -n $godwit ]]; then
 	out=$(printf '%s\n' "$big" | GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=$token \
 		timeout 20 "$godwit" port-forward --stdio port/ep2 7 2>&1)
 	out=${out//echo:/} # the fake agent prefixes every chunk it echoes
-	[[ $out == "$big" ]] && ok "100 kB through a TLS stream and back" || fail "big TLS stream: ${#out} bytes back"
+	[[ $out == "$big" ]] && ok "100 kB through a TLS stream and back" || fail "big TLS stream: ${#out} bytes back: ${out:0:80}...${out: -200}"
 	out=$(GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=$token \
 		timeout 20 "$godwit" port-forward --stdio vm/nosuch 22 </dev/null 2>&1)
 	[[ $out == "Error: vm/nosuch does not exist" ]] && ok "the CLI prints the refusal: $out" || fail "CLI refusal: '$out'"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,41 @@ static void test_relay_framed_refuses_garbage(void **state)
 	}
 }
 
+/* Drains the socket after a pause, counting the bytes. */
+static void *slow_reader(void *data)
+{
+	struct side *s = data;
+	char buf[4096];
+	ssize_t n;
+
+	usleep(100 * 1000);
+	while ((n = read(s->fd, buf, sizeof(buf))) > 0)
+		s->len += (size_t)n;
+	return NULL;
+}
+
+/* libmicrohttpd hands a TLS stream over as a non-blocking socket: a write
+ * to it when it is full waits instead of failing with EAGAIN. */
+static void test_write_all_waits_on_a_full_socket(void **state)
+{
+	static char big[1 << 20];
+	struct side rd;
+	pthread_t t;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	rd = (struct side){.fd = p[1]};
+	pthread_create(&t, NULL, slow_reader, &rd);
+	assert_int_equal(stream_write_all(p[0], big, sizeof(big)), 0);
+	shutdown(p[0], SHUT_WR);
+	pthread_join(t, NULL);
+	assert_int_equal(rd.len, sizeof(big));
+	close(p[0]);
+	close(p[1]);
+}
+
 static void test_read_line_leaves_the_stream(void **state)
 {
 	char buf[32], rest[8];
@@ -298,6 +334,7 @@ int main(void)
 	    cmocka_unit_test(test_frames),
 	    cmocka_unit_test(test_relay_framed_half_close),
 	    cmocka_unit_test(test_relay_framed_refuses_garbage),
+	    cmocka_unit_test(test_write_all_waits_on_a_full_socket),
 	    cmocka_unit_test(test_read_line_leaves_the_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
