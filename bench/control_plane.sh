@@ -28,7 +28,7 @@ start_godwitd() {
   "$build/godwitd" --state-dir "$tmp/state" --listen "127.0.0.1:$port" \
     --keep-finished-migrations 20 >>"$tmp/godwitd.log" 2>&1 &
   pid=$!
-  for _ in $(seq 300); do [[ -f $tmp/state/token ]] && curl -s -o /dev/null "http://127.0.0.1:$port/v1/healthz" && break; sleep 0.1; done
+  for _ in $(seq 300); do [[ -f $tmp/state/token ]] && curl -s -o /dev/null --cacert "$tmp/state/tls/ca.crt" "https://127.0.0.1:$port/v1/healthz" && break; sleep 0.1; done
 }
 start_godwitd
 list_ms=null
@@ -36,17 +36,18 @@ if ((FINISHED > 0)); then
   kill "$pid"; wait "$pid" 2>/dev/null
   python3 "$here/seed_finished.py" "$tmp/state" "$FINISHED" 20 || { echo "seeding failed" >&2; exit 1; }
   start_godwitd
-  n=$(curl -s -H "Authorization: Bearer $(cat "$tmp/state/token")" "http://127.0.0.1:$port/v1/migrations" |
+  n=$(curl -s --cacert "$tmp/state/tls/ca.crt" -H "Authorization: Bearer $(cat "$tmp/state/token")" "https://127.0.0.1:$port/v1/migrations" |
     jq '.items | length')
   [[ $n == "$FINISHED" ]] || { echo "the store holds $n migrations, want $FINISHED" >&2; exit 1; }
-  list_ms=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $(cat "$tmp/state/token")" \
-    "http://127.0.0.1:$port/v1/migrations" | awk '{printf "%.1f", $1 * 1000}')
+  list_ms=$(curl -s -o /dev/null --cacert "$tmp/state/tls/ca.crt" -w '%{time_total}' -H "Authorization: Bearer $(cat "$tmp/state/token")" \
+    "https://127.0.0.1:$port/v1/migrations" | awk '{printf "%.1f", $1 * 1000}')
   export SIM_SKIP_LIST=migrations
 fi
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 echo "  control plane: $AGENTS simulated agents, $CHANGES changes, $FINISHED finished migrations" >&2
 t0=$(ticks)
-python3 "$here/agents_sim.py" "$port" "$(cat "$tmp/state/token")" "$AGENTS" "$CHANGES" "$tmp/sim.json" ||
+python3 "$here/agents_sim.py" "$port" "$(cat "$tmp/state/token")" "$AGENTS" "$CHANGES" "$tmp/sim.json" \
+  "$tmp/state/tls/ca.crt" ||
   { echo "agents_sim failed" >&2; exit 1; }
 cpu_s=$(awk -v a="$t0" -v b="$(ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (b - a) / hz}')
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")

@@ -90,7 +90,7 @@ static int join(const struct credential_config *cfg, char **token, char **stream
 	if (r < 0)
 		return r;
 	body = json_pack("{s:s, s:s}", "node", cfg->node, "token", join_token);
-	r = body ? api_client_new(cfg->server, NULL, &c) : -ENOMEM;
+	r = body ? api_client_new(cfg->server, NULL, cfg->ca_file, &c) : -ENOMEM;
 	if (r < 0)
 		goto cleanup;
 	for (;;) {

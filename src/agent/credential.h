@@ -27,6 +27,7 @@
 struct credential_config {
 	const char *node;
 	const char *server;
+	const char *ca_file; /* the cluster CA for an https:// server; may be NULL */
 	const char *state_dir;
 	const char *token_file;	     /* NULL: none given */
 	const char *join_token_file; /* NULL: none given */

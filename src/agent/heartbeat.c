@@ -159,8 +159,9 @@ static void heartbeat_main(struct worker *w, void *data)
 				backoff = BACKOFF_MIN_MS;
 			} else if (!logged) {
 				if (st < 0)
-					log_warn_errno((int)st, "cannot reach the controller %s to "
-						       "register; retrying", hb->cfg.server);
+					log_warn("cannot reach the controller %s to register: "
+						 "%s; retrying",
+						 hb->cfg.server, api_client_error(hb->client));
 				else
 					log_error("registering node %s: HTTP %ld: %s; retrying",
 						  hb->cfg.node, st, api_error_text(reply));
@@ -197,7 +198,8 @@ static void heartbeat_main(struct worker *w, void *data)
 				 hb->cfg.node);
 			registered = false;
 		} else if (st < 0 && !logged) {
-			log_warn_errno((int)st, "heartbeat to %s failed; retrying", hb->cfg.server);
+			log_warn("heartbeat to %s failed: %s; retrying", hb->cfg.server,
+				 api_client_error(hb->client));
 			logged = true;
 		} else if (st >= 0 && st != 200 && !logged) {
 			log_warn("heartbeat: HTTP %ld: %s", st, api_error_text(reply));
@@ -233,7 +235,7 @@ int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out)
 	hb->cfg = *cfg;
 	snprintf(hb->path_node, sizeof(hb->path_node), "/v1/nodes/%s", cfg->node);
 	snprintf(hb->path_status, sizeof(hb->path_status), "/v1/nodes/%s/status", cfg->node);
-	r = api_client_new(cfg->server, cfg->token, &hb->client);
+	r = api_client_new(cfg->server, cfg->token, cfg->ca_file, &hb->client);
 	if (r == 0) {
 		/* A heartbeat is late after 3 intervals: don't wait longer than one. */
 		api_client_set_timeout_ms(hb->client, HEARTBEAT_INTERVAL_MS);

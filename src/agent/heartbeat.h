@@ -27,6 +27,7 @@ struct heartbeat;
 struct heartbeat_config {
 	const char *server;
 	const char *token;
+	const char *ca_file; /* NULL: the system's CAs (apiclient.h) */
 	const char *node;
 	const char *underlay_ip; /* dotted quad */
 	const struct datapath *dp; /* NULL: report no counters */

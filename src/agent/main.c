@@ -66,6 +66,7 @@ struct options {
 	const char *node;
 	const char *server;
 	const char *token_file, *join_token_file, *state_dir; /* credential.h */
+	const char *ca_file; /* the cluster CA for an https:// server */
 	const char *underlay;
 	const char *guest_dir, *vm_run_dir, *qemu, *vm_accel;
 	const char *gw_prefix, *gw_uplink; /* gateway.h */
@@ -87,6 +88,8 @@ static void usage(FILE *f)
 		"                    [--join-token-file PATH (the first start) | --token-file "
 		"PATH]\n"
 		"                    [--state-dir DIR (the node's credential; default %s)]\n"
+		"                    [--ca-file PATH (the cluster CA, godwitd's STATE/tls/ca.crt:\n"
+		"                    an https:// server's certificate is verified against it)]\n"
 		"                    [--pin-dir DIR] [--mtu %d] [--log-format text|json] [-v]\n"
 		"                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
 		"                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
@@ -115,6 +118,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"token-file", required_argument, NULL, 't'},
 	    {"join-token-file", required_argument, NULL, 'J'},
 	    {"state-dir", required_argument, NULL, 'S'},
+	    {"ca-file", required_argument, NULL, 'c'},
 	    {"underlay-ip", required_argument, NULL, 'u'},
 	    {"pin-dir", required_argument, NULL, 'p'},
 	    {"mtu", required_argument, NULL, 'm'},
@@ -152,6 +156,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->state_dir = optarg;
+			break;
+		case 'c':
+			o->ca_file = optarg;
 			break;
 		case 'u': o->underlay = optarg; break;
 		case 'p': pin_dir = optarg; break;
@@ -494,7 +501,8 @@ static int agent_start(struct agent *a)
 	    .no_source_primers = a->opt.no_source_primers,
 	};
 	struct heartbeat_config hc = {
-		.server = a->opt.server, .token = a->token, .node = a->opt.node,
+		.server = a->opt.server, .token = a->token, .ca_file = a->opt.ca_file,
+		.node = a->opt.node,
 		.underlay_ip = a->opt.underlay,
 	};
 	char pin[PATH_MAX];
@@ -597,7 +605,8 @@ static int agent_start(struct agent *a)
 	snprintf(pin, sizeof(pin), "%s/%s/%s",
 		 a->opt.vm_run_dir ? a->opt.vm_run_dir : VM_DEFAULT_RUN_DIR, a->opt.node,
 		 CLUSTERPIN_FILE);
-	r = informer_start(a->opt.server, a->token, pin, a->notify_fd, &a->informer);
+	r = informer_start(a->opt.server, a->token, a->opt.ca_file, pin, a->notify_fd,
+			   &a->informer);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the informer");
 	if ((r = epoll_add(a->epoll_fd, a->sig_fd)) < 0 ||
@@ -648,6 +657,7 @@ int main(int argc, char **argv)
 	log_init("godwit-agent", a.opt.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	r = credential_obtain(&(struct credential_config){.node = a.opt.node,
 							  .server = a.opt.server,
+							  .ca_file = a.opt.ca_file,
 							  .state_dir = a.opt.state_dir,
 							  .token_file = a.opt.token_file,
 							  .join_token_file = a.opt.join_token_file},

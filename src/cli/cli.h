@@ -53,6 +53,7 @@ int cmd_port_forward(struct cli *cli, const struct cli_verb *verb, int argc, cha
 int cmd_ssh(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_migrate_cancel(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_power(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_config(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_token(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 /* A --ttl of `godwit token create` ("90", "30m", "1h", "7d") in seconds; errors printed. */
 int token_parse_ttl(const char *text, long *out);

@@ -44,7 +44,8 @@ int cli_stream_open(struct cli *cli, const char *path, int *fd)
 
 	if (r)
 		return r;
-	r = stream_open(cli->target.server, cli->target.token, path, fd, &status, err, sizeof(err));
+	r = stream_open(cli->target.server, cli->target.token, cli->target.ca_file, path, fd,
+			&status, err, sizeof(err));
 	if (r == -EPROTO)
 		fprintf(stderr, "Error: %s\n", err);
 	else if (r)
@@ -62,7 +63,7 @@ static int cli_connect(struct cli *cli)
 	r = cli_resolve(cli);
 	if (r)
 		return r;
-	r = api_client_new(cli->target.server, cli->target.token, &cli->api);
+	r = api_client_new(cli->target.server, cli->target.token, cli->target.ca_file, &cli->api);
 	if (r)
 		fprintf(stderr, "godwit: bad server '%s' (from %s): %s\n", cli->target.server,
 			cli->target.server_source, strerror(-r));
@@ -81,9 +82,15 @@ int cli_request(struct cli *cli, const char *method, const char *path, const jso
 		fprintf(stderr, "godwit: the server at %s answered %s %s with something that is "
 				"not JSON (is it a godwit controller?)\n",
 			cli->target.server, method, path);
+	} else if (r == -EPERM || r == -ENOENT) { /* the certificate or the CA file */
+		fprintf(stderr, "godwit: cannot trust the controller at %s (from %s): %s\n",
+			cli->target.server, cli->target.server_source, api_client_error(cli->api));
+		fprintf(stderr, "hint: give its CA (STATE/tls/ca.crt of godwitd) with --ca FILE, "
+				"GODWIT_CA or `godwit config set-context ... --ca FILE`\n");
 	} else if (r) {
 		fprintf(stderr, "godwit: cannot reach the controller at %s (from %s): %s\n",
-			cli->target.server, cli->target.server_source, strerror(-r));
+			cli->target.server, cli->target.server_source,
+			*api_client_error(cli->api) ? api_client_error(cli->api) : strerror(-r));
 		fprintf(stderr, "hint: is it running? `godwit lab status` shows the lab's daemons; "
 				"`godwit lab up` starts one\n");
 	}

@@ -76,6 +76,7 @@ void config_target_free(struct config_target *t)
 	free(t->server);
 	free(t->token);
 	free(t->server_source);
+	free(t->ca_file);
 	*t = (struct config_target){ 0 };
 }
 
@@ -85,7 +86,7 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 	struct config_target t = { 0 };
 	json_t *cfg = NULL, *ctx = NULL;
 	char *path = NULL, *ctxname = NULL;
-	const char *server = NULL, *token = NULL;
+	const char *server = NULL, *token = NULL, *ca = NULL;
 	bool server_from_ctx = false, token_from_ctx = false;
 	int r;
 
@@ -128,6 +129,12 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 		server = json_string_value(json_object_get(ctx, "server"));
 		server_from_ctx = true;
 	}
+	if (in->flag_ca)
+		ca = in->flag_ca;
+	else if (!in->flag_lab && in->env_ca)
+		ca = in->env_ca;
+	else if (server_from_ctx)
+		ca = json_string_value(json_object_get(ctx, "ca-file"));
 	if (!in->flag_lab && in->env_token && *in->env_token)
 		token = in->env_token;
 	else
@@ -151,6 +158,10 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 		goto cleanup;
 	}
 	r = 0;
+	if (ca && *ca && !(t.ca_file = strdup(ca))) {
+		r = -ENOMEM;
+		goto cleanup;
+	}
 	if (!token_from_ctx) {
 		t.token = strdup(token);
 		if (!t.token)
@@ -248,10 +259,10 @@ cleanup:
 }
 
 int config_set_context(const char *path, const char *name, const char *server,
-		       const char *token_file, bool make_current)
+		       const char *token_file, const char *ca_file, bool make_current)
 {
 	char err[256];
-	json_t *cfg = NULL;
+	json_t *cfg = NULL, *ctx;
 	int r;
 
 	r = config_load(path, &cfg, err, sizeof(err));
@@ -259,9 +270,12 @@ int config_set_context(const char *path, const char *name, const char *server,
 		r = (cfg = json_pack("{s:{}}", "contexts")) ? 0 : -ENOMEM;
 	if (r)
 		return r;
-	if (json_object_set_new(json_object_get(cfg, "contexts"), name,
-				json_pack("{s:s, s:s}", "server", server, "token-file",
-					  token_file)) ||
+	ctx = json_pack("{s:s}", "server", server);
+	if (ctx && token_file && json_object_set_new(ctx, "token-file", json_string(token_file)))
+		json_decref(ctx), ctx = NULL;
+	if (ctx && ca_file && json_object_set_new(ctx, "ca-file", json_string(ca_file)))
+		json_decref(ctx), ctx = NULL;
+	if (!ctx || json_object_set_new(json_object_get(cfg, "contexts"), name, ctx) ||
 	    (make_current && json_object_set_new(cfg, "current-context", json_string(name)))) {
 		r = -ENOMEM;
 		goto cleanup;

@@ -73,6 +73,8 @@ static const struct cli_verb verbs[] = {
     {"probe", cmd_probe, "Measure reachability: fixed-rate ICMP echo and a verified TCP stream.",
      "probe TARGET [--rate HZ] [--duration S] [--tcp PORT] [--json] [--record FILE]\n"
      "       godwit probe --serve [--port PORT]"},
+    {"config", cmd_config, "Write a context of the CLI's config file.",
+     "config set-context NAME --server URL [--token-file F] [--ca FILE] [--current]"},
     {"token", cmd_token, "Make a node's join token, or revoke its credentials.",
      "token create --node NAME [--ttl 1h] | token revoke --node NAME"},
     {"help", cmd_help, "Show the verbs, or the usage of one.", "help [VERB]"},
@@ -88,16 +90,16 @@ static const struct cli_verb *find_verb(const char *name)
 
 static void show_verbs(FILE *f)
 {
-	fprintf(f, "usage: godwit [--server URL] [--lab NAME] VERB [ARGS...]\n\n"
+	fprintf(f, "usage: godwit [--server URL] [--ca FILE] [--lab NAME] VERB [ARGS...]\n\n"
 		   "Verbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].description);
-	fprintf(
-	    f,
-	    "\nThe controller: --server, else GODWIT_SERVER, else the current context of\n"
-	    "$GODWIT_CONFIG or ~/.godwit/config (written by `lab up`); the token: GODWIT_TOKEN,\n"
-	    "else that context's token-file (never a flag).\n"
-	    "`godwit VERB --help` shows the usage of a verb.\n");
+	fprintf(f, "\nThe controller: --server, else GODWIT_SERVER, else the current context of\n"
+		   "$GODWIT_CONFIG or ~/.godwit/config (written by `lab up`, `config set-context`);\n"
+		   "the token: GODWIT_TOKEN, else that context's token-file (never a flag). An\n"
+		   "https:// server is verified against --ca FILE, else GODWIT_CA, else the\n"
+		   "context's CA (the controller's STATE/tls/ca.crt).\n"
+		   "`godwit VERB --help` shows the usage of a verb.\n");
 }
 
 static int cmd_help(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
@@ -151,10 +153,12 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		} else if (strcmp(arg, "--lab") == 0 || strncmp(arg, "--lab=", 6) == 0)
 			slot = &cli.cfg.flag_lab;
+		else if (strcmp(arg, "--ca") == 0 || strncmp(arg, "--ca=", 5) == 0)
+			slot = &cli.cfg.flag_ca;
 		if (!slot) {
 			fprintf(stderr,
 				"godwit: unknown flag '%s' (global flags: --server URL "
-				"--lab NAME)\n",
+				"--ca FILE --lab NAME)\n",
 				arg);
 			return EXIT_USAGE;
 		}
@@ -179,6 +183,7 @@ int main(int argc, char **argv)
 	}
 	cli.cfg.env_server = env("GODWIT_SERVER");
 	cli.cfg.env_token = env("GODWIT_TOKEN");
+	cli.cfg.env_ca = env("GODWIT_CA");
 	cli.cfg.env_config = env("GODWIT_CONFIG");
 	cli.cfg.home = env("HOME");
 	ret = verb->handler(&cli, verb, argc - i, argv + i);

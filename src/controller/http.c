@@ -605,8 +605,15 @@ static unsigned per_address_limit(int fd)
 	return HTTP_MAX_PER_ADDRESS;
 }
 
-int http_start(int fd, const struct http_context *ctx, struct http_server **out)
+int http_start(int fd, const struct http_context *ctx, const char *cert_pem, const char *key_pem,
+	       struct http_server **out)
 {
+	/* TLS: the certificate and key lead the options (MHD_OPTION_ARRAY); else none. */
+	struct MHD_OptionItem tls[] = {
+	    {cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert_pem},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	unsigned max_watches = ctx->max_watches ? ctx->max_watches : HTTP_MAX_WATCHES;
 	int r;
@@ -620,8 +627,8 @@ int http_start(int fd, const struct http_context *ctx, struct http_server **out)
 		goto cleanup;
 	srv->daemon = MHD_start_daemon(
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-		MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
-	    0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | (cert_pem ? MHD_USE_TLS : 0),
+	    0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT,
 	    max_watches + HTTP_MAX_REQUEST_CONNECTIONS + HTTP_SPARE_CONNECTIONS,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd), MHD_OPTION_THREAD_STACK_SIZE,

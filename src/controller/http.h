@@ -46,8 +46,11 @@ bool http_listen_addr_valid(const char *addr);
 /* Binds and listens on addr ("HOST:PORT" or "unix:/path"); *fd on success. */
 int http_listen(const char *addr, int *fd);
 
-/* Serves on the listening socket fd (taken over by the daemon). */
-int http_start(int fd, const struct http_context *ctx, struct http_server **out);
+/* Serves on the listening socket fd (taken over by the daemon): HTTPS with the
+ * PEM certificate and key when cert_pem is set (every TCP listener, tls.h),
+ * plain HTTP when NULL (the unix socket). */
+int http_start(int fd, const struct http_context *ctx, const char *cert_pem, const char *key_pem,
+	       struct http_server **out);
 void http_stop(struct http_server *srv); /* accepts NULL */
 
 #endif

@@ -7,6 +7,7 @@
  */
 #include "kind.h"
 #include "kind_node.h"
+#include "kind_port.h"
 #include "kind_vm.h"
 #include "lib/clock.h"
 #include "migration.h"
@@ -188,7 +189,7 @@ static int choose_target(json_t *mig, const json_t *nodes, const char *source,
 static int migration_create(struct txn *t, json_t *mig, struct api_error *err)
 {
 	const char *pname, *source;
-	json_t *port = NULL, *nodes = NULL, *list = NULL, *vm = NULL, *locs;
+	json_t *port = NULL, *nodes = NULL, *list = NULL, *vm = NULL, *both = NULL, *locs;
 	int64_t now_ms = clock_unix_ms();
 	const json_t *other;
 	enum migration_phase p;
@@ -227,6 +228,11 @@ static int migration_create(struct txn *t, json_t *mig, struct api_error *err)
 	r = choose_target(mig, nodes, source, err);
 	if (r < 0)
 		goto cleanup;
+	/* during the handoff the port is at both ends */
+	both = json_pack("[ss]", source, obj_spec_str(mig, "target"));
+	r = both ? port_flood_check(t, obj_spec_str(port, "network"), pname, both, err) : -ENOMEM;
+	if (r < 0)
+		goto cleanup;
 	if (!obj_spec_str(mig, "strategy"))
 		json_object_set(json_object_get(mig, "spec"), "strategy",
 				json_object_get(json_object_get(port, "spec"), "strategy"));
@@ -249,6 +255,7 @@ cleanup:
 	json_decref(nodes);
 	json_decref(list);
 	json_decref(vm);
+	json_decref(both);
 	return r;
 }
 

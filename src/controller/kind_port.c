@@ -7,7 +7,7 @@
  * (409); such a port is deleted only once the migration is aborted. A VM's
  * Port goes with its VM (kind_vm.h).
  */
-#include "kind.h"
+#include "kind_port.h"
 #include "bpf/abi.h"
 #include "ipam.h"
 #include "kind_vm.h"
@@ -153,6 +153,63 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 	return api_get_strategy(spec, true, out, err);
 }
 
+int port_flood_check(struct txn *t, const char *network, const char *self, const json_t *locations,
+		     struct api_error *err)
+{
+	json_t *ports = NULL, *count = json_object(), *item, *loc;
+	size_t i, j;
+	bool new_node = false;
+	int r;
+
+	if (!count)
+		return -ENOMEM;
+	r = txn_list(t, KIND_PORT, &ports);
+	if (r < 0)
+		goto out;
+	json_array_foreach(ports, i, item)
+	{
+		const char *net = obj_spec_str(item, "network");
+
+		if (!net || strcmp(net, network) != 0 || strcmp(obj_name(item), self) == 0)
+			continue;
+		json_array_foreach(json_object_get(obj_spec(item), "locations"), j, loc)
+		{
+			const char *node = json_string_value(loc);
+			json_int_t n = json_integer_value(json_object_get(count, node));
+
+			if (node)
+				json_object_set_new(count, node, json_integer(n + 1));
+		}
+	}
+	json_array_foreach(locations, i, loc)
+	{
+		const char *node = json_string_value(loc);
+		json_t *had = node ? json_object_get(count, node) : NULL;
+		json_int_t n = json_integer_value(had) + 1;
+
+		if (!node)
+			continue;
+		new_node |= had == NULL;
+		json_object_set_new(count, node, json_integer(n));
+		if (n > GW_FLOOD_MAX_LOCAL) {
+			r = api_error_set(err, 507, "spec.locations",
+					  "network %s would have %lld ports on node %s; a node's "
+					  "flood list holds at most %d of a network's ports",
+					  network, (long long)n, node, GW_FLOOD_MAX_LOCAL);
+			goto out;
+		}
+	}
+	if (new_node && json_object_size(count) > GW_FLOOD_MAX_REMOTE + 1)
+		r = api_error_set(err, 507, "spec.locations",
+				  "network %s would have ports on %zu nodes; a node's flood list "
+				  "reaches at most %d other nodes of a network",
+				  network, json_object_size(count), GW_FLOOD_MAX_REMOTE);
+out:
+	json_decref(ports);
+	json_decref(count);
+	return r;
+}
+
 static int port_create(struct txn *t, json_t *obj, struct api_error *err)
 {
 	struct store *s = t->store;
@@ -175,6 +232,10 @@ static int port_create(struct txn *t, json_t *obj, struct api_error *err)
 			err);
 	if (r < 0)
 		return r;
+	r = port_flood_check(t, obj_spec_str(obj, "network"), name,
+			     json_object_get(spec, "locations"), err);
+	if (r < 0)
+		goto cleanup;
 	r = ipam_network_from_object(network, &n);
 	if (r < 0)
 		goto cleanup;
@@ -252,10 +313,16 @@ static int port_update(struct txn *t, json_t *obj, const json_t *old, const json
 	json_t *spec = obj_spec(obj);
 	int r;
 
-	(void)t;
 	r = port_merge_migration(obj, old, body, err);
 	if (r < 0)
 		return r;
+	if (!json_equal(json_object_get(spec, "locations"),
+			json_object_get(obj_spec(old), "locations"))) {
+		r = port_flood_check(t, obj_spec_str(old, "network"), obj_name(old),
+				     json_object_get(spec, "locations"), err);
+		if (r < 0)
+			return r;
+	}
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		const char *key = fixed[i], *was = obj_spec_str(old, key);

@@ -4,11 +4,14 @@
  *
  * Layout of lab LAB (N nodes):
  *   netns LAB-ul        bridge br0 10.254.0.1/24: the underlay; godwitd listens
- *                       on 10.254.0.1:7480 and on unix:LABDIR/api.sock
+ *                       on https://10.254.0.1:7480 (TLS, the lab's CA) and on
+ *                       unix:LABDIR/api.sock (plain HTTP)
  *   netns LAB-node-I    ul0 10.254.0.(10+I)/24, veth peer n<I> on br0; godwit-agent
  *   netns LAB-ep-NAME   endpoints (`godwit endpoint add`)
  *   LABDIR = /run/godwit/labs/LAB: lab.json (nodes, daemons and their PIDs),
- *   <daemon>.log, godwit.db, token, config; pins in /sys/fs/bpf/godwit/LAB-node-I.
+ *   <daemon>.log, godwit.db, token, config, tls/ (godwitd's CA and certificate,
+ *   controller/tls.h) and ca.crt (its copy that the agents verify the controller
+ *   with); pins in /sys/fs/bpf/godwit/LAB-node-I.
  * The CLI in the root namespace reaches the controller through api.sock.
  * `lab down` removes all of it and works on half-built labs: lab.json is
  * rewritten after every daemon start, and namespaces are found by name.
@@ -31,6 +34,9 @@
 #define LAB_NAME_MAX  12
 #define LAB_NODES_MAX 16
 #define LAB_API_PORT  7480
+#define LAB_API_ADDR  "10.254.0.1:7480"
+#define LAB_API_URL   "https://" LAB_API_ADDR
+#define LAB_CA_FILE   "ca.crt" /* in LABDIR, copied from LABDIR/tls/ca.crt */
 
 /* The lab's outside world (lab_outside.c): <lab>-outside, a stand-in for the
  * Internet behind the gateway node's uplink, on TEST-NET-3 (RFC 5737). */

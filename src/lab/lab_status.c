@@ -29,7 +29,7 @@ static int lab_client(const struct lab *lab, struct api_client **out)
 		fclose(f);
 	}
 	snprintf(sock, sizeof(sock), "unix:%s/api.sock", lab->dir);
-	return api_client_new(sock, token, out);
+	return api_client_new(sock, token, NULL, out);
 }
 
 int lab_status(const char *name)
@@ -50,7 +50,10 @@ int lab_status(const char *name)
 			r == -ENOENT ? "missing" : "unreadable");
 		return 1;
 	}
-	printf("Lab %s: %d nodes, state in %s\n\nDaemons:\n", name, lab.nodes, lab.dir);
+	printf("Lab %s: %d nodes, state in %s\n", name, lab.nodes, lab.dir);
+	printf("Controller: unix:%s/api.sock (plain HTTP, this host's root),\n"
+	       "  " LAB_API_URL " in netns %s-ul (TLS; CA %s/" LAB_CA_FILE ")\n\nDaemons:\n",
+	       lab.dir, name, lab.dir);
 	table_init(&t, 4, (const char *const[]){"NAME", "PID", "STATE", "LOG"});
 	json_array_foreach(json_object_get(lab.state, "daemons"), i, d)
 	{

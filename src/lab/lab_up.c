@@ -208,7 +208,7 @@ static int wait_controller(const struct lab *lab, struct api_client **out)
 
 			fclose(f);
 			token[strcspn(token, "\r\n")] = '\0';
-			if (ok && *token && !api && api_client_new(sock, token, &api) == 0)
+			if (ok && *token && !api && api_client_new(sock, token, NULL, &api) == 0)
 				api_client_set_timeout_ms(api, 1000);
 		}
 		if (api && api_request(api, "GET", "/v1/healthz", NULL, &status, &reply) == 0 &&
@@ -300,6 +300,35 @@ static int start_outside_echo(struct lab *lab)
 	    (const char *const[]){self, "probe", "--serve", "--port", LAB_OUTSIDE_ECHO, NULL});
 }
 
+/* The lab's CA where the agents and tests find it: LABDIR/ca.crt. */
+static int copy_ca(const struct lab *lab, char *out, size_t len)
+{
+	char from[PATH_MAX + 16], buf[16384];
+	FILE *in, *to = NULL;
+	size_t n;
+	int r = 0;
+
+	errno = 0;
+	lab_path(lab, "tls/ca.crt", from, sizeof(from));
+	lab_path(lab, LAB_CA_FILE, out, len);
+	in = fopen(from, "re");
+	if (in)
+		to = fopen(out, "we");
+	while (in && to && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, to) != n)
+			break;
+	if (!in || !to || ferror(in) || ferror(to))
+		r = errno ? -errno : -EIO;
+	if (to && fclose(to) != 0 && r == 0)
+		r = -errno;
+	if (in)
+		fclose(in);
+	if (r)
+		fprintf(stderr, "godwit lab up: cannot copy the controller's CA %s to %s: %s\n",
+			from, out, strerror(-r));
+	return r;
+}
+
 static int write_configs(const struct lab *lab)
 {
 	char ctx[32], server[PATH_MAX + 32], token[PATH_MAX + 16], local[PATH_MAX + 16];
@@ -312,9 +341,9 @@ static int write_configs(const struct lab *lab)
 	snprintf(server, sizeof(server), "unix:%s/api.sock", lab->dir);
 	lab_path(lab, "token", token, sizeof(token));
 	lab_path(lab, "config", local, sizeof(local));
-	r = config_set_context(local, ctx, server, token, true);
+	r = config_set_context(local, ctx, server, token, NULL, true);
 	if (!r)
-		r = config_set_context(user, ctx, server, token, true);
+		r = config_set_context(user, ctx, server, token, NULL, true);
 	if (r)
 		fprintf(stderr, "godwit lab up: cannot write %s: %s\n", user, strerror(-r));
 	free(user);
@@ -354,7 +383,7 @@ static int make_join_token(const struct lab *lab, struct api_client *api, const 
 int lab_up(const char *name, int nodes)
 {
 	char godwitd[PATH_MAX], agent[PATH_MAX], ul[32], listen_unix[PATH_MAX + 32];
-	char db_dir[PATH_MAX];
+	char db_dir[PATH_MAX], ca[PATH_MAX + 16];
 	struct api_client *api = NULL;
 	struct lab lab;
 	int r;
@@ -406,10 +435,12 @@ int lab_up(const char *name, int nodes)
 	snprintf(listen_unix, sizeof(listen_unix), "unix:%s/api.sock", lab.dir);
 	r = start_daemon(&lab, "godwitd", ul,
 			 (const char *const[]){godwitd, "--state-dir", db_dir, "--listen",
-					       "10.254.0.1:7480", "--listen", listen_unix, NULL});
+					       LAB_API_ADDR, "--listen", listen_unix, NULL});
 	if (r)
 		goto fail;
 	r = wait_controller(&lab, &api);
+	if (!r)
+		r = copy_ca(&lab, ca, sizeof(ca));
 	if (r)
 		goto fail;
 
@@ -439,7 +470,9 @@ int lab_up(const char *name, int nodes)
 						       "--node",
 						       node,
 						       "--server",
-						       "http://10.254.0.1:7480",
+						       LAB_API_URL,
+						       "--ca-file",
+						       ca,
 						       "--join-token-file",
 						       join,
 						       "--state-dir",
@@ -473,8 +506,8 @@ int lab_up(const char *name, int nodes)
 
 	printf("\nlab %s is up: %d nodes (node-1 .. node-%d, underlay 10.254.0.0/24)\n", name,
 	       nodes, nodes);
-	printf("  controller: unix:%s/api.sock (in netns %s: http://10.254.0.1:7480)\n", lab.dir,
-	       ul);
+	printf("  controller: unix:%s/api.sock (in netns %s: " LAB_API_URL ", CA %s)\n", lab.dir,
+	       ul, ca);
 	{
 		char *user = lab_user_config_path();
 

@@ -120,6 +120,58 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "line 1"));
 }
 
+/* The CA file: --ca > GODWIT_CA > the ca-file of the context the server came from. */
+static void test_ca(void **state)
+{
+	char path[160];
+	struct config_input in = {0};
+	struct config_target t = {0};
+	char err[256] = "";
+	json_t *cfg = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ca/config", dir);
+	in.env_config = path;
+	assert_int_equal(config_set_context(path, "prod", "https://10.0.0.1:7480", tok_path,
+					    "/etc/godwit/ca.crt", true),
+			 0);
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(cfg, "contexts"), "prod"), "ca-file")),
+	    "/etc/godwit/ca.crt");
+	json_decref(cfg);
+
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.server, "https://10.0.0.1:7480");
+	assert_string_equal(t.ca_file, "/etc/godwit/ca.crt");
+	config_target_free(&t);
+
+	in.env_ca = "/env/ca.crt";
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.ca_file, "/env/ca.crt");
+	config_target_free(&t);
+
+	in.flag_ca = "/flag/ca.crt";
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.ca_file, "/flag/ca.crt");
+	config_target_free(&t);
+
+	/* a server from the environment takes no CA from the file: another cluster's */
+	in = (struct config_input){.env_config = path, .env_server = "https://other:7480"};
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_null(t.ca_file);
+	config_target_free(&t);
+
+	/* a context without a CA (a unix socket) has none */
+	assert_int_equal(config_set_context(path, "lab-z", "unix:/z.sock", tok_path, NULL, true),
+			 0);
+	in = (struct config_input){.env_config = path};
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_null(t.ca_file);
+	config_target_free(&t);
+}
+
 static void test_contexts(void **state)
 {
 	char path[160], name[32];
@@ -130,8 +182,10 @@ static void test_contexts(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/sub/config", dir);
 	in.env_config = path;
-	assert_int_equal(config_set_context(path, "lab-x", "unix:/x.sock", tok_path, true), 0);
-	assert_int_equal(config_set_context(path, "lab-y", "unix:/y.sock", tok_path, false), 0);
+	assert_int_equal(config_set_context(path, "lab-x", "unix:/x.sock", tok_path, NULL, true),
+			 0);
+	assert_int_equal(config_set_context(path, "lab-y", "unix:/y.sock", tok_path, NULL, false),
+			 0);
 	resolve(&in, "unix:/x.sock", "filetoken");
 	assert_int_equal(config_lab_name(&in, name, sizeof(name)), 0);
 	assert_string_equal(name, "x");
@@ -156,9 +210,10 @@ static void test_contexts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_contexts),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_contexts),
+	    cmocka_unit_test(test_ca),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
