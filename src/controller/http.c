@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 #include "http_stream.h"
+#include "k8s.h"
 #include "lib/log.h"
 #include "kind_node.h"
 #include "metrics.h"
@@ -338,6 +339,8 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 	enum kind kind;
 	int n = 0;
 
+	if (k8s_path(url)) /* kubectl's API next to /v1 (k8s.h) */
+		return k8s_serve(ctx, conn, url, method, req->body, req->len);
 	if (strlen(url) >= sizeof(path))
 		return reply_msg(conn, 404, "no such path");
 	strcpy(path, url);
