@@ -5,6 +5,7 @@
 #include "k8s_objects.h"
 #include "k8s_reply.h"
 #include "k8s_watch.h"
+#include "k8s_view.h"
 #include "lib/kubevirt.h"
 
 #include <string.h>
@@ -67,6 +68,39 @@ static enum MHD_Result serve_resource(const struct http_context *ctx, struct MHD
 	return k8s_objects_serve(ctx, conn, &kr);
 }
 
+/*
+ * /openapi/v2 without definitions: kubectl before 1.25 validates a manifest
+ * against it and passes kinds it has no schema for, as ours; it asks for
+ * protobuf (gnostic's openapi_v2.Document: swagger "2.0", info {title, version}).
+ */
+static enum MHD_Result openapi_v2(struct MHD_Connection *conn)
+{
+	static const char pb[] = "\x0a\x03"
+				 "2.0"
+				 "\x12\x0c\x0a\x06"
+				 "godwit"
+				 "\x32\x02"
+				 "v1";
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!accept || !strstr(accept, "protobuf"))
+		return k8s_reply(conn, 200,
+				 json_pack("{s:s, s:{s:s, s:s}, s:{}, s:{}}", "swagger", "2.0",
+					   "info", "title", "godwit", "version", K8S_VERSION,
+					   "paths", "definitions"),
+				 NULL);
+	resp = MHD_create_response_from_buffer(sizeof(pb) - 1, (void *)pb, MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/com.github.proto-openapi.spec.v2@v1.0+protobuf");
+	ret = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 enum MHD_Result k8s_serve(const struct http_context *ctx, struct MHD_Connection *conn,
 			  const char *url, const char *method, const char *body, size_t len)
 {
@@ -89,6 +123,9 @@ enum MHD_Result k8s_serve(const struct http_context *ctx, struct MHD_Connection 
 	if (n >= 4 && strcmp(seg[0], "apis") == 0 && strcmp(seg[1], K8S_GROUP) == 0 &&
 	    strcmp(seg[2], K8S_VERSION) == 0)
 		return serve_resource(ctx, conn, n, seg, method, body, len);
+	if (n == 2 && strcmp(seg[0], "openapi") == 0 && strcmp(seg[1], "v2") == 0 &&
+	    strcmp(method, "GET") == 0)
+		return openapi_v2(conn);
 	doc = strcmp(method, "GET") == 0 ? k8s_discovery(n, seg) : NULL;
 	if (doc)
 		return k8s_reply(conn, 200, doc, NULL);

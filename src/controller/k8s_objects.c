@@ -90,7 +90,7 @@ int k8s_vm_translate(const json_t *doc, const char *name, struct k8s_status *st,
 
 static struct k8s_target target_of(const struct k8s_request *kr, const char *name)
 {
-	return (struct k8s_target){.resource = kr->res->name, .kind = kr->res->name, .name = name};
+	return (struct k8s_target){.resource = kr->res->name, .kind = kr->res->kind, .name = name};
 }
 
 /* A Table of one view (taken). */

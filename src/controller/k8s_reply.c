@@ -154,8 +154,17 @@ enum MHD_Result k8s_reply_api_error(struct MHD_Connection *conn, const struct ap
 		snprintf(st->message, sizeof(st->message), "%s", err->message);
 		if (err->status == 409 && strstr(err->message, "already exists"))
 			snprintf(st->reason, sizeof(st->reason), "AlreadyExists");
-		if (err->field[0] && k8s_status_cause(st, err->field, err->message) < 0)
-			return MHD_NO;
+		if (err->field[0]) {
+			/* the cause's message without the "field: " it starts with */
+			size_t n = strlen(err->field);
+			const char *m = err->message;
+
+			if (strncmp(m, err->field, n) == 0 && strncmp(m + n, ": ", 2) == 0)
+				m += n + 2;
+			if (k8s_status_cause(st, err->field, m) < 0)
+				return MHD_NO;
+			snprintf(st->reason, sizeof(st->reason), "%s", k8s_reason(err->status));
+		}
 	}
 	ret = k8s_reply_status(conn, st, t);
 	return ret;
