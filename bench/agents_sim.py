@@ -6,15 +6,19 @@ source address (127.1.x.y, as real nodes have one address each):
 registers its Node (PUT /v1/nodes/NAME), lists every kind, watches from the
 lists' revision (GET /v1/watch?since=R, one JSON event per line) and sends a
 heartbeat every 2 s on a keep-alive connection (PUT /v1/nodes/NAME/status).
-No datapath, no VMs. The driver then makes CHANGES changes (a Port created)
+No datapath, no VMs. SIM_SKIP_LIST=kind,... leaves kinds unlisted
+(bench/control_plane.sh with BENCH_FINISHED). The driver then makes CHANGES changes (a Port created)
 and measures when every agent's watch stream delivered each one.
 
-  agents_sim.py PORT TOKEN AGENTS CHANGES OUT.json
+  agents_sim.py PORT TOKEN AGENTS CHANGES OUT.json CA.crt
+(The API's TCP port is HTTPS: CA.crt is the controller's STATE/tls/ca.crt.)
 Prints progress to stderr; OUT.json: propagation (ms, every agent x change),
 heartbeat round trips (ms), node readiness, failures.
 """
 import asyncio
 import json
+import ssl
+import os
 import sys
 import time
 
@@ -36,6 +40,9 @@ def dist(values):
     return {"n": len(v), "p50": pct(50), "p99": pct(99), "max": round(v[-1], 3)}
 
 
+TLS = None  # the ssl context of the cluster CA (main)
+
+
 class Conn:
     """One keep-alive HTTP/1.1 connection from a given source address."""
 
@@ -43,9 +50,10 @@ class Conn:
         self.port, self.token, self.source = port, token, source
         self.reader = self.writer = None
 
-    async def open(self):
+    async def open(self):  # HTTPS, verified with the cluster CA, as godwit-agent
         self.reader, self.writer = await asyncio.open_connection(
-            "127.0.0.1", self.port, local_addr=(self.source, 0))
+            "127.0.0.1", self.port, local_addr=(self.source, 0), ssl=TLS,
+            server_hostname="127.0.0.1")
 
     async def request(self, method, path, body=None):
         data = b"" if body is None else json.dumps(body).encode()
@@ -114,7 +122,10 @@ class Agent:
             if st not in (200, 201):
                 raise RuntimeError(f"register: HTTP {st}")
             revs = []
+            skip = os.environ.get("SIM_SKIP_LIST", "").split(",")
             for kind in ("networks", "ports", "nodes", "vms", "migrations"):
+                if kind in skip:
+                    continue
                 st, body = await api.request("GET", f"/v1/{kind}")
                 if st != 200:
                     raise RuntimeError(f"list {kind}: HTTP {st}")
@@ -169,8 +180,10 @@ class Agent:
 
 
 async def main():
+    global TLS
     port, token, n, changes, out = (int(sys.argv[1]), sys.argv[2], int(sys.argv[3]),
                                     int(sys.argv[4]), sys.argv[5])
+    TLS = ssl.create_default_context(cafile=sys.argv[6])
     seen, stop = {}, asyncio.Event()
     agents = [Agent(i, port, token, seen) for i in range(n)]
     tasks = []

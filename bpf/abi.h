@@ -30,7 +30,9 @@
  *   (GW_CNT_DROP_UNKNOWN_NODE), and a handed-off frame only from the other
  *   location of the port it is for (GW_CNT_DROP_HANDOFF_FOREIGN): a host on
  *   the underlay that is no node can neither inject frames into a network
- *   nor into a standby tap.
+ *   nor into a standby tap. VXLAN is taken only at the node's own underlay
+ *   address (gw_config.local_ip, GW_CNT_DROP_NOT_UNDERLAY): the kernel's
+ *   VXLAN socket listens on every address of the host.
  * - Counters: a per-CPU array indexed by enum gw_counter; drops carry a
  *   reason so an operator can always ask why a frame was dropped.
  * - Zero-loss handoff: when the hypervisor stops the VM on the source (QMP
@@ -254,7 +256,9 @@ GW_STATIC_ASSERT(sizeof(struct gw_config) == 24, "gw_config layout");
 	X(PRIMER, primer)	      /* primers into a migrating source's tap */                  \
 	X(DROP_UNKNOWN_NODE, drop_unknown_node) /* VXLAN from an address that is no node */        \
 	X(DROP_HANDOFF_FOREIGN,                                                                    \
-	  drop_handoff_foreign) /* handed-off frame not from the port's other location */
+	  drop_handoff_foreign) /* handed-off frame not from the port's other location */          \
+	X(DROP_NOT_UNDERLAY,                                                                       \
+	  drop_not_underlay) /* VXLAN to another of the node's addresses than its underlay one */
 
 enum gw_counter {
 #define GW_CNT_ENUM_(id, name) GW_CNT_##id,

@@ -110,6 +110,15 @@ static __always_inline int handoff_receive(struct __sk_buff *skb, __u32 ifindex,
 	return verdict;
 }
 
+/* Addressed to this node's underlay address (outer destination: the key's
+ * local_ipv4 on receive); a node not yet told its address takes any. */
+static __always_inline bool to_underlay(const struct bpf_tunnel_key *tkey)
+{
+	struct gw_config *cfg = config_get();
+
+	return !cfg || !cfg->local_ip.v4 || bpf_htonl(tkey->local_ipv4) == cfg->local_ip.v4;
+}
+
 static __always_inline int handle_fabric(struct __sk_buff *skb)
 {
 	struct bpf_tunnel_key tkey = {};
@@ -122,6 +131,8 @@ static __always_inline int handle_fabric(struct __sk_buff *skb)
 
 	if (bpf_skb_get_tunnel_key(skb, &tkey, sizeof(tkey), 0))
 		return DROP(GW_CNT_DROP_NO_TUNNEL);
+	if (!to_underlay(&tkey))
+		return DROP(GW_CNT_DROP_NOT_UNDERLAY);
 	from.v4 = bpf_htonl(tkey.remote_ipv4);
 	if (!bpf_map_lookup_elem(&gw_nodes, &from))
 		return DROP(GW_CNT_DROP_UNKNOWN_NODE);

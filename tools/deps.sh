@@ -13,9 +13,9 @@ set -euo pipefail
 pkgs=(
   gcc make pkg-config meson ninja-build clang llvm libclang-rt-14-dev
   libbpf-dev bpftool libelf-dev zlib1g-dev
-  libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libyaml-dev
+  libjansson-dev libmicrohttpd-dev libcurl4-openssl-dev libgnutls28-dev libyaml-dev
   libsqlite3-dev sqlite3 libmnl-dev libcmocka-dev libnftables-dev
-  iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq python3 faketime
+  iproute2 iputils-ping iperf3 tcpdump procps psmisc curl jq python3 faketime openssl
   busybox-static cpio dropbear-bin openssh-client sshpass
   debhelper dpkg-dev fakeroot help2man lintian  # make deb, man pages
   prometheus  # promtool checks the /metrics text

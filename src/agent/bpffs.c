@@ -6,22 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 static bool under_bpffs_root(const char *path)
 {
 	size_t n = strlen(BPFFS_ROOT);
 
 	return strncmp(path, BPFFS_ROOT, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-static bool bpffs_mounted(void)
-{
-	struct statfs st;
-
-	return statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC;
 }
 
 /* True only when both namespaces could be read and differ. */
@@ -38,7 +29,7 @@ static bool mnt_ns_private(void)
 
 int bpffs_check_pins_outlive(const char *pin_dir)
 {
-	if (!under_bpffs_root(pin_dir) || bpffs_mounted() || !mnt_ns_private())
+	if (!under_bpffs_root(pin_dir) || proc_bpffs_mounted() || !mnt_ns_private())
 		return 0;
 	return -EXDEV;
 }

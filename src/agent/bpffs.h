@@ -20,7 +20,7 @@
 #ifndef GODWIT_AGENT_BPFFS_H
 #define GODWIT_AGENT_BPFFS_H
 
-#define BPFFS_ROOT "/sys/fs/bpf"
+#include "lib/proc.h" /* BPFFS_ROOT */
 
 /* 0 when pins made under pin_dir would outlive this process (or pin_dir is not
  * under BPFFS_ROOT, or it cannot tell); -EXDEV when /sys/fs/bpf is not a bpffs

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "agent/cache.h"
+#include "lib/kinds.h"
 
 #include <errno.h>
 #include <string.h>
@@ -46,24 +47,19 @@ int cache_kind_from_path(const char *plural)
 {
 	enum kind k;
 
-	return kind_from_plural(plural, &k) == 0 ? (int)k : -1;
+	return kind_from_plural(plural, &k) == 0 && k < (enum kind)CACHE__KINDS ? (int)k : -1;
 }
 
 int cache_kind_from_name(const char *kind)
 {
 	enum kind k;
 
-	return kind_from_str(kind, &k) == 0 ? (int)k : -1;
+	return kind_from_str(kind, &k) == 0 && k < (enum kind)CACHE__KINDS ? (int)k : -1;
 }
 
 const char *cache_kind_path(enum cache_kind kind)
 {
 	return kind_plural((enum kind)kind);
-}
-
-static const char *object_name(const json_t *obj)
-{
-	return json_string_value(json_object_get(json_object_get(obj, "metadata"), "name"));
 }
 
 static int json_revision(const json_t *v, uint64_t *out)
@@ -88,7 +84,7 @@ int cache_load_list(struct cache *c, enum cache_kind kind, const json_t *reply,
 	if (!objs)
 		return -ENOMEM;
 	json_array_foreach(items, i, item) {
-		const char *name = object_name(item);
+		const char *name = obj_name(item);
 
 		if (!name || !*name || json_object_set(objs, name, item) < 0) {
 			json_decref(objs);
@@ -128,7 +124,7 @@ int cache_apply_line(struct cache *c, const char *line, size_t len)
 	}
 	obj = json_object_get(ev, "object");
 	kind_name = json_string_value(json_object_get(obj, "kind"));
-	name = object_name(obj);
+	name = obj_name(obj);
 	if (!json_is_object(obj) || !kind_name || !name || !*name) {
 		r = -EINVAL;
 		goto cleanup;

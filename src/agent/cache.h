@@ -13,7 +13,8 @@
 
 #include "lib/kinds.h"
 
-/* The agent caches every kind of lib/kinds.h, indexed by it. */
+/* The agent caches the kinds of lib/kinds.h up to KIND_EVENT (the controller's
+ * record, none of a datapath's business), indexed by them. */
 enum cache_kind {
 	CACHE_NETWORKS = KIND_NETWORK,
 	CACHE_PORTS = KIND_PORT,
@@ -21,7 +22,7 @@ enum cache_kind {
 	CACHE_VMS = KIND_VM,
 	/* the source agent drives the hypervisor's side (vm_flow.h) */
 	CACHE_MIGRATIONS = KIND_MIGRATION,
-	CACHE__KINDS = KIND__COUNT
+	CACHE__KINDS = KIND_EVENT
 };
 
 struct cache {

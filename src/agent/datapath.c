@@ -11,11 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -53,12 +50,13 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 
 static int bpffs_ensure(void)
 {
-	struct statfs st;
+	int r;
 
-	if (statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+	if (proc_bpffs_mounted())
 		return 0;
-	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0)
-		return log_error_errno(-errno, "Failed to mount bpffs on %s", BPFFS_ROOT);
+	r = proc_bpffs_mount();
+	if (r < 0)
+		return log_error_errno(r, "Failed to mount bpffs on %s", BPFFS_ROOT);
 	log_info("Mounted bpffs on %s", BPFFS_ROOT);
 	return 0;
 }

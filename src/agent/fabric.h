@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* fabric: the node's VXLAN device gw-vxlan (external/collect_md, UDP 4789,
- * no learning, MTU 1500 on a 1500 underlay), created or adopted, with
- * from_fabric attached and gw_config written. */
+ * no learning, MTU 1500 on a 1500 underlay, local = the underlay address,
+ * which must be on one of the node's devices), created or adopted, with
+ * from_fabric attached and gw_config written (the datapath then takes VXLAN
+ * only at that address: GW_CNT_DROP_NOT_UNDERLAY). */
 #ifndef GODWIT_AGENT_FABRIC_H
 #define GODWIT_AGENT_FABRIC_H
 

@@ -10,6 +10,7 @@
 
 #include "agent/dhcp_proto.h"
 #include "lib/addr.h"
+#include "lib/kinds.h"
 #include "lib/log.h"
 
 /* 169.254.1.0 .. 169.254.254.255 (RFC 3927 keeps the first and last /24). */
@@ -38,8 +39,7 @@ static uint64_t name_hash(const char *tag, const char *network)
 
 const char *gateway_node_of(const json_t *net)
 {
-	const char *n =
-	    json_string_value(json_object_get(json_object_get(net, "spec"), "gatewayNode"));
+	const char *n = obj_str(net, "spec", "gatewayNode");
 
 	return n && *n ? n : NULL;
 }

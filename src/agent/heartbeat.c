@@ -27,6 +27,7 @@ struct heartbeat {
 	struct port_activation *acts; /* under lock; one per ifindex */
 	size_t n_acts;
 	_Atomic uint64_t applied;
+	json_t *last; /* under lock: the last full report built */
 	struct heartbeat_config cfg;
 	char path_node[128];
 	char path_status[160];
@@ -37,9 +38,7 @@ static const char *const counter_names[GW_CNT__MAX] = GW_COUNTER_NAMES;
 
 json_t *heartbeat_node_body(const char *node, const char *underlay_ip)
 {
-	return json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_NODE), "metadata", "name", node, "spec", "underlay_ip",
-			 underlay_ip);
+	return kind_object_new(KIND_NODE, node, json_pack("{s:s}", "underlay_ip", underlay_ip));
 }
 
 json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX],
@@ -105,6 +104,26 @@ static json_t *status_body(struct heartbeat *hb, uint64_t applied, const uint64_
 	return body;
 }
 
+/* Keeps a reference to body as the last report (heartbeat_last_report). */
+static json_t *keep_last(struct heartbeat *hb, json_t *body)
+{
+	pthread_mutex_lock(&hb->lock);
+	json_decref(hb->last);
+	hb->last = json_incref(body);
+	pthread_mutex_unlock(&hb->lock);
+	return body;
+}
+
+json_t *heartbeat_last_report(struct heartbeat *hb)
+{
+	json_t *last;
+
+	pthread_mutex_lock(&hb->lock);
+	last = json_incref(hb->last);
+	pthread_mutex_unlock(&hb->lock);
+	return last;
+}
+
 /* PUT path body; returns the HTTP status or -errno. */
 static long put(struct heartbeat *hb, const char *path, json_t *body, json_t **reply)
 {
@@ -140,8 +159,9 @@ static void heartbeat_main(struct worker *w, void *data)
 				backoff = BACKOFF_MIN_MS;
 			} else if (!logged) {
 				if (st < 0)
-					log_warn_errno((int)st, "cannot reach the controller %s to "
-						       "register; retrying", hb->cfg.server);
+					log_warn("cannot reach the controller %s to register: "
+						 "%s; retrying",
+						 hb->cfg.server, api_client_error(hb->client));
 				else
 					log_error("registering node %s: HTTP %ld: %s; retrying",
 						  hb->cfg.node, st, api_error_text(reply));
@@ -160,7 +180,8 @@ static void heartbeat_main(struct worker *w, void *data)
 		if (hb->cfg.dp && datapath_read_counters(hb->cfg.dp, counters) < 0)
 			log_debug("cannot read the datapath counters");
 		applied = atomic_load(&hb->applied);
-		st = put(hb, hb->path_status, status_body(hb, applied, counters), &reply);
+		st = put(hb, hb->path_status, keep_last(hb, status_body(hb, applied, counters)),
+			 &reply);
 		if (st == 400) {
 			/* A controller older than docs/MIGRATION.md refuses the
 			 * "ports" fields: it still gets the basic report. */
@@ -177,7 +198,8 @@ static void heartbeat_main(struct worker *w, void *data)
 				 hb->cfg.node);
 			registered = false;
 		} else if (st < 0 && !logged) {
-			log_warn_errno((int)st, "heartbeat to %s failed; retrying", hb->cfg.server);
+			log_warn("heartbeat to %s failed: %s; retrying", hb->cfg.server,
+				 api_client_error(hb->client));
 			logged = true;
 		} else if (st >= 0 && st != 200 && !logged) {
 			log_warn("heartbeat: HTTP %ld: %s", st, api_error_text(reply));
@@ -197,6 +219,7 @@ static void heartbeat_free(struct heartbeat *hb)
 	api_client_free(hb->client);
 	free(hb->refs);
 	free(hb->acts);
+	json_decref(hb->last);
 	pthread_mutex_destroy(&hb->lock);
 	free(hb);
 }
@@ -212,7 +235,7 @@ int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out)
 	hb->cfg = *cfg;
 	snprintf(hb->path_node, sizeof(hb->path_node), "/v1/nodes/%s", cfg->node);
 	snprintf(hb->path_status, sizeof(hb->path_status), "/v1/nodes/%s/status", cfg->node);
-	r = api_client_new(cfg->server, cfg->token, &hb->client);
+	r = api_client_new(cfg->server, cfg->token, cfg->ca_file, &hb->client);
 	if (r == 0) {
 		/* A heartbeat is late after 3 intervals: don't wait longer than one. */
 		api_client_set_timeout_ms(hb->client, HEARTBEAT_INTERVAL_MS);

@@ -27,6 +27,7 @@ struct heartbeat;
 struct heartbeat_config {
 	const char *server;
 	const char *token;
+	const char *ca_file; /* NULL: the system's CAs (apiclient.h) */
 	const char *node;
 	const char *underlay_ip; /* dotted quad */
 	const struct datapath *dp; /* NULL: report no counters */
@@ -36,6 +37,8 @@ struct heartbeat_config {
 };
 
 int heartbeat_start(const struct heartbeat_config *cfg, struct heartbeat **out);
+/* The last full report built (a new reference), NULL before the first; any thread. */
+json_t *heartbeat_last_report(struct heartbeat *hb);
 void heartbeat_stop(struct heartbeat *hb); /* accepts NULL */
 /* Kicks a report when the revision differs from the last one set. */
 void heartbeat_set_applied(struct heartbeat *hb, uint64_t revision);

@@ -183,7 +183,10 @@ static void informer_main(struct worker *w, void *data)
 		r = list_all(inf, &fresh);
 		if (r < 0) {
 			if (!inf->unreachable_logged && !inf->refused_logged)
-				log_warn_errno(r, "cannot list from %s, retrying", inf->server);
+				log_warn("cannot list from %s: %s, retrying", inf->server,
+					 *api_client_error(inf->client)
+					     ? api_client_error(inf->client)
+					     : strerror(-r));
 			inf->unreachable_logged = !inf->refused_logged;
 			if (pause_ms(inf, backoff))
 				break;
@@ -212,7 +215,9 @@ static void informer_main(struct worker *w, void *data)
 		else if (r == -EPROTO)
 			log_warn("watch: HTTP %ld, listing again", status);
 		else if (r < 0)
-			log_warn_errno(r, "watch stream broken, listing again");
+			log_warn("watch stream broken: %s, listing again",
+				 *api_client_error(inf->client) ? api_client_error(inf->client)
+								: strerror(-r));
 		if (r < 0 && status != 410 && pause_ms(inf, BACKOFF_MIN_MS))
 			break;
 	}
@@ -230,8 +235,8 @@ static void informer_free(struct informer *inf)
 	free(inf);
 }
 
-int informer_start(const char *server, const char *token, const char *pin_path, int notify_fd,
-		   struct informer **out)
+int informer_start(const char *server, const char *token, const char *ca_file, const char *pin_path,
+		   int notify_fd, struct informer **out)
 {
 	struct informer *inf = calloc(1, sizeof(*inf));
 	int r;
@@ -247,7 +252,7 @@ int informer_start(const char *server, const char *token, const char *pin_path, 
 	if (r == 0 && (!inf->server || !inf->token || (pin_path && !inf->pin_path)))
 		r = -ENOMEM;
 	if (r == 0)
-		r = api_client_new(server, token, &inf->client);
+		r = api_client_new(server, token, ca_file, &inf->client);
 	if (r == 0)
 		r = worker_start(&inf->worker, informer_main, inf);
 	if (r < 0) {

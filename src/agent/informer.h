@@ -23,8 +23,8 @@
 struct informer;
 
 /* pin_path: the cluster pin (clusterpin.h); NULL: no pin (tests). */
-int informer_start(const char *server, const char *token, const char *pin_path, int notify_fd,
-		   struct informer **out);
+int informer_start(const char *server, const char *token, const char *ca_file, const char *pin_path,
+		   int notify_fd, struct informer **out);
 /* Asks the thread to stop and waits for it up to timeout_ms; frees it when
  * it stopped (else leaves it to process exit). Accepts NULL. */
 void informer_stop(struct informer *inf, long timeout_ms);

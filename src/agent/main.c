@@ -34,12 +34,14 @@
 
 #include "agent/bpffs.h"
 #include "agent/clusterpin.h"
+#include "agent/credential.h"
 #include "agent/datapath.h"
 #include "agent/handoff.h"
 #include "agent/events.h"
 #include "agent/fabric.h"
 #include "agent/gateway.h"
 #include "agent/heartbeat.h"
+#include "agent/metrics.h"
 #include "agent/informer.h"
 #include "agent/migsock.h"
 #include "agent/reconcile.h"
@@ -63,10 +65,12 @@
 struct options {
 	const char *node;
 	const char *server;
-	const char *token_file;
+	const char *token_file, *join_token_file, *state_dir; /* credential.h */
+	const char *ca_file; /* the cluster CA for an https:// server */
 	const char *underlay;
 	const char *guest_dir, *vm_run_dir, *qemu, *vm_accel;
 	const char *gw_prefix, *gw_uplink; /* gateway.h */
+	const char *metrics_listen;	   /* metrics.h */
 	char pin_dir[256];
 	uint32_t underlay_ip; /* network order */
 	uint32_t mtu;
@@ -80,8 +84,12 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: godwit-agent --node NAME --server URL --token-file PATH "
-		"--underlay-ip IPV4\n"
+		"usage: godwit-agent --node NAME --server URL --underlay-ip IPV4\n"
+		"                    [--join-token-file PATH (the first start) | --token-file "
+		"PATH]\n"
+		"                    [--state-dir DIR (the node's credential; default %s)]\n"
+		"                    [--ca-file PATH (the cluster CA, godwitd's STATE/tls/ca.crt:\n"
+		"                    an https:// server's certificate is verified against it)]\n"
 		"                    [--pin-dir DIR] [--mtu %d] [--log-format text|json] [-v]\n"
 		"                    [--guest-dir DIR] [--vm-run-dir DIR] [--qemu PATH]\n"
 		"                    [--vm-accel tcg|kvm|kvm:tcg (default tcg)]\n"
@@ -92,12 +100,14 @@ static void usage(FILE *f)
 		"                    [--no-source-primers (comparison: bench/vm_migration.sh)]\n"
 		"                    [--gateway-uplink IFNAME (route networks out: gatewayNode)]\n"
 		"                    [--gateway-netns-prefix PREFIX (default %s)]\n"
+		"                    [--metrics-listen IPV4:PORT (GET /metrics for Prometheus)]\n"
 		"Runs inside the node's network namespace. Default pin dir: "
 		"/sys/fs/bpf/godwit/<node>.\n"
 		"VMs: guest image from --guest-dir, else $GODWIT_GUEST_DIR, else %s\n"
 		"(current or the newest version), run dirs under %s/<node>/<vm>.\n",
-		DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS, MIGSOCK_DEFAULT_BUFFER_KIB,
-		GATEWAY_DEFAULT_PREFIX, VM_DEFAULT_GUEST_DIR, VM_DEFAULT_RUN_DIR);
+		CREDENTIAL_DEFAULT_STATE_DIR, DEFAULT_MTU, VM_DEFAULT_DOWNTIME_MS,
+		MIGSOCK_DEFAULT_BUFFER_KIB, GATEWAY_DEFAULT_PREFIX, VM_DEFAULT_GUEST_DIR,
+		VM_DEFAULT_RUN_DIR);
 }
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -106,6 +116,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"node", required_argument, NULL, 'n'},
 	    {"server", required_argument, NULL, 's'},
 	    {"token-file", required_argument, NULL, 't'},
+	    {"join-token-file", required_argument, NULL, 'J'},
+	    {"state-dir", required_argument, NULL, 'S'},
+	    {"ca-file", required_argument, NULL, 'c'},
 	    {"underlay-ip", required_argument, NULL, 'u'},
 	    {"pin-dir", required_argument, NULL, 'p'},
 	    {"mtu", required_argument, NULL, 'm'},
@@ -120,6 +133,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"log-format", required_argument, NULL, 'L'},
 	    {"gateway-uplink", required_argument, NULL, 'U'},
 	    {"gateway-netns-prefix", required_argument, NULL, 'X'},
+	    {"metrics-listen", required_argument, NULL, 'M'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -137,6 +151,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'n': o->node = optarg; break;
 		case 's': o->server = optarg; break;
 		case 't': o->token_file = optarg; break;
+		case 'J':
+			o->join_token_file = optarg;
+			break;
+		case 'S':
+			o->state_dir = optarg;
+			break;
+		case 'c':
+			o->ca_file = optarg;
+			break;
 		case 'u': o->underlay = optarg; break;
 		case 'p': pin_dir = optarg; break;
 		case 'G': o->guest_dir = optarg; break;
@@ -178,6 +201,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'X':
 			o->gw_prefix = optarg;
 			break;
+		case 'M':
+			o->metrics_listen = optarg;
+			break;
 		case 'h': usage(stdout); exit(0);
 		case 'L':
 			if (log_format_parse(optarg, &format) < 0) {
@@ -210,9 +236,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		fprintf(stderr, "godwit-agent: unexpected argument `%s'\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->node || !o->server || !o->token_file || !o->underlay) {
-		fprintf(stderr, "godwit-agent: --node, --server, --token-file and --underlay-ip "
-				"are required\n");
+	if (!o->node || !o->server || !o->underlay) {
+		fprintf(stderr, "godwit-agent: --node, --server and --underlay-ip are required\n");
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -227,6 +252,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	o->underlay_ip = htonl(a);
+	if (!o->state_dir)
+		o->state_dir = CREDENTIAL_DEFAULT_STATE_DIR;
 	if (pin_dir && (!*pin_dir || strlen(pin_dir) >= sizeof(o->pin_dir))) {
 		fprintf(stderr, "godwit-agent: --pin-dir: `%s' is not a usable path\n", pin_dir);
 		return -EINVAL;
@@ -238,29 +265,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-static int read_token(const char *path, char **out)
-{
-	char buf[4096];
-	size_t n;
-	FILE *f;
-
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	if (n == 0)
-		return -ENODATA;
-	*out = strdup(buf);
-	return *out ? 0 : -ENOMEM;
-}
-
 struct agent {
 	struct options opt;
-	char *token;
+	char *token, *stream_secret; /* credential.h */
 	struct datapath *dp;
 	struct nl_sock *nl;
 	struct events *events;
@@ -271,10 +278,30 @@ struct agent {
 	struct vm_flow *flow; /* the source side of VM migrations */
 	struct reconciler *rc;
 	struct streams *streams; /* port-forward and console streams (streams.h) */
+	struct agent_metrics *metrics; /* GET /metrics (metrics.h), or NULL */
 	bool reconciled; /* the last reconcile_run succeeded, at reconciled_changes */
 	uint64_t reconciled_changes[CACHE__KINDS];
 	int sig_fd, notify_fd, epoll_fd;
 };
+
+static json_t *last_report(void *ctx)
+{
+	struct agent *a = ctx;
+	json_t *report = NULL;
+
+	pthread_mutex_lock(&a->hb_lock);
+	if (a->heartbeat)
+		report = heartbeat_last_report(a->heartbeat);
+	pthread_mutex_unlock(&a->hb_lock);
+	return report;
+}
+
+static int dhcp_stats(void *ctx, struct dhcp_stats *out)
+{
+	struct agent *a = ctx;
+
+	return a->rc ? reconcile_dhcp_stats(a->rc, out) : -ENOENT;
+}
 
 /* An activation event: its time on both clocks goes to the next status
  * report, which goes out at once. */
@@ -474,7 +501,8 @@ static int agent_start(struct agent *a)
 	    .no_source_primers = a->opt.no_source_primers,
 	};
 	struct heartbeat_config hc = {
-		.server = a->opt.server, .token = a->token, .node = a->opt.node,
+		.server = a->opt.server, .token = a->token, .ca_file = a->opt.ca_file,
+		.node = a->opt.node,
 		.underlay_ip = a->opt.underlay,
 	};
 	char pin[PATH_MAX];
@@ -548,7 +576,7 @@ static int agent_start(struct agent *a)
 	{
 		struct streams_config sc = {
 		    .underlay_ip = a->opt.underlay,
-		    .token = a->token,
+		    .token = a->stream_secret,
 		    .node = a->opt.node,
 		    .vm_run_dir = a->opt.vm_run_dir,
 		};
@@ -560,10 +588,25 @@ static int agent_start(struct agent *a)
 				       "console through this node",
 				       a->opt.underlay, STREAMPROTO_AGENT_PORT);
 	}
+	if (a->opt.metrics_listen) {
+		struct agent_metrics_config mc = {
+		    .listen = a->opt.metrics_listen,
+		    .dp = a->dp,
+		    .last_report = last_report,
+		    .dhcp_stats = dhcp_stats,
+		    .ctx = a,
+		};
+
+		r = agent_metrics_start(&mc, &a->metrics);
+		if (r < 0)
+			return log_error_errno(r, "--metrics-listen: cannot serve /metrics on %s",
+					       a->opt.metrics_listen);
+	}
 	snprintf(pin, sizeof(pin), "%s/%s/%s",
 		 a->opt.vm_run_dir ? a->opt.vm_run_dir : VM_DEFAULT_RUN_DIR, a->opt.node,
 		 CLUSTERPIN_FILE);
-	r = informer_start(a->opt.server, a->token, pin, a->notify_fd, &a->informer);
+	r = informer_start(a->opt.server, a->token, a->opt.ca_file, pin, a->notify_fd,
+			   &a->informer);
 	if (r < 0)
 		return log_error_errno(r, "cannot start the informer");
 	if ((r = epoll_add(a->epoll_fd, a->sig_fd)) < 0 ||
@@ -579,6 +622,7 @@ static void agent_stop(struct agent *a)
 {
 	struct heartbeat *hb;
 
+	agent_metrics_stop(a->metrics); /* it reads the heartbeat and the reconciler */
 	streams_stop(a->streams);
 	informer_stop(a->informer, 1000);
 	pthread_mutex_lock(&a->hb_lock);
@@ -599,6 +643,7 @@ static void agent_stop(struct agent *a)
 	if (a->sig_fd >= 0)
 		close(a->sig_fd);
 	free(a->token);
+	free(a->stream_secret);
 }
 
 int main(int argc, char **argv)
@@ -610,11 +655,15 @@ int main(int argc, char **argv)
 	if (parse_options(argc, argv, &a.opt) < 0)
 		return 2;
 	log_init("godwit-agent", a.opt.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	r = read_token(a.opt.token_file, &a.token);
-	if (r < 0) {
-		log_error_errno(r, "cannot read the token file %s", a.opt.token_file);
+	r = credential_obtain(&(struct credential_config){.node = a.opt.node,
+							  .server = a.opt.server,
+							  .ca_file = a.opt.ca_file,
+							  .state_dir = a.opt.state_dir,
+							  .token_file = a.opt.token_file,
+							  .join_token_file = a.opt.join_token_file},
+			      &a.token, &a.stream_secret);
+	if (r < 0)
 		return 1;
-	}
 	r = agent_start(&a);
 	if (r == 0)
 		r = run_loop(&a);

@@ -312,8 +312,13 @@ static int sync_dhcp(struct reconciler *rc, const struct desired_local *local,
 		dp->lease.mtu = (uint16_t)rc->mtu;
 		dp->lease.lease_s = DHCP_LEASE_SECONDS;
 	}
-	if (n && !rc->dhcp)
-		r = dhcp_server_start(&rc->dhcp);
+	if (n && !rc->dhcp) {
+		struct dhcp_server *started = NULL;
+
+		r = dhcp_server_start(&started);
+		if (r == 0) /* read by other threads: reconcile_dhcp_stats */
+			__atomic_store_n(&rc->dhcp, started, __ATOMIC_RELEASE);
+	}
 	if (r == 0 && rc->dhcp)
 		r = dhcp_server_set_ports(rc->dhcp, ports, n);
 	free(ports);
@@ -393,4 +398,14 @@ cleanup:
 	desired_maps_free(&maps);
 	free(links.links);
 	return r;
+}
+
+int reconcile_dhcp_stats(struct reconciler *rc, struct dhcp_stats *out)
+{
+	struct dhcp_server *s = __atomic_load_n(&rc->dhcp, __ATOMIC_ACQUIRE);
+
+	if (!s)
+		return -ENOENT;
+	dhcp_server_stats(s, out);
+	return 0;
 }

@@ -25,6 +25,7 @@
 #include "agent/cache.h"
 #include "agent/datapath.h"
 #include "agent/desired.h"
+#include "agent/dhcp.h"
 #include "agent/portreport.h"
 #include "lib/nl.h"
 
@@ -43,5 +44,7 @@ int reconcile_run(struct reconciler *rc, const struct cache *snapshot);
 
 /* The local ports that had a device after the last run (valid until the next). */
 void reconciler_ports(const struct reconciler *rc, const struct port_ref **refs, size_t *n);
+/* The DHCP server's counts, from any thread: -ENOENT before its first port. */
+int reconcile_dhcp_stats(struct reconciler *rc, struct dhcp_stats *out);
 
 #endif

@@ -23,6 +23,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/proc.h"
+#include "lib/secret.h"
 #include "lib/stream.h"
 #include "lib/streamproto.h"
 
@@ -41,18 +42,6 @@ struct conn {
 	int fd;
 	char peer[INET_ADDRSTRLEN];
 };
-
-static bool token_equal(const char *given, const char *want)
-{
-	size_t n = strlen(want);
-	unsigned char diff = 0;
-
-	if (strlen(given) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(given[i] ^ want[i]);
-	return diff == 0;
-}
 
 static void set_timeout(int fd, long ms)
 {
@@ -241,8 +230,8 @@ static void *conn_main(void *data)
 		goto done;
 	}
 	r = streamproto_request_parse(line, (size_t)r, &req, err, sizeof(err));
-	if (r == 0 && !token_equal(req.token, s->token)) {
-		snprintf(err, sizeof(err), "wrong token");
+	if (r == 0 && !secret_equal(req.token, s->token)) {
+		snprintf(err, sizeof(err), "wrong token (not this node's stream secret)");
 		r = -EACCES;
 	}
 	memset(req.token, 0, sizeof(req.token));

@@ -11,8 +11,11 @@
  * connection held open towards the controller: each stream is one TCP
  * connection with its own flow control, nothing is multiplexed, a restarted
  * controller needs no agent to come back first, and a stream ends with its
- * connection. Who may ask: the first line must carry the cluster's token
- * (compared in constant time); a line that does not come within
+ * connection. Who may ask: the first line must carry this node's stream
+ * secret (lib/secret.h, compared in constant time): made at the node's
+ * join, given to the agent with its credential and kept by the controller,
+ * which presents it (controller auth.h, "Streams"; credential.h); an agent
+ * with no stream secret takes its bearer token, as before. A line that does not come within
  * STREAMS_HEAD_TIMEOUT_MS, does not parse or carries another token is
  * answered with an error and closed. At most STREAMS_MAX at a time.
  *
@@ -41,7 +44,7 @@ struct streams;
 
 struct streams_config {
 	const char *underlay_ip; /* dotted quad to listen on */
-	const char *token;
+	const char *token;	 /* the stream secret (credential.h) */
 	const char *node;
 	const char *vm_run_dir; /* the vm module's run dir (vm.h) */
 	unsigned short port;	/* 0: STREAMPROTO_AGENT_PORT */

@@ -19,6 +19,7 @@
 #define GODWIT_CLI_CLI_H
 
 #include "config.h"
+#include "lib/phases.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -52,6 +53,10 @@ int cmd_port_forward(struct cli *cli, const struct cli_verb *verb, int argc, cha
 int cmd_ssh(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_migrate_cancel(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
 int cmd_power(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_config(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+int cmd_token(struct cli *cli, const struct cli_verb *verb, int argc, char **argv);
+/* A --ttl of `godwit token create` ("90", "30m", "1h", "7d") in seconds; errors printed. */
+int token_parse_ttl(const char *text, long *out);
 
 /* Prints "usage: godwit ..." of verb to f. */
 void cli_usage(const struct cli_verb *verb, FILE *f);
@@ -61,6 +66,27 @@ void cli_usage(const struct cli_verb *verb, FILE *f);
  * flag and returns EXIT_USAGE. optstring must start with "+:" or ":".
  */
 int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv);
+
+/*
+ * The flags of a verb that has -h/--help and at most one other flag, which
+ * takes a value: flag is its option (NULL: none), *value what it was given
+ * (NULL when absent). Returns CLI_GO_ON when the operands stand at
+ * argv[optind]; otherwise the verb's exit status, its message printed: 0
+ * after -h (usage on stdout), EXIT_USAGE after a bad flag.
+ */
+#define CLI_GO_ON (-1)
+struct option;
+int cli_flags(const struct cli_verb *verb, int argc, char **argv, const struct option *flag,
+	      const char **value);
+/* A --strategy value (lib/phases.h) into *out (may be NULL); EXIT_USAGE after
+ * "godwit WHO: --strategy 'x': expected one of first-frame|rarp". */
+int cli_strategy_arg(const char *who, const char *text, enum strategy *out);
+
+/* -f/--filename FILE, of apply and delete. */
+extern const struct option cli_filename_flag;
+/* cli_flags() of a verb with -h only and exactly `operands` operands (EXIT_USAGE
+ * after another count). */
+int cli_operands(const struct cli_verb *verb, int argc, char **argv, int operands);
 
 /*
  * One API call via the resolved server. Transport failures are printed

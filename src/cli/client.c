@@ -44,7 +44,8 @@ int cli_stream_open(struct cli *cli, const char *path, int *fd)
 
 	if (r)
 		return r;
-	r = stream_open(cli->target.server, cli->target.token, path, fd, &status, err, sizeof(err));
+	r = stream_open(cli->target.server, cli->target.token, cli->target.ca_file, path, fd,
+			&status, err, sizeof(err));
 	if (r == -EPROTO)
 		fprintf(stderr, "Error: %s\n", err);
 	else if (r)
@@ -62,7 +63,7 @@ static int cli_connect(struct cli *cli)
 	r = cli_resolve(cli);
 	if (r)
 		return r;
-	r = api_client_new(cli->target.server, cli->target.token, &cli->api);
+	r = api_client_new(cli->target.server, cli->target.token, cli->target.ca_file, &cli->api);
 	if (r)
 		fprintf(stderr, "godwit: bad server '%s' (from %s): %s\n", cli->target.server,
 			cli->target.server_source, strerror(-r));
@@ -81,9 +82,15 @@ int cli_request(struct cli *cli, const char *method, const char *path, const jso
 		fprintf(stderr, "godwit: the server at %s answered %s %s with something that is "
 				"not JSON (is it a godwit controller?)\n",
 			cli->target.server, method, path);
+	} else if (r == -EPERM || r == -ENOENT) { /* the certificate or the CA file */
+		fprintf(stderr, "godwit: cannot trust the controller at %s (from %s): %s\n",
+			cli->target.server, cli->target.server_source, api_client_error(cli->api));
+		fprintf(stderr, "hint: give its CA (STATE/tls/ca.crt of godwitd) with --ca FILE, "
+				"GODWIT_CA or `godwit config set-context ... --ca FILE`\n");
 	} else if (r) {
 		fprintf(stderr, "godwit: cannot reach the controller at %s (from %s): %s\n",
-			cli->target.server, cli->target.server_source, strerror(-r));
+			cli->target.server, cli->target.server_source,
+			*api_client_error(cli->api) ? api_client_error(cli->api) : strerror(-r));
 		fprintf(stderr, "hint: is it running? `godwit lab status` shows the lab's daemons; "
 				"`godwit lab up` starts one\n");
 	}
@@ -92,8 +99,8 @@ int cli_request(struct cli *cli, const char *method, const char *path, const jso
 
 void cli_usage(const struct cli_verb *verb, FILE *f)
 {
-	fprintf(f, "usage: godwit [--server URL] [--token TOKEN] [--lab NAME] %s\n\n%s\n",
-		verb->usage, verb->description);
+	fprintf(f, "usage: godwit [--server URL] [--lab NAME] %s\n\n%s\n", verb->usage,
+		verb->description);
 }
 
 int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv)
@@ -108,6 +115,62 @@ int cli_bad_flag(const struct cli_verb *verb, int opt, char **argv)
 		fprintf(stderr, "godwit %s: unknown flag '%s'\n", verb->name, flag);
 	fprintf(stderr, "run `godwit %s --help` for its usage\n", verb->name);
 	return EXIT_USAGE;
+}
+
+int cli_strategy_arg(const char *who, const char *text, enum strategy *out)
+{
+	enum strategy s;
+
+	if (strategy_parse(text, &s) < 0) {
+		fprintf(stderr, "godwit %s: --strategy '%s': expected one of %s\n", who, text,
+			strategy_choices);
+		return EXIT_USAGE;
+	}
+	if (out)
+		*out = s;
+	return 0;
+}
+
+const struct option cli_filename_flag = {"filename", required_argument, NULL, 'f'};
+
+int cli_flags(const struct cli_verb *verb, int argc, char **argv, const struct option *flag,
+	      const char **value)
+{
+	struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}, {0}};
+	char optstring[] = ":h?:";
+	int opt;
+
+	if (flag) {
+		opts[1] = *flag;
+		optstring[2] = (char)flag->val;
+		*value = NULL;
+	} else {
+		optstring[2] = '\0';
+	}
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, optstring, opts, NULL)) != -1) {
+		if (opt == 'h') {
+			cli_usage(verb, stdout);
+			return 0;
+		}
+		if (!flag || opt != flag->val)
+			return cli_bad_flag(verb, opt, argv);
+		*value = optarg;
+	}
+	return CLI_GO_ON;
+}
+
+int cli_operands(const struct cli_verb *verb, int argc, char **argv, int operands)
+{
+	int r = cli_flags(verb, argc, argv, NULL, NULL);
+
+	if (r != CLI_GO_ON)
+		return r;
+	if (argc - optind != operands) {
+		cli_usage(verb, stderr);
+		return EXIT_USAGE;
+	}
+	return CLI_GO_ON;
 }
 
 int read_input(const char *path, char **buf, size_t *len)

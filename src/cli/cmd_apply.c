@@ -51,10 +51,30 @@ static void server_error(const char *file, const struct manifest_obj *o, long st
 		api_error_text(reply), status);
 }
 
+/* POST or PUT of o's body; 0 (and "network/blue created"), 1 refused, -1 unreachable. */
+static int send_one(struct cli *cli, const char *file, const struct manifest_obj *o,
+		    const char *method, const char *path, const json_t *body, const char *done)
+{
+	json_t *reply = NULL;
+	long status;
+	int ret = 1;
+
+	if (cli_request(cli, method, path, body, &status, &reply))
+		return -1;
+	if (status == 200 || status == 201) {
+		printf("%s/%s %s\n", o->kind->singular, o->name, done);
+		ret = 0;
+	} else {
+		server_error(file, o, status, reply);
+	}
+	json_decref(reply);
+	return ret;
+}
+
 static int apply_one(struct cli *cli, const char *file, const struct manifest_obj *o)
 {
 	char path[256];
-	json_t *stored = NULL, *reply = NULL, *put = NULL;
+	json_t *stored = NULL, *put = NULL;
 	long status;
 	int ret = 1;
 
@@ -63,16 +83,7 @@ static int apply_one(struct cli *cli, const char *file, const struct manifest_ob
 		return -1;
 	if (status == 404) {
 		snprintf(path, sizeof(path), "/v1/%s", o->kind->plural);
-		if (cli_request(cli, "POST", path, o->body, &status, &reply)) {
-			ret = -1;
-			goto cleanup;
-		}
-		if (status == 200 || status == 201) {
-			printf("%s/%s created\n", o->kind->singular, o->name);
-			ret = 0;
-		} else {
-			server_error(file, o, status, reply);
-		}
+		ret = send_one(cli, file, o, "POST", path, o->body, "created");
 		goto cleanup;
 	}
 	if (status != 200) {
@@ -88,43 +99,22 @@ static int apply_one(struct cli *cli, const char *file, const struct manifest_ob
 		ret = 0;
 		goto cleanup;
 	}
-	if (cli_request(cli, "PUT", path, put, &status, &reply)) {
-		ret = -1;
-		goto cleanup;
-	}
-	if (status == 200 || status == 201) {
-		printf("%s/%s configured\n", o->kind->singular, o->name);
-		ret = 0;
-	} else {
-		server_error(file, o, status, reply);
-	}
+	ret = send_one(cli, file, o, "PUT", path, put, "configured");
 cleanup:
 	json_decref(put);
-	json_decref(reply);
 	json_decref(stored);
 	return ret;
 }
 
 int cmd_apply(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "filename", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	const char *file = NULL;
+	const char *file;
 	struct manifest m;
-	int opt, failed = 0;
+	int r, failed = 0;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			cli_usage(verb, stdout);
-			return 0;
-		} else if (opt == 'f') {
-			file = optarg;
-		} else {
-			return cli_bad_flag(verb, opt, argv);
-		}
-	}
+	r = cli_flags(verb, argc, argv, &cli_filename_flag, &file);
+	if (r != CLI_GO_ON)
+		return r;
 	if (!file || optind != argc) {
 		fprintf(stderr, "godwit apply: %s\n",
 			file ? "unexpected arguments" : "-f FILE is required");
@@ -134,8 +124,7 @@ int cmd_apply(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 	if (load_manifest(file, true, &m))
 		return 1;
 	for (size_t i = 0; i < m.n; i++) {
-		int r = apply_one(cli, file, &m.objs[i]);
-
+		r = apply_one(cli, file, &m.objs[i]);
 		if (r < 0) { /* the controller is unreachable: stop */
 			failed = 1;
 			break;

@@ -10,6 +10,7 @@
  * DRAIN_MS, so that `echo cmd | godwit console vm` shows the answer.
  */
 #include "cli.h"
+#include "lib/stream.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,21 +25,6 @@
 
 #define ESCAPE_CHAR 0x1d /* Ctrl-] */
 #define DRAIN_MS    500
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* Relays until Ctrl-], the socket's end, or quiet after stdin's end. 0 or -errno. */
 static int relay(int sock, bool tty)
@@ -65,7 +51,7 @@ static int relay(int sock, bool tty)
 				continue;
 			if (got <= 0)
 				return got < 0 ? -errno : 0;
-			r = write_all(STDOUT_FILENO, buf, (size_t)got);
+			r = stream_write_all(STDOUT_FILENO, buf, (size_t)got);
 			if (r < 0)
 				return r;
 		}
@@ -84,11 +70,11 @@ static int relay(int sock, bool tty)
 				char *esc = memchr(buf, ESCAPE_CHAR, (size_t)got);
 
 				if (esc) {
-					r = write_all(sock, buf, (size_t)(esc - buf));
+					r = stream_write_all(sock, buf, (size_t)(esc - buf));
 					return r;
 				}
 			}
-			r = write_all(sock, buf, (size_t)got);
+			r = stream_write_all(sock, buf, (size_t)got);
 			if (r < 0)
 				return r;
 		}
@@ -97,23 +83,14 @@ static int relay(int sock, bool tty)
 
 int cmd_console(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	struct termios saved, raw;
 	bool tty = isatty(STDIN_FILENO);
 	char path[128];
-	int opt, fd = -1, r, ret = 1;
+	int fd = -1, r, ret = 1;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt != 'h')
-			return cli_bad_flag(verb, opt, argv);
-		cli_usage(verb, stdout);
-		return 0;
-	}
-	if (argc - optind != 1) {
-		cli_usage(verb, stderr);
-		return EXIT_USAGE;
-	}
+	r = cli_operands(verb, argc, argv, 1);
+	if (r != CLI_GO_ON)
+		return r;
 	if (strlen(argv[optind]) > 63) {
 		fprintf(stderr, "Error: `%s' is not a VM name\n", argv[optind]);
 		return 1;

@@ -12,6 +12,7 @@
 
 #include "lib/num.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/proc.h"
 
@@ -33,11 +34,6 @@ struct migrate {
 	bool wait, abort, json, tty;
 	char name[96];
 };
-
-static const json_t *status_of(const json_t *m)
-{
-	return json_object_get(m, "status");
-}
 
 static int create(struct migclient *mc, struct migrate *g, json_t **out)
 {
@@ -91,7 +87,7 @@ static double num(const json_t *o, const char *key)
 /* The progress line (without newline). */
 static void progress_line(const json_t *m, long long t0, char *buf, size_t len)
 {
-	const json_t *p = json_object_get(status_of(m), "progress");
+	const json_t *p = json_object_get(obj_status(m), "progress");
 	const char *qs = json_string_value(json_object_get(p, "status"));
 
 	if (!p) {
@@ -161,17 +157,14 @@ static void print_ms(const char *what, const json_t *figures, const char *key, c
 
 static void print_figures(const json_t *m)
 {
-	const json_t *st = status_of(m), *figures = json_object_get(st, "figures"), *p, *v;
+	const json_t *st = obj_status(m), *figures = json_object_get(st, "figures"), *p, *v;
 	const json_t *notes = json_object_get(st, "notes");
 	long long t0 = 0;
 	size_t i;
 
-	printf("migration %s: %s %s -> %s: %s\n",
-	       json_string_value(json_object_get(json_object_get(m, "metadata"), "name")),
-	       json_string_value(json_object_get(json_object_get(m, "spec"), "vm")) ?: "?",
+	printf("migration %s: %s %s -> %s: %s\n", obj_name(m), obj_str(m, "spec", "vm") ?: "?",
 	       json_string_value(json_object_get(st, "source")) ?: "?",
-	       json_string_value(json_object_get(json_object_get(m, "spec"), "target")) ?: "?",
-	       migclient_phase(m));
+	       obj_str(m, "spec", "target") ?: "?", migclient_phase(m));
 	if (json_object_get(st, "reason"))
 		printf("  reason: %s\n", json_string_value(json_object_get(st, "reason")));
 	json_array_foreach(json_object_get(st, "phases"), i, p)
@@ -279,9 +272,8 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 			return 1;
 		if (!g.json)
 			printf("migration %s: vm %s from %s to %s\n", g.name, g.vm,
-			       json_string_value(json_object_get(status_of(m), "source")) ?: "?",
-			       json_string_value(json_object_get(json_object_get(m, "spec"),
-								 "target")) ?: "?");
+			       json_string_value(json_object_get(obj_status(m), "source")) ?: "?",
+			       obj_str(m, "spec", "target") ?: "?");
 		fflush(stdout);
 	}
 	if (!g.wait) {

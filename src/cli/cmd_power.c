@@ -10,6 +10,7 @@
 #include "cli.h"
 
 #include "lib/apiclient.h"
+#include "lib/kinds.h"
 #include "lib/proc.h"
 
 #include <errno.h>
@@ -45,7 +46,7 @@ static int get_vm(struct cli *cli, const char *name, json_t **out)
 
 static const char *phase_of(const json_t *vm)
 {
-	return json_string_value(json_object_get(json_object_get(vm, "status"), "phase"));
+	return obj_str(vm, "status", "phase");
 }
 
 /* Sets spec.running of vm name (the stored spec, revision-checked; retried on a conflict). */
@@ -106,24 +107,15 @@ static int wait_stopped(struct cli *cli, const char *name)
 
 int cmd_power(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {0}};
 	bool start = strcmp(verb->name, "start") == 0, stop = strcmp(verb->name, "stop") == 0;
 	const char *name, *phase;
 	json_t *vm = NULL;
 	bool running;
-	int opt;
+	int r;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt != 'h')
-			return cli_bad_flag(verb, opt, argv);
-		cli_usage(verb, stdout);
-		return 0;
-	}
-	if (argc - optind != 1) {
-		cli_usage(verb, stderr);
-		return EXIT_USAGE;
-	}
+	r = cli_operands(verb, argc, argv, 1);
+	if (r != CLI_GO_ON)
+		return r;
 	name = argv[optind];
 	if (get_vm(cli, name, &vm) < 0)
 		return 1;

@@ -5,6 +5,7 @@
 #include "views.h"
 
 #include "lib/apiclient.h"
+#include "lib/kinds.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -46,26 +47,16 @@ static int get_json(struct cli *cli, const char *path, const char *what, json_t 
 
 int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "output", required_argument, NULL, 'o' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	const char *output = NULL;
+	static const struct option output_flag = {"output", required_argument, NULL, 'o'};
+	const char *output;
 	const struct kind_info *k;
 	json_t *reply = NULL, *ports = NULL;
 	char path[256], what[160];
-	int opt, ret = 1;
+	int r, ret = 1;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			cli_usage(verb, stdout);
-			return 0;
-		} else if (opt == 'o') {
-			output = optarg;
-		} else {
-			return cli_bad_flag(verb, opt, argv);
-		}
-	}
+	r = cli_flags(verb, argc, argv, &output_flag, &output);
+	if (r != CLI_GO_ON)
+		return r;
 	if (output && strcmp(output, "wide") && strcmp(output, "json") && strcmp(output, "yaml")) {
 		fprintf(stderr, "godwit get: unknown output format '%s' (wide, json, yaml)\n",
 			output);
@@ -96,7 +87,6 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		ret = view_dump(doc ? doc : json_null(), list && yaml, yaml, stdout) ? 1 : 0;
 		json_decref(doc);
 	} else {
-		struct table t;
 		json_t *items = argc - optind == 1 ? json_incref(json_object_get(reply, "items"))
 						   : json_pack("[O]", reply);
 
@@ -110,9 +100,7 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		if (json_array_size(items) == 0) {
 			fprintf(stderr, "No %s found.\n", k->plural);
 			ret = 0;
-		} else if (view_table(k, items, ports, output != NULL, &t) == 0) {
-			table_print(&t, stdout);
-			table_free(&t);
+		} else if (view_print_table(k, items, ports, output != NULL, stdout) == 0) {
 			ret = 0;
 		}
 		json_decref(items);
@@ -125,8 +113,7 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 /* The readiness of a network's gateway node; 1 when the API cannot tell. */
 static int describe_gateway_node(struct cli *cli, const json_t *net)
 {
-	const char *name =
-	    json_string_value(json_object_get(json_object_get(net, "spec"), "gatewayNode"));
+	const char *name = obj_str(net, "spec", "gatewayNode");
 	json_t *node = NULL;
 	char path[160];
 	long status;
@@ -148,23 +135,14 @@ static int describe_gateway_node(struct cli *cli, const json_t *net)
 
 int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	const struct kind_info *k;
 	json_t *obj = NULL, *ports = NULL;
 	char path[256], what[160];
-	int opt, ret = 0;
+	int r, ret = 0;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (opt != 'h')
-			return cli_bad_flag(verb, opt, argv);
-		cli_usage(verb, stdout);
-		return 0;
-	}
-	if (argc - optind != 2) {
-		cli_usage(verb, stderr);
-		return EXIT_USAGE;
-	}
+	r = cli_operands(verb, argc, argv, 2);
+	if (r != CLI_GO_ON)
+		return r;
 	k = kind_arg("describe", argv[optind]);
 	if (!k)
 		return EXIT_USAGE;
@@ -189,27 +167,16 @@ int cmd_describe(struct cli *cli, const struct cli_verb *verb, int argc, char **
 
 int cmd_delete(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "filename", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	const char *file = NULL;
+	const char *file;
 	const struct kind_info *k;
 	json_t *reply = NULL;
 	char path[256];
 	long status;
-	int opt, ret;
+	int ret;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, ":f:h", opts, NULL)) != -1) {
-		if (opt == 'h') {
-			cli_usage(verb, stdout);
-			return 0;
-		} else if (opt == 'f') {
-			file = optarg;
-		} else {
-			return cli_bad_flag(verb, opt, argv);
-		}
-	}
+	ret = cli_flags(verb, argc, argv, &cli_filename_flag, &file);
+	if (ret != CLI_GO_ON)
+		return ret;
 	if (file) {
 		if (argc - optind != 0) {
 			cli_usage(verb, stderr);

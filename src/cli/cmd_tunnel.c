@@ -432,6 +432,8 @@ int cmd_ssh(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		args[n++] = argv[optind++];
 	args[n] = NULL;
 	setenv("GODWIT_SERVER", server, 1);
+	if (cli->target.ca_file)
+		setenv("GODWIT_CA", cli->target.ca_file, 1);
 	if (token)
 		setenv("GODWIT_TOKEN", token, 1);
 	fflush(NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
+#include "yamljson.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +77,7 @@ void config_target_free(struct config_target *t)
 	free(t->server);
 	free(t->token);
 	free(t->server_source);
+	free(t->ca_file);
 	*t = (struct config_target){ 0 };
 }
 
@@ -85,7 +87,7 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 	struct config_target t = { 0 };
 	json_t *cfg = NULL, *ctx = NULL;
 	char *path = NULL, *ctxname = NULL;
-	const char *server = NULL, *token = NULL;
+	const char *server = NULL, *token = NULL, *ca = NULL;
 	bool server_from_ctx = false, token_from_ctx = false;
 	int r;
 
@@ -93,8 +95,7 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 	if (!path)
 		return -ENOMEM;
 	/* The file only matters when flags/env leave something open. */
-	if (in->flag_lab || !(in->flag_server || in->env_server) ||
-	    !(in->flag_token || in->env_token)) {
+	if (in->flag_lab || !(in->flag_server || in->env_server) || !in->env_token) {
 		r = config_load(path, &cfg, err, errlen);
 		if (r)
 			goto cleanup;
@@ -129,9 +130,13 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 		server = json_string_value(json_object_get(ctx, "server"));
 		server_from_ctx = true;
 	}
-	if (in->flag_token)
-		token = in->flag_token;
-	else if (!in->flag_lab && in->env_token && *in->env_token)
+	if (in->flag_ca)
+		ca = in->flag_ca;
+	else if (!in->flag_lab && in->env_ca)
+		ca = in->env_ca;
+	else if (server_from_ctx)
+		ca = json_string_value(json_object_get(ctx, "ca-file"));
+	if (!in->flag_lab && in->env_token && *in->env_token)
 		token = in->env_token;
 	else
 		token_from_ctx = true;
@@ -154,6 +159,10 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 		goto cleanup;
 	}
 	r = 0;
+	if (ca && *ca && !(t.ca_file = strdup(ca))) {
+		r = -ENOMEM;
+		goto cleanup;
+	}
 	if (!token_from_ctx) {
 		t.token = strdup(token);
 		if (!t.token)
@@ -221,9 +230,11 @@ static int mkdir_parent(const char *path)
 	return r;
 }
 
-static int config_store(const char *path, json_t *cfg)
+/* Writes cfg to path as JSON, or as YAML: atomic rewrite, mode 0600. */
+static int store_as(const char *path, json_t *cfg, bool yaml)
 {
 	char *tmp;
+	FILE *f;
 	int fd, r;
 
 	r = mkdir_parent(path);
@@ -236,11 +247,24 @@ static int config_store(const char *path, json_t *cfg)
 		r = -errno;
 		goto cleanup;
 	}
-	r = json_dumpfd(cfg, fd, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : -EIO;
-	if (!r && write(fd, "\n", 1) != 1)
-		r = -EIO;
-	if (close(fd) < 0 && !r)
-		r = -errno;
+	if (yaml) {
+		f = fdopen(fd, "w");
+		if (!f) {
+			r = -errno;
+			close(fd);
+			unlink(tmp);
+			goto cleanup;
+		}
+		r = yaml_emit(f, cfg);
+		if (fclose(f) != 0 && !r)
+			r = -errno;
+	} else {
+		r = json_dumpfd(cfg, fd, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : -EIO;
+		if (!r && write(fd, "\n", 1) != 1)
+			r = -EIO;
+		if (close(fd) < 0 && !r)
+			r = -errno;
+	}
 	if (!r && rename(tmp, path) < 0)
 		r = -errno;
 	if (r)
@@ -250,11 +274,35 @@ cleanup:
 	return r;
 }
 
+static int config_store(const char *path, json_t *cfg)
+{
+	return store_as(path, cfg, false);
+}
+
+int config_write_kubeconfig(const char *path, const char *name, const char *server,
+			    const char *ca_file, const char *token)
+{
+	json_t *kc = json_pack(
+	    "{s:s, s:s, s:[{s:s, s:{s:s, s:s}}], s:[{s:s, s:{s:s}}], s:[{s:s, s:{s:s, s:s, "
+	    "s:s}}], s:s, s:{}}",
+	    "apiVersion", "v1", "kind", "Config", "clusters", "name", name, "cluster", "server",
+	    server, "certificate-authority", ca_file, "users", "name", name, "user", "token", token,
+	    "contexts", "name", name, "context", "cluster", name, "user", name, "namespace",
+	    "default", "current-context", name, "preferences");
+	int r;
+
+	if (!kc)
+		return -ENOMEM;
+	r = store_as(path, kc, true);
+	json_decref(kc);
+	return r;
+}
+
 int config_set_context(const char *path, const char *name, const char *server,
-		       const char *token_file, bool make_current)
+		       const char *token_file, const char *ca_file, bool make_current)
 {
 	char err[256];
-	json_t *cfg = NULL;
+	json_t *cfg = NULL, *ctx;
 	int r;
 
 	r = config_load(path, &cfg, err, sizeof(err));
@@ -262,9 +310,12 @@ int config_set_context(const char *path, const char *name, const char *server,
 		r = (cfg = json_pack("{s:{}}", "contexts")) ? 0 : -ENOMEM;
 	if (r)
 		return r;
-	if (json_object_set_new(json_object_get(cfg, "contexts"), name,
-				json_pack("{s:s, s:s}", "server", server, "token-file",
-					  token_file)) ||
+	ctx = json_pack("{s:s}", "server", server);
+	if (ctx && token_file && json_object_set_new(ctx, "token-file", json_string(token_file)))
+		json_decref(ctx), ctx = NULL;
+	if (ctx && ca_file && json_object_set_new(ctx, "ca-file", json_string(ca_file)))
+		json_decref(ctx), ctx = NULL;
+	if (!ctx || json_object_set_new(json_object_get(cfg, "contexts"), name, ctx) ||
 	    (make_current && json_object_set_new(cfg, "current-context", json_string(name)))) {
 		r = -ENOMEM;
 		goto cleanup;

@@ -67,12 +67,16 @@ static const struct cli_verb verbs[] = {
      "       godwit endpoint exec NAME [--lab LAB] -- CMD [ARGS...]\n"
      "       godwit endpoint list [--lab LAB]"},
     {"drill", cmd_drill, "Rehearse a live migration with an endpoint (no hypervisor).",
-     "drill ENDPOINT --to NODE [--strategy first-frame|rarp] [--silence-ms N]\n"
+     "drill ENDPOINT --to NODE [--strategy STRATEGY] [--silence-ms N]\n"
      "                    [--announce rarp|garp|none] [--transfer-ms N] [--naive] [--abort] "
      "[--json]"},
     {"probe", cmd_probe, "Measure reachability: fixed-rate ICMP echo and a verified TCP stream.",
      "probe TARGET [--rate HZ] [--duration S] [--tcp PORT] [--json] [--record FILE]\n"
      "       godwit probe --serve [--port PORT]"},
+    {"config", cmd_config, "Write a context of the CLI's config file.",
+     "config set-context NAME --server URL [--token-file F] [--ca FILE] [--current]"},
+    {"token", cmd_token, "Make a node's join token, or revoke its credentials.",
+     "token create --node NAME [--ttl 1h] | token revoke --node NAME"},
     {"help", cmd_help, "Show the verbs, or the usage of one.", "help [VERB]"},
 };
 
@@ -86,12 +90,15 @@ static const struct cli_verb *find_verb(const char *name)
 
 static void show_verbs(FILE *f)
 {
-	fprintf(f, "usage: godwit [--server URL] [--token TOKEN] [--lab NAME] VERB [ARGS...]\n\n"
+	fprintf(f, "usage: godwit [--server URL] [--ca FILE] [--lab NAME] VERB [ARGS...]\n\n"
 		   "Verbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].description);
-	fprintf(f, "\nThe controller: --server/--token, else GODWIT_SERVER/GODWIT_TOKEN, else the\n"
-		   "current context of $GODWIT_CONFIG or ~/.godwit/config (written by `lab up`).\n"
+	fprintf(f, "\nThe controller: --server, else GODWIT_SERVER, else the current context of\n"
+		   "$GODWIT_CONFIG or ~/.godwit/config (written by `lab up`, `config set-context`);\n"
+		   "the token: GODWIT_TOKEN, else that context's token-file (never a flag). An\n"
+		   "https:// server is verified against --ca FILE, else GODWIT_CA, else the\n"
+		   "context's CA (the controller's STATE/tls/ca.crt).\n"
 		   "`godwit VERB --help` shows the usage of a verb.\n");
 }
 
@@ -138,13 +145,20 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(arg, "--server") == 0 || strncmp(arg, "--server=", 9) == 0)
 			slot = &cli.cfg.flag_server;
-		else if (strcmp(arg, "--token") == 0 || strncmp(arg, "--token=", 8) == 0)
-			slot = &cli.cfg.flag_token;
-		else if (strcmp(arg, "--lab") == 0 || strncmp(arg, "--lab=", 6) == 0)
+		else if (strcmp(arg, "--token") == 0 || strncmp(arg, "--token=", 8) == 0) {
+			fprintf(stderr,
+				"godwit: --token is no flag: a command line is seen by every "
+				"user of the host; set GODWIT_TOKEN or a context's token-file "
+				"(godwit help)\n");
+			return EXIT_USAGE;
+		} else if (strcmp(arg, "--lab") == 0 || strncmp(arg, "--lab=", 6) == 0)
 			slot = &cli.cfg.flag_lab;
+		else if (strcmp(arg, "--ca") == 0 || strncmp(arg, "--ca=", 5) == 0)
+			slot = &cli.cfg.flag_ca;
 		if (!slot) {
-			fprintf(stderr, "godwit: unknown flag '%s' (global flags: --server URL "
-					"--token TOKEN --lab NAME)\n",
+			fprintf(stderr,
+				"godwit: unknown flag '%s' (global flags: --server URL "
+				"--ca FILE --lab NAME)\n",
 				arg);
 			return EXIT_USAGE;
 		}
@@ -169,6 +183,7 @@ int main(int argc, char **argv)
 	}
 	cli.cfg.env_server = env("GODWIT_SERVER");
 	cli.cfg.env_token = env("GODWIT_TOKEN");
+	cli.cfg.env_ca = env("GODWIT_CA");
 	cli.cfg.env_config = env("GODWIT_CONFIG");
 	cli.cfg.home = env("HOME");
 	ret = verb->handler(&cli, verb, argc - i, argv + i);

@@ -61,24 +61,24 @@ static int map_godwit(const struct manifest_kind *mk, const json_t *doc, struct 
 	if (spec && !json_is_object(spec))
 		return manifest_doc_error(ctx, "spec", "must be a mapping");
 
-	body = json_pack("{s:s, s:s, s:{s:s}, s:O?}", "apiVersion", mk->api_version, "kind",
-			 mk->kind, "metadata", "name", name, "spec", spec);
+	body = kind_object_new(kind_of(mk->target), name, spec ? json_incref(spec) : json_object());
 	if (!body)
 		return -ENOMEM;
-	if (!spec && json_object_set_new(body, "spec", json_object())) {
-		json_decref(body);
-		return -ENOMEM;
-	}
 	return manifest_doc_append(ctx, mk->target, body);
 }
 
-/* Supported (apiVersion, kind) pairs. */
+/* Supported (apiVersion, kind) pairs; kind NULL: the target's (lib/kinds.h). */
 static const struct manifest_kind manifest_kinds[] = {
-    {"godwit/v1", "Network", map_godwit, &kind_table[KIND_NETWORK]},
-    {"godwit/v1", "Port", map_godwit, &kind_table[KIND_PORT]},
-    {"godwit/v1", "VM", map_godwit, &kind_table[KIND_VM]},
+    {API_VERSION, NULL, map_godwit, &kind_table[KIND_NETWORK]},
+    {API_VERSION, NULL, map_godwit, &kind_table[KIND_PORT]},
+    {API_VERSION, NULL, map_godwit, &kind_table[KIND_VM]},
     {"kubevirt.io/v1", "VirtualMachine", kubevirt_map_vm, &kind_table[KIND_VM]},
 };
+
+static const char *mk_kind(const struct manifest_kind *mk)
+{
+	return mk->kind ? mk->kind : mk->target->name;
+}
 
 static int supported_list(char *buf, size_t len)
 {
@@ -87,7 +87,7 @@ static int supported_list(char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < sizeof(manifest_kinds) / sizeof(manifest_kinds[0]); i++) {
 		int n = snprintf(buf + off, len - off, "%s%s %s", i ? ", " : "",
-				 manifest_kinds[i].api_version, manifest_kinds[i].kind);
+				 manifest_kinds[i].api_version, mk_kind(&manifest_kinds[i]));
 
 		if (n < 0 || (size_t)n >= len - off)
 			break;
@@ -113,7 +113,7 @@ static int map_document(struct manifest_doc *ctx, const json_t *doc)
 	for (size_t i = 0; i < sizeof(manifest_kinds) / sizeof(manifest_kinds[0]); i++) {
 		const struct manifest_kind *mk = &manifest_kinds[i];
 
-		if (strcmp(mk->api_version, api_version) == 0 && strcmp(mk->kind, kind) == 0)
+		if (strcmp(mk->api_version, api_version) == 0 && strcmp(mk_kind(mk), kind) == 0)
 			return mk->map(mk, doc, ctx);
 	}
 	supported_list(supported, sizeof(supported));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The mapping context of one manifest document (manifest_doc.h). */
 #include "manifest_doc.h"
+#include "lib/kinds.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -82,7 +83,7 @@ int manifest_doc_append(struct manifest_doc *ctx, const struct kind_info *kind, 
 	    .body = body,
 	    .lines = ctx->lines,
 	    .doc = ctx->index,
-	    .name = json_string_value(json_object_get(json_object_get(body, "metadata"), "name")),
+	    .name = obj_name(body),
 	};
 	m->n++;
 	return 0;

@@ -32,7 +32,7 @@ struct manifest_doc {
 /* One supported (apiVersion, kind) of a manifest document. */
 struct manifest_kind {
 	const char *api_version;
-	const char *kind;
+	const char *kind; /* NULL: target->name */
 	/* Checks doc and appends its API objects with manifest_doc_append(). */
 	int (*map)(const struct manifest_kind *mk, const json_t *doc, struct manifest_doc *ctx);
 	const struct kind_info *target; /* for 1:1 kinds */

@@ -48,8 +48,7 @@ static json_t *create_body(const struct migclient_spec *s)
 	json_t *body, *spec;
 	int r = 0;
 
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{}}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_MIGRATION), "metadata", "name", s->name, "spec");
+	body = kind_object_new(KIND_MIGRATION, s->name, json_object());
 	spec = json_object_get(body, "spec");
 	if (!spec)
 		return NULL;
@@ -98,8 +97,7 @@ int migclient_create(struct migclient *mc, const struct migclient_spec *spec, js
 
 const char *migclient_phase(const json_t *migration)
 {
-	return json_string_value(json_object_get(json_object_get(migration, "status"), "phase"))
-		   ?: "";
+	return obj_str(migration, "status", "phase") ?: "";
 }
 
 int migclient_find_unfinished(struct migclient *mc, const char *vm, char *name, size_t len)
@@ -117,13 +115,10 @@ int migclient_find_unfinished(struct migclient *mc, const char *vm, char *name, 
 		return refuse(mc, "GET", "/v1/migrations", status, reply);
 	json_array_foreach(json_object_get(reply, "items"), i, m)
 	{
-		const char *v =
-		    json_string_value(json_object_get(json_object_get(m, "spec"), "vm"));
+		const char *v = obj_str(m, "spec", "vm");
 
 		if (v && !strcmp(v, vm) && !migration_phase_name_finished(migclient_phase(m))) {
-			found = json_string_value(
-				    json_object_get(json_object_get(m, "metadata"), "name"))
-				    ?: "";
+			found = obj_name(m) ?: "";
 			break;
 		}
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "views.h"
+#include "lib/clock.h"
 
 #include "yamljson.h"
 
@@ -77,7 +78,7 @@ void view_counters_summary(const json_t *counters, char *buf, size_t len)
 static int network_row(const json_t *o, const json_t *ports, bool wide, struct table *t)
 {
 	const json_t *spec = json_object_get(o, "spec");
-	const char *name = str(json_object_get(o, "metadata"), "name");
+	const char *name = obj_name(o);
 	char vni[32], nports[32], dhcp[8], rev[32];
 	size_t i, count = 0;
 	json_t *p;
@@ -102,7 +103,7 @@ static int network_row(const json_t *o, const json_t *ports, bool wide, struct t
 	    dhcp,
 	    nports,
 	    scalar(json_object_get(json_object_get(o, "metadata"), "revision"), rev, sizeof(rev)),
-	    str(spec, "gatewayNode") ? str(spec, "gatewayNode") : "-",
+	    str(spec, "gatewayNode") ?: "-",
 	};
 	(void)wide; /* the table prints the columns it has */
 	return table_add_row(t, row);
@@ -139,15 +140,15 @@ static int port_row(const json_t *o, bool wide, struct table *t)
 
 	join_strings(json_object_get(spec, "locations"), nodes, sizeof(nodes));
 	const char *row[] = {
-		str(json_object_get(o, "metadata"), "name"),
-		str(spec, "network"),
-		str(spec, "ipv4"),
-		str(spec, "mac"),
-		nodes,
-		str(spec, "type") ? str(spec, "type") : "veth",
-		str(spec, "netns"),
-		str(spec, "ifname"),
-		port_state(json_object_get(o, "status"), state, sizeof(state)),
+	    obj_name(o),
+	    str(spec, "network"),
+	    str(spec, "ipv4"),
+	    str(spec, "mac"),
+	    nodes,
+	    str(spec, "type") ?: "veth",
+	    str(spec, "netns"),
+	    str(spec, "ifname"),
+	    port_state(json_object_get(o, "status"), state, sizeof(state)),
 	};
 	(void)wide;
 	return table_add_row(t, row);
@@ -160,11 +161,11 @@ static int node_row(const json_t *o, bool wide, struct table *t)
 
 	view_counters_summary(json_object_get(status, "counters"), counters, sizeof(counters));
 	const char *row[] = {
-		str(json_object_get(o, "metadata"), "name"),
-		str(json_object_get(o, "spec"), "underlay_ip"),
-		json_is_true(json_object_get(status, "ready")) ? "True" : "False",
-		scalar(json_object_get(status, "applied_revision"), applied, sizeof(applied)),
-		counters,
+	    obj_name(o),
+	    obj_spec_str(o, "underlay_ip"),
+	    json_is_true(json_object_get(status, "ready")) ? "True" : "False",
+	    scalar(json_object_get(status, "applied_revision"), applied, sizeof(applied)),
+	    counters,
 	};
 	(void)wide;
 	return table_add_row(t, row);
@@ -185,13 +186,13 @@ static int migration_row(const json_t *o, bool wide, struct table *t)
 		snprintf(total, sizeof(total), "%lld ms", t1 - t0);
 	}
 	const char *row[] = {
-		str(json_object_get(o, "metadata"), "name"),
-		str(spec, "port") ? str(spec, "port") : str(spec, "vm"),
-		str(status, "source") ? str(status, "source") : "-",
-		str(spec, "target") ? str(spec, "target") : "-",
-		str(status, "phase") ? str(status, "phase") : "-",
-		total,
-		str(status, "reason") ? str(status, "reason") : "",
+	    obj_name(o),
+	    str(spec, "port") ?: str(spec, "vm"),
+	    str(status, "source") ?: "-",
+	    str(spec, "target") ?: "-",
+	    str(status, "phase") ?: "-",
+	    total,
+	    str(status, "reason") ?: "",
 	};
 	(void)wide;
 	return table_add_row(t, row);
@@ -212,13 +213,52 @@ static int vm_row(const json_t *o, bool wide, struct table *t)
 	else
 		snprintf(memory, sizeof(memory), "-");
 	const char *row[] = {
-		str(json_object_get(o, "metadata"), "name"),
-		str(status, "phase") ? str(status, "phase") : "-",
-		str(spec, "node") ? str(spec, "node") : "-",
-		str(status, "ipv4") ? str(status, "ipv4") : "-",
-		memory,
-		json_is_true(json_object_get(spec, "migratable")) ? "true" : "false",
-		str(spec, "image") ? str(spec, "image") : "-",
+	    obj_name(o),
+	    str(status, "phase") ?: "-",
+	    str(spec, "node") ?: "-",
+	    str(status, "ipv4") ?: "-",
+	    memory,
+	    json_is_true(json_object_get(spec, "migratable")) ? "true" : "false",
+	    str(spec, "image") ?: "-",
+	};
+	(void)wide;
+	return table_add_row(t, row);
+}
+
+/* "45s", "12m", "3h", "2d" since unix_ms, as kubectl prints an age. */
+static void age_of(json_int_t unix_ms, char *buf, size_t len)
+{
+	long long s = (clock_unix_ms() - unix_ms) / 1000;
+
+	if (unix_ms <= 0)
+		snprintf(buf, len, "-");
+	else if (s < 120)
+		snprintf(buf, len, "%llds", s < 0 ? 0 : s);
+	else if (s < 7200)
+		snprintf(buf, len, "%lldm", s / 60);
+	else if (s < 172800)
+		snprintf(buf, len, "%lldh", s / 3600);
+	else
+		snprintf(buf, len, "%lldd", s / 86400);
+}
+
+static int event_row(const json_t *o, bool wide, struct table *t)
+{
+	const json_t *spec = json_object_get(o, "spec"), *obj = json_object_get(spec, "object");
+	const struct kind_info *ki = kind_lookup(str(obj, "kind"));
+	char age[16], object[96];
+
+	age_of(json_integer_value(json_object_get(spec, "time_ms")), age, sizeof(age));
+	snprintf(object, sizeof(object), "%s/%s", ki ? ki->singular : "?",
+		 str(obj, "name") ? str(obj, "name") : "?");
+	const char *row[] = {
+	    age,
+	    str(spec, "type") ? str(spec, "type") : "-",
+	    str(spec, "reason") ? str(spec, "reason") : "-",
+	    object,
+	    str(spec, "message") ? str(spec, "message") : "",
+	    str(spec, "node") ? str(spec, "node") : "-",
+	    str(json_object_get(o, "metadata"), "name"),
 	};
 	(void)wide;
 	return table_add_row(t, row);
@@ -227,6 +267,8 @@ static int vm_row(const json_t *o, bool wide, struct table *t)
 int view_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
 	       struct table *out)
 {
+	static const char *const event_hdr[] = {"AGE",	   "TYPE", "REASON", "OBJECT",
+						"MESSAGE", "NODE", "NAME"};
 	static const char *const net_hdr[] = {"NAME", "VNI",   "CIDR",	   "GATEWAY",
 					      "DHCP", "PORTS", "REVISION", "GATEWAY-NODE"};
 	static const char *const port_hdr[] = { "NAME",	 "NETWORK", "IP",     "MAC",  "NODE(S)",
@@ -255,6 +297,9 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 	} else if (kind_of(k) == KIND_VM) {
 		hdr = vm_hdr;
 		ncols = wide ? 7 : 4;
+	} else if (kind_of(k) == KIND_EVENT) {
+		hdr = event_hdr;
+		ncols = wide ? 7 : 5;
 	} else {
 		hdr = node_hdr;
 		ncols = wide ? 5 : 4;
@@ -271,6 +316,8 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 			r = migration_row(o, wide, &t);
 		else if (hdr == vm_hdr)
 			r = vm_row(o, wide, &t);
+		else if (hdr == event_hdr)
+			r = event_row(o, wide, &t);
 		else
 			r = node_row(o, wide, &t);
 	}
@@ -279,6 +326,19 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 		return r;
 	}
 	*out = t;
+	return 0;
+}
+
+int view_print_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
+		     FILE *f)
+{
+	struct table t;
+	int r = view_table(k, items, ports, wide, &t);
+
+	if (r)
+		return r;
+	table_print(&t, f);
+	table_free(&t);
 	return 0;
 }
 
@@ -325,7 +385,7 @@ void view_describe(const struct kind_info *k, const json_t *obj, const json_t *r
 	const json_t *status = json_object_get(obj, "status");
 	char rev[32], created[32];
 
-	fprintf(f, "Name:      %s\n", str(meta, "name") ? str(meta, "name") : "-");
+	fprintf(f, "Name:      %s\n", str(meta, "name") ?: "-");
 	fprintf(f, "Kind:      %s\n", k->name);
 	fprintf(f, "Revision:  %s (created at revision %s)\n",
 		scalar(json_object_get(meta, "revision"), rev, sizeof(rev)),
@@ -372,8 +432,7 @@ void view_describe(const struct kind_info *k, const json_t *obj, const json_t *r
 			join_strings(json_object_get(spec, "locations"), nodes, sizeof(nodes));
 			fprintf(f, "  %-20s %-16s %-18s %s\n",
 				str(json_object_get(p, "metadata"), "name"),
-				str(spec, "ipv4") ? str(spec, "ipv4") : "-",
-				str(spec, "mac") ? str(spec, "mac") : "-", nodes);
+				str(spec, "ipv4") ?: "-", str(spec, "mac") ?: "-", nodes);
 			n++;
 		}
 		if (!n)

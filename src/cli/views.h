@@ -17,6 +17,10 @@
 int view_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
 	       struct table *out);
 
+/* view_table() printed to f; 0, or what view_table() returned (nothing printed). */
+int view_print_table(const struct kind_info *k, const json_t *items, const json_t *ports, bool wide,
+		     FILE *f);
+
 /* "rx=N fwd=N flood=N drops=N" from a node's status.counters. */
 void view_counters_summary(const json_t *counters, char *buf, size_t len);
 

@@ -41,6 +41,18 @@ static int next_event(struct reader *r, yaml_event_t *ev)
 	return 0;
 }
 
+/* The next event of a mapping or a sequence into *ev: 0, or 1 at the end
+ * event (then nothing to free), or -errno. */
+static int next_item(struct reader *r, yaml_event_type_t end, yaml_event_t *ev)
+{
+	int err = next_event(r, ev);
+
+	if (err || ev->type != end)
+		return err;
+	yaml_event_delete(ev);
+	return 1;
+}
+
 static bool all_chars(const char *s, size_t len, const char *set)
 {
 	if (len == 0)
@@ -208,13 +220,9 @@ static int read_mapping(struct reader *r, const char *path, int depth, json_t *o
 		const char *key;
 		int err;
 
-		err = next_event(r, &kev);
+		err = next_item(r, YAML_MAPPING_END_EVENT, &kev);
 		if (err)
-			return err;
-		if (kev.type == YAML_MAPPING_END_EVENT) {
-			yaml_event_delete(&kev);
-			return 0;
-		}
+			return err < 0 ? err : 0;
 		if (kev.type != YAML_SCALAR_EVENT) {
 			err = fail(r, &kev.start_mark, "%s", "mapping keys must be strings");
 			yaml_event_delete(&kev);
@@ -256,13 +264,9 @@ static int read_sequence(struct reader *r, const char *path, int depth, json_t *
 		json_t *v = NULL;
 		int err;
 
-		err = next_event(r, &ev);
+		err = next_item(r, YAML_SEQUENCE_END_EVENT, &ev);
 		if (err)
-			return err;
-		if (ev.type == YAML_SEQUENCE_END_EVENT) {
-			yaml_event_delete(&ev);
-			return 0;
-		}
+			return err < 0 ? err : 0;
 		snprintf(idx, sizeof(idx), "%zu", i);
 		cpath = child_path(path, idx);
 		err = cpath ? record_line(r, cpath, &ev.start_mark) : -ENOMEM;

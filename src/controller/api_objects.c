@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "api_objects.h"
+#include "lib/addr.h"
 #include "lib/phases.h"
 
 #include <errno.h>
@@ -104,6 +105,21 @@ int api_expect_type(const json_t *j, json_type type, const char *field, struct a
 			     api_type_name(j));
 }
 
+int api_check_object(const json_t *j, const char *field, const char *const *allowed,
+		     struct api_error *err)
+{
+	int r = api_expect_type(j, JSON_OBJECT, field ? field : "body", err);
+
+	return r < 0 ? r : api_check_fields(j, field ? field : "", allowed, err);
+}
+
+int api_require(const json_t *obj, const char *key, const char *field, struct api_error *err)
+{
+	if (json_object_get(obj, key))
+		return 0;
+	return api_error_set(err, 400, field, "%s is required", field);
+}
+
 int api_get_string(const json_t *obj, const char *key, const char *field, const char **out,
 		   struct api_error *err)
 {
@@ -130,6 +146,32 @@ int api_get_name(const json_t *obj, const char *key, const char *field, const ch
 	if (*out && !object_name_valid(*out))
 		return api_error_set(err, 400, field, "%s: \"%.64s\" is not %s", field, *out, what);
 	return 0;
+}
+
+int api_get_ipv4(const json_t *obj, const char *key, const char *field, const char **text,
+		 uint32_t *addr, struct api_error *err)
+{
+	const char *v;
+	int r = api_get_string(obj, key, field, &v, err);
+
+	if (r < 0)
+		return r;
+	if (v && addr_ipv4_parse(v, addr) < 0)
+		return api_error_set(err, 400, field, "%s: \"%.64s\" is not an IPv4 address", field,
+				     v);
+	*text = v;
+	return 0;
+}
+
+int api_copy_name(const json_t *obj, const char *key, const char *field, const char *what,
+		  json_t *out, struct api_error *err)
+{
+	const char *v;
+	int r = api_get_name(obj, key, field, what, &v, err);
+
+	if (r < 0 || !v)
+		return r;
+	return json_object_set_new(out, key, json_string(v)) < 0 ? -ENOMEM : 0;
 }
 
 int api_get_nonnegative(const json_t *obj, const char *key, const char *field,
@@ -256,10 +298,7 @@ static int validate_metadata(const json_t *in, const char *path_name, json_t *ou
 	int r;
 
 	if (meta) {
-		r = api_expect_type(meta, JSON_OBJECT, "metadata", err);
-		if (r < 0)
-			return r;
-		r = api_check_fields(meta, "metadata", allowed, err);
+		r = api_check_object(meta, "metadata", allowed, err);
 		if (r < 0)
 			return r;
 		r = api_get_string(meta, "name", "metadata.name", &n, err);
@@ -307,10 +346,7 @@ int api_object_decode(enum kind kind, api_spec_fn *spec_fn, const json_t *in, co
 	const char *s, *name = NULL;
 	int r;
 
-	r = api_expect_type(in, JSON_OBJECT, "body", err);
-	if (r < 0)
-		return r;
-	r = api_check_fields(in, "", allowed, err);
+	r = api_check_object(in, NULL, allowed, err);
 	if (r < 0)
 		return r;
 	r = api_get_string(in, "apiVersion", "apiVersion", &s, err);
@@ -339,11 +375,9 @@ int api_object_decode(enum kind kind, api_spec_fn *spec_fn, const json_t *in, co
 		goto cleanup;
 
 	spec = json_object_get(in, "spec");
-	if (!spec) {
-		r = api_error_set(err, 400, "spec", "spec is required");
-		goto cleanup;
-	}
-	r = api_expect_type(spec, JSON_OBJECT, "spec", err);
+	r = api_require(in, "spec", "spec", err);
+	if (r == 0)
+		r = api_expect_type(spec, JSON_OBJECT, "spec", err);
 	if (r < 0)
 		goto cleanup;
 	r = spec_fn(spec, name, spec_out, err);

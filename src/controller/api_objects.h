@@ -17,10 +17,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/kinds.h"
 
-#define API_VERSION  "godwit/v1"
 #define API_MAX_BODY (1024 * 1024)
 /* metadata.labels and .annotations (docs/API.md), as Kubernetes bounds them. */
 #define API_KEY_MAX	    253
@@ -88,15 +88,26 @@ int api_check_fields(const json_t *obj, const char *prefix, const char *const *a
 		     struct api_error *err);
 /* type JSON_TRUE stands for either boolean. */
 int api_expect_type(const json_t *j, json_type type, const char *field, struct api_error *err);
+/* An object with no key but allowed ones; field names it (NULL: the body). */
+int api_check_object(const json_t *j, const char *field, const char *const *allowed,
+		     struct api_error *err);
+/* obj.key must be there ("spec.cidr is required"); its type is the reader's. */
+int api_require(const json_t *obj, const char *key, const char *field, struct api_error *err);
 int api_get_string(const json_t *obj, const char *key, const char *field, const char **out,
 		   struct api_error *err);
 /* A string that must be an object name; what: "a valid name", "a node name". */
 int api_get_name(const json_t *obj, const char *key, const char *field, const char *what,
 		 const char **out, struct api_error *err);
-/* One of choices (NULL-terminated) into out[key]; absent: choices[0]. */
+/* A string that must be an IPv4 address: *text, and *addr when given. */
+int api_get_ipv4(const json_t *obj, const char *key, const char *field, const char **text,
+		 uint32_t *addr, struct api_error *err);
+/* api_get_name() into out[key] when given. */
+int api_copy_name(const json_t *obj, const char *key, const char *field, const char *what,
+		  json_t *out, struct api_error *err);
 /* An optional integer obj.key that must not be negative: *out (NULL when absent). */
 int api_get_nonnegative(const json_t *obj, const char *key, const char *field,
 			const json_t **out, struct api_error *err);
+/* One of choices (NULL-terminated) into out[key]; absent: choices[0]. */
 int api_get_choice(const json_t *obj, const char *key, const char *field,
 		   const char *const *choices, json_t *out, struct api_error *err);
 /* An integer in lo..hi into out[key]; absent: def. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
 #include "http_stream.h"
+#include "auth.h"
 #include "k8s.h"
 #include "lib/log.h"
 #include "kind_node.h"
@@ -17,11 +18,21 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct http_context *ctx;
+	struct http_limits limits;
+};
+
 struct request {
+	struct http_limits *limits;
 	char *body;
 	size_t len;
 	bool too_large;
-	void *stream; /* http_stream.h: a stream whose 101 is on its way */
+	bool watching; /* counted by http_limits_watch_begin */
+	bool upgrade;  /* routed to a stream: the connection carries no more requests */
+	void *stream;  /* http_stream.h: a stream whose 101 is on its way */
+	struct auth_principal who; /* auth.h: the bearer's identity */
 };
 
 static int listen_unix(const char *path, int *out)
@@ -110,7 +121,9 @@ int http_listen(const char *addr, int *fd)
 	return listen_tcp(addr, fd);
 }
 
-static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *body)
+/* close: the connection ends after this answer (a cap was met). */
+static enum MHD_Result reply_json_close(struct MHD_Connection *conn, unsigned status, json_t *body,
+					bool close)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -132,9 +145,16 @@ static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, 
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	if (close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *body)
+{
+	return reply_json_close(conn, status, body, false);
 }
 
 static enum MHD_Result reply_error(struct MHD_Connection *conn, const struct api_error *err)
@@ -159,25 +179,18 @@ static enum MHD_Result reply_result(struct MHD_Connection *conn, int r, unsigned
 	return reply_msg(conn, 500, "internal error (see the controller's log)");
 }
 
-static bool token_equal(const char *given, const char *want)
+/* Whether the request's bearer may make it (auth.h's table); else answers 403. */
+static bool permitted(const struct http_context *ctx, struct MHD_Connection *conn,
+		      const struct request *req, const struct auth_request *areq,
+		      enum MHD_Result *ret)
 {
-	size_t n = strlen(want);
-	unsigned char diff = 0;
+	struct api_error err = {0};
+	int r = auth_check(ctx->registry, &req->who, areq, &err);
 
-	if (strlen(given) != n)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(given[i] ^ want[i]);
-	return diff == 0;
-}
-
-static bool authorized(struct MHD_Connection *conn, const char *token)
-{
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
-
-	if (!h || strncmp(h, "Bearer ", 7) != 0)
-		return false;
-	return token_equal(h + 7, token);
+	if (r == 0)
+		return true;
+	*ret = reply_result(conn, r, 200, NULL, &err);
+	return false;
 }
 
 static enum MHD_Result reply_method_not_allowed(struct MHD_Connection *conn, const char *method,
@@ -189,7 +202,8 @@ static enum MHD_Result reply_method_not_allowed(struct MHD_Connection *conn, con
 	return reply_msg(conn, 405, msg);
 }
 
-static enum MHD_Result handle_watch(const struct http_context *ctx, struct MHD_Connection *conn)
+static enum MHD_Result handle_watch(const struct http_context *ctx, struct MHD_Connection *conn,
+				    struct request *req)
 {
 	const char *since_text = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "since");
 	struct MHD_Response *resp;
@@ -207,6 +221,13 @@ static enum MHD_Result handle_watch(const struct http_context *ctx, struct MHD_C
 			return reply_msg(conn, 400, msg);
 		}
 	}
+	if (!http_limits_watch_begin(req->limits, conn)) {
+		snprintf(msg, sizeof(msg),
+			 "too many watches on this socket (at most %u at a time); try again later",
+			 req->limits->max_watches);
+		return reply_json_close(conn, 503, json_pack("{s:s}", "error", msg), true);
+	}
+	req->watching = true;
 	r = watch_response_new(ctx->store, ctx->hub, since, &resp, &oldest);
 	if (r == -ESTALE) {
 		snprintf(msg, sizeof(msg),
@@ -235,8 +256,8 @@ static bool decode_body(struct MHD_Connection *conn, const struct request *req, 
 }
 
 static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Connection *conn,
-				   const char *method, enum kind kind, const char *name,
-				   const char *sub, const struct request *req)
+				   const char *url, const char *method, enum kind kind,
+				   const char *name, const char *sub, const struct request *req)
 {
 	struct registry *reg = ctx->registry;
 	struct api_error err = {0};
@@ -249,6 +270,17 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 		api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", name);
 		return reply_error(conn, &err);
 	}
+	if (!permitted(ctx, conn, req,
+		       &(struct auth_request){.method = method,
+					      .target = !sub ? AUTH_T_OBJECTS
+							: kind == KIND_MIGRATION
+							    ? AUTH_T_MIGRATION_ACTION
+							    : AUTH_T_NODE_STATUS,
+					      .kind = (int)kind,
+					      .name = name,
+					      .url = url},
+		       &ret))
+		return ret;
 	if (sub && kind == KIND_MIGRATION) {
 		if (strcmp(method, "POST") != 0)
 			return reply_method_not_allowed(conn, method, "a migration's action");
@@ -269,7 +301,9 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 			return reply_method_not_allowed(conn, method, "a node's status");
 		if (!decode_body(conn, req, &body, &ret))
 			return ret;
-		r = node_status_report(reg, name, body, &out, &err);
+		r = req->who.role == AUTH_NODE ? auth_status_placed(reg, name, body, NULL) : 0;
+		if (r == 0)
+			r = node_status_report(reg, name, body, &out, &err);
 		json_decref(body);
 		return reply_result(conn, r, 200, out, &err);
 	}
@@ -331,16 +365,77 @@ static enum MHD_Result handle_metrics(const struct http_context *ctx, struct MHD
 	return ret;
 }
 
+/* POST /v1/join {node, token}: a node's credential for its join token (auth.h). */
+static enum MHD_Result handle_join(const struct http_context *ctx, struct MHD_Connection *conn,
+				   const char *method, const struct request *req)
+{
+	struct api_error err = {0};
+	enum MHD_Result ret;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if (strcmp(method, "POST") != 0)
+		return reply_method_not_allowed(conn, method, "/v1/join");
+	if (!decode_body(conn, req, &body, &ret))
+		return ret;
+	r = auth_join(ctx->registry, body, &out, &err);
+	json_decref(body);
+	if (r == 0)
+		log_info("node %s joined", json_string_value(json_object_get(out, "node")));
+	else if (err.status)
+		log_warn("a join was refused: %s", err.message);
+	return reply_result(conn, r, 200, out, &err);
+}
+
+/* POST /v1/tokens {node, ttl_s}: a join token; DELETE /v1/tokens/NODE: revoke. */
+static enum MHD_Result handle_tokens(const struct http_context *ctx, struct MHD_Connection *conn,
+				     const char *method, const char *node,
+				     const struct request *req)
+{
+	struct api_error err = {0};
+	enum MHD_Result ret;
+	json_t *body = NULL, *out = NULL;
+	int r;
+
+	if (node && !object_name_valid(node)) {
+		api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid node name", node);
+		return reply_error(conn, &err);
+	}
+	if (node) {
+		if (strcmp(method, "DELETE") != 0)
+			return reply_method_not_allowed(conn, method, "a node's tokens");
+		r = auth_revoke(ctx->registry, node, &out, &err);
+		if (r == 0)
+			log_info("the credentials of node %s were revoked", node);
+		return reply_result(conn, r, 200, out, &err);
+	}
+	if (strcmp(method, "POST") != 0)
+		return reply_method_not_allowed(conn, method, "/v1/tokens");
+	if (!decode_body(conn, req, &body, &ret))
+		return ret;
+	r = auth_token_create(ctx->registry, body, &out, &err);
+	json_decref(body);
+	return reply_result(conn, r, 201, out, &err);
+}
+
 static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connection *conn,
 			     const char *url, const char *method, struct request *req)
 {
 	char path[512], *save = NULL, *seg[5] = {0};
 	struct api_error err = {0};
+	enum MHD_Result ret;
 	enum kind kind;
 	int n = 0;
 
-	if (k8s_path(url)) /* kubectl's API next to /v1 (k8s.h) */
-		return k8s_serve(ctx, conn, url, method, req->body, req->len);
+	if (k8s_path(url)) { /* kubectl's API next to /v1 (k8s.h): authorized there, by resource */
+		const struct k8s_call call = {.who = &req->who,
+					      .body = req->body,
+					      .len = req->len,
+					      .limits = req->limits,
+					      .watching = &req->watching};
+
+		return k8s_serve(ctx, conn, url, method, &call);
+	}
 	if (strlen(url) >= sizeof(path))
 		return reply_msg(conn, 404, "no such path");
 	strcpy(path, url);
@@ -349,14 +444,35 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 			return reply_msg(conn, 404, "no such path");
 		seg[n++] = s;
 	}
-	if (n == 1 && strcmp(seg[0], "metrics") == 0)
+	if (n == 1 && strcmp(seg[0], "metrics") == 0) {
+		if (!permitted(
+			ctx, conn, req,
+			&(struct auth_request){method, AUTH_T_METRICS, AUTH_ANY_KIND, NULL, url},
+			&ret))
+			return ret;
 		return handle_metrics(ctx, conn, method);
+	}
 	if (n < 2 || strcmp(seg[0], "v1") != 0)
 		return reply_msg(conn, 404, "no such path (the API is under /v1)");
 	if (n == 2 && strcmp(seg[1], "watch") == 0) {
 		if (strcmp(method, "GET") != 0)
 			return reply_method_not_allowed(conn, method, url);
-		return handle_watch(ctx, conn);
+		if (!permitted(
+			ctx, conn, req,
+			&(struct auth_request){method, AUTH_T_WATCH, AUTH_ANY_KIND, NULL, url},
+			&ret))
+			return ret;
+		return handle_watch(ctx, conn, req);
+	}
+	if (n == 2 && strcmp(seg[1], "join") == 0)
+		return handle_join(ctx, conn, method, req);
+	if ((n == 2 || n == 3) && strcmp(seg[1], "tokens") == 0) {
+		if (!permitted(ctx, conn, req,
+			       &(struct auth_request){method, AUTH_T_TOKENS, AUTH_ANY_KIND,
+						      n == 3 ? seg[2] : NULL, url},
+			       &ret))
+			return ret;
+		return handle_tokens(ctx, conn, method, n == 3 ? seg[2] : NULL, req);
 	}
 	if (kind_from_plural(seg[1], &kind) < 0) {
 		api_error_set(&err, 404, NULL,
@@ -370,15 +486,22 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 
 		if (r == 0 && !object_name_valid(seg[2]))
 			r = api_error_set(&err, 400, NULL, "\"%.64s\" is not a valid name", seg[2]);
-		if (r == 0)
+		if (r == 0 && !permitted(ctx, conn, req,
+					 &(struct auth_request){method, AUTH_T_STREAM, (int)kind,
+								seg[2], url},
+					 &ret))
+			return ret;
+		if (r == 0) {
+			req->upgrade = true;
 			return http_stream_serve(ctx, conn, method, &treq, &req->stream);
+		}
 		if (r != -ENOENT)
 			return reply_error(conn, &err);
 	}
 	if (n > 4)
 		return reply_msg(conn, 404, "no such path");
-	return handle_kind(ctx, conn, method, kind, n >= 3 ? seg[2] : NULL, n == 4 ? seg[3] : NULL,
-			   req);
+	return handle_kind(ctx, conn, url, method, kind, n >= 3 ? seg[2] : NULL,
+			   n == 4 ? seg[3] : NULL, req);
 }
 
 static enum MHD_Result handle_healthz(const struct http_context *ctx, struct MHD_Connection *conn)
@@ -395,17 +518,41 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_data_size, void **con_cls)
 {
-	const struct http_context *ctx = cls;
+	struct http_server *srv = cls;
+	const struct http_context *ctx = srv->ctx;
 	struct request *req = *con_cls;
+	struct auth_principal who = {.role = AUTH_NODE}; /* join: nobody yet */
 	const char *clen;
-	char *nbody;
+	char *nbody, msg[160];
 
 	(void)version;
 	if (!req) {
+		http_limits_header_in(&srv->limits, conn);
+		/* a watch (GET /v1/watch, kubectl's ?watch=true) meets the watch cap instead */
+		if (strcmp(url, "/v1/watch") != 0 && !(k8s_path(url) && k8s_is_watch(conn)) &&
+		    http_limits_requests_full(&srv->limits)) {
+			snprintf(
+			    msg, sizeof(msg),
+			    "too many connections on this socket (at most %u besides watches); "
+			    "try again later",
+			    (unsigned)HTTP_MAX_REQUEST_CONNECTIONS);
+			return reply_json_close(conn, 503, json_pack("{s:s}", "error", msg), true);
+		}
 		if (strcmp(url, "/v1/healthz") == 0)
 			return handle_healthz(ctx, conn);
-		if (!authorized(conn, ctx->token))
-			return reply_msg(conn, 401, "missing or wrong bearer token");
+		/* POST /v1/join carries its join token in the body. */
+		if (strcmp(url, "/v1/join") != 0) {
+			struct api_error err = {0};
+			int r = auth_identify(
+			    ctx->store, ctx->token,
+			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+			    &who, &err);
+
+			if (r < 0 && err.status && k8s_path(url))
+				return k8s_reply_unauthorized(conn, &err);
+			if (r < 0)
+				return reply_result(conn, r, 200, NULL, &err);
+		}
 		clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						   MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (clen && strtoull(clen, NULL, 10) > API_MAX_BODY)
@@ -413,6 +560,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
+		req->limits = &srv->limits;
+		req->who = who;
 		*con_cls = req;
 		return MHD_YES;
 	}
@@ -443,12 +592,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode code)
 {
+	struct http_server *srv = cls;
 	struct request *req = *con_cls;
 
-	(void)cls;
-	(void)conn;
-	(void)code;
+	http_limits_answered(&srv->limits, conn,
+			     code == MHD_REQUEST_TERMINATED_COMPLETED_OK && !(req && req->upgrade));
 	if (req) {
+		if (req->watching)
+			http_limits_watch_end(&srv->limits, conn);
 		http_stream_abandon(req->stream);
 		free(req->body);
 		free(req);
@@ -468,26 +619,53 @@ static unsigned per_address_limit(int fd)
 	return HTTP_MAX_PER_ADDRESS;
 }
 
-int http_start(int fd, const struct http_context *ctx, struct MHD_Daemon **out)
+int http_start(int fd, const struct http_context *ctx, const char *cert_pem, const char *key_pem,
+	       struct http_server **out)
 {
-	struct MHD_Daemon *d;
+	/* TLS: the certificate and key lead the options (MHD_OPTION_ARRAY); else none. */
+	struct MHD_OptionItem tls[] = {
+	    {cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert_pem},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem},
+	    {MHD_OPTION_END, 0, NULL},
+	};
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	unsigned max_watches = ctx->max_watches ? ctx->max_watches : HTTP_MAX_WATCHES;
+	int r;
 
-	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-				 MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE,
-			     0, NULL, NULL, on_request, (void *)ctx, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-			     MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd),
-			     MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
-	if (!d)
-		return -EIO;
-	*out = d;
+	if (!srv)
+		return -ENOMEM;
+	srv->ctx = ctx;
+	r = http_limits_start(&srv->limits, max_watches, HTTP_HEADER_DEADLINE_S,
+			      HTTP_TIMEOUT_S + HTTP_HEADER_DEADLINE_S);
+	if (r < 0)
+		goto cleanup;
+	srv->daemon = MHD_start_daemon(
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+		MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE | (cert_pem ? MHD_USE_TLS : 0),
+	    0, NULL, NULL, on_request, srv, MHD_OPTION_ARRAY, tls, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    max_watches + HTTP_MAX_REQUEST_CONNECTIONS + HTTP_SPARE_CONNECTIONS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd), MHD_OPTION_THREAD_STACK_SIZE,
+	    (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    http_limits_notify, &srv->limits, MHD_OPTION_END);
+	if (!srv->daemon) {
+		r = -EIO;
+		goto cleanup;
+	}
+	*out = srv;
 	return 0;
+cleanup:
+	http_limits_stop(&srv->limits);
+	free(srv);
+	return r;
 }
 
-void http_stop(struct MHD_Daemon *d)
+void http_stop(struct http_server *srv)
 {
-	if (d)
-		MHD_stop_daemon(d);
+	if (!srv)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	http_limits_stop(&srv->limits);
+	free(srv);
 }

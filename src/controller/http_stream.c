@@ -18,6 +18,9 @@ struct relay {
 	int agent_fd;
 	int client_fd;
 	void **slot; /* the request's: cleared when the handler takes rl */
+	struct MHD_UpgradeResponseHandle *urh; /* TLS: MHD's until the relay ends */
+	void *pre;	/* TLS: the framed bytes MHD read past the request's head */
+	size_t prelen;
 	char what[128];
 };
 
@@ -50,17 +53,34 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 static void *relay_main(void *data)
 {
 	struct relay *rl = data;
-	int r = stream_relay(rl->client_fd, rl->agent_fd);
+	/* Over TLS, frames: MHD's relay would drop the client's half-close
+	 * (lib/streamframe.h). */
+	int r = rl->urh ? stream_relay_framed(rl->client_fd, rl->agent_fd, rl->pre, rl->prelen)
+			: stream_relay(rl->client_fd, rl->agent_fd);
 
 	log_debug("stream %s ended%s%s", rl->what, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
-	close(rl->client_fd);
+	if (rl->urh)
+		MHD_upgrade_action(rl->urh, MHD_UPGRADE_ACTION_CLOSE);
+	else
+		close(rl->client_fd);
 	close(rl->agent_fd);
+	free(rl->pre);
 	free(rl);
 	atomic_fetch_sub(&active, 1);
 	return NULL;
 }
 
-/* After the 101: the socket leaves MHD (a duplicate is ours) and the relay starts. */
+static bool over_tls(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+	return ci && ci->tls_session;
+}
+
+/* After the 101: the relay starts. In plain HTTP the socket leaves MHD (a
+ * duplicate is ours); over TLS sock is MHD's end of its TLS relay, which
+ * lives until the stream ends. */
 static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, const char *extra_in,
 		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
@@ -69,17 +89,28 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	pthread_t t;
 	int r;
 
-	(void)conn;
 	(void)con_cls;
 	*rl->slot = NULL; /* ours from here on */
-	rl->client_fd = dup(sock);
-	MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	if (over_tls(conn)) {
+		rl->urh = urh;
+		rl->client_fd = sock;
+	} else {
+		rl->client_fd = dup(sock);
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+	}
 	if (rl->client_fd < 0) {
 		log_warn_errno(-errno, "stream %s: cannot keep the socket", rl->what);
 		goto fail;
 	}
-	if (extra_in_size && stream_write_all(rl->agent_fd, extra_in, extra_in_size) < 0)
+	if (extra_in_size && rl->urh) {
+		rl->pre = malloc(extra_in_size);
+		if (!rl->pre)
+			goto fail;
+		memcpy(rl->pre, extra_in, extra_in_size);
+		rl->prelen = extra_in_size;
+	} else if (extra_in_size && stream_write_all(rl->agent_fd, extra_in, extra_in_size) < 0) {
 		goto fail;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&attr, HTTP_STREAM_THREAD_STACK);
@@ -89,9 +120,12 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 		return;
 	log_warn_errno(-r, "stream %s: no thread to relay it", rl->what);
 fail:
-	if (rl->client_fd >= 0)
+	if (rl->urh)
+		MHD_upgrade_action(rl->urh, MHD_UPGRADE_ACTION_CLOSE);
+	else if (rl->client_fd >= 0)
 		close(rl->client_fd);
 	close(rl->agent_fd);
+	free(rl->pre);
 	free(rl);
 	atomic_fetch_sub(&active, 1);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "ipam.h"
 #include "lib/addr.h"
+#include "lib/kinds.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,8 +24,7 @@ static void mac_owner(const char *network, const char *owner, char key[160])
 int ipam_network_from_object(const json_t *network, struct ipam_network *out)
 {
 	const json_t *spec = json_object_get(network, "spec");
-	const char *name =
-	    json_string_value(json_object_get(json_object_get(network, "metadata"), "name"));
+	const char *name = obj_name(network);
 	const char *cidr = json_string_value(json_object_get(spec, "cidr"));
 	const char *gw = json_string_value(json_object_get(spec, "gateway"));
 	struct ipam_network n = {.name = name};

@@ -8,6 +8,7 @@
 #include "k8s_view.h"
 #include "lib/kubevirt.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MAX_SEGMENTS 7
@@ -25,19 +26,96 @@ bool k8s_path(const char *url)
 	return false;
 }
 
-static bool is_watch(struct MHD_Connection *conn)
+bool k8s_is_watch(struct MHD_Connection *conn)
 {
 	const char *w = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "watch");
 
 	return w && (strcmp(w, "true") == 0 || strcmp(w, "1") == 0);
 }
 
+size_t k8s_auth_requests(const char *method, const struct k8s_resource *res, const char *name,
+			 bool watch, const char *url, struct auth_request *out)
+{
+	/* the godwit method of the verb: apply (merge patch) and replace update */
+	const char *m = strcmp(method, "PATCH") == 0 ? "PUT" : method;
+	size_t n = 0;
+
+	if (!res) {
+		out[n++] = (struct auth_request){m, AUTH_T_DISCOVERY, AUTH_ANY_KIND, NULL, url};
+		return n;
+	}
+	if (watch && !name && strcmp(m, "GET") == 0) {
+		out[n++] = (struct auth_request){m, AUTH_T_WATCH, (int)res->source, NULL, url};
+		return n;
+	}
+	out[n++] = (struct auth_request){m, AUTH_T_OBJECTS, (int)res->source, name, url};
+	if (res->source == KIND_MIGRATION && name && strcmp(m, "DELETE") == 0)
+		/* k8s_objects.c: the delete of a migration aborts it first */
+		out[n++] = (struct auth_request){"POST", AUTH_T_MIGRATION_ACTION, KIND_MIGRATION,
+						 name, url};
+	return n;
+}
+
+/* Whether the bearer may make the request (auth.h's table); else answers a 403 Status. */
+static bool permitted(const struct http_context *ctx, struct MHD_Connection *conn,
+		      const struct k8s_call *call, const char *url, const char *method,
+		      const struct k8s_resource *res, const char *name, bool watch,
+		      enum MHD_Result *ret)
+{
+	struct auth_request areq[K8S_AUTH_MAX];
+	size_t n = k8s_auth_requests(method, res, name, watch, url, areq);
+
+	for (size_t i = 0; i < n; i++) {
+		struct api_error err = {0};
+		struct k8s_status st = {0};
+		const struct k8s_target t = {.resource = res ? res->name : NULL,
+					     .kind = res ? res->kind : NULL,
+					     .name = name};
+
+		if (auth_check(ctx->registry, call->who, &areq[i], &err) == 0)
+			continue;
+		*ret = k8s_reply_api_error(conn, &err, &t, &st);
+		k8s_status_clear(&st);
+		return false;
+	}
+	return true;
+}
+
+enum MHD_Result k8s_reply_unauthorized(struct MHD_Connection *conn, const struct api_error *err)
+{
+	struct k8s_status st = {0};
+	enum MHD_Result ret = k8s_reply_api_error(conn, err, NULL, &st);
+
+	k8s_status_clear(&st);
+	return ret;
+}
+
+/* A watch counts against the listener's cap (http_limits.h); else a 503 Status. */
+static bool watch_admitted(struct MHD_Connection *conn, const struct k8s_call *call,
+			   enum MHD_Result *ret)
+{
+	if (!call->limits)
+		return true;
+	if (!http_limits_watch_begin(call->limits, conn)) {
+		*ret = k8s_reply_error(conn, 503, NULL,
+				       "too many watches on this socket (at most %u at a time); "
+				       "try again later",
+				       call->limits->max_watches);
+		return false;
+	}
+	if (call->watching)
+		*call->watching = true;
+	return true;
+}
+
 /* /apis/kubevirt.io/v1/[namespaces/NS/]RES[/NAME] */
 static enum MHD_Result serve_resource(const struct http_context *ctx, struct MHD_Connection *conn,
-				      int n, char **seg, const char *method, const char *body,
-				      size_t len)
+				      const char *url, int n, char **seg, const char *method,
+				      const struct k8s_call *call)
 {
-	struct k8s_request kr = {.method = method, .body = body, .len = len};
+	struct k8s_request kr = {.method = method, .body = call->body, .len = call->len};
+	enum MHD_Result ret;
+	bool watch;
 	int at = 3;
 
 	if (n >= 5 && strcmp(seg[3], "namespaces") == 0) {
@@ -63,8 +141,11 @@ static enum MHD_Result serve_resource(const struct http_context *ctx, struct MHD
 		    "(kubevirt.io/v1 has virtualmachines, "
 		    "virtualmachineinstances, virtualmachineinstancemigrations)");
 	kr.name = n == at + 2 ? seg[at + 1] : NULL;
-	if (!kr.name && strcmp(method, "GET") == 0 && is_watch(conn))
-		return k8s_watch_serve(ctx, conn, kr.res);
+	watch = !kr.name && strcmp(method, "GET") == 0 && k8s_is_watch(conn);
+	if (!permitted(ctx, conn, call, url, method, kr.res, kr.name, watch, &ret))
+		return ret;
+	if (watch)
+		return watch_admitted(conn, call, &ret) ? k8s_watch_serve(ctx, conn, kr.res) : ret;
 	return k8s_objects_serve(ctx, conn, &kr);
 }
 
@@ -102,9 +183,10 @@ static enum MHD_Result openapi_v2(struct MHD_Connection *conn)
 }
 
 enum MHD_Result k8s_serve(const struct http_context *ctx, struct MHD_Connection *conn,
-			  const char *url, const char *method, const char *body, size_t len)
+			  const char *url, const char *method, const struct k8s_call *call)
 {
 	char path[512], *save = NULL, *seg[MAX_SEGMENTS];
+	enum MHD_Result ret;
 	json_t *doc;
 	int n = 0;
 
@@ -122,7 +204,9 @@ enum MHD_Result k8s_serve(const struct http_context *ctx, struct MHD_Connection 
 	}
 	if (n >= 4 && strcmp(seg[0], "apis") == 0 && strcmp(seg[1], K8S_GROUP) == 0 &&
 	    strcmp(seg[2], K8S_VERSION) == 0)
-		return serve_resource(ctx, conn, n, seg, method, body, len);
+		return serve_resource(ctx, conn, url, n, seg, method, call);
+	if (!permitted(ctx, conn, call, url, method, NULL, NULL, false, &ret))
+		return ret;
 	if (n == 2 && strcmp(seg[0], "openapi") == 0 && strcmp(seg[1], "v2") == 0 &&
 	    strcmp(method, "GET") == 0)
 		return openapi_v2(conn);

@@ -16,6 +16,8 @@ const char *k8s_reason(int code)
 		return "BadRequest";
 	case 401:
 		return "Unauthorized";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "NotFound";
 	case 405:
@@ -30,6 +32,8 @@ const char *k8s_reason(int code)
 		return "UnsupportedMediaType";
 	case 422:
 		return "Invalid";
+	case 503:
+		return "ServiceUnavailable";
 	case 507:
 		return "InsufficientStorage";
 	default:

@@ -80,17 +80,6 @@ struct kind_ops {
 	int (*decorate)(struct registry *reg, json_t *obj);
 };
 
-/* The string at obj.part.key ("spec", "network"), or NULL. */
-static inline const char *obj_str(const json_t *obj, const char *part, const char *key)
-{
-	return json_string_value(json_object_get(json_object_get(obj, part), key));
-}
-
-static inline const char *obj_name(const json_t *obj)
-{
-	return obj_str(obj, "metadata", "name");
-}
-
 /* Whether a client's raw body gives spec.key (a PUT that leaves it out keeps it). */
 static inline bool body_gives(const json_t *body, const char *key)
 {
@@ -98,7 +87,8 @@ static inline bool body_gives(const json_t *body, const char *key)
 }
 
 /* The rows, each in its kind_<kind>.c. */
-extern const struct kind_ops kind_network, kind_port, kind_node, kind_migration, kind_vm;
+extern const struct kind_ops kind_network, kind_port, kind_node, kind_migration, kind_vm,
+    kind_event;
 
 /* Indexed by enum kind (kind_table.c); for the entry points only. */
 extern const struct kind_ops *const kind_ops_table[KIND__COUNT];
@@ -130,6 +120,14 @@ int txn_delete(struct txn *t, enum kind kind, const json_t *old, struct api_erro
 
 /* Plain reads and writes (type "ADDED"/"MODIFIED"); -ENOENT when missing. */
 int txn_get(struct txn *t, enum kind kind, const char *name, json_t **out);
+/* txn_get() of the object that field ("spec.port") names: a 404 naming it
+ * when it is missing. */
+int txn_get_ref(struct txn *t, enum kind kind, const char *name, const char *field, json_t **out,
+		struct api_error *err);
+/* Every stored object of kind, a new array. */
+int txn_list(struct txn *t, enum kind kind, json_t **items);
+/* metadata.revision of obj := the revision this transaction writes. */
+void txn_stamp(const struct txn *t, json_t *obj);
 int txn_put(struct txn *t, enum kind kind, const json_t *obj, const char *type);
 /* A write (MODIFIED) of obj after the object being created (txn_create). */
 int txn_put_after(struct txn *t, enum kind kind, const json_t *obj);

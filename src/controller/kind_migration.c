@@ -14,16 +14,6 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *spec_str(const json_t *obj, const char *key)
-{
-	return obj_str(obj, "spec", key);
-}
-
-static void set_revision(json_t *obj, int64_t rev)
-{
-	json_object_set_new(json_object_get(obj, "metadata"), "revision", json_integer(rev));
-}
-
 static int migration_validate(const json_t *spec, const char *name, json_t *out,
 			      struct api_error *err)
 {
@@ -48,7 +38,7 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 		     {"max_bandwidth_mib", "spec.max_bandwidth_mib", 1048576},
 		     {"progress_timeout_s", "spec.progress_timeout_s", 86400},
 		     {"completion_timeout_per_gib_s", "spec.completion_timeout_per_gib_s", 86400}};
-	const char *port, *vm, *target;
+	const char *port, *vm;
 	json_int_t timeout = MIGRATION_TIMEOUT_DEFAULT_S;
 	json_t *j;
 	int r;
@@ -80,11 +70,9 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 	if (vm)
 		json_object_set_new(out, "vm", json_string(vm));
 
-	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
+	r = api_copy_name(spec, "target", "spec.target", "a node name", out, err);
 	if (r < 0)
 		return r;
-	if (target)
-		json_object_set_new(out, "target", json_string(target));
 
 	/* Absent: the port's own strategy (filled in at creation). */
 	r = api_get_strategy(spec, false, out, err);
@@ -132,17 +120,16 @@ static int find_unfinished(struct txn *t, const char *port, json_t **list, const
 {
 	json_t *items = NULL, *m;
 	enum migration_phase p;
-	int64_t rev;
 	size_t i;
 	int r;
 
 	*found = NULL;
-	r = t->store->ops->list(t->store, kind_str(KIND_MIGRATION), &items, &rev);
+	r = txn_list(t, KIND_MIGRATION, &items);
 	if (r < 0)
 		return r;
 	json_array_foreach(items, i, m)
 	{
-		if (strcmp(spec_str(m, "port") ?: "", port) == 0 &&
+		if (strcmp(obj_spec_str(m, "port") ?: "", port) == 0 &&
 		    migration_phase_of(m, &p) == 0 && !migration_phase_finished(p)) {
 			*found = m;
 			break;
@@ -156,7 +143,7 @@ static int find_unfinished(struct txn *t, const char *port, json_t **list, const
 static int choose_target(json_t *mig, const json_t *nodes, const char *source,
 			 struct api_error *err)
 {
-	const char *target = spec_str(mig, "target");
+	const char *target = obj_spec_str(mig, "target");
 	const json_t *node;
 	char live[64];
 	size_t i;
@@ -210,11 +197,8 @@ static int migration_create(struct txn *t, json_t *mig, struct api_error *err)
 	r = vm_migration_subject(t, mig, err); /* a VM's migration moves its port */
 	if (r < 0)
 		return r;
-	pname = spec_str(mig, "port");
-	r = txn_get(t, KIND_PORT, pname, &port);
-	if (r == -ENOENT)
-		return api_error_set(err, 404, "spec.port", "spec.port: port \"%s\" does not exist",
-				     pname);
+	pname = obj_spec_str(mig, "port");
+	r = txn_get_ref(t, KIND_PORT, pname, "spec.port", &port, err);
 	if (r < 0)
 		return r;
 	r = find_unfinished(t, pname, &list, &other);
@@ -243,10 +227,10 @@ static int migration_create(struct txn *t, json_t *mig, struct api_error *err)
 	r = choose_target(mig, nodes, source, err);
 	if (r < 0)
 		goto cleanup;
-	if (!spec_str(mig, "strategy"))
+	if (!obj_spec_str(mig, "strategy"))
 		json_object_set(json_object_get(mig, "spec"), "strategy",
 				json_object_get(json_object_get(port, "spec"), "strategy"));
-	set_revision(port, t->rev);
+	txn_stamp(t, port);
 	r = migration_start(mig, port, source, now_ms);
 	if (r < 0)
 		goto cleanup;

@@ -26,23 +26,13 @@
 /* Below the automatic range (IPAM_VNI_FIRST), so other networks keep their numbers. */
 #define DEFAULT_NETWORK_VNI 1
 
-static json_t *spec_of(const json_t *obj)
-{
-	return json_object_get(obj, "spec");
-}
-
-static const char *spec_str(const json_t *obj, const char *key)
-{
-	return obj_str(obj, "spec", key);
-}
-
 static int network_validate(const json_t *spec, const char *name, json_t *out,
 			    struct api_error *err)
 {
 	(void)name;
 	static const char *const allowed[] = {"cidr", "vni",	     "gateway",
 					      "dhcp", "gatewayNode", NULL};
-	const char *cidr, *gateway, *gw_node;
+	const char *cidr, *gateway;
 	uint32_t net, gw, mask;
 	unsigned len;
 	json_t *j;
@@ -52,11 +42,11 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 	r = api_check_fields(spec, "spec", allowed, err);
 	if (r < 0)
 		return r;
-	r = api_get_string(spec, "cidr", "spec.cidr", &cidr, err);
+	r = api_require(spec, "cidr", "spec.cidr", err);
+	if (r == 0)
+		r = api_get_string(spec, "cidr", "spec.cidr", &cidr, err);
 	if (r < 0)
 		return r;
-	if (!cidr)
-		return api_error_set(err, 400, "spec.cidr", "spec.cidr is required");
 	if (addr_ipv4_parse_cidr(cidr, &net, &len) < 0)
 		return api_error_set(err, 400, "spec.cidr",
 				     "spec.cidr: \"%.64s\" is not an IPv4 CIDR", cidr);
@@ -81,14 +71,10 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 		json_object_set_new(out, "vni", json_integer(json_integer_value(j)));
 	}
 
-	r = api_get_string(spec, "gateway", "spec.gateway", &gateway, err);
+	r = api_get_ipv4(spec, "gateway", "spec.gateway", &gateway, &gw, err);
 	if (r < 0)
 		return r;
 	if (gateway) {
-		if (addr_ipv4_parse(gateway, &gw) < 0)
-			return api_error_set(err, 400, "spec.gateway",
-					     "spec.gateway: \"%.64s\" is not an IPv4 address",
-					     gateway);
 		if ((gw & mask) != net || gw == net || gw == (net | ~mask))
 			return api_error_set(err, 400, "spec.gateway",
 					     "spec.gateway: \"%s\" is not a host address of %s",
@@ -105,12 +91,7 @@ static int network_validate(const json_t *spec, const char *name, json_t *out,
 	json_object_set_new(out, "dhcp", json_boolean(j && json_is_true(j)));
 
 	/* The gateway (spec.gateway, given or defaulted above) is where it routes. */
-	r = api_get_name(spec, "gatewayNode", "spec.gatewayNode", "a node name", &gw_node, err);
-	if (r < 0)
-		return r;
-	if (gw_node)
-		json_object_set_new(out, "gatewayNode", json_string(gw_node));
-	return 0;
+	return api_copy_name(spec, "gatewayNode", "spec.gatewayNode", "a node name", out, err);
 }
 
 /* spec.vni (given or the lowest free); on update cidr and gateway stay. */
@@ -118,23 +99,23 @@ static int network_allocate(struct txn *t, json_t *obj, const json_t *old, const
 			    struct api_error *err)
 {
 	struct store *s = t->store;
-	json_t *spec = spec_of(obj);
+	json_t *spec = obj_spec(obj);
 	json_int_t want = json_integer_value(json_object_get(spec, "vni"));
-	json_int_t had = old ? json_integer_value(json_object_get(spec_of(old), "vni")) : 0;
+	json_int_t had = old ? json_integer_value(json_object_get(obj_spec(old), "vni")) : 0;
 	uint32_t vni;
 	int r;
 
 	if (old) {
-		if (strcmp(spec_str(obj, "cidr"), spec_str(old, "cidr")) != 0)
+		if (strcmp(obj_spec_str(obj, "cidr"), obj_spec_str(old, "cidr")) != 0)
 			return api_error_set(err, 422, "spec.cidr",
 					     "spec.cidr is immutable (network %s has %s)",
-					     obj_name(old), spec_str(old, "cidr"));
+					     obj_name(old), obj_spec_str(old, "cidr"));
 		if (!body_gives(body, "gateway"))
-			json_object_set(spec, "gateway", json_object_get(spec_of(old), "gateway"));
-		else if (strcmp(spec_str(obj, "gateway"), spec_str(old, "gateway")) != 0)
+			json_object_set(spec, "gateway", json_object_get(obj_spec(old), "gateway"));
+		else if (strcmp(obj_spec_str(obj, "gateway"), obj_spec_str(old, "gateway")) != 0)
 			return api_error_set(err, 422, "spec.gateway",
 					     "spec.gateway is immutable (network %s has %s)",
-					     obj_name(old), spec_str(old, "gateway"));
+					     obj_name(old), obj_spec_str(old, "gateway"));
 		if (!want || want == had) {
 			json_object_set_new(spec, "vni", json_integer(had));
 			return 0;
@@ -165,11 +146,10 @@ static int network_update(struct txn *t, json_t *obj, const json_t *old, const j
 static int delete_tunnel_ports(struct txn *t, const char *network, struct api_error *err)
 {
 	json_t *ports = NULL, *p;
-	int64_t rev;
 	size_t i;
 	int r;
 
-	r = t->store->ops->list(t->store, kind_str(KIND_PORT), &ports, &rev);
+	r = txn_list(t, KIND_PORT, &ports);
 	if (r < 0)
 		return r;
 	json_array_foreach(ports, i, p)
@@ -202,7 +182,7 @@ static int network_release(struct txn *t, const json_t *old, struct api_error *e
 		return api_error_set(err, 409, NULL,
 				     "network %s still has ports; delete them first", name);
 	r = ipam_vni_release(t->store, name,
-			     (uint32_t)json_integer_value(json_object_get(spec_of(old), "vni")));
+			     (uint32_t)json_integer_value(json_object_get(obj_spec(old), "vni")));
 	if (r < 0)
 		return r;
 	return ipam_network_drop(t->store, name);
@@ -242,7 +222,7 @@ int network_create_default(struct txn *t, const char *cidr, bool *created, struc
 		if ((r == 0 && !held) || r == -ENOENT)
 			vni = json_integer(DEFAULT_NETWORK_VNI);
 		if (vni)
-			json_object_set_new(spec_of(net), "vni", vni);
+			json_object_set_new(obj_spec(net), "vni", vni);
 		r = txn_create(t, KIND_NETWORK, net, err);
 		made = r == 0;
 	}

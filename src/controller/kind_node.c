@@ -25,14 +25,11 @@ static int node_validate(const json_t *spec, const char *name, json_t *out, stru
 	r = api_check_fields(spec, "spec", allowed, err);
 	if (r < 0)
 		return r;
-	r = api_get_string(spec, "underlay_ip", "spec.underlay_ip", &ip, err);
+	r = api_require(spec, "underlay_ip", "spec.underlay_ip", err);
+	if (r == 0)
+		r = api_get_ipv4(spec, "underlay_ip", "spec.underlay_ip", &ip, &addr, err);
 	if (r < 0)
 		return r;
-	if (!ip)
-		return api_error_set(err, 400, "spec.underlay_ip", "spec.underlay_ip is required");
-	if (addr_ipv4_parse(ip, &addr) < 0)
-		return api_error_set(err, 400, "spec.underlay_ip",
-				     "spec.underlay_ip: \"%.64s\" is not an IPv4 address", ip);
 	json_object_set_new(out, "underlay_ip", json_string(ip));
 	return 0;
 }
@@ -48,10 +45,7 @@ int api_node_status_validate(const json_t *in, json_t **out, struct api_error *e
 	json_t *value;
 	int r;
 
-	r = api_expect_type(in, JSON_OBJECT, "body", err);
-	if (r < 0)
-		return r;
-	r = api_check_fields(in, "", allowed, err);
+	r = api_check_object(in, NULL, allowed, err);
 	if (r < 0)
 		return r;
 	r = api_get_nonnegative(in, "applied_revision", "applied_revision", &rev, err);
@@ -160,7 +154,13 @@ static int node_decorate(struct registry *reg, json_t *node)
 /* What a reader sees of obj beyond what is stored (nodes and VMs). */
 static int node_release(struct txn *t, const json_t *old, struct api_error *err)
 {
+	int r;
+
 	(void)err;
+	/* A deleted node's credentials go with it (auth.h): it must join again. */
+	r = t->store->ops->cred_del_node(t->store, obj_name(old), NULL);
+	if (r < 0)
+		return r;
 	return t->store->ops->node_status_del(t->store, obj_name(old));
 }
 

@@ -18,16 +18,6 @@
 
 #define NETNS_NAME_MAX 64
 
-static json_t *spec_of(const json_t *obj)
-{
-	return json_object_get(obj, "spec");
-}
-
-static const char *spec_str(const json_t *obj, const char *key)
-{
-	return obj_str(obj, "spec", key);
-}
-
 static bool netns_name_valid(const char *s)
 {
 	size_t len = strlen(s);
@@ -50,9 +40,9 @@ static int validate_locations(const json_t *spec, json_t *out, struct api_error 
 	size_t i;
 	int r;
 
-	if (!locs)
-		return api_error_set(err, 400, "spec.locations", "spec.locations is required");
-	r = api_expect_type(locs, JSON_ARRAY, "spec.locations", err);
+	r = api_require(spec, "locations", "spec.locations", err);
+	if (r == 0)
+		r = api_expect_type(locs, JSON_ARRAY, "spec.locations", err);
 	if (r < 0)
 		return r;
 	if (json_array_size(locs) < 1 || json_array_size(locs) > 2)
@@ -82,7 +72,7 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 					      "ipv4",	  "type",     "netns",	   "ifname",
 					      "security", "strategy", "target",	   NULL};
 	static const char *const types[] = {"veth", "tap", NULL};
-	const char *network, *owner, *mac, *ipv4, *netns, *ifname, *target;
+	const char *owner, *mac, *ipv4, *netns, *ifname;
 	uint64_t mac_value;
 	uint32_t addr;
 	char buf[18];
@@ -92,22 +82,15 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 	r = api_check_fields(spec, "spec", allowed, err);
 	if (r < 0)
 		return r;
-	r = api_get_string(spec, "network", "spec.network", &network, err);
+	r = api_require(spec, "network", "spec.network", err);
+	if (r == 0)
+		r = api_copy_name(spec, "network", "spec.network", "a valid name", out, err);
 	if (r < 0)
 		return r;
-	if (!network)
-		return api_error_set(err, 400, "spec.network", "spec.network is required");
-	if (!object_name_valid(network))
-		return api_error_set(err, 400, "spec.network",
-				     "spec.network: \"%.64s\" is not a valid name", network);
-	json_object_set_new(out, "network", json_string(network));
 
-	r = api_get_string(spec, "owner", "spec.owner", &owner, err);
+	r = api_get_name(spec, "owner", "spec.owner", "a valid name", &owner, err);
 	if (r < 0)
 		return r;
-	if (owner && !object_name_valid(owner))
-		return api_error_set(err, 400, "spec.owner",
-				     "spec.owner: \"%.64s\" is not a valid name", owner);
 	json_object_set_new(out, "owner", json_string(owner ? owner : name));
 
 	r = validate_locations(spec, out, err);
@@ -128,15 +111,11 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 		json_object_set_new(out, "mac", json_string(buf));
 	}
 
-	r = api_get_string(spec, "ipv4", "spec.ipv4", &ipv4, err);
+	r = api_get_ipv4(spec, "ipv4", "spec.ipv4", &ipv4, &addr, err);
 	if (r < 0)
 		return r;
-	if (ipv4) {
-		if (addr_ipv4_parse(ipv4, &addr) < 0)
-			return api_error_set(err, 400, "spec.ipv4",
-					     "spec.ipv4: \"%.64s\" is not an IPv4 address", ipv4);
+	if (ipv4)
 		json_object_set_new(out, "ipv4", json_string(ipv4));
-	}
 
 	r = api_get_choice(spec, "type", "spec.type", types, out, err);
 	if (r < 0)
@@ -167,11 +146,9 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 	json_object_set_new(out, "security", json_boolean(!j || json_is_true(j)));
 
 	/* Set by the controller through a migration; port_create and port_update refuse changes. */
-	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
+	r = api_copy_name(spec, "target", "spec.target", "a node name", out, err);
 	if (r < 0)
 		return r;
-	if (target)
-		json_object_set_new(out, "target", json_string(target));
 
 	return api_get_strategy(spec, true, out, err);
 }
@@ -179,35 +156,32 @@ static int port_validate(const json_t *spec, const char *name, json_t *out, stru
 static int port_create(struct txn *t, json_t *obj, struct api_error *err)
 {
 	struct store *s = t->store;
-	json_t *spec = spec_of(obj), *network = NULL;
-	const char *name = obj_name(obj), *owner = spec_str(obj, "owner");
+	json_t *spec = obj_spec(obj), *network = NULL;
+	const char *name = obj_name(obj), *owner = obj_spec_str(obj, "owner");
 	struct ipam_network n;
 	char ifname[16], text[18];
 	uint32_t addr;
 	uint64_t mac;
 	int r;
 
-	if (spec_str(obj, "ifname"))
+	if (obj_spec_str(obj, "ifname"))
 		return api_error_set(err, 400, "spec.ifname",
 				     "spec.ifname is set by the server; leave it out");
-	if (spec_str(obj, "target"))
+	if (obj_spec_str(obj, "target"))
 		return api_error_set(err, 422, "spec.target",
 				     "spec.target is set by the controller through a migration; "
 				     "leave it out (POST /v1/migrations)");
-	r = txn_get(t, KIND_NETWORK, spec_str(obj, "network"), &network);
-	if (r == -ENOENT)
-		return api_error_set(err, 404, "spec.network",
-				     "spec.network: network \"%s\" does not exist",
-				     spec_str(obj, "network"));
+	r = txn_get_ref(t, KIND_NETWORK, obj_spec_str(obj, "network"), "spec.network", &network,
+			err);
 	if (r < 0)
 		return r;
 	r = ipam_network_from_object(network, &n);
 	if (r < 0)
 		goto cleanup;
-	r = ipam_ipv4_acquire(s, &n, owner, spec_str(obj, "ipv4"), &addr, err);
+	r = ipam_ipv4_acquire(s, &n, owner, obj_spec_str(obj, "ipv4"), &addr, err);
 	if (r < 0)
 		goto cleanup;
-	r = ipam_mac_acquire(s, n.name, owner, spec_str(obj, "mac"), &mac, err);
+	r = ipam_mac_acquire(s, n.name, owner, obj_spec_str(obj, "mac"), &mac, err);
 	if (r < 0)
 		goto cleanup;
 	r = ipam_ifname_acquire(s, name, ifname, err);
@@ -226,7 +200,7 @@ cleanup:
 /* The name of the migration a port is in, or NULL. */
 static const char *port_migration(const json_t *port)
 {
-	return json_string_value(json_object_get(json_object_get(port, "status"), "migration"));
+	return obj_str(port, "status", "migration");
 }
 
 /*
@@ -237,7 +211,7 @@ static int port_merge_migration(json_t *obj, const json_t *old, const json_t *bo
 				struct api_error *err)
 {
 	static const char *const owned[] = {"locations", "strategy"};
-	json_t *spec = spec_of(obj), *was = json_object_get(spec_of(old), "target");
+	json_t *spec = obj_spec(obj), *was = json_object_get(obj_spec(old), "target");
 	const char *migration = port_migration(old);
 
 	if (!body_gives(body, "target")) {
@@ -253,7 +227,7 @@ static int port_merge_migration(json_t *obj, const json_t *old, const json_t *bo
 	if (!migration)
 		return 0;
 	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
-		json_t *had = json_object_get(spec_of(old), owned[i]);
+		json_t *had = json_object_get(obj_spec(old), owned[i]);
 
 		if (!body_gives(body, owned[i]) && had) {
 			json_object_set(spec, owned[i], had);
@@ -275,7 +249,7 @@ static int port_update(struct txn *t, json_t *obj, const json_t *old, const json
 		       struct api_error *err)
 {
 	static const char *const fixed[] = {"network", "owner", "mac", "ipv4", "ifname"};
-	json_t *spec = spec_of(obj);
+	json_t *spec = obj_spec(obj);
 	int r;
 
 	(void)t;
@@ -284,14 +258,14 @@ static int port_update(struct txn *t, json_t *obj, const json_t *old, const json
 		return r;
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		const char *key = fixed[i], *was = spec_str(old, key);
+		const char *key = fixed[i], *was = obj_spec_str(old, key);
 		char field[32];
 
 		if (!body_gives(body, key)) {
 			json_object_set_new(spec, key, json_string(was));
 			continue;
 		}
-		if (strcmp(spec_str(obj, key), was) != 0) {
+		if (strcmp(obj_spec_str(obj, key), was) != 0) {
 			snprintf(field, sizeof(field), "spec.%s", key);
 			return api_error_set(err, 422, field,
 					     "%s is immutable (port %s has \"%s\")", field,
@@ -303,13 +277,13 @@ static int port_update(struct txn *t, json_t *obj, const json_t *old, const json
 
 static int port_release_addresses(struct store *s, const json_t *port)
 {
-	const char *network = spec_str(port, "network"), *owner = spec_str(port, "owner");
+	const char *network = obj_spec_str(port, "network"), *owner = obj_spec_str(port, "owner");
 	uint32_t addr;
 	uint64_t mac;
 	int r;
 
-	if (addr_ipv4_parse(spec_str(port, "ipv4"), &addr) < 0 ||
-	    addr_mac_parse_u64(spec_str(port, "mac"), &mac) < 0)
+	if (addr_ipv4_parse(obj_spec_str(port, "ipv4"), &addr) < 0 ||
+	    addr_mac_parse_u64(obj_spec_str(port, "mac"), &mac) < 0)
 		return -EIO;
 	r = ipam_ipv4_release(s, network, addr, owner);
 	if (r < 0)
@@ -317,7 +291,7 @@ static int port_release_addresses(struct store *s, const json_t *port)
 	r = ipam_mac_release(s, network, mac, owner);
 	if (r < 0)
 		return r;
-	return ipam_ifname_release(s, obj_name(port), spec_str(port, "ifname"));
+	return ipam_ifname_release(s, obj_name(port), obj_spec_str(port, "ifname"));
 }
 
 /* Every delete: not while a migration moves the port; its addresses are released. */

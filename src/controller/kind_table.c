@@ -8,7 +8,7 @@
 
 const struct kind_ops *const kind_ops_table[KIND__COUNT] = {
     [KIND_NETWORK] = &kind_network,	[KIND_PORT] = &kind_port, [KIND_NODE] = &kind_node,
-    [KIND_MIGRATION] = &kind_migration, [KIND_VM] = &kind_vm,
+    [KIND_MIGRATION] = &kind_migration, [KIND_VM] = &kind_vm,	  [KIND_EVENT] = &kind_event,
 };
 
 int api_object_validate(enum kind kind, const json_t *in, const char *path_name, json_t **out,

@@ -63,7 +63,7 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	static const char *const allowed[] = {
 	    "running", "memory_mib", "cpus", "image",  "user_data", "user_data_encoding",
 	    "network", "migratable", "node", "target", NULL};
-	const char *image, *network, *node, *target;
+	const char *image, *network;
 	int r;
 
 	(void)name;
@@ -73,9 +73,10 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	r = api_get_bool(spec, "running", "spec.running", true, out, err);
 	if (r < 0)
 		return r;
-	if (!json_object_get(spec, "memory_mib"))
-		return api_error_set(err, 400, "spec.memory_mib", "spec.memory_mib is required");
-	r = api_get_int(spec, "memory_mib", "spec.memory_mib", 1, VM_MEMORY_MIB_MAX, 0, out, err);
+	r = api_require(spec, "memory_mib", "spec.memory_mib", err);
+	if (r == 0)
+		r = api_get_int(spec, "memory_mib", "spec.memory_mib", 1, VM_MEMORY_MIB_MAX, 0, out,
+				err);
 	if (r < 0)
 		return r;
 	r = api_get_int(spec, "cpus", "spec.cpus", 1, VM_CPUS_MAX, 1, out, err);
@@ -101,22 +102,10 @@ static int vm_validate(const json_t *spec, const char *name, json_t *out, struct
 	if (r < 0)
 		return r;
 	/* Set by the controller (scheduler, migrations); vm_merge (vm.h) checks changes. */
-	r = api_get_name(spec, "node", "spec.node", "a node name", &node, err);
+	r = api_copy_name(spec, "node", "spec.node", "a node name", out, err);
 	if (r < 0)
 		return r;
-	if (node)
-		json_object_set_new(out, "node", json_string(node));
-	r = api_get_name(spec, "target", "spec.target", "a node name", &target, err);
-	if (r < 0)
-		return r;
-	if (target)
-		json_object_set_new(out, "target", json_string(target));
-	return 0;
-}
-
-static void set_revision(json_t *obj, int64_t rev)
-{
-	json_object_set_new(json_object_get(obj, "metadata"), "revision", json_integer(rev));
+	return api_copy_name(spec, "target", "spec.target", "a node name", out, err);
 }
 
 /* spec.node given by the client: it must exist and be ready. */
@@ -138,10 +127,8 @@ static int check_node(const json_t *nodes, const char *name, struct api_error *e
 
 static int schedule(struct txn *t, json_t *vm, struct api_error *err)
 {
-	struct store *s = t->store;
 	json_t *spec = json_object_get(vm, "spec"), *nodes = NULL, *vms = NULL;
 	const char *given = json_string_value(json_object_get(spec, "node")), *node;
-	int64_t rev;
 	int r;
 
 	r = node_list(t->reg, &nodes);
@@ -151,7 +138,7 @@ static int schedule(struct txn *t, json_t *vm, struct api_error *err)
 		r = check_node(nodes, given, err);
 		goto cleanup;
 	}
-	r = s->ops->list(s, kind_str(KIND_VM), &vms, &rev);
+	r = txn_list(t, KIND_VM, &vms);
 	if (r < 0)
 		goto cleanup;
 	r = vm_schedule(nodes, vms, &node);
@@ -250,11 +237,8 @@ static int vm_create(struct txn *t, json_t *vm, struct api_error *err)
 				     "spec.image: unknown image \"%.128s\"; the catalog has: %s",
 				     image, names);
 	}
-	r = txn_get(t, KIND_NETWORK, net, &network);
+	r = txn_get_ref(t, KIND_NETWORK, net, "spec.network", &network, err);
 	json_decref(network);
-	if (r == -ENOENT)
-		return api_error_set(err, 404, "spec.network",
-				     "spec.network: network \"%s\" does not exist", net);
 	if (r < 0)
 		return r;
 	r = schedule(t, vm, err);
@@ -402,10 +386,7 @@ int vm_migration_subject(struct txn *t, json_t *mig, struct api_error *err)
 					  port_name, obj_name(vm), obj_name(vm));
 		goto cleanup;
 	}
-	r = txn_get(t, KIND_VM, vm_name, &vm);
-	if (r == -ENOENT)
-		return api_error_set(err, 404, "spec.vm", "spec.vm: vm \"%s\" does not exist",
-				     vm_name);
+	r = txn_get_ref(t, KIND_VM, vm_name, "spec.vm", &vm, err);
 	if (r < 0)
 		return r;
 	if (!json_is_true(json_object_get(json_object_get(vm, "spec"), "migratable"))) {
@@ -445,7 +426,7 @@ int vm_follow_migration(struct txn *t, const json_t *mig, const json_t *port, js
 	if (r < 0)
 		return r;
 	if (vm_follow_port(vm, port)) {
-		set_revision(vm, t->rev);
+		txn_stamp(t, vm);
 		*out = vm;
 	} else {
 		json_decref(vm);

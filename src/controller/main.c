@@ -7,9 +7,11 @@
 #include "migration_api.h"
 #include "migration_gc.h"
 #include "migrator.h"
+#include "recorder.h"
 #include "registry.h"
 #include "statedir.h"
 #include "store.h"
+#include "tls.h"
 #include "token.h"
 #include "watch.h"
 
@@ -31,10 +33,14 @@ struct options {
 	const char *listen[MAX_LISTEN];
 	int n_listen;
 	const char *token_file;
+	const char *tls_san[TLS_MAX_SANS / 2];
+	int n_tls_san;
+	const char *tls_cert, *tls_key;
 	int verbose;
 	int event_retention;
 	long max_objects;
 	long keep_finished_migrations;
+	long max_watches;
 	const char *default_cidr; /* NULL: no default network */
 };
 
@@ -48,16 +54,22 @@ static void usage(FILE *f)
 	    "  --listen ADDR        HOST:PORT or unix:/path/api.sock; repeatable\n"
 	    "                       (default " DEFAULT_LISTEN ")\n"
 	    "  --token-file F       the API token file (default DIR/token; created if absent)\n"
+	    "  --tls-san NAME|IP    one more name of the server certificate; repeatable\n"
+	    "                       (TCP listeners serve HTTPS; the CA is DIR/tls/ca.crt)\n"
+	    "  --tls-cert F --tls-key F\n"
+	    "                       the operator's own certificate and key (PEM) instead\n"
 	    "  --event-retention N  watch events kept (default %d)\n"
 	    "  --max-objects N      objects per kind (default %d)\n"
 	    "  --keep-finished-migrations N\n"
 	    "                       finished Migrations kept per port, the newest (default %d)\n"
+	    "  --max-watches N      watch streams at a time per listening socket (default %d;\n"
+	    "                       other requests are capped apart, so watchers never take them)\n"
 	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
 	    "                       start (default " DEFAULT_CIDR
 	    "; \"none\": no default network)\n"
 	    "  --log-format F       text (default) or json: one JSON object per line\n"
 	    "  -v, --verbose        debug logging\n",
-	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP);
+	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP, HTTP_MAX_WATCHES);
 }
 
 static int parse_positive(const char *flag, const char *text, long max, long *out)
@@ -71,9 +83,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"state-dir", required_argument, NULL, 's'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"token-file", required_argument, NULL, 't'},
+	    {"tls-san", required_argument, NULL, 'S'},
+	    {"tls-cert", required_argument, NULL, 'C'},
+	    {"tls-key", required_argument, NULL, 'K'},
 	    {"event-retention", required_argument, NULL, 'e'},
 	    {"max-objects", required_argument, NULL, 'm'},
 	    {"keep-finished-migrations", required_argument, NULL, 'k'},
+	    {"max-watches", required_argument, NULL, 'W'},
 	    {"default-cidr", required_argument, NULL, 'c'},
 	    {"log-format", required_argument, NULL, 'L'},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -106,6 +122,27 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 't':
 			o->token_file = optarg;
 			break;
+		case 'S':
+			if (!tls_san_valid(optarg)) {
+				fprintf(stderr,
+					"godwitd: --tls-san: \"%s\" is neither an IP address nor a "
+					"DNS name\n",
+					optarg);
+				return -EINVAL;
+			}
+			if (o->n_tls_san == TLS_MAX_SANS / 2) {
+				fprintf(stderr, "godwitd: at most %d --tls-san\n",
+					TLS_MAX_SANS / 2);
+				return -EINVAL;
+			}
+			o->tls_san[o->n_tls_san++] = optarg;
+			break;
+		case 'C':
+			o->tls_cert = optarg;
+			break;
+		case 'K':
+			o->tls_key = optarg;
+			break;
 		case 'e':
 			if (parse_positive("--event-retention", optarg, INT_MAX, &v) < 0)
 				return -EINVAL;
@@ -121,6 +158,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 					   MIGRATION_GC_KEEP_MAX, &v) < 0)
 				return -EINVAL;
 			o->keep_finished_migrations = v;
+			break;
+		case 'W':
+			if (parse_positive("--max-watches", optarg, HTTP_MAX_WATCHES_MAX, &v) < 0)
+				return -EINVAL;
+			o->max_watches = v;
 			break;
 		case 'c':
 			o->default_cidr = strcmp(optarg, "none") == 0 ? NULL : optarg;
@@ -151,6 +193,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 	if (!o->state_dir) {
 		fprintf(stderr, "godwitd: --state-dir is required\n");
 		usage(stderr);
+		return -EINVAL;
+	}
+	if (!o->tls_cert != !o->tls_key) {
+		fprintf(stderr, "godwitd: --tls-cert and --tls-key go together\n");
 		return -EINVAL;
 	}
 	if (o->n_listen == 0)
@@ -205,17 +251,19 @@ static int wait_for_signal(void)
 int main(int argc, char **argv)
 {
 	struct options o = {.default_cidr = DEFAULT_CIDR};
-	struct MHD_Daemon *daemons[MAX_LISTEN] = {0};
+	struct http_server *daemons[MAX_LISTEN] = {0};
 	struct store_sqlite_options sopts = {0};
 	struct store *store = NULL;
 	struct watch_hub hub;
 	bool hub_ready = false;
 	struct registry reg = {0};
 	struct observer *obs = NULL;
+	struct recorder *recorder = NULL;
 	struct metrics *metrics = NULL;
 	struct migrator migrator = {0};
 	struct commit_listeners listeners = {.hub = &hub, .migrator = &migrator};
 	struct http_context ctx = {0};
+	struct tls_creds tls = {0};
 	char path[PATH_MAX];
 	char *token = NULL;
 	struct api_error err = {0};
@@ -301,19 +349,42 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot start the migrator");
 		goto cleanup;
 	}
-	ctx = (struct http_context){.registry = &reg, .store = store, .hub = &hub, .token = token};
+	r = recorder_start(&reg, &recorder);
+	if (r < 0) {
+		log_error_errno(r, "cannot start the event recorder");
+		goto cleanup;
+	}
+	r = tls_prepare(&(struct tls_config){.state_dir = o.state_dir,
+					     .listen = o.listen,
+					     .n_listen = o.n_listen,
+					     .extra_sans = o.tls_san,
+					     .n_extra_sans = o.n_tls_san,
+					     .cert_file = o.tls_cert,
+					     .key_file = o.tls_key},
+			&tls);
+	if (r < 0)
+		goto cleanup;
+	ctx = (struct http_context){.registry = &reg,
+				    .store = store,
+				    .hub = &hub,
+				    .token = token,
+				    .max_watches = (unsigned)o.max_watches};
 	for (int i = 0; i < o.n_listen; i++) {
+		bool is_unix = strncmp(o.listen[i], "unix:", 5) == 0;
+
 		r = http_listen(o.listen[i], &fd);
 		if (r < 0) {
 			log_error_errno(r, "cannot listen on %s", o.listen[i]);
 			goto cleanup;
 		}
-		r = http_start(fd, &ctx, &daemons[i]);
+		r = http_start(fd, &ctx, is_unix ? NULL : tls.cert_pem,
+			       is_unix ? NULL : tls.key_pem, &daemons[i]);
 		if (r < 0) {
-			log_error("cannot start the HTTP server on %s", o.listen[i]);
+			log_error("cannot start the %s server on %s", is_unix ? "HTTP" : "HTTPS",
+				  o.listen[i]);
 			goto cleanup;
 		}
-		log_info("listening on %s", o.listen[i]);
+		log_info("listening on %s%s", is_unix ? "" : "https://", o.listen[i]);
 	}
 	log_info("ready: state %s, revision %lld", o.state_dir, (long long)rev);
 
@@ -325,6 +396,7 @@ cleanup:
 		watch_hub_close(&hub); /* ends open watches so the daemons can stop */
 	for (int i = 0; i < MAX_LISTEN; i++)
 		http_stop(daemons[i]);
+	recorder_stop(recorder);
 	migrator_stop(&migrator);
 	for (int i = 0; i < o.n_listen; i++)
 		if (strncmp(o.listen[i], "unix:", 5) == 0 && daemons[i])
@@ -335,6 +407,7 @@ cleanup:
 	observer_free(obs);
 	metrics_free(metrics);
 	free(token);
+	tls_creds_free(&tls);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return r < 0 ? 1 : 0;

@@ -4,6 +4,7 @@
 
 #include "kind.h"
 #include "lib/phases.h"
+#include "lib/promtext.h"
 #include "registry.h"
 #include "store.h"
 
@@ -65,26 +66,21 @@ static void observe(struct histogram *h, double seconds)
 	h->sum += seconds;
 }
 
-static const json_t *status_of(const json_t *mig)
-{
-	return json_object_get(mig, "status");
-}
-
 static double figure_s(const json_t *mig, const char *name)
 {
-	const json_t *v = json_object_get(json_object_get(status_of(mig), "figures"), name);
+	const json_t *v = json_object_get(json_object_get(obj_status(mig), "figures"), name);
 
 	return json_is_number(v) ? json_number_value(v) / 1000.0 : NAN;
 }
 
 void metrics_migration_finished(struct metrics *m, const json_t *mig)
 {
-	const json_t *phases = json_object_get(status_of(mig), "phases"), *p, *next;
+	const json_t *phases = json_object_get(obj_status(mig), "phases"), *p, *next;
 	enum migration_phase phase, outcome;
 	size_t i;
 
 	if (!m ||
-	    migration_phase_parse(json_string_value(json_object_get(status_of(mig), "phase")),
+	    migration_phase_parse(json_string_value(json_object_get(obj_status(mig), "phase")),
 				  &outcome) < 0 ||
 	    !migration_phase_finished(outcome))
 		return;
@@ -108,11 +104,6 @@ void metrics_migration_finished(struct metrics *m, const json_t *mig)
 	pthread_mutex_unlock(&m->lock);
 }
 
-static void header(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 /* A histogram's series; labels is "" or `key="value",`. */
 static void series(FILE *f, const char *name, const char *labels, const struct histogram *h)
 {
@@ -133,7 +124,7 @@ static void series(FILE *f, const char *name, const char *labels, const struct h
 
 static void histogram(FILE *f, const char *name, const char *help, const struct histogram *h)
 {
-	header(f, name, "histogram", help);
+	promtext_header(f, name, "histogram", help);
 	series(f, name, "", h);
 }
 
@@ -142,8 +133,9 @@ static void render_finished(FILE *f, struct metrics *m)
 	char labels[64];
 
 	pthread_mutex_lock(&m->lock);
-	header(f, "godwit_migrations_finished_total", "counter",
-	       "Migrations that reached a final phase while this controller ran, by outcome.");
+	promtext_header(
+	    f, "godwit_migrations_finished_total", "counter",
+	    "Migrations that reached a final phase while this controller ran, by outcome.");
 	for (int p = 0; p < MIGRATION_PHASE_COUNT; p++)
 		if (migration_phase_finished((enum migration_phase)p))
 			fprintf(f, "godwit_migrations_finished_total{outcome=\"%s\"} %llu\n",
@@ -156,8 +148,8 @@ static void render_finished(FILE *f, struct metrics *m)
 		  "QEMU's own reported downtime of succeeded migrations.", &m->downtime);
 	histogram(f, "godwit_migration_duration_seconds",
 		  "Succeeded migrations from their creation to Succeeded.", &m->total);
-	header(f, "godwit_migration_phase_duration_seconds", "histogram",
-	       "Time finished migrations spent in each phase.");
+	promtext_header(f, "godwit_migration_phase_duration_seconds", "histogram",
+			"Time finished migrations spent in each phase.");
 	for (int p = 0; p < MIGRATION_PHASE_COUNT; p++) {
 		if (!m->in_phase[p].n)
 			continue;
@@ -182,7 +174,7 @@ static void by_phase(FILE *f, const char *name, const json_t *items, bool unfini
 	{
 		enum migration_phase p;
 
-		phase = json_string_value(json_object_get(status_of(it), "phase")) ?: "Unknown";
+		phase = json_string_value(json_object_get(obj_status(it), "phase")) ?: "Unknown";
 		if (unfinished_only) {
 			if (migration_phase_parse(phase, &p) == 0 && !migration_phase_finished(p))
 				n[p]++;
@@ -234,39 +226,40 @@ static int render_store(FILE *f, struct registry *reg)
 		r = list_items(reg, KIND_MIGRATION, &migs);
 	if (r < 0)
 		goto cleanup;
-	header(f, "godwit_store_revision", "gauge", "The store's revision.");
+	promtext_header(f, "godwit_store_revision", "gauge", "The store's revision.");
 	fprintf(f, "godwit_store_revision %lld\n", (long long)rev);
 	json_array_foreach(nodes, i, node) ready +=
-	    json_is_true(json_object_get(status_of(node), "ready"));
-	header(f, "godwit_nodes", "gauge", "Nodes by readiness (a report within 6 s).");
+	    json_is_true(json_object_get(obj_status(node), "ready"));
+	promtext_header(f, "godwit_nodes", "gauge", "Nodes by readiness (a report within 6 s).");
 	fprintf(f, "godwit_nodes{ready=\"true\"} %lld\n", ready);
 	fprintf(f, "godwit_nodes{ready=\"false\"} %lld\n",
 		(long long)json_array_size(nodes) - ready);
-	header(f, "godwit_node_apply_lag_revisions", "gauge",
-	       "The store's revision minus the revision the node's datapath applied.");
+	promtext_header(f, "godwit_node_apply_lag_revisions", "gauge",
+			"The store's revision minus the revision the node's datapath applied.");
 	json_array_foreach(nodes, i, node)
 	{
-		const json_t *applied = json_object_get(status_of(node), "applied_revision");
+		const json_t *applied = json_object_get(obj_status(node), "applied_revision");
 
 		if (json_is_integer(applied))
 			fprintf(f, "godwit_node_apply_lag_revisions{node=\"%s\"} %lld\n",
 				obj_name(node), (long long)(rev - json_integer_value(applied)));
 	}
-	header(f, "godwit_datapath_packets_total", "counter",
-	       "Frames each node's datapath counted, by counter (bpf/abi.h GW_COUNTERS: "
-	       "deliveries, floods, activations, handoffs, drops by reason), as last reported.");
+	promtext_header(
+	    f, "godwit_datapath_packets_total", "counter",
+	    "Frames each node's datapath counted, by counter (bpf/abi.h GW_COUNTERS: "
+	    "deliveries, floods, activations, handoffs, drops by reason), as last reported.");
 	json_array_foreach(nodes, i, node)
 	{
-		const json_t *counters = json_object_get(status_of(node), "counters"), *v;
+		const json_t *counters = json_object_get(obj_status(node), "counters"), *v;
 		const char *name;
 
 		json_object_foreach((json_t *)counters, name, v) if (json_is_integer(v))
 		    fprintf(f, "godwit_datapath_packets_total{node=\"%s\",counter=\"%s\"} %lld\n",
 			    obj_name(node), name, (long long)json_integer_value(v));
 	}
-	header(f, "godwit_vms", "gauge", "VirtualMachines by phase.");
+	promtext_header(f, "godwit_vms", "gauge", "VirtualMachines by phase.");
 	by_phase(f, "godwit_vms", vms, false);
-	header(f, "godwit_migrations", "gauge", "Unfinished migrations by phase.");
+	promtext_header(f, "godwit_migrations", "gauge", "Unfinished migrations by phase.");
 	by_phase(f, "godwit_migrations", migs, true);
 cleanup:
 	json_decref(nodes);
@@ -277,23 +270,14 @@ cleanup:
 
 int metrics_render(struct metrics *m, struct registry *reg, char **text, size_t *len)
 {
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
+	struct promtext p;
 	int r;
 
-	if (!f)
-		return -errno;
-	if (m)
-		render_finished(f, m);
-	r = render_store(f, reg);
-	if (fclose(f) != 0 && r == 0)
-		r = -EIO;
-	if (r < 0) {
-		free(buf);
+	r = promtext_open(&p);
+	if (r < 0)
 		return r;
-	}
-	*text = buf;
-	*len = n;
-	return 0;
+	if (m)
+		render_finished(p.f, m);
+	r = render_store(p.f, reg);
+	return promtext_close(&p, r, text, len);
 }

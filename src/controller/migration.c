@@ -2,46 +2,27 @@
 #include "migration.h"
 #include "migration_vm.h"
 #include "registry.h"
+#include "lib/kinds.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static json_t *status_of(const json_t *obj)
-{
-	return json_object_get(obj, "status");
-}
-
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-	return json_string_value(json_object_get(json_object_get(obj, a), b));
-}
-
-static const char *obj_name(const json_t *obj)
-{
-	return str_at(obj, "metadata", "name");
-}
-
-static json_t *node_status(const json_t *node)
-{
-	return json_object_get(node, "status");
-}
-
 int migration_phase_of(const json_t *mig, enum migration_phase *p)
 {
-	return migration_phase_parse(str_at(mig, "status", "phase"), p);
+	return migration_phase_parse(obj_str(mig, "status", "phase"), p);
 }
 
 static int64_t started_ms(const json_t *mig)
 {
-	json_t *phases = json_object_get(status_of(mig), "phases");
+	json_t *phases = json_object_get(obj_status(mig), "phases");
 
 	return json_integer_value(json_object_get(json_array_get(phases, 0), "unix_ms"));
 }
 
 static json_t *requested(const json_t *mig, enum migration_action a)
 {
-	return json_object_get(json_object_get(status_of(mig), "requested"),
+	return json_object_get(json_object_get(obj_status(mig), "requested"),
 			       migration_action_name(a));
 }
 
@@ -76,8 +57,8 @@ static const json_t *lagging_node(const json_t *nodes, int64_t revision,
 static void waiting_for(const json_t *mig, enum migration_phase p, const json_t *nodes, char *buf,
 			size_t size)
 {
-	const char *port = str_at(mig, "spec", "port"), *tname = str_at(mig, "spec", "target");
-	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
+	const char *port = obj_str(mig, "spec", "port"), *tname = obj_str(mig, "spec", "target");
+	int64_t rev = json_integer_value(json_object_get(obj_status(mig), "replication_revision"));
 	const json_t *lag;
 
 	switch (p) {
@@ -111,9 +92,9 @@ static void waiting_for(const json_t *mig, enum migration_phase p, const json_t 
 static void success_figures(const json_t *mig, const json_t *target,
 			    const struct migration_clock *c, struct migration_decision *d)
 {
-	json_t *drops = json_object_get(node_status(target), "drops_standby");
+	json_t *drops = json_object_get(obj_status(target), "drops_standby");
 	json_t *at_switch = json_object_get(d->figures, "drops_standby_at_switch")
-				?: json_object_get(json_object_get(status_of(mig), "figures"),
+				?: json_object_get(json_object_get(obj_status(mig), "figures"),
 						   "drops_standby_at_switch");
 
 	d->port = MIGRATION_PORT_MOVE;
@@ -129,10 +110,10 @@ static void decide_prepare(const json_t *mig, enum migration_phase cur, const js
 			   const json_t *target, const struct migration_clock *c,
 			   struct migration_decision *d)
 {
-	const char *state = migration_port_state(target, str_at(mig, "spec", "port"));
+	const char *state = migration_port_state(target, obj_str(mig, "spec", "port"));
 	int64_t created =
 	    json_integer_value(json_object_get(json_object_get(mig, "metadata"), "created"));
-	int64_t rev = json_integer_value(json_object_get(status_of(mig), "replication_revision"));
+	int64_t rev = json_integer_value(json_object_get(obj_status(mig), "replication_revision"));
 
 	if (cur == MIGRATION_PENDING) {
 		/* A report after the agent saw spec.target (not a stale one). */
@@ -155,7 +136,7 @@ static void decide_prepare(const json_t *mig, enum migration_phase cur, const js
 static void decide_port(const json_t *mig, enum migration_phase cur, const json_t *target,
 			struct migration_decision *d)
 {
-	const char *state = migration_port_state(target, str_at(mig, "spec", "port"));
+	const char *state = migration_port_state(target, obj_str(mig, "spec", "port"));
 
 	switch (cur) {
 	case MIGRATION_REPLICATING:
@@ -188,7 +169,7 @@ static bool must_fail_early(const json_t *mig, enum migration_phase cur, const j
 			    const json_t *target, const struct migration_clock *c,
 			    struct migration_decision *d)
 {
-	const char *tname = str_at(mig, "spec", "target");
+	const char *tname = obj_str(mig, "spec", "target");
 	json_int_t timeout_s =
 	    json_integer_value(json_object_get(json_object_get(mig, "spec"), "timeout_s"));
 	int64_t bound = (timeout_s > 0 ? timeout_s : MIGRATION_TIMEOUT_DEFAULT_S) * 1000;
@@ -226,7 +207,7 @@ static bool must_fail_early(const json_t *mig, enum migration_phase cur, const j
 int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
 		     const struct migration_clock *c, struct migration_decision *d)
 {
-	const json_t *target = migration_find_node(nodes, str_at(mig, "spec", "target"));
+	const json_t *target = migration_find_node(nodes, obj_str(mig, "spec", "target"));
 	bool vm = migration_is_vm(mig);
 	enum migration_phase cur;
 	int r = 0;
@@ -243,7 +224,7 @@ int migration_decide(const json_t *mig, const json_t *port, const json_t *nodes,
 		return 0;
 	if (!port) {
 		migration_finish(d, MIGRATION_FAILED, MIGRATION_PORT_KEEP,
-				 "port %s no longer exists", str_at(mig, "spec", "port"));
+				 "port %s no longer exists", obj_str(mig, "spec", "port"));
 		return 0;
 	}
 	if (vm && cur >= MIGRATION_REPLICATING) {
@@ -301,7 +282,7 @@ static int port_settle(json_t *port, const char *keep)
 	if (r < 0)
 		return r;
 	json_object_del(json_object_get(port, "spec"), "target");
-	json_object_del(status_of(port), "migration");
+	json_object_del(obj_status(port), "migration");
 	return 0;
 }
 
@@ -427,9 +408,9 @@ static bool has_note(const json_t *notes, const char *note)
 int migration_apply(json_t *mig, json_t *port, const struct migration_decision *d, int64_t now_ms,
 		    int64_t revision)
 {
-	json_t *st = status_of(mig), *figures, *notes;
+	json_t *st = obj_status(mig), *figures, *notes;
 	const char *source = json_string_value(json_object_get(st, "source"));
-	const char *target = str_at(mig, "spec", "target");
+	const char *target = obj_str(mig, "spec", "target");
 	enum migration_phase cur;
 	int r;
 
@@ -471,7 +452,7 @@ int migration_apply(json_t *mig, json_t *port, const struct migration_decision *
 		return port_settle(port, source);
 	default:
 		if (migration_phase_finished(d->next))
-			json_object_del(status_of(port), "migration");
+			json_object_del(obj_status(port), "migration");
 		return 0;
 	}
 }

@@ -10,16 +10,6 @@
 
 #include "lib/clock.h"
 
-static const char *spec_str(const json_t *obj, const char *key)
-{
-	return obj_str(obj, "spec", key);
-}
-
-static void set_revision(json_t *obj, int64_t rev)
-{
-	json_object_set_new(json_object_get(obj, "metadata"), "revision", json_integer(rev));
-}
-
 /* The ages migration_decide decides on, from this controller's observer. */
 static void clock_of(struct registry *reg, const json_t *mig, int64_t now_ms,
 		     struct migration_clock *c)
@@ -30,11 +20,9 @@ static void clock_of(struct registry *reg, const json_t *mig, int64_t now_ms,
 	memset(c, 0, sizeof(*c));
 	c->unix_ms = now_ms;
 	if (reg->obs)
-		observer_migration(
-		    reg->obs, obj_name(mig),
-		    json_string_value(json_object_get(json_object_get(mig, "status"), "phase"))
-			?: "",
-		    json_is_integer(remaining) ? json_integer_value(remaining) : -1, &c->t);
+		observer_migration(reg->obs, obj_name(mig), obj_str(mig, "status", "phase") ?: "",
+				   json_is_integer(remaining) ? json_integer_value(remaining) : -1,
+				   &c->t);
 }
 
 /*
@@ -70,7 +58,7 @@ static int evaluate_locked(struct txn *t, const char *name, const char *action, 
 		if (r < 0)
 			goto cleanup;
 	}
-	pname = spec_str(mig, "port");
+	pname = obj_spec_str(mig, "port");
 	r = txn_get(t, KIND_PORT, pname, &port);
 	if (r < 0 && r != -ENOENT)
 		goto cleanup;
@@ -91,14 +79,14 @@ static int evaluate_locked(struct txn *t, const char *name, const char *action, 
 	if (migration_phase_finished(*to) && reg->obs)
 		observer_forget_migration(reg->obs, name);
 	if (recorded || !json_equal(mig, mig0)) {
-		set_revision(mig, t->rev);
+		txn_stamp(t, mig);
 		r = txn_put(t, KIND_MIGRATION, mig, "MODIFIED");
 		if (r < 0)
 			goto cleanup;
 		*changed = true;
 	}
 	if (port && !json_equal(port, port0)) {
-		set_revision(port, t->rev);
+		txn_stamp(t, port);
 		r = txn_put(t, KIND_PORT, port, "MODIFIED");
 		if (r < 0)
 			goto cleanup;

@@ -10,31 +10,16 @@
 #include <stdio.h>
 #include <string.h>
 
-static json_t *status_of(const json_t *obj)
-{
-	return json_object_get(obj, "status");
-}
-
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-	return json_string_value(json_object_get(json_object_get(obj, a), b));
-}
-
-static json_t *node_status(const json_t *node)
-{
-	return json_object_get(node, "status");
-}
-
 bool migration_node_ready(const json_t *node)
 {
-	json_t *age = json_object_get(node_status(node), "age_ms");
+	json_t *age = json_object_get(obj_status(node), "age_ms");
 
 	return json_is_integer(age) && json_integer_value(age) < NODE_READY_MS;
 }
 
 void migration_node_liveness(const json_t *node, char *buf, size_t size)
 {
-	json_t *age = json_object_get(node_status(node), "age_ms");
+	json_t *age = json_object_get(obj_status(node), "age_ms");
 
 	if (!json_is_integer(age))
 		snprintf(buf, size, "no status report yet");
@@ -52,7 +37,7 @@ const json_t *migration_find_node(const json_t *nodes, const char *name)
 		return NULL;
 	json_array_foreach(nodes, i, node)
 	{
-		const char *n = str_at(node, "metadata", "name");
+		const char *n = obj_str(node, "metadata", "name");
 
 		if (n && strcmp(n, name) == 0)
 			return node;
@@ -62,13 +47,13 @@ const json_t *migration_find_node(const json_t *nodes, const char *name)
 
 int64_t migration_applied_revision(const json_t *node)
 {
-	return json_integer_value(json_object_get(node_status(node), "applied_revision"));
+	return json_integer_value(json_object_get(obj_status(node), "applied_revision"));
 }
 
 /* The node's report of the port (ports[P]), or NULL. */
 static const json_t *port_report(const json_t *node, const char *port)
 {
-	return json_object_get(json_object_get(node_status(node), "ports"), port);
+	return json_object_get(json_object_get(obj_status(node), "ports"), port);
 }
 
 const char *migration_port_state(const json_t *node, const char *port)
@@ -104,7 +89,7 @@ static void activation_figures(const json_t *mig, const json_t *target, const ch
 			       json_t *figures)
 {
 	const json_t *rep = port_report(target, port);
-	json_t *have = json_object_get(status_of(mig), "figures");
+	json_t *have = json_object_get(obj_status(mig), "figures");
 	json_t *ns = json_object_get(rep, "activated_unix_ns");
 	json_t *mono = json_object_get(rep, "activated_mono_ns");
 
@@ -123,7 +108,7 @@ static void activation_figures(const json_t *mig, const json_t *target, const ch
  */
 static void switch_drops(const json_t *mig, const char *state, const json_t *drops, json_t *figures)
 {
-	const json_t *have = json_object_get(status_of(mig), "figures");
+	const json_t *have = json_object_get(obj_status(mig), "figures");
 
 	if (!port_state_is(state, PORT_STATE_ACTIVE) || !json_is_integer(drops) ||
 	    json_object_get(have, "drops_standby_at_switch"))
@@ -134,11 +119,11 @@ static void switch_drops(const json_t *mig, const char *state, const json_t *dro
 
 void migration_port_figures(const json_t *mig, const json_t *target, struct migration_decision *d)
 {
-	const char *port = str_at(mig, "spec", "port");
+	const char *port = obj_str(mig, "spec", "port");
 
 	if (!target)
 		return;
 	switch_drops(mig, migration_port_state(target, port),
-		     json_object_get(node_status(target), "drops_standby"), d->figures);
+		     json_object_get(obj_status(target), "drops_standby"), d->figures);
 	activation_figures(mig, target, port, d->figures);
 }

@@ -8,19 +8,9 @@
 #define MIB (1024.0 * 1024.0)
 #define GIB (1024.0 * 1024.0 * 1024.0)
 
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-	return json_string_value(json_object_get(json_object_get(obj, a), b));
-}
-
-static const char *mig_name(const json_t *mig)
-{
-	return str_at(mig, "metadata", "name");
-}
-
 bool migration_is_vm(const json_t *mig)
 {
-	const char *vm = str_at(mig, "spec", "vm");
+	const char *vm = obj_str(mig, "spec", "vm");
 
 	return vm && *vm;
 }
@@ -28,7 +18,7 @@ bool migration_is_vm(const json_t *mig)
 /* The node's report of the VM (status.vms[VM]), or NULL. */
 static const json_t *vm_report(const json_t *node, const char *vm)
 {
-	return json_object_get(json_object_get(json_object_get(node, "status"), "vms"), vm);
+	return json_object_get(json_object_get(obj_status(node), "vms"), vm);
 }
 
 /* A report made after the node applied the migration's creation. */
@@ -40,26 +30,28 @@ static bool fresh(const json_t *mig, const json_t *node)
 	return node && migration_applied_revision(node) >= created;
 }
 
+/* The part of node's report of the VM (source: "migration", target:
+ * "incoming") when its key names this migration, or NULL. */
+static const json_t *vm_record(const json_t *mig, const json_t *node, const char *part,
+			       const char *key)
+{
+	const json_t *rec = json_object_get(vm_report(node, obj_spec_str(mig, "vm")), part);
+
+	return strcmp(json_string_value(json_object_get(rec, key)) ?: "", obj_name(mig)) == 0
+		   ? rec
+		   : NULL;
+}
+
 /* The source's record of its transfer for this migration, or NULL. */
 static const json_t *source_transfer(const json_t *mig, const json_t *source)
 {
-	const json_t *t =
-	    json_object_get(vm_report(source, str_at(mig, "spec", "vm")), "migration");
-
-	return strcmp(json_string_value(json_object_get(t, "name")) ?: "", mig_name(mig)) == 0
-		   ? t
-		   : NULL;
+	return vm_record(mig, source, "migration", "name");
 }
 
 /* The target's record of its incoming side for this migration, or NULL. */
 static const json_t *target_incoming(const json_t *mig, const json_t *target)
 {
-	const json_t *in =
-	    json_object_get(vm_report(target, str_at(mig, "spec", "vm")), "incoming");
-
-	return strcmp(json_string_value(json_object_get(in, "migration")) ?: "", mig_name(mig)) == 0
-		   ? in
-		   : NULL;
+	return vm_record(mig, target, "incoming", "migration");
 }
 
 /* A figure as it will be after d: d's value, else the stored one. */
@@ -210,7 +202,7 @@ static void gather(const json_t *mig, const json_t *source, const json_t *target
 	const char *ts = json_string_value(json_object_get(t, "status"));
 	const char *is_state = json_string_value(json_object_get(in, "state"));
 	const char *declined = json_string_value(
-	    json_object_get(vm_report(source, str_at(mig, "spec", "vm")), "declined"));
+	    json_object_get(vm_report(source, obj_str(mig, "spec", "vm")), "declined"));
 
 	memset(ev, 0, sizeof(*ev));
 	if (is(ts, "completed"))
@@ -219,14 +211,14 @@ static void gather(const json_t *mig, const json_t *source, const json_t *target
 		ev->source = SOURCE_FAILED;
 	else if (ts && !is(ts, "none"))
 		ev->source = SOURCE_TRANSFERRING;
-	else if (is(declined, mig_name(mig)))
+	else if (is(declined, obj_name(mig)))
 		ev->source = SOURCE_DECLINED;
 	ev->source_error = json_string_value(json_object_get(t, "error"));
 
 	if (json_is_true(json_object_get(in, "ran")) ||
 	    vm_incoming_state_is(is_state, VM_IN_COMPLETED) ||
 	    (fresh(mig, target) &&
-	     port_state_is(migration_port_state(target, str_at(mig, "spec", "port")),
+	     port_state_is(migration_port_state(target, obj_str(mig, "spec", "port")),
 			   PORT_STATE_ACTIVE)))
 		ev->target = TARGET_RAN;
 	else if (vm_incoming_state_is(is_state, VM_IN_FAILED) ||
@@ -240,7 +232,7 @@ static void gather(const json_t *mig, const json_t *source, const json_t *target
 
 bool migration_vm_target_failed(const json_t *mig, const json_t *target, char *reason, size_t size)
 {
-	const json_t *rep = vm_report(target, str_at(mig, "spec", "vm"));
+	const json_t *rep = vm_report(target, obj_str(mig, "spec", "vm"));
 	struct evidence ev;
 
 	gather(mig, NULL, target, &ev);
@@ -307,7 +299,8 @@ static bool must_end(const json_t *mig, enum migration_phase cur, const json_t *
 {
 	const json_t *req = json_object_get(json_object_get(mig, "status"), "requested");
 	const json_t *progress = json_object_get(json_object_get(mig, "status"), "progress");
-	const char *tname = str_at(mig, "spec", "target"), *sname = str_at(mig, "status", "source");
+	const char *tname = obj_str(mig, "spec", "target"),
+		   *sname = obj_str(mig, "status", "source");
 	const json_t *target = migration_find_node(nodes, tname);
 	json_int_t timeout = spec_int(mig, "timeout_s", MIGRATION_TIMEOUT_DEFAULT_S);
 	char live[64];
@@ -360,13 +353,22 @@ static int request_cancel(const json_t *mig, enum migration_phase phase, const c
 	migration_note(d,
 		       "cancelling (%s): waiting for node %s or %s to confirm where the guest "
 		       "runs",
-		       why, str_at(mig, "status", "source"), str_at(mig, "spec", "target"));
+		       why, obj_str(mig, "status", "source"), obj_str(mig, "spec", "target"));
 	return 0;
 }
 
 static int resume_source(struct migration_decision *d)
 {
 	return set_new(d->status, "resume_source", json_true());
+}
+
+/* The transfer ended before the switchover: the port goes back to the source,
+ * with the reason of the cancel asked for, if any, else why. */
+static void roll_back(struct migration_decision *d, enum migration_phase end, const json_t *cancel,
+		      const char *why)
+{
+	migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
+			 cancel ? cancel_reason(cancel) : why);
 }
 
 /* Replicating and Running: the transfer may be on. */
@@ -394,27 +396,25 @@ static int decide_transfer(const json_t *mig, enum migration_phase cur, const js
 	if (ev->source == SOURCE_FAILED) {
 		snprintf(why, sizeof(why), "QEMU migration failed: %s",
 			 ev->source_error ?: "no error text");
-		migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
-				 cancel ? cancel_reason(cancel) : why);
+		roll_back(d, end, cancel, why);
 		return 0;
 	}
 	if (ev->target == TARGET_NEVER_RAN) {
 		snprintf(why, sizeof(why), "target QEMU ended before it ran the guest: %s",
 			 ev->target_reason ?: "no reason reported");
-		migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s",
-				 cancel ? cancel_reason(cancel) : why);
+		roll_back(d, end, cancel, why);
 		return resume_source(d);
 	}
 	if (cancel && ev->source == SOURCE_DECLINED) {
-		migration_finish(d, end, MIGRATION_PORT_ROLLBACK, "%s", cancel_reason(cancel));
+		roll_back(d, end, cancel, NULL);
 		return 0;
 	}
 	if (cancel) {
 		if (c->t.in_phase_ms >= MIGRATION_VM_CANCEL_NOTE_MS)
 			migration_note(
 			    d, "%s: neither node %s nor %s has confirmed where the guest runs",
-			    cancel_reason(cancel), str_at(mig, "status", "source"),
-			    str_at(mig, "spec", "target"));
+			    cancel_reason(cancel), obj_str(mig, "status", "source"),
+			    obj_str(mig, "spec", "target"));
 		return 0;
 	}
 	if (must_end(mig, cur, nodes, c, &end, why, sizeof(why)))
@@ -466,15 +466,15 @@ static void decide_switched(const json_t *mig, const struct migration_clock *c,
 		migration_note(d,
 			       "node %s did not confirm within %d s that it runs the guest; the "
 			       "source completed the transfer",
-			       str_at(mig, "spec", "target"), MIGRATION_VM_CONFIRM_MS / 1000);
+			       obj_str(mig, "spec", "target"), MIGRATION_VM_CONFIRM_MS / 1000);
 	}
 }
 
 int migration_vm_decide_transfer(const json_t *mig, enum migration_phase cur, const json_t *nodes,
 				 const struct migration_clock *c, struct migration_decision *d)
 {
-	const json_t *source = migration_find_node(nodes, str_at(mig, "status", "source"));
-	const json_t *target = migration_find_node(nodes, str_at(mig, "spec", "target"));
+	const json_t *source = migration_find_node(nodes, obj_str(mig, "status", "source"));
+	const json_t *target = migration_find_node(nodes, obj_str(mig, "spec", "target"));
 	struct evidence ev;
 	int r;
 

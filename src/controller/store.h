@@ -87,6 +87,16 @@ struct store_ops {
 	int (*flag_get)(struct store *s, const char *key, int64_t *value);
 	int (*flag_set)(struct store *s, const char *key, int64_t value);
 
+	/*
+	 * Credentials (auth.h): records keyed by the SHA-256 of their secret
+	 * (or a name of the controller's), each for one node, apart from the
+	 * objects: never in a list, a watch or an event. Writes join the
+	 * transaction when one is open. -ENOENT for a missing key.
+	 */
+	int (*cred_put)(struct store *s, const char *key, const char *node, const json_t *rec);
+	int (*cred_get)(struct store *s, const char *key, json_t **rec);
+	int (*cred_del_node)(struct store *s, const char *node, int64_t *n);
+
 	/* The cluster this store belongs to (store_sqlite_file.h): made with
 	 * the store, never changed; agents pin it. */
 	const char *(*cluster_id)(struct store *s);

@@ -2,6 +2,7 @@
 /* The SQLite backend of store.h: one connection, WAL, synchronous=FULL. */
 #include "store.h"
 #include "lib/log.h"
+#include "store_sqlite_cred.h"
 #include "store_sqlite_file.h"
 #include "store_sqlite_status.h"
 
@@ -268,48 +269,46 @@ cleanup:
 	return r;
 }
 
-
-/* Steps st (one JSON text per row, column 0) into arr and finalizes it. */
-static int collect_rows(struct sqlite_store *sq, sqlite3_stmt *st, const char *what, json_t *arr)
+/* Steps st (one JSON text per row, column 0; NULL: its prepare failed) into
+ * a new array *out, and finalizes it. */
+static int collect_rows(struct sqlite_store *sq, sqlite3_stmt *st, const char *what, json_t **out)
 {
-	json_t *obj;
-	int rc, r = 0;
+	json_t *arr, *obj;
+	int rc = SQLITE_DONE, r = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	if (!st)
+		return -EIO;
+	arr = json_array();
+	if (!arr)
+		r = -ENOMEM;
+	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = load_json(sqlite3_column_text(st, 0), &obj);
-		if (r < 0)
-			break;
-		json_array_append_new(arr, obj);
+		if (r == 0)
+			json_array_append_new(arr, obj);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = sq_error(sq, rc, what);
 	sqlite3_finalize(st);
-	return r;
+	if (r < 0) {
+		json_decref(arr);
+		return r;
+	}
+	*out = arr;
+	return 0;
 }
+
 static int sq_list(struct store *s, const char *kind, json_t **items, int64_t *revision)
 {
 	struct sqlite_store *sq = to_sq(s);
-	json_t *arr = json_array();
 	sqlite3_stmt *st;
-	int r = 0;
+	int r;
 
-	if (!arr)
-		return -ENOMEM;
 	lock(sq);
 	st = prepare(sq, "SELECT body FROM objects WHERE kind = ? ORDER BY name", "s", kind);
-	if (!st) {
-		r = -EIO;
-		goto cleanup;
-	}
-	r = collect_rows(sq, st, "list", arr);
-	if (r == 0) {
-		*items = arr;
+	r = collect_rows(sq, st, "list", items);
+	if (r == 0)
 		*revision = sq->revision;
-		arr = NULL;
-	}
-cleanup:
 	unlock(sq);
-	json_decref(arr);
 	return r;
 }
 
@@ -408,32 +407,18 @@ static int sq_del(struct store *s, const char *kind, const char *name, const jso
 static int sq_events(struct store *s, int64_t since, int max, json_t **events, int64_t *oldest)
 {
 	struct sqlite_store *sq = to_sq(s);
-	json_t *arr = NULL;
 	sqlite3_stmt *st;
-	int r = 0;
+	int r = -ESTALE;
 
 	lock(sq);
 	if (since < sq->compacted) {
 		*oldest = sq->compacted + 1;
-		r = -ESTALE;
-		goto cleanup;
+	} else {
+		st = prepare(sq, "SELECT body FROM events WHERE revision > ? ORDER BY id LIMIT ?",
+			     "ii", since, (int64_t)max);
+		r = collect_rows(sq, st, "events", events);
 	}
-	arr = json_array();
-	st = prepare(sq, "SELECT body FROM events WHERE revision > ? ORDER BY id LIMIT ?", "ii",
-		     since, (int64_t)max);
-	if (!arr || !st) {
-		sqlite3_finalize(st);
-		r = arr ? -EIO : -ENOMEM;
-		goto cleanup;
-	}
-	r = collect_rows(sq, st, "events", arr);
-	if (r == 0) {
-		*events = arr;
-		arr = NULL;
-	}
-cleanup:
 	unlock(sq);
-	json_decref(arr);
 	return r;
 }
 
@@ -649,6 +634,39 @@ static int sq_flag_set(struct store *s, const char *key, int64_t value)
 			       value));
 }
 
+static int sq_cred_put(struct store *s, const char *key, const char *node, const json_t *rec)
+{
+	struct sqlite_store *sq = to_sq(s);
+	int r;
+
+	lock(sq);
+	r = cred_table_put(sq->db, key, node, rec);
+	unlock(sq);
+	return r;
+}
+
+static int sq_cred_get(struct store *s, const char *key, json_t **rec)
+{
+	struct sqlite_store *sq = to_sq(s);
+	int r;
+
+	lock(sq);
+	r = cred_table_get(sq->db, key, rec);
+	unlock(sq);
+	return r;
+}
+
+static int sq_cred_del_node(struct store *s, const char *node, int64_t *n)
+{
+	struct sqlite_store *sq = to_sq(s);
+	int r;
+
+	lock(sq);
+	r = cred_table_del_node(sq->db, node, n);
+	unlock(sq);
+	return r;
+}
+
 static const char *sq_cluster_id(struct store *s)
 {
 	return to_sq(s)->cluster_id;
@@ -679,6 +697,9 @@ static const struct store_ops sqlite_ops = {
     .cursor_set = sq_cursor_set,
     .flag_get = sq_flag_get,
     .flag_set = sq_flag_set,
+    .cred_put = sq_cred_put,
+    .cred_get = sq_cred_get,
+    .cred_del_node = sq_cred_del_node,
     .cluster_id = sq_cluster_id,
 };
 
@@ -717,6 +738,9 @@ int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
 	if (r < 0)
 		goto cleanup;
 	r = exec(sq, schema);
+	if (r < 0)
+		goto cleanup;
+	r = cred_table_init(sq->db);
 	if (r < 0)
 		goto cleanup;
 	r = sqlite_file_cluster_id(sq->db, sq->cluster_id);

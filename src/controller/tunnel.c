@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "tunnel.h"
+#include "auth.h"
 #include "kind.h"
 #include "kind_node.h"
 #include "migration.h"
@@ -230,9 +231,9 @@ static int ensure_tunnel_port(struct registry *reg, const char *network, const c
 	out = NULL;
 	if (r == 0)
 		return 0;
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:s, s:s, s:s, s:[s]}}", "apiVersion",
-			 "godwit/v1", "kind", "Port", "metadata", "name", name, "spec", "network",
-			 network, "owner", name, "type", "veth", "netns", name, "locations", node);
+	body = kind_object_new(KIND_PORT, name,
+			       json_pack("{s:s, s:s, s:s, s:s, s:[s]}", "network", network, "owner",
+					 name, "type", "veth", "netns", name, "locations", node));
 	if (!body)
 		return -ENOMEM;
 	memset(&e2, 0, sizeof(e2));
@@ -340,11 +341,9 @@ int tunnel_open(struct registry *reg, const char *token, const struct tunnel_req
 	    .port = (uint16_t)req->port};
 	json_t *subj = NULL, *nodes = NULL, *node = NULL;
 	const char *node_name;
+	char *secret = NULL;
 	int r;
 
-	if (strlen(token) >= sizeof(sreq.token))
-		return -E2BIG;
-	strcpy(sreq.token, token);
 	r = subject_port(reg, req, &subj, err);
 	if (r < 0)
 		goto cleanup;
@@ -376,9 +375,20 @@ int tunnel_open(struct registry *reg, const char *token, const struct tunnel_req
 			goto cleanup;
 		sreq.ipv4 = ntohl(sreq.ipv4);
 	}
+	/* What this node's agent takes (auth.h, "Streams"). */
+	r = auth_stream_secret(reg->store, obj_name(node), token, &secret);
+	if (r < 0)
+		goto cleanup;
+	r = -E2BIG;
+	if (strlen(secret) >= sizeof(sreq.token))
+		goto cleanup;
+	strcpy(sreq.token, secret);
 	r = ask_agent(node, &sreq, req, fd, err);
 cleanup:
 	memset(sreq.token, 0, sizeof(sreq.token));
+	if (secret)
+		memset(secret, 0, strlen(secret));
+	free(secret);
 	json_decref(subj);
 	json_decref(nodes);
 	json_decref(node);

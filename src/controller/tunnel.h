@@ -61,7 +61,8 @@ struct tunnel_request {
 int tunnel_parse(enum kind subject, const char *name, const char *action, const char *arg,
 		 struct tunnel_request *out, struct api_error *err);
 
-/* Opens the agent's side of the stream: 0 and *fd ready to relay, or -errno with err set. */
+/* Opens the agent's side of the stream: 0 and *fd ready to relay, or -errno with err set.
+ * token: the admin token, presented to an agent that has no stream secret (auth.h). */
 int tunnel_open(struct registry *reg, const char *token, const struct tunnel_request *req, int *fd,
 		struct api_error *err);
 

@@ -60,6 +60,29 @@ int txn_get(struct txn *t, enum kind kind, const char *name, json_t **out)
 	return t->store->ops->get(t->store, kind_str(kind), name, out);
 }
 
+int txn_get_ref(struct txn *t, enum kind kind, const char *name, const char *field, json_t **out,
+		struct api_error *err)
+{
+	int r = txn_get(t, kind, name, out);
+
+	if (r == -ENOENT)
+		return api_error_set(err, 404, field, "%s: %s \"%s\" does not exist", field,
+				     kind_table[kind].singular, name);
+	return r;
+}
+
+int txn_list(struct txn *t, enum kind kind, json_t **items)
+{
+	int64_t rev;
+
+	return t->store->ops->list(t->store, kind_str(kind), items, &rev);
+}
+
+void txn_stamp(const struct txn *t, json_t *obj)
+{
+	json_object_set_new(meta_of(obj), "revision", json_integer(t->rev));
+}
+
 int txn_put(struct txn *t, enum kind kind, const json_t *obj, const char *type)
 {
 	int r = t->store->ops->put(t->store, kind_str(kind), obj_name(obj), type, obj);

@@ -1,30 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 #include "vm.h"
 #include "migration.h"
+#include "lib/kinds.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static json_t *spec_of(const json_t *obj)
-{
-	return json_object_get(obj, "spec");
-}
-
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-	return json_string_value(json_object_get(json_object_get(obj, a), b));
-}
-
-static const char *obj_name(const json_t *obj)
-{
-	return str_at(obj, "metadata", "name");
-}
-
 const char *vm_port_name(const json_t *vm)
 {
-	const char *port = str_at(vm, "status", "port");
+	const char *port = obj_str(vm, "status", "port");
 
 	return port ? port : obj_name(vm);
 }
@@ -49,8 +35,8 @@ int vm_schedule(const json_t *nodes, const json_t *vms, const char **node)
 			continue;
 		json_array_foreach(vms, j, vm)
 		{
-			if (names_equal(str_at(vm, "spec", "node"), name) ||
-			    names_equal(str_at(vm, "spec", "target"), name))
+			if (names_equal(obj_str(vm, "spec", "node"), name) ||
+			    names_equal(obj_str(vm, "spec", "target"), name))
 				count++;
 		}
 		/* Sorted by name: only strictly fewer replaces, so ties keep the first. */
@@ -71,16 +57,16 @@ int vm_merge(json_t *obj, const json_t *old, const json_t *body, struct api_erro
 	    "memory_mib",	  "cpus",    "image",	  "user_data",
 	    "user_data_encoding", "network", "migratable"};
 	static const char *const controller_owned[] = {"node", "target"};
-	const json_t *given = spec_of(body);
-	json_t *spec = spec_of(obj), *had;
+	const json_t *given = obj_spec(body);
+	json_t *spec = obj_spec(obj), *had;
 	char field[48];
 
 	/* running left out: kept (not the create-time default) */
-	if (!json_object_get(given, "running") && json_object_get(spec_of(old), "running"))
-		json_object_set(spec, "running", json_object_get(spec_of(old), "running"));
+	if (!json_object_get(given, "running") && json_object_get(obj_spec(old), "running"))
+		json_object_set(spec, "running", json_object_get(obj_spec(old), "running"));
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		had = json_object_get(spec_of(old), fixed[i]);
+		had = json_object_get(obj_spec(old), fixed[i]);
 		if (json_object_get(given, fixed[i]) &&
 		    !json_equal(json_object_get(spec, fixed[i]), had)) {
 			char *was = had ? json_dumps(had, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
@@ -100,7 +86,7 @@ int vm_merge(json_t *obj, const json_t *old, const json_t *body, struct api_erro
 			json_object_del(spec, fixed[i]);
 	}
 	for (size_t i = 0; i < sizeof(controller_owned) / sizeof(controller_owned[0]); i++) {
-		had = json_object_get(spec_of(old), controller_owned[i]);
+		had = json_object_get(obj_spec(old), controller_owned[i]);
 		if (json_object_get(given, controller_owned[i]) &&
 		    !json_equal(json_object_get(spec, controller_owned[i]), had)) {
 			snprintf(field, sizeof(field), "spec.%s", controller_owned[i]);
@@ -121,7 +107,7 @@ int vm_merge(json_t *obj, const json_t *old, const json_t *body, struct api_erro
 int vm_initial_status(const json_t *vm, const json_t *port, const struct catalog_image *img,
 		      json_t **out)
 {
-	json_int_t want = json_integer_value(json_object_get(spec_of(vm), "memory_mib"));
+	json_int_t want = json_integer_value(json_object_get(obj_spec(vm), "memory_mib"));
 	json_int_t memory = catalog_memory_mib(img, want);
 	json_t *st, *notes;
 	char note[160];
@@ -139,7 +125,7 @@ int vm_initial_status(const json_t *vm, const json_t *port, const struct catalog
 		}
 	}
 	st = json_pack("{s:s?, s:s?, s:s?, s:I, s:s, s:o}", "port", obj_name(port), "ipv4",
-		       str_at(port, "spec", "ipv4"), "mac", str_at(port, "spec", "mac"),
+		       obj_str(port, "spec", "ipv4"), "mac", obj_str(port, "spec", "mac"),
 		       "memory_mib", memory, "guest", img->guest, "notes", notes);
 	if (!st)
 		return -ENOMEM;
@@ -185,7 +171,7 @@ static int copy_reported(json_t *st, const json_t *rep, const char *key, json_ty
 
 int vm_status_derive(const json_t *vm, const json_t *node, json_t **out)
 {
-	const json_t *spec = spec_of(vm), *nst = json_object_get(node, "status");
+	const json_t *spec = obj_spec(vm), *nst = json_object_get(node, "status");
 	const json_t *rep = json_object_get(json_object_get(nst, "vms"), obj_name(vm));
 	const char *node_name = json_string_value(json_object_get(spec, "node"));
 	const char *target = json_string_value(json_object_get(spec, "target"));
@@ -241,7 +227,7 @@ cleanup:
 
 bool vm_follow_port(json_t *vm, const json_t *port)
 {
-	json_t *spec = spec_of(vm), *pspec = spec_of(port);
+	json_t *spec = obj_spec(vm), *pspec = obj_spec(port);
 	json_t *target = json_object_get(pspec, "target"),
 	       *locs = json_object_get(pspec, "locations");
 	bool changed = false;

@@ -14,6 +14,7 @@
 
 #include "lib/num.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 #include "lib/phases.h"
 #include "lib/proc.h"
 
@@ -99,9 +100,7 @@ static int run_demo(struct demo *d)
 	if (r)
 		return r;
 	demo_step("migration %s: %s; probing %.1f s more", d->migration,
-		  json_string_value(json_object_get(json_object_get(d->mig, "status"), "phase"))
-		      ?: "?",
-		  PROBE_TAIL_MS / 1000.0);
+		  obj_str(d->mig, "status", "phase") ?: "?", PROBE_TAIL_MS / 1000.0);
 	if (!demo_pause_ms(PROBE_TAIL_MS))
 		return -EINTR;
 	r = demo_stop_probe(d);
@@ -121,26 +120,27 @@ static int run_demo(struct demo *d)
 	}
 	if (!r && !migration_phase_name_finished(migclient_phase(d->mig)))
 		r = -EPROTO;
-	else if (!r && !migration_phase_is(json_string_value(json_object_get(
-					       json_object_get(d->mig, "status"), "phase")),
-					   MIGRATION_SUCCEEDED)) {
-		fprintf(
-		    stderr, "godwit lab demo: the migration ended %s: %s\n",
-		    json_string_value(json_object_get(json_object_get(d->mig, "status"), "phase")),
-		    json_string_value(json_object_get(json_object_get(d->mig, "status"), "reason"))
-			?: "");
+	else if (!r &&
+		 !migration_phase_is(obj_str(d->mig, "status", "phase"), MIGRATION_SUCCEEDED)) {
+		fprintf(stderr, "godwit lab demo: the migration ended %s: %s\n",
+			obj_str(d->mig, "status", "phase"),
+			obj_str(d->mig, "status", "reason") ?: "");
 		r = -EPROTO;
 	}
 	return r;
 }
 
-static const char demo_usage[] =
-    "usage: godwit lab demo [--name LAB] [--out DIR] [--keep] [--subject vm|endpoint]\n"
-    "                       [--rate HZ] [--strategy first-frame|rarp]\n"
-    "A 3-node lab, a live migration measured by a probe from a third node,\n"
-    "OUT/report.json and OUT/timeline.svg (defaults: --name demo --out ./demo-out\n"
-    "--subject vm --rate 1000 --strategy first-frame). The lab is taken down at the\n"
-    "end unless --keep.\n";
+static void demo_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: godwit lab demo [--name LAB] [--out DIR] [--keep] [--subject vm|endpoint]\n"
+		"                       [--rate HZ] [--strategy %s]\n"
+		"A 3-node lab, a live migration measured by a probe from a third node,\n"
+		"OUT/report.json and OUT/timeline.svg (defaults: --name demo --out ./demo-out\n"
+		"--subject vm --rate 1000 --strategy %s). The lab is taken down at the\n"
+		"end unless --keep.\n",
+		strategy_choices, strategy_names[0]);
+}
 
 int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
@@ -152,7 +152,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 	struct demo d = {.cli = cli,
 			 .name = "demo",
 			 .subject = "vm",
-			 .strategy = strategy_names[STRATEGY_FIRST_FRAME],
+			 .strategy = strategy_names[0],
 			 .rate = 1000};
 	struct sigaction sa = {.sa_handler = demo_on_signal}, old_int, old_term;
 	const char *out = "demo-out";
@@ -164,7 +164,7 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 	while ((opt = getopt_long(argc, argv, ":n:o:ks:r:S:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
-			fputs(demo_usage, stdout);
+			demo_usage(stdout);
 			return 0;
 		case 'n':
 			d.name = optarg;
@@ -191,8 +191,8 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "godwit lab demo: unexpected argument '%s'\n%s", argv[optind],
-			demo_usage);
+		fprintf(stderr, "godwit lab demo: unexpected argument '%s'\n", argv[optind]);
+		demo_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(d.subject, "vm") && strcmp(d.subject, "endpoint")) {
@@ -200,11 +200,8 @@ int lab_demo(struct cli *cli, const struct cli_verb *verb, int argc, char **argv
 			d.subject);
 		return EXIT_USAGE;
 	}
-	if (strategy_parse(d.strategy, &(enum strategy){0}) < 0) {
-		fprintf(stderr, "godwit lab demo: --strategy '%s': expected first-frame or rarp\n",
-			d.strategy);
+	if (cli_strategy_arg("lab demo", d.strategy, NULL))
 		return EXIT_USAGE;
-	}
 	if (lab_check_name(d.name))
 		return EXIT_USAGE;
 	if (strlen(d.name) > LAB_NAME_MAX - 3) {

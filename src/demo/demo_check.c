@@ -3,14 +3,13 @@
 #include "demo_run.h"
 
 #include "lab/netns.h"
+#include "lib/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/statvfs.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 /* ---- step 1: what the machine must offer ---- */
@@ -35,7 +34,6 @@ static int check_free_space(const char *path, const char *what)
 
 int demo_preflight(struct demo *d)
 {
-	struct statfs st;
 	int r = 0;
 
 	if (!demo_in_path("ip")) {
@@ -43,14 +41,15 @@ int demo_preflight(struct demo *d)
 				"iproute2 (make deps)\n");
 		r = -ENOENT;
 	}
-	if (statfs("/sys/fs/bpf", &st) != 0 || (unsigned long)st.f_type != BPF_FS_MAGIC) {
-		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700") < 0) {
-			fprintf(
-			    stderr,
-			    "godwit lab demo: cannot mount bpffs on /sys/fs/bpf (%s): the "
-			    "datapath pins its maps there. The kernel needs CONFIG_BPF_SYSCALL; "
-			    "in a container, run it privileged.\n",
-			    strerror(errno));
+	if (!proc_bpffs_mounted()) {
+		int m = proc_bpffs_mount();
+
+		if (m < 0) {
+			fprintf(stderr,
+				"godwit lab demo: cannot mount bpffs on " BPFFS_ROOT " (%s): the "
+				"datapath pins its maps there. The kernel needs "
+				"CONFIG_BPF_SYSCALL; in a container, run it privileged.\n",
+				strerror(-m));
 			r = -ENOTSUP;
 		}
 	}

@@ -3,6 +3,7 @@
  * Migration recorded to one JSON object, and its text for a person. */
 #include "demo.h"
 #include "lab/lab.h"
+#include "lib/kinds.h"
 #include "lib/phases.h"
 
 #include <errno.h>
@@ -377,16 +378,11 @@ int demo_report(const struct demo_inputs *in, json_t **out)
 	json_object_set_new(rep, "subject", json_string(in->subject));
 	json_object_set_new(
 	    rep, "migration",
-	    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "name",
-		      json_string_value(
-			  json_object_get(json_object_get(in->migration, "metadata"), "name")),
-		      "source", json_string_value(json_object_get(status, "source")), "target",
-		      json_string_value(
-			  json_object_get(json_object_get(in->migration, "spec"), "target")),
-		      "strategy",
-		      json_string_value(
-			  json_object_get(json_object_get(in->migration, "spec"), "strategy")),
-		      "phase", json_string_value(json_object_get(status, "phase"))));
+	    json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?}", "name", obj_name(in->migration), "source",
+		      json_string_value(json_object_get(status, "source")), "target",
+		      obj_str(in->migration, "spec", "target"), "strategy",
+		      obj_str(in->migration, "spec", "strategy"), "phase",
+		      json_string_value(json_object_get(status, "phase"))));
 	json_object_set_new(rep, "vm_blackout_ms", json_ms(sw.blackout_ms));
 	json_object_set_new(
 	    rep, "loss_window_ms",

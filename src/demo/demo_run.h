@@ -33,7 +33,6 @@
 
 struct cli;
 
-#define BPF_FS_MAGIC	       0xcafe4a11
 #define NEED_FREE_MB	       50
 #define ECHO_DEADLINE_MS       5000
 #define VM_READY_DEADLINE_MS   180000
@@ -78,7 +77,7 @@ bool demo_in_path(const char *exe);
 /* The same, with the full path of exe into out. */
 bool demo_find_in_path(const char *exe, char *out, size_t len);
 /* Starts argv in netns (NULL: ours), stdout to out_path, stderr to err_path
- * (NULL: ours), in its own session so a Ctrl-C reaches only us. */
+ * (NULL: ours; out_path again: the same file), in its own session so a Ctrl-C reaches only us. */
 int demo_spawn(const char *netns, const char *const *argv, const char *out_path,
 	       const char *err_path, pid_t *pid);
 /* The first 20 lines of path on stderr, under "--- what (path) ---". */

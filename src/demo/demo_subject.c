@@ -44,9 +44,7 @@ int demo_subject_endpoint(struct demo *d)
 	snprintf(d->network, sizeof(d->network), DEMO_NETWORK);
 	demo_step("creating network %s (%s) and endpoint %s on %s with a TCP echo on port %s",
 		  DEMO_NETWORK, DEMO_CIDR, SUBJECT_EP, node, ECHO_PORT);
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "apiVersion", "godwit/v1", "kind",
-			 kind_str(KIND_NETWORK), "metadata", "name", DEMO_NETWORK, "spec", "cidr",
-			 DEMO_CIDR);
+	body = kind_object_new(KIND_NETWORK, DEMO_NETWORK, json_pack("{s:s}", "cidr", DEMO_CIDR));
 	r = demo_api(d, "POST", "/v1/networks", body, 201, 200, NULL);
 	json_decref(body);
 	if (!r)
@@ -57,8 +55,7 @@ int demo_subject_endpoint(struct demo *d)
 	r = demo_api(d, "GET", path, NULL, 200, 200, &port);
 	if (r)
 		return r;
-	snprintf(d->ip, sizeof(d->ip), "%s",
-		 json_string_value(json_object_get(json_object_get(port, "spec"), "ipv4")) ?: "");
+	snprintf(d->ip, sizeof(d->ip), "%s", obj_str(port, "spec", "ipv4") ?: "");
 	json_decref(port);
 	snprintf(d->source, sizeof(d->source), "%s", node);
 
@@ -165,15 +162,12 @@ int demo_subject_vm(struct demo *d)
 		}
 		proc_sleep_ms(100);
 	}
-	snprintf(d->ip, sizeof(d->ip), "%s",
-		 json_string_value(json_object_get(json_object_get(vm, "status"), "ipv4")) ?: "");
+	snprintf(d->ip, sizeof(d->ip), "%s", obj_str(vm, "status", "ipv4") ?: "");
 	snprintf(d->source, sizeof(d->source), "%s",
-		 json_string_value(json_object_get(json_object_get(vm, "status"), "node"))
-			 ?: json_string_value(json_object_get(json_object_get(vm, "spec"), "node"))
+		 obj_str(vm, "status", "node")
+			 ?: obj_str(vm, "spec", "node")
 			 ?: "node-1");
-	snprintf(d->network, sizeof(d->network), "%s",
-		 json_string_value(json_object_get(json_object_get(vm, "spec"), "network"))
-		     ?: "default");
+	snprintf(d->network, sizeof(d->network), "%s", obj_str(vm, "spec", "network") ?: "default");
 	printf("VM %s is running and ready on %s after %.1f s (%s)\n", VM_NAME, d->source,
 	       (double)(clock_mono_ms() - start) / 1000, d->ip);
 cleanup:

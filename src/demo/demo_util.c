@@ -71,7 +71,13 @@ bool demo_in_path(const char *exe)
 int demo_spawn(const char *netns, const char *const *argv, const char *out_path,
 	       const char *err_path, pid_t *pid)
 {
-	struct proc_spawn_opts o = {.netns = netns, .out = out_path, .err = err_path, .mode = 0644};
+	/* one path for both: one open file, so neither stream writes over the other */
+	bool same = err_path && strcmp(err_path, out_path) == 0;
+	struct proc_spawn_opts o = {.netns = netns,
+				    .out = out_path,
+				    .err = same ? NULL : err_path,
+				    .err_to_out = same,
+				    .mode = 0644};
 
 	return proc_spawn(argv, &o, pid);
 }

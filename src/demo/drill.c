@@ -25,6 +25,7 @@
 #include "lib/addr.h"
 #include "lib/phases.h"
 #include "lib/clock.h"
+#include "lib/kinds.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -279,11 +280,10 @@ static int load_port(struct drill *d)
 	r = get_json(&d->mc, path, &net);
 	if (r)
 		goto cleanup;
-	cidr = json_string_value(json_object_get(json_object_get(net, "spec"), "cidr"));
+	cidr = obj_str(net, "spec", "cidr");
 	slash = cidr ? strchr(cidr, '/') : NULL;
 	snprintf(d->cidr_len, sizeof(d->cidr_len), "%s", slash ? slash + 1 : "32");
-	snprintf(d->gateway, sizeof(d->gateway), "%s",
-		 json_string_value(json_object_get(json_object_get(net, "spec"), "gateway")) ?: "");
+	snprintf(d->gateway, sizeof(d->gateway), "%s", obj_str(net, "spec", "gateway") ?: "");
 cleanup:
 	json_decref(port);
 	json_decref(net);
@@ -520,8 +520,7 @@ static int run_drill(struct cli *cli, struct drill *d)
 		return r;
 	if (!migration_phase_is(migclient_phase(m), MIGRATION_REPLICATING)) {
 		fprintf(stderr, "godwit drill: migration ended %s: %s\n", migclient_phase(m),
-			json_string_value(json_object_get(json_object_get(m, "status"), "reason"))
-			    ?: "");
+			obj_str(m, "status", "reason") ?: "");
 		goto report;
 	}
 	if (d->abort) {
@@ -575,7 +574,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
-	struct drill d = {.strategy = strategy_names[STRATEGY_FIRST_FRAME], .silence_ms = 20};
+	struct drill d = {.strategy = strategy_names[0], .silence_ms = 20};
 	const char *announce = NULL;
 	enum strategy strategy;
 	long v;
@@ -586,6 +585,7 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 		switch (opt) {
 		case 'h':
 			cli_usage(verb, stdout);
+			printf("STRATEGY: %s (default %s)\n", strategy_choices, strategy_names[0]);
 			return 0;
 		case 't':
 			d.target = optarg;
@@ -626,11 +626,8 @@ int cmd_drill(struct cli *cli, const struct cli_verb *verb, int argc, char **arg
 		return EXIT_USAGE;
 	}
 	d.endpoint = argv[optind];
-	if (strategy_parse(d.strategy, &strategy) < 0) {
-		fprintf(stderr, "godwit drill: --strategy: '%s' is not first-frame or rarp\n",
-			d.strategy);
+	if (cli_strategy_arg("drill", d.strategy, &strategy))
 		return EXIT_USAGE;
-	}
 	d.announce = strategy == STRATEGY_RARP ? DRILL_ANNOUNCE_RARP : DRILL_ANNOUNCE_GARP;
 	if (announce) {
 		if (!strcmp(announce, "rarp"))

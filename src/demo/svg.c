@@ -2,6 +2,7 @@
 #include "svg.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -24,26 +25,16 @@ int svg_end(FILE *f)
 
 void svg_escape(FILE *f, const char *text)
 {
+	static const char *const entity[UCHAR_MAX + 1] = {
+	    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&apos;"};
+
 	for (const char *p = text; *p; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		case '\'':
-			fputs("&apos;", f);
-			break;
-		default:
+		const char *e = entity[(unsigned char)*p];
+
+		if (e)
+			fputs(e, f);
+		else
 			fputc(*p, f);
-		}
 	}
 }
 

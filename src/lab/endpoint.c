@@ -77,9 +77,9 @@ int endpoint_add(struct cli *cli, const char *lab, const char *name, const char 
 	r = run_cmd((const char *const[]){"ip", "-n", ns, "link", "set", "lo", "up", NULL}, false);
 	if (r)
 		goto cleanup;
-	body = json_pack("{s:s, s:s, s:{s:s}, s:{s:s, s:[s], s:s, s:s}}", "apiVersion", "godwit/v1",
-			 "kind", kind_str(KIND_PORT), "metadata", "name", name, "spec", "network",
-			 network, "locations", node, "type", "veth", "netns", ns);
+	body = kind_object_new(KIND_PORT, name,
+			       json_pack("{s:s, s:[s], s:s, s:s}", "network", network, "locations",
+					 node, "type", "veth", "netns", ns));
 	r = body ? cli_request(cli, "POST", "/v1/ports", body, &status, &reply) : -ENOMEM;
 	if (r)
 		goto cleanup;
@@ -90,8 +90,8 @@ int endpoint_add(struct cli *cli, const char *lab, const char *name, const char 
 		goto cleanup;
 	}
 	posted = true;
-	ipv4 = json_string_value(json_object_get(json_object_get(reply, "spec"), "ipv4"));
-	mac = json_string_value(json_object_get(json_object_get(reply, "spec"), "mac"));
+	ipv4 = obj_str(reply, "spec", "ipv4");
+	mac = obj_str(reply, "spec", "mac");
 	if (!ipv4) {
 		fprintf(stderr, "godwit endpoint add: the controller gave port %s no ipv4\n", name);
 		r = -EPROTO;
@@ -174,8 +174,7 @@ int endpoint_list(struct cli *cli, const char *lab)
 	eps = json_array();
 	json_array_foreach(json_object_get(reply, "items"), i, p)
 	{
-		const char *ns =
-		    json_string_value(json_object_get(json_object_get(p, "spec"), "netns"));
+		const char *ns = obj_str(p, "spec", "netns");
 
 		if (ns && strncmp(ns, prefix, strlen(prefix)) == 0)
 			json_array_append(eps, p);

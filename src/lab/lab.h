@@ -4,11 +4,14 @@
  *
  * Layout of lab LAB (N nodes):
  *   netns LAB-ul        bridge br0 10.254.0.1/24: the underlay; godwitd listens
- *                       on 10.254.0.1:7480 and on unix:LABDIR/api.sock
+ *                       on https://10.254.0.1:7480 (TLS, the lab's CA) and on
+ *                       unix:LABDIR/api.sock (plain HTTP)
  *   netns LAB-node-I    ul0 10.254.0.(10+I)/24, veth peer n<I> on br0; godwit-agent
  *   netns LAB-ep-NAME   endpoints (`godwit endpoint add`)
  *   LABDIR = /run/godwit/labs/LAB: lab.json (nodes, daemons and their PIDs),
- *   <daemon>.log, godwit.db, token, config; pins in /sys/fs/bpf/godwit/LAB-node-I.
+ *   <daemon>.log, godwit.db, token, config, tls/ (godwitd's CA and certificate,
+ *   controller/tls.h) and ca.crt (its copy that the agents verify the controller
+ *   with); pins in /sys/fs/bpf/godwit/LAB-node-I.
  * The CLI in the root namespace reaches the controller through api.sock.
  * `lab down` removes all of it and works on half-built labs: lab.json is
  * rewritten after every daemon start, and namespaces are found by name.
@@ -31,12 +34,19 @@
 #define LAB_NAME_MAX  12
 #define LAB_NODES_MAX 16
 #define LAB_API_PORT  7480
+#define LAB_API_ADDR  "10.254.0.1:7480"
+#define LAB_API_URL   "https://" LAB_API_ADDR
+#define LAB_CA_FILE   "ca.crt" /* in LABDIR, copied from LABDIR/tls/ca.crt */
+
+/* In LABDIR: kubectl's kubeconfig, server LAB_API_URL (lab_up.c). */
+#define LAB_KUBECONFIG_FILE "kubeconfig"
 
 /* The lab's outside world (lab_outside.c): <lab>-outside, a stand-in for the
  * Internet behind the gateway node's uplink, on TEST-NET-3 (RFC 5737). */
 #define LAB_OUTSIDE	  "outside"
 #define LAB_GATEWAY_NODE  "node-1"
 #define LAB_UPLINK_IFNAME "uplink0" /* in the gateway node's namespace */
+#define LAB_AGENT_METRICS_PORT 7482 /* each agent's --metrics-listen, on its underlay address */
 #define LAB_UPLINK_ADDR	  "203.0.113.1"
 #define LAB_OUTSIDE_HOST  "203.0.113.8"
 #define LAB_OUTSIDE_ECHO  "7" /* TCP echo port of the outside host */

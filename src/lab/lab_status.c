@@ -29,7 +29,7 @@ static int lab_client(const struct lab *lab, struct api_client **out)
 		fclose(f);
 	}
 	snprintf(sock, sizeof(sock), "unix:%s/api.sock", lab->dir);
-	return api_client_new(sock, token, out);
+	return api_client_new(sock, token, NULL, out);
 }
 
 int lab_status(const char *name)
@@ -50,7 +50,10 @@ int lab_status(const char *name)
 			r == -ENOENT ? "missing" : "unreadable");
 		return 1;
 	}
-	printf("Lab %s: %d nodes, state in %s\n\nDaemons:\n", name, lab.nodes, lab.dir);
+	printf("Lab %s: %d nodes, state in %s\n", name, lab.nodes, lab.dir);
+	printf("Controller: unix:%s/api.sock (plain HTTP, this host's root),\n"
+	       "  " LAB_API_URL " in netns %s-ul (TLS; CA %s/" LAB_CA_FILE ")\n\nDaemons:\n",
+	       lab.dir, name, lab.dir);
 	table_init(&t, 4, (const char *const[]){"NAME", "PID", "STATE", "LOG"});
 	json_array_foreach(json_object_get(lab.state, "daemons"), i, d)
 	{
@@ -96,22 +99,16 @@ int lab_status(const char *name)
 		printf("  controller not reachable at unix:%s/api.sock (%s)\n", lab.dir,
 		       r ? strerror(-r) : api_error_text(reply));
 	} else {
-		if (view_table(&kind_table[KIND_NODE], json_object_get(reply, "items"), NULL, false,
-			       &t) == 0) {
-			table_print(&t, stdout);
-			table_free(&t);
-		}
+		view_print_table(&kind_table[KIND_NODE], json_object_get(reply, "items"), NULL,
+				 false, stdout);
 		json_decref(reply);
 		reply = NULL;
 		/* with GATEWAY-NODE: the networks routed out through the lab's outside */
 		printf("\nNetworks:\n");
 		if (api_request(api, "GET", "/v1/networks", NULL, &status, &reply) == 0 &&
-		    status == 200 &&
-		    view_table(&kind_table[KIND_NETWORK], json_object_get(reply, "items"), NULL,
-			       true, &t) == 0) {
-			table_print(&t, stdout);
-			table_free(&t);
-		}
+		    status == 200)
+			view_print_table(&kind_table[KIND_NETWORK], json_object_get(reply, "items"),
+					 NULL, true, stdout);
 		json_decref(reply);
 		reply = NULL;
 		printf("\nEndpoints:\n");
@@ -123,18 +120,15 @@ int lab_status(const char *name)
 			snprintf(prefix, sizeof(prefix), "%s-ep-", name);
 			json_array_foreach(json_object_get(reply, "items"), i, p)
 			{
-				const char *ns = json_string_value(
-				    json_object_get(json_object_get(p, "spec"), "netns"));
+				const char *ns = obj_str(p, "spec", "netns");
 
 				if (ns && strncmp(ns, prefix, strlen(prefix)) == 0)
 					json_array_append(eps, p);
 			}
 			if (json_array_size(eps) == 0)
 				printf("  (none)\n");
-			else if (view_table(&kind_table[KIND_PORT], eps, NULL, true, &t) == 0) {
-				table_print(&t, stdout);
-				table_free(&t);
-			}
+			else
+				view_print_table(&kind_table[KIND_PORT], eps, NULL, true, stdout);
 			json_decref(eps);
 		}
 	}

@@ -7,6 +7,7 @@
 
 #include "lib/apiclient.h"
 #include "lib/clock.h"
+#include "lib/secret.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -207,7 +208,7 @@ static int wait_controller(const struct lab *lab, struct api_client **out)
 
 			fclose(f);
 			token[strcspn(token, "\r\n")] = '\0';
-			if (ok && *token && !api && api_client_new(sock, token, &api) == 0)
+			if (ok && *token && !api && api_client_new(sock, token, NULL, &api) == 0)
 				api_client_set_timeout_ms(api, 1000);
 		}
 		if (api && api_request(api, "GET", "/v1/healthz", NULL, &status, &reply) == 0 &&
@@ -299,6 +300,35 @@ static int start_outside_echo(struct lab *lab)
 	    (const char *const[]){self, "probe", "--serve", "--port", LAB_OUTSIDE_ECHO, NULL});
 }
 
+/* The lab's CA where the agents and tests find it: LABDIR/ca.crt. */
+static int copy_ca(const struct lab *lab, char *out, size_t len)
+{
+	char from[PATH_MAX + 16], buf[16384];
+	FILE *in, *to = NULL;
+	size_t n;
+	int r = 0;
+
+	errno = 0;
+	lab_path(lab, "tls/ca.crt", from, sizeof(from));
+	lab_path(lab, LAB_CA_FILE, out, len);
+	in = fopen(from, "re");
+	if (in)
+		to = fopen(out, "we");
+	while (in && to && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, to) != n)
+			break;
+	if (!in || !to || ferror(in) || ferror(to))
+		r = errno ? -errno : -EIO;
+	if (to && fclose(to) != 0 && r == 0)
+		r = -errno;
+	if (in)
+		fclose(in);
+	if (r)
+		fprintf(stderr, "godwit lab up: cannot copy the controller's CA %s to %s: %s\n",
+			from, out, strerror(-r));
+	return r;
+}
+
 static int write_configs(const struct lab *lab)
 {
 	char ctx[32], server[PATH_MAX + 32], token[PATH_MAX + 16], local[PATH_MAX + 16];
@@ -311,19 +341,71 @@ static int write_configs(const struct lab *lab)
 	snprintf(server, sizeof(server), "unix:%s/api.sock", lab->dir);
 	lab_path(lab, "token", token, sizeof(token));
 	lab_path(lab, "config", local, sizeof(local));
-	r = config_set_context(local, ctx, server, token, true);
+	r = config_set_context(local, ctx, server, token, NULL, true);
 	if (!r)
-		r = config_set_context(user, ctx, server, token, true);
+		r = config_set_context(user, ctx, server, token, NULL, true);
 	if (r)
 		fprintf(stderr, "godwit lab up: cannot write %s: %s\n", user, strerror(-r));
 	free(user);
 	return r;
 }
 
+/*
+ * LAB/kubeconfig for kubectl: the underlay's https:// URL (kubectl sends no
+ * token over a unix socket or plain HTTP), reachable only inside netns
+ * LAB-ul, the lab's CA and its admin token (so mode 0600).
+ */
+static int write_kubeconfig(const struct lab *lab, const char *ca, char *out, size_t len)
+{
+	char ctx[32], token_path[PATH_MAX + 16], *token = NULL;
+	int r;
+
+	snprintf(ctx, sizeof(ctx), "lab-%s", lab->name);
+	lab_path(lab, "token", token_path, sizeof(token_path));
+	lab_path(lab, LAB_KUBECONFIG_FILE, out, len);
+	r = secret_read_file(token_path, &token);
+	if (!r)
+		r = config_write_kubeconfig(out, ctx, LAB_API_URL, ca, token);
+	if (r)
+		fprintf(stderr, "godwit lab up: cannot write %s: %s\n", out, strerror(-r));
+	free(token);
+	return r;
+}
+
+/*
+ * A join token for node through the API (auth.h), written 0600 to
+ * LAB/NODE.join-token for the agent's --join-token-file; the agent keeps
+ * the credential it gets for it in LAB/NODE-state/, which its restarts
+ * (tests/e2e/restarts.sh) reuse.
+ */
+static int make_join_token(const struct lab *lab, struct api_client *api, const char *node,
+			   char *path, size_t len)
+{
+	json_t *body = json_pack("{s:s, s:i}", "node", node, "ttl_s", 600), *reply = NULL;
+	char file[64];
+	long status = 0;
+	int r;
+
+	snprintf(file, sizeof(file), "%s.join-token", node);
+	lab_path(lab, file, path, len);
+	r = body ? api_request(api, "POST", "/v1/tokens", body, &status, &reply) : -ENOMEM;
+	if (r == 0 && status != 201) {
+		fprintf(stderr, "godwit lab up: a join token for %s: HTTP %ld: %s\n", node, status,
+			api_error_text(reply));
+		r = -EIO;
+	}
+	if (r == 0)
+		r = secret_write_file(path,
+				      json_string_value(json_object_get(reply, "token")) ?: "");
+	json_decref(body);
+	json_decref(reply);
+	return r;
+}
+
 int lab_up(const char *name, int nodes)
 {
 	char godwitd[PATH_MAX], agent[PATH_MAX], ul[32], listen_unix[PATH_MAX + 32];
-	char db_dir[PATH_MAX], token[PATH_MAX + 16];
+	char db_dir[PATH_MAX], ca[PATH_MAX + 16], kubeconfig[PATH_MAX + 16];
 	struct api_client *api = NULL;
 	struct lab lab;
 	int r;
@@ -375,16 +457,19 @@ int lab_up(const char *name, int nodes)
 	snprintf(listen_unix, sizeof(listen_unix), "unix:%s/api.sock", lab.dir);
 	r = start_daemon(&lab, "godwitd", ul,
 			 (const char *const[]){godwitd, "--state-dir", db_dir, "--listen",
-					       "10.254.0.1:7480", "--listen", listen_unix, NULL});
+					       LAB_API_ADDR, "--listen", listen_unix, NULL});
 	if (r)
 		goto fail;
 	r = wait_controller(&lab, &api);
+	if (!r)
+		r = copy_ca(&lab, ca, sizeof(ca));
 	if (r)
 		goto fail;
 
-	lab_path(&lab, "token", token, sizeof(token));
 	for (int i = 1; i <= nodes; i++) {
-		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX], gw_prefix[48];
+		char node[32], ns[32], ip[32], pin[PATH_MAX], vms[PATH_MAX], gw_prefix[48],
+		    metrics[48];
+		char join[PATH_MAX + 64], state[PATH_MAX + 64], file[48];
 		bool gw;
 
 		snprintf(node, sizeof(node), "node-%d", i);
@@ -396,12 +481,37 @@ int lab_up(const char *name, int nodes)
 		lab_path(&lab, "vms", vms, sizeof(vms));
 		/* Gateway namespaces carry the node's: nodes share /run/netns here. */
 		snprintf(gw_prefix, sizeof(gw_prefix), "%s-gw-", ns);
+		snprintf(metrics, sizeof(metrics), "%s:%d", ip, LAB_AGENT_METRICS_PORT);
+		snprintf(file, sizeof(file), "%s-state", node);
+		lab_path(&lab, file, state, sizeof(state));
+		r = make_join_token(&lab, api, node, join, sizeof(join));
+		if (r)
+			goto fail;
 		r = start_daemon(&lab, node, ns,
-				 (const char *const[]){
-				     agent, "--node", node, "--server", "http://10.254.0.1:7480",
-				     "--token-file", token, "--underlay-ip", ip, "--pin-dir", pin,
-				     "--vm-run-dir", vms, "--gateway-netns-prefix", gw_prefix,
-				     gw ? "--gateway-uplink" : NULL, LAB_UPLINK_IFNAME, NULL});
+				 (const char *const[]){agent,
+						       "--node",
+						       node,
+						       "--server",
+						       LAB_API_URL,
+						       "--ca-file",
+						       ca,
+						       "--join-token-file",
+						       join,
+						       "--state-dir",
+						       state,
+						       "--underlay-ip",
+						       ip,
+						       "--pin-dir",
+						       pin,
+						       "--vm-run-dir",
+						       vms,
+						       "--gateway-netns-prefix",
+						       gw_prefix,
+						       "--metrics-listen",
+						       metrics,
+						       gw ? "--gateway-uplink" : NULL,
+						       LAB_UPLINK_IFNAME,
+						       NULL});
 		if (r)
 			goto fail;
 	}
@@ -413,13 +523,18 @@ int lab_up(const char *name, int nodes)
 	if (r)
 		goto fail;
 	r = write_configs(&lab);
+	if (!r)
+		r = write_kubeconfig(&lab, ca, kubeconfig, sizeof(kubeconfig));
 	if (r)
 		goto fail;
 
 	printf("\nlab %s is up: %d nodes (node-1 .. node-%d, underlay 10.254.0.0/24)\n", name,
 	       nodes, nodes);
-	printf("  controller: unix:%s/api.sock (in netns %s: http://10.254.0.1:7480)\n", lab.dir,
-	       ul);
+	printf("  controller: unix:%s/api.sock (in netns %s: " LAB_API_URL ", CA %s)\n", lab.dir,
+	       ul, ca);
+	printf("  kubeconfig: %s (server " LAB_API_URL
+	       ": ip netns exec %s kubectl --kubeconfig %s get vm)\n",
+	       kubeconfig, ul, kubeconfig);
 	{
 		char *user = lab_user_config_path();
 

@@ -4,15 +4,19 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct api_client {
 	CURL *curl;
-	char *base_url;    /* "http://host:port" or "http://localhost" for unix */
+	char *base_url;	   /* "http(s)://host:port" or "http://localhost" for unix */
 	char *unix_path;   /* NULL for TCP */
 	char *auth_header; /* "Authorization: Bearer ..." or NULL */
+	char *ca_file;	   /* NULL: libcurl's default CAs */
 	long timeout_ms;
+	char curl_error[CURL_ERROR_SIZE];
+	char error[CURL_ERROR_SIZE + 512]; /* the last transport failure */
 };
 
 struct buffer {
@@ -28,7 +32,8 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int api_client_new(const char *server, const char *token, struct api_client **out)
+int api_client_new(const char *server, const char *token, const char *ca_file,
+		   struct api_client **out)
 {
 	struct api_client *c;
 
@@ -51,9 +56,11 @@ int api_client_new(const char *server, const char *token, struct api_client **ou
 	}
 	if (token && *token && asprintf(&c->auth_header, "Authorization: Bearer %s", token) < 0)
 		c->auth_header = NULL;
+	if (ca_file && *ca_file)
+		c->ca_file = strdup(ca_file);
 	c->curl = curl_easy_init();
 	if (!c->curl || !c->base_url || (server[0] == 'u' && !c->unix_path) ||
-	    (token && *token && !c->auth_header)) {
+	    (token && *token && !c->auth_header) || (ca_file && *ca_file && !c->ca_file)) {
 		api_client_free(c);
 		return -ENOMEM;
 	}
@@ -70,6 +77,7 @@ void api_client_free(struct api_client *c)
 	free(c->base_url);
 	free(c->unix_path);
 	free(c->auth_header);
+	free(c->ca_file);
 	free(c);
 }
 
@@ -103,8 +111,30 @@ static size_t collect_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return buffer_append(userdata, ptr, size * nmemb) < 0 ? 0 : size * nmemb;
 }
 
-static int curl_errno(CURLcode rc)
+const char *api_client_error(const struct api_client *c)
 {
+	return c->error;
+}
+
+/* Remembers why the transfer failed (api_client_error) and returns -errno. */
+static int transfer_failed(struct api_client *c, CURLcode rc)
+{
+	const char *why = c->curl_error[0] ? c->curl_error : curl_easy_strerror(rc);
+	const char *ca = c->ca_file ? c->ca_file : "the system's CAs (no CA file given)";
+
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		snprintf(c->error, sizeof(c->error),
+			 "the certificate of %s does not verify against %s: %s", c->base_url, ca,
+			 why);
+		return -EPERM;
+	case CURLE_SSL_CACERT_BADFILE:
+		snprintf(c->error, sizeof(c->error), "cannot use the CA file %s: %s", ca, why);
+		return -ENOENT;
+	default:
+		snprintf(c->error, sizeof(c->error), "%s", why);
+		break;
+	}
 	switch (rc) {
 	case CURLE_COULDNT_CONNECT:
 		return -ECONNREFUSED;
@@ -140,6 +170,13 @@ static struct curl_slist *prepare(struct api_client *c, const char *method, cons
 	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 	curl_easy_setopt(c->curl, CURLOPT_NOPROXY, "*");
+	/* https:// only through a verified certificate: libcurl's defaults
+	 * (peer and host verification) are never turned off. */
+	if (c->ca_file)
+		curl_easy_setopt(c->curl, CURLOPT_CAINFO, c->ca_file);
+	c->curl_error[0] = '\0';
+	c->error[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->curl_error);
 	headers = curl_slist_append(headers, "Accept: application/json");
 	if (c->auth_header)
 		headers = curl_slist_append(headers, c->auth_header);
@@ -177,7 +214,7 @@ int api_request(struct api_client *c, const char *method, const char *path, cons
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp);
 	rc = curl_easy_perform(c->curl);
 	if (rc != CURLE_OK) {
-		r = curl_errno(rc);
+		r = transfer_failed(c, rc);
 		goto cleanup;
 	}
 	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &code);
@@ -258,7 +295,7 @@ int api_stream(struct api_client *c, const char *path, long idle_timeout_ms,
 		*status = st.status;
 		r = -EPROTO;
 	} else if (rc != CURLE_OK) {
-		r = curl_errno(rc);
+		r = transfer_failed(c, rc);
 	} else {
 		if (status)
 			*status = st.status;

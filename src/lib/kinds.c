@@ -13,7 +13,27 @@ const struct kind_info kind_table[KIND__COUNT] = {
 			"migration",
 			{"migration", "migrations", "mig", NULL}},
     [KIND_VM] = {"VM", "vms", "vm", {"vm", "vms", "virtualmachine", "virtualmachines"}},
+    [KIND_EVENT] = {"Event", "events", "event", {"event", "events", "ev", NULL}},
 };
+
+json_t *kind_object_new(enum kind k, const char *name, json_t *spec)
+{
+	json_t *obj;
+
+	if (!spec)
+		return NULL;
+	obj = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", API_VERSION, "kind", kind_str(k),
+			"metadata", "name", name);
+	if (!obj) {
+		json_decref(spec);
+		return NULL;
+	}
+	if (json_object_set_new(obj, "spec", spec) < 0) {
+		json_decref(obj);
+		return NULL;
+	}
+	return obj;
+}
 
 const char *kind_str(enum kind k)
 {

@@ -196,33 +196,33 @@ static int warn_unknown(const struct kubevirt_diag *ctx, const json_t *obj, cons
 	return 0;
 }
 
-/* obj at path must be absent or a mapping; *out is it or NULL. */
-static int get_mapping(const struct kubevirt_diag *ctx, const json_t *parent, const char *key,
-		       const char *path, const json_t **out)
+/* parent.key (at path) must be absent, null or of type (object: "a mapping",
+ * array: "a list"); *out is it or NULL. */
+static int get_typed(const struct kubevirt_diag *ctx, const json_t *parent, const char *key,
+		     const char *path, json_type type, const json_t **out)
 {
 	const json_t *v = json_object_get(parent, key);
 
 	*out = NULL;
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_object(v))
-		return kv_error(ctx, path, "must be a mapping");
+	if (json_typeof(v) != type)
+		return kv_error(ctx, path, "must be %s",
+				type == JSON_OBJECT ? "a mapping" : "a list");
 	*out = v;
 	return 0;
+}
+
+static int get_mapping(const struct kubevirt_diag *ctx, const json_t *parent, const char *key,
+		       const char *path, const json_t **out)
+{
+	return get_typed(ctx, parent, key, path, JSON_OBJECT, out);
 }
 
 static int get_list(const struct kubevirt_diag *ctx, const json_t *parent, const char *key,
 		    const char *path, const json_t **out)
 {
-	const json_t *v = json_object_get(parent, key);
-
-	*out = NULL;
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_array(v))
-		return kv_error(ctx, path, "must be a list");
-	*out = v;
-	return 0;
+	return get_typed(ctx, parent, key, path, JSON_ARRAY, out);
 }
 
 static int map_run_strategy(const struct kubevirt_diag *ctx, const json_t *spec,
@@ -644,7 +644,7 @@ static json_t *vm_body(json_t *meta, const struct vm_fields *f)
 		json_decref(spec);
 		return NULL;
 	}
-	return json_pack("{s:s, s:s, s:O, s:o}", "apiVersion", "godwit/v1", "kind",
+	return json_pack("{s:s, s:s, s:O, s:o}", "apiVersion", API_VERSION, "kind",
 			 kind_str(KIND_VM), "metadata", meta, "spec", spec);
 }
 

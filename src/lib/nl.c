@@ -130,6 +130,17 @@ static int attr_table_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+static void parse_vxlan(const struct nlattr *data, struct nl_link *link)
+{
+	const struct nlattr *tb[IFLA_VXLAN_MAX + 1] = {0};
+	struct attr_table vx = {tb, IFLA_VXLAN_MAX};
+
+	if (mnl_attr_parse_nested(data, attr_table_cb, &vx) < 0)
+		return;
+	if (tb[IFLA_VXLAN_LOCAL] && mnl_attr_get_payload_len(tb[IFLA_VXLAN_LOCAL]) >= 4)
+		memcpy(&link->vxlan_local, mnl_attr_get_payload(tb[IFLA_VXLAN_LOCAL]), 4);
+}
+
 static int parse_link(const struct nlmsghdr *nlh, struct nl_link *link)
 {
 	const struct nlattr *tb[IFLA_MAX + 1] = { 0 };
@@ -156,6 +167,8 @@ static int parse_link(const struct nlmsghdr *nlh, struct nl_link *link)
 	    mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_table_cb, &infos) >= 0 &&
 	    info[IFLA_INFO_KIND])
 		snprintf(link->kind, sizeof(link->kind), "%s", mnl_attr_get_str(info[IFLA_INFO_KIND]));
+	if (strcmp(link->kind, "vxlan") == 0 && info[IFLA_INFO_DATA])
+		parse_vxlan(info[IFLA_INFO_DATA], link);
 	return 0;
 }
 
@@ -268,8 +281,8 @@ int nl_veth_create(struct nl_sock *nl, const char *name, const char *peer_name, 
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-int nl_vxlan_create_external(struct nl_sock *nl, const char *name, uint16_t dstport,
-			     uint32_t mtu)
+int nl_vxlan_create_external(struct nl_sock *nl, const char *name, uint16_t dstport, uint32_t mtu,
+			     uint32_t local_ipv4)
 {
 	struct nlattr *linkinfo, *data;
 	struct nlmsghdr *nlh;
@@ -283,6 +296,8 @@ int nl_vxlan_create_external(struct nl_sock *nl, const char *name, uint16_t dstp
 	mnl_attr_put_u8(nlh, IFLA_VXLAN_COLLECT_METADATA, 1);
 	mnl_attr_put_u8(nlh, IFLA_VXLAN_LEARNING, 0);
 	mnl_attr_put_u16(nlh, IFLA_VXLAN_PORT, htons(dstport));
+	if (local_ipv4)
+		mnl_attr_put(nlh, IFLA_VXLAN_LOCAL, sizeof(local_ipv4), &local_ipv4);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
 	return nl_talk(nl, nlh, NULL, NULL);

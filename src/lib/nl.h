@@ -33,6 +33,7 @@ struct nl_link {
 	uint32_t mtu;
 	uint32_t flags; /* IFF_* */
 	int link;       /* IFLA_LINK: a veth's peer ifindex (in the peer's netns), 0 if none */
+	uint32_t vxlan_local; /* kind "vxlan": IFLA_VXLAN_LOCAL, network order, 0 if unset */
 };
 
 /* Calls cb for every link; a negative return from cb stops and is returned. */
@@ -45,9 +46,11 @@ int nl_link_del(struct nl_sock *nl, int ifindex);
  * (-1: same netns), with the peer's MAC (NULL: random) and both MTUs (0: default). */
 int nl_veth_create(struct nl_sock *nl, const char *name, const char *peer_name, int peer_netns_fd,
 		   const uint8_t *peer_mac, uint32_t mtu);
-/* VXLAN in external (collect_md) mode, no learning, on UDP dstport. */
-int nl_vxlan_create_external(struct nl_sock *nl, const char *name, uint16_t dstport,
-			     uint32_t mtu);
+/* VXLAN in external (collect_md) mode, no learning, on UDP dstport, with the
+ * underlay's local_ipv4 (network order, 0: none). No IFLA_VXLAN_LINK: with a
+ * lower device the kernel caps the MTU at the lower device's minus 50. */
+int nl_vxlan_create_external(struct nl_sock *nl, const char *name, uint16_t dstport, uint32_t mtu,
+			     uint32_t local_ipv4);
 
 /* Changes only what is given: mac NULL, mtu 0, name NULL mean "leave". */
 int nl_link_set(struct nl_sock *nl, int ifindex, const uint8_t *mac, uint32_t mtu,

@@ -57,6 +57,11 @@ const char *const strategy_names[STRATEGY_COUNT + 1] = {
 	[STRATEGY_COUNT] = NULL,
 };
 
+#define STRATEGY_CHOICE_(id, name) "|" name
+static const char strategy_choices_[] = GW_ACTIVATIONS(STRATEGY_CHOICE_);
+#undef STRATEGY_CHOICE_
+const char *const strategy_choices = strategy_choices_ + 1; /* without the first '|' */
+
 static const char *name_of(const char *const *names, int n, int v)
 {
 	return v >= 0 && v < n ? names[v] : "?";

@@ -133,8 +133,11 @@ enum strategy {
 };
 _Static_assert((int)STRATEGY_COUNT == (int)GW_ACT__MAX, "one strategy list");
 
-/* The JSON names in enum order, NULL-terminated (for "one of a|b" checks). */
+/* The JSON names in enum order, NULL-terminated (for "one of a|b" checks);
+ * the first is the default. */
 extern const char *const strategy_names[STRATEGY_COUNT + 1];
+/* "first-frame|rarp": every name, for usages and errors. */
+extern const char *const strategy_choices;
 const char *strategy_name(enum strategy s);
 int strategy_parse(const char *name, enum strategy *s);
 bool strategy_is(const char *text, enum strategy s);

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "lib/clock.h"
 
@@ -381,4 +383,16 @@ int proc_mkdir_p(const char *path, unsigned mode)
 	if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+bool proc_bpffs_mounted(void)
+{
+	struct statfs st;
+
+	return statfs(BPFFS_ROOT, &st) == 0 && st.f_type == BPF_FS_MAGIC;
+}
+
+int proc_bpffs_mount(void)
+{
+	return mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700") < 0 ? -errno : 0;
 }

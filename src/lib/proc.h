@@ -71,4 +71,11 @@ int proc_rm_rf(const char *path);
 /* mkdir -p path, the directories it makes with mode. */
 int proc_mkdir_p(const char *path, unsigned mode);
 
+/* Where the datapath pins its maps (the host's bpffs). */
+#define BPFFS_ROOT "/sys/fs/bpf"
+/* True when BPFFS_ROOT is a bpffs. */
+bool proc_bpffs_mounted(void);
+/* Mounts a bpffs on BPFFS_ROOT (mode 0700), as a host does at boot. */
+int proc_bpffs_mount(void);
+
 #endif

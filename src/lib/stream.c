@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "stream.h"
+#include "streamframe.h"
+#include "tlspipe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -85,7 +87,7 @@ int stream_parse_head(const char *buf, size_t len, int *status, long *content_le
 	return 0;
 }
 
-static int dial(const char *server, int *out, char *err, size_t errlen)
+static int dial(const char *server, const char *ca_file, int *out, char *err, size_t errlen)
 {
 	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
 	char host[256], port[16] = "80";
@@ -112,12 +114,17 @@ static int dial(const char *server, int *out, char *err, size_t errlen)
 		*out = fd;
 		return 0;
 	}
-	if (strncmp(server, "http://", 7) != 0) {
-		snprintf(err, errlen, "server %s is neither http://HOST:PORT nor unix:/PATH",
+	if (strncmp(server, "https://", 8) == 0) {
+		h = server + 8;
+		strcpy(port, "443");
+	} else if (strncmp(server, "http://", 7) == 0) {
+		h = server + 7;
+	} else {
+		snprintf(err, errlen,
+			 "server %s is neither https://HOST:PORT, http://HOST:PORT nor unix:/PATH",
 			 server);
 		return -EINVAL;
 	}
-	h = server + 7;
 	slash = strchr(h, '/');
 	hlen = slash ? (size_t)(slash - h) : strlen(h);
 	if (hlen == 0 || hlen >= sizeof(host)) {
@@ -150,6 +157,8 @@ static int dial(const char *server, int *out, char *err, size_t errlen)
 		return r;
 	}
 	freeaddrinfo(res);
+	if (h == server + 8)
+		return tls_pipe_open(fd, host, ca_file, out, err, errlen);
 	*out = fd;
 	return 0;
 }
@@ -198,15 +207,15 @@ static void set_timeout(int fd, long ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-int stream_open(const char *server, const char *token, const char *path, int *fd, int *status,
-		char *err, size_t errlen)
+int stream_open(const char *server, const char *token, const char *ca_file, const char *path,
+		int *fd, int *status, char *err, size_t errlen)
 {
 	char head[STREAM_HEAD_MAX], body[STREAM_ERROR_MAX + 1], *req = NULL;
 	long clen = -1;
 	size_t hlen = 0;
 	int s = -1, st = 0, n, r;
 
-	r = dial(server, &s, err, errlen);
+	r = dial(server, ca_file, &s, err, errlen);
 	if (r < 0)
 		return r;
 	n = asprintf(&req,
@@ -307,4 +316,86 @@ int stream_relay4(int a_in, int a_out, int b_in, int b_out)
 int stream_relay(int a, int b)
 {
 	return stream_relay4(a, a, b, b);
+}
+
+/* Decodes in[0..len) onto plain, ending plain's output at the end frame.
+ * 1 once the end frame was read, 0 before, -EPROTO or -errno. */
+static int unframe(struct streamframe_reader *fr, int plain, const uint8_t *in, size_t len)
+{
+	uint8_t out[16384];
+
+	while (len) {
+		size_t n = len < sizeof(out) ? len : sizeof(out), got;
+		bool ended = fr->ended;
+		int r = streamframe_read(fr, in, n, out, &got), w;
+
+		if (got && (w = stream_write_all(plain, out, got)) < 0)
+			return w;
+		if (r < 0)
+			return r;
+		if (r == 1 && !ended)
+			end_output(plain);
+		in += n;
+		len -= n;
+	}
+	return fr->ended;
+}
+
+/* plain's bytes as one frame on framed; got == 0 is the end frame. */
+static int frame_out(int framed, uint8_t *buf, size_t got)
+{
+	streamframe_head(buf, (uint32_t)got);
+	return stream_write_all(framed, buf, STREAMFRAME_HEAD + got);
+}
+
+int stream_relay_framed(int framed, int plain, const void *pre, size_t prelen)
+{
+	struct pollfd p[2] = {{.fd = framed, .events = POLLIN}, {.fd = plain, .events = POLLIN}};
+	struct streamframe_reader fr = {0};
+	uint8_t buf[STREAMFRAME_HEAD + 16384];
+	bool open[2] = {true, true};
+	int r = prelen ? unframe(&fr, plain, pre, prelen) : 0;
+
+	if (r < 0)
+		return r;
+	open[0] = r == 0;
+	while (open[0] || open[1]) {
+		ssize_t got;
+
+		p[0].fd = open[0] ? framed : -1;
+		p[1].fd = open[1] ? plain : -1;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (open[0] && p[0].revents) {
+			got = read(framed, buf, sizeof(buf));
+			if (got < 0 && errno != EINTR && errno != EAGAIN)
+				return -errno;
+			if (got == 0) /* the transport ended without the end frame */
+				return -ECONNRESET;
+			if (got > 0) {
+				r = unframe(&fr, plain, buf, (size_t)got);
+				if (r < 0)
+					return r;
+				open[0] = r == 0;
+			}
+		}
+		if (open[1] && p[1].revents) {
+			got = read(plain, buf + STREAMFRAME_HEAD, sizeof(buf) - STREAMFRAME_HEAD);
+			if (got < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (got < 0 && errno != ECONNRESET)
+				return -errno;
+			r = frame_out(framed, buf, got < 0 ? 0 : (size_t)got);
+			if (r < 0)
+				return r;
+			if (got <= 0)
+				open[1] = false;
+			if (got < 0)
+				return -ECONNRESET;
+		}
+	}
+	return 0;
 }

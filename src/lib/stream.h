@@ -7,10 +7,13 @@
  * connection carries the bytes of one TCP connection (port-forward) or of a
  * serial console, in both directions, with half-close: one side's end of
  * input is passed on as a shutdown(SHUT_WR) of the other, so a client that
- * ends its input still reads the rest of the answer.
+ * ends its input still reads the rest of the answer. Over https:// the bytes
+ * after the heads travel in frames (streamframe.h), because libmicrohttpd's
+ * TLS relay at the controller would drop the half-close.
  *
  * The client side speaks HTTP over a plain socket (TCP "http://HOST:PORT"
- * or "unix:/path"), as apiclient.h's servers: libcurl's CONNECT_ONLY cannot
+ * or "unix:/path"), as apiclient.h's servers, or over TLS ("https://...":
+ * tlspipe.h gives the same plain socket with TLS behind it): libcurl's CONNECT_ONLY cannot
  * hand over the bytes it read past the answer's head, and a stream's first
  * bytes may come right behind it. The head is read one byte at a time for
  * that reason (a head is about a hundred bytes).
@@ -37,13 +40,14 @@
 int stream_parse_head(const char *buf, size_t len, int *status, long *content_length);
 
 /*
- * Opens a stream: POST path to server with the bearer token. On 101, 0 and
+ * Opens a stream: POST path to server with the bearer token; an https://
+ * server is verified against ca_file (NULL: the system's CAs). On 101, 0 and
  * *fd (a blocking socket). A refusal: -EPROTO with *status and the server's
  * error message (its JSON "error") in err. Transport failures: -errno, with
  * what failed in err.
  */
-int stream_open(const char *server, const char *token, const char *path, int *fd, int *status,
-		char *err, size_t errlen);
+int stream_open(const char *server, const char *token, const char *ca_file, const char *path,
+		int *fd, int *status, char *err, size_t errlen);
 
 /*
  * Relays a <-> b until both directions ended (end of input on one side is a
@@ -54,6 +58,16 @@ int stream_relay(int a, int b);
 /* The same with separate input and output fds per side (stdin/stdout); an
  * output that is not a socket is closed at its end. */
 int stream_relay4(int a_in, int a_out, int b_in, int b_out);
+
+/*
+ * The same between a framed side (streamframe.h: an https:// stream at the
+ * controller, whose transport drops half-closes) and a plain one. pre[0..prelen)
+ * are framed bytes already read (those behind the 101's request head). The
+ * end frame from framed is a shutdown(SHUT_WR) of plain; plain's end of input
+ * is sent as the end frame. A framed side that ends without its end frame is
+ * -ECONNRESET, a malformed frame -EPROTO.
+ */
+int stream_relay_framed(int framed, int plain, const void *pre, size_t prelen);
 
 /* Writes all of buf (retrying EINTR); 0 or -errno. */
 int stream_write_all(int fd, const void *buf, size_t len);

@@ -9,7 +9,8 @@
  *   {"token": T, "kind": "console", "vm": NAME}
  * The agent answers one line, {"ok": true} or {"error": "why"}, and on ok the
  * connection carries the stream's bytes from then on (lib/stream.h). T is the
- * cluster's token (the one agents use towards the controller). Both lines are
+ * node's stream secret (controller auth.h, "Streams"; the admin token for an
+ * agent that has none). Both lines are
  * outside input to their readers: parsed here, fuzzed (tests/fuzz).
  */
 #ifndef GODWIT_LIB_STREAMPROTO_H

@@ -1,11 +1,11 @@
 # kubectl against a godwitd (sourced by the API and e2e tests that drive kubectl):
-#   kube_setup DIR SERVER_HOSTPORT TOKEN [CA_FILE]  writes DIR/kubeconfig, exports KUBECONFIG
+#   kube_setup DIR HOST:PORT TOKEN CA_FILE  writes DIR/kubeconfig (0600), exports KUBECONFIG
+#   kube_config FILE SERVER_URL TOKEN CA_FILE  writes one kubeconfig
 # kubectl is the one on PATH: the machine image's v1.32, or Debian's kubernetes-client
-# (1.20) in a fresh root. kubectl sends no bearer token over plain HTTP
-# (kubernetes/kubectl#744): without a CA (godwitd's TCP listener not yet HTTPS)
-# a TLS front (tls_front.py, a self-signed certificate) stands in between.
-KUBE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-kube_front_pid=
+# (1.20) in a fresh root. It talks to godwitd's own HTTPS listener (every TCP
+# listener is HTTPS, controller/tls.h), verified with the cluster CA
+# (STATE_DIR/tls/ca.crt); kubectl sends a bearer token only over https
+# (kubernetes/kubectl#744).
 
 kube_need() {
 	KUBECTL=$(command -v kubectl) || {
@@ -15,48 +15,19 @@ kube_need() {
 	echo "using $KUBECTL: $("$KUBECTL" version --client 2>/dev/null | head -1)"
 }
 
-kube_cleanup() {
-	if [[ -n $kube_front_pid ]]; then
-		kill "$kube_front_pid" 2>/dev/null || true
-		wait "$kube_front_pid" 2>/dev/null || true
-		kube_front_pid=
-	fi
-}
-
-# kube_front DIR UPSTREAM_PORT: a TLS front on 127.0.0.1; sets kube_server and kube_ca.
-kube_front() {
-	local d=$1 upstream=$2 deadline=$((SECONDS + 10))
-	command -v openssl >/dev/null || { echo "openssl missing (for the TLS front): skip"; exit 77; }
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-		-keyout "$d/front.key" -out "$d/front.crt" -subj /CN=127.0.0.1 \
-		-addext subjectAltName=IP:127.0.0.1 2>/dev/null
-	python3 "$KUBE_LIB_DIR/tls_front.py" "$d/front.crt" "$d/front.key" "$upstream" \
-		"$d/front.port" 2>>"$d/front.log" &
-	kube_front_pid=$!
-	until [[ -s $d/front.port ]]; do
-		((SECONDS < deadline)) || { echo "the TLS front did not start" >&2; exit 1; }
-		sleep 0.05
-	done
-	kube_server=https://127.0.0.1:$(cat "$d/front.port")
-	kube_ca=$d/front.crt
-}
-
-kube_setup() { # DIR HOST:PORT TOKEN [CA]
-	local d=$1 hostport=$2 token=$3 ca=${4:-}
-	if [[ -n $ca && -s $ca ]]; then
-		kube_server=https://$hostport
-		kube_ca=$ca
-	else
-		kube_front "$d" "${hostport##*:}"
-	fi
-	cat >"$d/kubeconfig" <<KCFG
+kube_config() { # FILE SERVER_URL TOKEN CA
+	local f=$1 server=$2 token=$3 ca=$4
+	[[ -s $ca ]] || { echo "kube_config: no CA at $ca" >&2; exit 1; }
+	(
+		umask 077
+		cat >"$f" <<KCFG
 apiVersion: v1
 kind: Config
 clusters:
 - name: godwit
   cluster:
-    server: $kube_server
-    certificate-authority: $kube_ca
+    server: $server
+    certificate-authority: $ca
 contexts:
 - name: godwit
   context: {cluster: godwit, user: admin, namespace: default}
@@ -65,5 +36,13 @@ users:
 - name: admin
   user: {token: $token}
 KCFG
+	)
+}
+
+kube_setup() { # DIR HOST:PORT TOKEN CA
+	local d=$1 hostport=$2 token=$3 ca=${4:?kube_setup: the cluster CA (STATE_DIR/tls/ca.crt)}
+	kube_server=https://$hostport
+	kube_ca=$ca
+	kube_config "$d/kubeconfig" "$kube_server" "$token" "$kube_ca"
 	export KUBECONFIG=$d/kubeconfig
 }

@@ -89,3 +89,20 @@ revision() {
 	curl -s --unix-socket "$sock" http://x/v1/healthz |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["revision"])'
 }
+
+# stored_only_events REV DESCRIPTION: nothing but the controller's own Events
+# (recorded asynchronously, so they move the revision on at any time) was
+# stored after REV.
+stored_only_events() {
+	curl -s -N --max-time 1 --unix-socket "$sock" -H "Authorization: Bearer $token" \
+		"http://x/v1/watch?since=$1" >"$dir/watch" || true
+	if python3 -c '
+import json, sys
+kinds = [json.loads(l)["object"].get("kind") for l in open(sys.argv[1]) if l.strip()]
+assert all(k in ("Event", None) for k in kinds), kinds
+' "$dir/watch" 2>/dev/null; then
+		ok "$2: nothing stored"
+	else
+		fail "$2: the store changed: $(cat "$dir/watch")"
+	fi
+}

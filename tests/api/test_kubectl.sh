@@ -7,19 +7,23 @@
 # table, the godwit VM behind it, a malformed manifest's error with the
 # field's path (nothing stored), another namespace (NotFound), the
 # VirtualMachineInstance of a running VM, `get -w` printing the phase change,
-# a VirtualMachineInstanceMigration (create, get, delete = cancel), delete.
+# a VirtualMachineInstanceMigration (create, get, delete = cancel), who may
+# do what (a node's credential reads and is refused every write with
+# Forbidden, a wrong token is Unauthorized), delete. kubectl talks to
+# godwitd's own HTTPS listener, verified with the cluster CA (STATE/tls/ca.crt).
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh" "$1" kubectl
 source "$(dirname "$0")/kube.sh"
 seed=${2:?usage: $0 GODWITD SEED_MANIFEST}
-cleanup_extra() { kube_cleanup; }
 kube_need
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 godwitd_args=(--listen "127.0.0.1:$port")
 start
 kube_setup "$dir" "127.0.0.1:$port" "$token" "$state/tls/ca.crt"
+[[ $(stat -c %a "$KUBECONFIG") == 600 ]] && ok "the kubeconfig (a token in it) is mode 0600" \
+	|| fail "kubeconfig mode $(stat -c %a "$KUBECONFIG")"
 
 report() { # NODE VMS_JSON
 	req PUT "/v1/nodes/$1/status" "{\"applied_revision\":1000,\"counters\":{},\"vms\":$2}"
@@ -135,6 +139,45 @@ out=$(k delete vmim mig1) && [[ $out == *'"mig1" deleted'* ]] && ok "delete vmim
 req GET /v1/vms/testvm
 [[ $(jget 'd["spec"].get("target")') == null ]] && ok "delete vmim cancels the migration" \
 	|| fail "still migrating: $body"
+
+# --- who may do what (controller/auth.h's table, k8s.h) --------------------------------
+req POST /v1/tokens '{"node":"node-1","ttl_s":600}'
+[[ $code == 201 ]] || fail "join token of node-1: $code $body"
+jt=$(jget 'd["token"]')
+req POST /v1/join "{\"node\":\"node-1\",\"token\":\"$jt\"}"
+[[ $code == 200 ]] || fail "join of node-1: $code $body"
+kube_config "$dir/node.kubeconfig" "$kube_server" "$(jget 'd["credential"]')" "$kube_ca"
+kn() { "$KUBECTL" --kubeconfig "$dir/node.kubeconfig" "$@" 2>"$dir/kerr"; }
+out=$(kn api-resources) && [[ $out == *virtualmachines* ]] && ok "a node's credential: discovery" \
+	|| fail "node api-resources: $out $(cat "$dir/kerr")"
+out=$(kn get vm testvm -o name) && [[ $out == virtualmachine.kubevirt.io/testvm ]] \
+	&& ok "a node's credential: get vm" || fail "node get vm: $out $(cat "$dir/kerr")"
+out=$(kn get vmi) && [[ $out == NAME*testvm* ]] && ok "a node's credential: get vmi" \
+	|| fail "node get vmi: $out $(cat "$dir/kerr")"
+if kn label --overwrite vm testvm tier=db; then fail "a node's credential relabelled a VM"; else
+	grep -q 'Error from server (Forbidden): the credential of node node-1 may not' "$dir/kerr" \
+		&& ok "a node's credential: label (a patch) is Forbidden" || fail "node label: $(cat "$dir/kerr")"
+fi
+if kn delete vm testvm; then fail "a node's credential deleted a VM"; else
+	grep -q 'Forbidden' "$dir/kerr" && ok "a node's credential: delete vm is Forbidden" \
+		|| fail "node delete: $(cat "$dir/kerr")"
+fi
+if sed 's/name: mig1/name: mig2/' "$dir/mig.yaml" | kn create -f -; then
+	fail "a node's credential created a migration"
+else
+	grep -q 'Forbidden' "$dir/kerr" && ok "a node's credential: create vmim is Forbidden" \
+		|| fail "node create vmim: $(cat "$dir/kerr")"
+fi
+req GET /v1/vms/testvm
+[[ $(jget 'd["metadata"]["labels"]["tier"]') == web ]] && ok "... and the VM is as it was" \
+	|| fail "the VM changed: $body"
+kube_config "$dir/bad.kubeconfig" "$kube_server" "not-a-token" "$kube_ca"
+if "$KUBECTL" --kubeconfig "$dir/bad.kubeconfig" get vm 2>"$dir/kerr"; then
+	fail "a wrong token was let in"
+else
+	grep -qi 'unauthorized\|logged in' "$dir/kerr" && ok "a wrong token: Unauthorized" \
+		|| fail "wrong token: $(cat "$dir/kerr")"
+fi
 
 # --- delete ------------------------------------------------------------------------
 out=$(k delete vm testvm) || fail "delete: $(cat "$dir/kerr")"

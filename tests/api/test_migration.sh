@@ -109,7 +109,7 @@ req POST /v1/ports '{"metadata":{"name":"sneaky"},"spec":{"network":"blue","loca
 expect 422 'spec.target is set by the controller' "POST port with spec.target"
 req PUT /v1/ports/web '{"spec":{"network":"blue","locations":["node-1"],"target":"node-2"}}'
 expect 422 'spec.target is set by the controller' "PUT port setting spec.target"
-[[ $(revision) == "$rev0" ]] && ok "refusals stored nothing" || fail "refusals changed the revision"
+stored_only_events "$rev0" "refusals"
 req GET /v1/migrations
 [[ $(jget 'len(d["items"])') == 0 ]] || fail "refused migrations were stored: $body"
 
@@ -139,7 +139,7 @@ req POST /v1/migrations/m1/teleport
 expect 404 'unknown action' "unknown action"
 req PUT /v1/migrations/m1 '{"spec":{"port":"web"}}'
 expect 405 'actions' "PUT a migration"
-[[ $(revision) == "$rev1" ]] && ok "refusals during m1 stored nothing" || fail "refusals changed the revision"
+stored_only_events "$rev1" "refusals during m1"
 
 # The target agent prepares the port in standby after it applied spec.target.
 applied[node-2]=$(revision)
@@ -215,6 +215,26 @@ assert locs[rev["TargetReady"]] == ["node-1", "node-2"], locs
 assert locs[rev["Succeeded"]] == ["node-2"], locs
 EOF
 
+# The controller recorded an Event for each phase m1 entered, in order.
+for _ in $(seq 50); do
+	req GET /v1/events
+	[[ $body == *'"reason":"MigrationSucceeded"'* ]] && break
+	sleep 0.1
+done
+python3 - "$body" <<'EOF' && ok "events: every phase of m1, in order" || fail "events: $body"
+import json, sys
+items = json.loads(sys.argv[1])["items"]
+m1 = [e["spec"] for e in items if e["spec"]["object"] == {"kind": "Migration", "name": "m1"}]
+assert [e["reason"] for e in m1] == ["Migration" + p for p in
+    ["Pending", "TargetReady", "Replicating", "Running", "Switched", "Succeeded"]], m1
+assert all(e["type"] == "Normal" and e["node"] == "node-2" for e in m1), m1
+assert "migration m1 of web to node-2: completed" == m1[-1]["message"], m1[-1]
+names = [e["metadata"]["name"] for e in items]
+assert names == sorted(names), names
+EOF
+req POST /v1/events '{"metadata":{"name":"x"},"spec":{}}'
+expect 405 'recorded by the controller' "events are not written by clients"
+
 # --- again after a success: node-2 -> (chosen) node-1, aborted in Replicating ----
 ports[node-1]='{}'
 apply_all
@@ -265,19 +285,29 @@ expect 400 'reason is required' "fail needs a reason"
 req POST /v1/migrations/m4/fail '{"reason":"qemu: migration stream broken"}'
 expect 200 '"reason":"reported by hypervisor: qemu: migration stream broken"' "fail"
 port_is "Failed: locations back to [node-3]" 'd["spec"]["locations"] == ["node-3"] and "target" not in d["spec"]'
+for _ in $(seq 50); do
+	req GET /v1/events
+	[[ $body == *'"reason":"MigrationFailed"'* ]] && break
+	sleep 0.1
+done
+check "events: m4's failure is a Warning with its reason" '([e["spec"]["type"] + " " + e["spec"]["message"]
+    for e in d["items"] if e["spec"]["reason"] == "MigrationFailed"] ==
+    ["Warning migration m4 of web to node-1: failed: reported by hypervisor: qemu: migration stream broken"])'
 
 # --- timeout names the lagging node ------------------------------------------------
 apply_all
 req POST /v1/migrations '{"metadata":{"name":"m5"},"spec":{"port":"web","target":"node-1","timeout_s":1}}'
 expect 201 '' "m5 with a 1 s timeout"
-applied[node-1]=$(revision)
+# node-1 and node-3 report a revision ahead of any the migration will wait for
+# (the controller's Events move the revision on meanwhile), so that only
+# node-2 lags, however slowly this script runs.
+ahead=$(($(revision) + 1000))
+applied[node-1]=$ahead applied[node-3]=$ahead
 ports[node-1]='{"web":{"state":"standby"}}'
-report node-1
+report_all # node-2 stays behind but ready
 wait_phase m5 TargetReady
 R=$(jget 'd["status"]["replication_revision"]')
 lag=${applied[node-2]}
-applied[node-1]=$R applied[node-3]=$R
-report_all # node-2 stays behind but ready
 wait_phase m5 Failed
 [[ $(jget 'd["status"]["reason"]') == "timeout after 1 s in phase TargetReady: node node-2 has applied revision $lag < $R" ]] &&
 	ok "timeout message names the lagging node" || fail "m5 reason: $body"

@@ -10,15 +10,20 @@
 #    tunnel netns, the port's IPv4 and PORT), the serving node is not the
 #    port's, the system-made tunnel Port (veth, netns, one location), bytes
 #    both ways with half-close;
-#  - 80 streams open from one address on TCP leave that address its 64
-#    ordinary connections (streams leave libmicrohttpd after the 101).
-#  - the CLI (second argument) over TCP: port-forward --stdio and its errors.
+#  - 40 streams open over TLS from one address, and an ordinary request from
+#    it still answered (over TLS a stream stays in libmicrohttpd, whose TLS
+#    relay it needs, and counts in the address's 64 connections).
+#  - the CLI (second argument) over TCP, which is HTTPS with the cluster CA:
+#    port-forward --stdio (half-close through TLS) and its errors; without
+#    the CA the certificate does not verify and the error names the server
+#    and the CA; plain http:// gets no API answer.
 set -uo pipefail
 godwit=${2:-}
 source "$(dirname "$0")/lib.sh" "$1" streams
 tcp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 godwitd_args=(--listen "127.0.0.1:$tcp")
 start
+ca=$state/tls/ca.crt
 fake_pid= report_pid=
 cleanup_extra() {
 	[[ -n $fake_pid ]] && kill "$fake_pid" 2>/dev/null
@@ -182,18 +187,38 @@ grep -q "ep2:8: the 101 was not delivered" "$dir/godwitd.log" &&
 	ok "a client gone before the 101: its far end is closed" ||
 	{ fail "no abandon of a stream whose client left"; tail -n 20 "$dir/godwitd.log" >&2; }
 
-# --- the CLI over TCP (http://HOST:PORT) ---
+# --- the CLI over TCP (https://HOST:PORT with the cluster CA) ---
 if [[ -n $godwit ]]; then
-	export GODWIT_CONFIG=$dir/none
-	out=$(printf 'over tcp\n' | GODWIT_SERVER=http://127.0.0.1:$tcp GODWIT_TOKEN=$token \
+	export GODWIT_CONFIG=$dir/none GODWIT_CA=$ca
+	out=$(printf 'over tls\n' | GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=$token \
 		timeout 20 "$godwit" port-forward --stdio port/ep2 7 2>&1)
-	[[ $out == "echo:over tcp" ]] && ok "godwit port-forward --stdio over TCP" || fail "CLI over TCP: '$out'"
-	out=$(GODWIT_SERVER=http://127.0.0.1:$tcp GODWIT_TOKEN=$token \
+	[[ $out == echo:* && ${out//echo:/} == "over tls" ]] && ok "godwit port-forward --stdio over TLS (half-close)" || fail "CLI over TLS: '$out'"
+	big=$(head -c 100000 /dev/zero | tr '\0' x)
+	out=$(printf '%s\n' "$big" | GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=$token \
+		timeout 20 "$godwit" port-forward --stdio port/ep2 7 2>&1)
+	out=${out//echo:/} # the fake agent prefixes every chunk it echoes
+	[[ $out == "$big" ]] && ok "100 kB through a TLS stream and back" || fail "big TLS stream: ${#out} bytes back"
+	out=$(GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=$token \
 		timeout 20 "$godwit" port-forward --stdio vm/nosuch 22 </dev/null 2>&1)
 	[[ $out == "Error: vm/nosuch does not exist" ]] && ok "the CLI prints the refusal: $out" || fail "CLI refusal: '$out'"
-	out=$(GODWIT_SERVER=http://127.0.0.1:$tcp GODWIT_TOKEN=wrong \
+	out=$(GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=wrong \
 		timeout 20 "$godwit" port-forward --stdio port/ep2 7 </dev/null 2>&1)
 	[[ $out == *"bearer token"* ]] && ok "the CLI with a wrong token: $out" || fail "CLI wrong token: '$out'"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=other \
+		-keyout "$dir/other.key" -out "$dir/other.crt" -days 1 2>/dev/null
+	out=$(GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=$token GODWIT_CA=$dir/other.crt \
+		timeout 20 "$godwit" port-forward --stdio port/ep2 7 </dev/null 2>&1)
+	[[ $out == *"certificate of 127.0.0.1 does not verify against the CA $dir/other.crt"* ]] &&
+		ok "a stream with another CA: $out" || fail "stream with another CA: '$out'"
+	out=$(GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=$token GODWIT_CA=$dir/other.crt \
+		timeout 20 "$godwit" get networks 2>&1)
+	[[ $out == *"cannot trust the controller at https://127.0.0.1:$tcp"*"does not verify against $dir/other.crt"* ]] &&
+		ok "a request with another CA: $(head -n1 <<<"$out")" || fail "request with another CA: '$out'"
+	out=$(GODWIT_SERVER=https://127.0.0.1:$tcp GODWIT_TOKEN=$token timeout 20 "$godwit" get networks 2>&1)
+	[[ $out == *blue* ]] && ok "godwit get over TLS" || fail "get over TLS: '$out'"
+	out=$(GODWIT_SERVER=http://127.0.0.1:$tcp GODWIT_TOKEN=$token timeout 20 "$godwit" get networks 2>&1)
+	[[ $out != *blue* ]] && ok "plain http:// to the TCP port gets no API answer" || fail "plain http answered: '$out'"
+	unset GODWIT_CA
 fi
 
 # --- VMs: not running yet, stopped ---
@@ -219,13 +244,15 @@ report_all
 	curl -s -o /dev/null --unix-socket "$sock" -X PUT -H "Authorization: Bearer $token" \
 		-d '{"applied_revision":1}' "http://x/v1/nodes/node-$n/status"; done; done ) & report_pid=$!
 
-# --- 80 streams from one address on TCP; ordinary requests still answered ---
-python3 - "$tcp" "$token" 80 >"$dir/many.out" 2>&1 <<'PY' &
-import socket, sys, time
+# --- 40 streams from one address over TLS; ordinary requests still answered ---
+python3 - "$tcp" "$token" 40 "$ca" >"$dir/many.out" 2>&1 <<'PY' &
+import socket, ssl, sys, time
 port, token, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+tls = ssl.create_default_context(cafile=sys.argv[4])
 conns = []
 for i in range(n):
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = tls.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                        server_hostname="127.0.0.1")
     s.sendall(("POST /v1/ports/ep3/portforward/7 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
                "Connection: Upgrade\r\nUpgrade: godwit-stream\r\nContent-Length: 0\r\n\r\n" % token).encode())
     head = b""
@@ -242,9 +269,9 @@ PY
 many=$!
 deadline=$((SECONDS + 30))
 until grep -q '^open\|stream' "$dir/many.out"; do ((SECONDS < deadline)) && kill -0 "$many" 2>/dev/null || break; sleep 0.1; done
-grep -q '^open 80' "$dir/many.out" && ok "80 streams open from one address" || fail "streams: $(cat "$dir/many.out")"
-got=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "http://127.0.0.1:$tcp/v1/networks")
-[[ $got == 200 ]] && ok "an ordinary request from that address while 80 streams are open: 200" ||
+grep -q '^open 40' "$dir/many.out" && ok "40 TLS streams open from one address" || fail "streams: $(cat "$dir/many.out")"
+got=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" -H "Authorization: Bearer $token" "https://127.0.0.1:$tcp/v1/networks")
+[[ $got == 200 ]] && ok "an ordinary request from that address while 40 streams are open: 200" ||
 	fail "ordinary request while streams are open: $got"
 kill "$many" 2>/dev/null
 
@@ -257,7 +284,8 @@ req GET "/v1/ports/$netns"
 expect 404 "" "its tunnel port went with it"
 
 if ((failures)); then
-	echo "$failures failure(s)" >&2
+	echo "$failures failure(s); godwitd log:" >&2
+	tail -n 20 "$dir/godwitd.log" >&2
 	exit 1
 fi
 echo "all stream tests passed"

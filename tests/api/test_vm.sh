@@ -10,9 +10,7 @@ set -euo pipefail
 
 source "$(dirname "$0")/lib.sh" "$1" vm
 
-unchanged() { # DESCRIPTION: no revision since `mark`
-	[[ $(revision) == "$mark_rev" ]] && ok "$1: nothing stored" || fail "$1: the store changed"
-}
+unchanged() { stored_only_events "$mark_rev" "$1"; } # DESCRIPTION: since `mark`
 mark() { mark_rev=$(revision); }
 
 # --- the fake agents ------------------------------------------------------------

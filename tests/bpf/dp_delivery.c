@@ -155,6 +155,37 @@ void test_fabric_unknown_node(void **state)
 	captures_close(&c);
 }
 
+/* Once the node knows its underlay address, VXLAN from a node to another of
+ * this host's addresses (here 127.0.0.1) reaches no port; to the underlay
+ * address it is delivered. */
+void test_fabric_not_underlay(void **state)
+{
+	struct gw_config cfg = {.vxlan_ifindex = (uint32_t)te.vxlan_ifindex};
+	int config = datapath_map_fd(dp, DP_MAP_CONFIG);
+	uint64_t before[GW_CNT__MAX];
+	struct captures c;
+	struct frame f;
+	uint32_t key = 0;
+
+	(void)state;
+	cfg.local_ip.v4 = node_ip(1);
+	assert_int_equal(bpf_map_update_elem(config, &key, &cfg, BPF_ANY), 0);
+	captures_open(&c);
+	frame_ipv4_udp(&f, MAC(2), MAC(10), vm_ip(10), vm_ip(2), 3000, 4000);
+	counters_read(before);
+	assert_int_equal(inject_vxlan_from(node_ip(2), VNI_A, 0, &f), 0);
+	counter_wait(before, GW_CNT_RX_FABRIC, 1);
+	counters_expect("VXLAN to another local address", before,
+			(const struct cnt_delta[]){
+			    {GW_CNT_RX_FABRIC, 1}, {GW_CNT_DROP_NOT_UNDERLAY, 1}, {0, 0}});
+	expect_quiet(&c);
+	counters_read(before);
+	assert_int_equal(inject_vxlan_to(node_ip(2), node_ip(1), VNI_A, 0, &f), 0);
+	counter_wait(before, GW_CNT_FWD_LOCAL, 1);
+	expect_on_vm(&c, 2, &f);
+	captures_close(&c);
+}
+
 void test_live_fabric_drops(void **state)
 {
 	struct captures c;

@@ -450,6 +450,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_live_fabric, baseline),
 	    cmocka_unit_test_setup(test_live_fabric_drops, baseline),
 	    cmocka_unit_test_setup(test_fabric_unknown_node, baseline),
+	    cmocka_unit_test_setup(test_fabric_not_underlay, baseline),
 	    cmocka_unit_test_setup(test_fabric_without_tunnel_key, baseline),
 	    cmocka_unit_test_setup(test_live_redirect_peer, baseline),
 	    cmocka_unit_test_setup(test_handoff_source, baseline),

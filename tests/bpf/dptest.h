@@ -142,6 +142,7 @@ void test_live_flood_from_port(void **state);
 void test_live_fabric(void **state);
 void test_live_fabric_drops(void **state);
 void test_fabric_unknown_node(void **state);
+void test_fabric_not_underlay(void **state);
 void test_fabric_without_tunnel_key(void **state);
 void test_live_redirect_peer(void **state);
 void test_handoff_source(void **state);

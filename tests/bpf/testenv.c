@@ -397,10 +397,15 @@ int inject_vxlan_tos(uint32_t vni, uint8_t tos, const struct frame *f)
 
 int inject_vxlan_from(uint32_t src, uint32_t vni, uint8_t tos, const struct frame *f)
 {
+	return inject_vxlan_to(src, htonl(INADDR_LOOPBACK), vni, tos, f);
+}
+
+int inject_vxlan_to(uint32_t src, uint32_t dst, uint32_t vni, uint8_t tos, const struct frame *f)
+{
 	struct sockaddr_in to = {
 	    .sin_family = AF_INET,
 	    .sin_port = htons(4789),
-	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	    .sin_addr.s_addr = dst,
 	};
 	struct sockaddr_in from = {.sin_family = AF_INET, .sin_addr.s_addr = src};
 	uint8_t buf[sizeof(f->data) + 8] = {0x08}; /* flags: VNI valid */

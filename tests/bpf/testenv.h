@@ -78,6 +78,8 @@ int inject_vxlan(uint32_t vni, const struct frame *f);
 int inject_vxlan_tos(uint32_t vni, uint8_t tos, const struct frame *f);
 /* The same from the underlay address src (network order). */
 int inject_vxlan_from(uint32_t src, uint32_t vni, uint8_t tos, const struct frame *f);
+/* The same, to dst (network order) instead of 127.0.0.1. */
+int inject_vxlan_to(uint32_t src, uint32_t dst, uint32_t vni, uint8_t tos, const struct frame *f);
 
 uint64_t monotonic_ns(void);
 

@@ -3,13 +3,8 @@
 # error, no warning: part of make deb), and it holds the programs, units,
 # settings (as conffiles), man pages and completion; its godwit runs.
 #   tests/dist/test_deb.sh SOURCE_DIR
-set -uo pipefail
+source "$(dirname "$0")/lib.sh" deb
 src=$1
-tmp=$(mktemp -d /tmp/godwit-deb.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 make -C "$src" --no-print-directory deb DEB_DIR="$tmp/deb" >"$tmp/make.log" 2>&1 ||
 	{ tail -n 40 "$tmp/make.log"; echo "FAIL: make deb"; exit 1; }
@@ -30,5 +25,4 @@ dpkg-deb -x "$deb" "$tmp/x"
 "$tmp/x/usr/bin/godwit" help | grep -q '^  migrate' && ok "the packaged godwit runs" || fail "packaged godwit help"
 grep -q '^ExecStart=/usr/bin/godwit-agent ' "$tmp/x/lib/systemd/system/godwit-agent.service" &&
 	ok "the packaged agent unit runs /usr/bin/godwit-agent" || fail "packaged agent unit's ExecStart"
-echo "$fails failed"
-((fails == 0))
+finish

@@ -5,13 +5,8 @@
 # their settings files, man pages, and a bash completion that completes
 # verbs, kinds and flags; no lab tools.
 #   tests/dist/test_install.sh BUILD_DIR
-set -uo pipefail
+source "$(dirname "$0")/lib.sh" install
 build=$1
-tmp=$(mktemp -d /tmp/godwit-install.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-ok() { echo "ok: $*"; }
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 meson install -C "$build" --destdir "$tmp/root" >"$tmp/install.log" 2>&1 ||
 	{ cat "$tmp/install.log"; echo "FAIL: meson install"; exit 1; }
@@ -74,5 +69,4 @@ complete_line() { # WORDS...: what the completion offers for the last word
 complete_line godwit migrate --dow | grep -qx -- '--downtime-ms' && ok "completes a verb's flag" ||
 	fail "godwit migrate --dow<TAB>: $(complete_line godwit migrate --dow)"
 
-echo "$fails failed"
-((fails == 0))
+finish

@@ -48,14 +48,6 @@ got=$(printf '#cloud-config\r\nssh_authorized_keys:\r\n- %s\r\nfoo: [1]\r\n' "$k
 [[ $got == "$k1" ]] && ok "authorized_keys.awk: CRLF, items at the key's indentation" ||
   fail "CRLF: got '$got'"
 
-vm_json() { gw get vm testvm -o json; }
-vm_field() { vm_json | jq -r "$1"; }
-vm_running_on() { # vm_running_on NODE: phase Running on NODE, no target
-  vm_json | jq -e --arg n "$1" '.status.phase == "Running" and .status.node == $n
-    and .spec.node == $n and (.spec.target == null)' >/dev/null
-}
-console_has() { tr -d '\r' <"$CONSOLE" | grep -q "$1"; }
-
 # --- the VM, with an SSH key in its user data ---
 ssh-keygen -q -t ed25519 -N '' -C "guest_ssh-$LAB" -f "$OUT/id" || die "ssh-keygen"
 userdata=$(printf '#cloud-config\nssh_authorized_keys:\n  - %s\n' "$(cat "$OUT/id.pub")" | base64 -w 0)
@@ -144,7 +136,7 @@ loop='i=0; while [ ! -e '"$stopfile"' ] && [ $i -lt 1200 ]; do echo "n=$i"; i=$(
 {
   ssh_key "$loop" 2>"$OUT/e.err"
   echo "exit=$?"
-} | while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done >"$OUT/loop.txt" &
+} | stamp >"$OUT/loop.txt" &
 LOOP=$!
 EXTRA_PIDS+=("$LOOP")
 lines() { wc -l <"$OUT/loop.txt"; }

@@ -83,6 +83,18 @@ counter_above() { # counter_above NODE NAME VALUE: true when the counter exceeds
   (( $(node_counter "$1" "$2") > $3 ))
 }
 
+# The VM testvm (examples/testvm.yaml) and its serial console log ($CONSOLE).
+vm_json() { gw get vm testvm -o json; }
+vm_field() { vm_json | jq -r "$1"; }
+vm_running_on() { # vm_running_on NODE: phase Running on NODE, no migration target
+  vm_json | jq -e --arg n "$1" '.status.phase == "Running" and .status.node == $n
+    and .spec.node == $n and (.spec.target == null)' >/dev/null
+}
+console_has() { tr -d '\r' <"$CONSOLE" | grep -q "$1"; }
+
+# stamp: each line of stdin with the time it arrived ($EPOCHREALTIME) before it.
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done; }
+
 # Daemons of the lab, as lab.json records them: "godwitd", "node-1", ...
 pid_of() {
   local pid

@@ -22,18 +22,11 @@ MAX_LOST=${SEED_MAX_LOST_PER_MIGRATION:-2}
 OUT=$(dirname "$GODWIT_CONFIG")
 here=$(cd "$(dirname "$0")" && pwd)
 
-vm_json() { gw get vm testvm -o json; }
-vm_running_on() { # NODE: phase Running on NODE, no migration target
-  vm_json | jq -e --arg n "$1" '.status.phase == "Running" and .status.node == $n
-    and (.spec.target == null)' >/dev/null
-}
-console_has() { tr -d '\r' <"$CONSOLE" | grep -q "$1"; }
 # gssh ARGS...: `godwit ssh` as the seed's user runs it, the password at the prompt
 gssh() {
   sshpass -p gocubsgo "$GODWIT" --lab "$LAB" ssh -o ConnectTimeout=30 -o ServerAliveInterval=5 \
     -o ServerAliveCountMax=12 -o LogLevel=ERROR "$@"
 }
-stamp() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "$line"; done; }
 
 log "lab $LAB up (3 nodes, the outside host 203.0.113.8 behind node-1)"
 gw lab up --name "$LAB" --nodes 3 >/dev/null || die "lab up"

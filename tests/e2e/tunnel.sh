@@ -3,7 +3,10 @@
 # `godwit port-forward` to an endpoint's TCP echo is byte-exact across drill
 # migrations of the endpoint (the tunnel's far end is on a node the endpoint
 # leaves alone); `godwit ssh` runs a command on an endpoint running dropbear;
-# the refusals name the subject and what is missing.
+# the refusals name the subject and what is missing; a stream over the
+# controller's TLS listener (https://10.254.0.1:7480 with the lab's CA, from
+# the underlay namespace) relays, and without the CA it is refused naming the
+# server and the CA; `godwit lab status` names both of the controller's URLs.
 # With TUNNEL_VM=1 (or when the guest image exists and E2E_VM is not 0): `godwit
 # console` of a real VM from the CLI's namespace, outside every node.
 source "$(dirname "$0")/lib.sh"
@@ -81,6 +84,22 @@ kill "$PF" 2>/dev/null; wait "$PF" 2>/dev/null
 out=$(printf 'hello through stdio\n' | gw port-forward --stdio port/ep 7 2>"$LAB_DIR/stdio.err")
 [[ $out == 'hello through stdio' ]] && ok "port-forward --stdio relays stdin and stdout" \
   || fail "port-forward --stdio gave '$out': $(cat "$LAB_DIR/stdio.err")"
+
+# --- 3b. --stdio over TLS: the controller's TCP listener, verified with the lab's CA ---
+tls_gw() { GODWIT_TOKEN=$(cat "$LAB_DIR/token") ip netns exec "$LAB-ul" "$GODWIT" --server https://10.254.0.1:7480 "$@"; }
+out=$(printf 'hello through tls\n' | tls_gw --ca "$LAB_DIR/ca.crt" port-forward --stdio port/ep 7 2>"$LAB_DIR/tls.err")
+[[ $out == 'hello through tls' ]] && ok "port-forward --stdio over https:// with the lab's CA" \
+  || fail "port-forward over TLS gave '$out': $(cat "$LAB_DIR/tls.err")"
+out=$(tls_gw --ca "$LAB_DIR/ca.crt" get nodes 2>&1)
+[[ $out == *node-3* ]] && ok "godwit get nodes over https://" || fail "get nodes over TLS: '$out'"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=other \
+  -keyout "$LAB_DIR/other.key" -out "$LAB_DIR/other.crt" -days 1 2>/dev/null || fail "openssl req"
+err=$(tls_gw --ca "$LAB_DIR/other.crt" port-forward --stdio port/ep 7 </dev/null 2>&1); rc=$?
+[[ $rc != 0 && $err == *"certificate of 10.254.0.1 does not verify against the CA"* ]] \
+  && ok "a stream with the wrong CA is refused: ${err:0:120}..." || fail "wrong CA: rc=$rc '$err'"
+out=$("$GODWIT" lab status --name "$LAB" 2>&1)
+[[ $out == *"https://10.254.0.1:7480"* && $out == *"unix:$LAB_DIR/api.sock"* ]] \
+  && ok "lab status names the controller's URLs" || fail "lab status: $(head -n 4 <<<"$out")"
 
 # --- 4. ssh to an endpoint running dropbear ---
 if command -v dropbear >/dev/null && command -v ssh >/dev/null; then

@@ -145,6 +145,8 @@ static void test_load_list(void **state)
 	assert_int_equal(cache_kind_from_path("ports"), CACHE_PORTS);
 	assert_int_equal(cache_kind_from_name("Migration"), CACHE_MIGRATIONS);
 	assert_int_equal(cache_kind_from_name("Token"), -1);
+	assert_int_equal(cache_kind_from_name("Event"), -1); /* not cached */
+	assert_int_equal(cache_kind_from_path("events"), -1);
 	cache_clear(&copy);
 	cache_clear(&c);
 	json_decref(good);

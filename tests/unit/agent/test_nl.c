@@ -134,11 +134,18 @@ static void test_nl(struct nl_sock *nl)
 	CHECK(nl_link_del(nl, host.ifindex) == -ENODEV);
 	nl_close(ep);
 
-	CHECK_OK(nl_vxlan_create_external(nl, "gw-vxlan", 4789, 1500));
+	/* with the underlay's address, read back as such */
+	inet_pton(AF_INET, "10.1.9.1", &fa.addr);
+	CHECK_OK(nl_vxlan_create_external(nl, "gw-vxlan", 4789, 1500, fa.addr));
 	CHECK_OK(nl_link_get(nl, "gw-vxlan", &vx));
 	CHECK(strcmp(vx.kind, "vxlan") == 0);
 	CHECK(vx.mtu == 1500);
-	CHECK(nl_vxlan_create_external(nl, "gw-vxlan", 4789, 1500) == -EEXIST);
+	CHECK(vx.vxlan_local == fa.addr);
+	CHECK(nl_vxlan_create_external(nl, "gw-vxlan", 4789, 1500, 0) == -EEXIST);
+	CHECK_OK(nl_link_del(nl, vx.ifindex));
+	CHECK_OK(nl_vxlan_create_external(nl, "gw-vxlan", 4789, 1500, 0));
+	CHECK_OK(nl_link_get(nl, "gw-vxlan", &vx));
+	CHECK(vx.vxlan_local == 0);
 	CHECK(nl_open_netns("t-no-such-netns-here", &ep) == -ENOENT);
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Server/token resolution order: flags > env > config file context; context edits. */
 #include "config.h"
+#include "yamljson.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -81,12 +83,8 @@ static void test_order(void **state)
 	in.env_server = "http://env:1";
 	in.env_token = "envtoken";
 	resolve(&in, "http://env:1", "envtoken");
-	/* flags beat env */
+	/* resolved independently: server from the flag (beats env), token from env */
 	in.flag_server = "http://flag:2";
-	in.flag_token = "flagtoken";
-	resolve(&in, "http://flag:2", "flagtoken");
-	/* resolved independently: server from the flag, token from env */
-	in.flag_token = NULL;
 	resolve(&in, "http://flag:2", "envtoken");
 	/* --lab is a flag: it selects its context ahead of env */
 	in = (struct config_input){ .env_config = cfg_path, .flag_lab = "b",
@@ -124,6 +122,58 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "line 1"));
 }
 
+/* The CA file: --ca > GODWIT_CA > the ca-file of the context the server came from. */
+static void test_ca(void **state)
+{
+	char path[160];
+	struct config_input in = {0};
+	struct config_target t = {0};
+	char err[256] = "";
+	json_t *cfg = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ca/config", dir);
+	in.env_config = path;
+	assert_int_equal(config_set_context(path, "prod", "https://10.0.0.1:7480", tok_path,
+					    "/etc/godwit/ca.crt", true),
+			 0);
+	assert_int_equal(config_load(path, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(cfg, "contexts"), "prod"), "ca-file")),
+	    "/etc/godwit/ca.crt");
+	json_decref(cfg);
+
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.server, "https://10.0.0.1:7480");
+	assert_string_equal(t.ca_file, "/etc/godwit/ca.crt");
+	config_target_free(&t);
+
+	in.env_ca = "/env/ca.crt";
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.ca_file, "/env/ca.crt");
+	config_target_free(&t);
+
+	in.flag_ca = "/flag/ca.crt";
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_string_equal(t.ca_file, "/flag/ca.crt");
+	config_target_free(&t);
+
+	/* a server from the environment takes no CA from the file: another cluster's */
+	in = (struct config_input){.env_config = path, .env_server = "https://other:7480"};
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_null(t.ca_file);
+	config_target_free(&t);
+
+	/* a context without a CA (a unix socket) has none */
+	assert_int_equal(config_set_context(path, "lab-z", "unix:/z.sock", tok_path, NULL, true),
+			 0);
+	in = (struct config_input){.env_config = path};
+	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), 0);
+	assert_null(t.ca_file);
+	config_target_free(&t);
+}
+
 static void test_contexts(void **state)
 {
 	char path[160], name[32];
@@ -134,8 +184,10 @@ static void test_contexts(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/sub/config", dir);
 	in.env_config = path;
-	assert_int_equal(config_set_context(path, "lab-x", "unix:/x.sock", tok_path, true), 0);
-	assert_int_equal(config_set_context(path, "lab-y", "unix:/y.sock", tok_path, false), 0);
+	assert_int_equal(config_set_context(path, "lab-x", "unix:/x.sock", tok_path, NULL, true),
+			 0);
+	assert_int_equal(config_set_context(path, "lab-y", "unix:/y.sock", tok_path, NULL, false),
+			 0);
 	resolve(&in, "unix:/x.sock", "filetoken");
 	assert_int_equal(config_lab_name(&in, name, sizeof(name)), 0);
 	assert_string_equal(name, "x");
@@ -157,12 +209,61 @@ static void test_contexts(void **state)
 	assert_int_equal(config_remove_context(path, "lab-x"), 0);
 }
 
+/* kubectl's kubeconfig (lab up): YAML that reads back, 0600, rewritten in place. */
+static void test_kubeconfig(void **state)
+{
+	const char *token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char path[160], *text = NULL, err[256] = "";
+	struct yaml_docs docs = {0};
+	struct stat st;
+	json_t *kc, *c;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/kube/kubeconfig", dir);
+	assert_int_equal(config_write_kubeconfig(path, "lab-x", "https://10.254.0.1:7480",
+						 "/run/godwit/labs/x/ca.crt", "old"),
+			 0);
+	assert_int_equal(config_write_kubeconfig(path, "lab-x", "https://10.254.0.1:7480",
+						 "/run/godwit/labs/x/ca.crt", token),
+			 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(getdelim(&text, &len, '\0', f) > 0, 1);
+	fclose(f);
+	if (yaml_parse_docs(text, strlen(text), &docs, err, sizeof(err)) < 0)
+		fail_msg("kubeconfig does not parse: %s:\n%s", err, text);
+	assert_int_equal(docs.n, 1);
+	kc = docs.docs[0].value;
+	assert_string_equal(json_string_value(json_object_get(kc, "kind")), "Config");
+	assert_string_equal(json_string_value(json_object_get(kc, "apiVersion")), "v1");
+	assert_string_equal(json_string_value(json_object_get(kc, "current-context")), "lab-x");
+	c = json_object_get(json_array_get(json_object_get(kc, "clusters"), 0), "cluster");
+	assert_string_equal(json_string_value(json_object_get(c, "server")),
+			    "https://10.254.0.1:7480");
+	assert_string_equal(json_string_value(json_object_get(c, "certificate-authority")),
+			    "/run/godwit/labs/x/ca.crt");
+	c = json_object_get(json_array_get(json_object_get(kc, "users"), 0), "user");
+	assert_string_equal(json_string_value(json_object_get(c, "token")), token);
+	c = json_array_get(json_object_get(kc, "contexts"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "name")), "lab-x");
+	c = json_object_get(c, "context");
+	assert_string_equal(json_string_value(json_object_get(c, "cluster")), "lab-x");
+	assert_string_equal(json_string_value(json_object_get(c, "user")), "lab-x");
+	assert_string_equal(json_string_value(json_object_get(c, "namespace")), "default");
+	yaml_docs_free(&docs);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_contexts),
+	    cmocka_unit_test(test_order),      cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_contexts),   cmocka_unit_test(test_ca),
+	    cmocka_unit_test(test_kubeconfig),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -71,6 +71,8 @@ static void test_json_names(void **state)
 	assert_string_equal(port_state_name(PORT_STATE_ACTIVE), "active");
 	assert_string_equal(strategy_name(STRATEGY_FIRST_FRAME), "first-frame");
 	assert_string_equal(strategy_name(STRATEGY_RARP), "rarp");
+	/* every name, no leading or trailing '|' (usages and errors print it) */
+	assert_string_equal(strategy_choices, "first-frame|rarp");
 	assert_string_equal(migration_phase_label(MIGRATION_TARGET_READY), "target ready");
 	assert_string_equal(migration_phase_label(MIGRATION_ABORTED), "Aborted");
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/stream and lib/streamproto: the answer head, the controller-agent lines
- * both ways, the relay's half-close and the one-line read that leaves the
+ * both ways, frames, the relays' half-close (plain and framed) and the one-line read that leaves the
  * stream's bytes in the socket. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/stream.h"
+#include "lib/streamframe.h"
 #include "lib/streamproto.h"
 
 static void test_head(void **state)
@@ -173,6 +174,102 @@ static void test_relay_half_close(void **state)
 	}
 }
 
+static void test_frames(void **state)
+{
+	const uint8_t in[] = {0, 0, 0, 3, 'a', 'b', 'c', 0, 0, 0, 1, 'd', 0, 0, 0, 0};
+	struct streamframe_reader r = {0};
+	uint8_t out[sizeof(in)], head[STREAMFRAME_HEAD];
+	size_t got, total = 0;
+
+	(void)state;
+	/* one byte at a time: heads and payloads split anywhere */
+	for (size_t i = 0; i < sizeof(in); i++) {
+		int ret = streamframe_read(&r, in + i, 1, out + total, &got);
+
+		assert_int_equal(ret, i == sizeof(in) - 1 ? 1 : 0);
+		total += got;
+	}
+	assert_int_equal(total, 4);
+	assert_memory_equal(out, "abcd", 4);
+	/* nothing may follow the end frame */
+	assert_int_equal(streamframe_read(&r, (const uint8_t *)"x", 1, out, &got), -EPROTO);
+	assert_int_equal(got, 0);
+	/* all at once; a frame longer than the maximum is refused */
+	r = (struct streamframe_reader){0};
+	assert_int_equal(streamframe_read(&r, in, 7, out, &got), 0);
+	assert_int_equal(got, 3);
+	streamframe_head(head, STREAMFRAME_MAX + 1);
+	assert_int_equal(streamframe_read(&r, head, sizeof(head), out, &got), -EPROTO);
+	streamframe_head(head, 0x01020304);
+	assert_memory_equal(head, "\x01\x02\x03\x04", 4);
+}
+
+/* The framed side of a stream as tlspipe.c speaks it: "question" in a frame,
+ * the end frame, then every frame back to the end frame. */
+static void *framed_client(void *data)
+{
+	struct side *s = data;
+	struct streamframe_reader r = {0};
+	uint8_t buf[64], out[64];
+	size_t got;
+	ssize_t n;
+	int ret = 0;
+
+	assert_int_equal(stream_write_all(s->fd, "\0\0\0\x08question\0\0\0\0", 16), 0);
+	while (ret == 0 && (n = read(s->fd, buf, sizeof(buf))) > 0) {
+		ret = streamframe_read(&r, buf, (size_t)n, out, &got);
+		memcpy(s->got + s->len, out, got);
+		s->len += got;
+	}
+	assert_int_equal(ret, 1);
+	return NULL;
+}
+
+static void test_relay_framed_half_close(void **state)
+{
+	int a[2], b[2];
+	struct side c, sv;
+	pthread_t tc, ts;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	c = (struct side){.fd = a[0]};
+	sv = (struct side){.fd = b[0]};
+	pthread_create(&tc, NULL, framed_client, &c);
+	pthread_create(&ts, NULL, server, &sv);
+	assert_int_equal(stream_relay_framed(a[1], b[1], NULL, 0), 0);
+	pthread_join(tc, NULL);
+	pthread_join(ts, NULL);
+	assert_int_equal(sv.len, 8);
+	assert_memory_equal(sv.got, "question", 8);
+	assert_int_equal(c.len, 6);
+	assert_memory_equal(c.got, "answer", 6);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+}
+
+static void test_relay_framed_refuses_garbage(void **state)
+{
+	int a[2], b[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	/* already read with the head: a frame longer than any allowed */
+	assert_int_equal(stream_relay_framed(a[1], b[1], "\xff\xff\xff\xff", 4), -EPROTO);
+	/* a transport that ends without the end frame is a reset, not an end */
+	assert_int_equal(stream_write_all(a[0], "\0\0\0\x02hi", 6), 0);
+	shutdown(a[0], SHUT_WR);
+	assert_int_equal(stream_relay_framed(a[1], b[1], NULL, 0), -ECONNRESET);
+	for (int i = 0; i < 2; i++) {
+		close(a[i]);
+		close(b[i]);
+	}
+}
+
 static void test_read_line_leaves_the_stream(void **state)
 {
 	char buf[32], rest[8];
@@ -198,6 +295,9 @@ int main(void)
 	    cmocka_unit_test(test_request_lines),
 	    cmocka_unit_test(test_reply_lines),
 	    cmocka_unit_test(test_relay_half_close),
+	    cmocka_unit_test(test_frames),
+	    cmocka_unit_test(test_relay_framed_half_close),
+	    cmocka_unit_test(test_relay_framed_refuses_garbage),
 	    cmocka_unit_test(test_read_line_leaves_the_stream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: MIT */
+#include "tlspipe.h"
+#include "streamframe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TLS_PIPE_STACK (128 * 1024)
+
+struct head_scan {
+	char start[12]; /* the first bytes: "HTTP/1.1 101" */
+	uint8_t have;	/* of start */
+	uint8_t crlf;	/* bytes of "\r\n\r\n" matched */
+	bool done;	/* the head has passed */
+};
+
+/* Two threads, one per direction (GnuTLS allows a session's sends and
+ * receives in two threads at once): a single thread blocked in a send to a
+ * server that waits for its own sends to be read would never read again. */
+struct pipe {
+	atomic_int refs; /* the threads still running */
+	gnutls_session_t session;
+	gnutls_certificate_credentials_t cred;
+	int tcp;   /* the server's side, under TLS */
+	int plain; /* our end of the socketpair */
+	/* Each direction: its HTTP head passes as it is, the stream after it in
+	 * frames (streamframe.h); the answer's only when it is a 101. */
+	struct head_scan out, in;
+	struct streamframe_reader frames; /* the server's, after its 101 */
+};
+
+
+/* How many of buf[0..len) still belong to the head (all of them, or up to
+ * and with its blank line, after which h->done). */
+static size_t head_scan(struct head_scan *h, const char *buf, size_t len)
+{
+	static const char end[] = "\r\n\r\n";
+	size_t i;
+
+	for (i = 0; i < len && !h->done; i++) {
+		if (h->have < sizeof(h->start))
+			h->start[h->have++] = buf[i];
+		if (buf[i] == end[h->crlf])
+			h->crlf++;
+		else
+			h->crlf = buf[i] == '\r' ? 1 : 0;
+		h->done = h->crlf == 4;
+	}
+	return i;
+}
+
+static bool head_is_101(const struct head_scan *h)
+{
+	return h->have == sizeof(h->start) && memcmp(h->start, "HTTP/1.1 101", 12) == 0;
+}
+
+static void pipe_free(struct pipe *p)
+{
+	if (p->session)
+		gnutls_deinit(p->session);
+	if (p->cred)
+		gnutls_certificate_free_credentials(p->cred);
+	if (p->tcp >= 0)
+		close(p->tcp);
+	if (p->plain >= 0)
+		close(p->plain);
+	free(p);
+}
+
+static void pipe_put(struct pipe *p)
+{
+	if (atomic_fetch_sub(&p->refs, 1) == 1)
+		pipe_free(p);
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int tls_send_all(gnutls_session_t s, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = gnutls_record_send(s, buf, len);
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n < 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* After the 101: the server's frames decoded onto the caller's socket.
+ * 1 at the end frame, 0, -EPROTO or -errno. */
+static int unframe(struct pipe *p, const char *buf, size_t len)
+{
+	uint8_t out[16384];
+	size_t got;
+	bool ended = p->frames.ended;
+	int r = streamframe_read(&p->frames, (const uint8_t *)buf, len, out, &got), w;
+
+	if (got && (w = write_all(p->plain, (const char *)out, got)) < 0)
+		return w;
+	if (r == 1 && !ended)
+		shutdown(p->plain, SHUT_WR); /* the server's end of input, passed on */
+	return r;
+}
+
+/* The server's bytes to the caller, until the server's end of input. */
+static void *from_server(void *data)
+{
+	struct pipe *p = data;
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = gnutls_record_recv(p->session, buf, sizeof(buf));
+		size_t head = 0;
+		int r = 0;
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
+			shutdown(p->plain, SHUT_WR); /* the server's end of input, passed on */
+			break;
+		}
+		if (n > 0 && !p->in.done)
+			head = head_scan(&p->in, buf, (size_t)n);
+		if (n > 0 && head)
+			r = write_all(p->plain, buf, head);
+		if (n > 0 && r == 0 && (size_t)n > head)
+			r = p->in.done && head_is_101(&p->in)
+				? unframe(p, buf + head, (size_t)n - head)
+				: write_all(p->plain, buf + head, (size_t)n - head);
+		if (n < 0 || r < 0) {
+			shutdown(p->tcp, SHUT_RDWR); /* ends the other direction too */
+			shutdown(p->plain, SHUT_RDWR);
+			break;
+		}
+	}
+	pipe_put(p);
+	return NULL;
+}
+
+/* The caller's bytes to the server, until the caller's end of input: its
+ * request head as it is, then frames, the end frame at its end of input. */
+static void *to_server(void *data)
+{
+	struct pipe *p = data;
+	char buf[STREAMFRAME_HEAD + 16384], *data_at = buf + STREAMFRAME_HEAD;
+
+	for (;;) {
+		ssize_t n = read(p->plain, data_at, sizeof(buf) - STREAMFRAME_HEAD);
+		size_t head = 0, rest;
+		int r = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 && p->out.done) {
+			streamframe_head((uint8_t *)buf, 0);
+			tls_send_all(p->session, buf, STREAMFRAME_HEAD);
+			break;
+		}
+		if (n == 0) {
+			gnutls_bye(p->session, GNUTLS_SHUT_WR); /* before any stream: close_notify */
+			break;
+		}
+		if (n > 0 && !p->out.done)
+			head = head_scan(&p->out, data_at, (size_t)n);
+		if (n > 0 && head)
+			r = tls_send_all(p->session, data_at, head);
+		rest = n > 0 ? (size_t)n - head : 0;
+		if (r == 0 && rest) {
+			/* the frame's head right before its payload (over head
+			 * bytes already sent), for one record */
+			streamframe_head((uint8_t *)buf + head, (uint32_t)rest);
+			r = tls_send_all(p->session, buf + head, STREAMFRAME_HEAD + rest);
+		}
+		if (n < 0 || r < 0) {
+			shutdown(p->tcp, SHUT_RDWR);
+			shutdown(p->plain, SHUT_RDWR);
+			break;
+		}
+	}
+	pipe_put(p);
+	return NULL;
+}
+
+static int start_thread(void *(*fn)(void *), struct pipe *p)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, TLS_PIPE_STACK);
+	r = pthread_create(&t, &attr, fn, p);
+	pthread_attr_destroy(&attr);
+	return -r;
+}
+
+static bool is_ip(const char *host)
+{
+	unsigned char bin[16];
+
+	return inet_pton(AF_INET, host, bin) == 1 || inet_pton(AF_INET6, host, bin) == 1;
+}
+
+static void verify_error(struct pipe *p, const char *host, const char *ca_file, char *err,
+			 size_t errlen)
+{
+	gnutls_datum_t why = {0};
+	unsigned status = gnutls_session_get_verify_cert_status(p->session);
+
+	gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
+	snprintf(err, errlen, "the certificate of %s does not verify against %s%s: %s", host,
+		 ca_file ? "the CA " : "the system's CAs", ca_file ? ca_file : "",
+		 why.data ? (const char *)why.data : "unknown reason");
+	gnutls_free(why.data);
+}
+
+int tls_pipe_open(int tcp, const char *host, const char *ca_file, int *fd, char *err, size_t errlen)
+{
+	struct pipe *p = calloc(1, sizeof(*p));
+	int sp[2] = {-1, -1}, gr, r;
+
+	if (!p) {
+		close(tcp);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->tcp = tcp;
+	p->plain = -1;
+	gr = gnutls_certificate_allocate_credentials(&p->cred);
+	if (gr == 0) {
+		gr = ca_file ? gnutls_certificate_set_x509_trust_file(p->cred, ca_file,
+								      GNUTLS_X509_FMT_PEM)
+			     : gnutls_certificate_set_x509_system_trust(p->cred);
+		if (gr <= 0) {
+			snprintf(err, errlen, "cannot read the CA %s: %s",
+				 ca_file ? ca_file : "certificates of the system",
+				 gr == 0 ? "no certificate in it" : gnutls_strerror(gr));
+			r = -EINVAL;
+			goto fail;
+		}
+		gr = 0;
+	}
+	if (gr == 0)
+		gr = gnutls_init(&p->session, GNUTLS_CLIENT);
+	if (gr == 0)
+		gr = gnutls_set_default_priority(p->session);
+	if (gr == 0)
+		gr = gnutls_credentials_set(p->session, GNUTLS_CRD_CERTIFICATE, p->cred);
+	if (gr == 0 && !is_ip(host))
+		gr = gnutls_server_name_set(p->session, GNUTLS_NAME_DNS, host, strlen(host));
+	if (gr < 0) {
+		snprintf(err, errlen, "cannot set up TLS to %s: %s", host, gnutls_strerror(gr));
+		r = -ENOMEM;
+		goto fail;
+	}
+	gnutls_session_set_verify_cert(p->session, host, 0);
+	gnutls_transport_set_int(p->session, tcp);
+	gnutls_handshake_set_timeout(p->session, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
+	do
+		gr = gnutls_handshake(p->session);
+	while (gr < 0 && !gnutls_error_is_fatal(gr));
+	if (gr == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+		verify_error(p, host, ca_file, err, errlen);
+		r = -EPERM;
+		goto fail;
+	}
+	if (gr < 0) {
+		snprintf(err, errlen, "TLS handshake with %s failed: %s", host,
+			 gnutls_strerror(gr));
+		r = -EPROTO;
+		goto fail;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "socketpair: %s", strerror(-r));
+		goto fail;
+	}
+	p->plain = sp[1];
+	atomic_init(&p->refs, 2);
+	r = start_thread(from_server, p);
+	if (r < 0) {
+		snprintf(err, errlen, "no thread for the TLS relay: %s", strerror(-r));
+		close(sp[0]);
+		goto fail;
+	}
+	r = start_thread(to_server, p);
+	if (r < 0) {
+		/* The reader runs and frees p: end it through the caller's side. */
+		snprintf(err, errlen, "no thread for the TLS relay: %s", strerror(-r));
+		shutdown(p->tcp, SHUT_RDWR);
+		close(sp[0]);
+		pipe_put(p);
+		return r;
+	}
+	*fd = sp[0];
+	return 0;
+fail:
+	pipe_free(p);
+	return r;
+}
