@@ -80,11 +80,12 @@ int cmd_get(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 		return 1;
 
 	if (output && (strcmp(output, "json") == 0 || strcmp(output, "yaml") == 0)) {
-		bool list = argc - optind == 1;
-		const json_t *v = list ? json_object_get(reply, "items") : reply;
+		bool list = argc - optind == 1, yaml = strcmp(output, "yaml") == 0;
+		json_t *v = list ? json_object_get(reply, "items") : reply;
+		json_t *doc = list && !yaml ? view_list(reply) : json_incref(v);
 
-		ret = view_dump(v ? v : json_null(), list, strcmp(output, "yaml") == 0, stdout) ? 1
-												: 0;
+		ret = view_dump(doc ? doc : json_null(), list && yaml, yaml, stdout) ? 1 : 0;
+		json_decref(doc);
 	} else {
 		json_t *items = argc - optind == 1 ? json_incref(json_object_get(reply, "items"))
 						   : json_pack("[O]", reply);

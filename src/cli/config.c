@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
+#include "yamljson.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -229,9 +230,11 @@ static int mkdir_parent(const char *path)
 	return r;
 }
 
-static int config_store(const char *path, json_t *cfg)
+/* Writes cfg to path as JSON, or as YAML: atomic rewrite, mode 0600. */
+static int store_as(const char *path, json_t *cfg, bool yaml)
 {
 	char *tmp;
+	FILE *f;
 	int fd, r;
 
 	r = mkdir_parent(path);
@@ -244,17 +247,54 @@ static int config_store(const char *path, json_t *cfg)
 		r = -errno;
 		goto cleanup;
 	}
-	r = json_dumpfd(cfg, fd, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : -EIO;
-	if (!r && write(fd, "\n", 1) != 1)
-		r = -EIO;
-	if (close(fd) < 0 && !r)
-		r = -errno;
+	if (yaml) {
+		f = fdopen(fd, "w");
+		if (!f) {
+			r = -errno;
+			close(fd);
+			unlink(tmp);
+			goto cleanup;
+		}
+		r = yaml_emit(f, cfg);
+		if (fclose(f) != 0 && !r)
+			r = -errno;
+	} else {
+		r = json_dumpfd(cfg, fd, JSON_INDENT(2) | JSON_SORT_KEYS) == 0 ? 0 : -EIO;
+		if (!r && write(fd, "\n", 1) != 1)
+			r = -EIO;
+		if (close(fd) < 0 && !r)
+			r = -errno;
+	}
 	if (!r && rename(tmp, path) < 0)
 		r = -errno;
 	if (r)
 		unlink(tmp);
 cleanup:
 	free(tmp);
+	return r;
+}
+
+static int config_store(const char *path, json_t *cfg)
+{
+	return store_as(path, cfg, false);
+}
+
+int config_write_kubeconfig(const char *path, const char *name, const char *server,
+			    const char *ca_file, const char *token)
+{
+	json_t *kc = json_pack(
+	    "{s:s, s:s, s:[{s:s, s:{s:s, s:s}}], s:[{s:s, s:{s:s}}], s:[{s:s, s:{s:s, s:s, "
+	    "s:s}}], s:s, s:{}}",
+	    "apiVersion", "v1", "kind", "Config", "clusters", "name", name, "cluster", "server",
+	    server, "certificate-authority", ca_file, "users", "name", name, "user", "token", token,
+	    "contexts", "name", name, "context", "cluster", name, "user", name, "namespace",
+	    "default", "current-context", name, "preferences");
+	int r;
+
+	if (!kc)
+		return -ENOMEM;
+	r = store_as(path, kc, true);
+	json_decref(kc);
 	return r;
 }
 

@@ -56,4 +56,13 @@ int config_set_context(const char *path, const char *name, const char *server,
 		       const char *token_file, const char *ca_file, bool make_current);
 int config_remove_context(const char *path, const char *name);
 
+/*
+ * Writes path, a kubeconfig for kubectl (YAML; atomic rewrite, mode 0600:
+ * the token is in it): cluster, user and context name, current, namespace
+ * default; the cluster's server (an https:// URL: kubectl sends a bearer
+ * token over https only) verified against ca_file (a PEM CA).
+ */
+int config_write_kubeconfig(const char *path, const char *name, const char *server,
+			    const char *ca_file, const char *token);
+
 #endif

@@ -463,6 +463,17 @@ void view_gateway_node(const json_t *net, const json_t *node, FILE *f)
 		fprintf(f, "  %s: ready\n", name);
 }
 
+json_t *view_list(const json_t *reply)
+{
+	char rv[32];
+	const json_t *items = json_object_get(reply, "items");
+
+	snprintf(rv, sizeof(rv), "%lld",
+		 (long long)json_integer_value(json_object_get(reply, "revision")));
+	return json_pack("{s:s, s:s, s:{s:s}, s:O}", "apiVersion", "godwit/v1", "kind", "List",
+			 "metadata", "resourceVersion", rv, "items", items ? items : json_array());
+}
+
 int view_dump(const json_t *v, bool is_list, bool yaml, FILE *f)
 {
 	size_t i;

@@ -32,6 +32,9 @@ void view_describe(const struct kind_info *k, const json_t *obj, const json_t *r
  * missing (node NULL: GET /v1/nodes/NAME answered 404). */
 void view_gateway_node(const json_t *net, const json_t *node, FILE *f);
 
+/* A list reply {"revision", "items"} as kubectl prints one: {"kind": "List", "items": [...]}. */
+json_t *view_list(const json_t *reply);
+
 int view_dump(const json_t *v, bool is_list, bool yaml, FILE *f);
 
 #endif

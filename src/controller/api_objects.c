@@ -252,10 +252,46 @@ int api_get_bool(const json_t *obj, const char *key, const char *field, bool def
 											  : 0;
 }
 
+/* metadata.labels / .annotations: string -> string, at most max bytes in all; copied to out. */
+static int string_map(const json_t *meta, const char *key, size_t max, json_t *out,
+		      struct api_error *err)
+{
+	const json_t *m = json_object_get(meta, key);
+	size_t total = 0;
+	const char *k;
+	json_t *v;
+	int r;
+
+	if (!m)
+		return 0;
+	r = api_expect_type(m, JSON_OBJECT, key, err);
+	if (r < 0)
+		return r;
+	json_object_foreach((json_t *)m, k, v)
+	{
+		if (!k[0] || strlen(k) > API_KEY_MAX)
+			return api_error_set(err, 400, "metadata",
+					     "metadata.%s: key \"%.64s\" is not "
+					     "1..%d characters",
+					     key, k, API_KEY_MAX);
+		if (!json_is_string(v))
+			return api_error_set(err, 400, "metadata",
+					     "metadata.%s.%.64s: expected a "
+					     "string, got %s",
+					     key, k, api_type_name(v));
+		total += strlen(k) + json_string_length(v);
+	}
+	if (total > max)
+		return api_error_set(err, 400, "metadata", "metadata.%s: %zu bytes, more than %zu",
+				     key, total, max);
+	return json_object_size(m) ? (json_object_set(out, key, (json_t *)m) < 0 ? -ENOMEM : 0) : 0;
+}
+
 static int validate_metadata(const json_t *in, const char *path_name, json_t *out,
 			     const char **name, struct api_error *err)
 {
-	static const char *const allowed[] = {"name", "revision", "created", NULL};
+	static const char *const allowed[] = {
+	    "name", "revision", "created", "creationTimestamp", "labels", "annotations", NULL};
 	json_t *meta = json_object_get(in, "metadata");
 	const json_t *rev;
 	const char *n = NULL;
@@ -276,6 +312,11 @@ static int validate_metadata(const json_t *in, const char *path_name, json_t *ou
 		if (json_object_get(meta, "created") &&
 		    (r = api_expect_type(json_object_get(meta, "created"), JSON_INTEGER,
 					 "metadata.created", err)) < 0)
+			return r;
+		r = string_map(meta, "labels", API_LABELS_MAX, out, err);
+		if (r == 0)
+			r = string_map(meta, "annotations", API_ANNOTATIONS_MAX, out, err);
+		if (r < 0)
 			return r;
 	}
 	if (!n && !path_name)

@@ -22,6 +22,10 @@
 #include "lib/kinds.h"
 
 #define API_MAX_BODY (1024 * 1024)
+/* metadata.labels and .annotations (docs/API.md), as Kubernetes bounds them. */
+#define API_KEY_MAX	    253
+#define API_LABELS_MAX	    (16 * 1024)
+#define API_ANNOTATIONS_MAX (256 * 1024)
 
 #define MIGRATION_TIMEOUT_DEFAULT_S 120
 #define MIGRATION_TIMEOUT_MAX_S	    3600

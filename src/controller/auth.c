@@ -17,6 +17,7 @@ static const struct auth_row {
     {"GET", AUTH_T_OBJECTS, AUTH_ANY_KIND, AUTH_ALLOW, "read objects"},
     {"GET", AUTH_T_NODE_STATUS, KIND_NODE, AUTH_ALLOW, "read a node's status"},
     {"GET", AUTH_T_WATCH, AUTH_ANY_KIND, AUTH_ALLOW, "watch"},
+    {"GET", AUTH_T_DISCOVERY, AUTH_ANY_KIND, AUTH_ALLOW, "read the Kubernetes API's discovery"},
     {"PUT", AUTH_T_OBJECTS, KIND_NODE, AUTH_OWN_NODE, "register a node other than its own"},
     {"PUT", AUTH_T_NODE_STATUS, KIND_NODE, AUTH_OWN_NODE,
      "report the status of a node other than its own"},

@@ -62,7 +62,8 @@ enum auth_target {
 	AUTH_T_STREAM,		 /* port-forward, console */
 	AUTH_T_WATCH,
 	AUTH_T_METRICS,
-	AUTH_T_TOKENS, /* /v1/tokens[/{node}] */
+	AUTH_T_TOKENS,	  /* /v1/tokens[/{node}] */
+	AUTH_T_DISCOVERY, /* the Kubernetes API's /api, /apis, /version, /openapi (k8s.h) */
 };
 
 #define AUTH_ANY_KIND (-1)

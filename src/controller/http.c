@@ -2,6 +2,7 @@
 #include "http.h"
 #include "http_stream.h"
 #include "auth.h"
+#include "k8s.h"
 #include "lib/log.h"
 #include "kind_node.h"
 #include "metrics.h"
@@ -426,6 +427,15 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 	enum kind kind;
 	int n = 0;
 
+	if (k8s_path(url)) { /* kubectl's API next to /v1 (k8s.h): authorized there, by resource */
+		const struct k8s_call call = {.who = &req->who,
+					      .body = req->body,
+					      .len = req->len,
+					      .limits = req->limits,
+					      .watching = &req->watching};
+
+		return k8s_serve(ctx, conn, url, method, &call);
+	}
 	if (strlen(url) >= sizeof(path))
 		return reply_msg(conn, 404, "no such path");
 	strcpy(path, url);
@@ -518,7 +528,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 	if (!req) {
 		http_limits_header_in(&srv->limits, conn);
-		if (strcmp(url, "/v1/watch") != 0 && http_limits_requests_full(&srv->limits)) {
+		/* a watch (GET /v1/watch, kubectl's ?watch=true) meets the watch cap instead */
+		if (strcmp(url, "/v1/watch") != 0 && !(k8s_path(url) && k8s_is_watch(conn)) &&
+		    http_limits_requests_full(&srv->limits)) {
 			snprintf(
 			    msg, sizeof(msg),
 			    "too many connections on this socket (at most %u besides watches); "
@@ -536,6 +548,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
 			    &who, &err);
 
+			if (r < 0 && err.status && k8s_path(url))
+				return k8s_reply_unauthorized(conn, &err);
 			if (r < 0)
 				return reply_result(conn, r, 200, NULL, &err);
 		}

@@ -3,6 +3,7 @@
 #include "kind.h"
 
 #include <errno.h>
+#include <time.h>
 
 static json_t *meta_of(const json_t *obj)
 {
@@ -118,6 +119,25 @@ static int put_staged(struct txn *t)
 	return r;
 }
 
+/* metadata.creationTimestamp: the wall-clock time of the create, RFC 3339 UTC (an AGE). */
+static int set_timestamp(json_t *meta)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char buf[32];
+
+	if (!gmtime_r(&now, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return -EINVAL;
+	return json_object_set_new(meta, "creationTimestamp", json_string(buf)) < 0 ? -ENOMEM : 0;
+}
+
+static bool same_member(const json_t *a, const json_t *b, const char *key)
+{
+	const json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+
+	return (!x && !y) || (x && y && json_equal(x, y));
+}
+
 /* 409 when kind has an object of obj's name, 507 when it has too many. */
 static int check_room(struct txn *t, enum kind kind, const char *name, struct api_error *err)
 {
@@ -158,6 +178,9 @@ int txn_create(struct txn *t, enum kind kind, json_t *obj, struct api_error *err
 		return r;
 	json_object_set_new(meta, "revision", json_integer(t->rev));
 	json_object_set_new(meta, "created", json_integer(t->rev));
+	r = set_timestamp(meta);
+	if (r < 0)
+		return r;
 	t->after = NULL;
 	if (ops->create)
 		r = ops->create(t, obj, err);
@@ -188,12 +211,19 @@ int txn_update(struct txn *t, enum kind kind, json_t *obj, const json_t *old, co
 				     (long long)json_integer_value(given), (long long)stored);
 	if (ops->update && (r = ops->update(t, obj, old, body, err)) < 0)
 		return r;
-	if (json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec"))) {
+	if (json_equal(json_object_get(obj, "spec"), json_object_get(old, "spec")) &&
+	    same_member(meta, meta_of(old), "labels") &&
+	    same_member(meta, meta_of(old), "annotations")) {
 		*changed = false;
 		return 0;
 	}
 	json_object_set_new(meta, "revision", json_integer(t->rev));
 	json_object_set(meta, "created", json_object_get(meta_of(old), "created"));
+	if (json_object_get(meta_of(old), "creationTimestamp"))
+		json_object_set(meta, "creationTimestamp",
+				json_object_get(meta_of(old), "creationTimestamp"));
+	else
+		json_object_del(meta, "creationTimestamp");
 	if (json_object_get(old, "status"))
 		json_object_set(obj, "status", json_object_get(old, "status"));
 	r = txn_put(t, kind, obj, "MODIFIED");

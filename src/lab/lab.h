@@ -38,6 +38,9 @@
 #define LAB_API_URL   "https://" LAB_API_ADDR
 #define LAB_CA_FILE   "ca.crt" /* in LABDIR, copied from LABDIR/tls/ca.crt */
 
+/* In LABDIR: kubectl's kubeconfig, server LAB_API_URL (lab_up.c). */
+#define LAB_KUBECONFIG_FILE "kubeconfig"
+
 /* The lab's outside world (lab_outside.c): <lab>-outside, a stand-in for the
  * Internet behind the gateway node's uplink, on TEST-NET-3 (RFC 5737). */
 #define LAB_OUTSIDE	  "outside"

@@ -351,6 +351,28 @@ static int write_configs(const struct lab *lab)
 }
 
 /*
+ * LAB/kubeconfig for kubectl: the underlay's https:// URL (kubectl sends no
+ * token over a unix socket or plain HTTP), reachable only inside netns
+ * LAB-ul, the lab's CA and its admin token (so mode 0600).
+ */
+static int write_kubeconfig(const struct lab *lab, const char *ca, char *out, size_t len)
+{
+	char ctx[32], token_path[PATH_MAX + 16], *token = NULL;
+	int r;
+
+	snprintf(ctx, sizeof(ctx), "lab-%s", lab->name);
+	lab_path(lab, "token", token_path, sizeof(token_path));
+	lab_path(lab, LAB_KUBECONFIG_FILE, out, len);
+	r = secret_read_file(token_path, &token);
+	if (!r)
+		r = config_write_kubeconfig(out, ctx, LAB_API_URL, ca, token);
+	if (r)
+		fprintf(stderr, "godwit lab up: cannot write %s: %s\n", out, strerror(-r));
+	free(token);
+	return r;
+}
+
+/*
  * A join token for node through the API (auth.h), written 0600 to
  * LAB/NODE.join-token for the agent's --join-token-file; the agent keeps
  * the credential it gets for it in LAB/NODE-state/, which its restarts
@@ -383,7 +405,7 @@ static int make_join_token(const struct lab *lab, struct api_client *api, const 
 int lab_up(const char *name, int nodes)
 {
 	char godwitd[PATH_MAX], agent[PATH_MAX], ul[32], listen_unix[PATH_MAX + 32];
-	char db_dir[PATH_MAX], ca[PATH_MAX + 16];
+	char db_dir[PATH_MAX], ca[PATH_MAX + 16], kubeconfig[PATH_MAX + 16];
 	struct api_client *api = NULL;
 	struct lab lab;
 	int r;
@@ -501,6 +523,8 @@ int lab_up(const char *name, int nodes)
 	if (r)
 		goto fail;
 	r = write_configs(&lab);
+	if (!r)
+		r = write_kubeconfig(&lab, ca, kubeconfig, sizeof(kubeconfig));
 	if (r)
 		goto fail;
 
@@ -508,6 +532,9 @@ int lab_up(const char *name, int nodes)
 	       nodes, nodes);
 	printf("  controller: unix:%s/api.sock (in netns %s: " LAB_API_URL ", CA %s)\n", lab.dir,
 	       ul, ca);
+	printf("  kubeconfig: %s (server " LAB_API_URL
+	       ": ip netns exec %s kubectl --kubeconfig %s get vm)\n",
+	       kubeconfig, ul, kubeconfig);
 	{
 		char *user = lab_user_config_path();
 

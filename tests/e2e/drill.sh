@@ -111,7 +111,7 @@ wait_until 10 "the target link leaves the vm namespace" \
 gw drill vm --to node-3 --silence-ms 20 --transfer-ms 3000 --json >"$LAB_DIR/ctl.drill.json" 2>"$LAB_DIR/ctl.drill.err" &
 drill_pid=$!; EXTRA_PIDS+=($drill_pid)
 wait_until 20 "a migration to node-3 in progress" \
-  bash -c "$GODWIT --lab $LAB get migrations -o json 2>/dev/null | jq -e 'any(.[]; .spec.target == \"node-3\" and .status.phase == \"Running\")'"
+  bash -c "$GODWIT --lab $LAB get migrations -o json 2>/dev/null | jq -e 'any(.items[]; .spec.target == \"node-3\" and .status.phase == \"Running\")'"
 kill_daemon godwitd
 start_daemon godwitd
 wait "$drill_pid"; rc=$?
@@ -132,7 +132,7 @@ for victim in target source; do
     2>"$LAB_DIR/ag-$victim.drill.err" &
   drill_pid=$!; EXTRA_PIDS+=($drill_pid)
   wait_until 20 "migration to $to running" \
-    bash -c "$GODWIT --lab $LAB get migrations -o json 2>/dev/null | jq -e 'any(.[]; .spec.target == \"$to\" and .status.phase == \"Running\")'"
+    bash -c "$GODWIT --lab $LAB get migrations -o json 2>/dev/null | jq -e 'any(.items[]; .spec.target == \"$to\" and .status.phase == \"Running\")'"
   kill_daemon "$node"
   sleep 0.5
   start_daemon "$node"

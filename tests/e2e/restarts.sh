@@ -67,16 +67,16 @@ start_daemon node-2
 log "agent of node-2 restarted with nsenter --net"
 
 # --- controller: SIGKILL and restart on the same state ---
-before=$(gw get ports -o json | jq -c '[.[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}]')
-nets_before=$(gw get networks -o json | jq -c '[.[] | {n: .metadata.name, vni: .spec.vni}]')
+before=$(gw get ports -o json | jq -c '[.items[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}]')
+nets_before=$(gw get networks -o json | jq -c '[.items[] | {n: .metadata.name, vni: .spec.vni}]')
 ep a ping -i 0.05 -c 60 -W 1 "$C" >"$LAB_DIR/ping-ctl.txt" 2>&1 & ping_pid=$!
 EXTRA_PIDS+=($ping_pid)
 kill_daemon godwitd
 log "controller killed"
 start_daemon godwitd
 wait_until 15 "controller answers again" gw get networks
-after=$(gw get ports -o json | jq -c '[.[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}]')
-nets_after=$(gw get networks -o json | jq -c '[.[] | {n: .metadata.name, vni: .spec.vni}]')
+after=$(gw get ports -o json | jq -c '[.items[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}]')
+nets_after=$(gw get networks -o json | jq -c '[.items[] | {n: .metadata.name, vni: .spec.vni}]')
 [[ $before == "$after" ]] && ok "ports and allocations survive a controller SIGKILL" \
   || fail "ports changed across restart: $before -> $after"
 [[ $nets_before == "$nets_after" ]] && ok "networks survive" || fail "networks: $nets_before -> $nets_after"
@@ -108,7 +108,7 @@ fi
 gw get networks >/dev/null && ok "the first godwitd still answers" || fail "the first godwitd stopped answering"
 "$GODWITD" backup --state-dir "$STATE" "$LAB_DIR/backup.db" >"$LAB_DIR/backup.out" 2>&1 \
   && ok "godwitd backup while godwitd runs" || fail "godwitd backup: $(tail -n 1 "$LAB_DIR/backup.out")"
-before=$(gw get ports -o json | jq -c '[.[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}] | sort_by(.n)')
+before=$(gw get ports -o json | jq -c '[.items[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}] | sort_by(.n)')
 E_IFNAME=$(gw get port e -o json | jq -r .spec.ifname)
 
 # an empty store with the old token: it knows no node's credential, so every
@@ -123,7 +123,7 @@ for n in node-1 node-2 node-3; do
   wait_until 15 "$n is refused by the empty store" grep -q 'HTTP 401: wrong bearer token' "$LAB_DIR/$n.log" &&
     ok "$n is refused by the empty store (its credential is unknown there) and says why"
 done
-[[ $(gw get ports -o json | jq length) == 0 ]] || fail "the empty store has ports"
+[[ $(gw get ports -o json | jq '.items | length') == 0 ]] || fail "the empty store has ports"
 wait "$ping_pid" # 13 s: past the agents' 10 s resync
 grep -q ' 0% packet loss' "$LAB_DIR/ping-empty.txt" && ok "forwarding went on under the empty store" \
   || fail "ping under the empty store: $(grep transmitted "$LAB_DIR/ping-empty.txt")"
@@ -136,12 +136,12 @@ kill_daemon godwitd
   && ok "godwitd restore" || fail "godwitd restore: $(tail -n 1 "$LAB_DIR/restore.out")"
 start_daemon godwitd
 wait_until 15 "controller on the restored store answers" gw get networks
-after=$(gw get ports -o json | jq -c '[.[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}] | sort_by(.n)')
+after=$(gw get ports -o json | jq -c '[.items[] | {n: .metadata.name, ip: .spec.ipv4, mac: .spec.mac}] | sort_by(.n)')
 [[ $before == "$after" ]] && ok "the restored store has every port and address" \
   || fail "ports after restore: $before -> $after"
 restored_ms=$(date +%s%3N)
 wait_until 20 "every node reports to the restored store" \
-  bash -c "[[ \$($GODWIT --lab $LAB get nodes -o json | jq '[.[] | select(.status.heartbeat_ms > $restored_ms)] | length') == 3 ]]" &&
+  bash -c "[[ \$($GODWIT --lab $LAB get nodes -o json | jq '[.items[] | select(.status.heartbeat_ms > $restored_ms)] | length') == 3 ]]" &&
   ok "every node reports to the restored store (its credential is in the backup)"
 gw endpoint add f --network blue --node node-3 || fail "endpoint add after restore"
 F=$(ep_ip f)

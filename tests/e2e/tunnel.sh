@@ -62,7 +62,7 @@ PY
 stream_check 1 >"$LAB_DIR/pf-1.json"
 jtrue "$LAB_DIR/pf-1.json" '.exact and .sent > 0' && ok "port-forward: echo byte-exact ($(jq -c . "$LAB_DIR/pf-1.json"))" \
   || fail "port-forward not byte-exact: $(cat "$LAB_DIR/pf-1.json") $(cat "$LAB_DIR/pf.err")"
-TUN=$(gw get ports -o json | jq -r '[.[] | select(.metadata.name | startswith("gwt-"))] | .[0].spec.locations[0] // empty')
+TUN=$(gw get ports -o json | jq -r '[.items[] | select(.metadata.name | startswith("gwt-"))] | .[0].spec.locations[0] // empty')
 [[ $TUN == node-2 ]] && ok "the tunnel is served by node-2 (not the endpoint's node-1)" \
   || fail "tunnel served by '$TUN', wanted node-2"
 
@@ -156,7 +156,7 @@ err=$(gw console nosuchvm </dev/null 2>&1); rc=$?
 # tunnels_down: `lab down` deletes the tunnel namespaces the agents made.
 tunnels_down() {
   local names n left=""
-  names=$(gw get ports -o json | jq -r '.[] | select(.metadata.name | startswith("gwt-")) | .spec.netns')
+  names=$(gw get ports -o json | jq -r '.items[] | select(.metadata.name | startswith("gwt-")) | .spec.netns')
   [[ -n $names ]] || { fail "no tunnel ports to check"; return; }
   for n in $names; do [[ -e /run/netns/$n ]] || fail "tunnel netns $n missing while the lab is up"; done
   "$GODWIT" lab down --name "$LAB" >/dev/null 2>&1 || fail "lab down"

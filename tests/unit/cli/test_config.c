@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Server/token resolution order: flags > env > config file context; context edits. */
 #include "config.h"
+#include "yamljson.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -207,13 +209,61 @@ static void test_contexts(void **state)
 	assert_int_equal(config_remove_context(path, "lab-x"), 0);
 }
 
+/* kubectl's kubeconfig (lab up): YAML that reads back, 0600, rewritten in place. */
+static void test_kubeconfig(void **state)
+{
+	const char *token = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char path[160], *text = NULL, err[256] = "";
+	struct yaml_docs docs = {0};
+	struct stat st;
+	json_t *kc, *c;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/kube/kubeconfig", dir);
+	assert_int_equal(config_write_kubeconfig(path, "lab-x", "https://10.254.0.1:7480",
+						 "/run/godwit/labs/x/ca.crt", "old"),
+			 0);
+	assert_int_equal(config_write_kubeconfig(path, "lab-x", "https://10.254.0.1:7480",
+						 "/run/godwit/labs/x/ca.crt", token),
+			 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(getdelim(&text, &len, '\0', f) > 0, 1);
+	fclose(f);
+	if (yaml_parse_docs(text, strlen(text), &docs, err, sizeof(err)) < 0)
+		fail_msg("kubeconfig does not parse: %s:\n%s", err, text);
+	assert_int_equal(docs.n, 1);
+	kc = docs.docs[0].value;
+	assert_string_equal(json_string_value(json_object_get(kc, "kind")), "Config");
+	assert_string_equal(json_string_value(json_object_get(kc, "apiVersion")), "v1");
+	assert_string_equal(json_string_value(json_object_get(kc, "current-context")), "lab-x");
+	c = json_object_get(json_array_get(json_object_get(kc, "clusters"), 0), "cluster");
+	assert_string_equal(json_string_value(json_object_get(c, "server")),
+			    "https://10.254.0.1:7480");
+	assert_string_equal(json_string_value(json_object_get(c, "certificate-authority")),
+			    "/run/godwit/labs/x/ca.crt");
+	c = json_object_get(json_array_get(json_object_get(kc, "users"), 0), "user");
+	assert_string_equal(json_string_value(json_object_get(c, "token")), token);
+	c = json_array_get(json_object_get(kc, "contexts"), 0);
+	assert_string_equal(json_string_value(json_object_get(c, "name")), "lab-x");
+	c = json_object_get(c, "context");
+	assert_string_equal(json_string_value(json_object_get(c, "cluster")), "lab-x");
+	assert_string_equal(json_string_value(json_object_get(c, "user")), "lab-x");
+	assert_string_equal(json_string_value(json_object_get(c, "namespace")), "default");
+	yaml_docs_free(&docs);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_order),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_contexts),
-	    cmocka_unit_test(test_ca),
+	    cmocka_unit_test(test_order),      cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_contexts),   cmocka_unit_test(test_ca),
+	    cmocka_unit_test(test_kubeconfig),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "k8s.h"
 #include "kind.h"
 #include "lib/clock.h"
 #include "lib/secret.h"
@@ -27,6 +28,7 @@ static const struct {
     {"list networks", "GET", AUTH_T_OBJECTS, KIND_NETWORK, AUTH_ALLOW},
     {"read a VM", "GET", AUTH_T_OBJECTS, KIND_VM, AUTH_ALLOW},
     {"watch", "GET", AUTH_T_WATCH, AUTH_ANY_KIND, AUTH_ALLOW},
+    {"kubectl's discovery", "GET", AUTH_T_DISCOVERY, AUTH_ANY_KIND, AUTH_ALLOW},
     {"read a node's status", "GET", AUTH_T_NODE_STATUS, KIND_NODE, AUTH_ALLOW},
     {"register a node", "PUT", AUTH_T_OBJECTS, KIND_NODE, AUTH_OWN_NODE},
     {"report a node's status", "PUT", AUTH_T_NODE_STATUS, KIND_NODE, AUTH_OWN_NODE},
@@ -119,6 +121,87 @@ static void test_check(void **state)
 	assert_non_null(strstr(err.message, "only an admin"));
 	memset(&err, 0, sizeof(err));
 	assert_int_equal(auth_check(&reg, &admin, &create, &err), 0);
+}
+
+/* kubectl's requests (k8s.h) go through the same table as the godwit
+ * requests they stand for: a node reads, watches and discovers, and may not
+ * create, apply (patch), replace or delete; the admin may. */
+static void test_k8s(void **state)
+{
+	static const struct {
+		const char *what, *method, *resource, *name;
+		bool watch;
+		int allowed; /* for node-1 */
+	} cases[] = {
+	    {"discovery", "GET", NULL, NULL, false, 1},
+	    {"get vm", "GET", "virtualmachines", "vm1", false, 1},
+	    {"list vms", "GET", "virtualmachines", NULL, false, 1},
+	    {"watch vms", "GET", "virtualmachines", NULL, true, 1},
+	    {"get vmi", "GET", "virtualmachineinstances", "vm1", false, 1},
+	    {"list vmims", "GET", "virtualmachineinstancemigrations", NULL, false, 1},
+	    {"create vm", "POST", "virtualmachines", NULL, false, 0},
+	    {"apply vm", "PATCH", "virtualmachines", "vm1", false, 0},
+	    {"replace vm", "PUT", "virtualmachines", "vm1", false, 0},
+	    {"delete vm", "DELETE", "virtualmachines", "vm1", false, 0},
+	    {"delete vmi", "DELETE", "virtualmachineinstances", "vm1", false, 0},
+	    {"create vmim", "POST", "virtualmachineinstancemigrations", NULL, false, 0},
+	    {"delete vmim of its node", "DELETE", "virtualmachineinstancemigrations", "m1", false,
+	     0},
+	    {"post to discovery", "POST", NULL, NULL, false, 0},
+	};
+	struct tmpstore *t = *state;
+	struct registry reg = {.store = t->s};
+	struct auth_principal node = {.role = AUTH_NODE, .node = "node-1"};
+	struct auth_principal admin = {.role = AUTH_ADMIN};
+	struct auth_request areq[K8S_AUTH_MAX];
+	struct api_error err;
+
+	put_obj(t->s, KIND_MIGRATION,
+		"{\"metadata\": {\"name\": \"m1\"}, \"spec\": {\"target\": \"node-2\"},"
+		" \"status\": {\"source\": \"node-1\"}}");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct k8s_resource *res =
+		    cases[i].resource ? k8s_resource_find(cases[i].resource) : NULL;
+		size_t n = k8s_auth_requests(cases[i].method, res, cases[i].name, cases[i].watch,
+					     "/apis/x", areq);
+		int allowed = 1;
+
+		assert_true(n >= 1 && n <= K8S_AUTH_MAX);
+		for (size_t j = 0; j < n; j++) {
+			memset(&err, 0, sizeof(err));
+			if (auth_check(&reg, &node, &areq[j], &err) < 0) {
+				allowed = 0;
+				assert_int_equal(err.status, 403);
+				assert_non_null(strstr(err.message, "node-1"));
+			}
+			memset(&err, 0, sizeof(err));
+			assert_int_equal(auth_check(&reg, &admin, &areq[j], &err), 0);
+		}
+		if (allowed != cases[i].allowed)
+			fail_msg("k8s %s: allowed %d, want %d", cases[i].what, allowed,
+				 cases[i].allowed);
+	}
+	/* the kinds behind the resources; a migration's delete is its abort, then its delete */
+	assert_int_equal(k8s_auth_requests("GET", k8s_resource_find("virtualmachineinstances"),
+					   "vm1", false, "/apis/x", areq),
+			 1);
+	assert_int_equal(areq[0].kind, KIND_VM);
+	assert_int_equal(areq[0].target, AUTH_T_OBJECTS);
+	assert_int_equal(k8s_auth_requests("PATCH", k8s_resource_find("virtualmachines"), "vm1",
+					   false, "/apis/x", areq),
+			 1);
+	assert_string_equal(areq[0].method, "PUT");
+	assert_int_equal(k8s_auth_requests("GET", k8s_resource_find("virtualmachines"), NULL, true,
+					   "/apis/x", areq),
+			 1);
+	assert_int_equal(areq[0].target, AUTH_T_WATCH);
+	assert_int_equal(k8s_auth_requests("DELETE",
+					   k8s_resource_find("virtualmachineinstancemigrations"),
+					   "m1", false, "/apis/x", areq),
+			 2);
+	assert_int_equal(areq[0].kind, KIND_MIGRATION);
+	assert_string_equal(areq[0].method, "DELETE");
+	assert_int_equal(areq[1].target, AUTH_T_MIGRATION_ACTION);
 }
 
 static int identify(struct store *s, const char *token, struct auth_principal *p,
@@ -313,6 +396,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test_setup_teardown(test_check, tmpstore_setup, tmpstore_teardown),
+	    cmocka_unit_test_setup_teardown(test_k8s, tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_join, tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_expired, tmpstore_setup, tmpstore_teardown),
 	    cmocka_unit_test_setup_teardown(test_revoke, tmpstore_setup, tmpstore_teardown),
