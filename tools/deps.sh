@@ -31,6 +31,11 @@ qemu_new_enough() {
     dpkg --compare-versions "$(dpkg-query -W -f='${Version}' "$QEMU_PKG")" ge "$QEMU_MIN"
 }
 
+# kubectl for the Kubernetes-API tests: Debian's kubernetes-client (1.20)
+# only where no kubectl is on PATH, since that package's /usr/bin/kubectl
+# would replace a newer one installed by other means.
+command -v kubectl >/dev/null || pkgs+=(kubernetes-client)
+
 missing=()
 for p in "${pkgs[@]}"; do installed "$p" || missing+=("$p"); done
 # A QEMU older than QEMU_MIN is kept only when backports were tried and failed.
