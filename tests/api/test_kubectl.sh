@@ -76,6 +76,9 @@ out=$(k get vm) || fail "get: $(cat "$dir/kerr")"
 out=$(k label vm testvm tier=web) || fail "label: $(cat "$dir/kerr")"
 req GET /v1/vms/testvm
 [[ $(jget 'd["metadata"]["labels"]["tier"]') == web ]] && ok "kubectl label: kept on the VM" || fail "label: $body"
+out=$(k describe vm testvm) || fail "describe: $(cat "$dir/kerr")"
+[[ $out == *Name:*testvm* && $out == *Namespace:*default* && $out == *tier=web* &&
+	$out == *"Kind:         VirtualMachine"* ]] && ok "kubectl describe vm testvm" || fail "describe: $out"
 
 # --- errors --------------------------------------------------------------------
 mark=$(revision)
@@ -86,7 +89,7 @@ elif grep -q 'The VirtualMachine "badvm" is invalid: spec.template.spec.domain.d
 else
 	fail "malformed manifest: $(cat "$dir/kerr")"
 fi
-[[ $(revision) == "$mark" ]] && ok "malformed manifest: nothing stored" || fail "malformed manifest: the store changed"
+stored_only_events "$mark" "malformed manifest"
 if k get vm -n prod; then fail "namespace prod exists"; else
 	grep -q 'NotFound' "$dir/kerr" && ok "another namespace: NotFound" || fail "namespace prod: $(cat "$dir/kerr")"
 fi
