@@ -29,7 +29,7 @@ void cache_clear(struct cache *c)
 
 int cache_copy(const struct cache *src, struct cache *dst)
 {
-	struct cache tmp = { .revision = src->revision };
+	struct cache tmp = {.revision = src->revision};
 
 	memcpy(tmp.changes, src->changes, sizeof(tmp.changes));
 	for (int k = 0; k < CACHE__KINDS; k++) {
@@ -70,8 +70,7 @@ static int json_revision(const json_t *v, uint64_t *out)
 	return 0;
 }
 
-int cache_load_list(struct cache *c, enum cache_kind kind, const json_t *reply,
-		    uint64_t *revision)
+int cache_load_list(struct cache *c, enum cache_kind kind, const json_t *reply, uint64_t *revision)
 {
 	const json_t *items = json_object_get(reply, "items");
 	json_t *objs, *item;
@@ -83,7 +82,8 @@ int cache_load_list(struct cache *c, enum cache_kind kind, const json_t *reply,
 	objs = json_object();
 	if (!objs)
 		return -ENOMEM;
-	json_array_foreach(items, i, item) {
+	json_array_foreach(items, i, item)
+	{
 		const char *name = obj_name(item);
 
 		if (!name || !*name || json_object_set(objs, name, item) < 0) {

@@ -22,7 +22,7 @@
 struct heartbeat {
 	struct worker worker; /* a kick: report at once */
 	pthread_mutex_t lock;
-	struct port_ref *refs;        /* under lock */
+	struct port_ref *refs; /* under lock */
 	size_t n_refs;
 	struct port_activation *acts; /* under lock; one per ifindex */
 	size_t n_acts;
@@ -41,8 +41,7 @@ json_t *heartbeat_node_body(const char *node, const char *underlay_ip)
 	return kind_object_new(KIND_NODE, node, json_pack("{s:s}", "underlay_ip", underlay_ip));
 }
 
-json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX],
-			      json_t *ports)
+json_t *heartbeat_status_body(uint64_t applied, const uint64_t counters[GW_CNT__MAX], json_t *ports)
 {
 	json_t *body = json_pack("{s:I, s:{}, s:o}", "applied_revision", (json_int_t)applied,
 				 "counters", "ports", ports ? ports : json_object());
@@ -171,7 +170,8 @@ static void heartbeat_main(struct worker *w, void *data)
 			if (!registered) {
 				if (worker_sleep(w, backoff, false))
 					break;
-				backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+				backoff =
+				    backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
 				continue;
 			}
 			reply = NULL;
@@ -187,11 +187,13 @@ static void heartbeat_main(struct worker *w, void *data)
 			 * "ports" fields: it still gets the basic report. */
 			if (!basic_only_logged)
 				log_warn("the controller refuses the port report (%s); sending "
-					 "applied_revision and counters only", api_error_text(reply));
+					 "applied_revision and counters only",
+					 api_error_text(reply));
 			basic_only_logged = true;
 			json_decref(reply);
 			reply = NULL;
-			st = put(hb, hb->path_status, heartbeat_basic_body(applied, counters), &reply);
+			st = put(hb, hb->path_status, heartbeat_basic_body(applied, counters),
+				 &reply);
 		}
 		if (st == 404) {
 			log_warn("node %s is unknown to the controller; registering again",

@@ -29,7 +29,7 @@ struct heartbeat_config {
 	const char *token;
 	const char *ca_file; /* NULL: the system's CAs (apiclient.h) */
 	const char *node;
-	const char *underlay_ip; /* dotted quad */
+	const char *underlay_ip;   /* dotted quad */
 	const struct datapath *dp; /* NULL: report no counters */
 	/* The "vms" object (docs/VM.md), a new reference; NULL: none. */
 	json_t *(*vms_report)(void *ctx);

@@ -16,8 +16,8 @@
 #include "lib/worker.h"
 
 #define WATCH_IDLE_TIMEOUT_MS 15000 /* the server sends a BOOKMARK every 5 s */
-#define BACKOFF_MIN_MS 200
-#define BACKOFF_MAX_MS 5000
+#define BACKOFF_MIN_MS	      200
+#define BACKOFF_MAX_MS	      5000
 
 struct informer {
 	struct worker worker;
@@ -207,7 +207,8 @@ static void informer_main(struct worker *w, void *data)
 		notify(inf);
 
 		status = 0;
-		r = api_stream(inf->client, path, WATCH_IDLE_TIMEOUT_MS, on_watch_line, inf, &status);
+		r = api_stream(inf->client, path, WATCH_IDLE_TIMEOUT_MS, on_watch_line, inf,
+			       &status);
 		if (r == 1 || stopping(inf))
 			break;
 		if (r == -EPROTO && status == 410)

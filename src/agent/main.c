@@ -57,10 +57,10 @@
 #include "lib/streamproto.h"
 
 #define COALESCE_MS 20
-#define RETRY_MS 1000
-#define RESYNC_MS 10000
+#define RETRY_MS    1000
+#define RESYNC_MS   10000
 #define DEFAULT_MTU 1450
-#define MAX_MTU (FABRIC_MTU - 50) /* VXLAN over IPv4 adds 50 bytes */
+#define MAX_MTU	    (FABRIC_MTU - 50) /* VXLAN over IPv4 adds 50 bytes */
 
 struct options {
 	const char *node;
@@ -77,7 +77,7 @@ struct options {
 	uint32_t migrate_downtime_ms; /* 0: VM_DEFAULT_DOWNTIME_MS */
 	uint32_t migrate_buffer_kib;  /* migsock.h */
 	bool vm_incoming_paused;      /* vm.h: verification only */
-	bool no_source_primers;       /* vm.h: comparison only */
+	bool no_source_primers;	      /* vm.h: comparison only */
 	bool verbose;
 };
 
@@ -148,9 +148,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->migrate_buffer_kib = MIGSOCK_DEFAULT_BUFFER_KIB;
 	while ((c = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'n': o->node = optarg; break;
-		case 's': o->server = optarg; break;
-		case 't': o->token_file = optarg; break;
+		case 'n':
+			o->node = optarg;
+			break;
+		case 's':
+			o->server = optarg;
+			break;
+		case 't':
+			o->token_file = optarg;
+			break;
 		case 'J':
 			o->join_token_file = optarg;
 			break;
@@ -160,20 +166,35 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'c':
 			o->ca_file = optarg;
 			break;
-		case 'u': o->underlay = optarg; break;
-		case 'p': pin_dir = optarg; break;
-		case 'G': o->guest_dir = optarg; break;
-		case 'R': o->vm_run_dir = optarg; break;
-		case 'Q': o->qemu = optarg; break;
+		case 'u':
+			o->underlay = optarg;
+			break;
+		case 'p':
+			pin_dir = optarg;
+			break;
+		case 'G':
+			o->guest_dir = optarg;
+			break;
+		case 'R':
+			o->vm_run_dir = optarg;
+			break;
+		case 'Q':
+			o->qemu = optarg;
+			break;
 		case 'A':
-			if (strcmp(optarg, "kvm:tcg") && strcmp(optarg, "tcg") && strcmp(optarg, "kvm")) {
-				fprintf(stderr, "godwit-agent: --vm-accel: `%s' is not kvm:tcg, tcg "
-						"or kvm\n", optarg);
+			if (strcmp(optarg, "kvm:tcg") && strcmp(optarg, "tcg") &&
+			    strcmp(optarg, "kvm")) {
+				fprintf(stderr,
+					"godwit-agent: --vm-accel: `%s' is not kvm:tcg, tcg "
+					"or kvm\n",
+					optarg);
 				return -EINVAL;
 			}
 			o->vm_accel = optarg;
 			break;
-		case 'v': o->verbose = true; break;
+		case 'v':
+			o->verbose = true;
+			break;
 		case 'D':
 			if (num_parse_flag("godwit-agent", "--migrate-downtime-ms", optarg, 1,
 					   60000, &v) < 0)
@@ -186,8 +207,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return -EINVAL;
 			o->migrate_buffer_kib = (uint32_t)v;
 			break;
-		case 'P': o->vm_incoming_paused = true; break;
-		case 'N': o->no_source_primers = true; break;
+		case 'P':
+			o->vm_incoming_paused = true;
+			break;
+		case 'N':
+			o->no_source_primers = true;
+			break;
 		case 'U':
 			if (!*optarg || strlen(optarg) >= IFNAMSIZ || strpbrk(optarg, "\"\\ /")) {
 				fprintf(stderr,
@@ -204,7 +229,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'M':
 			o->metrics_listen = optarg;
 			break;
-		case 'h': usage(stdout); exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
 		case 'L':
 			if (log_format_parse(optarg, &format) < 0) {
 				fprintf(stderr,
@@ -242,8 +269,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return -EINVAL;
 	}
 	if (!object_name_valid(o->node)) {
-		fprintf(stderr, "godwit-agent: --node: `%s' is not a DNS label "
-				"([a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 chars)\n", o->node);
+		fprintf(stderr,
+			"godwit-agent: --node: `%s' is not a DNS label "
+			"([a-z0-9]([-a-z0-9]*[a-z0-9])?, 1-63 chars)\n",
+			o->node);
 		return -EINVAL;
 	}
 	if (addr_ipv4_parse(o->underlay, &a) < 0 || a == 0) {
@@ -277,9 +306,9 @@ struct agent {
 	struct vm_manager *vms;
 	struct vm_flow *flow; /* the source side of VM migrations */
 	struct reconciler *rc;
-	struct streams *streams; /* port-forward and console streams (streams.h) */
+	struct streams *streams;       /* port-forward and console streams (streams.h) */
 	struct agent_metrics *metrics; /* GET /metrics (metrics.h), or NULL */
-	bool reconciled; /* the last reconcile_run succeeded, at reconciled_changes */
+	bool reconciled;	       /* the last reconcile_run succeeded, at reconciled_changes */
 	uint64_t reconciled_changes[CACHE__KINDS];
 	int sig_fd, notify_fd, epoll_fd;
 };
@@ -308,7 +337,7 @@ static int dhcp_stats(void *ctx, struct dhcp_stats *out)
 static void on_activation(const struct gw_event *e, void *ctx)
 {
 	struct agent *a = ctx;
-	struct port_activation act = { .ifindex = e->ifindex, .mono_ns = e->ts_ns };
+	struct port_activation act = {.ifindex = e->ifindex, .mono_ns = e->ts_ns};
 	uint64_t mono, real;
 
 	port_clocks_now(&mono, &real);
@@ -374,7 +403,8 @@ static int64_t reconcile_once(struct agent *a, bool full)
 	if (r == 0)
 		heartbeat_set_applied(a->heartbeat, snap.revision);
 	else if (r != -EAGAIN)
-		log_warn_errno(r, "reconcile of revision %" PRIu64 " failed; retrying", snap.revision);
+		log_warn_errno(r, "reconcile of revision %" PRIu64 " failed; retrying",
+			       snap.revision);
 	cache_clear(&snap);
 	return r == 0 ? RESYNC_MS : RETRY_MS;
 }
@@ -398,8 +428,9 @@ static int run_loop(struct agent *a)
 				struct signalfd_siginfo si;
 
 				if (read(fd, &si, sizeof(si)) == sizeof(si)) {
-					log_info("signal %u: exiting, devices and maps stay in place",
-						 si.ssi_signo);
+					log_info(
+					    "signal %u: exiting, devices and maps stay in place",
+					    si.ssi_signo);
 					return 0;
 				}
 			} else if (fd == a->notify_fd) {
@@ -429,7 +460,7 @@ static int run_loop(struct agent *a)
 
 static int epoll_add(int ep, int fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
 
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
@@ -501,9 +532,11 @@ static int agent_start(struct agent *a)
 	    .no_source_primers = a->opt.no_source_primers,
 	};
 	struct heartbeat_config hc = {
-		.server = a->opt.server, .token = a->token, .ca_file = a->opt.ca_file,
-		.node = a->opt.node,
-		.underlay_ip = a->opt.underlay,
+	    .server = a->opt.server,
+	    .token = a->token,
+	    .ca_file = a->opt.ca_file,
+	    .node = a->opt.node,
+	    .underlay_ip = a->opt.underlay,
 	};
 	char pin[PATH_MAX];
 	sigset_t mask;
@@ -524,7 +557,8 @@ static int agent_start(struct agent *a)
 	r = bpffs_check_pins_outlive(a->opt.pin_dir);
 	if (r < 0) {
 		/* Not log_error_errno: strerror(EXDEV) would only confuse. */
-		log_error(BPFFS_ROOT " is not the host's bpffs: this process has a private "
+		log_error(BPFFS_ROOT
+			  " is not the host's bpffs: this process has a private "
 			  "mount namespace with its own /sys (started with `ip netns exec`?); "
 			  "pins made here would vanish with the agent and a restarted agent "
 			  "could not adopt the live datapath. Start the agent in the node's "
@@ -556,8 +590,10 @@ static int agent_start(struct agent *a)
 		log_warn_errno(r, "cannot start the vm module: this node runs no VMs");
 	if (a->vms) {
 		struct vm_flow_config fc = {
-			.node = a->opt.node, .downtime_ms = a->opt.migrate_downtime_ms,
-			.buffer_kib = a->opt.migrate_buffer_kib, .vms = a->vms,
+		    .node = a->opt.node,
+		    .downtime_ms = a->opt.migrate_downtime_ms,
+		    .buffer_kib = a->opt.migrate_buffer_kib,
+		    .vms = a->vms,
 		};
 
 		r = vm_flow_start(&fc, &a->flow);
@@ -629,8 +665,8 @@ static void agent_stop(struct agent *a)
 	hb = a->heartbeat;
 	a->heartbeat = NULL;
 	pthread_mutex_unlock(&a->hb_lock);
-	heartbeat_stop(hb); /* no more reports from the vm manager */
-	vm_flow_stop(a->flow); /* before the manager it calls */
+	heartbeat_stop(hb);	 /* no more reports from the vm manager */
+	vm_flow_stop(a->flow);	 /* before the manager it calls */
 	vm_manager_stop(a->vms); /* QEMUs keep running */
 	reconciler_free(a->rc);
 	events_close(a->events);
@@ -648,8 +684,8 @@ static void agent_stop(struct agent *a)
 
 int main(int argc, char **argv)
 {
-	struct agent a = { .sig_fd = -1, .notify_fd = -1, .epoll_fd = -1,
-			   .hb_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct agent a = {
+	    .sig_fd = -1, .notify_fd = -1, .epoll_fd = -1, .hb_lock = PTHREAD_MUTEX_INITIALIZER};
 	int r;
 
 	if (parse_options(argc, argv, &a.opt) < 0)

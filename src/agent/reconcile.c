@@ -25,7 +25,7 @@ struct reconciler {
 	uint32_t mtu;
 	int *attached; /* ifindexes this process attached from_port to */
 	size_t n_attached;
-	json_t *warned; /* port name -> last warning, so each is logged once */
+	json_t *warned;	       /* port name -> last warning, so each is logged once */
 	struct port_ref *refs; /* local ports with a device, after the last run */
 	size_t n_refs;
 	struct dhcp_server *dhcp; /* started with the first DHCP-enabled port */
@@ -154,7 +154,8 @@ static int sync_devices(struct reconciler *rc, const struct desired_local *want)
 			continue;
 		}
 		if (json_object_get(rc->warned, p->name)) {
-			log_info("port %s: plumbed as %s (ifindex %d)", p->name, p->ifname, ifindex);
+			log_info("port %s: plumbed as %s (ifindex %d)", p->name, p->ifname,
+				 ifindex);
 			json_object_del(rc->warned, p->name);
 		}
 	}
@@ -225,7 +226,8 @@ static void port_merge(void *want_val, const void *old_val, const void *entry)
 	if (o->state == GW_PORT_STANDBY && w->state == GW_PORT_ACTIVE)
 		log_info("port ifindex %u: migration completed, standby port activated",
 			 e->ifindex);
-	if ((o->state == GW_PORT_HANDOFF || o->state == GW_PORT_PRIMED) && w->state == GW_PORT_ACTIVE)
+	if ((o->state == GW_PORT_HANDOFF || o->state == GW_PORT_PRIMED) &&
+	    w->state == GW_PORT_ACTIVE)
 		log_info("port ifindex %u: migration over, handoff ended", e->ifindex);
 }
 
@@ -265,14 +267,14 @@ static int sync_maps(struct reconciler *rc, struct desired_maps *m)
 {
 	int r, total = 0;
 
-#define SYNC(map, arr, n, type, keyf, valf, merge)                                               \
-	do {                                                                                     \
-		r = map_sync(datapath_map_fd(rc->dp, map), arr, n, sizeof(type),                 \
-			     sizeof(((type *)0)->keyf), offsetof(type, valf),                    \
-			     sizeof(((type *)0)->valf), merge);                                  \
-		if (r < 0)                                                                       \
-			return log_error_errno(r, "cannot sync map %s", #map);                   \
-		total += r;                                                                      \
+#define SYNC(map, arr, n, type, keyf, valf, merge)                                                 \
+	do {                                                                                       \
+		r = map_sync(datapath_map_fd(rc->dp, map), arr, n, sizeof(type),                   \
+			     sizeof(((type *)0)->keyf), offsetof(type, valf),                      \
+			     sizeof(((type *)0)->valf), merge);                                    \
+		if (r < 0)                                                                         \
+			return log_error_errno(r, "cannot sync map %s", #map);                     \
+		total += r;                                                                        \
 	} while (0)
 
 	SYNC(DP_MAP_PORTS, m->ports, m->n_ports, struct desired_port_entry, ifindex, val,
@@ -358,9 +360,9 @@ static int sync_gateways(struct reconciler *rc, const struct cache *snapshot,
 
 int reconcile_run(struct reconciler *rc, const struct cache *snapshot)
 {
-	struct desired_local local = { 0 };
-	struct desired_maps maps = { 0 };
-	struct link_table links = { 0 };
+	struct desired_local local = {0};
+	struct desired_maps maps = {0};
+	struct link_table links = {0};
 	int r, devices, gateways, dhcp = 0;
 
 	r = desired_local_ports(snapshot, rc->node, &local);

@@ -79,8 +79,9 @@ int cli_request(struct cli *cli, const char *method, const char *path, const jso
 		return r;
 	r = api_request(cli->api, method, path, body, status, reply);
 	if (r == -EPROTO) {
-		fprintf(stderr, "godwit: the server at %s answered %s %s with something that is "
-				"not JSON (is it a godwit controller?)\n",
+		fprintf(stderr,
+			"godwit: the server at %s answered %s %s with something that is "
+			"not JSON (is it a godwit controller?)\n",
 			cli->target.server, method, path);
 	} else if (r == -EPERM || r == -ENOENT) { /* the certificate or the CA file */
 		fprintf(stderr, "godwit: cannot trust the controller at %s (from %s): %s\n",

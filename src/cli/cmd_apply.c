@@ -47,8 +47,8 @@ static void server_error(const char *file, const struct manifest_obj *o, long st
 	fprintf(stderr, "%s: document %d: ", strcmp(file, "-") ? file : "stdin", o->doc);
 	if (line > 0)
 		fprintf(stderr, "line %d: ", line);
-	fprintf(stderr, "%s/%s: %s (HTTP %ld)\n", o->kind->singular, o->name,
-		api_error_text(reply), status);
+	fprintf(stderr, "%s/%s: %s (HTTP %ld)\n", o->kind->singular, o->name, api_error_text(reply),
+		status);
 }
 
 /* POST or PUT of o's body; 0 (and "network/blue created"), 1 refused, -1 unreachable. */
@@ -142,7 +142,8 @@ int apply_delete_file(struct cli *cli, const char *file)
 
 	if (load_manifest(file, false, &m))
 		return 1;
-	/* Reverse order: ports listed after their network go first (a network with ports is 409). */
+	/* Reverse order: ports listed after their network go first (a network with ports is 409).
+	 */
 	for (size_t i = m.n; i-- > 0;) {
 		const struct manifest_obj *o = &m.objs[i];
 		json_t *reply = NULL;

@@ -29,8 +29,8 @@
 /* Relays until Ctrl-], the socket's end, or quiet after stdin's end. 0 or -errno. */
 static int relay(int sock, bool tty)
 {
-	struct pollfd fds[2] = { { .fd = sock, .events = POLLIN },
-				 { .fd = STDIN_FILENO, .events = POLLIN } };
+	struct pollfd fds[2] = {{.fd = sock, .events = POLLIN},
+				{.fd = STDIN_FILENO, .events = POLLIN}};
 	bool stdin_open = true;
 	char buf[4096];
 	int r;

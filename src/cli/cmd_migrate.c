@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REFRESH_MS	  200
-#define MIB		  (1024.0 * 1024.0)
+#define REFRESH_MS 200
+#define MIB	   (1024.0 * 1024.0)
 
 struct migrate {
 	const char *vm, *target;
@@ -173,8 +173,7 @@ static void print_figures(const json_t *m)
 
 		if (i == 0)
 			t0 = t;
-		printf("  %-12s +%lld ms\n", json_string_value(json_object_get(p, "name")),
-		       t - t0);
+		printf("  %-12s +%lld ms\n", json_string_value(json_object_get(p, "name")), t - t0);
 	}
 	print_ms("VM blackout (STOP -> RESUME)", figures, "vm_blackout_ms", "n/a (not reported)");
 	print_ms("QEMU's own downtime", figures, "qemu_downtime_ms", "n/a (not reported)");
@@ -187,12 +186,12 @@ static void print_figures(const json_t *m)
 		printf("  %-36s (negative: QEMU's RARP went out before RESUME)\n", "");
 	v = json_object_get(figures, "standby_drops_after_switch");
 	if (json_is_integer(v))
-		printf("  %-36s %lld\n", "standby drops after activation", (long long)json_integer_value(v));
+		printf("  %-36s %lld\n", "standby drops after activation",
+		       (long long)json_integer_value(v));
 	else
 		printf("  %-36s n/a\n", "standby drops after activation");
 	print_ms("total", figures, "total_ms", "n/a");
-	json_array_foreach(notes, i, v)
-		printf("  note: %s\n", json_string_value(v));
+	json_array_foreach(notes, i, v) printf("  note: %s\n", json_string_value(v));
 }
 
 static int parse_long(const char *flag, const char *text, long max, long *out)
@@ -202,16 +201,16 @@ static int parse_long(const char *flag, const char *text, long max, long *out)
 
 int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
 {
-	static const struct option opts[] = { { "to", required_argument, NULL, 't' },
-					      { "wait", no_argument, NULL, 'w' },
-					      { "abort", no_argument, NULL, 'a' },
-					      { "downtime-ms", required_argument, NULL, 'd' },
-					      { "max-bandwidth-mib", required_argument, NULL, 'b' },
-					      { "progress-timeout-s", required_argument, NULL, 'p' },
-					      { "json", no_argument, NULL, 'j' },
-					      { "help", no_argument, NULL, 'h' },
-					      { 0 } };
-	struct migrate g = { 0 };
+	static const struct option opts[] = {{"to", required_argument, NULL, 't'},
+					     {"wait", no_argument, NULL, 'w'},
+					     {"abort", no_argument, NULL, 'a'},
+					     {"downtime-ms", required_argument, NULL, 'd'},
+					     {"max-bandwidth-mib", required_argument, NULL, 'b'},
+					     {"progress-timeout-s", required_argument, NULL, 'p'},
+					     {"json", no_argument, NULL, 'j'},
+					     {"help", no_argument, NULL, 'h'},
+					     {0}};
+	struct migrate g = {0};
 	struct migclient mc = {.cli = cli};
 	json_t *m = NULL;
 	int opt, r;
@@ -244,15 +243,16 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 				return EXIT_USAGE;
 			break;
 		case 'p':
-			if (parse_long("--progress-timeout-s", optarg, 86400, &g.progress_timeout_s))
+			if (parse_long("--progress-timeout-s", optarg, 86400,
+				       &g.progress_timeout_s))
 				return EXIT_USAGE;
 			break;
 		default:
 			return cli_bad_flag(verb, opt, argv);
 		}
 	}
-	if (optind + 1 != argc || (g.abort && (g.target || g.downtime_ms || g.bandwidth_mib ||
-						     g.progress_timeout_s))) {
+	if (optind + 1 != argc ||
+	    (g.abort && (g.target || g.downtime_ms || g.bandwidth_mib || g.progress_timeout_s))) {
 		cli_usage(verb, stderr);
 		return EXIT_USAGE;
 	}

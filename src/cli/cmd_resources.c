@@ -20,8 +20,8 @@ static const struct kind_info *kind_arg(const char *verb, const char *word)
 	if (!k)
 		fprintf(stderr,
 			"godwit %s: unknown kind '%s' (expected network|net, port, node, "
-			"migration|mig, vm)\n", verb,
-			word);
+			"migration|mig, vm)\n",
+			verb, word);
 	return k;
 }
 

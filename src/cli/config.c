@@ -78,13 +78,13 @@ void config_target_free(struct config_target *t)
 	free(t->token);
 	free(t->server_source);
 	free(t->ca_file);
-	*t = (struct config_target){ 0 };
+	*t = (struct config_target){0};
 }
 
 int config_resolve(const struct config_input *in, struct config_target *out, char *err,
 		   size_t errlen)
 {
-	struct config_target t = { 0 };
+	struct config_target t = {0};
 	json_t *cfg = NULL, *ctx = NULL;
 	char *path = NULL, *ctxname = NULL;
 	const char *server = NULL, *token = NULL, *ca = NULL;
@@ -105,7 +105,8 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 				goto cleanup;
 			}
 		} else if (json_string_value(json_object_get(cfg, "current-context"))) {
-			ctxname = strdup(json_string_value(json_object_get(cfg, "current-context")));
+			ctxname =
+			    strdup(json_string_value(json_object_get(cfg, "current-context")));
 			if (!ctxname) {
 				r = -ENOMEM;
 				goto cleanup;
@@ -152,7 +153,8 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 	if (server_from_ctx)
 		r = asprintf(&t.server_source, "context %s (%s)", ctxname, path);
 	else
-		r = asprintf(&t.server_source, "%s", in->flag_server ? "--server" : "GODWIT_SERVER");
+		r = asprintf(&t.server_source, "%s",
+			     in->flag_server ? "--server" : "GODWIT_SERVER");
 	if (r < 0 || !t.server) {
 		t.server_source = NULL;
 		r = -ENOMEM;
@@ -178,7 +180,7 @@ int config_resolve(const struct config_input *in, struct config_target *out, cha
 	if (r)
 		goto cleanup;
 	*out = t;
-	t = (struct config_target){ 0 };
+	t = (struct config_target){0};
 cleanup:
 	config_target_free(&t);
 	json_decref(cfg);

@@ -32,7 +32,7 @@ struct config_input {
 
 struct config_target {
 	char *server;
-	char *token;         /* NULL when none was found */
+	char *token;	     /* NULL when none was found */
 	char *ca_file;	     /* NULL: none given (the system's CAs) */
 	char *server_source; /* "--server", "GODWIT_SERVER" or "context lab-x (path)" */
 };

@@ -94,12 +94,13 @@ static void show_verbs(FILE *f)
 		   "Verbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].description);
-	fprintf(f, "\nThe controller: --server, else GODWIT_SERVER, else the current context of\n"
-		   "$GODWIT_CONFIG or ~/.godwit/config (written by `lab up`, `config set-context`);\n"
-		   "the token: GODWIT_TOKEN, else that context's token-file (never a flag). An\n"
-		   "https:// server is verified against --ca FILE, else GODWIT_CA, else the\n"
-		   "context's CA (the controller's STATE/tls/ca.crt).\n"
-		   "`godwit VERB --help` shows the usage of a verb.\n");
+	fprintf(f,
+		"\nThe controller: --server, else GODWIT_SERVER, else the current context of\n"
+		"$GODWIT_CONFIG or ~/.godwit/config (written by `lab up`, `config set-context`);\n"
+		"the token: GODWIT_TOKEN, else that context's token-file (never a flag). An\n"
+		"https:// server is verified against --ca FILE, else GODWIT_CA, else the\n"
+		"context's CA (the controller's STATE/tls/ca.crt).\n"
+		"`godwit VERB --help` shows the usage of a verb.\n");
 }
 
 static int cmd_help(struct cli *cli, const struct cli_verb *verb, int argc, char **argv)
@@ -130,7 +131,7 @@ static const char *env(const char *name)
 
 int main(int argc, char **argv)
 {
-	struct cli cli = { 0 };
+	struct cli cli = {0};
 	const struct cli_verb *verb;
 	int i, ret;
 

@@ -24,13 +24,14 @@ static bool in_list(const char *key, const char *const *allowed)
 /* godwit/v1 objects: metadata.name checked, spec passed through for the server to check. */
 static int map_godwit(const struct manifest_kind *mk, const json_t *doc, struct manifest_doc *ctx)
 {
-	static const char *const top_fields[] = { "apiVersion", "kind", "metadata", "spec",
-						   "status", NULL };
-	static const char *const meta_fields[] = { "name", "revision", "created", NULL };
+	static const char *const top_fields[] = {"apiVersion", "kind",	 "metadata",
+						 "spec",       "status", NULL};
+	static const char *const meta_fields[] = {"name", "revision", "created", NULL};
 	const char *key, *name;
 	json_t *v, *meta, *spec, *body;
 
-	json_object_foreach((json_t *)doc, key, v) {
+	json_object_foreach((json_t *)doc, key, v)
+	{
 		if (!in_list(key, top_fields))
 			return manifest_doc_error(ctx, key,
 						  "unknown field (expected apiVersion, kind, "
@@ -38,9 +39,10 @@ static int map_godwit(const struct manifest_kind *mk, const json_t *doc, struct 
 	}
 	meta = json_object_get(doc, "metadata");
 	if (!json_is_object(meta))
-		return manifest_doc_error(ctx, meta ? "metadata" : NULL,
-					  "%s", meta ? "must be a mapping" : "metadata.name is missing");
-	json_object_foreach(meta, key, v) {
+		return manifest_doc_error(ctx, meta ? "metadata" : NULL, "%s",
+					  meta ? "must be a mapping" : "metadata.name is missing");
+	json_object_foreach(meta, key, v)
+	{
 		if (!in_list(key, meta_fields)) {
 			char path[128];
 
@@ -149,9 +151,8 @@ static int parse_json_docs(const char *buf, size_t len, struct yaml_docs *out, c
 			   size_t errlen)
 {
 	json_error_t jerr;
-	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES,
-				  &jerr);
-	struct yaml_docs docs = { 0 };
+	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	struct yaml_docs docs = {0};
 	size_t n;
 
 	if (!root) {
@@ -166,7 +167,7 @@ static int parse_json_docs(const char *buf, size_t len, struct yaml_docs *out, c
 	}
 	for (size_t i = 0; i < n; i++) {
 		docs.docs[i].value =
-			json_incref(json_is_array(root) ? json_array_get(root, i) : root);
+		    json_incref(json_is_array(root) ? json_array_get(root, i) : root);
 		docs.docs[i].lines = NULL;
 		docs.docs[i].line = 0;
 	}
@@ -178,8 +179,8 @@ static int parse_json_docs(const char *buf, size_t len, struct yaml_docs *out, c
 
 int manifest_parse(const char *buf, size_t len, struct manifest *out, char *err, size_t errlen)
 {
-	struct manifest m = { 0 };
-	struct yaml_docs docs = { 0 };
+	struct manifest m = {0};
+	struct yaml_docs docs = {0};
 	int ret;
 
 	if (looks_like_json(buf, len)) {
@@ -204,11 +205,11 @@ int manifest_parse(const char *buf, size_t len, struct manifest *out, char *err,
 	}
 	for (size_t i = 0; i < docs.n; i++) {
 		struct manifest_doc ctx = {
-			.m = &m,
-			.lines = docs.docs[i].lines,
-			.index = (int)i + 1,
-			.err = err,
-			.errlen = errlen,
+		    .m = &m,
+		    .lines = docs.docs[i].lines,
+		    .index = (int)i + 1,
+		    .err = err,
+		    .errlen = errlen,
 		};
 
 		if (json_is_null(docs.docs[i].value))
@@ -227,7 +228,7 @@ int manifest_parse(const char *buf, size_t len, struct manifest *out, char *err,
 		goto cleanup;
 	}
 	*out = m;
-	m = (struct manifest){ 0 };
+	m = (struct manifest){0};
 cleanup:
 	manifest_free(&m);
 	yaml_docs_free(&docs);
@@ -243,7 +244,8 @@ int manifest_update_body(const json_t *desired, const json_t *stored, json_t **p
 	json_t *v, *body, *spec;
 	bool same = true;
 
-	json_object_foreach((json_t *)want, key, v) {
+	json_object_foreach((json_t *)want, key, v)
+	{
 		if (!json_equal(v, json_object_get(have, key))) {
 			same = false;
 			break;
@@ -257,7 +259,8 @@ int manifest_update_body(const json_t *desired, const json_t *stored, json_t **p
 	spec = json_is_object(have) ? json_deep_copy(have) : json_object();
 	if (!body || !spec || json_object_update(spec, (json_t *)want) ||
 	    json_object_set(body, "spec", spec) ||
-	    (rev && json_object_set(json_object_get(body, "metadata"), "revision", (json_t *)rev))) {
+	    (rev &&
+	     json_object_set(json_object_get(body, "metadata"), "revision", (json_t *)rev))) {
 		json_decref(body);
 		json_decref(spec);
 		return -ENOMEM;

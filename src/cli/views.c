@@ -35,7 +35,8 @@ static void join_strings(const json_t *arr, char *buf, size_t len)
 	json_t *v;
 
 	buf[0] = '\0';
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		int n;
 
 		if (!json_is_string(v))
@@ -57,7 +58,8 @@ void view_counters_summary(const json_t *counters, char *buf, size_t len)
 		buf[0] = '\0';
 		return;
 	}
-	json_object_foreach((json_t *)counters, key, v) {
+	json_object_foreach((json_t *)counters, key, v)
+	{
 		json_int_t n = json_integer_value(v);
 
 		if (strncmp(key, "rx_", 3) == 0)
@@ -83,7 +85,8 @@ static int network_row(const json_t *o, const json_t *ports, bool wide, struct t
 	size_t i, count = 0;
 	json_t *p;
 
-	json_array_foreach(ports, i, p) {
+	json_array_foreach(ports, i, p)
+	{
 		const char *net = str(json_object_get(p, "spec"), "network");
 
 		if (net && name && strcmp(net, name) == 0)
@@ -93,8 +96,8 @@ static int network_row(const json_t *o, const json_t *ports, bool wide, struct t
 		snprintf(nports, sizeof(nports), "%zu", count);
 	else
 		snprintf(nports, sizeof(nports), "?");
-	snprintf(dhcp, sizeof(dhcp), "%s", json_is_true(json_object_get(spec, "dhcp")) ? "true"
-										       : "false");
+	snprintf(dhcp, sizeof(dhcp), "%s",
+		 json_is_true(json_object_get(spec, "dhcp")) ? "true" : "false");
 	const char *row[] = {
 	    name,
 	    scalar(json_object_get(spec, "vni"), vni, sizeof(vni)),
@@ -119,7 +122,8 @@ static const char *port_state(const json_t *status, char *buf, size_t len)
 		return str(status, "state");
 	/* a per-location map {"node-1": {"state": "active"}} or {"node-1": "active"} */
 	buf[0] = '\0';
-	json_object_foreach((json_t *)status, key, v) {
+	json_object_foreach((json_t *)status, key, v)
+	{
 		const char *s = json_is_string(v) ? json_string_value(v) : str(v, "state");
 		int n;
 
@@ -181,8 +185,8 @@ static int migration_row(const json_t *o, bool wide, struct table *t)
 
 	if (json_array_size(phases) > 1) {
 		t0 = json_integer_value(json_object_get(json_array_get(phases, 0), "unix_ms"));
-		t1 = json_integer_value(
-			json_object_get(json_array_get(phases, json_array_size(phases) - 1), "unix_ms"));
+		t1 = json_integer_value(json_object_get(
+		    json_array_get(phases, json_array_size(phases) - 1), "unix_ms"));
 		snprintf(total, sizeof(total), "%lld ms", t1 - t0);
 	}
 	const char *row[] = {
@@ -271,14 +275,13 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 						"MESSAGE", "NODE", "NAME"};
 	static const char *const net_hdr[] = {"NAME", "VNI",   "CIDR",	   "GATEWAY",
 					      "DHCP", "PORTS", "REVISION", "GATEWAY-NODE"};
-	static const char *const port_hdr[] = { "NAME",	 "NETWORK", "IP",     "MAC",  "NODE(S)",
-						"TYPE", "NETNS",   "IFNAME", "STATE" };
-	static const char *const node_hdr[] = { "NAME", "UNDERLAY", "READY", "APPLIED",
-						"COUNTERS" };
-	static const char *const mig_hdr[] = { "NAME",	"PORT",	   "SOURCE", "TARGET",
-					       "PHASE", "ELAPSED", "REASON" };
-	static const char *const vm_hdr[] = { "NAME",	"PHASE",      "NODE", "IP",
-					      "MEMORY", "MIGRATABLE", "IMAGE" };
+	static const char *const port_hdr[] = {"NAME", "NETWORK", "IP",	    "MAC",  "NODE(S)",
+					       "TYPE", "NETNS",	  "IFNAME", "STATE"};
+	static const char *const node_hdr[] = {"NAME", "UNDERLAY", "READY", "APPLIED", "COUNTERS"};
+	static const char *const mig_hdr[] = {"NAME",  "PORT",	  "SOURCE", "TARGET",
+					      "PHASE", "ELAPSED", "REASON"};
+	static const char *const vm_hdr[] = {"NAME",   "PHASE",	     "NODE", "IP",
+					     "MEMORY", "MIGRATABLE", "IMAGE"};
 	const char *const *hdr;
 	size_t ncols, i;
 	struct table t;
@@ -305,7 +308,8 @@ int view_table(const struct kind_info *k, const json_t *items, const json_t *por
 		ncols = wide ? 5 : 4;
 	}
 	r = table_init(&t, ncols, hdr);
-	json_array_foreach(items, i, o) {
+	json_array_foreach(items, i, o)
+	{
 		if (r)
 			break;
 		if (hdr == net_hdr)
@@ -350,10 +354,9 @@ static void print_fields(const json_t *obj, int indent, FILE *f)
 	json_t *v;
 	char buf[64];
 
+	json_object_foreach((json_t *)obj, key, v) if (strlen(key) > width) width = strlen(key);
 	json_object_foreach((json_t *)obj, key, v)
-		if (strlen(key) > width)
-			width = strlen(key);
-	json_object_foreach((json_t *)obj, key, v) {
+	{
 		if (json_is_object(v) && json_object_size(v) > 0) {
 			fprintf(f, "%*s%s:\n", indent, "", key);
 			print_fields(v, indent + 2, f);
@@ -361,10 +364,12 @@ static void print_fields(const json_t *obj, int indent, FILE *f)
 			size_t i;
 			json_t *e;
 
-			fprintf(f, "%*s%s:%*s", indent, "", key, (int)(width - strlen(key) + 1), "");
+			fprintf(f, "%*s%s:%*s", indent, "", key, (int)(width - strlen(key) + 1),
+				"");
 			if (json_array_size(v) == 0)
 				fprintf(f, "[]");
-			json_array_foreach(v, i, e) {
+			json_array_foreach(v, i, e)
+			{
 				char *s = json_dumps(e, JSON_ENCODE_ANY | JSON_COMPACT);
 
 				fprintf(f, "%s%s", i ? ", " : "",
@@ -408,7 +413,7 @@ void view_describe(const struct kind_info *k, const json_t *obj, const json_t *r
 		if (!json_object_size(counters))
 			fprintf(f, "  (none reported)\n");
 		json_object_foreach((json_t *)counters, key, v)
-			fprintf(f, "  %-20s %" JSON_INTEGER_FORMAT "\n", key, json_integer_value(v));
+		    fprintf(f, "  %-20s %" JSON_INTEGER_FORMAT "\n", key, json_integer_value(v));
 	} else {
 		fprintf(f, "Status:\n");
 		if (json_object_size(status))
@@ -422,7 +427,8 @@ void view_describe(const struct kind_info *k, const json_t *obj, const json_t *r
 		int n = 0;
 
 		fprintf(f, "Ports:\n");
-		json_array_foreach(related, i, p) {
+		json_array_foreach(related, i, p)
+		{
 			const json_t *spec = json_object_get(p, "spec");
 			char nodes[256];
 
@@ -487,7 +493,8 @@ int view_dump(const json_t *v, bool is_list, bool yaml, FILE *f)
 	}
 	if (!is_list)
 		return yaml_emit(f, v);
-	json_array_foreach(v, i, o) {
+	json_array_foreach(v, i, o)
+	{
 		fprintf(f, "---\n");
 		r = yaml_emit(f, o);
 		if (r)

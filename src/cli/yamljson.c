@@ -124,12 +124,12 @@ static json_t *parse_int(const char *s, size_t len, int base, char *err, size_t 
 
 json_t *yaml_plain_scalar(const char *s, size_t len, char *err, size_t errlen)
 {
-	static const char *const nulls[] = { "~", "null", "Null", "NULL", NULL };
-	static const char *const trues[] = { "true", "True", "TRUE", NULL };
-	static const char *const falses[] = { "false", "False", "FALSE", NULL };
-	static const char *const specials[] = { ".inf", ".Inf",	 ".INF", "+.inf", "+.Inf", "+.INF",
-						"-.inf", "-.Inf", "-.INF", ".nan", ".NaN",  ".NAN",
-						NULL };
+	static const char *const nulls[] = {"~", "null", "Null", "NULL", NULL};
+	static const char *const trues[] = {"true", "True", "TRUE", NULL};
+	static const char *const falses[] = {"false", "False", "FALSE", NULL};
+	static const char *const specials[] = {".inf",	".Inf",	 ".INF",  "+.inf", "+.Inf",
+					       "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+					       ".NaN",	".NAN",	 NULL};
 	size_t sign = (len > 0 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
 
 	if (len == 0 || is_one_of(s, len, nulls))
@@ -183,8 +183,9 @@ static int record_line(struct reader *r, const char *path, const yaml_mark_t *ma
 {
 	if (!*path)
 		return 0;
-	return json_object_set_new(r->lines, path, json_integer((json_int_t)mark->line + 1)) ? -ENOMEM
-											       : 0;
+	return json_object_set_new(r->lines, path, json_integer((json_int_t)mark->line + 1))
+		   ? -ENOMEM
+		   : 0;
 }
 
 static int read_node(struct reader *r, yaml_event_t *ev, const char *path, int depth, json_t **out);
@@ -233,7 +234,8 @@ static int read_mapping(struct reader *r, const char *path, int depth, json_t *o
 			err = fail(r, &kev.start_mark, "anchors (&%s) are not supported",
 				   (const char *)kev.data.scalar.anchor);
 		else if (strlen(key) != kev.data.scalar.length)
-			err = fail(r, &kev.start_mark, "%s", "mapping key contains a NUL character");
+			err =
+			    fail(r, &kev.start_mark, "%s", "mapping key contains a NUL character");
 		else if (json_object_get(obj, key))
 			err = fail(r, &kev.start_mark, "duplicate key '%s'", key);
 		else if (!(cpath = child_path(path, key)))
@@ -373,8 +375,8 @@ void yaml_docs_free(struct yaml_docs *docs)
 
 int yaml_parse_docs(const char *buf, size_t len, struct yaml_docs *out, char *err, size_t errlen)
 {
-	struct yaml_docs docs = { 0 };
-	struct reader r = { .err = err, .errlen = errlen };
+	struct yaml_docs docs = {0};
+	struct reader r = {.err = err, .errlen = errlen};
 	bool done = false;
 	int ret = 0;
 
@@ -465,7 +467,8 @@ static int emit_value(yaml_emitter_t *e, const json_t *v)
 							       : YAML_BLOCK_MAPPING_STYLE) ||
 		    !yaml_emitter_emit(e, &ev))
 			return -EIO;
-		json_object_foreach((json_t *)v, key, child) {
+		json_object_foreach((json_t *)v, key, child)
+		{
 			err = emit_scalar(e, key, strlen(key), false);
 			if (!err)
 				err = emit_value(e, child);
@@ -486,7 +489,8 @@ static int emit_value(yaml_emitter_t *e, const json_t *v)
 								: YAML_BLOCK_SEQUENCE_STYLE) ||
 		    !yaml_emitter_emit(e, &ev))
 			return -EIO;
-		json_array_foreach(v, i, child) {
+		json_array_foreach(v, i, child)
+		{
 			err = emit_value(e, child);
 			if (err)
 				return err;

@@ -174,8 +174,8 @@ int api_copy_name(const json_t *obj, const char *key, const char *field, const c
 	return json_object_set_new(out, key, json_string(v)) < 0 ? -ENOMEM : 0;
 }
 
-int api_get_nonnegative(const json_t *obj, const char *key, const char *field,
-			const json_t **out, struct api_error *err)
+int api_get_nonnegative(const json_t *obj, const char *key, const char *field, const json_t **out,
+			struct api_error *err)
 {
 	const json_t *v = json_object_get(obj, key);
 	int r;

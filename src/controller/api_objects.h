@@ -105,8 +105,8 @@ int api_get_ipv4(const json_t *obj, const char *key, const char *field, const ch
 int api_copy_name(const json_t *obj, const char *key, const char *field, const char *what,
 		  json_t *out, struct api_error *err);
 /* An optional integer obj.key that must not be negative: *out (NULL when absent). */
-int api_get_nonnegative(const json_t *obj, const char *key, const char *field,
-			const json_t **out, struct api_error *err);
+int api_get_nonnegative(const json_t *obj, const char *key, const char *field, const json_t **out,
+			struct api_error *err);
 /* One of choices (NULL-terminated) into out[key]; absent: choices[0]. */
 int api_get_choice(const json_t *obj, const char *key, const char *field,
 		   const char *const *choices, json_t *out, struct api_error *err);

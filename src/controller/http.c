@@ -29,9 +29,9 @@ struct request {
 	char *body;
 	size_t len;
 	bool too_large;
-	bool watching; /* counted by http_limits_watch_begin */
-	bool upgrade;  /* routed to a stream: the connection carries no more requests */
-	void *stream;  /* http_stream.h: a stream whose 101 is on its way */
+	bool watching;		   /* counted by http_limits_watch_begin */
+	bool upgrade;		   /* routed to a stream: the connection carries no more requests */
+	void *stream;		   /* http_stream.h: a stream whose 101 is on its way */
 	struct auth_principal who; /* auth.h: the bearer's identity */
 };
 

@@ -26,9 +26,9 @@
 #include <stdbool.h>
 
 #define HTTP_SPARE_CONNECTIONS 256 /* beyond both caps: room to answer 503 */
-#define HTTP_MAX_PER_ADDRESS 64	  /* a node's agent, a CLI host's users */
-#define HTTP_THREAD_STACK    (512 * 1024)
-#define HTTP_TIMEOUT_S	     30
+#define HTTP_MAX_PER_ADDRESS   64  /* a node's agent, a CLI host's users */
+#define HTTP_THREAD_STACK      (512 * 1024)
+#define HTTP_TIMEOUT_S	       30
 
 struct http_context {
 	struct registry *registry;

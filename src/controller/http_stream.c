@@ -19,7 +19,7 @@ struct relay {
 	int client_fd;
 	void **slot; /* the request's: cleared when the handler takes rl */
 	struct MHD_UpgradeResponseHandle *urh; /* TLS: MHD's until the relay ends */
-	void *pre;	/* TLS: the framed bytes MHD read past the request's head */
+	void *pre; /* TLS: the framed bytes MHD read past the request's head */
 	size_t prelen;
 	char what[128];
 };

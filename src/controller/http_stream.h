@@ -13,9 +13,9 @@
  * SSH session. Over TLS (every TCP listener) the socket the handler gets is
  * MHD's end of its TLS relay: the connection then stays with MHD, and in its
  * listener's connection count, until the stream ends; that relay drops
- * half-closes, so the stream's bytes are framed there (lib/streamframe.h). Streams have their own bound,
- * HTTP_MAX_STREAMS at a time (503 beyond it), each relayed by a thread of its own with a small
- * stack.
+ * half-closes, so the stream's bytes are framed there (lib/streamframe.h). Streams have their own
+ * bound, HTTP_MAX_STREAMS at a time (503 beyond it), each relayed by a thread of its own with a
+ * small stack.
  */
 #ifndef GODWIT_CONTROLLER_HTTP_STREAM_H
 #define GODWIT_CONTROLLER_HTTP_STREAM_H

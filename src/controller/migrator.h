@@ -38,7 +38,7 @@ struct migrator {
 	struct registry *reg;
 	struct worker worker;
 	struct migration_index index; /* by the worker's thread */
-	uint64_t rounds; /* by the worker's thread */
+	uint64_t rounds;	      /* by the worker's thread */
 };
 
 int migrator_start(struct migrator *m, struct registry *reg);

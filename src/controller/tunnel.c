@@ -156,7 +156,8 @@ static bool is_location(const json_t *port, const char *node)
 	const json_t *locs = json_object_get(json_object_get(port, "spec"), "locations"), *l;
 	size_t i;
 
-	json_array_foreach(locs, i, l) {
+	json_array_foreach(locs, i, l)
+	{
 		if (json_is_string(l) && strcmp(json_string_value(l), node) == 0)
 			return true;
 	}

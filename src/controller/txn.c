@@ -160,10 +160,9 @@ static int check_room(struct txn *t, enum kind kind, const char *name, struct ap
 		return api_error_set(err, 507, NULL, "too many %s (limit %lld)", kind_plural(kind),
 				     (long long)limit);
 	if (ops->datapath_limit && n >= ops->datapath_limit)
-		return api_error_set(err, 507, NULL,
-				     "too many %s: every node's datapath holds %lld (its %s)",
-				     kind_plural(kind), (long long)ops->datapath_limit,
-				     ops->datapath_table);
+		return api_error_set(
+		    err, 507, NULL, "too many %s: every node's datapath holds %lld (its %s)",
+		    kind_plural(kind), (long long)ops->datapath_limit, ops->datapath_table);
 	return 0;
 }
 

@@ -43,13 +43,13 @@
 
 /* The lab's outside world (lab_outside.c): <lab>-outside, a stand-in for the
  * Internet behind the gateway node's uplink, on TEST-NET-3 (RFC 5737). */
-#define LAB_OUTSIDE	  "outside"
-#define LAB_GATEWAY_NODE  "node-1"
-#define LAB_UPLINK_IFNAME "uplink0" /* in the gateway node's namespace */
+#define LAB_OUTSIDE	       "outside"
+#define LAB_GATEWAY_NODE       "node-1"
+#define LAB_UPLINK_IFNAME      "uplink0" /* in the gateway node's namespace */
 #define LAB_AGENT_METRICS_PORT 7482 /* each agent's --metrics-listen, on its underlay address */
-#define LAB_UPLINK_ADDR	  "203.0.113.1"
-#define LAB_OUTSIDE_HOST  "203.0.113.8"
-#define LAB_OUTSIDE_ECHO  "7" /* TCP echo port of the outside host */
+#define LAB_UPLINK_ADDR	       "203.0.113.1"
+#define LAB_OUTSIDE_HOST       "203.0.113.8"
+#define LAB_OUTSIDE_ECHO       "7" /* TCP echo port of the outside host */
 
 struct lab {
 	char name[LAB_NAME_MAX + 1];

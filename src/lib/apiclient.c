@@ -192,7 +192,7 @@ int api_request(struct api_client *c, const char *method, const char *path, cons
 		long *status, json_t **reply)
 {
 	struct curl_slist *headers;
-	struct buffer resp = { 0 };
+	struct buffer resp = {0};
 	char *body_text = NULL;
 	json_t *decoded = NULL;
 	long code = 0;
@@ -275,7 +275,7 @@ int api_stream(struct api_client *c, const char *path, long idle_timeout_ms,
 	       int (*on_line)(const char *line, size_t len, void *userdata), void *userdata,
 	       long *status)
 {
-	struct stream_state st = { .c = c, .on_line = on_line, .userdata = userdata };
+	struct stream_state st = {.c = c, .on_line = on_line, .userdata = userdata};
 	struct curl_slist *headers;
 	CURLcode rc;
 	int r;

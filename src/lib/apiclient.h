@@ -33,8 +33,8 @@ void api_client_set_timeout_ms(struct api_client *c, long ms);
  * a certificate that does not verify, -ENOENT for an unusable CA file) and
  * write nothing to the output parameters; api_client_error says why.
  */
-int api_request(struct api_client *c, const char *method, const char *path,
-		const json_t *body, long *status, json_t **reply);
+int api_request(struct api_client *c, const char *method, const char *path, const json_t *body,
+		long *status, json_t **reply);
 
 /*
  * Streaming GET (the watch): on_line is called once per newline-terminated

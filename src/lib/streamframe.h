@@ -31,10 +31,10 @@ void streamframe_head(uint8_t head[STREAMFRAME_HEAD], uint32_t len);
 
 /* A reader of frames as the bytes arrive, in pieces of any size. */
 struct streamframe_reader {
-	uint32_t left;		       /* payload bytes of the current frame still to come */
+	uint32_t left;			/* payload bytes of the current frame still to come */
 	uint8_t head[STREAMFRAME_HEAD]; /* a head read in part */
-	uint8_t head_have;	       /* its bytes so far; 0 between frames */
-	bool ended;		       /* the end frame was read */
+	uint8_t head_have;		/* its bytes so far; 0 between frames */
+	bool ended;			/* the end frame was read */
 };
 
 /*

@@ -38,7 +38,6 @@ struct pipe {
 	struct streamframe_reader frames; /* the server's, after its 101 */
 };
 
-
 /* How many of buf[0..len) still belong to the head (all of them, or up to
  * and with its blank line, after which h->done). */
 static size_t head_scan(struct head_scan *h, const char *buf, size_t len)
@@ -183,7 +182,8 @@ static void *to_server(void *data)
 			break;
 		}
 		if (n == 0) {
-			gnutls_bye(p->session, GNUTLS_SHUT_WR); /* before any stream: close_notify */
+			gnutls_bye(p->session,
+				   GNUTLS_SHUT_WR); /* before any stream: close_notify */
 			break;
 		}
 		if (n > 0 && !p->out.done)

@@ -59,7 +59,7 @@ static int teardown(void **state)
 
 static void resolve(const struct config_input *in, const char *server, const char *token)
 {
-	struct config_target t = { 0 };
+	struct config_target t = {0};
 	char err[256] = "";
 
 	if (config_resolve(in, &t, err, sizeof(err)))
@@ -74,7 +74,7 @@ static void resolve(const struct config_input *in, const char *server, const cha
 
 static void test_order(void **state)
 {
-	struct config_input in = { .env_config = cfg_path };
+	struct config_input in = {.env_config = cfg_path};
 
 	(void)state;
 	/* file: the current context, token from its token-file */
@@ -87,8 +87,10 @@ static void test_order(void **state)
 	in.flag_server = "http://flag:2";
 	resolve(&in, "http://flag:2", "envtoken");
 	/* --lab is a flag: it selects its context ahead of env */
-	in = (struct config_input){ .env_config = cfg_path, .flag_lab = "b",
-				    .env_server = "http://env:1", .env_token = "envtoken" };
+	in = (struct config_input){.env_config = cfg_path,
+				   .flag_lab = "b",
+				   .env_server = "http://env:1",
+				   .env_token = "envtoken"};
 	resolve(&in, "http://10.0.0.2:7480", "btoken");
 	/* ... but --server still wins */
 	in.flag_server = "http://flag:2";
@@ -97,8 +99,8 @@ static void test_order(void **state)
 
 static void test_errors(void **state)
 {
-	struct config_input in = { .env_config = cfg_path, .flag_lab = "zz" };
-	struct config_target t = { 0 };
+	struct config_input in = {.env_config = cfg_path, .flag_lab = "zz"};
+	struct config_target t = {0};
 	char err[256] = "", missing[160];
 
 	(void)state;
@@ -107,7 +109,7 @@ static void test_errors(void **state)
 	assert_null(t.server);
 
 	snprintf(missing, sizeof(missing), "%s/none", dir);
-	in = (struct config_input){ .env_config = missing };
+	in = (struct config_input){.env_config = missing};
 	assert_int_equal(config_resolve(&in, &t, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "godwit lab up"));
 	assert_non_null(strstr(err, "GODWIT_SERVER"));
@@ -177,7 +179,7 @@ static void test_ca(void **state)
 static void test_contexts(void **state)
 {
 	char path[160], name[32];
-	struct config_input in = { 0 };
+	struct config_input in = {0};
 	json_t *cfg = NULL;
 	char err[256];
 

@@ -19,30 +19,29 @@
 #include <cmocka.h>
 
 /* A VM manifest with one line replaced: "{{X}}" in the template stands for extra. */
-static const char *const base_vm =
-	"apiVersion: kubevirt.io/v1\n"
-	"kind: VirtualMachine\n"
-	"metadata:\n"
-	"  name: testvm\n"
-	"spec:\n"
-	"  runStrategy: Always\n"
-	"  template:\n"
-	"    spec:\n"
-	"      domain:\n"
-	"        devices:\n"
-	"          interfaces:\n"
-	"          - name: default\n"
-	"            bridge: {}\n"
-	"        resources:\n"
-	"          requests:\n"
-	"            memory: 128Mi\n"
-	"      networks:\n"
-	"      - name: default\n"
-	"        pod: {}\n"
-	"      volumes:\n"
-	"        - name: containerdisk\n"
-	"          containerDisk:\n"
-	"            image: godwit-demo\n";
+static const char *const base_vm = "apiVersion: kubevirt.io/v1\n"
+				   "kind: VirtualMachine\n"
+				   "metadata:\n"
+				   "  name: testvm\n"
+				   "spec:\n"
+				   "  runStrategy: Always\n"
+				   "  template:\n"
+				   "    spec:\n"
+				   "      domain:\n"
+				   "        devices:\n"
+				   "          interfaces:\n"
+				   "          - name: default\n"
+				   "            bridge: {}\n"
+				   "        resources:\n"
+				   "          requests:\n"
+				   "            memory: 128Mi\n"
+				   "      networks:\n"
+				   "      - name: default\n"
+				   "        pod: {}\n"
+				   "      volumes:\n"
+				   "        - name: containerdisk\n"
+				   "          containerDisk:\n"
+				   "            image: godwit-demo\n";
 
 static char *replace(const char *text, const char *from, const char *to)
 {
@@ -76,7 +75,7 @@ static char *read_file(const char *path, size_t *len)
 
 static void test_testvm_yaml(void **state)
 {
-	struct manifest m = { 0 };
+	struct manifest m = {0};
 	size_t len;
 	char *text = read_file(GODWIT_SOURCE_ROOT "/examples/testvm.yaml", &len);
 	json_t *want;
@@ -115,29 +114,29 @@ struct quantity_case {
 };
 
 static const struct quantity_case quantities[] = {
-	{ "64M", 62, NULL },
-	{ "64Mi", 64, NULL },
-	{ "1G", 954, NULL },
-	{ "1Gi", 1024, NULL },
-	{ "512Ki", 1, NULL },
-	{ "1536Ki", 2, NULL },
-	{ "1.5Gi", 1536, NULL },
-	{ "0.5Mi", 1, NULL },
-	{ "134217728", 128, NULL },
-	{ "\"134217729\"", 129, NULL },
-	{ "128e6", 123, NULL },
-	{ "64Gi", 65536, NULL },
-	{ "1048576k", 1000, NULL },
-	{ "65Gi", 0, "is more than 65536 MiB" },
-	{ "1E", 0, "is more than 65536 MiB" },
-	{ "64m", 0, "the suffix m means milli" },
-	{ "64MB", 0, "unknown suffix 'MB'" },
-	{ "0", 0, "is zero" },
-	{ "0Mi", 0, "is zero" },
-	{ "-1Mi", 0, "not a quantity" },
-	{ "Mi", 0, "not a quantity" },
-	{ "1.Mi", 1, NULL },
-	{ "[1]", 0, "expected a quantity" },
+    {"64M", 62, NULL},
+    {"64Mi", 64, NULL},
+    {"1G", 954, NULL},
+    {"1Gi", 1024, NULL},
+    {"512Ki", 1, NULL},
+    {"1536Ki", 2, NULL},
+    {"1.5Gi", 1536, NULL},
+    {"0.5Mi", 1, NULL},
+    {"134217728", 128, NULL},
+    {"\"134217729\"", 129, NULL},
+    {"128e6", 123, NULL},
+    {"64Gi", 65536, NULL},
+    {"1048576k", 1000, NULL},
+    {"65Gi", 0, "is more than 65536 MiB"},
+    {"1E", 0, "is more than 65536 MiB"},
+    {"64m", 0, "the suffix m means milli"},
+    {"64MB", 0, "unknown suffix 'MB'"},
+    {"0", 0, "is zero"},
+    {"0Mi", 0, "is zero"},
+    {"-1Mi", 0, "not a quantity"},
+    {"Mi", 0, "not a quantity"},
+    {"1.Mi", 1, NULL},
+    {"[1]", 0, "expected a quantity"},
 };
 
 static void test_quantities(void **state)
@@ -146,7 +145,7 @@ static void test_quantities(void **state)
 	for (size_t i = 0; i < sizeof(quantities) / sizeof(quantities[0]); i++) {
 		const struct quantity_case *c = &quantities[i];
 		char line[96], err[512] = "";
-		struct manifest m = { 0 };
+		struct manifest m = {0};
 		char *text;
 		int r;
 
@@ -156,13 +155,13 @@ static void test_quantities(void **state)
 		if (c->mib) {
 			if (r)
 				fail_msg("%s: refused: %s", c->yaml, err);
-			if (json_integer_value(json_object_get(json_object_get(m.objs[0].body, "spec"),
-							       "memory_mib")) != c->mib)
-				fail_msg("%s: %lld MiB, want %lld", c->yaml,
-					 (long long)json_integer_value(json_object_get(
-						 json_object_get(m.objs[0].body, "spec"),
-						 "memory_mib")),
-					 (long long)c->mib);
+			if (json_integer_value(json_object_get(
+				json_object_get(m.objs[0].body, "spec"), "memory_mib")) != c->mib)
+				fail_msg(
+				    "%s: %lld MiB, want %lld", c->yaml,
+				    (long long)json_integer_value(json_object_get(
+					json_object_get(m.objs[0].body, "spec"), "memory_mib")),
+				    (long long)c->mib);
 			manifest_free(&m);
 		} else {
 			if (r != -EINVAL)
@@ -238,7 +237,7 @@ static void test_invalid(void **state)
 	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
 		const struct invalid_case *c = &invalid[i];
 		char *text = replace(base_vm, c->from, c->to);
-		struct manifest m = { 0 };
+		struct manifest m = {0};
 		char err[512] = "";
 
 		if (manifest_parse(text, strlen(text), &m, err, sizeof(err)) != -EINVAL)
@@ -253,46 +252,46 @@ static void test_invalid(void **state)
 static void test_warnings_and_options(void **state)
 {
 	const char *text =
-		"apiVersion: kubevirt.io/v1\n"
-		"kind: VirtualMachine\n"
-		"metadata:\n"
-		"  name: vm-b\n"
-		"  namespace: default\n"
-		"spec:\n"
-		"  running: false\n"
-		"  dataVolumeTemplates: []\n"
-		"  template:\n"
-		"    metadata:\n"
-		"      annotations:\n"
-		"        kubevirt.io/allow-pod-bridge-network-live-migration: \"false\"\n"
-		"        foo: bar\n"
-		"    spec:\n"
-		"      terminationGracePeriodSeconds: 0\n"
-		"      domain:\n"
-		"        machine: {type: q35}\n"
-		"        cpu: {cores: 2, sockets: 1}\n"
-		"        devices:\n"
-		"          rng: {}\n"
-		"          disks:\n"
-		"          - name: containerdisk\n"
-		"            disk: {bus: sata}\n"
-		"          interfaces:\n"
-		"          - name: blue\n"
-		"            bridge: {}\n"
-		"            macAddress: 02:00:00:00:00:01\n"
-		"        resources:\n"
-		"          requests: {memory: 1Gi, cpu: 100m}\n"
-		"          limits: {memory: 2Gi}\n"
-		"      networks:\n"
-		"      - name: blue\n"
-		"        multus: {networkName: default/blue}\n"
-		"      volumes:\n"
-		"      - name: containerdisk\n"
-		"        containerDisk: {image: godwit-demo, imagePullPolicy: Always}\n"
-		"      - name: ci\n"
-		"        cloudInitNoCloud: {userData: \"#cloud-config\\n\", networkData: x}\n"
-		"      - name: data\n"
-		"        dataVolume: {name: d}\n";
+	    "apiVersion: kubevirt.io/v1\n"
+	    "kind: VirtualMachine\n"
+	    "metadata:\n"
+	    "  name: vm-b\n"
+	    "  namespace: default\n"
+	    "spec:\n"
+	    "  running: false\n"
+	    "  dataVolumeTemplates: []\n"
+	    "  template:\n"
+	    "    metadata:\n"
+	    "      annotations:\n"
+	    "        kubevirt.io/allow-pod-bridge-network-live-migration: \"false\"\n"
+	    "        foo: bar\n"
+	    "    spec:\n"
+	    "      terminationGracePeriodSeconds: 0\n"
+	    "      domain:\n"
+	    "        machine: {type: q35}\n"
+	    "        cpu: {cores: 2, sockets: 1}\n"
+	    "        devices:\n"
+	    "          rng: {}\n"
+	    "          disks:\n"
+	    "          - name: containerdisk\n"
+	    "            disk: {bus: sata}\n"
+	    "          interfaces:\n"
+	    "          - name: blue\n"
+	    "            bridge: {}\n"
+	    "            macAddress: 02:00:00:00:00:01\n"
+	    "        resources:\n"
+	    "          requests: {memory: 1Gi, cpu: 100m}\n"
+	    "          limits: {memory: 2Gi}\n"
+	    "      networks:\n"
+	    "      - name: blue\n"
+	    "        multus: {networkName: default/blue}\n"
+	    "      volumes:\n"
+	    "      - name: containerdisk\n"
+	    "        containerDisk: {image: godwit-demo, imagePullPolicy: Always}\n"
+	    "      - name: ci\n"
+	    "        cloudInitNoCloud: {userData: \"#cloud-config\\n\", networkData: x}\n"
+	    "      - name: data\n"
+	    "        dataVolume: {name: d}\n";
 	static const char *const want_warnings[] = {
 	    "ignoring spec.dataVolumeTemplates",
 	    "ignoring spec.template.metadata.annotations.foo",
@@ -308,7 +307,7 @@ static void test_warnings_and_options(void **state)
 	    "ignoring spec.template.spec.volumes.1.cloudInitNoCloud.networkData",
 	    "ignoring spec.template.spec.volumes.2.dataVolume",
 	};
-	struct manifest m = { 0 };
+	struct manifest m = {0};
 	json_t *want;
 	char *got;
 
@@ -328,14 +327,14 @@ static void test_warnings_and_options(void **state)
 	json_decref(want);
 	for (size_t i = 0; i < json_array_size(m.warnings); i++)
 		printf("warning %zu: %s\n", i, json_string_value(json_array_get(m.warnings, i)));
-	assert_int_equal(json_array_size(m.warnings), sizeof(want_warnings) / sizeof(want_warnings[0]));
+	assert_int_equal(json_array_size(m.warnings),
+			 sizeof(want_warnings) / sizeof(want_warnings[0]));
 	for (size_t i = 0; i < sizeof(want_warnings) / sizeof(want_warnings[0]); i++) {
 		bool found = false;
 
 		for (size_t j = 0; j < json_array_size(m.warnings); j++)
-			found = found ||
-				strcmp(json_string_value(json_array_get(m.warnings, j)),
-				       want_warnings[i]) == 0;
+			found = found || strcmp(json_string_value(json_array_get(m.warnings, j)),
+						want_warnings[i]) == 0;
 		if (!found)
 			fail_msg("no warning '%s'", want_warnings[i]);
 	}
@@ -345,12 +344,14 @@ static void test_warnings_and_options(void **state)
 static void test_halted_and_godwit_vm(void **state)
 {
 	char *text = replace(base_vm, "runStrategy: Always", "runStrategy: Halted");
-	struct manifest m = { 0 };
+	struct manifest m = {0};
 
 	(void)state;
 	parse_ok(text, &m);
-	assert_true(json_is_false(json_object_get(json_object_get(m.objs[0].body, "spec"), "running")));
-	assert_false(json_is_true(json_object_get(json_object_get(m.objs[0].body, "spec"), "migratable")));
+	assert_true(
+	    json_is_false(json_object_get(json_object_get(m.objs[0].body, "spec"), "running")));
+	assert_false(
+	    json_is_true(json_object_get(json_object_get(m.objs[0].body, "spec"), "migratable")));
 	assert_null(m.warnings);
 	manifest_free(&m);
 	free(text);
@@ -366,11 +367,11 @@ static void test_halted_and_godwit_vm(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_testvm_yaml),
-		cmocka_unit_test(test_quantities),
-		cmocka_unit_test(test_invalid),
-		cmocka_unit_test(test_warnings_and_options),
-		cmocka_unit_test(test_halted_and_godwit_vm),
+	    cmocka_unit_test(test_testvm_yaml),
+	    cmocka_unit_test(test_quantities),
+	    cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_warnings_and_options),
+	    cmocka_unit_test(test_halted_and_godwit_vm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

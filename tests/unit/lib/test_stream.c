@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lib/stream and lib/streamproto: the answer head, the controller-agent lines
- * both ways, frames, the relays' half-close (plain and framed) and the one-line read that leaves the
- * stream's bytes in the socket. */
+ * both ways, frames, the relays' half-close (plain and framed) and the one-line read that leaves
+ * the stream's bytes in the socket. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
