@@ -11,6 +11,22 @@
 
 #define STREAM_KEY_PREFIX "stream:"
 
+/* body an object of the allowed fields with a node name; what names the node
+ * in the message when it is missing. */
+static int body_node(const json_t *body, const char *const *allowed, const char *what,
+		     const char **node, struct api_error *err)
+{
+	int r = api_expect_type(body, JSON_OBJECT, "body", err);
+
+	if (r == 0)
+		r = api_check_fields(body, "", allowed, err);
+	if (r == 0)
+		r = api_get_name(body, "node", "node", "a node name", node, err);
+	if (r == 0 && !*node)
+		r = api_error_set(err, 400, "node", "node: required (%s)", what);
+	return r;
+}
+
 int auth_token_create(struct registry *reg, const json_t *body, json_t **out, struct api_error *err)
 {
 	static const char *const allowed[] = {"node", "ttl_s", NULL};
@@ -23,13 +39,7 @@ int auth_token_create(struct registry *reg, const json_t *body, json_t **out, st
 
 	if (!ttl)
 		return -ENOMEM;
-	r = api_expect_type(body, JSON_OBJECT, "body", err);
-	if (r == 0)
-		r = api_check_fields(body, "", allowed, err);
-	if (r == 0)
-		r = api_get_name(body, "node", "node", "a node name", &node, err);
-	if (r == 0 && !node)
-		r = api_error_set(err, 400, "node", "node: required (the node that will join)");
+	r = body_node(body, allowed, "the node that will join", &node, err);
 	if (r == 0)
 		r = api_get_int(body, "ttl_s", "ttl_s", 1, AUTH_JOIN_TTL_MAX_S,
 				AUTH_JOIN_TTL_DEFAULT_S, ttl, err);
@@ -105,13 +115,7 @@ int auth_join(struct registry *reg, const json_t *body, json_t **out, struct api
 	bool in_txn = false;
 	int r;
 
-	r = api_expect_type(body, JSON_OBJECT, "body", err);
-	if (r == 0)
-		r = api_check_fields(body, "", allowed, err);
-	if (r == 0)
-		r = api_get_name(body, "node", "node", "a node name", &node, err);
-	if (r == 0 && !node)
-		r = api_error_set(err, 400, "node", "node: required (the joining node's name)");
+	r = body_node(body, allowed, "the joining node's name", &node, err);
 	if (r == 0)
 		r = api_get_string(body, "token", "token", &token, err);
 	if (r == 0 && (!token || !*token || strlen(token) > SECRET_MAX))

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
+#include "http_reply.h"
 #include "http_stream.h"
 #include "auth.h"
 #include "k8s.h"
@@ -125,31 +126,11 @@ int http_listen(const char *addr, int *fd)
 static enum MHD_Result reply_json_close(struct MHD_Connection *conn, unsigned status, json_t *body,
 					bool close)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	size_t n;
+	struct MHD_Response *resp = http_json_response(body, true);
 
-	json_decref(body);
-	if (!text)
-		return MHD_NO;
-	n = strlen(text);
-	text = realloc(text, n + 2);
-	if (!text)
-		return MHD_NO;
-	text[n] = '\n';
-	text[n + 1] = '\0';
-	resp = MHD_create_response_from_buffer(n + 1, text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	if (close)
+	if (resp && close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return http_queue(conn, status, resp);
 }
 
 static enum MHD_Result reply_json(struct MHD_Connection *conn, unsigned status, json_t *body)
@@ -342,8 +323,6 @@ static enum MHD_Result handle_kind(const struct http_context *ctx, struct MHD_Co
 static enum MHD_Result handle_metrics(const struct http_context *ctx, struct MHD_Connection *conn,
 				      const char *method)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
 	char *text = NULL;
 	size_t len = 0;
 	int r;
@@ -353,16 +332,8 @@ static enum MHD_Result handle_metrics(const struct http_context *ctx, struct MHD
 	r = metrics_render(ctx->registry->metrics, ctx->registry, &text, &len);
 	if (r < 0)
 		return reply_msg(conn, 500, "cannot read the store for the metrics");
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-				"text/plain; version=0.0.4; charset=utf-8");
-	ret = MHD_queue_response(conn, 200, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return http_queue(
+	    conn, 200, http_text_response(text, len, "text/plain; version=0.0.4; charset=utf-8"));
 }
 
 /* POST /v1/join {node, token}: a node's credential for its join token (auth.h). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "http_stream.h"
+#include "http_reply.h"
 
 #include "lib/log.h"
 #include "lib/stream.h"
@@ -31,23 +32,8 @@ int http_streams_active(void)
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *msg)
 {
-	json_t *j = json_pack("{s:s}", "error", msg);
-	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-
-	json_decref(j);
-	if (!text)
-		return MHD_NO;
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return http_queue(conn, status,
+			  http_json_response(json_pack("{s:s}", "error", msg), false));
 }
 
 static void *relay_main(void *data)

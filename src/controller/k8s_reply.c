@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Answers of the Kubernetes API (k8s_reply.h). */
 #include "k8s_reply.h"
+#include "http_reply.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -44,21 +45,12 @@ const char *k8s_reason(int code)
 enum MHD_Result k8s_reply(struct MHD_Connection *conn, unsigned status, json_t *body,
 			  const struct k8s_status *st)
 {
-	struct MHD_Response *resp;
-	enum MHD_Result ret;
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct MHD_Response *resp = http_json_response(body, false);
 	size_t i;
 	json_t *w;
 
-	json_decref(body);
-	if (!text)
+	if (!resp)
 		return MHD_NO;
-	resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	/* kubectl prints each as "Warning: ..." (RFC 7234 warn-code 299) */
 	json_array_foreach(st ? st->warnings : NULL, i, w)
 	{
@@ -70,9 +62,7 @@ enum MHD_Result k8s_reply(struct MHD_Connection *conn, unsigned status, json_t *
 				*q = '\'';
 		MHD_add_response_header(resp, "Warning", h);
 	}
-	ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return http_queue(conn, status, resp);
 }
 
 int k8s_status_cause(struct k8s_status *st, const char *field, const char *message)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The ?watch=true stream of a kubevirt.io/v1 collection (k8s_watch.h). */
 #include "k8s_watch.h"
+#include "http_reply.h"
 #include "k8s_reply.h"
 #include "k8s_table.h"
 #include "lib/clock.h"
@@ -20,8 +21,7 @@ struct k8s_stream {
 	json_t *sent; /* name -> the view last sent */
 	int64_t seen; /* the revision of the last list */
 	int64_t deadline_ms, quiet_since_ms; /* deadline 0: none */
-	char *buf;
-	size_t len, off;
+	struct http_pending out;	     /* made, not yet handed to MHD */
 };
 
 static int append(const struct k8s_resource *res, bool table, char **buf, size_t *len,
@@ -109,7 +109,7 @@ static int refresh(struct k8s_stream *w, bool emit)
 	if (r < 0)
 		return r;
 	w->seen = json_integer_value(json_object_get(list, "revision"));
-	r = k8s_watch_diff(w->res, w->sent, list, emit, w->table, &w->buf, &w->len);
+	r = k8s_watch_diff(w->res, w->sent, list, emit, w->table, &w->out.buf, &w->out.len);
 	json_decref(list);
 	return r;
 }
@@ -117,24 +117,21 @@ static int refresh(struct k8s_stream *w, bool emit)
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct k8s_stream *w = cls;
-	size_t n;
 	int r;
 
 	(void)pos;
-	while (w->off == w->len) {
+	while (http_pending_empty(&w->out)) {
 		int64_t now = clock_mono_ms();
 
-		free(w->buf);
-		w->buf = NULL;
-		w->len = w->off = 0;
+		http_pending_reset(&w->out);
 		if (w->deadline_ms && now >= w->deadline_ms)
 			return MHD_CONTENT_READER_END_OF_STREAM;
 		if (now - w->quiet_since_ms >= K8S_WATCH_KEEPALIVE_MS) {
 			w->quiet_since_ms = now;
-			w->buf = strdup("\n");
-			if (!w->buf)
+			w->out.buf = strdup("\n");
+			if (!w->out.buf)
 				return MHD_CONTENT_READER_END_WITH_ERROR;
-			w->len = 1;
+			w->out.len = 1;
 			break;
 		}
 		r = watch_hub_wait(w->hub, w->seen, K8S_WATCH_POLL_MS);
@@ -146,13 +143,10 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 				  strerror(-r));
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		}
-		if (w->len)
+		if (w->out.len)
 			w->quiet_since_ms = clock_mono_ms();
 	}
-	n = w->len - w->off < max ? w->len - w->off : max;
-	memcpy(out, w->buf + w->off, n);
-	w->off += n;
-	return (ssize_t)n;
+	return http_pending_take(&w->out, out, max);
 }
 
 static void stream_free(void *cls)
@@ -160,7 +154,7 @@ static void stream_free(void *cls)
 	struct k8s_stream *w = cls;
 
 	json_decref(w->sent);
-	free(w->buf);
+	http_pending_reset(&w->out);
 	free(w);
 }
 
@@ -174,7 +168,6 @@ enum MHD_Result k8s_watch_serve(const struct http_context *ctx, struct MHD_Conne
 	const struct k8s_target t = {.resource = res->name, .kind = res->name};
 	struct MHD_Response *resp;
 	struct k8s_stream *w;
-	enum MHD_Result ret;
 	int r;
 
 	w = calloc(1, sizeof(*w));
@@ -195,14 +188,10 @@ enum MHD_Result k8s_watch_serve(const struct http_context *ctx, struct MHD_Conne
 		stream_free(w);
 		return k8s_reply_error(conn, 500, &t, "cannot list %s", res->name);
 	}
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, stream_read, w,
-						 stream_free);
+	resp = http_stream_response(stream_read, w, stream_free, "application/json");
 	if (!resp) {
 		stream_free(w);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return http_queue(conn, MHD_HTTP_OK, resp);
 }

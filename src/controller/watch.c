@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "watch.h"
+#include "http_reply.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -12,8 +13,7 @@ struct watch_stream {
 	struct store *store;
 	struct watch_hub *hub;
 	int64_t last; /* revision of the last event sent */
-	char *buf;
-	size_t len, off;
+	struct http_pending out; /* made, not yet handed to MHD */
 };
 
 int watch_hub_init(struct watch_hub *hub, struct store *store, int64_t revision)
@@ -222,15 +222,15 @@ static int buffer_line(struct watch_stream *w, const json_t *line)
 	if (!text)
 		return -ENOMEM;
 	n = strlen(text);
-	nbuf = realloc(w->buf, w->len + n + 1);
+	nbuf = realloc(w->out.buf, w->out.len + n + 1);
 	if (!nbuf) {
 		free(text);
 		return -ENOMEM;
 	}
-	memcpy(nbuf + w->len, text, n);
-	nbuf[w->len + n] = '\n';
-	w->buf = nbuf;
-	w->len += n + 1;
+	memcpy(nbuf + w->out.len, text, n);
+	nbuf[w->out.len + n] = '\n';
+	w->out.buf = nbuf;
+	w->out.len += n + 1;
 	free(text);
 	return 0;
 }
@@ -294,8 +294,8 @@ static int refill(struct watch_stream *w)
 
 		if (hub_closing(w->hub))
 			return -ECANCELED;
-		r = watch_hub_lines(w->hub, w->last, &w->buf, &w->len, &w->last, &served);
-		if (r < 0 || w->len > 0)
+		r = watch_hub_lines(w->hub, w->last, &w->out.buf, &w->out.len, &w->last, &served);
+		if (r < 0 || w->out.len > 0)
 			return r;
 		if (served)
 			goto wait;
@@ -334,14 +334,11 @@ static int refill(struct watch_stream *w)
 static ssize_t watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct watch_stream *w = cls;
-	size_t n;
 	int r;
 
 	(void)pos;
-	if (w->off == w->len) {
-		free(w->buf);
-		w->buf = NULL;
-		w->len = w->off = 0;
+	if (http_pending_empty(&w->out)) {
+		http_pending_reset(&w->out);
 		r = refill(w);
 		if (r == -ECANCELED || r == -ESTALE)
 			return MHD_CONTENT_READER_END_OF_STREAM;
@@ -350,17 +347,14 @@ static ssize_t watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		}
 	}
-	n = w->len - w->off < max ? w->len - w->off : max;
-	memcpy(buf, w->buf + w->off, n);
-	w->off += n;
-	return (ssize_t)n;
+	return http_pending_take(&w->out, buf, max);
 }
 
 static void watch_free(void *cls)
 {
 	struct watch_stream *w = cls;
 
-	free(w->buf);
+	http_pending_reset(&w->out);
 	free(w);
 }
 
@@ -382,13 +376,11 @@ int watch_response_new(struct store *store, struct watch_hub *hub, int64_t since
 	w->store = store;
 	w->hub = hub;
 	w->last = since;
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, watch_read, w,
-						 watch_free);
+	resp = http_stream_response(watch_read, w, watch_free, "application/x-ndjson");
 	if (!resp) {
 		free(w);
 		return -ENOMEM;
 	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
 	*out = resp;
 	return 0;
 }

@@ -684,6 +684,24 @@ static int map_metadata(const struct kubevirt_diag *ctx, const json_t *doc, json
 	return map_string_map(ctx, meta, "annotations", out);
 }
 
+/* parent's mapping key, which must be there (missing: the message), with
+ * only known fields (others warned about). */
+static int required_mapping(const struct kubevirt_diag *ctx, const json_t *parent, const char *key,
+			    const char *path, const char *missing, const char *const *known,
+			    const json_t **out)
+{
+	const json_t *m;
+	int r = get_mapping(ctx, parent, key, path, &m);
+
+	if (r == 0 && !m)
+		r = kv_error(ctx, path, "%s", missing);
+	if (r == 0)
+		r = warn_unknown(ctx, m, path, known);
+	if (r == 0)
+		*out = m;
+	return r;
+}
+
 int kubevirt_vm_to_godwit(const json_t *doc, const struct kubevirt_diag *ctx, json_t **out)
 {
 	static const char *const known_top[] = {"apiVersion", "kind", "metadata", "spec", NULL};
@@ -702,57 +720,29 @@ int kubevirt_vm_to_godwit(const json_t *doc, const struct kubevirt_diag *ctx, js
 		goto cleanup;
 	}
 	r = warn_unknown(ctx, doc, "", known_top);
-	if (r)
-		goto cleanup;
-	r = map_metadata(ctx, doc, meta);
-	if (r)
-		goto cleanup;
-	r = get_mapping(ctx, doc, "spec", "spec", &spec);
-	if (r)
-		goto cleanup;
-	if (!spec) {
-		r = kv_error(ctx, "spec", "missing");
-		goto cleanup;
-	}
-	r = warn_unknown(ctx, spec, "spec", known_spec);
-	if (r)
-		goto cleanup;
-	r = map_run_strategy(ctx, spec, &f);
-	if (r)
-		goto cleanup;
-	r = get_mapping(ctx, spec, "template", TEMPLATE, &tmpl);
-	if (r)
-		goto cleanup;
-	if (!tmpl) {
-		r = kv_error(ctx, TEMPLATE, "missing (the VM's domain and volumes)");
-		goto cleanup;
-	}
-	r = warn_unknown(ctx, tmpl, TEMPLATE, known_template);
-	if (r)
-		goto cleanup;
-	r = get_mapping(ctx, tmpl, "metadata", TEMPLATE ".metadata", &tmeta);
-	if (r)
-		goto cleanup;
-	r = map_template_metadata(ctx, tmeta, &f);
-	if (r)
-		goto cleanup;
-	r = get_mapping(ctx, tmpl, "spec", TSPEC, &tspec);
-	if (r)
-		goto cleanup;
-	if (!tspec) {
-		r = kv_error(ctx, TSPEC, "missing (the VM's domain and volumes)");
-		goto cleanup;
-	}
-	r = warn_unknown(ctx, tspec, TSPEC, known_tspec);
-	if (r)
-		goto cleanup;
-	r = map_domain(ctx, tspec, &f);
-	if (r)
-		goto cleanup;
-	r = map_networks(ctx, tspec, &f);
-	if (r)
-		goto cleanup;
-	r = map_volumes(ctx, tspec, &f);
+	if (r == 0)
+		r = map_metadata(ctx, doc, meta);
+	if (r == 0)
+		r = required_mapping(ctx, doc, "spec", "spec", "missing", known_spec, &spec);
+	if (r == 0)
+		r = map_run_strategy(ctx, spec, &f);
+	if (r == 0)
+		r = required_mapping(ctx, spec, "template", TEMPLATE,
+				     "missing (the VM's domain and volumes)", known_template,
+				     &tmpl);
+	if (r == 0)
+		r = get_mapping(ctx, tmpl, "metadata", TEMPLATE ".metadata", &tmeta);
+	if (r == 0)
+		r = map_template_metadata(ctx, tmeta, &f);
+	if (r == 0)
+		r = required_mapping(ctx, tmpl, "spec", TSPEC,
+				     "missing (the VM's domain and volumes)", known_tspec, &tspec);
+	if (r == 0)
+		r = map_domain(ctx, tspec, &f);
+	if (r == 0)
+		r = map_networks(ctx, tspec, &f);
+	if (r == 0)
+		r = map_volumes(ctx, tspec, &f);
 	if (r)
 		goto cleanup;
 	body = vm_body(meta, &f);

@@ -327,10 +327,9 @@ int stream_relay(int a, int b)
 	return stream_relay4(a, a, b, b);
 }
 
-/* Decodes in[0..len) onto plain, ending plain's output at the end frame.
- * 1 once the end frame was read, 0 before, -EPROTO or -errno. */
-static int unframe(struct streamframe_reader *fr, int plain, const uint8_t *in, size_t len)
+int stream_unframe(struct streamframe_reader *fr, int plain, const void *data, size_t len)
 {
+	const uint8_t *in = data;
 	uint8_t out[16384];
 
 	while (len) {
@@ -363,7 +362,7 @@ int stream_relay_framed(int framed, int plain, const void *pre, size_t prelen)
 	struct streamframe_reader fr = {0};
 	uint8_t buf[STREAMFRAME_HEAD + 16384];
 	bool open[2] = {true, true};
-	int r = prelen ? unframe(&fr, plain, pre, prelen) : 0;
+	int r = prelen ? stream_unframe(&fr, plain, pre, prelen) : 0;
 
 	if (r < 0)
 		return r;
@@ -385,7 +384,7 @@ int stream_relay_framed(int framed, int plain, const void *pre, size_t prelen)
 			if (got == 0) /* the transport ended without the end frame */
 				return -ECONNRESET;
 			if (got > 0) {
-				r = unframe(&fr, plain, buf, (size_t)got);
+				r = stream_unframe(&fr, plain, buf, (size_t)got);
 				if (r < 0)
 					return r;
 				open[0] = r == 0;

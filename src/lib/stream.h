@@ -69,6 +69,12 @@ int stream_relay4(int a_in, int a_out, int b_in, int b_out);
  */
 int stream_relay_framed(int framed, int plain, const void *pre, size_t prelen);
 
+/* Decodes the frames in data[0..len) onto plain (fr keeps a frame read in
+ * part), ending plain's output at the end frame: 1 once it was read, 0
+ * before, -EPROTO or -errno. */
+struct streamframe_reader;
+int stream_unframe(struct streamframe_reader *fr, int plain, const void *data, size_t len);
+
 /* Writes all of buf (retrying EINTR, waiting while a non-blocking fd is full); 0 or -errno. */
 int stream_write_all(int fd, const void *buf, size_t len);
 

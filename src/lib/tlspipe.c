@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "tlspipe.h"
+#include "stream.h"
 #include "streamframe.h"
 
 #include <arpa/inet.h>
@@ -81,21 +82,6 @@ static void pipe_put(struct pipe *p)
 		pipe_free(p);
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int tls_send_all(gnutls_session_t s, const char *buf, size_t len)
 {
 	while (len) {
@@ -109,22 +95,6 @@ static int tls_send_all(gnutls_session_t s, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
-}
-
-/* After the 101: the server's frames decoded onto the caller's socket.
- * 1 at the end frame, 0, -EPROTO or -errno. */
-static int unframe(struct pipe *p, const char *buf, size_t len)
-{
-	uint8_t out[16384];
-	size_t got;
-	bool ended = p->frames.ended;
-	int r = streamframe_read(&p->frames, (const uint8_t *)buf, len, out, &got), w;
-
-	if (got && (w = write_all(p->plain, (const char *)out, got)) < 0)
-		return w;
-	if (r == 1 && !ended)
-		shutdown(p->plain, SHUT_WR); /* the server's end of input, passed on */
-	return r;
 }
 
 /* The server's bytes to the caller, until the server's end of input. */
@@ -147,11 +117,11 @@ static void *from_server(void *data)
 		if (n > 0 && !p->in.done)
 			head = head_scan(&p->in, buf, (size_t)n);
 		if (n > 0 && head)
-			r = write_all(p->plain, buf, head);
+			r = stream_write_all(p->plain, buf, head);
 		if (n > 0 && r == 0 && (size_t)n > head)
 			r = p->in.done && head_is_101(&p->in)
-				? unframe(p, buf + head, (size_t)n - head)
-				: write_all(p->plain, buf + head, (size_t)n - head);
+				? stream_unframe(&p->frames, p->plain, buf + head, (size_t)n - head)
+				: stream_write_all(p->plain, buf + head, (size_t)n - head);
 		if (n < 0 || r < 0) {
 			shutdown(p->tcp, SHUT_RDWR); /* ends the other direction too */
 			shutdown(p->plain, SHUT_RDWR);
