@@ -69,26 +69,20 @@ int migration_index_apply(struct migration_index *ix, const json_t *obj, bool go
 	return 0;
 }
 
+static int apply_listed(const json_t *m, void *ix)
+{
+	return migration_index_apply(ix, m, false);
+}
+
 static int relist(struct migration_index *ix, struct store *s)
 {
-	json_t *items = NULL, *m;
-	int64_t rev;
-	size_t i;
+	int64_t rev = -1;
 	int r;
 
-	r = s->ops->list(s, kind_str(KIND_MIGRATION), &items, &rev);
-	if (r < 0)
-		return r;
 	json_object_clear(ix->unfinished);
 	json_object_clear(ix->finished);
-	json_array_foreach(items, i, m)
-	{
-		r = migration_index_apply(ix, m, false);
-		if (r < 0)
-			break;
-	}
-	json_decref(items);
-	if (r < 0) {
+	r = store_each(s, kind_str(KIND_MIGRATION), apply_listed, ix, &rev);
+	if (r != 0) {
 		ix->revision = -1;
 		return r;
 	}

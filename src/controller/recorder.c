@@ -188,28 +188,15 @@ static int diff_migration_object(struct recorder *rec, const json_t *obj, bool l
 
 /* From a list, silently: where the change log starts (the first round, or
  * after -ESTALE). */
+static int learn_one(const json_t *m, void *rec)
+{
+	return diff_migration_object(rec, m, true, NULL);
+}
+
 static int learn_migrations(struct recorder *rec)
 {
-	struct store *s = rec->reg->store;
-	json_t *items = NULL, *item;
-	int64_t rev;
-	size_t i;
-	int r;
-
-	r = s->ops->list(s, kind_str(KIND_MIGRATION), &items, &rev);
-	if (r < 0)
-		return r;
 	json_object_clear(rec->migrations);
-	json_array_foreach(items, i, item)
-	{
-		r = diff_migration_object(rec, item, true, NULL);
-		if (r < 0)
-			break;
-	}
-	json_decref(items);
-	if (r == 0)
-		rec->since = rev;
-	return r;
+	return store_each(rec->reg->store, kind_str(KIND_MIGRATION), learn_one, rec, &rec->since);
 }
 
 static int follow_migrations(struct recorder *rec, json_t *events)

@@ -114,6 +114,30 @@ struct store_sqlite_options {
 int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
 		      struct store **out);
 
+/* fn for each stored object of kind, in the store's order, until it returns
+ * non-zero (then returned); the list's revision into *revision on success. */
+static inline int store_each(struct store *s, const char *kind,
+			     int (*fn)(const json_t *obj, void *ctx), void *ctx, int64_t *revision)
+{
+	json_t *items = NULL, *obj;
+	int64_t rev;
+	size_t i;
+	int r = s->ops->list(s, kind, &items, &rev);
+
+	if (r < 0)
+		return r;
+	json_array_foreach(items, i, obj)
+	{
+		r = fn(obj, ctx);
+		if (r)
+			break;
+	}
+	json_decref(items);
+	if (r == 0)
+		*revision = rev;
+	return r;
+}
+
 static inline void store_close(struct store *s)
 {
 	if (s)
