@@ -111,15 +111,13 @@ static void decide_prepare(const json_t *mig, enum migration_phase cur, const js
 			   struct migration_decision *d)
 {
 	const char *state = migration_port_state(target, obj_str(mig, "spec", "port"));
-	int64_t created =
-	    json_integer_value(json_object_get(json_object_get(mig, "metadata"), "created"));
 	int64_t rev = json_integer_value(json_object_get(obj_status(mig), "replication_revision"));
 
 	if (cur == MIGRATION_PENDING) {
 		/* A report after the agent saw spec.target (not a stale one). */
 		if ((port_state_is(state, PORT_STATE_STANDBY) ||
 		     port_state_is(state, PORT_STATE_ACTIVE)) &&
-		    migration_applied_revision(target) >= created) {
+		    migration_report_fresh(mig, target)) {
 			d->next = MIGRATION_TARGET_READY;
 			d->port = MIGRATION_PORT_REPLICATE;
 		}
@@ -144,7 +142,8 @@ static void decide_port(const json_t *mig, enum migration_phase cur, const json_
 			d->next = MIGRATION_RUNNING;
 		break;
 	case MIGRATION_RUNNING:
-		if (port_state_is(state, PORT_STATE_ACTIVE) ||
+		/* the activation on the target, in a report of this migration */
+		if ((port_state_is(state, PORT_STATE_ACTIVE) && migration_report_fresh(mig, target)) ||
 		    requested(mig, MIGRATION_ACTION_COMPLETE)) {
 			d->next = MIGRATION_SWITCHED;
 			migration_port_figures(mig, target, d);

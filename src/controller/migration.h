@@ -131,5 +131,9 @@ void migration_port_figures(const json_t *mig, const json_t *target, struct migr
 /* The node's report of port (status.ports[port].state), or NULL. */
 const char *migration_port_state(const json_t *node, const char *port);
 int64_t migration_applied_revision(const json_t *node);
+/* Whether node's report was made after it applied the migration's creation:
+ * an older one (a restarted controller's written-behind copy, a previous
+ * stay of the port on that node) says nothing of this migration. */
+bool migration_report_fresh(const json_t *mig, const json_t *node);
 
 #endif

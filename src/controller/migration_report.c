@@ -50,6 +50,14 @@ int64_t migration_applied_revision(const json_t *node)
 	return json_integer_value(json_object_get(obj_status(node), "applied_revision"));
 }
 
+bool migration_report_fresh(const json_t *mig, const json_t *node)
+{
+	json_int_t created =
+	    json_integer_value(json_object_get(json_object_get(mig, "metadata"), "created"));
+
+	return node && migration_applied_revision(node) >= created;
+}
+
 /* The node's report of the port (ports[P]), or NULL. */
 static const json_t *port_report(const json_t *node, const char *port)
 {

@@ -21,15 +21,6 @@ static const json_t *vm_report(const json_t *node, const char *vm)
 	return json_object_get(json_object_get(obj_status(node), "vms"), vm);
 }
 
-/* A report made after the node applied the migration's creation. */
-static bool fresh(const json_t *mig, const json_t *node)
-{
-	json_int_t created =
-	    json_integer_value(json_object_get(json_object_get(mig, "metadata"), "created"));
-
-	return node && migration_applied_revision(node) >= created;
-}
-
 /* The part of node's report of the VM (source: "migration", target:
  * "incoming") when its key names this migration, or NULL. */
 static const json_t *vm_record(const json_t *mig, const json_t *node, const char *part,
@@ -217,7 +208,7 @@ static void gather(const json_t *mig, const json_t *source, const json_t *target
 
 	if (json_is_true(json_object_get(in, "ran")) ||
 	    vm_incoming_state_is(is_state, VM_IN_COMPLETED) ||
-	    (fresh(mig, target) &&
+	    (migration_report_fresh(mig, target) &&
 	     port_state_is(migration_port_state(target, obj_str(mig, "spec", "port")),
 			   PORT_STATE_ACTIVE)))
 		ev->target = TARGET_RAN;
@@ -242,7 +233,7 @@ bool migration_vm_target_failed(const json_t *mig, const json_t *target, char *r
 		return true;
 	}
 	if (!vm_state_is(json_string_value(json_object_get(rep, "phase")), VM_FAILED) ||
-	    !fresh(mig, target))
+	    !migration_report_fresh(mig, target))
 		return false;
 	snprintf(reason, size, "target QEMU exited: %s",
 		 json_string_value(json_object_get(rep, "reason")) ?: "no reason reported");
