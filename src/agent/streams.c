@@ -23,6 +23,7 @@
 #include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/proc.h"
+#include "lib/pskpipe.h"
 #include "lib/secret.h"
 #include "lib/stream.h"
 #include "lib/streamproto.h"
@@ -42,14 +43,6 @@ struct conn {
 	int fd;
 	char peer[INET_ADDRSTRLEN];
 };
-
-static void set_timeout(int fd, long ms)
-{
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
 
 static void reply(int fd, const char *error)
 {
@@ -220,7 +213,15 @@ static void *conn_main(void *data)
 	char line[STREAMPROTO_LINE_MAX], err[512] = "";
 	int target = -1, r;
 
-	set_timeout(c->fd, STREAMS_HEAD_TIMEOUT_MS);
+	/* TLS with this node's stream secret first (lib/pskpipe.h): only the
+	 * controller holds it; c->fd becomes the plain end of the pipe. */
+	r = pskpipe_server(c->fd, s->node, s->token, &c->fd, err, sizeof(err));
+	if (r < 0) {
+		log_warn("stream from %s refused: %s", c->peer, err);
+		c->fd = -1; /* taken and closed */
+		goto done;
+	}
+	stream_set_timeout(c->fd, STREAMS_HEAD_TIMEOUT_MS);
 	r = streamproto_read_line(c->fd, line, sizeof(line));
 	if (r < 0) {
 		log_warn("stream from %s: no request line: %s", c->peer,
@@ -240,7 +241,7 @@ static void *conn_main(void *data)
 		reply(c->fd, err);
 		goto done;
 	}
-	set_timeout(c->fd, STREAMS_CONNECT_WAIT_MS + 5000);
+	stream_set_timeout(c->fd, STREAMS_CONNECT_WAIT_MS + 5000);
 	if (req.kind == STREAMPROTO_PORTFORWARD)
 		r = open_portforward(s, &req, &target, err, sizeof(err));
 	else
@@ -251,14 +252,15 @@ static void *conn_main(void *data)
 		goto done;
 	}
 	reply(c->fd, NULL);
-	set_timeout(c->fd, 0);
+	stream_set_timeout(c->fd, 0);
 	log_debug("stream from %s open", c->peer);
 	r = stream_relay(c->fd, target);
 	log_debug("stream from %s ended: %s", c->peer, r < 0 ? strerror(-r) : "both sides done");
 done:
 	if (target >= 0)
 		close(target);
-	close(c->fd);
+	if (c->fd >= 0)
+		close(c->fd);
 	atomic_fetch_sub(&s->active, 1);
 	free(c);
 	return NULL;
@@ -278,7 +280,8 @@ static void accept_one(struct streams *s)
 		return;
 	if (atomic_fetch_add(&s->active, 1) >= STREAMS_MAX) {
 		atomic_fetch_sub(&s->active, 1);
-		reply(fd, "too many streams on this node");
+		log_warn("stream from %s refused: %d streams open on this node", inet_ntoa(peer.sin_addr),
+			 STREAMS_MAX);
 		close(fd);
 		return;
 	}

@@ -11,13 +11,17 @@
  * connection held open towards the controller: each stream is one TCP
  * connection with its own flow control, nothing is multiplexed, a restarted
  * controller needs no agent to come back first, and a stream ends with its
- * connection. Who may ask: the first line must carry this node's stream
- * secret (lib/secret.h, compared in constant time): made at the node's
- * join, given to the agent with its credential and kept by the controller,
- * which presents it (controller auth.h, "Streams"; credential.h); an agent
- * with no stream secret takes its bearer token, as before. A line that does not come within
- * STREAMS_HEAD_TIMEOUT_MS, does not parse or carries another token is
- * answered with an error and closed. At most STREAMS_MAX at a time.
+ * connection. Who may ask: whoever holds this node's stream secret, made at
+ * the node's join, given to the agent with its credential and kept by the
+ * controller (controller auth.h, "Streams"; credential.h); an agent with no
+ * stream secret takes its bearer token, as before. The connection is TLS
+ * with that secret as pre-shared key (lib/pskpipe.h): the handshake proves
+ * it both ways without sending it, and a console's or a port-forward's bytes
+ * are encrypted on the underlay. Inside, the request line carries the secret
+ * once more (compared in constant time, lib/secret.h). A handshake that
+ * fails, a line that does not come within STREAMS_HEAD_TIMEOUT_MS, does not
+ * parse or carries another token ends the connection (the last two with an
+ * error line). At most STREAMS_MAX at a time.
  *
  * Port-forward: the agent connects to IPV4:PORT from inside the tunnel
  * namespace NETNS of this node (made here when missing, empty; the

@@ -8,6 +8,7 @@
 
 #include "lib/log.h"
 #include "lib/num.h"
+#include "lib/pskpipe.h"
 #include "lib/stream.h"
 #include "lib/streamproto.h"
 
@@ -254,14 +255,6 @@ static int ensure_tunnel_port(struct registry *reg, const char *network, const c
 	return r;
 }
 
-static void set_timeout(int fd, long ms)
-{
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
-
 static int dial_agent(const char *ip, int *out)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(STREAMPROTO_AGENT_PORT)};
@@ -311,7 +304,12 @@ static int ask_agent(const json_t *node, const struct streamproto_request *req,
 		return api_error_set(err, 502, NULL,
 				     "cannot reach the stream service of node %s at %s:%d: %s",
 				     name, ip, STREAMPROTO_AGENT_PORT, strerror(-r));
-	set_timeout(fd, TUNNEL_AGENT_ANSWER_MS);
+	/* TLS with the node's stream secret (lib/pskpipe.h); fd becomes its plain end */
+	r = pskpipe_client(fd, name, req->token, &fd, msg, sizeof(msg));
+	if (r < 0)
+		return api_error_set(err, 502, NULL, "the stream service of node %s at %s:%d: %s",
+				     name, ip, STREAMPROTO_AGENT_PORT, msg);
+	stream_set_timeout(fd, TUNNEL_AGENT_ANSWER_MS);
 	n = streamproto_request_format(req, &line);
 	r = n < 0 ? n : stream_write_all(fd, line, (size_t)n);
 	free(line);
@@ -329,7 +327,7 @@ static int ask_agent(const json_t *node, const struct streamproto_request *req,
 				     name, subject_word(treq->subject), treq->name,
 				     r == -EPROTO ? msg : "a malformed answer");
 	}
-	set_timeout(fd, 0);
+	stream_set_timeout(fd, 0);
 	*out = fd;
 	return 0;
 }

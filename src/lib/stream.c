@@ -208,7 +208,7 @@ static int read_head(int fd, char *buf, size_t cap, size_t *len)
 	return -E2BIG;
 }
 
-static void set_timeout(int fd, long ms)
+void stream_set_timeout(int fd, long ms)
 {
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
 
@@ -237,7 +237,7 @@ int stream_open(const char *server, const char *token, const char *ca_file, cons
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	set_timeout(s, STREAM_OPEN_TIMEOUT_MS);
+	stream_set_timeout(s, STREAM_OPEN_TIMEOUT_MS);
 	r = stream_write_all(s, req, (size_t)n);
 	if (r == 0)
 		r = read_head(s, head, sizeof(head), &hlen);
@@ -252,7 +252,7 @@ int stream_open(const char *server, const char *token, const char *ca_file, cons
 	}
 	*status = st;
 	if (st == 101) {
-		set_timeout(s, 0);
+		stream_set_timeout(s, 0);
 		free(req);
 		*fd = s;
 		return 0;

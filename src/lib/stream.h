@@ -75,6 +75,9 @@ int stream_relay_framed(int framed, int plain, const void *pre, size_t prelen);
 struct streamframe_reader;
 int stream_unframe(struct streamframe_reader *fr, int plain, const void *data, size_t len);
 
+/* Blocking reads and writes on fd give up after ms (0: never); EAGAIN then. */
+void stream_set_timeout(int fd, long ms);
+
 /* Writes all of buf (retrying EINTR, waiting while a non-blocking fd is full); 0 or -errno. */
 int stream_write_all(int fd, const void *buf, size_t len);
 

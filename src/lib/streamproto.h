@@ -3,7 +3,8 @@
  * streamproto: how the controller asks an agent for a stream (agent/streams.h).
  *
  * The controller connects to the agent's stream port on the node's underlay
- * address and sends one line of JSON (at most STREAMPROTO_LINE_MAX bytes with
+ * address, runs TLS with the node's stream secret over it (lib/pskpipe.h)
+ * and sends one line of JSON (at most STREAMPROTO_LINE_MAX bytes with
  * its '\n'):
  *   {"token": T, "kind": "portforward", "netns": NS, "ipv4": A, "port": P}
  *   {"token": T, "kind": "console", "vm": NAME}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The API's streams (docs/API.md, "Streams"; controller/tunnel.h,
 # http_stream.h) against a real godwitd and fake agents: a fake agent's
-# stream service (python, on a loopback address of this run, port 7481)
-# records each request line and echoes the stream's bytes.
+# stream service (python, on a loopback address of this run, port 7482,
+# behind the agent's TLS with the stream secret: tests/tools/pskterm on
+# 7481) records each request line and echoes the stream's bytes.
 #  - refusals: no token (401), bad port (400), GET (405), missing VM/port (404),
 #    stopped / not running VM (409), no ready node (503), agent unreachable
 #    and agent refusal (502, its message passed on);
@@ -18,15 +19,16 @@
 #    the CA the certificate does not verify and the error names the server
 #    and the CA; plain http:// gets no API answer.
 set -uo pipefail
-godwit=${2:-}
+godwit=${2:-} pskterm=${3:-}
 source "$(dirname "$0")/lib.sh" "$1" streams
 tcp=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 godwitd_args=(--listen "127.0.0.1:$tcp")
 start
 ca=$state/tls/ca.crt
-fake_pid= report_pid=
+fake_pid= report_pid= term_pids=()
 cleanup_extra() {
 	[[ -n $fake_pid ]] && kill "$fake_pid" 2>/dev/null
+	((${#term_pids[@]})) && kill "${term_pids[@]}" 2>/dev/null
 	[[ -n $report_pid ]] && kill "$report_pid" 2>/dev/null
 }
 
@@ -96,7 +98,7 @@ def serve(c):
     c.close()
 def listen(a):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((a, 7481)); s.listen(256)
+    s.bind((a, 7482)); s.listen(256)
     while True:
         c, _ = s.accept()
         threading.Thread(target=serve, args=(c,), daemon=True).start()
@@ -106,8 +108,13 @@ open(log + ".ready", "w").close()
 threading.Event().wait()
 PY
 python3 "$dir/agent.py" "$dir/lines" "$ul1" "$ul2" & fake_pid=$!
+for a in "$ul1" "$ul2"; do # nodes registered without a join: the admin token is their secret
+	"$pskterm" "$a:7481" "$a:7482" "$state/token" "$dir/term.$a" & term_pids+=($!)
+done
 deadline=$((SECONDS + 5))
-until [[ -e $dir/lines.ready ]]; do ((SECONDS < deadline)) || { fail "fake agents"; break; }; sleep 0.05; done
+until [[ -e $dir/lines.ready && -e $dir/term.$ul1 && -e $dir/term.$ul2 ]]; do
+	((SECONDS < deadline)) || { fail "fake agents"; break; }; sleep 0.05
+done
 
 # --- refusals before any node ---
 stream /v1/vms/nosuch/portforward/22 wrong

@@ -9,16 +9,18 @@ set -euo pipefail
 godwitd=${1:?usage: test_vm_cli.sh GODWITD GODWIT SOURCE_ROOT}
 godwit=${2:?}
 src=${3:?}
+pskterm=${4:?}
 command -v curl >/dev/null || { echo "curl missing: skip"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 missing: skip"; exit 77; }
 
 dir=$(mktemp -d /tmp/godwit-vmcli-t$$.XXXXXX)
 sock=$dir/api.sock
 state=$dir/state
-pid= fake=
+pid= fake= term=
 cleanup() {
 	[[ -n $pid ]] && { kill -9 "$pid" 2>/dev/null || true; }
 	[[ -n $fake ]] && { kill "$fake" 2>/dev/null || true; }
+	[[ -n $term ]] && { kill "$term" 2>/dev/null || true; }
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -37,7 +39,8 @@ done
 export GODWIT_SERVER=unix:$sock GODWIT_TOKEN=$(cat "$state/token") GODWIT_CONFIG=$dir/none HOME=$dir
 
 # The node's underlay address: a loopback address of this run, where the fake
-# agent's stream service listens (port 7481, agent/streams.h).
+# agent's stream service listens (port 7481, agent/streams.h: the agent's TLS,
+# tests/tools/pskterm, in front of the python on 7482).
 ul=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 report() { # JSON of the vms map
 	curl -s -o /dev/null -w '%{http_code}' --unix-socket "$sock" -X PUT \
@@ -73,7 +76,7 @@ python3 - "$ul" "$GODWIT_TOKEN" "$dir/ready" <<'PY' &
 import json, socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 7481)); s.listen(1)
+s.bind((sys.argv[1], 7482)); s.listen(1)
 open(sys.argv[3], "w").close()
 c, _ = s.accept()
 line = b""
@@ -97,8 +100,9 @@ while True:
 c.close()
 PY
 fake=$!
+"$pskterm" "$ul:7481" "$ul:7482" "$state/token" "$dir/term.ready" & term=$!
 deadline=$((SECONDS + 5))
-until [[ -e $dir/ready ]]; do ((SECONDS < deadline)) || { fail "fake console did not start"; break; }; sleep 0.05; done
+until [[ -e $dir/ready && -e $dir/term.ready ]]; do ((SECONDS < deadline)) || { fail "fake console did not start"; break; }; sleep 0.05; done
 out=$("$godwit" console testvm </dev/null 2>&1) && fail "console before the agent reports one: $out" ||
 	{ grep -q "has no console yet (phase Scheduled" <<<"$out" && ok "no console yet" || fail "no console: $out"; }
 report "{\"testvm\":{\"phase\":\"running\",\"ready\":true,\"console\":\"$console\"}}"

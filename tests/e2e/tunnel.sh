@@ -66,6 +66,47 @@ TUN=$(gw get ports -o json | jq -r '[.items[] | select(.metadata.name | startswi
 [[ $TUN == node-2 ]] && ok "the tunnel is served by node-2 (not the endpoint's node-1)" \
   || fail "tunnel served by '$TUN', wanted node-2"
 
+# --- 1b. the controller-to-agent leg on the underlay (TCP 7481): TLS with the
+# node's stream secret, so neither the secret, the request line nor the
+# stream's bytes are in the capture ---
+if command -v tcpdump >/dev/null; then
+  pcap=$LAB_DIR/streams.pcap
+  ip netns exec "$LAB-ul" timeout 5 tcpdump -i br0 -U -s 0 -w "$pcap" 'tcp port 7481' \
+    >"$LAB_DIR/tcpdump.log" 2>&1 & TD=$!
+  wait_until 5 "tcpdump listening" grep -q "listening on" "$LAB_DIR/tcpdump.log"
+  marker=godwit-stream-marker-$RANDOM$RANDOM
+  echoed=$(python3 - "$LPORT" "$marker" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall((sys.argv[2] + "\n").encode() * 50); s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    data += b
+print(data.decode().count(sys.argv[2]))
+PY
+)
+  wait "$TD"
+  [[ $echoed == 50 ]] && ok "a marker went through the forward and back (50 times)" \
+    || fail "the marker came back $echoed times"
+  payloads=$(tcpdump -r "$pcap" -nn 'tcp[tcpflags] & tcp-push != 0' 2>/dev/null | wc -l)
+  ((payloads >= 4)) && ok "the capture holds $payloads stream segments with payload" \
+    || fail "the capture holds only $payloads segments with payload on 7481"
+  leaks=
+  grep -aqF "$marker" "$pcap" && leaks+=" the-stream's-bytes"
+  grep -aqF '"kind"' "$pcap" && leaks+=" the-request-line"
+  while read -r f; do
+    grep -aqF "$(cat "$f")" "$pcap" && leaks+=" $f"
+  done < <(find "$LAB_DIR" -name stream-secret)
+  [[ -n $(find "$LAB_DIR" -name stream-secret) ]] || fail "no node's stream-secret file found under $LAB_DIR"
+  grep -aqF "$(cat "$LAB_DIR/token")" "$pcap" && leaks+=" the-admin-token"
+  [[ -z $leaks ]] && ok "nothing in clear on the underlay's stream leg (secret, request line, bytes)" \
+    || fail "in clear on 7481:$leaks"
+else
+  fail "no tcpdump (make deps installs it)"
+fi
+
 # --- 2. byte-exact across drill migrations of the endpoint: 1 -> 3 -> 1 ---
 for to in node-3 node-1; do
   stream_check 4 >"$LAB_DIR/pf-drill-$to.json" & SC=$!

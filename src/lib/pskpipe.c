@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+#include "pskpipe.h"
+#include "stream.h"
+
+#include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define PSK_PRIORITY   "NORMAL:-VERS-ALL:+VERS-TLS1.3:-KX-ALL:+ECDHE-PSK:+DHE-PSK"
+#define PSK_KEY_LEN    32 /* SHA-256 */
+#define PSK_PIPE_STACK (128 * 1024)
+
+struct psk {
+	atomic_int refs; /* the relay threads still running */
+	gnutls_session_t session;
+	gnutls_psk_client_credentials_t client;
+	gnutls_psk_server_credentials_t server;
+	unsigned char key[PSK_KEY_LEN];
+	const char *identity; /* the server's expectation (the caller's, handshake only) */
+	int tcp, plain;
+};
+
+static void psk_free(struct psk *p)
+{
+	if (p->session)
+		gnutls_deinit(p->session);
+	if (p->client)
+		gnutls_psk_free_client_credentials(p->client);
+	if (p->server)
+		gnutls_psk_free_server_credentials(p->server);
+	if (p->tcp >= 0)
+		close(p->tcp);
+	if (p->plain >= 0)
+		close(p->plain);
+	memset(p->key, 0, sizeof(p->key));
+	free(p);
+}
+
+static void psk_put(struct psk *p)
+{
+	if (atomic_fetch_sub(&p->refs, 1) == 1)
+		psk_free(p);
+}
+
+/* The server's key for the client's identity: ours, when it is the expected one. */
+static int server_key(gnutls_session_t session, const char *identity, gnutls_datum_t *key)
+{
+	struct psk *p = gnutls_session_get_ptr(session);
+
+	if (p->identity && strcmp(identity, p->identity) != 0)
+		return -1;
+	key->data = gnutls_malloc(PSK_KEY_LEN);
+	if (!key->data)
+		return -1;
+	memcpy(key->data, p->key, PSK_KEY_LEN);
+	key->size = PSK_KEY_LEN;
+	return 0;
+}
+
+/* Peer's bytes to the caller, until the peer's close_notify. */
+static void *from_peer(void *data)
+{
+	struct psk *p = data;
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = gnutls_record_recv(p->session, buf, sizeof(buf));
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n == 0) {
+			shutdown(p->plain, SHUT_WR); /* the peer's end of input, passed on */
+			break;
+		}
+		if (n < 0 || stream_write_all(p->plain, buf, (size_t)n) < 0) {
+			shutdown(p->tcp, SHUT_RDWR); /* ends the other direction too */
+			shutdown(p->plain, SHUT_RDWR);
+			break;
+		}
+	}
+	psk_put(p);
+	return NULL;
+}
+
+static int send_all(gnutls_session_t s, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = gnutls_record_send(s, buf, len);
+
+		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n < 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The caller's bytes to the peer, until the caller's end of input. */
+static void *to_peer(void *data)
+{
+	struct psk *p = data;
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = read(p->plain, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			gnutls_bye(p->session, GNUTLS_SHUT_WR);
+			break;
+		}
+		if (n < 0 || send_all(p->session, buf, (size_t)n) < 0) {
+			shutdown(p->tcp, SHUT_RDWR);
+			shutdown(p->plain, SHUT_RDWR);
+			break;
+		}
+	}
+	psk_put(p);
+	return NULL;
+}
+
+static int start_relay(struct psk *p)
+{
+	void *(*const fns[2])(void *) = {from_peer, to_peer};
+	pthread_attr_t attr;
+	pthread_t t;
+	int i, r = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, PSK_PIPE_STACK);
+	for (i = 0; i < 2 && r == 0; i++) {
+		atomic_fetch_add(&p->refs, 1);
+		r = -pthread_create(&t, &attr, fns[i], p);
+		if (r < 0)
+			atomic_fetch_sub(&p->refs, 1);
+	}
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
+static int session_new(struct psk *p, bool server, const char *identity)
+{
+	gnutls_datum_t key = {.data = p->key, .size = PSK_KEY_LEN};
+	int r;
+
+	r = gnutls_init(&p->session, server ? GNUTLS_SERVER : GNUTLS_CLIENT);
+	if (r == 0 && server) {
+		r = gnutls_psk_allocate_server_credentials(&p->server);
+		if (r == 0)
+			gnutls_psk_set_server_credentials_function(p->server, server_key);
+	} else if (r == 0) {
+		r = gnutls_psk_allocate_client_credentials(&p->client);
+		if (r == 0)
+			r = gnutls_psk_set_client_credentials(p->client, identity, &key,
+							      GNUTLS_PSK_KEY_RAW);
+	}
+	if (r == 0)
+		r = gnutls_priority_set_direct(p->session, PSK_PRIORITY, NULL);
+	if (r == 0)
+		r = gnutls_credentials_set(p->session, GNUTLS_CRD_PSK,
+					   server ? (void *)p->server : (void *)p->client);
+	if (r < 0)
+		return r;
+	gnutls_session_set_ptr(p->session, p);
+	gnutls_transport_set_int(p->session, p->tcp);
+	gnutls_handshake_set_timeout(p->session, PSKPIPE_HANDSHAKE_MS);
+	return 0;
+}
+
+static int handshake(struct psk *p)
+{
+	int r;
+
+	do
+		r = gnutls_handshake(p->session);
+	while (r == GNUTLS_E_INTERRUPTED);
+	return r;
+}
+
+/* A TLS failure as -errno: a key or identity that does not match is -EPERM. */
+static int tls_errno(int r)
+{
+	switch (r) {
+	case GNUTLS_E_DECRYPTION_FAILED:
+	case GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER: /* TLS 1.3: the PSK binder does not verify */
+	case GNUTLS_E_WARNING_ALERT_RECEIVED:
+	case GNUTLS_E_FATAL_ALERT_RECEIVED:
+	case GNUTLS_E_INSUFFICIENT_CREDENTIALS:
+	case GNUTLS_E_KEYFILE_ERROR:
+		return -EPERM;
+	case GNUTLS_E_TIMEDOUT:
+	case GNUTLS_E_AGAIN:
+		return -ETIMEDOUT;
+	case GNUTLS_E_PREMATURE_TERMINATION:
+	case GNUTLS_E_PUSH_ERROR:
+	case GNUTLS_E_PULL_ERROR:
+		return -ECONNRESET;
+	default:
+		return -EPROTO;
+	}
+}
+
+static int psk_open(int tcp, bool server, const char *identity, const char *secret, int *plain,
+		    char *err, size_t errlen)
+{
+	int sv[2] = {-1, -1}, r;
+	struct psk *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		close(tcp);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	p->tcp = tcp;
+	p->plain = -1;
+	p->identity = identity;
+	r = gnutls_hash_fast(GNUTLS_DIG_SHA256, secret, strlen(secret), p->key);
+	if (r == 0)
+		r = session_new(p, server, identity);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot set up TLS: %s", gnutls_strerror(r));
+		r = -ENOMEM;
+		goto fail;
+	}
+	stream_set_timeout(tcp, PSKPIPE_HANDSHAKE_MS);
+	r = handshake(p);
+	if (r < 0 && server)
+		gnutls_alert_send_appropriate(p->session, r); /* the client learns why */
+	if (r < 0) {
+		snprintf(err, errlen, "TLS handshake failed: %s%s", gnutls_strerror(r),
+			 tls_errno(r) == -EPERM ? " (the peer holds another secret or names another node)" : "");
+		r = tls_errno(r);
+		goto fail;
+	}
+	stream_set_timeout(tcp, 0);
+	p->identity = NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "socketpair: %s", strerror(-r));
+		goto fail;
+	}
+	p->plain = sv[1];
+	atomic_init(&p->refs, 1); /* ours until both threads run */
+	r = start_relay(p);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot start the TLS relay: %s", strerror(-r));
+		close(sv[0]);
+		shutdown(p->tcp, SHUT_RDWR); /* a thread that started ends */
+		shutdown(p->plain, SHUT_RDWR);
+		psk_put(p);
+		return r;
+	}
+	psk_put(p);
+	*plain = sv[0];
+	return 0;
+fail:
+	psk_free(p);
+	return r;
+}
+
+int pskpipe_client(int tcp, const char *identity, const char *secret, int *plain, char *err,
+		   size_t errlen)
+{
+	return psk_open(tcp, false, identity, secret, plain, err, errlen);
+}
+
+int pskpipe_server(int tcp, const char *identity, const char *secret, int *plain, char *err,
+		   size_t errlen)
+{
+	return psk_open(tcp, true, identity, secret, plain, err, errlen);
+}
