@@ -27,6 +27,7 @@
 #include "lib/secret.h"
 #include "lib/stream.h"
 #include "lib/streamproto.h"
+#include "lib/worker.h"
 
 #define CONNECT_TIMEOUT_MS 3000
 
@@ -270,8 +271,6 @@ static void accept_one(struct streams *s)
 {
 	struct sockaddr_in peer;
 	socklen_t len = sizeof(peer);
-	pthread_attr_t attr;
-	pthread_t t;
 	struct conn *c;
 	int fd;
 
@@ -291,15 +290,10 @@ static void accept_one(struct streams *s)
 	c->s = s;
 	c->fd = fd;
 	inet_ntop(AF_INET, &peer.sin_addr, c->peer, sizeof(c->peer));
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	if (pthread_create(&t, &attr, conn_main, c) != 0) {
-		pthread_attr_destroy(&attr);
+	if (worker_detached(conn_main, c, 256 * 1024) < 0) {
 		free(c);
 		goto fail;
 	}
-	pthread_attr_destroy(&attr);
 	return;
 fail:
 	atomic_fetch_sub(&s->active, 1);

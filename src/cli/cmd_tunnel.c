@@ -27,6 +27,7 @@
 #include "lib/num.h"
 #include "lib/proc.h"
 #include "lib/stream.h"
+#include "lib/worker.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -192,7 +193,6 @@ static int listen_local(const char *address, unsigned port, int *out, unsigned *
 static int serve(struct cli *cli, const struct target *t, const char *address, unsigned local,
 		 unsigned remote)
 {
-	pthread_attr_t attr;
 	unsigned bound = 0;
 	int lfd = -1, r;
 
@@ -203,11 +203,8 @@ static int serve(struct cli *cli, const struct target *t, const char *address, u
 		return 1;
 	printf("Forwarding from %s:%u -> %s/%s:%u\n", address, bound, t->word, t->name, remote);
 	fflush(stdout);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
 		struct forward *f;
-		pthread_t th;
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd < 0) {
@@ -224,12 +221,11 @@ static int serve(struct cli *cli, const struct target *t, const char *address, u
 		f->cli = cli;
 		f->fd = fd;
 		stream_path(t, remote, f->path, sizeof(f->path));
-		if (pthread_create(&th, &attr, forward_main, f) != 0) {
+		if (worker_detached(forward_main, f, 0) < 0) {
 			close(fd);
 			free(f);
 		}
 	}
-	pthread_attr_destroy(&attr);
 	close(lfd);
 	return 1;
 }

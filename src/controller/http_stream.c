@@ -4,6 +4,7 @@
 
 #include "lib/log.h"
 #include "lib/stream.h"
+#include "lib/worker.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -71,8 +72,6 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 		       size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
 	struct relay *rl = cls;
-	pthread_attr_t attr;
-	pthread_t t;
 	int r;
 
 	(void)con_cls;
@@ -97,14 +96,10 @@ static void on_upgrade(void *cls, struct MHD_Connection *conn, void *con_cls, co
 	} else if (extra_in_size && stream_write_all(rl->agent_fd, extra_in, extra_in_size) < 0) {
 		goto fail;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, HTTP_STREAM_THREAD_STACK);
-	r = pthread_create(&t, &attr, relay_main, rl);
-	pthread_attr_destroy(&attr);
+	r = worker_detached(relay_main, rl, HTTP_STREAM_THREAD_STACK);
 	if (r == 0)
 		return;
-	log_warn_errno(-r, "stream %s: no thread to relay it", rl->what);
+	log_warn_errno(r, "stream %s: no thread to relay it", rl->what);
 fail:
 	if (rl->urh)
 		MHD_upgrade_action(rl->urh, MHD_UPGRADE_ACTION_CLOSE);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "pskpipe.h"
 #include "stream.h"
+#include "tlsio.h"
+#include "worker.h"
 
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -91,21 +92,6 @@ static void *from_peer(void *data)
 	return NULL;
 }
 
-static int send_all(gnutls_session_t s, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = gnutls_record_send(s, buf, len);
-
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n < 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The caller's bytes to the peer, until the caller's end of input. */
 static void *to_peer(void *data)
 {
@@ -121,7 +107,7 @@ static void *to_peer(void *data)
 			gnutls_bye(p->session, GNUTLS_SHUT_WR);
 			break;
 		}
-		if (n < 0 || send_all(p->session, buf, (size_t)n) < 0) {
+		if (n < 0 || tlsio_send_all(p->session, buf, (size_t)n) < 0) {
 			shutdown(p->tcp, SHUT_RDWR);
 			shutdown(p->plain, SHUT_RDWR);
 			break;
@@ -134,20 +120,14 @@ static void *to_peer(void *data)
 static int start_relay(struct psk *p)
 {
 	void *(*const fns[2])(void *) = {from_peer, to_peer};
-	pthread_attr_t attr;
-	pthread_t t;
 	int i, r = 0;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, PSK_PIPE_STACK);
 	for (i = 0; i < 2 && r == 0; i++) {
 		atomic_fetch_add(&p->refs, 1);
-		r = -pthread_create(&t, &attr, fns[i], p);
+		r = worker_detached(fns[i], p, PSK_PIPE_STACK);
 		if (r < 0)
 			atomic_fetch_sub(&p->refs, 1);
 	}
-	pthread_attr_destroy(&attr);
 	return r;
 }
 

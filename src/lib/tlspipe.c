@@ -2,6 +2,8 @@
 #include "tlspipe.h"
 #include "stream.h"
 #include "streamframe.h"
+#include "tlsio.h"
+#include "worker.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -82,21 +84,6 @@ static void pipe_put(struct pipe *p)
 		pipe_free(p);
 }
 
-static int tls_send_all(gnutls_session_t s, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = gnutls_record_send(s, buf, len);
-
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n < 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The server's bytes to the caller, until the server's end of input. */
 static void *from_server(void *data)
 {
@@ -148,7 +135,7 @@ static void *to_server(void *data)
 			continue;
 		if (n == 0 && p->out.done) {
 			streamframe_head((uint8_t *)buf, 0);
-			tls_send_all(p->session, buf, STREAMFRAME_HEAD);
+			tlsio_send_all(p->session, buf, STREAMFRAME_HEAD);
 			break;
 		}
 		if (n == 0) {
@@ -159,13 +146,13 @@ static void *to_server(void *data)
 		if (n > 0 && !p->out.done)
 			head = head_scan(&p->out, data_at, (size_t)n);
 		if (n > 0 && head)
-			r = tls_send_all(p->session, data_at, head);
+			r = tlsio_send_all(p->session, data_at, head);
 		rest = n > 0 ? (size_t)n - head : 0;
 		if (r == 0 && rest) {
 			/* the frame's head right before its payload (over head
 			 * bytes already sent), for one record */
 			streamframe_head((uint8_t *)buf + head, (uint32_t)rest);
-			r = tls_send_all(p->session, buf + head, STREAMFRAME_HEAD + rest);
+			r = tlsio_send_all(p->session, buf + head, STREAMFRAME_HEAD + rest);
 		}
 		if (n < 0 || r < 0) {
 			shutdown(p->tcp, SHUT_RDWR);
@@ -175,20 +162,6 @@ static void *to_server(void *data)
 	}
 	pipe_put(p);
 	return NULL;
-}
-
-static int start_thread(void *(*fn)(void *), struct pipe *p)
-{
-	pthread_attr_t attr;
-	pthread_t t;
-	int r;
-
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, TLS_PIPE_STACK);
-	r = pthread_create(&t, &attr, fn, p);
-	pthread_attr_destroy(&attr);
-	return -r;
 }
 
 static bool is_ip(const char *host)
@@ -274,13 +247,13 @@ int tls_pipe_open(int tcp, const char *host, const char *ca_file, int *fd, char 
 	}
 	p->plain = sp[1];
 	atomic_init(&p->refs, 2);
-	r = start_thread(from_server, p);
+	r = worker_detached(from_server, p, TLS_PIPE_STACK);
 	if (r < 0) {
 		snprintf(err, errlen, "no thread for the TLS relay: %s", strerror(-r));
 		close(sp[0]);
 		goto fail;
 	}
-	r = start_thread(to_server, p);
+	r = worker_detached(to_server, p, TLS_PIPE_STACK);
 	if (r < 0) {
 		/* The reader runs and frees p: end it through the caller's side. */
 		snprintf(err, errlen, "no thread for the TLS relay: %s", strerror(-r));

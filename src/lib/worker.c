@@ -49,6 +49,21 @@ static int start(struct worker *w, worker_main_fn fn, worker_round_fn round, int
 	return 0;
 }
 
+int worker_detached(void *(*fn)(void *), void *arg, size_t stack_bytes)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (stack_bytes)
+		pthread_attr_setstacksize(&attr, stack_bytes);
+	r = pthread_create(&t, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return -r;
+}
+
 int worker_start(struct worker *w, worker_main_fn fn, void *ctx)
 {
 	if (!fn)

@@ -25,6 +25,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct worker;
@@ -44,6 +45,9 @@ struct worker {
 
 /* 0, or -errno (nothing left to stop). */
 int worker_start(struct worker *w, worker_main_fn fn, void *ctx);
+/* fn(arg) on a detached thread of its own (stack_bytes, 0: the default) that
+ * nobody joins: a relay, a connection's handler. 0 or -errno. */
+int worker_detached(void *(*fn)(void *), void *arg, size_t stack_bytes);
 int worker_start_periodic(struct worker *w, int64_t first_ms, worker_round_fn round, void *ctx);
 
 /* From the worker's thread: sleeps up to ms; true when it must stop. */
