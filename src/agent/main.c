@@ -528,6 +528,7 @@ static int agent_start(struct agent *a)
 	    .handoff = handoff_port,
 	    .handoff_ctx = a,
 	    .migrate_buffer_kib = a->opt.migrate_buffer_kib,
+	    .stream_secret = a->stream_secret,
 	    .incoming_paused = a->opt.vm_incoming_paused,
 	    .no_source_primers = a->opt.no_source_primers,
 	};
@@ -593,6 +594,7 @@ static int agent_start(struct agent *a)
 		    .node = a->opt.node,
 		    .downtime_ms = a->opt.migrate_downtime_ms,
 		    .buffer_kib = a->opt.migrate_buffer_kib,
+		    .stream_secret = a->stream_secret,
 		    .vms = a->vms,
 		};
 

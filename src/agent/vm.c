@@ -15,6 +15,7 @@
 #include "lib/base64.h"
 #include "lib/catalog.h"
 #include "lib/log.h"
+#include "lib/migtls.h"
 #include "lib/proc.h"
 
 static const char *const event_names[VM__EVENTS] = {"STOP", "RESUME", "MIGRATION"};
@@ -106,7 +107,8 @@ static const char *str_at(const json_t *o, const char *a, const char *b)
 
 /* The incoming side's Migration (the Port's status.migration): whether it is
  * ending, and the source node's underlay IP (the only peer let in). */
-static void want_migration(const struct cache *c, const json_t *port, struct vm_want *w)
+static void want_migration(const struct cache *c, const json_t *port, const char *secret,
+			   struct vm_want *w)
 {
 	const char *name = str_at(port, "status", "migration");
 	const json_t *mig = name ? json_object_get(c->objs[CACHE_MIGRATIONS], name) : NULL;
@@ -121,11 +123,16 @@ static void want_migration(const struct cache *c, const json_t *port, struct vm_
 		    (migration_phase_is(phase, MIGRATION_FAILED) ||
 		     migration_phase_is(phase, MIGRATION_ABORTED));
 	snprintf(w->source_ip, sizeof(w->source_ip), "%s", ip ?: "");
+	w->tls_key[0] = '\0';
+	w->tls_invalid = mig && secret &&
+			 migtls_key_of(json_object_get(json_object_get(mig, "status"), "transport"),
+				       MIGTLS_ROLE_TARGET, secret, w->tls_key) == -EINVAL;
 }
 
 /* Fills w from the VM object (and its Port); w->present says whether it
  * belongs here. */
-static int want_from(const struct cache *c, const char *node, const json_t *vm, struct vm_want *w)
+static int want_from(const struct cache *c, const char *node, const char *secret, const json_t *vm,
+		     struct vm_want *w)
 {
 	const json_t *spec = json_object_get(vm, "spec");
 	const char *vnode = json_string_value(json_object_get(spec, "node"));
@@ -159,7 +166,7 @@ static int want_from(const struct cache *c, const char *node, const json_t *vm, 
 	snprintf(w->ifname, sizeof(w->ifname), "%s", str_at(port, "spec", "ifname") ?: "");
 	snprintf(w->mac, sizeof(w->mac), "%s", str_at(port, "spec", "mac") ?: "");
 	if (w->incoming)
-		want_migration(c, port, w);
+		want_migration(c, port, secret, w);
 	if (image && !catalog_find(image))
 		snprintf(w->image_error, sizeof(w->image_error),
 			 "spec.image `%.80s' is not in the catalog (godwit-demo)", image);
@@ -202,7 +209,7 @@ int vm_manager_sync(struct vm_manager *m, const struct cache *c)
 		struct vm_want w;
 		struct vm *v;
 
-		r = want_from(c, m->node, vm, &w);
+		r = want_from(c, m->node, m->cfg.stream_secret, vm, &w);
 		if (r < 0)
 			break;
 		if (!w.present)

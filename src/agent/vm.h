@@ -67,6 +67,8 @@
 #ifndef GODWIT_AGENT_VM_H
 #define GODWIT_AGENT_VM_H
 
+#include "lib/secret.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -112,6 +114,9 @@ struct vm_config {
 	void *handoff_ctx;
 	/* The migration sockets' buffer (migsock.h; 0: the kernel's autotuning). */
 	unsigned int migrate_buffer_kib;
+	/* This node's stream secret (credential.h): unwraps an incoming
+	 * Migration's TLS key (lib/migtls.h). NULL: incoming streams in the clear. */
+	const char *stream_secret;
 	/* Verification (bench/ramcheck.py): an incoming QEMU stays paused after
 	 * the transfer until someone `cont`s it on its qmp-watch.sock, so that
 	 * both guests' RAM can be compared at the switchover. Never in production:
@@ -135,6 +140,7 @@ json_t *vm_manager_report(struct vm_manager *m);
 struct vm_migrate_params {
 	uint32_t downtime_ms;	/* 0: VM_DEFAULT_DOWNTIME_MS */
 	uint64_t max_bandwidth; /* bytes/s; 0: unlimited */
+	char tls_key[SECRET_HEX_LEN + 1]; /* the Migration's TLS key (lib/migtls.h); "": none */
 };
 
 /*

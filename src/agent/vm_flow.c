@@ -14,6 +14,7 @@
 #include "lib/phases.h"
 #include "lib/worker.h"
 #include "lib/log.h"
+#include "lib/migtls.h"
 
 #define MIB	 (1024ULL * 1024ULL)
 #define RETRY_MS 1000 /* after a failed connect or resume */
@@ -32,6 +33,7 @@ struct vm_flow {
 	pthread_mutex_t lock;
 	json_t *pending; /* under lock; name -> Migration, from the last sync (NULL: none new) */
 	char *node;
+	char *stream_secret; /* NULL: none (no TLS) */
 	uint32_t downtime_ms;
 	unsigned int buffer_kib;
 	struct vm_manager *vms;
@@ -76,14 +78,23 @@ enum vm_flow_action vm_flow_decide(const json_t *mig, const char *node,
 	return VM_FLOW_NONE;
 }
 
-static void params_of(const struct vm_flow *f, const json_t *mig, struct vm_migrate_params *p)
+/* -EINVAL: the Migration's status.transport is malformed (no TLS key). */
+static int params_of(const struct vm_flow *f, const json_t *mig, struct vm_migrate_params *p)
 {
+	int r;
+
 	const json_t *spec = json_object_get(mig, "spec");
 	json_int_t dt = json_integer_value(json_object_get(spec, "downtime_ms"));
 	json_int_t bw = json_integer_value(json_object_get(spec, "max_bandwidth_mib"));
 
 	p->downtime_ms = dt > 0 ? (uint32_t)dt : f->downtime_ms;
 	p->max_bandwidth = bw > 0 ? (uint64_t)bw * MIB : 0;
+	p->tls_key[0] = '\0';
+	if (!f->stream_secret)
+		return 0;
+	r = migtls_key_of(json_object_get(json_object_get(mig, "status"), "transport"),
+			  MIGTLS_ROLE_SOURCE, f->stream_secret, p->tls_key);
+	return r == -ENOENT ? 0 : r;
 }
 
 static void start(struct vm_flow *f, struct entry *e, const char *vm)
@@ -92,7 +103,13 @@ static void start(struct vm_flow *f, struct entry *e, const char *vm)
 	struct vm_migrate_params p;
 	int sock, r;
 
-	params_of(f, e->mig, &p);
+	if (params_of(f, e->mig, &p) < 0) {
+		log_error("migration %s: status.transport is malformed: no key for its TLS, not "
+			  "starting",
+			  e->name);
+		e->not_before = clock_mono_ms() + RETRY_MS;
+		return;
+	}
 	r = migsock_connect(uri, f->buffer_kib, MIGSOCK_CONNECT_TIMEOUT_MS, &sock);
 	if (r < 0) {
 		log_warn_errno(r, "migration %s: cannot connect to the target at %s (retrying)",
@@ -252,6 +269,7 @@ static void flow_free(struct vm_flow *f)
 	}
 	json_decref(f->pending);
 	free(f->node);
+	free(f->stream_secret);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
 }
@@ -268,7 +286,8 @@ int vm_flow_start(const struct vm_flow_config *cfg, struct vm_flow **out)
 	f->downtime_ms = cfg->downtime_ms ? cfg->downtime_ms : VM_DEFAULT_DOWNTIME_MS;
 	f->buffer_kib = cfg->buffer_kib;
 	f->node = strdup(cfg->node);
-	if (!f->node) {
+	f->stream_secret = cfg->stream_secret ? strdup(cfg->stream_secret) : NULL;
+	if (!f->node || (cfg->stream_secret && !f->stream_secret)) {
 		r = -ENOMEM;
 		goto cleanup;
 	}

@@ -39,6 +39,7 @@ struct vm_flow_config {
 	const char *node;
 	uint32_t downtime_ms;	 /* when the Migration gives no spec.downtime_ms; 0: default */
 	unsigned int buffer_kib; /* the migration socket's send buffer (migsock.h) */
+	const char *stream_secret; /* unwraps a Migration's TLS key (lib/migtls.h); may be NULL */
 	struct vm_manager *vms;
 };
 

@@ -129,10 +129,18 @@ static void accept_now(struct vm_manager *m, struct vm *v)
 	}
 	close_listener(m, v);
 	v->in.sock = fd;
+	if (v->want.tls_invalid) {
+		close_fds(v);
+		set_state(m, v, VM_IN_FAILED,
+			  "the Migration's status.transport is malformed: no key for its TLS");
+		return;
+	}
 	snprintf(uri, sizeof(uri), "fd:%s", QEMU_FDNAME);
 	r = vm_qmp_exec(
 	    v, "migrate-set-capabilities",
 	    json_pack("{s:[{s:s, s:b}]}", "capabilities", "capability", "events", "state", 1), -1);
+	if (r == 0)
+		r = vm_tls_prepare(v, true, v->want.tls_key);
 	if (r == 0)
 		r = vm_qmp_exec(v, "getfd", json_pack("{s:s}", "fdname", QEMU_FDNAME), fd);
 	if (r == 0)
@@ -144,7 +152,8 @@ static void accept_now(struct vm_manager *m, struct vm *v)
 		set_state(m, v, VM_IN_FAILED, why);
 		return;
 	}
-	log_info("vm %s: receiving migration %s from %s", v->name, v->in.migration, peer);
+	log_info("vm %s: receiving migration %s from %s%s", v->name, v->in.migration, peer,
+		 v->want.tls_key[0] ? " (TLS)" : " (no TLS: the Migration has no transport key)");
 	set_state(m, v, VM_IN_RECEIVING, NULL);
 }
 

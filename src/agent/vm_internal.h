@@ -32,6 +32,8 @@ struct vm_want {
 	char migration[64];
 	bool cancel;
 	char source_ip[16];
+	char tls_key[SECRET_HEX_LEN + 1]; /* the Migration's TLS key (lib/migtls.h); "": none */
+	bool tls_invalid;		  /* its status.transport is malformed: refuse the stream */
 	uint32_t memory_mib; /* already raised to the minimum */
 	uint32_t spec_memory_mib;
 	uint32_t cpus;
@@ -130,6 +132,9 @@ void vm_qmp_closed(struct vm_manager *m, struct vm *v);
 /* QMP cmd with args (stolen; NULL: out of memory) and pass_fd (or -1); a
  * refusal is logged with QEMU's error. */
 int vm_qmp_exec(struct vm *v, const char *cmd, json_t *args, int pass_fd);
+/* The migration's TLS in QEMU, before migrate or migrate-incoming (vm_tls.c):
+ * key "" or NULL clears it. */
+int vm_tls_prepare(struct vm *v, bool server, const char *key);
 
 /* vm_events.c: QMP events (STOP/RESUME/MIGRATION/RESET) and the handoff. */
 void vm_on_event(const struct qmp_event *ev, void *ctx); /* ctx: the struct vm */

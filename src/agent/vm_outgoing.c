@@ -204,7 +204,7 @@ json_t *vm_outgoing_report(const struct vm *v)
 
 /* ---- what the flow calls ---- */
 
-static int prepare_qemu(struct vm *v, uint32_t downtime, uint64_t bw)
+static int prepare_qemu(struct vm *v, uint32_t downtime, uint64_t bw, const char *tls_key)
 {
 	int r =
 	    vm_qmp_exec(v, "migrate-set-capabilities",
@@ -217,6 +217,8 @@ static int prepare_qemu(struct vm *v, uint32_t downtime, uint64_t bw)
 				json_pack("{s:I, s:I}", "downtime-limit", (json_int_t)downtime,
 					  "max-bandwidth", (json_int_t)bw),
 				-1);
+	if (r == 0)
+		r = vm_tls_prepare(v, false, tls_key);
 	return r;
 }
 
@@ -277,14 +279,15 @@ int vm_migrate_start(struct vm_manager *m, const char *name, const char *migrati
 	else if (strcmp(v->out.migration, migration) == 0)
 		r = -EALREADY;
 	else
-		r = prepare_qemu(v, downtime, bw);
+		r = prepare_qemu(v, downtime, bw, p ? p->tls_key : NULL);
 	if (r == 0) {
 		r = hand_over(m, v, migration, sock);
 		sock = -1;
 		if (r == 0)
 			log_info("vm %s: migrating for %s (downtime-limit %u ms, max-bandwidth "
-				 "%llu B/s)",
-				 name, migration, downtime, (unsigned long long)bw);
+				 "%llu B/s, %s)",
+				 name, migration, downtime, (unsigned long long)bw,
+				 p && p->tls_key[0] ? "TLS" : "no TLS");
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (sock >= 0)

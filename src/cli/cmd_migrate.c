@@ -31,6 +31,7 @@
 struct migrate {
 	const char *vm, *target;
 	long downtime_ms, bandwidth_mib, progress_timeout_s;
+	int tls; /* migclient_spec.tls */
 	bool wait, abort, json, tty;
 	char name[96];
 };
@@ -47,7 +48,8 @@ static int create(struct migclient *mc, struct migrate *g, json_t **out)
 						      .target = g->target,
 						      .downtime_ms = g->downtime_ms,
 						      .max_bandwidth_mib = g->bandwidth_mib,
-						      .progress_timeout_s = g->progress_timeout_s},
+						      .progress_timeout_s = g->progress_timeout_s,
+						      .tls = g->tls},
 			     out);
 	if (r && mc->refused.status)
 		fprintf(stderr, "godwit migrate: %s\n", mc->refused.text);
@@ -207,6 +209,8 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 					     {"downtime-ms", required_argument, NULL, 'd'},
 					     {"max-bandwidth-mib", required_argument, NULL, 'b'},
 					     {"progress-timeout-s", required_argument, NULL, 'p'},
+					     {"tls", no_argument, NULL, 'T'},
+					     {"no-tls", no_argument, NULL, 'N'},
 					     {"json", no_argument, NULL, 'j'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
@@ -234,6 +238,12 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 		case 'j':
 			g.json = true;
 			break;
+		case 'T':
+			g.tls = 1;
+			break;
+		case 'N':
+			g.tls = -1;
+			break;
 		case 'd':
 			if (parse_long("--downtime-ms", optarg, 60000, &g.downtime_ms))
 				return EXIT_USAGE;
@@ -251,8 +261,8 @@ int cmd_migrate(struct cli *cli, const struct cli_verb *verb, int argc, char **a
 			return cli_bad_flag(verb, opt, argv);
 		}
 	}
-	if (optind + 1 != argc ||
-	    (g.abort && (g.target || g.downtime_ms || g.bandwidth_mib || g.progress_timeout_s))) {
+	if (optind + 1 != argc || (g.abort && (g.target || g.downtime_ms || g.bandwidth_mib ||
+					       g.progress_timeout_s || g.tls))) {
 		cli_usage(verb, stderr);
 		return EXIT_USAGE;
 	}

@@ -45,7 +45,7 @@ static const struct cli_verb verbs[] = {
      "delete KIND NAME | delete -f FILE|-"},
     {"migrate", cmd_migrate, "Live-migrate a VM to another node (or abort its migration).",
      "migrate VM [--to NODE] [--wait] [--downtime-ms N] [--max-bandwidth-mib N]\n"
-     "       [--progress-timeout-s N] [--json]\n"
+     "       [--progress-timeout-s N] [--tls | --no-tls] [--json]\n"
      "       godwit migrate VM --abort [--wait] [--json]"},
     {"migrate-cancel", cmd_migrate_cancel, "Cancel a VM's unfinished migration (migrate --abort).",
      "migrate-cancel VM [--wait] [--json]"},

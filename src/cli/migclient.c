@@ -70,6 +70,8 @@ static json_t *create_body(const struct migclient_spec *s)
 					 json_integer(s->progress_timeout_s));
 	if (s->no_replicate)
 		r |= json_object_set_new(spec, "replicate", json_false());
+	if (s->tls)
+		r |= json_object_set_new(spec, "tls", json_boolean(s->tls > 0));
 	if (r) {
 		json_decref(body);
 		return NULL;

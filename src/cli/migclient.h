@@ -51,6 +51,7 @@ struct migclient_spec {
 	const char *target, *strategy;
 	long downtime_ms, max_bandwidth_mib, progress_timeout_s;
 	bool no_replicate; /* the drill's --naive baseline: spec.replicate false */
+	int tls;	   /* spec.tls: 1 true, -1 false, 0 the controller's default */
 };
 
 /* POSTs the Migration; *out is the created object. */

@@ -5,14 +5,18 @@
  * migration_api.h), and its deletion once finished. A migration is never
  * PUT (405).
  */
+#include "auth.h"
 #include "kind.h"
 #include "kind_node.h"
 #include "kind_port.h"
 #include "kind_vm.h"
 #include "lib/clock.h"
+#include "lib/migtls.h"
 #include "migration.h"
+#include "migration_vm.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int migration_validate(const json_t *spec, const char *name, json_t *out,
@@ -27,6 +31,7 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 					      "downtime_ms",
 					      "max_bandwidth_mib",
 					      "replicate",
+					      "tls",
 					      "progress_timeout_s",
 					      "completion_timeout_per_gib_s",
 					      NULL};
@@ -39,6 +44,8 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 		     {"max_bandwidth_mib", "spec.max_bandwidth_mib", 1048576},
 		     {"progress_timeout_s", "spec.progress_timeout_s", 86400},
 		     {"completion_timeout_per_gib_s", "spec.completion_timeout_per_gib_s", 86400}};
+	/* absent: left out (replicate: the strategy's; tls: the controller's default) */
+	static const char *const flags[] = {"spec.replicate", "spec.tls"};
 	const char *port, *vm;
 	json_int_t timeout = MIGRATION_TIMEOUT_DEFAULT_S;
 	json_t *j;
@@ -80,12 +87,13 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 	if (r < 0)
 		return r;
 
-	j = json_object_get(spec, "replicate");
-	if (j) {
-		if (!json_is_boolean(j))
-			return api_error_set(err, 400, "spec.replicate",
-					     "spec.replicate: must be true or false");
-		json_object_set(out, "replicate", j);
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		j = json_object_get(spec, flags[i] + strlen("spec."));
+		if (j && !json_is_boolean(j))
+			return api_error_set(err, 400, flags[i], "%s: must be true or false",
+					     flags[i]);
+		if (j)
+			json_object_set(out, flags[i] + strlen("spec."), j);
 	}
 	j = json_object_get(spec, "timeout_s");
 	if (j) {
@@ -180,6 +188,43 @@ static int choose_target(json_t *mig, const json_t *nodes, const char *source,
 			     source);
 }
 
+/* A VM migration's TLS key, wrapped for its two nodes (lib/migtls.h), when
+ * spec.tls (absent: the controller's --migration-tls) asks for it; a port
+ * migration has no stream. */
+static int add_transport(struct txn *t, json_t *mig, const char *source, struct api_error *err)
+{
+	const json_t *tls = json_object_get(json_object_get(mig, "spec"), "tls");
+	char *src = NULL, *tgt = NULL;
+	json_t *transport = NULL;
+	int r;
+
+	if (!migration_is_vm(mig))
+		return tls ? api_error_set(err, 400, "spec.tls",
+					   "spec.tls: a port's migration has no stream to encrypt "
+					   "(spec.tls is for a VM's)")
+			   : 0;
+	if (!tls)
+		json_object_set_new(json_object_get(mig, "spec"), "tls",
+				    json_boolean(t->reg->migration_tls));
+	if (!json_is_true(json_object_get(json_object_get(mig, "spec"), "tls")))
+		return 0;
+	r = auth_stream_secret(t->store, source, t->reg->admin_token ?: "", &src);
+	if (r == 0)
+		r = auth_stream_secret(t->store, obj_spec_str(mig, "target"),
+				       t->reg->admin_token ?: "", &tgt);
+	if (r == 0)
+		r = migtls_transport_new(src, tgt, &transport);
+	if (r == 0 && json_object_set_new(obj_status(mig), "transport", transport) < 0)
+		r = -ENOMEM;
+	if (src)
+		memset(src, 0, strlen(src));
+	if (tgt)
+		memset(tgt, 0, strlen(tgt));
+	free(src);
+	free(tgt);
+	return r;
+}
+
 /*
  * In the create transaction of a validated migration (metadata set): its
  * subject (a port, or a VM's port), no other unfinished migration of it, the
@@ -238,6 +283,8 @@ static int migration_create(struct txn *t, json_t *mig, struct api_error *err)
 				json_object_get(json_object_get(port, "spec"), "strategy"));
 	txn_stamp(t, port);
 	r = migration_start(mig, port, source, now_ms);
+	if (r == 0)
+		r = add_transport(t, mig, source, err);
 	if (r < 0)
 		goto cleanup;
 	r = migration_evaluate(mig, port, nodes, &(struct migration_clock){.unix_ms = now_ms},

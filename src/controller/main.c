@@ -16,6 +16,7 @@
 #include "watch.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -42,6 +43,7 @@ struct options {
 	long keep_finished_migrations;
 	long max_watches;
 	const char *default_cidr; /* NULL: no default network */
+	bool migration_tls;
 };
 
 static void usage(FILE *f)
@@ -67,6 +69,8 @@ static void usage(FILE *f)
 	    "  --default-cidr CIDR  the CIDR of the Network \"default\" created at the first\n"
 	    "                       start (default " DEFAULT_CIDR
 	    "; \"none\": no default network)\n"
+	    "  --migration-tls      VM migrations' QEMU streams under TLS unless their spec.tls\n"
+	    "                       says otherwise (lib/migtls.h; default: only with spec.tls)\n"
 	    "  --log-format F       text (default) or json: one JSON object per line\n"
 	    "  -v, --verbose        debug logging\n",
 	    STORE_EVENT_RETENTION, REGISTRY_MAX_OBJECTS, MIGRATION_GC_KEEP, HTTP_MAX_WATCHES);
@@ -92,6 +96,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	    {"max-watches", required_argument, NULL, 'W'},
 	    {"default-cidr", required_argument, NULL, 'c'},
 	    {"log-format", required_argument, NULL, 'L'},
+	    {"migration-tls", no_argument, NULL, 'T'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -166,6 +171,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			o->default_cidr = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			break;
+		case 'T':
+			o->migration_tls = true;
 			break;
 		case 'L':
 			if (log_format_parse(optarg, &format) < 0) {
@@ -325,6 +333,8 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	reg = (struct registry){.store = store,
+				.admin_token = token,
+				.migration_tls = o.migration_tls,
 				.max_objects = o.max_objects,
 				.keep_finished_migrations = (int)o.keep_finished_migrations,
 				.obs = obs,

@@ -23,6 +23,10 @@
 
 struct registry {
 	struct store *store;
+	/* The stream secret of a node that never joined (auth.h, "Streams"); may be NULL. */
+	const char *admin_token;
+	/* A VM migration without spec.tls runs under TLS (lib/migtls.h). */
+	bool migration_tls;
 	int64_t max_objects; /* per kind; 0: REGISTRY_MAX_OBJECTS */
 	/* Finished Migrations kept per port; 0: MIGRATION_GC_KEEP (migration_gc.h). */
 	int keep_finished_migrations;

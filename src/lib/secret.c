@@ -41,6 +41,40 @@ int secret_hash(const char *text, char out[SECRET_HEX_LEN + 1])
 	return 0;
 }
 
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int secret_wrap(const char *key, const char *context, const char *in_hex,
+		char out[SECRET_HEX_LEN + 1])
+{
+	unsigned char pad[32], raw[SECRET_BYTES];
+
+	if (strlen(in_hex) != SECRET_HEX_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < SECRET_BYTES; i++) {
+		int hi = hex_digit(in_hex[2 * i]), lo = hex_digit(in_hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		raw[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key, strlen(key), context, strlen(context), pad) <
+	    0)
+		return -EIO;
+	for (size_t i = 0; i < SECRET_BYTES; i++)
+		raw[i] ^= pad[i];
+	to_hex(raw, sizeof(raw), out);
+	memset(raw, 0, sizeof(raw));
+	memset(pad, 0, sizeof(pad));
+	return 0;
+}
+
 bool secret_equal(const char *given, const char *want)
 {
 	size_t n = strlen(want);

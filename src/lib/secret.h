@@ -22,6 +22,18 @@ int secret_random(char out[SECRET_HEX_LEN + 1]);
 /* out: the SHA-256 of text in lower-case hex (SECRET_HEX_LEN + 1 bytes). */
 int secret_hash(const char *text, char out[SECRET_HEX_LEN + 1]);
 
+/*
+ * A secret for one holder of key (a node's stream secret): in_hex (a random
+ * secret, SECRET_HEX_LEN lower-case hex digits) XOR the HMAC-SHA256 of
+ * context under key, as hex into out. The same call with the result gives
+ * in_hex back, so the controller wraps a migration's key once per node and
+ * each node unwraps its copy; context must be unique per wrapped secret
+ * (e.g. the role and a random nonce), never reused. -EINVAL when in_hex is
+ * not such a secret (out untouched).
+ */
+int secret_wrap(const char *key, const char *context, const char *in_hex,
+		char out[SECRET_HEX_LEN + 1]);
+
 /* Whether given equals want, in a time that depends on their lengths only. */
 bool secret_equal(const char *given, const char *want);
 

@@ -191,9 +191,15 @@ req POST /v1/migrations '{"metadata":{"name":"m0"},"spec":{"vm":"testvm","port":
 expect 400 'spec.vm' "vm and port differ"
 unchanged "refused migrations"
 
-req POST /v1/migrations '{"metadata":{"name":"m1"},"spec":{"vm":"testvm"}}'
+req POST /v1/migrations '{"metadata":{"name":"m1"},"spec":{"vm":"testvm","tls":"yes"}}'
+expect 400 'spec.tls: must be true or false' "spec.tls not a boolean: 400"
+req POST /v1/migrations '{"metadata":{"name":"m1"},"spec":{"vm":"testvm","tls":true}}'
 expect 201 '"port":"testvm"' "migrate testvm: the migration names its port"
 check "target picked" 'd["spec"]["target"] == "node-2" and d["spec"]["vm"] == "testvm"'
+# The stream's TLS key (lib/migtls.h), wrapped once per node: these nodes never
+# joined, so both unwrap with the admin token, to the same key that neither
+# stored copy is.
+TOKEN=$token check "status.transport: one key, wrapped for the source and the target" '(lambda t, hm, os: (lambda k: len(t["nonce"]) == 64 and k("source") == k("target") and k("source") not in (t["source_key"], t["target_key"]) and t["source_key"] != t["target_key"])(lambda role: bytes(a ^ b for a, b in zip(bytes.fromhex(t[role + "_key"]), hm.new(os.environ["TOKEN"].encode(), ("godwit-migration/" + role + "/" + t["nonce"]).encode(), "sha256").digest())).hex()))(d["status"]["transport"], __import__("hmac"), __import__("os"))'
 req GET /v1/vms/testvm
 check "the VM has spec.target while migrating" 'd["spec"]["target"] == "node-2" and d["status"]["phase"] == "Migrating"'
 req DELETE /v1/vms/testvm
@@ -207,6 +213,7 @@ check "after the abort: no target, still on node-1" '"target" not in d["spec"] a
 heartbeat
 req POST /v1/migrations '{"metadata":{"name":"m2"},"spec":{"vm":"testvm","target":"node-2"}}'
 expect 201 '' "migrate testvm again"
+check "no spec.tls: the controller's default (off), no transport key" 'd["spec"]["tls"] is False and "transport" not in d["status"]'
 ports[node-2]='{"testvm":{"state":"standby"}}'
 apply_all
 wait_mig_phase m2 TargetReady

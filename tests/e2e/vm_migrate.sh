@@ -9,7 +9,9 @@
 # 2 probe intervals (in practice 0-2 probes around STOP, far below the blackout). A VM without the KubeVirt annotation is refused with the
 # controller's reason. Failures leave the VM running on the source with the
 # fabric pointing at it: --abort while Running (bandwidth-limited transfer),
-# and the target's QEMU SIGKILLed mid-transfer; the next migration works.
+# and the target's QEMU SIGKILLed mid-transfer; the next migration works. The
+# first migration runs with --tls: a capture of its stream on the underlay
+# shows no QEMU stream magic, where the second's (in the clear) does.
 source "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 missing"; exit 77; }
 guest=${GODWIT_GUEST_DIR:-/var/cache/godwit/guest}  # the agents take GODWIT_GUEST_DIR too
@@ -56,10 +58,42 @@ PROBE=$!
 EXTRA_PIDS+=("$PROBE")
 sleep 1 # a baseline before the first migration (the probe measures, nothing waits on it)
 
+# The first migration runs with --tls (spec.tls: lib/migtls.h); its stream on
+# the underlay (the target's ephemeral port, TCP other than the API, streams
+# and metrics) is TLS with the Migration's key, so QEMU's stream magic "QEVM"
+# and its section names are not in it. Heads only (-s 256): the stream is the
+# guest's RAM. The other two run in the clear (the default, cheaper here).
+capture_start() {
+  pcap=$OUT/migration.pcap
+  ip netns exec "$LAB-ul" timeout 120 tcpdump -i br0 -U -s 256 -w "$pcap" \
+    'tcp and not port 7480 and not port 7481 and not port 7482' >"$OUT/tcpdump.log" 2>&1 & TD=$!
+  wait_until 5 "tcpdump listening" grep -q "listening on" "$OUT/tcpdump.log"
+}
+capture_check() { # tls | plain
+  kill -TERM "$TD" 2>/dev/null; wait "$TD" 2>/dev/null
+  local bytes
+  bytes=$(tcpdump -r "$pcap" -nn 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "length") n += $(i + 1)} END {print n + 0}')
+  ((bytes > 10000000)) && ok "the capture holds the migration stream ($bytes bytes of TCP payload)" ||
+    fail "the capture holds only $bytes bytes: not the migration stream?"
+  if [[ $1 == plain ]]; then # the check's own check: a clear stream shows its magic
+    grep -aqF QEVM "$pcap" && ok "without --tls the capture shows QEMU's stream magic (the check sees a clear stream)" ||
+      fail "no QEVM in a clear migration stream: the capture check cannot see one"
+  elif grep -aqF QEVM "$pcap" || grep -aqF virtio-net "$pcap" || grep -aqF 0000:00: "$pcap"; then
+    fail "QEMU's migration stream is in clear on the underlay"
+  else ok "the migration stream is encrypted on the underlay (no QEVM, no section names)"; fi
+}
+
 migs=()
 for to in node-2 node-3 node-1; do
   from=$(vm_field .spec.node)
-  if gw migrate testvm --to "$to" --wait --json >"$OUT/m-$to.json" 2>"$OUT/m-$to.err"; then
+  [[ $to != node-1 ]] && capture_start
+  tls=(); [[ $to == node-2 ]] && tls=(--tls)
+  gw migrate testvm --to "$to" "${tls[@]}" --wait --json >"$OUT/m-$to.json" 2>"$OUT/m-$to.err"; rc=$?
+  [[ $to == node-2 ]] && capture_check tls
+  [[ $to == node-3 ]] && capture_check plain
+  [[ $to == node-2 ]] && { jtrue "$OUT/m-$to.json" '.spec.tls == true and (.status.transport.nonce | length) == 64' ||
+    fail "--tls: spec.tls and status.transport: $(jq -c '{tls: .spec.tls, transport: .status.transport}' "$OUT/m-$to.json")"; }
+  if ((rc == 0)); then
     name=$(jq -r .metadata.name "$OUT/m-$to.json")
     migs+=("$name")
     ok "$from -> $to: $(jq -c '.status.figures | {vm_blackout_ms, qemu_downtime_ms, stop_to_handoff_ms,

@@ -2,12 +2,15 @@
 /*
  * libFuzzer: what the agents read about a migration from outside: the
  * target's incoming_uri (from the controller, migsock_parse_uri) and QEMU's
- * query-migrate answer (vm_outgoing_from_json). The input is split at the
- * first newline: a URI, then a JSON text. A parsed URI must print back as
- * the same address and port; a parsed answer must leave bounded strings.
+ * query-migrate answer (vm_outgoing_from_json), and a Migration's
+ * status.transport (migtls_key_of, the same JSON text). The input is split
+ * at the first newline: a URI, then a JSON text. A parsed URI must print back
+ * as the same address and port; a parsed answer must leave bounded strings;
+ * a transport gives a key of SECRET_HEX_LEN hex digits or none.
  */
 #include "agent/migsock.h"
 #include "agent/vm_internal.h"
+#include "lib/migtls.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -30,6 +33,16 @@ static void check_uri(const char *uri)
 		abort();
 }
 
+static void check_transport(const json_t *t)
+{
+	char key[SECRET_HEX_LEN + 1];
+
+	if (migtls_key_of(t, MIGTLS_ROLE_TARGET, "a stream secret", key) < 0)
+		return;
+	if (strlen(key) != SECRET_HEX_LEN || strspn(key, "0123456789abcdef") != SECRET_HEX_LEN)
+		abort();
+}
+
 static void check_answer(const char *text, size_t len)
 {
 	struct vm_outgoing out;
@@ -40,6 +53,7 @@ static void check_answer(const char *text, size_t len)
 	if (strnlen(out.status, sizeof(out.status)) == sizeof(out.status) ||
 	    strnlen(out.error, sizeof(out.error)) == sizeof(out.error))
 		abort();
+	check_transport(info);
 	json_decref(info);
 }
 

@@ -25,6 +25,7 @@
 
 #include "agent/migsock.h"
 #include "agent/vm.h"
+#include "lib/migtls.h"
 #include "lib/log.h"
 
 static char run_dir[128];
@@ -165,6 +166,9 @@ static bool gone(json_t *vm)
 
 /* The cache as the controller would have it: VM vm1 on node (migrating to
  * target, by Migration migration, ending when cancel), its Port, the nodes. */
+/* m1's status.transport (lib/migtls.h): its stream runs over TLS */
+static json_t *m1_transport;
+
 static struct cache make_cache(const char *node, const char *target, const char *tap, bool present,
 			       const char *migration, bool cancel)
 {
@@ -189,6 +193,8 @@ static struct cache make_cache(const char *node, const char *target, const char 
 				    json_string(migration));
 		mig = json_pack("{s:{s:s}, s:{s:s}, s:{s:s, s:s}}", "metadata", "name", migration,
 				"spec", "vm", "vm1", "status", "phase", "Running", "source", node);
+		if (strcmp(migration, "m1") == 0)
+			json_object_set(json_object_get(mig, "status"), "transport", m1_transport);
 		if (cancel)
 			json_object_set_new(json_object_get(mig, "status"), "cancel",
 					    json_pack("{s:s, s:s}", "phase", "Aborted", "reason",
@@ -241,8 +247,10 @@ int main(void)
 {
 	char kernel[512], initrd[512], tap_a[16], tap_b[16], cmd[256], path[256], uri[64];
 	int sock;
-	struct vm_config ca = {.node = "na", .underlay_ip = "127.0.0.1", .accel = "tcg"};
-	struct vm_config cb = {.node = "nb", .underlay_ip = "127.0.0.1", .accel = "tcg"};
+	struct vm_config ca = {
+	    .node = "na", .underlay_ip = "127.0.0.1", .accel = "tcg", .stream_secret = "secret-a"};
+	struct vm_config cb = {
+	    .node = "nb", .underlay_ip = "127.0.0.1", .accel = "tcg", .stream_secret = "secret-b"};
 	struct vm_migrate_params mp = {.downtime_ms = 30};
 	struct vm_manager *ma = NULL, *mb = NULL;
 	json_t *va, *vb;
@@ -305,7 +313,11 @@ int main(void)
 		die("unexpected incoming side: uri %s phase %s", uri, str(vb, "phase"));
 	json_decref(vb);
 
-	/* migrate over the agent's own socket */
+	/* migrate over the agent's own socket, under TLS with m1's key */
+	if (migtls_transport_new("secret-a", "secret-b", &m1_transport) < 0 ||
+	    migtls_key_of(m1_transport, MIGTLS_ROLE_SOURCE, "secret-a", mp.tls_key) < 0)
+		die("the transport key of m1");
+	sync_to(mb, "na", "nb", tap_b, true); /* the target's want gets its key */
 	t0 = now_ms();
 	if ((r = migsock_connect(uri, 256, 2000, &sock)) < 0)
 		die("connect to %s: %s", uri, strerror(-r));
@@ -320,6 +332,13 @@ int main(void)
 		die("migration %s %s: %s", str(mig, "name"), str(mig, "status"),
 		    str(mig, "error") ?: "");
 	vb = wait_for(mb, running_resumed, 10000, "RESUME on the target");
+	/* both QEMUs had the key as their PSK (the stream was TLS: e2e vm_migrate
+	 * checks the wire) */
+	snprintf(path, sizeof(path), "%s/nb/vm1/tls/keys.psk", run_dir);
+	snprintf(cmd, sizeof(cmd), "godwit:%s", mp.tls_key);
+	if (!file_has(path, cmd))
+		die("%s does not hold m1's key", path);
+	mp.tls_key[0] = '\0'; /* m2: no transport, no TLS */
 	json_t *stop_a = json_object_get(mig, "stop_unix_ns");
 	json_t *stop_recv = json_object_get(json_object_get(va, "events_recv"), "STOP");
 	json_t *resume_b = json_object_get(json_object_get(vb, "incoming"), "resume_unix_ns");

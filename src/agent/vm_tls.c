@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vm_tls: a migration's TLS in QEMU (lib/migtls.h): the key, unwrapped by
+ * the caller, as QEMU's tls-creds-psk (RUNDIR/tls/keys.psk, 0600 in a 0700
+ * dir, identity MIGTLS_USERNAME) and the migration's tls-creds parameter;
+ * the source is the TLS client, the target the server. No key: tls-creds
+ * cleared, so a VM that came in over TLS leaves in the clear when its
+ * Migration has no transport (an older controller).
+ */
+#include "lib/log.h"
+#include "lib/migtls.h"
+#include "lib/proc.h"
+#include "lib/qmp.h"
+#include "lib/secret.h"
+#include "vm_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define TLS_OBJECT "gw-migration-tls"
+
+int vm_tls_prepare(struct vm *v, bool server, const char *key)
+{
+	char dir[PATH_MAX], file[PATH_MAX], line[sizeof(MIGTLS_USERNAME) + SECRET_HEX_LEN + 2];
+	json_t *args;
+	int r;
+
+	if (!key || !key[0])
+		return vm_qmp_exec(v, "migrate-set-parameters", json_pack("{s:s}", "tls-creds", ""),
+				   -1);
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/tls", v->rundir) >= sizeof(dir) ||
+	    (size_t)snprintf(file, sizeof(file), "%s/keys.psk", dir) >= sizeof(file))
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(line, sizeof(line), "%s:%s", MIGTLS_USERNAME, key);
+	r = secret_write_file(file, line);
+	memset(line, 0, sizeof(line));
+	if (r < 0) {
+		log_warn_errno(r, "vm %s: cannot write %s", v->name, file);
+		return r;
+	}
+	/* a previous migration's object (this QEMU came in, or a retry) */
+	args = json_pack("{s:s}", "id", TLS_OBJECT);
+	if (args)
+		qmp_execute_fd(v->qmp, "object-del", args, -1, NULL, VM_QMP_TIMEOUT_MS);
+	json_decref(args);
+	args = json_pack("{s:s, s:s, s:s, s:s}", "qom-type", "tls-creds-psk", "id", TLS_OBJECT,
+			 "endpoint", server ? "server" : "client", "dir", dir);
+	if (args && !server) /* QEMU refuses a username on the server's */
+		json_object_set_new(args, "username", json_string(MIGTLS_USERNAME));
+	r = vm_qmp_exec(v, "object-add", args, -1);
+	/* tls-hostname: QEMU wants one for a client over fd:; PSK does not check it */
+	if (r == 0)
+		r = vm_qmp_exec(v, "migrate-set-parameters",
+				json_pack("{s:s, s:s}", "tls-creds", TLS_OBJECT, "tls-hostname",
+					  MIGTLS_USERNAME),
+				-1);
+	return r;
+}
