@@ -62,6 +62,8 @@ static void set_state(struct vm_manager *m, struct vm *v, enum vm_incoming_state
 			 vm_incoming_state_name(v->in.state), vm_incoming_state_name(s),
 			 error ? ": " : "", error ? error : "");
 	v->in.state = s;
+	if (s == VM_IN_COMPLETED || s == VM_IN_FAILED || s == VM_IN_ABORTED)
+		vm_tls_forget(v);
 	save(v);
 	vm_kick(m);
 }

@@ -135,6 +135,8 @@ int vm_qmp_exec(struct vm *v, const char *cmd, json_t *args, int pass_fd);
 /* The migration's TLS in QEMU, before migrate or migrate-incoming (vm_tls.c):
  * key "" or NULL clears it. */
 int vm_tls_prepare(struct vm *v, bool server, const char *key);
+/* The transfer ended: its key file goes (best effort). */
+void vm_tls_forget(struct vm *v);
 
 /* vm_events.c: QMP events (STOP/RESUME/MIGRATION/RESET) and the handoff. */
 void vm_on_event(const struct qmp_event *ev, void *ctx); /* ctx: the struct vm */

@@ -75,6 +75,7 @@ static void transfer_ended(struct vm_manager *m, struct vm *v)
 	if (strcmp(v->out.status, "completed") == 0)
 		vm_set_phase(m, v, VM_STOPPED, "migrated to the target");
 	v->out.active = false;
+	vm_tls_forget(v);
 	close_sock(v);
 	vm_tap_release(v);
 	vm_port_prime(m, v, false);
@@ -123,6 +124,7 @@ void vm_outgoing_qemu_gone(struct vm *v, const char *why)
 	if (!v->out.active)
 		return;
 	v->out.active = false;
+	vm_tls_forget(v);
 	close_sock(v);
 	snprintf(v->out.status, sizeof(v->out.status), "failed");
 	snprintf(v->out.error, sizeof(v->out.error), "%s", why);
@@ -251,6 +253,7 @@ static int hand_over(struct vm_manager *m, struct vm *v, const char *migration, 
 			 v->qmp ? qmp_error(v->qmp) : "QMP gone");
 		snprintf(v->out.status, sizeof(v->out.status), "failed");
 		v->out.active = false;
+		vm_tls_forget(v);
 		close_sock(v);
 		vm_tap_release(v);
 		vm_port_prime(m, v, false);

@@ -3,7 +3,8 @@
  * vm_tls: a migration's TLS in QEMU (lib/migtls.h): the key, unwrapped by
  * the caller, as QEMU's tls-creds-psk (RUNDIR/tls/keys.psk, 0600 in a 0700
  * dir, identity MIGTLS_USERNAME) and the migration's tls-creds parameter;
- * the source is the TLS client, the target the server. No key: tls-creds
+ * the source is the TLS client, the target the server; the file goes when
+ * the transfer ends (GnuTLS reads it at the handshake). No key: tls-creds
  * cleared, so a VM that came in over TLS leaves in the clear when its
  * Migration has no transport (an older controller).
  */
@@ -19,8 +20,26 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define TLS_OBJECT "gw-migration-tls"
+
+static int key_file(const struct vm *v, char *dir, size_t dlen, char *file, size_t flen)
+{
+	if ((size_t)snprintf(dir, dlen, "%s/tls", v->rundir) >= dlen ||
+	    (size_t)snprintf(file, flen, "%s/keys.psk", dir) >= flen)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+void vm_tls_forget(struct vm *v)
+{
+	char dir[PATH_MAX], file[PATH_MAX];
+
+	if (key_file(v, dir, sizeof(dir), file, sizeof(file)) == 0 && unlink(file) < 0 &&
+	    errno != ENOENT)
+		log_warn_errno(-errno, "vm %s: cannot remove %s", v->name, file);
+}
 
 int vm_tls_prepare(struct vm *v, bool server, const char *key)
 {
@@ -31,9 +50,9 @@ int vm_tls_prepare(struct vm *v, bool server, const char *key)
 	if (!key || !key[0])
 		return vm_qmp_exec(v, "migrate-set-parameters", json_pack("{s:s}", "tls-creds", ""),
 				   -1);
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/tls", v->rundir) >= sizeof(dir) ||
-	    (size_t)snprintf(file, sizeof(file), "%s/keys.psk", dir) >= sizeof(file))
-		return -ENAMETOOLONG;
+	r = key_file(v, dir, sizeof(dir), file, sizeof(file));
+	if (r < 0)
+		return r;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	snprintf(line, sizeof(line), "%s:%s", MIGTLS_USERNAME, key);

@@ -48,7 +48,7 @@ static int bring_up(struct demo *d)
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0 && saved >= 0)
 		dup2(fd, STDOUT_FILENO);
-	r = lab_up(d->name, 3);
+	r = lab_up(d->name, &(struct lab_up_options){.nodes = 3});
 	fflush(stdout);
 	if (fd >= 0 && saved >= 0)
 		dup2(saved, STDOUT_FILENO);

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 static const char lab_usage[] =
-    "usage: godwit lab up [--name LAB] [--nodes N]   start a lab (default godwit, 3 nodes)\n"
+    "usage: godwit lab up [--name LAB] [--nodes N] [--migration-tls]\n"
+    "                                                start a lab (default godwit, 3 nodes;\n"
+    "                                                --migration-tls: VM migrations under TLS)\n"
     "       godwit lab down [--name LAB]             stop it and remove everything it made\n"
     "       godwit lab status [--name LAB]           daemons, nodes, endpoints\n"
     "       godwit lab list                          labs on this machine\n"
@@ -23,12 +25,14 @@ int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv,
 {
 	static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
 					     {"nodes", required_argument, NULL, 'N'},
+					     {"migration-tls", no_argument, NULL, 'T'},
 					     {"help", no_argument, NULL, 'h'},
 					     {0}};
 	char labname[64];
 	const char *sub, *name = NULL;
-	int opt, nodes = 3;
-	bool nodes_given = false;
+	struct lab_up_options up = {.nodes = 3};
+	bool up_only = false; /* a flag of `lab up` was given */
+	int opt;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
@@ -60,8 +64,11 @@ int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv,
 					optarg, LAB_NODES_MAX);
 				return EXIT_USAGE;
 			}
-			nodes = (int)v;
-			nodes_given = true;
+			up.nodes = (int)v;
+			up_only = true;
+		} else if (opt == 'T') {
+			up.migration_tls = true;
+			up_only = true;
 		} else {
 			return cli_bad_flag(verb, opt, argv + 1);
 		}
@@ -70,8 +77,9 @@ int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv,
 		fprintf(stderr, "godwit lab %s: unexpected argument '%s'\n", sub, argv[optind + 1]);
 		return EXIT_USAGE;
 	}
-	if (nodes_given && strcmp(sub, "up") != 0) {
-		fprintf(stderr, "godwit lab %s: --nodes only applies to `lab up`\n", sub);
+	if (up_only && strcmp(sub, "up") != 0) {
+		fprintf(stderr, "godwit lab %s: --nodes and --migration-tls only apply to `lab up`\n",
+			sub);
 		return EXIT_USAGE;
 	}
 	if (!name)
@@ -95,6 +103,6 @@ int cmd_lab(struct cli *cli, const struct cli_verb *verb, int argc, char **argv,
 		return 1;
 	}
 	if (strcmp(sub, "up") == 0)
-		return lab_up(name, nodes) ? 1 : 0;
+		return lab_up(name, &up) ? 1 : 0;
 	return lab_down(name, false) ? 1 : 0;
 }

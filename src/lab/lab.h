@@ -79,7 +79,11 @@ int lab_outside_build(const struct lab *lab);
 struct api_client;
 int lab_outside_route_default(struct api_client *api);
 
-int lab_up(const char *name, int nodes);
+struct lab_up_options {
+	int nodes;
+	bool migration_tls; /* godwitd --migration-tls: VM migrations under TLS */
+};
+int lab_up(const char *name, const struct lab_up_options *opts);
 int lab_down(const char *name, bool quiet);
 int lab_status(const char *name);
 int lab_list(void);

@@ -402,8 +402,9 @@ static int make_join_token(const struct lab *lab, struct api_client *api, const 
 	return r;
 }
 
-int lab_up(const char *name, int nodes)
+int lab_up(const char *name, const struct lab_up_options *opts)
 {
+	int nodes = opts->nodes;
 	char godwitd[PATH_MAX], agent[PATH_MAX], ul[32], listen_unix[PATH_MAX + 32];
 	char db_dir[PATH_MAX], ca[PATH_MAX + 16], kubeconfig[PATH_MAX + 16];
 	struct api_client *api = NULL;
@@ -457,7 +458,8 @@ int lab_up(const char *name, int nodes)
 	snprintf(listen_unix, sizeof(listen_unix), "unix:%s/api.sock", lab.dir);
 	r = start_daemon(&lab, "godwitd", ul,
 			 (const char *const[]){godwitd, "--state-dir", db_dir, "--listen",
-					       LAB_API_ADDR, "--listen", listen_unix, NULL});
+					       LAB_API_ADDR, "--listen", listen_unix,
+					       opts->migration_tls ? "--migration-tls" : NULL, NULL});
 	if (r)
 		goto fail;
 	r = wait_controller(&lab, &api);
