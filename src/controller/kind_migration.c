@@ -73,6 +73,10 @@ static int migration_validate(const json_t *spec, const char *name, json_t *out,
 				     "spec.vm: \"%s\" and spec.port \"%s\" differ (a VM's port "
 				     "has the VM's name); give one of them",
 				     vm, port);
+	if (!vm && json_object_get(spec, "tls"))
+		return api_error_set(err, 400, "spec.tls",
+				     "spec.tls: a port's migration has no stream to encrypt (spec.tls "
+				     "is for a VM's)");
 	if (port)
 		json_object_set_new(out, "port", json_string(port));
 	if (vm)
@@ -191,7 +195,7 @@ static int choose_target(json_t *mig, const json_t *nodes, const char *source,
 /* A VM migration's TLS key, wrapped for its two nodes (lib/migtls.h), when
  * spec.tls (absent: the controller's --migration-tls) asks for it; a port
  * migration has no stream. */
-static int add_transport(struct txn *t, json_t *mig, const char *source, struct api_error *err)
+static int add_transport(struct txn *t, json_t *mig, const char *source)
 {
 	const json_t *tls = json_object_get(json_object_get(mig, "spec"), "tls");
 	char *src = NULL, *tgt = NULL;
@@ -199,10 +203,7 @@ static int add_transport(struct txn *t, json_t *mig, const char *source, struct 
 	int r;
 
 	if (!migration_is_vm(mig))
-		return tls ? api_error_set(err, 400, "spec.tls",
-					   "spec.tls: a port's migration has no stream to encrypt "
-					   "(spec.tls is for a VM's)")
-			   : 0;
+		return 0; /* no stream (spec.tls refused at validation) */
 	if (!tls)
 		json_object_set_new(json_object_get(mig, "spec"), "tls",
 				    json_boolean(t->reg->migration_tls));
@@ -284,7 +285,7 @@ static int migration_create(struct txn *t, json_t *mig, struct api_error *err)
 	txn_stamp(t, port);
 	r = migration_start(mig, port, source, now_ms);
 	if (r == 0)
-		r = add_transport(t, mig, source, err);
+		r = add_transport(t, mig, source);
 	if (r < 0)
 		goto cleanup;
 	r = migration_evaluate(mig, port, nodes, &(struct migration_clock){.unix_ms = now_ms},

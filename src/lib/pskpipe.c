@@ -83,8 +83,7 @@ static void *from_peer(void *data)
 			break;
 		}
 		if (n < 0 || stream_write_all(p->plain, buf, (size_t)n) < 0) {
-			shutdown(p->tcp, SHUT_RDWR); /* ends the other direction too */
-			shutdown(p->plain, SHUT_RDWR);
+			tlsio_end_both(p->tcp, p->plain); /* ends the other direction too */
 			break;
 		}
 	}
@@ -108,8 +107,7 @@ static void *to_peer(void *data)
 			break;
 		}
 		if (n < 0 || tlsio_send_all(p->session, buf, (size_t)n) < 0) {
-			shutdown(p->tcp, SHUT_RDWR);
-			shutdown(p->plain, SHUT_RDWR);
+			tlsio_end_both(p->tcp, p->plain);
 			break;
 		}
 	}
@@ -238,8 +236,7 @@ static int psk_open(int tcp, bool server, const char *identity, const char *secr
 	if (r < 0) {
 		snprintf(err, errlen, "cannot start the TLS relay: %s", strerror(-r));
 		close(sv[0]);
-		shutdown(p->tcp, SHUT_RDWR); /* a thread that started ends */
-		shutdown(p->plain, SHUT_RDWR);
+		tlsio_end_both(p->tcp, p->plain); /* a thread that started ends */
 		psk_put(p);
 		return r;
 	}

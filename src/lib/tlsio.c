@@ -2,6 +2,7 @@
 #include "tlsio.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 int tlsio_send_all(gnutls_session_t s, const void *buf, size_t len)
@@ -19,4 +20,10 @@ int tlsio_send_all(gnutls_session_t s, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+void tlsio_end_both(int tcp, int plain)
+{
+	shutdown(tcp, SHUT_RDWR);
+	shutdown(plain, SHUT_RDWR);
 }

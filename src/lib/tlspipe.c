@@ -110,8 +110,7 @@ static void *from_server(void *data)
 				? stream_unframe(&p->frames, p->plain, buf + head, (size_t)n - head)
 				: stream_write_all(p->plain, buf + head, (size_t)n - head);
 		if (n < 0 || r < 0) {
-			shutdown(p->tcp, SHUT_RDWR); /* ends the other direction too */
-			shutdown(p->plain, SHUT_RDWR);
+			tlsio_end_both(p->tcp, p->plain); /* ends the other direction too */
 			break;
 		}
 	}
@@ -155,8 +154,7 @@ static void *to_server(void *data)
 			r = tlsio_send_all(p->session, buf + head, STREAMFRAME_HEAD + rest);
 		}
 		if (n < 0 || r < 0) {
-			shutdown(p->tcp, SHUT_RDWR);
-			shutdown(p->plain, SHUT_RDWR);
+			tlsio_end_both(p->tcp, p->plain);
 			break;
 		}
 	}

@@ -76,6 +76,8 @@ req POST /v1/ports '{"metadata":{"name":"web"},"spec":{"network":"blue","locatio
 expect 201 '"strategy":"first-frame"' "port web on node-1"
 ports[node-1]='{"web":{"state":"active","ifindex":7}}'
 apply_all # node-4 never reports: registered but not ready
+req POST /v1/migrations '{"metadata":{"name":"mtls"},"spec":{"port":"web","tls":true}}'
+expect 400 "spec.tls: a port's migration has no stream to encrypt" "spec.tls on a port migration: 400"
 
 # --- node status carries ports and drops_standby --------------------------------
 drops[node-2]=3
