@@ -215,19 +215,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 /* "IPV4:PORT" into sa; -EINVAL otherwise. */
 static int parse_listen(const char *text, struct sockaddr_in *sa)
 {
-	const char *colon = strrchr(text, ':');
-	char host[INET_ADDRSTRLEN];
+	uint16_t port;
 	uint32_t ip;
-	long port;
 
-	if (!colon || (size_t)(colon - text) >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	if (addr_ipv4_parse(host, &ip) < 0 || num_parse_long(colon + 1, 1, 65535, &port) < 0)
+	if (addr_ipv4_port_parse(text, &ip, &port) < 0)
 		return -EINVAL;
 	*sa = (struct sockaddr_in){
-	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(ip)};
+	    .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip)};
 	return 0;
 }
 

@@ -22,28 +22,13 @@
 
 int migsock_parse_uri(const char *uri, struct sockaddr_in *sa)
 {
-	char ip[INET_ADDRSTRLEN], *end;
-	const char *colon;
-	unsigned long port;
+	uint16_t port;
 	uint32_t a;
 
-	if (!uri || strncmp(uri, "tcp:", 4) != 0)
+	if (!uri || strncmp(uri, "tcp:", 4) != 0 || addr_ipv4_port_parse(uri + 4, &a, &port) < 0)
 		return -EINVAL;
-	colon = strrchr(uri + 4, ':');
-	if (!colon || (size_t)(colon - (uri + 4)) >= sizeof(ip))
-		return -EINVAL;
-	memcpy(ip, uri + 4, (size_t)(colon - (uri + 4)));
-	ip[colon - (uri + 4)] = '\0';
-	errno = 0;
-	port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port == 0 || port > 65535)
-		return -EINVAL;
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	if (addr_ipv4_parse(ip, &a) < 0)
-		return -EINVAL;
-	sa->sin_addr.s_addr = htonl(a);
+	*sa = (struct sockaddr_in){
+	    .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(a)};
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "http_stream.h"
 #include "auth.h"
 #include "k8s.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 #include "kind_node.h"
 #include "metrics.h"
@@ -64,23 +65,14 @@ static int listen_tcp(const char *addr, int *out)
 				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *res = NULL;
-	char host[256];
-	const char *colon = strrchr(addr, ':');
+	char host[256], service[8];
 	int fd = -1, one = 1, r;
-	size_t hlen;
+	uint16_t port;
 
-	if (!colon || colon == addr || colon[1] == '\0')
+	if (addr_hostport_split(addr, host, sizeof(host), &port) < 0)
 		return -EINVAL;
-	hlen = (size_t)(colon - addr);
-	if (hlen >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, addr, hlen);
-	host[hlen] = '\0';
-	if (host[0] == '[' && hlen > 2 && host[hlen - 1] == ']') { /* [::1]:7480 */
-		memmove(host, host + 1, hlen - 2);
-		host[hlen - 2] = '\0';
-	}
-	if (getaddrinfo(host, colon + 1, &hints, &res) != 0)
+	snprintf(service, sizeof(service), "%u", port);
+	if (getaddrinfo(host, service, &hints, &res) != 0)
 		return -EINVAL;
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -102,17 +94,13 @@ cleanup:
 
 bool http_listen_addr_valid(const char *addr)
 {
-	const char *colon = strrchr(addr, ':');
-	char *end;
-	long port;
+	char host[256];
+	uint16_t port;
 
 	if (strncmp(addr, "unix:", 5) == 0)
 		return addr[5] == '/' &&
 		       strlen(addr + 5) < sizeof(((struct sockaddr_un *)0)->sun_path);
-	if (!colon || colon == addr)
-		return false;
-	port = strtol(colon + 1, &end, 10);
-	return *end == '\0' && end != colon + 1 && port >= 1 && port <= 65535;
+	return addr_hostport_split(addr, host, sizeof(host), &port) == 0;
 }
 
 int http_listen(const char *addr, int *fd)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "tls.h"
+#include "lib/addr.h"
 #include "lib/log.h"
 
 #include <arpa/inet.h>
@@ -123,21 +124,9 @@ static int add_interface_addresses(struct san_set *s, int family)
 /* The host of a TCP "HOST:PORT" or "[V6]:PORT" listen address. */
 static int listen_host(const char *addr, char *host, size_t cap)
 {
-	const char *colon = strrchr(addr, ':');
-	size_t n;
+	uint16_t port;
 
-	if (!colon)
-		return -EINVAL;
-	n = (size_t)(colon - addr);
-	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
-		addr++;
-		n -= 2;
-	}
-	if (n == 0 || n >= cap)
-		return -EINVAL;
-	memcpy(host, addr, n);
-	host[n] = '\0';
-	return 0;
+	return addr_hostport_split(addr, host, cap, &port);
 }
 
 static int wanted_sans(const struct tls_config *cfg, struct san_set *s)

@@ -112,6 +112,62 @@ int addr_ipv4_parse(const char *text, uint32_t *addr)
 	return 0;
 }
 
+/* A port in decimal, 1..65535, nothing around it. */
+static int parse_port(const char *text, uint16_t *port)
+{
+	uint32_t v = 0;
+	const char *p;
+
+	if (*text == '\0' || *text == '0')
+		return -EINVAL;
+	for (p = text; *p; p++) {
+		if (*p < '0' || *p > '9' || p - text >= 5)
+			return -EINVAL;
+		v = v * 10 + (uint32_t)(*p - '0');
+	}
+	if (v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int addr_hostport_split(const char *text, char *host, size_t cap, uint16_t *port)
+{
+	const char *colon = text ? strrchr(text, ':') : NULL;
+	const char *h = text;
+	size_t n;
+	uint16_t p;
+
+	if (!colon || parse_port(colon + 1, &p) < 0)
+		return -EINVAL;
+	n = (size_t)(colon - text);
+	if (n >= 2 && text[0] == '[' && text[n - 1] == ']') {
+		h++;
+		n -= 2;
+	} else if (memchr(text, ':', n) || memchr(text, '[', n) || memchr(text, ']', n)) {
+		return -EINVAL; /* an IPv6 host without its brackets, or half of them */
+	}
+	if (n == 0 || n >= cap)
+		return -EINVAL;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	*port = p;
+	return 0;
+}
+
+int addr_ipv4_port_parse(const char *text, uint32_t *addr, uint16_t *port)
+{
+	char host[ADDR_IPV4_STRLEN];
+	uint16_t p;
+	uint32_t a;
+
+	if (addr_hostport_split(text, host, sizeof(host), &p) < 0 || addr_ipv4_parse(host, &a) < 0)
+		return -EINVAL;
+	*addr = a;
+	*port = p;
+	return 0;
+}
+
 int addr_ipv4_parse_cidr(const char *text, uint32_t *addr, unsigned *len)
 {
 	struct addr_prefix pfx;

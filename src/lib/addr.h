@@ -10,6 +10,9 @@
  * - An IPv4 address is "a.b.c.d", decimal, no leading zeros, nothing around it
  *   (what inet_pton accepts); in a uint32_t it is in host byte order, and the
  *   callers that fill kernel or BPF structures convert with htonl().
+ * - A socket address is "HOST:PORT" or "[IPV6]:PORT", the port decimal in
+ *   1..65535; addr_hostport_split() takes it apart (brackets dropped) for the
+ *   callers that resolve the host themselves.
  * - struct addr carries a family, so a caller that takes "an address" needs no
  *   change when a network gains IPv6: addr_parse() reads both families today
  *   (IPv6 in the inet_pton form), while the fabric itself is IPv4-only.
@@ -57,6 +60,13 @@ int addr_ipv4_parse(const char *text, uint32_t *addr);
 int addr_ipv4_parse_cidr(const char *text, uint32_t *addr, unsigned *len);
 void addr_ipv4_format(uint32_t addr, char buf[ADDR_IPV4_STRLEN]);
 uint32_t addr_ipv4_mask(unsigned len);
+
+/* "a.b.c.d:PORT": the address (host byte order) and the port. */
+int addr_ipv4_port_parse(const char *text, uint32_t *addr, uint16_t *port);
+
+/* "HOST:PORT" or "[V6]:PORT": a non-empty host (at most cap - 1 bytes, no
+ * brackets) into host, and the port; -EINVAL otherwise. */
+int addr_hostport_split(const char *text, char *host, size_t cap, uint16_t *port);
 
 /* Either family */
 int addr_parse(const char *text, struct addr *out);

@@ -151,7 +151,11 @@ for name in "${migs[@]}"; do
     "$OUT/probe.json")
   log "  $name $(jq -r '"\(.status.source) -> \(.spec.target)"' <<<"$m"): VM blackout ${blackout} ms, loss window $(jq .length_ms <<<"$win") ms ($(jq .lost <<<"$win") probes), QEMU downtime $(jq .status.figures.qemu_downtime_ms <<<"$m") ms, STOP -> handoff $(jq .status.figures.stop_to_handoff_ms <<<"$m") ms, first frame -> activation $(jq .status.figures.first_frame_to_activation_ms <<<"$m") ms"
   jq -e --argjson b "$blackout" '.length_ms <= $b + 10' <<<"$win" >/dev/null ||
-    fail "$name: loss window $(jq .length_ms <<<"$win") ms beyond the blackout $blackout ms + 2 probe intervals"
+    fail "$name: loss window $(jq .length_ms <<<"$win") ms beyond the blackout $blackout ms + 2 probe intervals;" \
+      "windows (ms from STOP; RESUME at +$blackout): $(jq -c --argjson s "$stop" --argjson r "$resume" \
+        '[.windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r + 1000)
+          | {from: (.start_unix_ms - $s), to: (.end_unix_ms - $s), lost}]' "$OUT/probe.json");" \
+      "TCP stalls (ms from STOP): $(jq -c --argjson s "$stop" '[.tcp.stalls[]? | {at: (.start_unix_ms - $s), length_ms}]' "$OUT/probe.json")"
 done
 
 # --- a VM without the KubeVirt annotation is refused, with the reason ---

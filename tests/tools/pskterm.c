@@ -9,6 +9,7 @@
  * with their half-closes. READY_FILE is made once it listens. Runs until
  * killed.
  */
+#include "lib/addr.h"
 #include "lib/pskpipe.h"
 #include "lib/stream.h"
 
@@ -28,17 +29,14 @@ static char secret[1024];
 
 static int parse_addr(const char *text, struct sockaddr_in *sa)
 {
-	char ip[64];
-	const char *colon = strrchr(text, ':');
-	int port;
+	uint16_t port;
+	uint32_t ip;
 
-	if (!colon || (size_t)(colon - text) >= sizeof(ip))
+	if (addr_ipv4_port_parse(text, &ip, &port) < 0)
 		return -EINVAL;
-	memcpy(ip, text, (size_t)(colon - text));
-	ip[colon - text] = '\0';
-	port = atoi(colon + 1);
-	*sa = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	return port > 0 && port < 65536 && inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -EINVAL;
+	*sa = (struct sockaddr_in){
+	    .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ip)};
+	return 0;
 }
 
 static void *serve(void *data)

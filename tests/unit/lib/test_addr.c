@@ -109,6 +109,45 @@ static void test_cidr(void **state)
 	assert_int_equal(len, 32);
 }
 
+/* Socket addresses: HOST:PORT and [V6]:PORT split; a.b.c.d:PORT strictly. */
+static void test_hostport(void **state)
+{
+	static const char *const bad[] = {
+	    "",		  ":80",	 "host",     "host:",	 "host:0",
+	    "host:65536", "host:08",	 "host:+80", "host:80 ", "host:123456",
+	    "fd00::1:80", "[fd00::1:80", "[]:80",    "a]:80",
+	};
+	static const char *const bad_v4[] = {"10.0.0.1", "10.0.0.1:0",	 "10.0.0:80",
+					     "host:80",	 "[fd00::1]:80", " 10.0.0.1:80"};
+	char host[16] = "untouched";
+	uint16_t port = 7;
+	uint32_t a = 9;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(addr_hostport_split(bad[i], host, sizeof(host), &port), -EINVAL);
+	assert_int_equal(addr_hostport_split(NULL, host, sizeof(host), &port), -EINVAL);
+	assert_string_equal(host, "untouched");
+	assert_int_equal(port, 7);
+	assert_int_equal(addr_hostport_split("0.0.0.0:7480", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "0.0.0.0");
+	assert_int_equal(port, 7480);
+	assert_int_equal(addr_hostport_split("[::1]:65535", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 65535);
+	assert_int_equal(addr_hostport_split("ctl.example:1", host, sizeof(host), &port), 0);
+	assert_string_equal(host, "ctl.example");
+	assert_int_equal(addr_hostport_split("a-very-long-host-name:1", host, sizeof(host), &port),
+			 -EINVAL); /* does not fit */
+
+	for (size_t i = 0; i < sizeof(bad_v4) / sizeof(bad_v4[0]); i++)
+		assert_int_equal(addr_ipv4_port_parse(bad_v4[i], &a, &port), -EINVAL);
+	assert_int_equal(a, 9);
+	assert_int_equal(addr_ipv4_port_parse("192.168.100.12:7481", &a, &port), 0);
+	assert_int_equal(a, 0xc0a8640c);
+	assert_int_equal(port, 7481);
+}
+
 /* struct addr: both families parse and format back to the same text. */
 static void test_family(void **state)
 {
@@ -152,9 +191,8 @@ static void test_family(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_mac),
-	    cmocka_unit_test(test_ipv4),
-	    cmocka_unit_test(test_cidr),
+	    cmocka_unit_test(test_mac),	   cmocka_unit_test(test_ipv4),
+	    cmocka_unit_test(test_cidr),   cmocka_unit_test(test_hostport),
 	    cmocka_unit_test(test_family),
 	};
 
