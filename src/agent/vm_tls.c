@@ -6,7 +6,9 @@
  * the source is the TLS client, the target the server; the file goes when
  * the transfer ends (GnuTLS reads it at the handshake). No key: tls-creds
  * cleared, so a VM that came in over TLS leaves in the clear when its
- * Migration has no transport (an older controller).
+ * Migration has no transport (an older controller). The server's dir holds
+ * dh-params.pem too, so that QEMU does not generate DH parameters at
+ * object-add (lib/migtls.h).
  */
 #include "lib/log.h"
 #include "lib/migtls.h"
@@ -18,6 +20,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,6 +44,30 @@ void vm_tls_forget(struct vm *v)
 		log_warn_errno(-errno, "vm %s: cannot remove %s", v->name, file);
 }
 
+/* DIR/dh-params.pem, once per QEMU run dir (the group is public). */
+static int write_dh_params(const struct vm *v, const char *dir)
+{
+	char file[PATH_MAX], *pem = NULL;
+	size_t len;
+	int r;
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/dh-params.pem", dir) >= sizeof(file))
+		return -ENAMETOOLONG;
+	if (access(file, R_OK) == 0)
+		return 0;
+	r = migtls_dh_params_pem(&pem);
+	if (r == 0) {
+		len = strlen(pem);
+		while (len > 0 && pem[len - 1] == '\n') /* secret_write_file ends the line */
+			pem[--len] = '\0';
+		r = secret_write_file(file, pem);
+	}
+	if (r < 0)
+		log_warn_errno(r, "vm %s: cannot write %s", v->name, file);
+	free(pem);
+	return r;
+}
+
 int vm_tls_prepare(struct vm *v, bool server, const char *key)
 {
 	char dir[PATH_MAX], file[PATH_MAX], line[sizeof(MIGTLS_USERNAME) + SECRET_HEX_LEN + 2];
@@ -56,7 +83,9 @@ int vm_tls_prepare(struct vm *v, bool server, const char *key)
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	snprintf(line, sizeof(line), "%s:%s", MIGTLS_USERNAME, key);
-	r = secret_write_file(file, line);
+	r = server ? write_dh_params(v, dir) : 0;
+	if (r == 0)
+		r = secret_write_file(file, line);
 	memset(line, 0, sizeof(line));
 	if (r < 0) {
 		log_warn_errno(r, "vm %s: cannot write %s", v->name, file);

@@ -2,6 +2,8 @@
 #include "migtls.h"
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,4 +55,30 @@ int migtls_key_of(const json_t *transport, const char *role, const char *secret,
 	if (!nonce || !wrapped || strlen(nonce) != SECRET_HEX_LEN)
 		return -EINVAL;
 	return wrap(secret, role, nonce, wrapped, key);
+}
+
+int migtls_dh_params_pem(char **out)
+{
+	gnutls_dh_params_t params = NULL;
+	gnutls_datum_t pem = {0};
+	char *text;
+	int r = -ENOMEM;
+
+	if (gnutls_dh_params_init(&params) < 0)
+		return -ENOMEM;
+	if (gnutls_dh_params_import_raw(params, &gnutls_ffdhe_2048_group_prime,
+					&gnutls_ffdhe_2048_group_generator) < 0 ||
+	    gnutls_dh_params_export2_pkcs3(params, GNUTLS_X509_FMT_PEM, &pem) < 0) {
+		r = -EINVAL;
+		goto cleanup;
+	}
+	text = strndup((const char *)pem.data, pem.size);
+	if (!text)
+		goto cleanup;
+	*out = text;
+	r = 0;
+cleanup:
+	gnutls_free(pem.data);
+	gnutls_dh_params_deinit(params);
+	return r;
 }

@@ -18,6 +18,13 @@
  * stream from anyone else is refused and the guest's memory crosses the
  * underlay encrypted. A Migration without status.transport (made by an
  * older controller) runs without TLS, as before.
+ *
+ * The target is the TLS server, and a QEMU server whose credentials dir has
+ * no dh-params.pem generates 2048-bit DH parameters at object-add (QEMU's
+ * crypto/tlscreds.c), 0.5-1 s of one core holding QEMU's big lock — on a
+ * 2-core node a stall of the guests beside it. The agent writes the RFC 7919
+ * ffdhe2048 group there instead (public, standard, what TLS 1.3 offers
+ * anyway): migtls_dh_params_pem().
  */
 #ifndef GODWIT_LIB_MIGTLS_H
 #define GODWIT_LIB_MIGTLS_H
@@ -39,5 +46,9 @@ int migtls_transport_new(const char *source_secret, const char *target_secret, j
  * when transport is NULL (no TLS); -EINVAL when it is malformed. */
 int migtls_key_of(const json_t *transport, const char *role, const char *secret,
 		  char key[SECRET_HEX_LEN + 1]);
+
+/* The RFC 7919 ffdhe2048 group as PKCS#3 PEM (QEMU's dh-params.pem); *out
+ * to free(). */
+int migtls_dh_params_pem(char **out);
 
 #endif

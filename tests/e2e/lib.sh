@@ -15,9 +15,15 @@ FAILED=0
 
 gw() { "$GODWIT" --lab "$LAB" "$@"; }
 
+# GODWIT_E2E_KEEP=DIR: a failed test leaves its files and the lab's logs in
+# DIR/LAB for diagnosis.
 cleanup() {
-  local p
+  local rc=$? p
   for p in "${EXTRA_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  if [[ -n ${GODWIT_E2E_KEEP:-} && $rc -ne 0 ]]; then
+    mkdir -p "$GODWIT_E2E_KEEP/$LAB" &&
+      cp -a "$(dirname "$GODWIT_CONFIG")/." "$LAB_DIR"/*.log "$GODWIT_E2E_KEEP/$LAB/" 2>/dev/null
+  fi
   "$GODWIT" lab down --name "$LAB" >/dev/null 2>&1
   rm -rf "$(dirname "$GODWIT_CONFIG")"
 }

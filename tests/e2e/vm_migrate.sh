@@ -10,8 +10,9 @@
 # controller's reason. Failures leave the VM running on the source with the
 # fabric pointing at it: --abort while Running (bandwidth-limited transfer),
 # and the target's QEMU SIGKILLed mid-transfer; the next migration works. The
-# first migration runs with --tls: a capture of its stream on the underlay
-# shows no QEMU stream magic, where the second's (in the clear) does.
+# lab runs godwitd --migration-tls: a capture of the first migration's stream
+# on the underlay shows no QEMU stream magic, where the second's (--no-tls)
+# does; the abort, the kill and the next migration run under TLS too.
 source "$(dirname "$0")/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || { echo "SKIP: qemu-system-x86_64 missing"; exit 77; }
 guest=${GODWIT_GUEST_DIR:-/var/cache/godwit/guest}  # the agents take GODWIT_GUEST_DIR too
@@ -33,7 +34,7 @@ node_vm() { gw get node "$1" -o json | jq -r ".status.vms.testvm.$2 // empty"; }
 pings() { ep obs ping -c 3 -i 0.2 -W 1 "$IP" >/dev/null; }
 
 log "lab $LAB up (3 nodes)"
-gw lab up --name "$LAB" --nodes 3 >/dev/null || die "lab up"
+gw lab up --name "$LAB" --nodes 3 --migration-tls >/dev/null || die "lab up"
 gw apply -f "$(dirname "$0")/../../examples/testvm.yaml" 2>/dev/null || die "apply testvm"
 t0=$SECONDS
 wait_until 90 "testvm Running" vm_running_on node-1 || die "testvm did not boot"
@@ -58,11 +59,13 @@ PROBE=$!
 EXTRA_PIDS+=("$PROBE")
 sleep 1 # a baseline before the first migration (the probe measures, nothing waits on it)
 
-# The first migration runs with --tls (spec.tls: lib/migtls.h); its stream on
-# the underlay (the target's ephemeral port, TCP other than the API, streams
-# and metrics) is TLS with the Migration's key, so QEMU's stream magic "QEVM"
-# and its section names are not in it. Heads only (-s 256): the stream is the
-# guest's RAM. The other two run in the clear (the default, cheaper here).
+# The lab's godwitd runs with --migration-tls: a migration without spec.tls
+# runs under TLS (lib/migtls.h). The first one's stream on the underlay (the
+# target's ephemeral port, TCP other than the API, streams and metrics) is TLS
+# with the Migration's key, so QEMU's stream magic "QEVM" and its section
+# names are not in it; the second runs with --no-tls and its capture shows
+# them (the check can see a clear stream). Heads only (-s 256): the stream is
+# the guest's RAM.
 capture_start() {
   pcap=$OUT/migration.pcap
   ip netns exec "$LAB-ul" timeout 120 tcpdump -i br0 -U -s 256 -w "$pcap" \
@@ -83,19 +86,22 @@ capture_check() { # tls | plain
   else ok "the migration stream is encrypted on the underlay (no QEVM, no section names)"; fi
 }
 
-migs=()
+migs=() starts=()
 for to in node-2 node-3 node-1; do
   from=$(vm_field .spec.node)
   [[ $to != node-1 ]] && capture_start
-  tls=(); [[ $to == node-2 ]] && tls=(--tls)
+  tls=(); [[ $to == node-3 ]] && tls=(--no-tls)
+  start=$(date +%s%3N)
   gw migrate testvm --to "$to" "${tls[@]}" --wait --json >"$OUT/m-$to.json" 2>"$OUT/m-$to.err"; rc=$?
   [[ $to == node-2 ]] && capture_check tls
   [[ $to == node-3 ]] && capture_check plain
   [[ $to == node-2 ]] && { jtrue "$OUT/m-$to.json" '.spec.tls == true and (.status.transport.nonce | length) == 64' ||
-    fail "--tls: spec.tls and status.transport: $(jq -c '{tls: .spec.tls, transport: .status.transport}' "$OUT/m-$to.json")"; }
+    fail "--migration-tls: spec.tls and status.transport: $(jq -c '{tls: .spec.tls, transport: .status.transport}' "$OUT/m-$to.json")"; }
+  [[ $to == node-3 ]] && { jtrue "$OUT/m-$to.json" '.spec.tls == false and .status.transport == null' ||
+    fail "--no-tls: $(jq -c '{tls: .spec.tls, transport: .status.transport}' "$OUT/m-$to.json")"; }
   if ((rc == 0)); then
     name=$(jq -r .metadata.name "$OUT/m-$to.json")
-    migs+=("$name")
+    migs+=("$name") starts+=("$start")
     ok "$from -> $to: $(jq -c '.status.figures | {vm_blackout_ms, qemu_downtime_ms, stop_to_handoff_ms,
       handoff_tap_frames, first_frame_to_activation_ms, standby_drops_after_switch, total_ms}' "$OUT/m-$to.json")"
   else
@@ -139,21 +145,25 @@ fwd=$(handoff handoff_fwd) rx=$(handoff handoff_rx)
 (( fwd > 0 && rx > 0 )) && ok "handoff: $fwd frames sent on by stopped sources, $rx taken into standby targets" ||
   fail "handoff counters: handoff_fwd $fwd, handoff_rx $rx"
 # Each migration's loss window against its blackout: the goal is the blackout
-# + 2 probe intervals (10 ms at 200/s); with the handoff it is 0-2 probes.
-for name in "${migs[@]}"; do
+# + 2 probe intervals (10 ms at 200/s); with the handoff it is 0-2 probes. A
+# migration's switchover is STOP - 20 ms to RESUME + 1 s, cut where the next
+# migration starts (its pre-copy is not this one's switchover).
+for i in "${!migs[@]}"; do
+  name=${migs[i]}
   m=$(mig_json "$name")
   stop=$(jq '.status.figures.stop_unix_ns / 1e6' <<<"$m")
   resume=$(jq '.status.figures.resume_unix_ns / 1e6' <<<"$m")
   blackout=$(jq '.status.figures.vm_blackout_ms' <<<"$m")
-  win=$(jq -c --argjson s "$stop" --argjson r "$resume" \
-    '[.windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r + 1000)]
+  until_ms=$(jq -n --argjson r "$resume" --argjson n "${starts[i + 1]:-1e18}" '[$r + 1000, $n] | min')
+  win=$(jq -c --argjson s "$stop" --argjson r "$until_ms" \
+    '[.windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r)]
      | if length == 0 then {length_ms: 0, lost: 0} else {length_ms: (map(.length_ms) | add), lost: (map(.lost) | add)} end' \
     "$OUT/probe.json")
   log "  $name $(jq -r '"\(.status.source) -> \(.spec.target)"' <<<"$m"): VM blackout ${blackout} ms, loss window $(jq .length_ms <<<"$win") ms ($(jq .lost <<<"$win") probes), QEMU downtime $(jq .status.figures.qemu_downtime_ms <<<"$m") ms, STOP -> handoff $(jq .status.figures.stop_to_handoff_ms <<<"$m") ms, first frame -> activation $(jq .status.figures.first_frame_to_activation_ms <<<"$m") ms"
   jq -e --argjson b "$blackout" '.length_ms <= $b + 10' <<<"$win" >/dev/null ||
     fail "$name: loss window $(jq .length_ms <<<"$win") ms beyond the blackout $blackout ms + 2 probe intervals;" \
-      "windows (ms from STOP; RESUME at +$blackout): $(jq -c --argjson s "$stop" --argjson r "$resume" \
-        '[.windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r + 1000)
+      "windows (ms from STOP; RESUME at +$blackout): $(jq -c --argjson s "$stop" --argjson r "$until_ms" \
+        '[.windows[] | select(.end_unix_ms >= $s - 20 and .start_unix_ms <= $r)
           | {from: (.start_unix_ms - $s), to: (.end_unix_ms - $s), lost}]' "$OUT/probe.json");" \
       "TCP stalls (ms from STOP): $(jq -c --argjson s "$stop" '[.tcp.stalls[]? | {at: (.start_unix_ms - $s), length_ms}]' "$OUT/probe.json")"
 done

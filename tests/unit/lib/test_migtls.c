@@ -2,7 +2,8 @@
 /* lib/migtls and secret_wrap: a migration's key, wrapped by the controller
  * once per node, unwraps to the same key at the source and the target with
  * their own secrets only; other secrets, swapped roles and malformed
- * transports give no key. */
+ * transports give no key. The DH parameters for QEMU's server are the RFC
+ * 7919 ffdhe2048 group in PEM. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <gnutls/gnutls.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/migtls.h"
@@ -88,12 +91,38 @@ static void test_malformed_transport(void **state)
 	}
 }
 
+static void test_dh_params_are_ffdhe2048(void **state)
+{
+	gnutls_datum_t data, prime = {0}, generator = {0};
+	gnutls_dh_params_t params;
+	unsigned bits = 0;
+	char *pem = NULL;
+
+	(void)state;
+	assert_int_equal(migtls_dh_params_pem(&pem), 0);
+	assert_non_null(strstr(pem, "-----BEGIN DH PARAMETERS-----"));
+	data = (gnutls_datum_t){.data = (unsigned char *)pem, .size = (unsigned)strlen(pem)};
+	assert_int_equal(gnutls_dh_params_init(&params), 0);
+	assert_int_equal(gnutls_dh_params_import_pkcs3(params, &data, GNUTLS_X509_FMT_PEM), 0);
+	assert_int_equal(gnutls_dh_params_export_raw(params, &prime, &generator, &bits), 0);
+	assert_int_equal(prime.size, gnutls_ffdhe_2048_group_prime.size);
+	assert_memory_equal(prime.data, gnutls_ffdhe_2048_group_prime.data, prime.size);
+	assert_int_equal(generator.size, gnutls_ffdhe_2048_group_generator.size);
+	assert_memory_equal(generator.data, gnutls_ffdhe_2048_group_generator.data,
+			    generator.size);
+	gnutls_free(prime.data);
+	gnutls_free(generator.data);
+	gnutls_dh_params_deinit(params);
+	free(pem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_wrap_is_its_own_inverse),
 	    cmocka_unit_test(test_both_nodes_get_the_key),
 	    cmocka_unit_test(test_malformed_transport),
+	    cmocka_unit_test(test_dh_params_are_ffdhe2048),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
