@@ -225,6 +225,27 @@ static int get_list(const struct kubevirt_diag *ctx, const json_t *parent, const
 	return get_typed(ctx, parent, key, path, JSON_ARRAY, out);
 }
 
+/* The one entry of list (at path; not empty), which must be a mapping: godwit
+ * gives a VM one `what`. *out only when it is; otherwise what kv_error returns. */
+static int get_only_mapping(const struct kubevirt_diag *ctx, const json_t *list, const char *path,
+			    const char *what, const json_t **out)
+{
+	const json_t *first = json_array_get(list, 0);
+	char p[160];
+
+	if (json_array_size(list) > 1) {
+		snprintf(p, sizeof(p), "%s.1", path);
+		return kv_error(ctx, p, "godwit gives a VM one %s (%zu are listed)", what,
+				json_array_size(list));
+	}
+	if (!json_is_object(first)) {
+		snprintf(p, sizeof(p), "%s.0", path);
+		return kv_error(ctx, p, "must be a mapping");
+	}
+	*out = first;
+	return 0;
+}
+
 static int map_run_strategy(const struct kubevirt_diag *ctx, const json_t *spec,
 			    struct vm_fields *f)
 {
@@ -341,7 +362,7 @@ static int map_interfaces(const struct kubevirt_diag *ctx, const json_t *devices
 	static const char *const known[] = {"name", "bridge", NULL};
 	static const char *const unsupported[] = {"masquerade", "sriov",   "slirp", "passt",
 						  "binding",	"macvtap", NULL};
-	const json_t *ifaces, *iface;
+	const json_t *ifaces, *iface = NULL;
 	char path[160];
 	const char *key;
 	json_t *v;
@@ -350,13 +371,9 @@ static int map_interfaces(const struct kubevirt_diag *ctx, const json_t *devices
 	r = get_list(ctx, devices, "interfaces", DEVICES ".interfaces", &ifaces);
 	if (r || !ifaces || json_array_size(ifaces) == 0)
 		return r;
-	if (json_array_size(ifaces) > 1)
-		return kv_error(ctx, DEVICES ".interfaces.1",
-				"godwit gives a VM one interface (%zu are listed)",
-				json_array_size(ifaces));
-	iface = json_array_get(ifaces, 0);
-	if (!json_is_object(iface))
-		return kv_error(ctx, DEVICES ".interfaces.0", "must be a mapping");
+	r = get_only_mapping(ctx, ifaces, DEVICES ".interfaces", "interface", &iface);
+	if (!iface)
+		return r;
 	json_object_foreach((json_t *)iface, key, v)
 	{
 		snprintf(path, sizeof(path), DEVICES ".interfaces.0.%s", key);
@@ -451,7 +468,7 @@ static int map_domain(const struct kubevirt_diag *ctx, const json_t *tspec, stru
 static int map_networks(const struct kubevirt_diag *ctx, const json_t *tspec, struct vm_fields *f)
 {
 	static const char *const known[] = {"name", "pod", "multus", NULL};
-	const json_t *nets, *net, *multus;
+	const json_t *nets, *net = NULL, *multus;
 	const char *name, *target, *slash;
 	int r;
 
@@ -464,13 +481,9 @@ static int map_networks(const struct kubevirt_diag *ctx, const json_t *tspec, st
 					f->iface_name);
 		return r;
 	}
-	if (json_array_size(nets) > 1)
-		return kv_error(ctx, TSPEC ".networks.1",
-				"godwit gives a VM one network (%zu are listed)",
-				json_array_size(nets));
-	net = json_array_get(nets, 0);
-	if (!json_is_object(net))
-		return kv_error(ctx, TSPEC ".networks.0", "must be a mapping");
+	r = get_only_mapping(ctx, nets, TSPEC ".networks", "network", &net);
+	if (!net)
+		return r;
 	r = warn_unknown(ctx, net, TSPEC ".networks.0", known);
 	if (r)
 		return r;

@@ -108,6 +108,21 @@ static int nl_talk(struct nl_sock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *
 	}
 }
 
+/* A dump request of type for family (the request's header is hdrlen bytes
+ * with the family first, as every rtnetlink header has it: struct rtgenmsg),
+ * each answer to cb; nl_talk's error, else the first error of cb (*cb_err). */
+static int nl_dump(struct nl_sock *nl, uint16_t type, size_t hdrlen, uint8_t family, mnl_cb_t cb,
+		   void *ctx, const int *cb_err)
+{
+	struct nlmsghdr *nlh = nl_msg(nl, type, NLM_F_DUMP);
+	struct rtgenmsg *g = mnl_nlmsg_put_extra_header(nlh, hdrlen);
+	int r;
+
+	g->rtgen_family = family;
+	r = nl_talk(nl, nlh, cb, ctx);
+	return r < 0 ? r : *cb_err;
+}
+
 struct link_dump_ctx {
 	int (*cb)(const struct nl_link *link, void *ctx);
 	void *ctx;
@@ -190,14 +205,10 @@ static int link_dump_msg(const struct nlmsghdr *nlh, void *data)
 
 int nl_link_dump(struct nl_sock *nl, int (*cb)(const struct nl_link *link, void *ctx), void *ctx)
 {
-	struct link_dump_ctx d = { .cb = cb, .ctx = ctx };
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	int r;
+	struct link_dump_ctx d = {.cb = cb, .ctx = ctx};
 
-	ifi->ifi_family = AF_UNSPEC;
-	r = nl_talk(nl, nlh, link_dump_msg, &d);
-	return r < 0 ? r : d.err;
+	return nl_dump(nl, RTM_GETLINK, sizeof(struct ifinfomsg), AF_UNSPEC, link_dump_msg, &d,
+		       &d.err);
 }
 
 static int link_get_msg(const struct nlmsghdr *nlh, void *data)
@@ -400,12 +411,8 @@ static int addr_dump_msg(const struct nlmsghdr *nlh, void *data)
 int nl_addr_dump(struct nl_sock *nl, int ifindex,
 		 int (*cb)(int ifindex, uint32_t ipv4, uint8_t prefixlen, void *ctx), void *ctx)
 {
-	struct addr_dump_ctx d = { .ifindex = ifindex, .cb = cb, .ctx = ctx };
-	struct nlmsghdr *nlh = nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	int r;
+	struct addr_dump_ctx d = {.ifindex = ifindex, .cb = cb, .ctx = ctx};
 
-	ifa->ifa_family = AF_INET;
-	r = nl_talk(nl, nlh, addr_dump_msg, &d);
-	return r < 0 ? r : d.err;
+	return nl_dump(nl, RTM_GETADDR, sizeof(struct ifaddrmsg), AF_INET, addr_dump_msg, &d,
+		       &d.err);
 }

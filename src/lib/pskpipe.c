@@ -32,16 +32,11 @@ struct psk {
 
 static void psk_free(struct psk *p)
 {
-	if (p->session)
-		gnutls_deinit(p->session);
+	tlsio_close(p->session, p->tcp, p->plain);
 	if (p->client)
 		gnutls_psk_free_client_credentials(p->client);
 	if (p->server)
 		gnutls_psk_free_server_credentials(p->server);
-	if (p->tcp >= 0)
-		close(p->tcp);
-	if (p->plain >= 0)
-		close(p->plain);
 	memset(p->key, 0, sizeof(p->key));
 	free(p);
 }
@@ -67,26 +62,27 @@ static int server_key(gnutls_session_t session, const char *identity, gnutls_dat
 	return 0;
 }
 
+static int write_plain(void *ctx, char *buf, size_t len)
+{
+	return stream_write_all(((struct psk *)ctx)->plain, buf, len);
+}
+
+static int send_records(void *ctx, char *buf, size_t len)
+{
+	return tlsio_send_all(((struct psk *)ctx)->session, buf, len);
+}
+
+static void send_bye(void *ctx)
+{
+	gnutls_bye(((struct psk *)ctx)->session, GNUTLS_SHUT_WR);
+}
+
 /* Peer's bytes to the caller, until the peer's close_notify. */
 static void *from_peer(void *data)
 {
 	struct psk *p = data;
-	char buf[16384];
 
-	for (;;) {
-		ssize_t n = gnutls_record_recv(p->session, buf, sizeof(buf));
-
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n == 0) {
-			shutdown(p->plain, SHUT_WR); /* the peer's end of input, passed on */
-			break;
-		}
-		if (n < 0 || stream_write_all(p->plain, buf, (size_t)n) < 0) {
-			tlsio_end_both(p->tcp, p->plain); /* ends the other direction too */
-			break;
-		}
-	}
+	tlsio_pump_from_peer(p->session, p->tcp, p->plain, false, write_plain, p);
 	psk_put(p);
 	return NULL;
 }
@@ -97,20 +93,7 @@ static void *to_peer(void *data)
 	struct psk *p = data;
 	char buf[16384];
 
-	for (;;) {
-		ssize_t n = read(p->plain, buf, sizeof(buf));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0) {
-			gnutls_bye(p->session, GNUTLS_SHUT_WR);
-			break;
-		}
-		if (n < 0 || tlsio_send_all(p->session, buf, (size_t)n) < 0) {
-			tlsio_end_both(p->tcp, p->plain);
-			break;
-		}
-	}
+	tlsio_pump_to_peer(p->tcp, p->plain, buf, sizeof(buf), send_records, send_bye, p);
 	psk_put(p);
 	return NULL;
 }

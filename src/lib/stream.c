@@ -172,10 +172,12 @@ static int dial(const char *server, const char *ca_file, int *out, char *err, si
 	return 0;
 }
 
-static int read_exact(int fd, char *buf, size_t len)
+int stream_read_exact(int fd, void *buf, size_t len)
 {
+	char *p = buf;
+
 	while (len) {
-		ssize_t n = read(fd, buf, len);
+		ssize_t n = read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -183,7 +185,7 @@ static int read_exact(int fd, char *buf, size_t len)
 			return -errno;
 		if (n == 0)
 			return -ECONNRESET;
-		buf += n;
+		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
@@ -196,7 +198,7 @@ static int read_head(int fd, char *buf, size_t cap, size_t *len)
 	int r;
 
 	while (n < cap) {
-		r = read_exact(fd, buf + n, 1);
+		r = stream_read_exact(fd, buf + n, 1);
 		if (r < 0)
 			return r;
 		n++;
@@ -259,7 +261,7 @@ int stream_open(const char *server, const char *token, const char *ca_file, cons
 	}
 	r = -EPROTO;
 	snprintf(err, errlen, "HTTP %d", st);
-	if (clen > 0 && read_exact(s, body, (size_t)clen) == 0) {
+	if (clen > 0 && stream_read_exact(s, body, (size_t)clen) == 0) {
 		json_t *j;
 
 		body[clen] = '\0';

@@ -78,6 +78,10 @@ int stream_unframe(struct streamframe_reader *fr, int plain, const void *data, s
 /* Blocking reads and writes on fd give up after ms (0: never); EAGAIN then. */
 void stream_set_timeout(int fd, long ms);
 
+/* Reads exactly len bytes into buf (retrying EINTR); 0, -ECONNRESET at an end
+ * of input before them, or -errno. */
+int stream_read_exact(int fd, void *buf, size_t len);
+
 /* Writes all of buf (retrying EINTR, waiting while a non-blocking fd is full); 0 or -errno. */
 int stream_write_all(int fd, const void *buf, size_t len);
 

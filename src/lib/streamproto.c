@@ -3,6 +3,7 @@
 
 #include "lib/addr.h"
 #include "lib/kinds.h"
+#include "lib/stream.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -156,14 +157,10 @@ int streamproto_read_line(int fd, char *buf, size_t cap)
 	size_t n = 0;
 
 	while (n + 1 < cap) {
-		ssize_t got = read(fd, buf + n, 1);
+		int r = stream_read_exact(fd, buf + n, 1);
 
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return -errno;
-		if (got == 0)
-			return -ECONNRESET;
+		if (r < 0)
+			return r;
 		if (buf[n] == '\n') {
 			buf[n] = '\0';
 			return (int)n;

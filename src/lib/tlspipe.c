@@ -67,14 +67,9 @@ static bool head_is_101(const struct head_scan *h)
 
 static void pipe_free(struct pipe *p)
 {
-	if (p->session)
-		gnutls_deinit(p->session);
+	tlsio_close(p->session, p->tcp, p->plain);
 	if (p->cred)
 		gnutls_certificate_free_credentials(p->cred);
-	if (p->tcp >= 0)
-		close(p->tcp);
-	if (p->plain >= 0)
-		close(p->plain);
 	free(p);
 }
 
@@ -84,38 +79,65 @@ static void pipe_put(struct pipe *p)
 		pipe_free(p);
 }
 
+/* A read of the server's: its answer's head as it is, then the stream
+ * unframed after a 101, any other answer's body as it is. */
+static int from_server_deliver(void *ctx, char *buf, size_t len)
+{
+	struct pipe *p = ctx;
+	size_t head = p->in.done ? 0 : head_scan(&p->in, buf, len);
+	int r = 0;
+
+	if (head)
+		r = stream_write_all(p->plain, buf, head);
+	if (r == 0 && len > head)
+		r = p->in.done && head_is_101(&p->in)
+			? stream_unframe(&p->frames, p->plain, buf + head, len - head)
+			: stream_write_all(p->plain, buf + head, len - head);
+	return r;
+}
+
 /* The server's bytes to the caller, until the server's end of input. */
 static void *from_server(void *data)
 {
 	struct pipe *p = data;
-	char buf[16384];
 
-	for (;;) {
-		ssize_t n = gnutls_record_recv(p->session, buf, sizeof(buf));
-		size_t head = 0;
-		int r = 0;
-
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n == 0 || n == GNUTLS_E_PREMATURE_TERMINATION) {
-			shutdown(p->plain, SHUT_WR); /* the server's end of input, passed on */
-			break;
-		}
-		if (n > 0 && !p->in.done)
-			head = head_scan(&p->in, buf, (size_t)n);
-		if (n > 0 && head)
-			r = stream_write_all(p->plain, buf, head);
-		if (n > 0 && r == 0 && (size_t)n > head)
-			r = p->in.done && head_is_101(&p->in)
-				? stream_unframe(&p->frames, p->plain, buf + head, (size_t)n - head)
-				: stream_write_all(p->plain, buf + head, (size_t)n - head);
-		if (n < 0 || r < 0) {
-			tlsio_end_both(p->tcp, p->plain); /* ends the other direction too */
-			break;
-		}
-	}
+	tlsio_pump_from_peer(p->session, p->tcp, p->plain, true, from_server_deliver, p);
 	pipe_put(p);
 	return NULL;
+}
+
+/* A read of the caller's: its request head as it is, then a frame. data
+ * stands STREAMFRAME_HEAD bytes into to_server's buffer. */
+static int to_server_send(void *ctx, char *data, size_t len)
+{
+	struct pipe *p = ctx;
+	size_t head = p->out.done ? 0 : head_scan(&p->out, data, len);
+	char *frame = data - STREAMFRAME_HEAD + head;
+	int r = 0;
+
+	if (head)
+		r = tlsio_send_all(p->session, data, head);
+	if (r == 0 && len > head) {
+		/* the frame's head right before its payload (over head bytes
+		 * already sent), for one record */
+		streamframe_head((uint8_t *)frame, (uint32_t)(len - head));
+		r = tlsio_send_all(p->session, frame, STREAMFRAME_HEAD + len - head);
+	}
+	return r;
+}
+
+/* The caller's end of input: the end frame, or close_notify before any stream. */
+static void to_server_end(void *ctx)
+{
+	struct pipe *p = ctx;
+	uint8_t end[STREAMFRAME_HEAD];
+
+	if (p->out.done) {
+		streamframe_head(end, 0);
+		tlsio_send_all(p->session, end, STREAMFRAME_HEAD);
+	} else {
+		gnutls_bye(p->session, GNUTLS_SHUT_WR);
+	}
 }
 
 /* The caller's bytes to the server, until the caller's end of input: its
@@ -123,41 +145,10 @@ static void *from_server(void *data)
 static void *to_server(void *data)
 {
 	struct pipe *p = data;
-	char buf[STREAMFRAME_HEAD + 16384], *data_at = buf + STREAMFRAME_HEAD;
+	char buf[STREAMFRAME_HEAD + 16384];
 
-	for (;;) {
-		ssize_t n = read(p->plain, data_at, sizeof(buf) - STREAMFRAME_HEAD);
-		size_t head = 0, rest;
-		int r = 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0 && p->out.done) {
-			streamframe_head((uint8_t *)buf, 0);
-			tlsio_send_all(p->session, buf, STREAMFRAME_HEAD);
-			break;
-		}
-		if (n == 0) {
-			gnutls_bye(p->session,
-				   GNUTLS_SHUT_WR); /* before any stream: close_notify */
-			break;
-		}
-		if (n > 0 && !p->out.done)
-			head = head_scan(&p->out, data_at, (size_t)n);
-		if (n > 0 && head)
-			r = tlsio_send_all(p->session, data_at, head);
-		rest = n > 0 ? (size_t)n - head : 0;
-		if (r == 0 && rest) {
-			/* the frame's head right before its payload (over head
-			 * bytes already sent), for one record */
-			streamframe_head((uint8_t *)buf + head, (uint32_t)rest);
-			r = tlsio_send_all(p->session, buf + head, STREAMFRAME_HEAD + rest);
-		}
-		if (n < 0 || r < 0) {
-			tlsio_end_both(p->tcp, p->plain);
-			break;
-		}
-	}
+	tlsio_pump_to_peer(p->tcp, p->plain, buf + STREAMFRAME_HEAD, sizeof(buf) - STREAMFRAME_HEAD,
+			   to_server_send, to_server_end, p);
 	pipe_put(p);
 	return NULL;
 }

@@ -196,6 +196,13 @@ static const struct invalid_case invalid[] = {
      "          - name: default\n            bridge: {}\n          - name: b\n            bridge: "
      "{}",
      "spec.template.spec.domain.devices.interfaces.1: godwit gives a VM one interface"},
+    {"          - name: default\n            bridge: {}", "          - default",
+     "spec.template.spec.domain.devices.interfaces.0: must be a mapping"},
+    {"      - name: default\n        pod: {}\n",
+     "      - name: default\n        pod: {}\n      - name: b\n        pod: {}\n",
+     "spec.template.spec.networks.1: godwit gives a VM one network (2 are listed)"},
+    {"      - name: default\n        pod: {}\n", "      - default\n",
+     "spec.template.spec.networks.0: must be a mapping"},
     {"          - name: default\n            bridge: {}",
      "          - name: other\n            bridge: {}",
      "spec.template.spec.domain.devices.interfaces.0.name: 'other' names no network"},

@@ -324,6 +324,26 @@ static void test_read_line_leaves_the_stream(void **state)
 	close(p[1]);
 }
 
+/* Exactly len bytes, across short reads; an end of input before them is -ECONNRESET. */
+static void test_read_exact(void **state)
+{
+	char buf[8];
+	int p[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
+	assert_int_equal(stream_write_all(p[0], "abc", 3), 0);
+	assert_int_equal(stream_write_all(p[0], "def", 3), 0);
+	assert_int_equal(stream_read_exact(p[1], buf, 6), 0);
+	assert_memory_equal(buf, "abcdef", 6);
+	assert_int_equal(stream_write_all(p[0], "g", 1), 0);
+	shutdown(p[0], SHUT_WR);
+	assert_int_equal(stream_read_exact(p[1], buf, 2), -ECONNRESET);
+	assert_int_equal(stream_read_exact(-1, buf, 1), -EBADF);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_relay_framed_refuses_garbage),
 	    cmocka_unit_test(test_write_all_waits_on_a_full_socket),
 	    cmocka_unit_test(test_read_line_leaves_the_stream),
+	    cmocka_unit_test(test_read_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
