@@ -17,6 +17,8 @@
 #             (--migrate-socket-buffer-kib 0), for the comparison
 #   unprimed  the shipped agents without the source's primers
 #             (--no-source-primers), for the comparison
+#   tls       the shipped agents, every migration with --tls (QEMU's stream
+#             under TLS with the Migration's pre-shared key, lib/migtls.h)
 #   downtime-N the shipped agents with QEMU's downtime-limit at N ms
 #             (--migrate-downtime-ms N; not run by default: for tuning it)
 # and then BENCH_RAM_CHECKS migrations (default 50) with the target paused
@@ -31,7 +33,7 @@ GODWIT=$build/godwit
 LAB=v$$
 export GODWIT_CONFIG=$(mktemp -d)/config
 N=${BENCH_VM_MIGRATIONS:-100} RATE=${BENCH_RATE:-200} TCP_RATE=${BENCH_TCP_RATE:-500}
-RAM_CHECKS=${BENCH_RAM_CHECKS:-50} VARIANTS=${BENCH_VARIANTS:-bounded unprimed autotuned}
+RAM_CHECKS=${BENCH_RAM_CHECKS:-50} VARIANTS=${BENCH_VARIANTS:-bounded tls unprimed autotuned}
 PAUSES=${BENCH_PAUSES:-50}
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -77,7 +79,7 @@ restart_agents() {
 migrate() { # TAG
   local to
   [[ $(vm_field .spec.node) == node-1 ]] && to=node-2 || to=node-1
-  gw migrate testvm --to "$to" --wait --json >"$tmp/$1.json" 2>"$tmp/$1.err" ||
+  gw migrate testvm --to "$to" "${MIGRATE_ARGS[@]}" --wait --json >"$tmp/$1.json" 2>"$tmp/$1.err" ||
     say "migration $1 failed: $(tail -n 1 "$tmp/$1.err")"
 }
 
@@ -215,8 +217,10 @@ vmlab_up "$here" || exit 1
 for _ in $(seq 100); do answers && break; done
 status=0
 for v in $VARIANTS; do
+  MIGRATE_ARGS=()
   case $v in
     bounded) restart_agents ;;
+    tls) restart_agents; MIGRATE_ARGS=(--tls) ;;
     autotuned) restart_agents --migrate-socket-buffer-kib 0 ;;
     unprimed) restart_agents --no-source-primers ;;
     downtime-[0-9]*) restart_agents --migrate-downtime-ms "${v#downtime-}" ;;
