@@ -242,7 +242,8 @@ int agent_metrics_start(const struct agent_metrics_config *cfg, struct agent_met
 	    MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 			     on_request, m, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_CONNECTION_LIMIT,
 			     (unsigned)METRICS_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-			     (unsigned)METRICS_TIMEOUT_S, MHD_OPTION_END);
+			     (unsigned)METRICS_TIMEOUT_S, MHD_OPTION_EXTERNAL_LOGGER, log_library,
+			     "libmicrohttpd", MHD_OPTION_END);
 	if (!m->daemon) {
 		free(m);
 		return -EADDRNOTAVAIL;

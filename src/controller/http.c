@@ -607,7 +607,8 @@ int http_start(int fd, const struct http_context *ctx, const char *cert_pem, con
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address_limit(fd), MHD_OPTION_THREAD_STACK_SIZE,
 	    (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-	    http_limits_notify, &srv->limits, MHD_OPTION_END);
+	    http_limits_notify, &srv->limits, MHD_OPTION_EXTERNAL_LOGGER, log_library,
+	    "libmicrohttpd", MHD_OPTION_END);
 	if (!srv->daemon) {
 		r = -EIO;
 		goto cleanup;

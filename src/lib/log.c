@@ -116,3 +116,21 @@ int log_errno(enum log_level level, int err, const char *fmt, ...)
 	va_end(ap);
 	return err;
 }
+
+void log_library(void *cls, const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	size_t len;
+
+	if (LOG_LVL_WARN > log_level_max)
+		return;
+	if (vasprintf(&msg, fmt, ap) < 0) {
+		log_warn("%s: (unformattable message)", (const char *)cls);
+		return;
+	}
+	len = strlen(msg);
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
+		msg[--len] = '\0';
+	log_warn("%s: %s", (const char *)cls, msg);
+	free(msg);
+}

@@ -7,6 +7,7 @@
 #define GODWIT_LIB_LOG_H
 
 #include <errno.h>
+#include <stdarg.h>
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
@@ -19,6 +20,12 @@ int log_format_parse(const char *name, enum log_format *out);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Logs "<msg>: <strerror(-err)>" and returns err (negative). */
 int log_errno(enum log_level level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A library's own message as a warning of this program, with the time stamp
+ * and format of the others: "LIBRARY: message" (cls names the library), its
+ * trailing newline dropped. The signature of libmicrohttpd's
+ * MHD_OPTION_EXTERNAL_LOGGER. */
+void log_library(void *cls, const char *fmt, va_list ap);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)

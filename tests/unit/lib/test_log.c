@@ -42,6 +42,50 @@ static void log_some(void)
 	log_error_errno(-ENOENT, "cannot open %s", "x.db");
 }
 
+static void library_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_library("libexample", fmt, ap);
+	va_end(ap);
+}
+
+static void log_library_lines(void)
+{
+	library_say("Error: received handshake message out of context %d\n", 7);
+	log_set_level(LOG_LVL_ERROR);
+	library_say("not shown at error level\n");
+	log_set_level(LOG_LVL_INFO);
+}
+
+/* A library's message: the program's time stamp, level and name, "LIB: msg". */
+static void test_library_messages(void **state)
+{
+	char *text;
+	int lines = 0;
+	json_t *o;
+
+	(void)state;
+	log_init("test", LOG_LVL_INFO);
+	log_set_format(LOG_FORMAT_JSON);
+	text = captured(log_library_lines);
+	log_set_format(LOG_FORMAT_TEXT);
+	assert_null(strstr(text, "not shown"));
+	for (const char *c = text; *c; c++) /* one line: the newline was dropped */
+		lines += *c == '\n';
+	assert_int_equal(lines, 1);
+	o = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "level")), "warn");
+	assert_string_equal(json_string_value(json_object_get(o, "program")), "test");
+	assert_string_equal(json_string_value(json_object_get(o, "msg")),
+			    "libexample: Error: received handshake message out of context 7");
+	assert_non_null(json_string_value(json_object_get(o, "ts")));
+	json_decref(o);
+	free(text);
+}
+
 static void test_json_lines(void **state)
 {
 	char *text, *save = NULL, *line;
@@ -93,6 +137,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_json_lines),
 	    cmocka_unit_test(test_format_names),
+	    cmocka_unit_test(test_library_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
