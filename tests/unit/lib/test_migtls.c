@@ -108,8 +108,7 @@ static void test_dh_params_are_ffdhe2048(void **state)
 	assert_int_equal(prime.size, gnutls_ffdhe_2048_group_prime.size);
 	assert_memory_equal(prime.data, gnutls_ffdhe_2048_group_prime.data, prime.size);
 	assert_int_equal(generator.size, gnutls_ffdhe_2048_group_generator.size);
-	assert_memory_equal(generator.data, gnutls_ffdhe_2048_group_generator.data,
-			    generator.size);
+	assert_memory_equal(generator.data, gnutls_ffdhe_2048_group_generator.data, generator.size);
 	gnutls_free(prime.data);
 	gnutls_free(generator.data);
 	gnutls_dh_params_deinit(params);
