@@ -6,7 +6,10 @@
 #   bench/vm_tests_repeat.sh BUILD_DIR [ROUNDS (default 10)] [LOG_DIR]
 set -uo pipefail
 build=$1 rounds=${2:-10} logs=${3:-$(mktemp -d)}
-tests=(agent-vm-qemu e2e_guest_boot e2e_demo e2e_vm_migrate e2e_faults)
+# the QEMU unit test and every e2e test that boots a guest (tests/e2e/*.sh
+# that apply examples/testvm.yaml, and faults.sh through tests/faults/)
+tests=(agent-vm-qemu e2e_tunnel e2e_guest_boot e2e_guest_ssh e2e_demo e2e_vm_migrate e2e_gateway_vm
+       e2e_faults e2e_seed e2e_kubectl)
 passed=0 failed=0
 mkdir -p "$logs"
 for i in $(seq 1 "$rounds"); do

@@ -144,6 +144,8 @@ int addr_hostport_split(const char *text, char *host, size_t cap, uint16_t *port
 	if (n >= 2 && text[0] == '[' && text[n - 1] == ']') {
 		h++;
 		n -= 2;
+		if (!memchr(h, ':', n))
+			return -EINVAL; /* brackets are for an IPv6 host only */
 	} else if (memchr(text, ':', n) || memchr(text, '[', n) || memchr(text, ']', n)) {
 		return -EINVAL; /* an IPv6 host without its brackets, or half of them */
 	}

@@ -65,7 +65,8 @@ uint32_t addr_ipv4_mask(unsigned len);
 int addr_ipv4_port_parse(const char *text, uint32_t *addr, uint16_t *port);
 
 /* "HOST:PORT" or "[V6]:PORT": a non-empty host (at most cap - 1 bytes, no
- * brackets) into host, and the port; -EINVAL otherwise. */
+ * brackets; brackets only around a host with a ':') into host, and the port;
+ * -EINVAL otherwise. */
 int addr_hostport_split(const char *text, char *host, size_t cap, uint16_t *port);
 
 /* Either family */

@@ -26,7 +26,9 @@ void tlsio_close(gnutls_session_t s, int tcp, int plain);
  * without one when lax_eof), passed on to plain (SHUT_WR).
  *
  * tlsio_pump_to_peer: what plain reads into buf[0..cap), each read handed to
- * send (0 or -errno), until plain's end of input, where end runs.
+ * send (0 or -errno), until plain's end of input, where end runs. send always
+ * gets buf itself with the read at its start, so a caller may keep headroom
+ * of its own before buf (tlspipe writes its frame head there).
  */
 void tlsio_pump_from_peer(gnutls_session_t s, int tcp, int plain, bool lax_eof,
 			  int (*deliver)(void *ctx, char *buf, size_t len), void *ctx);
