@@ -113,10 +113,9 @@ static void test_cidr(void **state)
 static void test_hostport(void **state)
 {
 	static const char *const bad[] = {
-	    "",		  ":80",	 "host",     "host:",	 "host:0",
-	    "host:65536", "host:08",	 "host:+80", "host:80 ", "host:123456",
-	    "fd00::1:80", "[fd00::1:80", "[]:80",    "a]:80",	 "[10.0.0.1]:80",
-	    "[host]:80",
+	    "",	       ":80",	   "host",	    "host:",	   "host:0",	 "host:65536",
+	    "host:08", "host:+80", "host:80 ",	    "host:123456", "fd00::1:80", "[fd00::1:80",
+	    "[]:80",   "a]:80",	   "[10.0.0.1]:80", "[host]:80",
 	};
 	static const char *const bad_v4[] = {"10.0.0.1", "10.0.0.1:0",	 "10.0.0:80",
 					     "host:80",	 "[fd00::1]:80", " 10.0.0.1:80"};
