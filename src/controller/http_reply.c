@@ -76,3 +76,20 @@ ssize_t http_pending_take(struct http_pending *p, char *out, size_t max)
 	p->off += n;
 	return (ssize_t)n;
 }
+
+ssize_t http_pending_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct http_pending *p = cls;
+	int r;
+
+	(void)pos;
+	while (http_pending_empty(p)) {
+		http_pending_reset(p);
+		r = p->fill(p);
+		if (r > 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (r < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return http_pending_take(p, out, max);
+}

@@ -27,10 +27,14 @@ struct MHD_Response *http_stream_response(MHD_ContentReaderCallback reader, void
 /* Queues resp with status and releases it; NULL resp: MHD_NO. */
 enum MHD_Result http_queue(struct MHD_Connection *conn, unsigned status, struct MHD_Response *resp);
 
-/* What a content reader has made and not yet handed to MHD. */
+/* What a content reader has made and not yet handed to MHD, and how it
+ * makes the next batch: fill(p) puts it in p (reset), returning 0 (bytes, or
+ * none yet: fill again), 1 at the end of the stream, -errno on failure (fill
+ * logs what it wants told). */
 struct http_pending {
 	char *buf;
 	size_t len, off;
+	int (*fill)(struct http_pending *p);
 };
 
 static inline bool http_pending_empty(const struct http_pending *p)
@@ -41,5 +45,9 @@ static inline bool http_pending_empty(const struct http_pending *p)
 void http_pending_reset(struct http_pending *p);
 /* Copies up to max pending bytes into out; their number. */
 ssize_t http_pending_take(struct http_pending *p, char *out, size_t max);
+/* The content reader (MHD_ContentReaderCallback) of a stream whose cls
+ * starts with its struct http_pending: the pending bytes, filled as needed;
+ * MHD's end of stream or error when fill says so. */
+ssize_t http_pending_read(void *cls, uint64_t pos, char *out, size_t max);
 
 #endif

@@ -14,6 +14,7 @@
 #include <time.h>
 
 struct k8s_stream {
+	struct http_pending out; /* first (http_pending_read): made, not yet handed to MHD */
 	struct registry *reg;
 	struct watch_hub *hub;
 	const struct k8s_resource *res;
@@ -21,7 +22,6 @@ struct k8s_stream {
 	json_t *sent; /* name -> the view last sent */
 	int64_t seen; /* the revision of the last list */
 	int64_t deadline_ms, quiet_since_ms; /* deadline 0: none */
-	struct http_pending out;	     /* made, not yet handed to MHD */
 };
 
 static int append(const struct k8s_resource *res, bool table, char **buf, size_t *len,
@@ -114,39 +114,34 @@ static int refresh(struct k8s_stream *w, bool emit)
 	return r;
 }
 
-static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+/* The next batch: a keep-alive line after a quiet while, else the changes since the last. */
+static int stream_fill(struct http_pending *p)
 {
-	struct k8s_stream *w = cls;
+	struct k8s_stream *w = (struct k8s_stream *)p;
+	int64_t now = clock_mono_ms();
 	int r;
 
-	(void)pos;
-	while (http_pending_empty(&w->out)) {
-		int64_t now = clock_mono_ms();
-
-		http_pending_reset(&w->out);
-		if (w->deadline_ms && now >= w->deadline_ms)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (now - w->quiet_since_ms >= K8S_WATCH_KEEPALIVE_MS) {
-			w->quiet_since_ms = now;
-			w->out.buf = strdup("\n");
-			if (!w->out.buf)
-				return MHD_CONTENT_READER_END_WITH_ERROR;
-			w->out.len = 1;
-			break;
-		}
-		r = watch_hub_wait(w->hub, w->seen, K8S_WATCH_POLL_MS);
-		if (r == -ECANCELED)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		r = refresh(w, true);
-		if (r < 0) {
-			log_error("kubernetes watch: listing %s failed: %s", w->res->name,
-				  strerror(-r));
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		}
-		if (w->out.len)
-			w->quiet_since_ms = clock_mono_ms();
+	if (w->deadline_ms && now >= w->deadline_ms)
+		return 1;
+	if (now - w->quiet_since_ms >= K8S_WATCH_KEEPALIVE_MS) {
+		w->quiet_since_ms = now;
+		w->out.buf = strdup("\n");
+		if (!w->out.buf)
+			return -ENOMEM;
+		w->out.len = 1;
+		return 0;
 	}
-	return http_pending_take(&w->out, out, max);
+	r = watch_hub_wait(w->hub, w->seen, K8S_WATCH_POLL_MS);
+	if (r == -ECANCELED)
+		return 1;
+	r = refresh(w, true);
+	if (r < 0) {
+		log_error("kubernetes watch: listing %s failed: %s", w->res->name, strerror(-r));
+		return r;
+	}
+	if (w->out.len)
+		w->quiet_since_ms = clock_mono_ms();
+	return 0;
 }
 
 static void stream_free(void *cls)
@@ -175,6 +170,7 @@ enum MHD_Result k8s_watch_serve(const struct http_context *ctx, struct MHD_Conne
 		free(w);
 		return MHD_NO;
 	}
+	w->out.fill = stream_fill;
 	w->reg = ctx->registry;
 	w->hub = ctx->hub;
 	w->res = res;
@@ -188,7 +184,7 @@ enum MHD_Result k8s_watch_serve(const struct http_context *ctx, struct MHD_Conne
 		stream_free(w);
 		return k8s_reply_error(conn, 500, &t, "cannot list %s", res->name);
 	}
-	resp = http_stream_response(stream_read, w, stream_free, "application/json");
+	resp = http_stream_response(http_pending_read, w, stream_free, "application/json");
 	if (!resp) {
 		stream_free(w);
 		return MHD_NO;

@@ -4,6 +4,7 @@
 #include "lib/log.h"
 #include "store_sqlite_cred.h"
 #include "store_sqlite_file.h"
+#include "store_sqlite_row.h"
 #include "store_sqlite_status.h"
 
 #include <errno.h>
@@ -236,16 +237,6 @@ static int sq_revision(struct store *s, int64_t *revision)
 	return 0;
 }
 
-static int load_json(const unsigned char *text, json_t **out)
-{
-	json_t *j = json_loads((const char *)text, 0, NULL);
-
-	if (!j)
-		return -EIO;
-	*out = j;
-	return 0;
-}
-
 static int sq_get(struct store *s, const char *kind, const char *name, json_t **obj)
 {
 	struct sqlite_store *sq = to_sq(s);
@@ -260,7 +251,7 @@ static int sq_get(struct store *s, const char *kind, const char *name, json_t **
 	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		r = load_json(sqlite3_column_text(st, 0), obj);
+		r = sqlite_column_json(st, 0, obj);
 	else
 		r = rc == SQLITE_DONE ? -ENOENT : sq_error(sq, rc, "get");
 	sqlite3_finalize(st);
@@ -282,7 +273,7 @@ static int collect_rows(struct sqlite_store *sq, sqlite3_stmt *st, const char *w
 	if (!arr)
 		r = -ENOMEM;
 	while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = load_json(sqlite3_column_text(st, 0), &obj);
+		r = sqlite_column_json(st, 0, &obj);
 		if (r == 0)
 			json_array_append_new(arr, obj);
 	}

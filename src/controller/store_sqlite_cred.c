@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "store_sqlite_cred.h"
+#include "store_sqlite_row.h"
 #include "lib/log.h"
 
 #include <errno.h>
@@ -46,7 +47,6 @@ int cred_table_put(sqlite3 *db, const char *key, const char *node, const json_t 
 int cred_table_get(sqlite3 *db, const char *key, json_t **rec)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *obj;
 	int rc, r;
 
 	if (sqlite3_prepare_v2(db, "SELECT body FROM credentials WHERE key = ?", -1, &st, NULL) !=
@@ -64,13 +64,7 @@ int cred_table_get(sqlite3 *db, const char *key, json_t **rec)
 		r = cred_error(db, "get");
 		goto cleanup;
 	}
-	obj = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
-	if (!obj) {
-		r = -EIO;
-		goto cleanup;
-	}
-	*rec = obj;
-	r = 0;
+	r = sqlite_column_json(st, 0, rec);
 cleanup:
 	sqlite3_finalize(st);
 	return r;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "store_sqlite_status.h"
+#include "store_sqlite_row.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
@@ -22,8 +23,7 @@ int status_cache_init(struct status_cache *c, sqlite3 *db)
 		return -ENOMEM;
 	rc = sqlite3_prepare_v2(db, "SELECT name, body FROM node_status", -1, &st, NULL);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		report = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
-		if (report)
+		if (sqlite_column_json(st, 1, &report) == 0)
 			json_object_set_new(c->reports, (const char *)sqlite3_column_text(st, 0),
 					    report);
 		rc = SQLITE_OK;

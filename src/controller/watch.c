@@ -10,10 +10,10 @@
 #include <time.h>
 
 struct watch_stream {
+	struct http_pending out; /* first (http_pending_read): made, not yet handed to MHD */
 	struct store *store;
 	struct watch_hub *hub;
 	int64_t last; /* revision of the last event sent */
-	struct http_pending out; /* made, not yet handed to MHD */
 };
 
 int watch_hub_init(struct watch_hub *hub, struct store *store, int64_t revision)
@@ -331,23 +331,16 @@ static int refill(struct watch_stream *w)
 	return r;
 }
 
-static ssize_t watch_read(void *cls, uint64_t pos, char *buf, size_t max)
+/* refill() as the stream's fill: the hub's closing and a compacted past end the stream. */
+static int watch_fill(struct http_pending *p)
 {
-	struct watch_stream *w = cls;
-	int r;
+	int r = refill((struct watch_stream *)p);
 
-	(void)pos;
-	if (http_pending_empty(&w->out)) {
-		http_pending_reset(&w->out);
-		r = refill(w);
-		if (r == -ECANCELED || r == -ESTALE)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		if (r < 0) {
-			log_error("watch: reading events failed: %s", strerror(-r));
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		}
-	}
-	return http_pending_take(&w->out, buf, max);
+	if (r == -ECANCELED || r == -ESTALE)
+		return 1;
+	if (r < 0)
+		log_error("watch: reading events failed: %s", strerror(-r));
+	return r;
 }
 
 static void watch_free(void *cls)
@@ -373,10 +366,11 @@ int watch_response_new(struct store *store, struct watch_hub *hub, int64_t since
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
+	w->out.fill = watch_fill;
 	w->store = store;
 	w->hub = hub;
 	w->last = since;
-	resp = http_stream_response(watch_read, w, watch_free, "application/x-ndjson");
+	resp = http_stream_response(http_pending_read, w, watch_free, "application/x-ndjson");
 	if (!resp) {
 		free(w);
 		return -ENOMEM;

@@ -2,49 +2,38 @@
 #include "pskpipe.h"
 #include "stream.h"
 #include "tlsio.h"
-#include "worker.h"
 
 #include <errno.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #define PSK_PRIORITY   "NORMAL:-VERS-ALL:+VERS-TLS1.3:-KX-ALL:+ECDHE-PSK:+DHE-PSK"
 #define PSK_KEY_LEN    32 /* SHA-256 */
 #define PSK_PIPE_STACK (128 * 1024)
 
 struct psk {
-	atomic_int refs; /* the relay threads still running */
-	gnutls_session_t session;
+	struct tlsio_pipe pipe; /* first: the relay threads get p */
 	gnutls_psk_client_credentials_t client;
 	gnutls_psk_server_credentials_t server;
 	unsigned char key[PSK_KEY_LEN];
 	const char *identity; /* the server's expectation (the caller's, handshake only) */
-	int tcp, plain;
 };
 
-static void psk_free(struct psk *p)
+static void psk_free(struct tlsio_pipe *pipe)
 {
-	tlsio_close(p->session, p->tcp, p->plain);
+	struct psk *p = (struct psk *)pipe;
+
 	if (p->client)
 		gnutls_psk_free_client_credentials(p->client);
 	if (p->server)
 		gnutls_psk_free_server_credentials(p->server);
 	memset(p->key, 0, sizeof(p->key));
 	free(p);
-}
-
-static void psk_put(struct psk *p)
-{
-	if (atomic_fetch_sub(&p->refs, 1) == 1)
-		psk_free(p);
 }
 
 /* The server's key for the client's identity: ours, when it is the expected one. */
@@ -64,17 +53,17 @@ static int server_key(gnutls_session_t session, const char *identity, gnutls_dat
 
 static int write_plain(void *ctx, char *buf, size_t len)
 {
-	return stream_write_all(((struct psk *)ctx)->plain, buf, len);
+	return stream_write_all(((struct psk *)ctx)->pipe.plain, buf, len);
 }
 
 static int send_records(void *ctx, char *buf, size_t len)
 {
-	return tlsio_send_all(((struct psk *)ctx)->session, buf, len);
+	return tlsio_send_all(((struct psk *)ctx)->pipe.session, buf, len);
 }
 
 static void send_bye(void *ctx)
 {
-	gnutls_bye(((struct psk *)ctx)->session, GNUTLS_SHUT_WR);
+	gnutls_bye(((struct psk *)ctx)->pipe.session, GNUTLS_SHUT_WR);
 }
 
 /* Peer's bytes to the caller, until the peer's close_notify. */
@@ -82,8 +71,8 @@ static void *from_peer(void *data)
 {
 	struct psk *p = data;
 
-	tlsio_pump_from_peer(p->session, p->tcp, p->plain, false, write_plain, p);
-	psk_put(p);
+	tlsio_pump_from_peer(p->pipe.session, p->pipe.tcp, p->pipe.plain, false, write_plain, p);
+	tlsio_pipe_put(&p->pipe);
 	return NULL;
 }
 
@@ -93,31 +82,18 @@ static void *to_peer(void *data)
 	struct psk *p = data;
 	char buf[16384];
 
-	tlsio_pump_to_peer(p->tcp, p->plain, buf, sizeof(buf), send_records, send_bye, p);
-	psk_put(p);
+	tlsio_pump_to_peer(p->pipe.tcp, p->pipe.plain, buf, sizeof(buf), send_records, send_bye, p);
+	tlsio_pipe_put(&p->pipe);
 	return NULL;
-}
-
-static int start_relay(struct psk *p)
-{
-	void *(*const fns[2])(void *) = {from_peer, to_peer};
-	int i, r = 0;
-
-	for (i = 0; i < 2 && r == 0; i++) {
-		atomic_fetch_add(&p->refs, 1);
-		r = worker_detached(fns[i], p, PSK_PIPE_STACK);
-		if (r < 0)
-			atomic_fetch_sub(&p->refs, 1);
-	}
-	return r;
 }
 
 static int session_new(struct psk *p, bool server, const char *identity)
 {
 	gnutls_datum_t key = {.data = p->key, .size = PSK_KEY_LEN};
+	gnutls_session_t *session = &p->pipe.session;
 	int r;
 
-	r = gnutls_init(&p->session, server ? GNUTLS_SERVER : GNUTLS_CLIENT);
+	r = gnutls_init(session, server ? GNUTLS_SERVER : GNUTLS_CLIENT);
 	if (r == 0 && server) {
 		r = gnutls_psk_allocate_server_credentials(&p->server);
 		if (r == 0)
@@ -129,15 +105,15 @@ static int session_new(struct psk *p, bool server, const char *identity)
 							      GNUTLS_PSK_KEY_RAW);
 	}
 	if (r == 0)
-		r = gnutls_priority_set_direct(p->session, PSK_PRIORITY, NULL);
+		r = gnutls_priority_set_direct(*session, PSK_PRIORITY, NULL);
 	if (r == 0)
-		r = gnutls_credentials_set(p->session, GNUTLS_CRD_PSK,
+		r = gnutls_credentials_set(*session, GNUTLS_CRD_PSK,
 					   server ? (void *)p->server : (void *)p->client);
 	if (r < 0)
 		return r;
-	gnutls_session_set_ptr(p->session, p);
-	gnutls_transport_set_int(p->session, p->tcp);
-	gnutls_handshake_set_timeout(p->session, PSKPIPE_HANDSHAKE_MS);
+	gnutls_session_set_ptr(*session, p);
+	gnutls_transport_set_int(*session, p->pipe.tcp);
+	gnutls_handshake_set_timeout(*session, PSKPIPE_HANDSHAKE_MS);
 	return 0;
 }
 
@@ -146,7 +122,7 @@ static int handshake(struct psk *p)
 	int r;
 
 	do
-		r = gnutls_handshake(p->session);
+		r = gnutls_handshake(p->pipe.session);
 	while (r == GNUTLS_E_INTERRUPTED);
 	return r;
 }
@@ -177,16 +153,11 @@ static int tls_errno(int r)
 static int psk_open(int tcp, bool server, const char *identity, const char *secret, int *plain,
 		    char *err, size_t errlen)
 {
-	int sv[2] = {-1, -1}, r;
-	struct psk *p = calloc(1, sizeof(*p));
+	struct psk *p = tlsio_pipe_new(sizeof(*p), tcp, psk_free, err, errlen);
+	int r;
 
-	if (!p) {
-		close(tcp);
-		snprintf(err, errlen, "out of memory");
+	if (!p)
 		return -ENOMEM;
-	}
-	p->tcp = tcp;
-	p->plain = -1;
 	p->identity = identity;
 	r = gnutls_hash_fast(GNUTLS_DIG_SHA256, secret, strlen(secret), p->key);
 	if (r == 0)
@@ -194,40 +165,23 @@ static int psk_open(int tcp, bool server, const char *identity, const char *secr
 	if (r < 0) {
 		snprintf(err, errlen, "cannot set up TLS: %s", gnutls_strerror(r));
 		r = -ENOMEM;
-		goto fail;
+		goto cleanup;
 	}
 	stream_set_timeout(tcp, PSKPIPE_HANDSHAKE_MS);
 	r = handshake(p);
 	if (r < 0 && server)
-		gnutls_alert_send_appropriate(p->session, r); /* the client learns why */
+		gnutls_alert_send_appropriate(p->pipe.session, r); /* the client learns why */
 	if (r < 0) {
 		snprintf(err, errlen, "TLS handshake failed: %s%s", gnutls_strerror(r),
 			 tls_errno(r) == -EPERM ? " (the peer holds another secret or names another node)" : "");
 		r = tls_errno(r);
-		goto fail;
+		goto cleanup;
 	}
 	stream_set_timeout(tcp, 0);
 	p->identity = NULL;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "socketpair: %s", strerror(-r));
-		goto fail;
-	}
-	p->plain = sv[1];
-	atomic_init(&p->refs, 1); /* ours until both threads run */
-	r = start_relay(p);
-	if (r < 0) {
-		snprintf(err, errlen, "cannot start the TLS relay: %s", strerror(-r));
-		close(sv[0]);
-		tlsio_end_both(p->tcp, p->plain); /* a thread that started ends */
-		psk_put(p);
-		return r;
-	}
-	psk_put(p);
-	*plain = sv[0];
-	return 0;
-fail:
-	psk_free(p);
+	r = tlsio_pipe_start(&p->pipe, from_peer, to_peer, PSK_PIPE_STACK, plain, err, errlen);
+cleanup:
+	tlsio_pipe_put(&p->pipe); /* the threads hold theirs */
 	return r;
 }
 

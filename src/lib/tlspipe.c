@@ -3,19 +3,14 @@
 #include "stream.h"
 #include "streamframe.h"
 #include "tlsio.h"
-#include "worker.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #define TLS_PIPE_STACK (128 * 1024)
 
@@ -30,11 +25,8 @@ struct head_scan {
  * receives in two threads at once): a single thread blocked in a send to a
  * server that waits for its own sends to be read would never read again. */
 struct pipe {
-	atomic_int refs; /* the threads still running */
-	gnutls_session_t session;
+	struct tlsio_pipe pipe; /* first: the relay threads get p; its tcp is the server's side */
 	gnutls_certificate_credentials_t cred;
-	int tcp;   /* the server's side, under TLS */
-	int plain; /* our end of the socketpair */
 	/* Each direction: its HTTP head passes as it is, the stream after it in
 	 * frames (streamframe.h); the answer's only when it is a 101. */
 	struct head_scan out, in;
@@ -65,18 +57,13 @@ static bool head_is_101(const struct head_scan *h)
 	return h->have == sizeof(h->start) && memcmp(h->start, "HTTP/1.1 101", 12) == 0;
 }
 
-static void pipe_free(struct pipe *p)
+static void pipe_free(struct tlsio_pipe *pipe)
 {
-	tlsio_close(p->session, p->tcp, p->plain);
+	struct pipe *p = (struct pipe *)pipe;
+
 	if (p->cred)
 		gnutls_certificate_free_credentials(p->cred);
 	free(p);
-}
-
-static void pipe_put(struct pipe *p)
-{
-	if (atomic_fetch_sub(&p->refs, 1) == 1)
-		pipe_free(p);
 }
 
 /* A read of the server's: its answer's head as it is, then the stream
@@ -88,11 +75,11 @@ static int from_server_deliver(void *ctx, char *buf, size_t len)
 	int r = 0;
 
 	if (head)
-		r = stream_write_all(p->plain, buf, head);
+		r = stream_write_all(p->pipe.plain, buf, head);
 	if (r == 0 && len > head)
 		r = p->in.done && head_is_101(&p->in)
-			? stream_unframe(&p->frames, p->plain, buf + head, len - head)
-			: stream_write_all(p->plain, buf + head, len - head);
+			? stream_unframe(&p->frames, p->pipe.plain, buf + head, len - head)
+			: stream_write_all(p->pipe.plain, buf + head, len - head);
 	return r;
 }
 
@@ -101,8 +88,9 @@ static void *from_server(void *data)
 {
 	struct pipe *p = data;
 
-	tlsio_pump_from_peer(p->session, p->tcp, p->plain, true, from_server_deliver, p);
-	pipe_put(p);
+	tlsio_pump_from_peer(p->pipe.session, p->pipe.tcp, p->pipe.plain, true, from_server_deliver,
+			     p);
+	tlsio_pipe_put(&p->pipe);
 	return NULL;
 }
 
@@ -116,12 +104,12 @@ static int to_server_send(void *ctx, char *data, size_t len)
 	int r = 0;
 
 	if (head)
-		r = tlsio_send_all(p->session, data, head);
+		r = tlsio_send_all(p->pipe.session, data, head);
 	if (r == 0 && len > head) {
 		/* the frame's head right before its payload (over head bytes
 		 * already sent), for one record */
 		streamframe_head((uint8_t *)frame, (uint32_t)(len - head));
-		r = tlsio_send_all(p->session, frame, STREAMFRAME_HEAD + len - head);
+		r = tlsio_send_all(p->pipe.session, frame, STREAMFRAME_HEAD + len - head);
 	}
 	return r;
 }
@@ -134,9 +122,9 @@ static void to_server_end(void *ctx)
 
 	if (p->out.done) {
 		streamframe_head(end, 0);
-		tlsio_send_all(p->session, end, STREAMFRAME_HEAD);
+		tlsio_send_all(p->pipe.session, end, STREAMFRAME_HEAD);
 	} else {
-		gnutls_bye(p->session, GNUTLS_SHUT_WR);
+		gnutls_bye(p->pipe.session, GNUTLS_SHUT_WR);
 	}
 }
 
@@ -147,9 +135,9 @@ static void *to_server(void *data)
 	struct pipe *p = data;
 	char buf[STREAMFRAME_HEAD + 16384];
 
-	tlsio_pump_to_peer(p->tcp, p->plain, buf + STREAMFRAME_HEAD, sizeof(buf) - STREAMFRAME_HEAD,
-			   to_server_send, to_server_end, p);
-	pipe_put(p);
+	tlsio_pump_to_peer(p->pipe.tcp, p->pipe.plain, buf + STREAMFRAME_HEAD,
+			   sizeof(buf) - STREAMFRAME_HEAD, to_server_send, to_server_end, p);
+	tlsio_pipe_put(&p->pipe);
 	return NULL;
 }
 
@@ -164,7 +152,7 @@ static void verify_error(struct pipe *p, const char *host, const char *ca_file, 
 			 size_t errlen)
 {
 	gnutls_datum_t why = {0};
-	unsigned status = gnutls_session_get_verify_cert_status(p->session);
+	unsigned status = gnutls_session_get_verify_cert_status(p->pipe.session);
 
 	gnutls_certificate_verification_status_print(status, GNUTLS_CRT_X509, &why, 0);
 	snprintf(err, errlen, "the certificate of %s does not verify against %s%s: %s", host,
@@ -175,16 +163,13 @@ static void verify_error(struct pipe *p, const char *host, const char *ca_file, 
 
 int tls_pipe_open(int tcp, const char *host, const char *ca_file, int *fd, char *err, size_t errlen)
 {
-	struct pipe *p = calloc(1, sizeof(*p));
-	int sp[2] = {-1, -1}, gr, r;
+	struct pipe *p = tlsio_pipe_new(sizeof(*p), tcp, pipe_free, err, errlen);
+	gnutls_session_t *session;
+	int gr, r;
 
-	if (!p) {
-		close(tcp);
-		snprintf(err, errlen, "out of memory");
+	if (!p)
 		return -ENOMEM;
-	}
-	p->tcp = tcp;
-	p->plain = -1;
+	session = &p->pipe.session;
 	gr = gnutls_certificate_allocate_credentials(&p->cred);
 	if (gr == 0) {
 		gr = ca_file ? gnutls_certificate_set_x509_trust_file(p->cred, ca_file,
@@ -195,65 +180,42 @@ int tls_pipe_open(int tcp, const char *host, const char *ca_file, int *fd, char 
 				 ca_file ? ca_file : "certificates of the system",
 				 gr == 0 ? "no certificate in it" : gnutls_strerror(gr));
 			r = -EINVAL;
-			goto fail;
+			goto cleanup;
 		}
 		gr = 0;
 	}
 	if (gr == 0)
-		gr = gnutls_init(&p->session, GNUTLS_CLIENT);
+		gr = gnutls_init(session, GNUTLS_CLIENT);
 	if (gr == 0)
-		gr = gnutls_set_default_priority(p->session);
+		gr = gnutls_set_default_priority(*session);
 	if (gr == 0)
-		gr = gnutls_credentials_set(p->session, GNUTLS_CRD_CERTIFICATE, p->cred);
+		gr = gnutls_credentials_set(*session, GNUTLS_CRD_CERTIFICATE, p->cred);
 	if (gr == 0 && !is_ip(host))
-		gr = gnutls_server_name_set(p->session, GNUTLS_NAME_DNS, host, strlen(host));
+		gr = gnutls_server_name_set(*session, GNUTLS_NAME_DNS, host, strlen(host));
 	if (gr < 0) {
 		snprintf(err, errlen, "cannot set up TLS to %s: %s", host, gnutls_strerror(gr));
 		r = -ENOMEM;
-		goto fail;
+		goto cleanup;
 	}
-	gnutls_session_set_verify_cert(p->session, host, 0);
-	gnutls_transport_set_int(p->session, tcp);
-	gnutls_handshake_set_timeout(p->session, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
+	gnutls_session_set_verify_cert(*session, host, 0);
+	gnutls_transport_set_int(*session, tcp);
+	gnutls_handshake_set_timeout(*session, GNUTLS_DEFAULT_HANDSHAKE_TIMEOUT);
 	do
-		gr = gnutls_handshake(p->session);
+		gr = gnutls_handshake(*session);
 	while (gr < 0 && !gnutls_error_is_fatal(gr));
 	if (gr == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 		verify_error(p, host, ca_file, err, errlen);
 		r = -EPERM;
-		goto fail;
+		goto cleanup;
 	}
 	if (gr < 0) {
 		snprintf(err, errlen, "TLS handshake with %s failed: %s", host,
 			 gnutls_strerror(gr));
 		r = -EPROTO;
-		goto fail;
+		goto cleanup;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-		r = -errno;
-		snprintf(err, errlen, "socketpair: %s", strerror(-r));
-		goto fail;
-	}
-	p->plain = sp[1];
-	atomic_init(&p->refs, 2);
-	r = worker_detached(from_server, p, TLS_PIPE_STACK);
-	if (r < 0) {
-		snprintf(err, errlen, "no thread for the TLS relay: %s", strerror(-r));
-		close(sp[0]);
-		goto fail;
-	}
-	r = worker_detached(to_server, p, TLS_PIPE_STACK);
-	if (r < 0) {
-		/* The reader runs and frees p: end it through the caller's side. */
-		snprintf(err, errlen, "no thread for the TLS relay: %s", strerror(-r));
-		shutdown(p->tcp, SHUT_RDWR);
-		close(sp[0]);
-		pipe_put(p);
-		return r;
-	}
-	*fd = sp[0];
-	return 0;
-fail:
-	pipe_free(p);
+	r = tlsio_pipe_start(&p->pipe, from_server, to_server, TLS_PIPE_STACK, fd, err, errlen);
+cleanup:
+	tlsio_pipe_put(&p->pipe); /* the threads hold theirs */
 	return r;
 }
