@@ -78,11 +78,10 @@
 
 #define VM_DEFAULT_RUN_DIR     "/run/godwit/vms"
 #define VM_DEFAULT_GUEST_DIR   "/var/cache/godwit/guest"
-/* QEMU's downtime-limit. The blackout's tail is QEMU using all of it (a
- * migration's last round sized to fit): 30 ms gave p99 30.5 ms here, 20 keeps
- * the p99 under 30 ms while an idle guest still converges in one or two
- * rounds (bench/vm_migration.sh, README "VM migrations"). */
-#define VM_DEFAULT_DOWNTIME_MS 20
+/* QEMU's downtime-limit. 20 was tried against 30, 100 migrations each side
+ * by side (bench/results/2026-12-07-downtime-ab.json): no better at p50, the
+ * tail (QEMU overrunning its limit under TCG on two cores) no shorter. */
+#define VM_DEFAULT_DOWNTIME_MS 30
 #define VM_READY_LINE	       "godwit-guest: ready"
 
 /* The source port's steps in a live migration (bpf/abi.h): primed while the
