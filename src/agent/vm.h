@@ -79,8 +79,9 @@
 #define VM_DEFAULT_RUN_DIR     "/run/godwit/vms"
 #define VM_DEFAULT_GUEST_DIR   "/var/cache/godwit/guest"
 /* QEMU's downtime-limit. 20 was tried against 30, 100 migrations each side
- * by side (bench/results/2026-12-07-downtime-ab.json): no better at p50, the
- * tail (QEMU overrunning its limit under TCG on two cores) no shorter. */
+ * by side (bench/results/2026-12-07-downtime-ab.json): about the same at p50
+ * (blackout 7.4 against 8.3 ms), the tail (QEMU overrunning its limit under
+ * TCG on two cores) no shorter. */
 #define VM_DEFAULT_DOWNTIME_MS 30
 #define VM_READY_LINE	       "godwit-guest: ready"
 
