@@ -19,6 +19,7 @@ pkgs=(
   busybox-static cpio dropbear-bin openssh-client sshpass
   debhelper dpkg-dev fakeroot help2man lintian  # make deb, man pages
   prometheus  # promtool checks the /metrics text
+  etcd-server etcd-client  # the etcd store's tests start their own etcd
 )
 QEMU_PKG=qemu-system-x86
 QEMU_MIN=1:9.0
@@ -72,6 +73,13 @@ echo "godwit: installing ${wanted[*]}" >&2
 apt-get update -qq || true
 if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's etcd-server starts a system etcd on 127.0.0.1:2379 where systemd
+# runs; godwit's tests and lab start their own. One installed here just now
+# is stopped and disabled (an etcd installed before is left as it was).
+if [[ " ${missing[*]} " == *" etcd-server "* ]] && [[ -d /run/systemd/system ]]; then
+  systemctl disable --now etcd >/dev/null 2>&1 || true
+  echo "godwit: the etcd service Debian's etcd-server started is stopped and disabled" >&2
 fi
 if [[ $want_qemu == true ]]; then
   if apt-get install -y -qq --no-install-recommends -t bookworm-backports "$QEMU_PKG" >/dev/null 2>&1 &&

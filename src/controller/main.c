@@ -10,6 +10,7 @@
 #include "recorder.h"
 #include "registry.h"
 #include "statedir.h"
+#include "etcd.h"
 #include "store.h"
 #include "tls.h"
 #include "token.h"
@@ -31,6 +32,7 @@
 
 struct options {
 	const char *state_dir;
+	const char *store; /* NULL or "sqlite": DIR/godwit.db; else etcd://... */
 	const char *listen[MAX_LISTEN];
 	int n_listen;
 	const char *token_file;
@@ -53,6 +55,9 @@ static void usage(FILE *f)
 	    "usage: godwitd --state-dir DIR [--listen ADDR]... [--token-file F] [-v]\n"
 	    "       godwitd backup|restore --state-dir DIR FILE   (godwitd backup --help)\n"
 	    "  --state-dir DIR      godwit.db (SQLite) and token live here (created if absent)\n"
+	    "  --store URL          where the fabric's state lives: sqlite (default:\n"
+	    "                       DIR/godwit.db) or etcd://HOST:PORT[,HOST:PORT...][/PREFIX/]\n"
+	    "                       (an etcd v3 cluster's members; keys under /godwit/)\n"
 	    "  --listen ADDR        HOST:PORT or unix:/path/api.sock; repeatable\n"
 	    "                       (default " DEFAULT_LISTEN ")\n"
 	    "  --token-file F       the API token file (default DIR/token; created if absent)\n"
@@ -85,6 +90,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 	    {"state-dir", required_argument, NULL, 's'},
+	    {"store", required_argument, NULL, 'D'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"token-file", required_argument, NULL, 't'},
 	    {"tls-san", required_argument, NULL, 'S'},
@@ -109,6 +115,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 's':
 			o->state_dir = optarg;
+			break;
+		case 'D':
+			o->store = optarg;
 			break;
 		case 'l':
 			if (o->n_listen == MAX_LISTEN) {
@@ -244,6 +253,34 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* The store --store names: SQLite in the state directory, or etcd. */
+static int open_store(const struct options *o, struct store **out)
+{
+	struct store_sqlite_options sopts = {.event_retention = o->event_retention};
+	struct store_etcd_options eopts = {.event_retention = o->event_retention};
+	char *endpoints = NULL, *prefix = NULL, path[PATH_MAX];
+	int r;
+
+	if (!o->store || strcmp(o->store, "sqlite") == 0) {
+		snprintf(path, sizeof(path), "%s/godwit.db", o->state_dir);
+		r = store_sqlite_open(path, &sopts, out);
+		if (r < 0)
+			log_error_errno(r, "cannot open the store %s", path);
+		return r;
+	}
+	r = etcd_parse_url(o->store, &endpoints, &prefix);
+	if (r == 0) {
+		eopts.endpoints = endpoints;
+		eopts.prefix = prefix;
+		r = store_etcd_open(&eopts, out);
+		if (r < 0)
+			log_error_errno(r, "cannot open the store %s", o->store);
+	}
+	free(endpoints);
+	free(prefix);
+	return r;
+}
+
 static int wait_for_signal(void)
 {
 	sigset_t set;
@@ -260,7 +297,6 @@ int main(int argc, char **argv)
 {
 	struct options o = {.default_cidr = DEFAULT_CIDR};
 	struct http_server *daemons[MAX_LISTEN] = {0};
-	struct store_sqlite_options sopts = {0};
 	struct store *store = NULL;
 	struct watch_hub hub;
 	bool hub_ready = false;
@@ -308,13 +344,9 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot read or create the token %s", o.token_file);
 		goto cleanup;
 	}
-	snprintf(path, sizeof(path), "%s/godwit.db", o.state_dir);
-	sopts.event_retention = o.event_retention;
-	r = store_sqlite_open(path, &sopts, &store);
-	if (r < 0) {
-		log_error_errno(r, "cannot open the store %s", path);
+	r = open_store(&o, &store);
+	if (r < 0)
 		goto cleanup;
-	}
 	store->ops->revision(store, &rev);
 	r = watch_hub_init(&hub, store, rev);
 	if (r < 0) {

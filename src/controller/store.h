@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #define STORE_EVENT_RETENTION 10000
+#define STORE_CLUSTER_ID_LEN  32 /* hex digits */
 
 struct store;
 
@@ -113,6 +114,19 @@ struct store_sqlite_options {
 /* Opens (creating if needed) the SQLite store at path. */
 int store_sqlite_open(const char *path, const struct store_sqlite_options *opts,
 		      struct store **out);
+
+struct store_etcd_options {
+	const char *endpoints; /* "http://HOST:PORT[,...]": members of one etcd cluster */
+	const char *prefix;    /* of every key; NULL: "/godwit/" */
+	int event_retention;   /* 0: STORE_EVENT_RETENTION */
+};
+
+/*
+ * Opens the store kept in etcd (store_etcd.c), making it when the prefix
+ * holds no key; -EMEDIUMTYPE when the prefix holds keys that are not a
+ * godwit store's.
+ */
+int store_etcd_open(const struct store_etcd_options *opts, struct store **out);
 
 /* fn for each stored object of kind, in the store's order, until it returns
  * non-zero (then returned); the list's revision into *revision on success. */

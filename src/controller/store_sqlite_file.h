@@ -27,7 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_CLUSTER_ID_LEN 32
+#include "store.h"
+
 #define STORE_RESTORE_BUMP   1000000 /* revisions; more than writes since a backup */
 
 /* The open database db (path for messages): -EUCLEAN when damaged,
