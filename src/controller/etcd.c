@@ -241,6 +241,60 @@ json_t *etcd_op_delete(const char *key, const char *range_end)
 	return op;
 }
 
+json_t *etcd_op_put_leased(const char *key, const char *value, int64_t lease)
+{
+	return json_pack("{s:{s:o, s:o, s:I}}", "request_put", "key", b64(key), "value", b64(value),
+			 "lease", (json_int_t)lease);
+}
+
+/* A lease call: body to path, the reply's ID and TTL. */
+static int lease_call(struct etcd *e, const char *path, json_t *body, int64_t *id, int64_t *ttl_s)
+{
+	json_t *reply = NULL;
+	int r = body ? call(e, path, body, &reply) : -ENOMEM;
+
+	json_decref(body);
+	if (r == 0)
+		r = etcd_decode_lease(reply, id, ttl_s);
+	json_decref(reply);
+	return r;
+}
+
+int etcd_lease_grant(struct etcd *e, int64_t *ttl_s, int64_t *id)
+{
+	int64_t lid, ttl;
+	int r = lease_call(e, "/v3/lease/grant", json_pack("{s:I}", "TTL", (json_int_t)*ttl_s),
+			   &lid, &ttl);
+
+	if (r == 0 && ttl <= 0) {
+		log_error("etcd: %s granted a lease of no time", e->urls[e->current]);
+		r = -EPROTO;
+	}
+	if (r < 0)
+		return r;
+	*id = lid;
+	*ttl_s = ttl;
+	return 0;
+}
+
+int etcd_lease_keepalive(struct etcd *e, int64_t id, int64_t *ttl_s)
+{
+	int64_t lid;
+
+	return lease_call(e, "/v3/lease/keepalive", json_pack("{s:I}", "ID", (json_int_t)id), &lid,
+			  ttl_s);
+}
+
+int etcd_lease_revoke(struct etcd *e, int64_t id)
+{
+	json_t *body = json_pack("{s:I}", "ID", (json_int_t)id), *reply = NULL;
+	int r = body ? call(e, "/v3/lease/revoke", body, &reply) : -ENOMEM;
+
+	json_decref(body);
+	json_decref(reply);
+	return r;
+}
+
 int etcd_put(struct etcd *e, const char *key, const char *value)
 {
 	json_t *body = json_pack("{s:o, s:o}", "key", b64(key), "value", b64(value)), *reply = NULL;

@@ -86,6 +86,15 @@ json_t *etcd_cmp_mod(const char *key, int64_t mod_revision);
 json_t *etcd_op_put(const char *key, const char *value);
 json_t *etcd_op_delete(const char *key, const char *range_end);
 
+/* RequestOp: put key=value bound to a lease (the key goes when it expires). */
+json_t *etcd_op_put_leased(const char *key, const char *value, int64_t lease);
+
+/* A lease of ttl_s seconds (etcd may give more: *ttl_s then says so). */
+int etcd_lease_grant(struct etcd *e, int64_t *ttl_s, int64_t *id);
+/* One keep-alive of lease id: *ttl_s left, 0 when the lease is gone. */
+int etcd_lease_keepalive(struct etcd *e, int64_t id, int64_t *ttl_s);
+int etcd_lease_revoke(struct etcd *e, int64_t id);
+
 /* A put outside any transaction. */
 int etcd_put(struct etcd *e, const char *key, const char *value);
 
@@ -93,6 +102,8 @@ int etcd_put(struct etcd *e, const char *key, const char *value);
  * On failure they log what was wrong and leave the outputs untouched. */
 int etcd_decode_range(const json_t *reply, struct etcd_range *out);
 int etcd_decode_txn(const json_t *reply, bool *succeeded, int64_t *revision);
+/* A lease grant's or keep-alive's reply (the latter inside "result"). */
+int etcd_decode_lease(const json_t *reply, int64_t *id, int64_t *ttl_s);
 
 /* The first key after every key that starts with prefix (a range's end). */
 char *etcd_prefix_end(const char *prefix);

@@ -181,3 +181,31 @@ char *etcd_prefix_end(const char *prefix)
 		end[n - 1]++;
 	return end;
 }
+
+int etcd_decode_lease(const json_t *reply, int64_t *id, int64_t *ttl_s)
+{
+	const json_t *res = json_object_get(reply, "result");
+	int64_t lid, ttl;
+	int r;
+
+	if (res && !json_is_object(res)) {
+		log_error("etcd: the lease reply's result is not an object");
+		return -EPROTO;
+	}
+	if (!res)
+		res = reply;
+	r = header_revision(res, &lid); /* an answer of etcd's has its header */
+	if (r == 0)
+		r = int64_field(res, "ID", &lid);
+	if (r == 0)
+		r = int64_field(res, "TTL", &ttl);
+	if (r == 0 && !lid) {
+		log_error("etcd: the lease reply has no ID");
+		r = -EPROTO;
+	}
+	if (r < 0)
+		return r;
+	*id = lid;
+	*ttl_s = ttl;
+	return 0;
+}

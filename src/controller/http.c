@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "http.h"
+#include "leader.h"
 #include "http_reply.h"
 #include "http_stream.h"
 #include "auth.h"
@@ -465,12 +466,21 @@ static enum MHD_Result route(const struct http_context *ctx, struct MHD_Connecti
 
 static enum MHD_Result handle_healthz(const struct http_context *ctx, struct MHD_Connection *conn)
 {
+	char holder[LEADER_ID_MAX] = "";
 	int64_t rev = 0;
+	json_t *reply;
 
 	ctx->store->ops->revision(ctx->store, &rev);
-	return reply_json(conn, 200,
-			  json_pack("{s:b, s:I, s:s}", "ok", 1, "revision", (json_int_t)rev,
-				    "cluster", ctx->store->ops->cluster_id(ctx->store)));
+	reply = json_pack("{s:b, s:I, s:s, s:b}", "ok", 1, "revision", (json_int_t)rev, "cluster",
+			  ctx->store->ops->cluster_id(ctx->store), "leading",
+			  registry_leads(ctx->registry));
+	/* Among several controllers: who leads, and this one's name. */
+	if (reply && ctx->leader) {
+		json_object_set_new(reply, "name", json_string(ctx->leader->id));
+		if (leader_holder(ctx->leader, holder) == 0)
+			json_object_set_new(reply, "leader", json_string(holder));
+	}
+	return reply_json(conn, 200, reply);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

@@ -35,9 +35,11 @@ struct http_context {
 	struct store *store;
 	struct watch_hub *hub;
 	const char *token;
-	unsigned max_watches; /* per listening socket; 0: HTTP_MAX_WATCHES */
+	struct leader *leader; /* NULL: the only controller on its store */
+	unsigned max_watches;  /* per listening socket; 0: HTTP_MAX_WATCHES */
 };
 
+struct leader;
 struct http_server; /* one listening socket's daemon */
 
 /* Whether addr is "HOST:PORT" (numeric host, port 1..65535) or "unix:/path". */

@@ -102,6 +102,9 @@ struct txn {
 	json_t *after; /* [[kind, object], ...] staged by txn_put_after */
 };
 
+/* Tries of a change whose commit lost to another controller's (-EAGAIN). */
+#define TXN_TRIES 5
+
 int txn_begin(struct txn *t, struct registry *reg, const struct kind_ops *const *kinds);
 /* Commits; then on_commit when an object was written. Ends t either way. */
 int txn_commit(struct txn *t);

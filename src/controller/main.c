@@ -11,6 +11,7 @@
 #include "registry.h"
 #include "statedir.h"
 #include "etcd.h"
+#include "leader.h"
 #include "store.h"
 #include "tls.h"
 #include "token.h"
@@ -33,6 +34,7 @@
 struct options {
 	const char *state_dir;
 	const char *store; /* NULL or "sqlite": DIR/godwit.db; else etcd://... */
+	const char *name;  /* among the controllers on one etcd store */
 	const char *listen[MAX_LISTEN];
 	int n_listen;
 	const char *token_file;
@@ -58,6 +60,8 @@ static void usage(FILE *f)
 	    "  --store URL          where the fabric's state lives: sqlite (default:\n"
 	    "                       DIR/godwit.db) or etcd://HOST:PORT[,HOST:PORT...][/PREFIX/]\n"
 	    "                       (an etcd v3 cluster's members; keys under /godwit/)\n"
+	    "  --name NAME          this controller's name among those on one etcd store\n"
+	    "                       (default HOSTNAME-PID): the one that leads runs migrations\n"
 	    "  --listen ADDR        HOST:PORT or unix:/path/api.sock; repeatable\n"
 	    "                       (default " DEFAULT_LISTEN ")\n"
 	    "  --token-file F       the API token file (default DIR/token; created if absent)\n"
@@ -91,6 +95,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 	    {"state-dir", required_argument, NULL, 's'},
 	    {"store", required_argument, NULL, 'D'},
+	    {"name", required_argument, NULL, 'N'},
 	    {"listen", required_argument, NULL, 'l'},
 	    {"token-file", required_argument, NULL, 't'},
 	    {"tls-san", required_argument, NULL, 'S'},
@@ -118,6 +123,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'D':
 			o->store = optarg;
+			break;
+		case 'N':
+			o->name = optarg;
 			break;
 		case 'l':
 			if (o->n_listen == MAX_LISTEN) {
@@ -253,32 +261,70 @@ static void raise_fd_limit(void)
 	}
 }
 
-/* The store --store names: SQLite in the state directory, or etcd. */
-static int open_store(const struct options *o, struct store **out)
+/* The store --store names: SQLite in the state directory, or etcd at
+ * endpoints/prefix (etcd_parse_url of --store). */
+static int open_store(const struct options *o, const char *endpoints, const char *prefix,
+		      struct store **out)
 {
 	struct store_sqlite_options sopts = {.event_retention = o->event_retention};
-	struct store_etcd_options eopts = {.event_retention = o->event_retention};
-	char *endpoints = NULL, *prefix = NULL, path[PATH_MAX];
+	struct store_etcd_options eopts = {
+	    .endpoints = endpoints, .prefix = prefix, .event_retention = o->event_retention};
+	char path[PATH_MAX];
 	int r;
 
-	if (!o->store || strcmp(o->store, "sqlite") == 0) {
-		snprintf(path, sizeof(path), "%s/godwit.db", o->state_dir);
-		r = store_sqlite_open(path, &sopts, out);
-		if (r < 0)
-			log_error_errno(r, "cannot open the store %s", path);
-		return r;
-	}
-	r = etcd_parse_url(o->store, &endpoints, &prefix);
-	if (r == 0) {
-		eopts.endpoints = endpoints;
-		eopts.prefix = prefix;
+	if (endpoints) {
 		r = store_etcd_open(&eopts, out);
 		if (r < 0)
 			log_error_errno(r, "cannot open the store %s", o->store);
+		return r;
 	}
-	free(endpoints);
-	free(prefix);
+	snprintf(path, sizeof(path), "%s/godwit.db", o->state_dir);
+	r = store_sqlite_open(path, &sopts, out);
+	if (r < 0)
+		log_error_errno(r, "cannot open the store %s", path);
 	return r;
+}
+
+/* Commits of the other controllers on an etcd store: the watch streams and
+ * the migrator hear of them within FOLLOW_PERIOD_MS. */
+#define FOLLOW_PERIOD_MS 100
+
+struct follower {
+	struct worker worker;
+	struct store *store;
+	struct commit_listeners *listeners;
+	int64_t seen;
+};
+
+static int64_t follow_round(void *ctx)
+{
+	struct follower *f = ctx;
+	int64_t rev = 0;
+
+	if (f->store->ops->revision(f->store, &rev) == 0 && rev > f->seen) {
+		f->seen = rev;
+		on_commit(f->listeners, rev);
+	}
+	return FOLLOW_PERIOD_MS;
+}
+
+static void on_leading(void *ctx, bool leading)
+{
+	if (leading)
+		migrator_wake(ctx); /* resume every unfinished migration now */
+}
+
+/* The name among the controllers on one store: --name or HOSTNAME-PID. */
+static void controller_name(const struct options *o, char *name, size_t len)
+{
+	char host[64] = "godwitd";
+
+	if (o->name) {
+		snprintf(name, len, "%s", o->name);
+		return;
+	}
+	gethostname(host, sizeof(host) - 1);
+	snprintf(name, len, "%s-%d", host, (int)getpid());
 }
 
 static int wait_for_signal(void)
@@ -306,6 +352,9 @@ int main(int argc, char **argv)
 	struct metrics *metrics = NULL;
 	struct migrator migrator = {0};
 	struct commit_listeners listeners = {.hub = &hub, .migrator = &migrator};
+	struct leader leader = {0};
+	struct follower follower = {.listeners = &listeners};
+	char *endpoints = NULL, *prefix = NULL, name[LEADER_ID_MAX];
 	struct http_context ctx = {0};
 	struct tls_creds tls = {0};
 	char path[PATH_MAX];
@@ -344,7 +393,12 @@ int main(int argc, char **argv)
 		log_error_errno(r, "cannot read or create the token %s", o.token_file);
 		goto cleanup;
 	}
-	r = open_store(&o, &store);
+	if (o.store && strcmp(o.store, "sqlite") != 0) {
+		r = etcd_parse_url(o.store, &endpoints, &prefix);
+		if (r < 0)
+			goto cleanup;
+	}
+	r = open_store(&o, endpoints, prefix, &store);
 	if (r < 0)
 		goto cleanup;
 	store->ops->revision(store, &rev);
@@ -385,6 +439,21 @@ int main(int argc, char **argv)
 	}
 	if (created)
 		log_info("created the network \"default\" (%s)", o.default_cidr);
+	if (endpoints) { /* one of several controllers, maybe: elect the one that leads */
+		controller_name(&o, name, sizeof(name));
+		reg.leading = &leader.leading;
+		r = leader_start(&leader, endpoints, prefix, name, on_leading, &migrator);
+		if (r == 0) {
+			follower.store = store;
+			follower.seen = rev;
+			r = worker_start_periodic(&follower.worker, FOLLOW_PERIOD_MS, follow_round,
+						  &follower);
+		}
+		if (r < 0) {
+			log_error_errno(r, "cannot take part in the leader election");
+			goto cleanup;
+		}
+	}
 	/* Resumes every unfinished migration from the store at its first round. */
 	r = migrator_start(&migrator, &reg);
 	if (r < 0) {
@@ -410,6 +479,7 @@ int main(int argc, char **argv)
 				    .store = store,
 				    .hub = &hub,
 				    .token = token,
+				    .leader = endpoints ? &leader : NULL,
 				    .max_watches = (unsigned)o.max_watches};
 	for (int i = 0; i < o.n_listen; i++) {
 		bool is_unix = strncmp(o.listen[i], "unix:", 5) == 0;
@@ -438,6 +508,8 @@ cleanup:
 		watch_hub_close(&hub); /* ends open watches so the daemons can stop */
 	for (int i = 0; i < MAX_LISTEN; i++)
 		http_stop(daemons[i]);
+	worker_stop(&follower.worker);
+	leader_stop(&leader); /* gives the lead up: another controller leads at once */
 	recorder_stop(recorder);
 	migrator_stop(&migrator);
 	for (int i = 0; i < o.n_listen; i++)
@@ -449,6 +521,8 @@ cleanup:
 	observer_free(obs);
 	metrics_free(metrics);
 	free(token);
+	free(endpoints);
+	free(prefix);
 	tls_creds_free(&tls);
 	if (lock_fd >= 0)
 		close(lock_fd);

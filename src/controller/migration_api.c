@@ -111,9 +111,9 @@ cleanup:
 	return r;
 }
 
-static int run(struct registry *reg, const char *name, const char *action, const char *reason,
-	       int64_t now_ms, json_t **out, enum migration_phase *from, enum migration_phase *to,
-	       struct api_error *err)
+static int run_once(struct registry *reg, const char *name, const char *action, const char *reason,
+		    int64_t now_ms, json_t **out, enum migration_phase *from,
+		    enum migration_phase *to, struct api_error *err)
 {
 	json_t *mig = NULL;
 	bool changed = false;
@@ -135,6 +135,19 @@ cleanup:
 	if (r == 0 && out)
 		*out = json_incref(mig);
 	json_decref(mig);
+	return r;
+}
+
+/* Again while the commit lost to another controller's (registry.c). */
+static int run(struct registry *reg, const char *name, const char *action, const char *reason,
+	       int64_t now_ms, json_t **out, enum migration_phase *from, enum migration_phase *to,
+	       struct api_error *err)
+{
+	int r, tries = 0;
+
+	while ((r = run_once(reg, name, action, reason, now_ms, out, from, to, err)) == -EAGAIN &&
+	       ++tries < TXN_TRIES)
+		;
 	return r;
 }
 

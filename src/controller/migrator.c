@@ -41,7 +41,7 @@ int migrator_round(struct registry *reg, struct migration_index *ix)
 				 (long long)stall);
 	}
 	r = migration_index_sync(ix, reg->store);
-	if (r < 0)
+	if (r < 0 || !registry_leads(reg)) /* the index follows: a new leader resumes */
 		return r;
 	r = migration_index_unfinished(ix, &names);
 	if (r < 0)

@@ -312,8 +312,11 @@ static int64_t round_once(void *ctx)
 	json_t *events = json_array();
 	int r;
 
-	if (!events)
+	if (!events || !registry_leads(rec->reg)) {
+		rec->learned = false; /* the leader records; learn again on leading */
+		json_decref(events);
 		return RECORDER_PERIOD_MS;
+	}
 	r = rec->learned ? follow_migrations(rec, events) : learn_migrations(rec);
 	if (r == 0)
 		r = diff_listed(rec, KIND_NODE, rec->nodes, events, recorder_diff_node);

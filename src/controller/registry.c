@@ -38,8 +38,8 @@ static int finish(struct txn *t, enum kind kind, json_t *obj, json_t **out)
 	return 0;
 }
 
-int registry_create(struct registry *reg, enum kind kind, const json_t *body, json_t **out,
-		    struct api_error *err)
+static int create_once(struct registry *reg, enum kind kind, const json_t *body, json_t **out,
+		       struct api_error *err)
 {
 	json_t *obj = NULL;
 	struct txn t;
@@ -63,8 +63,8 @@ cleanup:
 	return r;
 }
 
-int registry_update(struct registry *reg, enum kind kind, const char *name, const json_t *body,
-		    json_t **out, bool *created, struct api_error *err)
+static int update_once(struct registry *reg, enum kind kind, const char *name, const json_t *body,
+		       json_t **out, bool *created, struct api_error *err)
 {
 	const struct kind_ops *ops = ops_of(kind);
 	json_t *obj = NULL, *old = NULL;
@@ -115,8 +115,8 @@ cleanup:
 	return r;
 }
 
-int registry_delete(struct registry *reg, enum kind kind, const char *name, json_t **out,
-		    struct api_error *err)
+static int delete_once(struct registry *reg, enum kind kind, const char *name, json_t **out,
+		       struct api_error *err)
 {
 	const struct kind_ops *ops = ops_of(kind);
 	json_t *old = NULL;
@@ -142,6 +142,39 @@ int registry_delete(struct registry *reg, enum kind kind, const char *name, json
 		*out = json_incref(old);
 cleanup:
 	json_decref(old);
+	return r;
+}
+
+/* Each change again while its commit lost to another controller's (-EAGAIN,
+ * store_etcd.c): it is decided anew on what that one wrote. */
+int registry_create(struct registry *reg, enum kind kind, const json_t *body, json_t **out,
+		    struct api_error *err)
+{
+	int r, tries = 0;
+
+	while ((r = create_once(reg, kind, body, out, err)) == -EAGAIN && ++tries < TXN_TRIES)
+		;
+	return r;
+}
+
+int registry_update(struct registry *reg, enum kind kind, const char *name, const json_t *body,
+		    json_t **out, bool *created, struct api_error *err)
+{
+	int r, tries = 0;
+
+	while ((r = update_once(reg, kind, name, body, out, created, err)) == -EAGAIN &&
+	       ++tries < TXN_TRIES)
+		;
+	return r;
+}
+
+int registry_delete(struct registry *reg, enum kind kind, const char *name, json_t **out,
+		    struct api_error *err)
+{
+	int r, tries = 0;
+
+	while ((r = delete_once(reg, kind, name, out, err)) == -EAGAIN && ++tries < TXN_TRIES)
+		;
 	return r;
 }
 
@@ -193,8 +226,8 @@ int registry_list(struct registry *reg, enum kind kind, json_t **out, struct api
 	return 0;
 }
 
-int registry_default_network(struct registry *reg, const char *cidr, bool *created,
-			     struct api_error *err)
+static int default_network_once(struct registry *reg, const char *cidr, bool *created,
+				struct api_error *err)
 {
 	bool made = false;
 	struct txn t;
@@ -214,5 +247,16 @@ int registry_default_network(struct registry *reg, const char *cidr, bool *creat
 	r = txn_commit(&t);
 	if (r == 0)
 		*created = made;
+	return r;
+}
+
+int registry_default_network(struct registry *reg, const char *cidr, bool *created,
+			     struct api_error *err)
+{
+	int r, tries = 0;
+
+	while ((r = default_network_once(reg, cidr, created, err)) == -EAGAIN &&
+	       ++tries < TXN_TRIES)
+		;
 	return r;
 }

@@ -16,6 +16,8 @@
 #include "observer.h"
 #include "store.h"
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define REGISTRY_MAX_OBJECTS 100000
@@ -43,7 +45,15 @@ struct registry {
 	/* Called after every stored node status report. */
 	void (*on_status)(void *ctx, const char *node);
 	void *on_status_ctx;
+	/* Whether this controller leads the ones on its store (leader.h); NULL:
+	 * it is the only one. The migrator and the recorder act only then. */
+	const atomic_bool *leading;
 };
+
+static inline bool registry_leads(const struct registry *reg)
+{
+	return !reg->leading || atomic_load(reg->leading);
+}
 
 int registry_create(struct registry *reg, enum kind kind, const json_t *body, json_t **out,
 		    struct api_error *err);
