@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ETCD_TIMEOUT_MS 5000
 #define URL_SCHEME	"etcd://"
@@ -131,34 +132,56 @@ const char *etcd_endpoint(const struct etcd *e)
 }
 
 /* POSTs body to path on the current endpoint, then the others in turn while
- * none can be reached; *reply is the answer of etcd's. */
-static int call(struct etcd *e, const char *path, const json_t *body, json_t **reply)
+ * none can be reached; *reply is etcd's answer, status its HTTP status. */
+static int post(struct etcd *e, const char *path, const json_t *body, long *status, json_t **reply)
 {
-	long status = 0;
-	json_t *rep = NULL;
 	int r = -ECONNREFUSED;
 
 	for (size_t tried = 0; tried < e->n; tried++) {
 		struct api_client *c = e->clients[e->current];
 
-		r = api_request(c, "POST", path, body, &status, &rep);
-		if (r != -EPROTO && r < 0) {
-			log_warn("etcd: %s: %s; trying the next endpoint", e->urls[e->current],
-				 api_client_error(c));
-			e->current = (e->current + 1) % e->n;
-			continue;
-		}
-		break;
+		r = api_request(c, "POST", path, body, status, reply);
+		if (r == 0 || r == -EPROTO)
+			break;
+		log_warn("etcd: %s: %s; trying the next endpoint", e->urls[e->current],
+			 api_client_error(c));
+		e->current = (e->current + 1) % e->n;
 	}
 	if (r == -EPROTO)
 		log_error("etcd: %s%s: the reply is not JSON", e->urls[e->current], path);
-	if (r < 0)
-		return r;
+	return r;
+}
+
+/*
+ * post(), again on another member while the cluster answers 503 (gRPC's
+ * Unavailable: no leader for a moment, after a member died), for up to
+ * UNAVAILABLE_MS. A transaction sent twice is applied at most once: the
+ * store's compare refuses the second.
+ */
+#define UNAVAILABLE_MS 5000
+
+static int call(struct etcd *e, const char *path, const json_t *body, json_t **reply)
+{
+	long status = 0;
+	json_t *rep = NULL;
+	int r;
+
+	for (int waited = 0;; waited += 100) {
+		r = post(e, path, body, &status, &rep);
+		if (r < 0)
+			return r;
+		if (status != 503 || waited >= UNAVAILABLE_MS)
+			break;
+		log_warn("etcd: %s unavailable (%s): trying again", e->urls[e->current],
+			 json_string_value(json_object_get(rep, "error")) ?: "no error text");
+		json_decref(rep);
+		rep = NULL;
+		e->current = (e->current + 1) % e->n;
+		usleep(100 * 1000);
+	}
 	if (status != 200) {
 		log_error("etcd: %s%s: HTTP %ld: %s", e->urls[e->current], path, status,
-			  json_string_value(json_object_get(rep, "error"))
-			      ? json_string_value(json_object_get(rep, "error"))
-			      : "no error text");
+			  json_string_value(json_object_get(rep, "error")) ?: "no error text");
 		json_decref(rep);
 		return -EIO;
 	}

@@ -145,6 +145,9 @@ static enum MHD_Result reply_result(struct MHD_Connection *conn, int r, unsigned
 		return reply_json(conn, ok_status, obj);
 	if (err->status)
 		return reply_error(conn, err);
+	if (r == -EAGAIN)
+		return reply_msg(conn, 503,
+				 "the store is busy with other controllers' changes: try again");
 	log_error("request failed: %s", strerror(-r));
 	return reply_msg(conn, 500, "internal error (see the controller's log)");
 }

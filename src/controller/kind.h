@@ -103,7 +103,13 @@ struct txn {
 };
 
 /* Tries of a change whose commit lost to another controller's (-EAGAIN). */
-#define TXN_TRIES 5
+#define TXN_TRIES 20
+
+/* Whether a change that returned r is to be tried again: it lost to another
+ * controller's commit and has tries left (counted in *tries); then sleeps a
+ * random while first (up to 2 ms per try so far), so that controllers that
+ * collided do not collide again. */
+bool txn_retry(int r, int *tries);
 
 int txn_begin(struct txn *t, struct registry *reg, const struct kind_ops *const *kinds);
 /* Commits; then on_commit when an object was written. Ends t either way. */

@@ -145,9 +145,9 @@ static int run(struct registry *reg, const char *name, const char *action, const
 {
 	int r, tries = 0;
 
-	while ((r = run_once(reg, name, action, reason, now_ms, out, from, to, err)) == -EAGAIN &&
-	       ++tries < TXN_TRIES)
-		;
+	do
+		r = run_once(reg, name, action, reason, now_ms, out, from, to, err);
+	while (txn_retry(r, &tries));
 	return r;
 }
 

@@ -152,8 +152,9 @@ int registry_create(struct registry *reg, enum kind kind, const json_t *body, js
 {
 	int r, tries = 0;
 
-	while ((r = create_once(reg, kind, body, out, err)) == -EAGAIN && ++tries < TXN_TRIES)
-		;
+	do
+		r = create_once(reg, kind, body, out, err);
+	while (txn_retry(r, &tries));
 	return r;
 }
 
@@ -162,9 +163,9 @@ int registry_update(struct registry *reg, enum kind kind, const char *name, cons
 {
 	int r, tries = 0;
 
-	while ((r = update_once(reg, kind, name, body, out, created, err)) == -EAGAIN &&
-	       ++tries < TXN_TRIES)
-		;
+	do
+		r = update_once(reg, kind, name, body, out, created, err);
+	while (txn_retry(r, &tries));
 	return r;
 }
 
@@ -173,8 +174,9 @@ int registry_delete(struct registry *reg, enum kind kind, const char *name, json
 {
 	int r, tries = 0;
 
-	while ((r = delete_once(reg, kind, name, out, err)) == -EAGAIN && ++tries < TXN_TRIES)
-		;
+	do
+		r = delete_once(reg, kind, name, out, err);
+	while (txn_retry(r, &tries));
 	return r;
 }
 
@@ -255,8 +257,8 @@ int registry_default_network(struct registry *reg, const char *cidr, bool *creat
 {
 	int r, tries = 0;
 
-	while ((r = default_network_once(reg, cidr, created, err)) == -EAGAIN &&
-	       ++tries < TXN_TRIES)
-		;
+	do
+		r = default_network_once(reg, cidr, created, err);
+	while (txn_retry(r, &tries));
 	return r;
 }

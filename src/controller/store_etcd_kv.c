@@ -70,7 +70,8 @@ int kvt_get(struct kvtxn *t, const char *key, char **value, int64_t *create_rev)
 			*create_rev = 0;
 		return 0;
 	}
-	r = etcd_range(t->etcd, &(struct etcd_range_req){.key = key}, &res);
+	r = etcd_range(t->etcd, &(struct etcd_range_req){.key = key, .at_revision = t->at_revision},
+		       &res);
 	if (r == 0 && res.n == 0)
 		r = -ENOENT;
 	if (r == 0) {
@@ -254,4 +255,5 @@ void kvt_reset(struct kvtxn *t)
 	json_decref(t->dropped);
 	t->writes = NULL;
 	t->dropped = NULL;
+	t->at_revision = 0;
 }

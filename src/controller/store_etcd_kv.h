@@ -11,7 +11,11 @@
  *   (an allocation pool). etcd refuses a transaction that writes a key twice:
  *   a key put after a drop of its range in the same transaction fails the
  *   commit (-EIO); the store never does that.
- * - Outside a transaction (no writes held) reads go to etcd alone.
+ * - A transaction reads etcd as it was when it began (at_revision): a
+ *   consistent snapshot, whatever other controllers commit meanwhile; if one
+ *   did, the store's compare refuses the commit and the change is decided
+ *   again on the new state (kind.h, txn_retry).
+ * - Outside a transaction (no writes held) reads go to etcd's latest.
  */
 #ifndef GODWIT_CONTROLLER_STORE_ETCD_KV_H
 #define GODWIT_CONTROLLER_STORE_ETCD_KV_H
@@ -22,6 +26,7 @@ struct kvtxn {
 	struct etcd *etcd;
 	json_t *writes;	 /* key -> value (string), or null for a deleted key */
 	json_t *dropped; /* [[start, end], ...] */
+	int64_t at_revision; /* etcd's, that reads see; 0: the latest */
 };
 
 /* The key's value and revisions (0 for a key written in this transaction):
@@ -42,7 +47,7 @@ int kvt_drop(struct kvtxn *t, const char *start, const char *end);
 bool kvt_wrote(const struct kvtxn *t);
 int kvt_ops(const struct kvtxn *t, json_t *ops);
 
-/* Forgets the writes (after a commit or a rollback). */
+/* Forgets the writes and the snapshot (after a commit or a rollback). */
 void kvt_reset(struct kvtxn *t);
 
 #endif

@@ -3,7 +3,12 @@
 #include "kind.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "lib/clock.h"
 
 static json_t *meta_of(const json_t *obj)
 {
@@ -13,6 +18,16 @@ static json_t *meta_of(const json_t *obj)
 static int64_t max_objects(const struct registry *reg)
 {
 	return reg->max_objects > 0 ? reg->max_objects : REGISTRY_MAX_OBJECTS;
+}
+
+bool txn_retry(int r, int *tries)
+{
+	unsigned seed = (unsigned)(uintptr_t)tries ^ (unsigned)clock_mono_ns();
+
+	if (r != -EAGAIN || ++*tries >= TXN_TRIES)
+		return false;
+	usleep((useconds_t)(rand_r(&seed) % (2000 * *tries)) + 100);
+	return true;
 }
 
 int txn_begin(struct txn *t, struct registry *reg, const struct kind_ops *const *kinds)

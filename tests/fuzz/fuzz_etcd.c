@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target: what an etcd endpoint answers the etcd store
- * (controller/etcd.h): a range or a transaction reply of the JSON gateway.
+ * (controller/etcd.h): a range, transaction or lease reply of the JSON gateway.
  * A decoded range holds only text keys and values, and no more keys than its
  * count; whatever is refused leaves the outputs as they were. The same input
  * as godwitd's --store etcd://... (etcd_parse_url) gives http:// endpoints
@@ -45,6 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	if (etcd_decode_txn(reply, &ok, &rev) < 0 && (!ok || rev != -7))
+		abort();
+	rev = -7;
+	if (etcd_decode_lease(reply, &rev, &(int64_t){0}) == 0 ? rev <= 0 : rev != -7)
 		abort();
 	json_decref(reply);
 	return 0;

@@ -66,8 +66,8 @@ static void raw_put(const char *key, const char *value)
 }
 
 /* Two controllers on one prefix: one store (one cluster id, each sees the
- * other's writes), and of two transactions begun at the same revision the
- * second to commit writes nothing. */
+ * other's writes); a transaction reads a snapshot; of two transactions begun
+ * at the same revision the second to commit writes nothing. */
 static void test_two_controllers(void **state)
 {
 	struct store *a = open_at(endpoint(), "/two/"), *b = open_at(endpoint(), "/two/");
@@ -91,6 +91,8 @@ static void test_two_controllers(void **state)
 	json_object_set_new(obj, "name", json_string("second"));
 	assert_int_equal(a->ops->put(a, "Thing", "second", "ADDED", obj), 0);
 	assert_int_equal(a->ops->commit(a), 0);
+	/* b reads the store as it was when b began: a's commit is not in it. */
+	assert_int_equal(b->ops->get(b, "Thing", "second", &got), -ENOENT);
 	assert_int_equal(b->ops->commit(b), -EAGAIN);
 	json_decref(obj);
 
