@@ -84,7 +84,8 @@ struct options {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: godwit-agent --node NAME --server URL --underlay-ip IPV4\n"
+		"usage: godwit-agent --node NAME --server URL[,URL...] --underlay-ip IPV4\n"
+		"                    (several controllers of one cluster: the first reachable)\n"
 		"                    [--join-token-file PATH (the first start) | --token-file "
 		"PATH]\n"
 		"                    [--state-dir DIR (the node's credential; default %s)]\n"

@@ -95,7 +95,8 @@ static void show_verbs(FILE *f)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(f, "  %-14s %s\n", verbs[i].name, verbs[i].description);
 	fprintf(f,
-		"\nThe controller: --server, else GODWIT_SERVER, else the current context of\n"
+		"\nThe controller (a URL, or several comma-separated: the first reachable):\n"
+		"--server, else GODWIT_SERVER, else the current context of\n"
 		"$GODWIT_CONFIG or ~/.godwit/config (written by `lab up`, `config set-context`);\n"
 		"the token: GODWIT_TOKEN, else that context's token-file (never a flag). An\n"
 		"https:// server is verified against --ca FILE, else GODWIT_CA, else the\n"

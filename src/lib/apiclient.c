@@ -1,17 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 #include "apiclient.h"
+#include "lib/log.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+struct server {
+	char *base_url;	 /* "http(s)://host:port" or "http://localhost" for unix */
+	char *unix_path; /* NULL for TCP */
+};
+
 struct api_client {
 	CURL *curl;
-	char *base_url;	   /* "http(s)://host:port" or "http://localhost" for unix */
-	char *unix_path;   /* NULL for TCP */
+	struct server servers[API_MAX_SERVERS];
+	size_t n_servers, current;
+	char *base_url;	   /* servers[current]'s */
+	char *unix_path;   /* servers[current]'s */
 	char *auth_header; /* "Authorization: Bearer ..." or NULL */
 	char *ca_file;	   /* NULL: libcurl's default CAs */
 	long timeout_ms;
@@ -32,10 +41,43 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+/* One server of the list: "unix:/path" or "http(s)://host:port[/]". */
+static int server_parse(const char *text, size_t len, struct server *out)
+{
+	struct server sv = {0};
+
+	if (len > 5 && strncmp(text, "unix:", 5) == 0) {
+		sv.unix_path = strndup(text + 5, len - 5);
+		sv.base_url = strdup("http://localhost");
+	} else {
+		while (len > 0 && text[len - 1] == '/')
+			len--;
+		if (len == 0)
+			return -EINVAL;
+		sv.base_url = strndup(text, len);
+	}
+	if (!sv.base_url || (text[0] == 'u' && len > 5 && !sv.unix_path)) {
+		free(sv.base_url);
+		free(sv.unix_path);
+		return -ENOMEM;
+	}
+	*out = sv;
+	return 0;
+}
+
+static void use_server(struct api_client *c, size_t i)
+{
+	c->current = i;
+	c->base_url = c->servers[i].base_url;
+	c->unix_path = c->servers[i].unix_path;
+}
+
 int api_client_new(const char *server, const char *token, const char *ca_file,
 		   struct api_client **out)
 {
 	struct api_client *c;
+	const char *p, *comma;
+	int r = 0;
 
 	if (!server || !*server)
 		return -EINVAL;
@@ -44,23 +86,28 @@ int api_client_new(const char *server, const char *token, const char *ca_file,
 	if (!c)
 		return -ENOMEM;
 	c->timeout_ms = 10000;
-	if (strncmp(server, "unix:", 5) == 0) {
-		c->unix_path = strdup(server + 5);
-		c->base_url = strdup("http://localhost");
-	} else {
-		size_t n = strlen(server);
-
-		while (n > 0 && server[n - 1] == '/')
-			n--;
-		c->base_url = strndup(server, n);
+	for (p = server; r == 0 && *p; p = comma ? comma + 1 : p + strlen(p)) {
+		comma = strchr(p, ',');
+		if (c->n_servers == API_MAX_SERVERS)
+			r = -E2BIG;
+		else
+			r = server_parse(p, comma ? (size_t)(comma - p) : strlen(p),
+					 &c->servers[c->n_servers]);
+		if (r == 0)
+			c->n_servers++;
 	}
+	if (r < 0 || c->n_servers == 0) {
+		api_client_free(c);
+		return r < 0 ? r : -EINVAL;
+	}
+	use_server(c, 0);
 	if (token && *token && asprintf(&c->auth_header, "Authorization: Bearer %s", token) < 0)
 		c->auth_header = NULL;
 	if (ca_file && *ca_file)
 		c->ca_file = strdup(ca_file);
 	c->curl = curl_easy_init();
-	if (!c->curl || !c->base_url || (server[0] == 'u' && !c->unix_path) ||
-	    (token && *token && !c->auth_header) || (ca_file && *ca_file && !c->ca_file)) {
+	if (!c->curl || (token && *token && !c->auth_header) ||
+	    (ca_file && *ca_file && !c->ca_file)) {
 		api_client_free(c);
 		return -ENOMEM;
 	}
@@ -74,11 +121,37 @@ void api_client_free(struct api_client *c)
 		return;
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
-	free(c->base_url);
-	free(c->unix_path);
+	for (size_t i = 0; i < c->n_servers; i++) {
+		free(c->servers[i].base_url);
+		free(c->servers[i].unix_path);
+	}
 	free(c->auth_header);
 	free(c->ca_file);
 	free(c);
+}
+
+/*
+ * After a transfer that failed with rc: whether it never reached the server
+ * (no connection was made), so that the next server of the list may take
+ * it; then the client moves on to it, with a log line.
+ */
+static bool next_server(struct api_client *c, CURLcode rc)
+{
+	curl_off_t connected = 0;
+	size_t from = c->current;
+
+	if (c->n_servers < 2)
+		return false;
+	curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connected);
+	if (!(rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	      (rc == CURLE_OPERATION_TIMEDOUT && connected == 0)))
+		return false;
+	use_server(c, (c->current + 1) % c->n_servers);
+	log_warn("%s%s%s unreachable (%s): trying %s%s%s", c->servers[from].base_url,
+		 c->servers[from].unix_path ? " over " : "", c->servers[from].unix_path ?: "",
+		 c->curl_error[0] ? c->curl_error : curl_easy_strerror(rc), c->base_url,
+		 c->unix_path ? " over " : "", c->unix_path ?: "");
+	return true;
 }
 
 void api_client_set_timeout_ms(struct api_client *c, long ms)
@@ -191,7 +264,7 @@ static struct curl_slist *prepare(struct api_client *c, const char *method, cons
 int api_request(struct api_client *c, const char *method, const char *path, const json_t *body,
 		long *status, json_t **reply)
 {
-	struct curl_slist *headers;
+	struct curl_slist *headers = NULL;
 	struct buffer resp = {0};
 	char *body_text = NULL;
 	json_t *decoded = NULL;
@@ -204,15 +277,21 @@ int api_request(struct api_client *c, const char *method, const char *path, cons
 		if (!body_text)
 			return -ENOMEM;
 	}
-	headers = prepare(c, method, path, body_text);
-	if (!headers) {
-		r = -ENOMEM;
-		goto cleanup;
+	for (size_t tried = 0;; tried++) {
+		curl_slist_free_all(headers);
+		resp.len = 0;
+		headers = prepare(c, method, path, body_text);
+		if (!headers) {
+			r = -ENOMEM;
+			goto cleanup;
+		}
+		curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+		curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect_body);
+		curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp);
+		rc = curl_easy_perform(c->curl);
+		if (rc == CURLE_OK || tried + 1 >= c->n_servers || !next_server(c, rc))
+			break;
 	}
-	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, collect_body);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp);
-	rc = curl_easy_perform(c->curl);
 	if (rc != CURLE_OK) {
 		r = transfer_failed(c, rc);
 		goto cleanup;
@@ -280,15 +359,21 @@ int api_stream(struct api_client *c, const char *path, long idle_timeout_ms,
 	CURLcode rc;
 	int r;
 
-	headers = prepare(c, "GET", path, NULL);
-	if (!headers)
-		return -ENOMEM;
-	/* Abort when less than 1 byte/s arrives for idle_timeout_ms. */
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, (idle_timeout_ms + 999) / 1000);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, stream_body);
-	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &st);
-	rc = curl_easy_perform(c->curl);
+	for (size_t tried = 0;; tried++) {
+		headers = prepare(c, "GET", path, NULL);
+		if (!headers)
+			return -ENOMEM;
+		/* Abort when less than 1 byte/s arrives for idle_timeout_ms. */
+		curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(c->curl, CURLOPT_LOW_SPEED_TIME, (idle_timeout_ms + 999) / 1000);
+		curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, stream_body);
+		curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &st);
+		rc = curl_easy_perform(c->curl);
+		if (rc == CURLE_OK || st.status || st.stop || tried + 1 >= c->n_servers ||
+		    !next_server(c, rc))
+			break;
+		curl_slist_free_all(headers);
+	}
 	if (st.stop) {
 		r = st.stop;
 	} else if (st.status != 0 && st.status != 200) {

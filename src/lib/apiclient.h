@@ -9,12 +9,20 @@
  * lab's underlay namespace). An https:// server's certificate is verified
  * against ca_file (the cluster CA, STATE/tls/ca.crt of godwitd; NULL: the
  * system's CAs) and its host name or IP; verification is never turned off.
+ *
+ * server may list several controllers of one cluster, comma-separated (at
+ * most API_MAX_SERVERS): a request that cannot reach the current one (no
+ * connection made: refused, unresolved, timed out connecting) goes to the
+ * next, with a log line, and the client stays with the one that answered.
+ * A request that reached a controller is never sent to another.
  */
 #ifndef GODWIT_LIB_APICLIENT_H
 #define GODWIT_LIB_APICLIENT_H
 
 #include <jansson.h>
 #include <stddef.h>
+
+#define API_MAX_SERVERS 8
 
 struct api_client;
 

@@ -2,6 +2,7 @@
 #include "stream.h"
 #include "streamframe.h"
 #include "tlspipe.h"
+#include "lib/log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -218,17 +219,38 @@ void stream_set_timeout(int fd, long ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/* dial() of the first server of the comma-separated list that answers
+ * (apiclient.h: the others are skipped with a log line); its URL in used. */
+static int dial_any(const char *servers, const char *ca_file, int *out, char *used, size_t usedlen,
+		    char *err, size_t errlen)
+{
+	const char *p = servers, *comma;
+	int r = -EINVAL;
+
+	snprintf(err, errlen, "no server in \"%s\"", servers);
+	for (; *p; p = comma ? comma + 1 : p + strlen(p)) {
+		comma = strchr(p, ',');
+		snprintf(used, usedlen, "%.*s", (int)(comma ? comma - p : (long)strlen(p)), p);
+		r = dial(used, ca_file, out, err, errlen);
+		if (r == 0 || !comma)
+			break;
+		log_warn("%s: %s; trying the next server", used, err);
+	}
+	return r;
+}
+
 int stream_open(const char *server, const char *token, const char *ca_file, const char *path,
 		int *fd, int *status, char *err, size_t errlen)
 {
-	char head[STREAM_HEAD_MAX], body[STREAM_ERROR_MAX + 1], *req = NULL;
+	char head[STREAM_HEAD_MAX], body[STREAM_ERROR_MAX + 1], *req = NULL, used[512];
 	long clen = -1;
 	size_t hlen = 0;
 	int s = -1, st = 0, n, r;
 
-	r = dial(server, ca_file, &s, err, errlen);
+	r = dial_any(server, ca_file, &s, used, sizeof(used), err, errlen);
 	if (r < 0)
 		return r;
+	server = used;
 	n = asprintf(&req,
 		     "POST %s HTTP/1.1\r\nHost: godwit\r\nAuthorization: Bearer %s\r\n"
 		     "Connection: Upgrade\r\nUpgrade: " STREAM_UPGRADE

@@ -44,7 +44,8 @@ int stream_parse_head(const char *buf, size_t len, int *status, long *content_le
  * server is verified against ca_file (NULL: the system's CAs). On 101, 0 and
  * *fd (a blocking socket). A refusal: -EPROTO with *status and the server's
  * error message (its JSON "error") in err. Transport failures: -errno, with
- * what failed in err.
+ * what failed in err. server may list several controllers, comma-separated:
+ * the first that can be reached takes the stream (apiclient.h).
  */
 int stream_open(const char *server, const char *token, const char *ca_file, const char *path,
 		int *fd, int *status, char *err, size_t errlen);

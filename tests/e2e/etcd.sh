@@ -4,8 +4,8 @@
 # Exactly one leads; writes through any controller are one store (no VNI or
 # address twice when all three take them at once); a watch on one hears the
 # commits of another; SIGKILL of the leader hands the lead to another and the
-# API answers; SIGKILL of a second one, again; SIGKILL of an etcd member
-# stops nothing. Every process is started here and stopped by PID.
+# API answers; SIGKILL of a second one, again; a client given all three
+# controllers skips the dead ones; SIGKILL of an etcd member stops nothing. Every process is started here and stopped by PID.
 set -uo pipefail
 GODWIT=$(realpath "${1:?usage: $0 PATH/TO/godwit}")
 BUILD_DIR=$(dirname "$GODWIT")
@@ -133,6 +133,15 @@ for round in 1 2; do
   gwc "${alive[0]}" get networks >/dev/null && ok "the API answers on ${alive[0]} ($round of 2 killed)" ||
     fail "the API on ${alive[0]} after $LEADER's SIGKILL"
 done
+
+# --- a client given every controller skips the dead ones, with a log line ---
+all="unix:$DIR/${killed[0]}.sock,unix:$DIR/${killed[1]}.sock,unix:$DIR/${alive[0]}.sock"
+if GODWIT_SERVER=$all GODWIT_TOKEN=$(cat "$DIR/token") "$GODWIT" get network heard >"$DIR/failover.out" 2>&1 &&
+  grep -q "unreachable" "$DIR/failover.out" && grep -q heard "$DIR/failover.out"; then
+  ok "the CLI given three controllers, the first two dead, answers through the third and says so"
+else
+  fail "CLI over $all: $(cat "$DIR/failover.out")"
+fi
 
 # --- SIGKILL of one etcd member: nothing stops ---
 kill -KILL "${PID[etcd1]}"; unset "PID[etcd1]"
