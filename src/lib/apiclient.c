@@ -255,6 +255,8 @@ static struct curl_slist *prepare(struct api_client *c, const char *method, cons
 		headers = curl_slist_append(headers, c->auth_header);
 	if (body) {
 		headers = curl_slist_append(headers, "Content-Type: application/json");
+		/* no "Expect: 100-continue" round trip before a large body */
+		headers = curl_slist_append(headers, "Expect:");
 		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
 	}
 	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);

@@ -5,7 +5,8 @@
 # address twice when all three take them at once); a watch on one hears the
 # commits of another; SIGKILL of the leader hands the lead to another and the
 # API answers; SIGKILL of a second one, again; a client given all three
-# controllers skips the dead ones; SIGKILL of an etcd member stops nothing. Every process is started here and stopped by PID.
+# controllers skips the dead ones; SIGKILL of an etcd member stops nothing.
+# Every process is started here and stopped by PID.
 set -uo pipefail
 GODWIT=$(realpath "${1:?usage: $0 PATH/TO/godwit}")
 BUILD_DIR=$(dirname "$GODWIT")
@@ -40,37 +41,16 @@ wait_until() { # TIMEOUT_S WHAT CMD...
 
 ip netns add "$NS" && in_ns ip link set lo up || die "netns"
 
+source "$(dirname "$0")/etcd_lib.sh"
+
 # --- a 3-member etcd on the namespace's loopback ---
-cluster=m1=http://127.0.0.1:12381,m2=http://127.0.0.1:12382,m3=http://127.0.0.1:12383
-start_etcd() { # start_etcd N
-  ip netns exec "$NS" etcd --name "m$1" --data-dir "$DIR/m$1" --initial-cluster "$cluster" \
-    --initial-cluster-state new --initial-cluster-token "$NS" \
-    --listen-peer-urls "http://127.0.0.1:1238$1" --initial-advertise-peer-urls "http://127.0.0.1:1238$1" \
-    --listen-client-urls "http://127.0.0.1:1237$1" --advertise-client-urls "http://127.0.0.1:1237$1" \
-    --log-level error >>"$DIR/etcd-m$1.log" 2>&1 &
-  PID[etcd$1]=$!
-}
 for i in 1 2 3; do start_etcd "$i"; done
 wait_until 30 "etcd cluster healthy" in_ns curl -sf http://127.0.0.1:12371/health || die "etcd"
-STORE=etcd://127.0.0.1:12371,127.0.0.1:12372,127.0.0.1:12373
 ok "3-member etcd up"
 
 # --- three godwitd on it: one token, each its own socket ---
 openssl rand -hex 16 >"$DIR/token"
-start_ctl() { # start_ctl N
-  mkdir -p "$DIR/c$1"
-  ip netns exec "$NS" "$GODWITD" --state-dir "$DIR/c$1" --store "$STORE" --name "c$1" \
-    --token-file "$DIR/token" --listen "unix:$DIR/c$1.sock" >>"$DIR/c$1.log" 2>&1 &
-  PID[c$1]=$!
-}
 for i in 1 2 3; do start_ctl "$i"; done
-health() { curl -sf --unix-socket "$DIR/c$1.sock" http://x/v1/healthz; }
-gwc() { local c=$1; shift; GODWIT_SERVER=unix:$DIR/$c.sock GODWIT_TOKEN=$(cat "$DIR/token") "$GODWIT" "$@"; }
-leaders() { # the names of the controllers that say they lead, among the given ones
-  local c
-  for c in "$@"; do health "${c#c}" 2>/dev/null | jq -r 'select(.leading) | .name'; done
-}
-one_leader() { [[ $(leaders "$@" | wc -l) == 1 ]]; }
 for i in 1 2 3; do wait_until 20 "c$i answers" health "$i" || die "c$i"; done
 wait_until 10 "one leader" one_leader c1 c2 c3 || die "leader"
 LEADER=$(leaders c1 c2 c3)
