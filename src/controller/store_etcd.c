@@ -342,37 +342,38 @@ static int range_json(struct etcd_store *es, const char *start, const char *end,
 	return 0;
 }
 
+/* Outside a transaction: reads from here on see etcd as it was when the
+ * store's revision was *revision (one snapshot for what follows). */
+static int snapshot(struct etcd_store *es, int64_t *revision, int64_t *compacted)
+{
+	int64_t etcd_rev = 0;
+	int r = read_meta_at(es, revision, NULL, compacted, &etcd_rev);
+
+	if (r == 0)
+		es->kv.at_revision = etcd_rev;
+	return r;
+}
+
 static int es_list(struct store *s, const char *kind, json_t **items, int64_t *revision)
 {
 	struct etcd_store *es = to_es(s);
 	char part[ETCD_KEY_MAX], start[ETCD_KEY_MAX], end[ETCD_KEY_MAX];
-	int64_t rev = 0, before = 0;
+	int64_t rev = 0;
 	json_t *arr = NULL;
 	int r;
 
 	es_lock(es);
 	snprintf(part, sizeof(part), "obj/%s/", kind);
 	r = es_range_of(es, start, end, part);
-	/* The revision read before and after the list: equal, the list is that
-	 * revision's (another controller may write in between). */
-	for (int tries = 0; r == 0 && tries < 5; tries++) {
-		json_decref(arr);
-		arr = NULL;
-		r = es->in_txn ? 0 : read_meta(es, &before, NULL, NULL);
-		if (r == 0)
-			r = range_json(es, start, end, 0, &arr, NULL);
-		if (r == 0)
-			r = es->in_txn ? 0 : read_meta(es, &rev, NULL, NULL);
-		if (r < 0 || es->in_txn || rev == before)
-			break;
-	}
-	if (r == 0 && !es->in_txn && rev != before)
-		r = -EAGAIN;
+	if (r == 0 && !es->in_txn)
+		r = snapshot(es, &rev, NULL); /* the list is that revision's, exactly */
+	if (r == 0)
+		r = range_json(es, start, end, 0, &arr, NULL);
+	if (!es->in_txn)
+		es->kv.at_revision = 0;
 	if (r == 0) {
 		*items = arr;
 		*revision = es->in_txn ? es->revision : rev;
-	} else {
-		json_decref(arr);
 	}
 	es_unlock(es);
 	return r;
@@ -446,7 +447,9 @@ static int es_events(struct store *s, int64_t since, int max, json_t **events, i
 	int r;
 
 	es_lock(es);
-	r = read_meta(es, &revision, NULL, &compacted);
+	/* A snapshot: no compaction between the check and the read. */
+	r = es->in_txn ? read_meta(es, &revision, NULL, &compacted)
+		       : snapshot(es, &revision, &compacted);
 	if (r == 0 && since < compacted) {
 		*oldest = compacted + 1;
 		r = -ESTALE;
@@ -470,6 +473,8 @@ static int es_events(struct store *s, int64_t since, int max, json_t **events, i
 		}
 	}
 	json_decref(revs);
+	if (!es->in_txn)
+		es->kv.at_revision = 0;
 	if (r == 0)
 		*events = all;
 	else
