@@ -107,6 +107,11 @@ struct store {
 	const struct store_ops *ops;
 };
 
+/* The cluster id (store_id.c): made once with a store, 32 random hex digits;
+ * a store holding anything else is not a godwit store. */
+bool store_cluster_id_valid(const char *id);
+int store_cluster_id_make(char id[STORE_CLUSTER_ID_LEN + 1]);
+
 struct store_sqlite_options {
 	int event_retention; /* 0: STORE_EVENT_RETENTION */
 };

@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 int es_key_of(const struct etcd_store *es, char *key, const char *fmt, ...)
 {
@@ -519,16 +518,6 @@ static const struct store_ops etcd_ops = {
     .cluster_id = es_cluster_id,
 };
 
-static bool is_cluster_id(const char *id)
-{
-	if (strlen(id) != STORE_CLUSTER_ID_LEN)
-		return false;
-	for (const char *c = id; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
-			return false;
-	return true;
-}
-
 /*
  * The prefix's cluster id: made (with a compare that no other controller made
  * one first) when the prefix holds no key at all; -EMEDIUMTYPE when it holds
@@ -536,8 +525,8 @@ static bool is_cluster_id(const char *id)
  */
 static int cluster_id(struct etcd_store *es)
 {
-	char key[ETCD_KEY_MAX], start[ETCD_KEY_MAX], end[ETCD_KEY_MAX], id[STORE_CLUSTER_ID_LEN + 1], *text = NULL;
-	unsigned char raw[STORE_CLUSTER_ID_LEN / 2];
+	char key[ETCD_KEY_MAX], start[ETCD_KEY_MAX], end[ETCD_KEY_MAX],
+	    id[STORE_CLUSTER_ID_LEN + 1], *text = NULL;
 	int64_t keys = 0, rev;
 	bool ok;
 	int r = es_key_of(es, key, "meta/cluster");
@@ -560,10 +549,8 @@ static int cluster_id(struct etcd_store *es)
 				  etcd_endpoint(es->kv.etcd), keys, es->prefix, key);
 			return -EMEDIUMTYPE;
 		}
-		if (r == 0 && getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-			r = log_error_errno(-errno, "cannot make a cluster id");
-		for (size_t i = 0; r == 0 && i < sizeof(raw); i++)
-			sprintf(id + 2 * i, "%02x", raw[i]);
+		if (r == 0)
+			r = store_cluster_id_make(id);
 		if (r == 0) {
 			json_t *cmp = json_pack("[o]", etcd_cmp_mod(key, 0)),
 			       *ops = json_pack("[o]", etcd_op_put(key, id));
@@ -578,7 +565,7 @@ static int cluster_id(struct etcd_store *es)
 			r = kvt_get(&es->kv, key, &text, NULL);
 	}
 check:
-	if (r == 0 && !is_cluster_id(text)) {
+	if (r == 0 && !store_cluster_id_valid(text)) {
 		log_error("store: etcd key %s is not a cluster id: not a godwit store", key);
 		r = -EMEDIUMTYPE;
 	}

@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,25 +80,13 @@ int sqlite_file_verify(sqlite3 *db, const char *path)
 	return -EMEDIUMTYPE;
 }
 
-static bool cluster_id_valid(const char *id)
-{
-	if (strlen(id) != STORE_CLUSTER_ID_LEN)
-		return false;
-	for (const char *p = id; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return false;
-	return true;
-}
-
 static int make_cluster_id(sqlite3 *db, char *id)
 {
-	unsigned char raw[STORE_CLUSTER_ID_LEN / 2];
 	char sql[128];
+	int r = store_cluster_id_make(id);
 
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		return log_error_errno(-errno, "cannot make a cluster id");
-	for (size_t i = 0; i < sizeof(raw); i++)
-		sprintf(id + 2 * i, "%02x", raw[i]);
+	if (r < 0)
+		return r;
 	snprintf(sql, sizeof(sql), "INSERT INTO cluster(id) VALUES('%s')", id);
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		log_error("store: cannot keep the cluster id: %s", sqlite3_errmsg(db));
@@ -122,7 +109,7 @@ int sqlite_file_cluster_id(sqlite3 *db, char *id)
 	}
 	if (!text[0])
 		return make_cluster_id(db, id);
-	if (!cluster_id_valid(text)) {
+	if (!store_cluster_id_valid(text)) {
 		log_error("store: the cluster id \"%.40s\" is damaged", text);
 		return -EUCLEAN;
 	}
