@@ -25,6 +25,7 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT # the clean-up runs on a timeout's SIGTERM too
 say() { echo "  $*" >&2; }
 until_ok() { local n=$1; shift; for ((i = 0; i < n; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.02; done; return 1; }
 source "$(dirname "$0")/../tests/e2e/etcd_lib.sh"

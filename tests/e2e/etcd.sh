@@ -26,6 +26,7 @@ cleanup() {
   rm -rf "$DIR"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT # the clean-up runs on a timeout's SIGTERM too
 log() { printf '[%s] %s\n' "$(date +%T.%3N)" "$*"; }
 fail() { log "FAIL: $*"; FAILED=1; }
 die() { log "FAIL: $*"; for f in "$DIR"/*.log; do echo "--- $f"; tail -n 20 "$f"; done; exit 1; }

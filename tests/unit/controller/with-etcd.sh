@@ -8,6 +8,7 @@ dir=$(mktemp -d /tmp/godwit-etcd-XXXXXX)
 pid=
 cleanup() { [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$dir"; }
 trap cleanup EXIT
+trap "exit 143" TERM INT # the clean-up runs on a timeout's SIGTERM too
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 for attempt in 1 2 3; do
   client=$(free_port) peer=$(free_port)
