@@ -69,8 +69,7 @@ int es_node_status_del(struct store *s, const char *name);
 int es_alloc_get(struct store *s, const char *pool, uint64_t value, char **owner, bool *held);
 int es_alloc_find_owner(struct store *s, const char *pool, const char *owner, uint64_t *value,
 			bool *held);
-int es_alloc_set(struct store *s, const char *pool, uint64_t value, const char *owner,
-		 bool held);
+int es_alloc_set(struct store *s, const char *pool, uint64_t value, const char *owner, bool held);
 int es_alloc_next_held(struct store *s, const char *pool, uint64_t from, uint64_t *value);
 int es_alloc_count_held(struct store *s, const char *pool, int64_t *n);
 int es_alloc_drop_pool(struct store *s, const char *pool);

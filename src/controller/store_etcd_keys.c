@@ -110,8 +110,8 @@ int es_alloc_get(struct store *s, const char *pool, uint64_t value, char **owner
 	return r;
 }
 
-int es_alloc_find_owner(struct store *s, const char *pool, const char *owner,
-			       uint64_t *value, bool *held)
+int es_alloc_find_owner(struct store *s, const char *pool, const char *owner, uint64_t *value,
+			bool *held)
 {
 	struct etcd_store *es = to_es(s);
 	char part[ETCD_KEY_MAX], start[ETCD_KEY_MAX], end[ETCD_KEY_MAX];
@@ -152,8 +152,7 @@ int es_alloc_find_owner(struct store *s, const char *pool, const char *owner,
 	return r;
 }
 
-int es_alloc_set(struct store *s, const char *pool, uint64_t value, const char *owner,
-			bool held)
+int es_alloc_set(struct store *s, const char *pool, uint64_t value, const char *owner, bool held)
 {
 	struct etcd_store *es = to_es(s);
 	char key[ETCD_KEY_MAX];
@@ -373,4 +372,3 @@ int es_cred_del_node(struct store *s, const char *node, int64_t *n)
 	es_unlock(es);
 	return r;
 }
-

@@ -24,8 +24,8 @@
 
 struct kvtxn {
 	struct etcd *etcd;
-	json_t *writes;	 /* key -> value (string), or null for a deleted key */
-	json_t *dropped; /* [[start, end], ...] */
+	json_t *writes;	     /* key -> value (string), or null for a deleted key */
+	json_t *dropped;     /* [[start, end], ...] */
 	int64_t at_revision; /* etcd's, that reads see; 0: the latest */
 };
 
