@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <stdarg.h>
 
-enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+/* LOG_LVL_OFF: nothing at all (a fuzz target, whose every refused input
+ * would log: its output fills the test runner's memory). */
+enum log_level { LOG_LVL_OFF = -1, LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
 
 void log_init(const char *program, enum log_level level);
